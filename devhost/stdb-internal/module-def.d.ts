@@ -1,0 +1,1 @@
+export * from '../../node_modules/spacetimedb/dist/lib/autogen/types.js';

@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` needs nothing but Node; `kafka` needs the real broker, which its global setup
+// installs (once, cached) and starts on loopback. Filter with `vitest run --project unit` while iterating.
+const kafkaTests = ['test/kafka/**/*.test.ts', 'adapter/**/*.kafka.test.ts'];
+
+export default defineConfig({
+  test: {
+    // The spacetimedb package's unexported wire/module-def types are shipped as TypeScript source
+    // (see devhost/stdb-internal); Vite must transform them instead of handing them to Node.
+    server: { deps: { inline: [/spacetimedb[\\/]src[\\/]/] } },
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: ['**/node_modules/**', ...kafkaTests],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'kafka',
+          include: kafkaTests,
+          globalSetup: ['test/support/kafka-global-setup.ts'],
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
