@@ -1,0 +1,64 @@
+import { PassThrough } from 'node:stream';
+import { Counter, register as globalRegistry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createLogger, createMetricsRegistry } from './index.ts';
+
+function captureLines(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {
+  const stream = new PassThrough();
+  const chunks: string[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c.toString('utf8')));
+  const lines = () =>
+    chunks
+      .join('')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { stream, lines };
+}
+
+describe('logger', () => {
+  it('writes JSON lines with the component and censors payloads and tokens', async () => {
+    const { stream, lines } = captureLines();
+    const log = createLogger({ component: 'adapter', destination: stream, level: 'debug' });
+    log.info(
+      { stream: 's1', envelope: { payload: 'secret-bytes', kind: 'k' }, token: 'tok-123' },
+      'appended',
+    );
+    await new Promise((r) => setImmediate(r));
+    const [line] = lines();
+    expect(line).toMatchObject({ component: 'adapter', msg: 'appended', stream: 's1', token: '[redacted]' });
+    expect(line?.envelope).toEqual({ payload: '[redacted]', kind: 'k' });
+    expect(JSON.stringify(line)).not.toContain('secret-bytes');
+    expect(JSON.stringify(line)).not.toContain('tok-123');
+  });
+
+  it('drops lines below the level', async () => {
+    const { stream, lines } = captureLines();
+    const log = createLogger({ destination: stream, level: 'warn' });
+    log.info('quiet');
+    log.warn('loud');
+    await new Promise((r) => setImmediate(r));
+    expect(lines().map((l) => l.msg)).toEqual(['loud']);
+  });
+});
+
+describe('metrics registry', () => {
+  it('is separate from the global registry', async () => {
+    const a = createMetricsRegistry();
+    const b = createMetricsRegistry();
+    const name = 'spacetime_sync_test_events_total';
+    const ca = new Counter({ name, help: 'x', registers: [a] });
+    // The same name in a second registry must not collide: each adapter instance owns its own.
+    new Counter({ name, help: 'x', registers: [b] });
+    ca.inc(3);
+    expect(await a.metrics()).toContain(`${name} 3`);
+    expect(await b.metrics()).toContain(`${name} 0`);
+    expect(await globalRegistry.metrics()).not.toContain(name);
+  });
+
+  it('adds process metrics only when asked', async () => {
+    const withDefaults = createMetricsRegistry({ defaultMetrics: true });
+    expect(await withDefaults.metrics()).toContain('spacetime_sync_process_cpu_seconds_total');
+    expect(await createMetricsRegistry().metrics()).toBe('\n');
+  });
+});
