@@ -1,0 +1,36 @@
+/**
+ * Command dispatcher. Each command lives with the component it drives and is imported lazily, so
+ * `spacetime-sync devhost` never loads kafkajs and `spacetime-sync start` never loads the CLI of the
+ * desktop client.
+ */
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  start: {
+    summary: 'run the sync service on embedded defaults (configure with env, see README)',
+    load: async () => (await import('./start.ts')).runStart,
+  },
+  devhost: {
+    summary: 'run the SpacetimeDB-compatible dev host: --module <entry.ts> --name <db> [--port] [--data]',
+    load: async () => (await import('../../devhost/cli.ts')).runDevhostCli,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return ['usage: spacetime-sync <command> [options]', '', 'commands:', ...lines].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`spacetime-sync: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  return (await command.load())(rest);
+}

@@ -1,0 +1,126 @@
+/**
+ * Service configuration, read once from the environment and validated up front: a typo in a broker
+ * list should stop the process at start with a message naming the variable, not surface minutes later
+ * as a connection error.
+ */
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  readonly topics: readonly string[];
+  readonly groupId: string;
+  readonly deadLetterTopic: string;
+}
+
+export type SpacetimeTarget =
+  /** The in-process devhost hosting the sync module: the zero-setup default. */
+  | { readonly kind: 'embedded'; readonly port: number; readonly dataDir?: string }
+  /** A real SpacetimeDB. */
+  | { readonly kind: 'remote'; readonly uri: string; readonly database: string; readonly token?: string };
+
+export interface ServiceConfig {
+  readonly kafka?: KafkaConfig;
+  readonly spacetime: SpacetimeTarget;
+  readonly ingest: { readonly host: string; readonly port: number };
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const DEFAULTS = {
+  topics: ['authority.events'],
+  groupId: 'spacetime-sync',
+  deadLetterTopic: 'spacetime-sync.dead-letter',
+  devhostPort: 3000,
+  ingestPort: 8080,
+  host: '127.0.0.1',
+  logLevel: 'info',
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function list(env: Env, name: string): string[] | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError(name, `'${raw}' is not a port (0-65535; 0 picks a free one)`);
+  }
+  return n;
+}
+
+function brokers(env: Env): string[] | undefined {
+  const items = list(env, 'KAFKA_BROKERS');
+  for (const b of items ?? []) {
+    if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(b)) {
+      throw new ConfigError(
+        'KAFKA_BROKERS',
+        `'${b}' is not host:port (example: 127.0.0.1:9092,10.0.0.2:9092)`,
+      );
+    }
+  }
+  return items;
+}
+
+function spacetime(env: Env): SpacetimeTarget {
+  const uri = env.SPACETIMEDB_URI?.trim();
+  const database = env.SPACETIMEDB_DB?.trim();
+  if (!uri) {
+    if (database) throw new ConfigError('SPACETIMEDB_URI', 'required when SPACETIMEDB_DB is set');
+    const dataDir = env.DEVHOST_DATA_DIR?.trim();
+    return {
+      kind: 'embedded',
+      port: port(env, 'DEVHOST_PORT', DEFAULTS.devhostPort),
+      ...(dataDir ? { dataDir } : {}),
+    };
+  }
+  if (!/^(wss?|https?):\/\/[^/\s]+/.test(uri)) {
+    throw new ConfigError('SPACETIMEDB_URI', `'${uri}' must be a ws://, wss://, http:// or https:// URL`);
+  }
+  if (!database) throw new ConfigError('SPACETIMEDB_DB', 'required when SPACETIMEDB_URI is set');
+  const token = env.SPACETIMEDB_TOKEN?.trim();
+  return { kind: 'remote', uri, database, ...(token ? { token } : {}) };
+}
+
+/** Read and validate the configuration; throws ConfigError naming the offending variable. */
+export function loadConfig(env: Env = process.env): ServiceConfig {
+  const logLevel = env.LOG_LEVEL?.trim() || DEFAULTS.logLevel;
+  if (!LOG_LEVELS.has(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `'${logLevel}' is not one of ${[...LOG_LEVELS].join(', ')}`);
+  }
+  const kafkaBrokers = brokers(env);
+  const kafka: KafkaConfig | undefined = kafkaBrokers
+    ? {
+        brokers: kafkaBrokers,
+        topics: list(env, 'KAFKA_TOPICS') ?? [...DEFAULTS.topics],
+        groupId: env.KAFKA_GROUP_ID?.trim() || DEFAULTS.groupId,
+        deadLetterTopic: env.KAFKA_DEAD_LETTER_TOPIC?.trim() || DEFAULTS.deadLetterTopic,
+      }
+    : undefined;
+  return {
+    ...(kafka ? { kafka } : {}),
+    spacetime: spacetime(env),
+    ingest: {
+      host: env.INGEST_HOST?.trim() || DEFAULTS.host,
+      port: port(env, 'INGEST_PORT', DEFAULTS.ingestPort),
+    },
+    logLevel,
+  };
+}
