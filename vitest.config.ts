@@ -9,6 +9,7 @@ export default defineConfig({
     // The spacetimedb package's unexported wire/module-def types are shipped as TypeScript source
     // (see devhost/stdb-internal); Vite must transform them instead of handing them to Node.
     server: { deps: { inline: [/spacetimedb[\\/]src[\\/]/] } },
+    reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     projects: [
