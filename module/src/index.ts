@@ -1,0 +1,25 @@
+/**
+ * spacetime-sync's SpacetimeDB module: the canonical state of the sync lane. `spacetime publish`
+ * bundles this file; devhost runs the same bundle. SpacetimeDB registers every named export as a
+ * reducer, so only reducers are exported here — the schema is the default export.
+ */
+
+export { append_sync_event, append_sync_events } from './reducers/append.ts';
+export { enqueue_bridge_event, mark_bridge_event_sent } from './reducers/bridge.ts';
+export { ack_checkpoint } from './reducers/checkpoint.ts';
+export {
+  open_compute_assignment,
+  publish_provider_capability,
+  update_compute_assignment,
+} from './reducers/compute.ts';
+export { client_disconnected, init, run_maintenance } from './reducers/lifecycle.ts';
+export { upsert_presence } from './reducers/presence.ts';
+export {
+  compact_stream,
+  configure_stream,
+  grant_stream_read,
+  grant_writer,
+  reset_stream,
+  revoke_writer,
+} from './reducers/stream-admin.ts';
+export { default } from './schema.ts';

@@ -1,0 +1,158 @@
+/**
+ * append_sync_event / append_sync_events: gapless, monotonic seq per stream, idempotent by
+ * (stream_id, idempotency_key), conflict on a reused key with a different payload hash.
+ */
+
+import type { Timestamp } from 'spacetimedb';
+import { SenderError, t } from 'spacetimedb/server';
+import { planAppend } from '../logic/append-plan.ts';
+import { requireWriter } from '../logic/auth.ts';
+import { syncErrorMessage } from '../logic/sync-error.ts';
+import spacetimedb from '../schema.ts';
+
+export const EventInput = t.object('EventInput', {
+  stream_id: t.string(),
+  idempotency_key: t.string(),
+  kind: t.string(),
+  payload: t.byteArray(),
+  payload_hash: t.byteArray(),
+  compaction_key: t.option(t.string()),
+  source_topic: t.string(),
+  source_seq: t.u64(),
+  kafka_topic: t.option(t.string()),
+  kafka_partition: t.option(t.i32()),
+  kafka_offset: t.option(t.i64()),
+  produced_at: t.timestamp(),
+});
+
+export const CursorInput = t.object('CursorInput', {
+  consumer_group: t.string(),
+  topic: t.string(),
+  partition: t.i32(),
+  /** The Kafka offset to resume from: last offset covered by this batch + 1. */
+  next_offset: t.i64(),
+});
+
+type Ctx = Parameters<Parameters<typeof spacetimedb.reducer>[1]>[0];
+type Event = Parameters<typeof EventInput.serialize>[1];
+type Cursor = Parameters<typeof CursorInput.serialize>[1];
+
+const SHA256_BYTES = 32;
+const MAX_KEY = 256;
+
+function validate(e: Event): void {
+  const bad = (detail: string) => new SenderError(syncErrorMessage('invalid_envelope', detail));
+  if (e.stream_id.length === 0 || e.stream_id.length > MAX_KEY)
+    throw bad('stream_id must be 1..256 characters');
+  if (e.idempotency_key.length === 0 || e.idempotency_key.length > MAX_KEY) {
+    throw bad('idempotency_key must be 1..256 characters');
+  }
+  if (e.kind.length === 0) throw bad('kind must not be empty');
+  if (e.payload_hash.length !== SHA256_BYTES)
+    throw bad(`payload_hash must be ${SHA256_BYTES} bytes (SHA-256)`);
+}
+
+function streamRow(ctx: Ctx, streamId: string, now: Timestamp) {
+  const existing = ctx.db.sync_stream.stream_id.find(streamId);
+  if (existing) return existing;
+  return ctx.db.sync_stream.insert({
+    stream_id: streamId,
+    head_seq: 0n,
+    low_watermark: 1n,
+    epoch: 1n,
+    retain_min_events: 0n,
+    compact_by_key: false,
+    last_source_seq: 0n,
+    source_gap_count: 0n,
+    source_gap_missing: 0n,
+    last_gap_from: 0n,
+    last_gap_to: 0n,
+    created_at: now,
+    updated_at: now,
+  });
+}
+
+/** Append one event inside the caller's transaction; throws (rolling everything back) on conflict. */
+function appendOne(ctx: Ctx, e: Event): void {
+  validate(e);
+  const now = ctx.timestamp;
+  const stream = streamRow(ctx, e.stream_id, now);
+  let existing: { seq: bigint; payload_hash: Uint8Array } | undefined;
+  for (const row of ctx.db.sync_event.by_stream_key.filter([e.stream_id, e.idempotency_key])) existing = row;
+  const decision = planAppend(stream, existing, e);
+  const receipt = (seq: bigint, status: string) =>
+    ctx.db.append_receipt.insert({ stream_id: e.stream_id, idempotency_key: e.idempotency_key, seq, status });
+  switch (decision.kind) {
+    case 'conflict':
+      throw new SenderError(
+        syncErrorMessage(
+          'conflict',
+          `stream '${e.stream_id}' key '${e.idempotency_key}' already holds seq ${decision.seq} with a different payload hash`,
+        ),
+      );
+    case 'duplicate':
+      receipt(decision.seq, 'duplicate');
+      return;
+    case 'source_regression':
+      receipt(0n, 'source_regression');
+      return;
+    case 'append': {
+      ctx.db.sync_event.insert({
+        event_id: 0n,
+        stream_id: e.stream_id,
+        seq: decision.seq,
+        idempotency_key: e.idempotency_key,
+        kind: e.kind,
+        payload: e.payload,
+        payload_hash: e.payload_hash,
+        compaction_key: e.compaction_key,
+        source_topic: e.source_topic,
+        source_seq: e.source_seq,
+        kafka_topic: e.kafka_topic,
+        kafka_partition: e.kafka_partition,
+        kafka_offset: e.kafka_offset,
+        produced_at: e.produced_at,
+        committed_at: now,
+      });
+      const gap = decision.gap;
+      ctx.db.sync_stream.stream_id.update({
+        ...stream,
+        head_seq: decision.seq,
+        last_source_seq: e.source_seq === 0n ? stream.last_source_seq : e.source_seq,
+        source_gap_count: stream.source_gap_count + (gap ? 1n : 0n),
+        source_gap_missing: stream.source_gap_missing + (gap ? gap.to - gap.from + 1n : 0n),
+        last_gap_from: gap ? gap.from : stream.last_gap_from,
+        last_gap_to: gap ? gap.to : stream.last_gap_to,
+        updated_at: now,
+      });
+      receipt(decision.seq, 'appended');
+      return;
+    }
+  }
+}
+
+function advanceCursor(ctx: Ctx, c: Cursor): void {
+  let row: ReturnType<typeof ctx.db.source_cursor.insert> | undefined;
+  for (const r of ctx.db.source_cursor.by_source.filter([c.consumer_group, c.topic, c.partition])) row = r;
+  if (!row) {
+    ctx.db.source_cursor.insert({ cursor_id: 0n, ...c, updated_at: ctx.timestamp });
+  } else if (c.next_offset > row.next_offset) {
+    // A cursor only moves forward: a redelivered older batch must not rewind the anchor.
+    ctx.db.source_cursor.cursor_id.update({ ...row, next_offset: c.next_offset, updated_at: ctx.timestamp });
+  }
+}
+
+export const append_sync_event = spacetimedb.reducer({ event: EventInput }, (ctx, { event }) => {
+  requireWriter(ctx.db, ctx.sender, 'append events');
+  appendOne(ctx, event);
+});
+
+/** Atomic batch: every event lands or none does; the Kafka cursor moves in the same transaction. */
+export const append_sync_events = spacetimedb.reducer(
+  { events: t.array(EventInput), cursor: t.option(CursorInput) },
+  (ctx, { events, cursor }) => {
+    requireWriter(ctx.db, ctx.sender, 'append events');
+    for (const e of events) appendOne(ctx, e);
+    if (cursor) advanceCursor(ctx, cursor);
+  },
+);

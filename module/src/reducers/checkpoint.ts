@@ -1,0 +1,53 @@
+/** ack_checkpoint: monotonic per (client, stream), bounded by the head, owned by one identity. */
+import { SenderError, t } from 'spacetimedb/server';
+import { syncErrorMessage } from '../logic/sync-error.ts';
+import spacetimedb from '../schema.ts';
+
+export const ack_checkpoint = spacetimedb.reducer(
+  { client_id: t.string(), stream_id: t.string(), acked_seq: t.u64(), epoch: t.u64() },
+  (ctx, { client_id, stream_id, acked_seq, epoch }) => {
+    if (client_id.length === 0)
+      throw new SenderError(syncErrorMessage('invalid_envelope', 'client_id is empty'));
+    const stream = ctx.db.sync_stream.stream_id.find(stream_id);
+    if (!stream) throw new SenderError(syncErrorMessage('unknown_stream', `no stream '${stream_id}'`));
+    if (epoch !== stream.epoch) {
+      throw new SenderError(
+        syncErrorMessage(
+          'stale_cursor',
+          `stream '${stream_id}' is at epoch ${stream.epoch}, ack names epoch ${epoch}; low watermark ${stream.low_watermark}`,
+        ),
+      );
+    }
+    if (acked_seq > stream.head_seq) {
+      throw new SenderError(
+        syncErrorMessage(
+          'beyond_head',
+          `ack ${acked_seq} is beyond stream '${stream_id}' head ${stream.head_seq}`,
+        ),
+      );
+    }
+    let row: ReturnType<typeof ctx.db.sync_checkpoint.insert> | undefined;
+    for (const r of ctx.db.sync_checkpoint.by_client_stream.filter([client_id, stream_id])) row = r;
+    if (!row) {
+      ctx.db.sync_checkpoint.insert({
+        checkpoint_id: 0n,
+        client_id,
+        owner: ctx.sender,
+        stream_id,
+        acked_seq,
+        epoch,
+        updated_at: ctx.timestamp,
+      });
+      return;
+    }
+    if (!row.owner.isEqual(ctx.sender)) {
+      throw new SenderError(
+        syncErrorMessage('unauthorized', `client '${client_id}' belongs to another identity`),
+      );
+    }
+    // Monotonic: a late or reordered lower ack is accepted and ignored, never a regression.
+    if (acked_seq > row.acked_seq || epoch !== row.epoch) {
+      ctx.db.sync_checkpoint.checkpoint_id.update({ ...row, acked_seq, epoch, updated_at: ctx.timestamp });
+    }
+  },
+);

@@ -1,0 +1,241 @@
+/**
+ * The sync module's schema: every table of the sync lane, and the `spacetimedb` schema object the
+ * reducers hang off. Table and column names are the wire names (snake_case), so the accessor a reducer
+ * uses (`ctx.db.sync_event`) is the name a client subscribes to (`SELECT * FROM sync_event`).
+ */
+import { schema, t, table } from 'spacetimedb/server';
+
+/** One logical stream: its head, what history is still retained, and the epoch of that history. */
+export const sync_stream = table(
+  { name: 'sync_stream', public: true },
+  {
+    stream_id: t.string().primaryKey(),
+    /** Seq of the newest event; 0 while the stream is empty. */
+    head_seq: t.u64(),
+    /** Seq of the oldest retained event; head_seq + 1 when nothing is retained. A cursor below it is stale. */
+    low_watermark: t.u64(),
+    /** Bumped whenever history a client may need is lost (truncation, restore, reset). Starts at 1. */
+    epoch: t.u64(),
+    /** Retention: keep at least this many newest events; 0 keeps everything. */
+    retain_min_events: t.u64(),
+    /** Retention: older events are dropped except the newest one per compaction key. */
+    compact_by_key: t.bool(),
+    /** Authority seq of the newest appended event (0 before the first). */
+    last_source_seq: t.u64(),
+    /** Number of times the authority seq jumped forward by more than one, and how many seqs went missing. */
+    source_gap_count: t.u64(),
+    source_gap_missing: t.u64(),
+    /** The latest gap, as the missing authority seqs [from, to]; 0/0 when there never was one. */
+    last_gap_from: t.u64(),
+    last_gap_to: t.u64(),
+    created_at: t.timestamp(),
+    updated_at: t.timestamp(),
+  },
+);
+
+/**
+ * Append-only, sequenced events. (stream_id, seq) and (stream_id, idempotency_key) are unique: the
+ * TypeScript module API only declares single-column unique constraints, so the append reducer enforces
+ * both through these btree indexes (reducers run serially, so check-then-insert is atomic).
+ */
+export const sync_event = table(
+  {
+    name: 'sync_event',
+    public: true,
+    indexes: [
+      { accessor: 'by_stream_seq', algorithm: 'btree', columns: ['stream_id', 'seq'] },
+      { accessor: 'by_stream_key', algorithm: 'btree', columns: ['stream_id', 'idempotency_key'] },
+    ],
+  },
+  {
+    event_id: t.u64().primaryKey().autoInc(),
+    stream_id: t.string(),
+    seq: t.u64(),
+    idempotency_key: t.string(),
+    kind: t.string(),
+    payload: t.byteArray(),
+    /** SHA-256 of the payload (proto/payload-hash.ts defines the canonical bytes). */
+    payload_hash: t.byteArray(),
+    compaction_key: t.option(t.string()),
+    source_topic: t.string(),
+    source_seq: t.u64(),
+    kafka_topic: t.option(t.string()),
+    kafka_partition: t.option(t.i32()),
+    kafka_offset: t.option(t.i64()),
+    produced_at: t.timestamp(),
+    committed_at: t.timestamp(),
+  },
+);
+
+/** Per (client, stream) acknowledged seq: the resume watermark a client has confirmed applying. */
+export const sync_checkpoint = table(
+  {
+    name: 'sync_checkpoint',
+    public: true,
+    indexes: [{ accessor: 'by_client_stream', algorithm: 'btree', columns: ['client_id', 'stream_id'] }],
+  },
+  {
+    checkpoint_id: t.u64().primaryKey().autoInc(),
+    /** The client/device; bound to the identity that first acked it. */
+    client_id: t.string(),
+    owner: t.identity(),
+    stream_id: t.string(),
+    acked_seq: t.u64(),
+    epoch: t.u64(),
+    updated_at: t.timestamp(),
+  },
+);
+
+/** Live sessions; rows expire after their TTL and vanish on disconnect. */
+export const session_presence = table(
+  { name: 'session_presence', public: true },
+  {
+    session_id: t.string().primaryKey(),
+    identity: t.identity().index('btree'),
+    connection_id: t.option(t.connectionId()),
+    device_id: t.string(),
+    streams: t.array(t.string()),
+    state: t.string(),
+    last_seen: t.timestamp(),
+    expires_at: t.timestamp(),
+  },
+);
+
+/** Events queued for the external mirror. Failures here never block appends. */
+export const bridge_outbox = table(
+  {
+    name: 'bridge_outbox',
+    public: false,
+    indexes: [{ accessor: 'by_status', algorithm: 'btree', columns: ['status'] }],
+  },
+  {
+    outbox_id: t.u64().primaryKey().autoInc(),
+    /** Caller-chosen idempotency key: enqueueing the same key twice is a no-op. */
+    bridge_key: t.string().unique(),
+    stream_id: t.string(),
+    seq: t.u64(),
+    target: t.string(),
+    payload: t.byteArray(),
+    /** pending | sent | failed (attempts exhausted) */
+    status: t.string(),
+    attempts: t.u32(),
+    max_attempts: t.u32(),
+    next_attempt_at: t.timestamp(),
+    last_error: t.option(t.string()),
+    created_at: t.timestamp(),
+    updated_at: t.timestamp(),
+  },
+);
+
+/** NIP-90/provider capability signalling, one row per (provider, capability). */
+export const provider_capability = table(
+  { name: 'provider_capability', public: true },
+  {
+    capability_id: t.string().primaryKey(),
+    provider_id: t.string().index('btree'),
+    capability: t.string(),
+    metadata: t.string(),
+    published_by: t.identity(),
+    updated_at: t.timestamp(),
+  },
+);
+
+/** Compute requests and their assignment to providers. */
+export const compute_assignment = table(
+  { name: 'compute_assignment', public: true },
+  {
+    request_id: t.string().primaryKey(),
+    provider_id: t.string().index('btree'),
+    status: t.string(),
+    detail: t.string(),
+    /** Bumped on every update; an update must name the revision it read (optimistic concurrency). */
+    revision: t.u64(),
+    opened_by: t.identity(),
+    updated_at: t.timestamp(),
+  },
+);
+
+/** The adapter's exactly-once anchor: next Kafka offset per (group, topic, partition). */
+export const source_cursor = table(
+  {
+    name: 'source_cursor',
+    public: false,
+    indexes: [
+      { accessor: 'by_source', algorithm: 'btree', columns: ['consumer_group', 'topic', 'partition'] },
+    ],
+  },
+  {
+    cursor_id: t.u64().primaryKey().autoInc(),
+    consumer_group: t.string(),
+    topic: t.string(),
+    partition: t.i32(),
+    next_offset: t.i64(),
+    updated_at: t.timestamp(),
+  },
+);
+
+/** Identities allowed to append and mutate stream state (the adapter, the owner). */
+export const sync_writer = table(
+  { name: 'sync_writer', public: false },
+  {
+    identity: t.identity().primaryKey(),
+    label: t.string(),
+    granted_at: t.timestamp(),
+  },
+);
+
+/** Which identity may read which stream ('*' = all streams). */
+export const stream_grant = table(
+  {
+    name: 'stream_grant',
+    public: false,
+    indexes: [{ accessor: 'by_reader_stream', algorithm: 'btree', columns: ['reader', 'stream_id'] }],
+  },
+  {
+    grant_id: t.u64().primaryKey().autoInc(),
+    reader: t.identity(),
+    stream_id: t.string(),
+    granted_at: t.timestamp(),
+  },
+);
+
+/** Transient: one receipt per envelope an append call handled, so the caller sees its assigned seq. */
+export const append_receipt = table(
+  { name: 'append_receipt', public: true, event: true },
+  {
+    stream_id: t.string(),
+    idempotency_key: t.string(),
+    seq: t.u64(),
+    /** appended | duplicate */
+    status: t.string(),
+  },
+);
+
+/**
+ * Maintenance timer: one interval row drives presence expiry and retention. Created by `init`; a
+ * scheduled reducer runs with the database's own identity as sender.
+ */
+export const maintenance_schedule = table(
+  { name: 'maintenance_schedule', public: false },
+  {
+    scheduled_id: t.u64().primaryKey().autoInc(),
+    scheduled_at: t.scheduleAt(),
+  },
+);
+
+const spacetimedb = schema({
+  sync_stream,
+  sync_event,
+  sync_checkpoint,
+  session_presence,
+  bridge_outbox,
+  provider_capability,
+  compute_assignment,
+  source_cursor,
+  sync_writer,
+  stream_grant,
+  append_receipt,
+  maintenance_schedule,
+});
+
+export default spacetimedb;
