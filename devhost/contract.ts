@@ -125,10 +125,17 @@ export interface HostedDatabase {
   /** The owner identity (sender of init; bypasses row-level security), u256. */
   readonly owner: bigint;
 
-  /** Call a reducer by canonical name with BSATN args. Unknown/private/bad args → failed-internal. */
+  /**
+   * Call a reducer by canonical name with BSATN args. Unknown/private/bad args → failed-internal.
+   * Calls run one at a time in submission order; a call's promise settles (and its continuations run)
+   * before the next transaction starts, so per-connection answers can be sent in commit order.
+   */
   callReducer(name: string, args: Uint8Array, caller: Caller): Promise<ReducerOutcome>;
-  /** Run client_connected; false means the module rejected the connection. */
-  connectClient(caller: Caller): Promise<boolean>;
+  /**
+   * Run client_connected; false means the module rejected the connection. `jwtPayload` is the JSON
+   * claims of the token the connection authenticated with (what `get_jwt_payload` returns).
+   */
+  connectClient(caller: Caller, jwtPayload?: string): Promise<boolean>;
   /** Run client_disconnected (errors swallowed, as SpacetimeDB does). */
   disconnectClient(caller: Caller): Promise<void>;
 
@@ -143,4 +150,9 @@ export interface HostedDatabase {
   waitDurable(offset: bigint): Promise<void>;
 
   close(): Promise<void>;
+}
+
+/** Databases by name, as the network side looks them up (`/v1/database/:name/...`). */
+export interface DatabaseRegistry {
+  get(name: string): HostedDatabase | undefined;
 }
