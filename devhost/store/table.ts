@@ -1,0 +1,194 @@
+/**
+ * One table's rows and every structure that finds them: btree indexes (ordered keys in a B+tree),
+ * hash indexes, unique constraints and, for tables without any unique constraint, a whole-row map
+ * for SpacetimeDB's set semantics. Rows are BSATN; each has a stable numeric pointer.
+ * Knows nothing about transactions: the datastore decides what to add and remove.
+ */
+import type { AlgebraicTypeType } from 'spacetimedb';
+import type { IndexSchema, TableSchema, Typespace } from '../contract.js';
+import { bytesKey, columnBounds, orderedKey } from './bsatn-layout.js';
+import { BTree } from './btree.js';
+
+/** Pointer suffix that makes btree entries unique while keeping key order (48-bit, big-endian). */
+function ptrSuffix(ptr: number): string {
+  let s = '';
+  for (let shift = 40; shift >= 0; shift -= 8) s += String.fromCharCode(Math.floor(ptr / 2 ** shift) & 0xff);
+  return s;
+}
+
+export interface IndexStore {
+  readonly schema: IndexSchema;
+  readonly columnTypes: readonly AlgebraicTypeType[];
+  /** Pointers of rows whose key columns equal the BSATN `point`, in key order. */
+  point(point: Uint8Array): number[];
+  /** btree only: rows with ordered key in [low, high), in key order. */
+  range(low: string, high: string): number[];
+}
+
+class BTreeIndex implements IndexStore {
+  private readonly tree = new BTree<string, number>();
+  constructor(
+    readonly schema: IndexSchema,
+    readonly columnTypes: readonly AlgebraicTypeType[],
+    private readonly typespace: Typespace,
+  ) {}
+  keyOf(row: Uint8Array, bounds: readonly number[]): string {
+    let key = '';
+    for (const col of this.schema.columns) {
+      key += orderedKey([this.columnTypesByCol(col)], this.typespace, row, bounds[col] as number).key;
+    }
+    return key;
+  }
+  private columnTypesByCol(col: number): AlgebraicTypeType {
+    return this.columnTypes[this.schema.columns.indexOf(col)] as AlgebraicTypeType;
+  }
+  add(ptr: number, key: string): void {
+    this.tree.set(key + ptrSuffix(ptr), ptr);
+  }
+  remove(ptr: number, key: string): void {
+    this.tree.delete(key + ptrSuffix(ptr));
+  }
+  point(point: Uint8Array): number[] {
+    const { key, end } = orderedKey(this.columnTypes, this.typespace, point);
+    if (end !== point.length) throw new RangeError('point has trailing bytes');
+    return this.range(key, `${key}\u0100`);
+  }
+  range(low: string, high: string): number[] {
+    const out: number[] = [];
+    if (low >= high) return out;
+    this.tree.forRange(low, high, false, (_k, ptr) => {
+      out.push(ptr);
+    });
+    return out;
+  }
+  clear(): void {
+    this.tree.clear();
+  }
+}
+
+class HashIndex implements IndexStore {
+  private readonly map = new Map<string, Set<number>>();
+  constructor(
+    readonly schema: IndexSchema,
+    readonly columnTypes: readonly AlgebraicTypeType[],
+  ) {}
+  keyOf(row: Uint8Array, bounds: readonly number[]): string {
+    let key = '';
+    for (const col of this.schema.columns)
+      key += bytesKey(row, bounds[col] as number, bounds[col + 1] as number);
+    return key;
+  }
+  add(ptr: number, key: string): void {
+    let set = this.map.get(key);
+    if (!set) {
+      set = new Set();
+      this.map.set(key, set);
+    }
+    set.add(ptr);
+  }
+  remove(ptr: number, key: string): void {
+    const set = this.map.get(key);
+    if (!set) return;
+    set.delete(ptr);
+    if (set.size === 0) this.map.delete(key);
+  }
+  point(point: Uint8Array): number[] {
+    return [...(this.map.get(bytesKey(point)) ?? [])];
+  }
+  range(): number[] {
+    throw new RangeError('hash index does not support range scans');
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/** Unique constraint: BSATN of its columns → the one row holding it. */
+class UniqueConstraint {
+  readonly map = new Map<string, number>();
+  constructor(readonly columns: readonly number[]) {}
+  keyOf(row: Uint8Array, bounds: readonly number[]): string {
+    let key = '';
+    for (const col of this.columns) key += bytesKey(row, bounds[col] as number, bounds[col + 1] as number);
+    return key;
+  }
+}
+
+export class Table {
+  readonly rows = new Map<number, Uint8Array>();
+  readonly indexes = new Map<number, BTreeIndex | HashIndex>();
+  readonly uniques: UniqueConstraint[];
+  /** Whole-row map, only when no unique constraint can identify a row. */
+  private readonly wholeRows: Map<string, number> | undefined;
+
+  constructor(
+    readonly schema: TableSchema,
+    readonly typespace: Typespace,
+    uniqueColumnSets: readonly (readonly number[])[],
+  ) {
+    for (const ix of schema.indexes) {
+      const types = ix.columns.map((c) => schema.columns[c]?.type as AlgebraicTypeType);
+      this.indexes.set(
+        ix.indexId,
+        ix.algorithm === 'hash' ? new HashIndex(ix, types) : new BTreeIndex(ix, types, typespace),
+      );
+    }
+    this.uniques = uniqueColumnSets.map((cols) => new UniqueConstraint(cols));
+    this.wholeRows = this.uniques.length === 0 ? new Map() : undefined;
+  }
+
+  bounds(row: Uint8Array): number[] {
+    return columnBounds(this.schema.rowType, this.typespace, row);
+  }
+
+  /** The row byte-identical to `row`, if stored. */
+  findIdentical(row: Uint8Array, bounds: readonly number[]): number | undefined {
+    if (this.wholeRows) return this.wholeRows.get(bytesKey(row));
+    const first = this.uniques[0] as UniqueConstraint;
+    const ptr = first.map.get(first.keyOf(row, bounds));
+    if (ptr === undefined) return undefined;
+    return Buffer.from(this.rows.get(ptr) as Uint8Array).equals(row) ? ptr : undefined;
+  }
+
+  /** The first unique constraint `row` would violate, ignoring the row at `except`. */
+  uniqueConflict(row: Uint8Array, bounds: readonly number[], except?: number): readonly number[] | undefined {
+    for (const u of this.uniques) {
+      const holder = u.map.get(u.keyOf(row, bounds));
+      if (holder !== undefined && holder !== except) return u.columns;
+    }
+    return undefined;
+  }
+
+  /** Row holding the unique key given as BSATN of `columns` (which must be a unique constraint). */
+  findUnique(columns: readonly number[], keyBsatn: Uint8Array): number | undefined {
+    const u = this.uniques.find(
+      (c) => c.columns.length === columns.length && c.columns.every((x, i) => x === columns[i]),
+    );
+    return u?.map.get(bytesKey(keyBsatn));
+  }
+
+  add(ptr: number, row: Uint8Array, bounds: readonly number[] = this.bounds(row)): void {
+    this.rows.set(ptr, row);
+    for (const ix of this.indexes.values()) ix.add(ptr, ix.keyOf(row, bounds));
+    for (const u of this.uniques) u.map.set(u.keyOf(row, bounds), ptr);
+    this.wholeRows?.set(bytesKey(row), ptr);
+  }
+
+  remove(ptr: number): Uint8Array | undefined {
+    const row = this.rows.get(ptr);
+    if (!row) return undefined;
+    const bounds = this.bounds(row);
+    this.rows.delete(ptr);
+    for (const ix of this.indexes.values()) ix.remove(ptr, ix.keyOf(row, bounds));
+    for (const u of this.uniques) {
+      const key = u.keyOf(row, bounds);
+      if (u.map.get(key) === ptr) u.map.delete(key);
+    }
+    this.wholeRows?.delete(bytesKey(row));
+    return row;
+  }
+
+  index(indexId: number): BTreeIndex | HashIndex | undefined {
+    return this.indexes.get(indexId);
+  }
+}
