@@ -69,7 +69,10 @@ export function evaluateBundle(code: string, sys: { v2_0: SysV20; v2_1: SysV21 }
   if (typeof exports !== 'object' || exports === null) throw new TypeError('module bundle exported nothing');
   const namespace = runFunction(NAMESPACE_SOURCE, context)(exports) as Record<string, unknown>;
   const hooks = acquireHooks(namespace, MODULE_HOOKS);
-  const makeView = runFunction('(function (bytes) { const b = new Uint8Array(bytes.length); b.set(bytes); return new DataView(b.buffer); })', context);
+  const makeView = runFunction(
+    '(function (bytes) { const b = new Uint8Array(bytes.length); b.set(bytes); return new DataView(b.buffer); })',
+    context,
+  );
   return { hooks, argsView: (bytes) => makeView(bytes) as DataView };
 }
 

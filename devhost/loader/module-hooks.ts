@@ -14,7 +14,13 @@ export interface ModuleHooks {
   /** True when `error` is an instance of the module's `SenderError`. */
   isSenderError(error: unknown): boolean;
   /** `__call_reducer__`: returns whatever the reducer returned (must be `undefined` to commit). */
-  callReducer(reducerId: number, sender: bigint, connectionId: bigint, timestamp: bigint, args: DataView): unknown;
+  callReducer(
+    reducerId: number,
+    sender: bigint,
+    connectionId: bigint,
+    timestamp: bigint,
+    args: DataView,
+  ): unknown;
 }
 
 function isObject(value: unknown): value is Record<PropertyKey, unknown> {
@@ -35,7 +41,8 @@ export function acquireHooks(namespace: Record<string, unknown>, moduleHooks: sy
   if (typeof getHooks !== 'function') throw new TypeError('must export schema as default export');
   const raw: unknown = (getHooks as AnyFunction).call(def, namespace);
   if (!isObject(raw)) throw new TypeError('module hooks are not an object');
-  for (const name of ['__call_view__', '__call_view_anon__', '__call_procedure__']) requireFunction(raw, name);
+  for (const name of ['__call_view__', '__call_view_anon__', '__call_procedure__'])
+    requireFunction(raw, name);
   const describe = requireFunction(raw, '__describe_module__');
   const getErrorCtor = requireFunction(raw, '__get_error_constructor__');
   const callReducer = requireFunction(raw, '__call_reducer__');

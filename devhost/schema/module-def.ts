@@ -5,8 +5,8 @@
  */
 import { AlgebraicType, BinaryReader } from 'spacetimedb';
 import {
-  RawModuleDef,
   type RawLifeCycleReducerDefV10,
+  RawModuleDef,
   type RawModuleDefV10Section,
   type RawReducerDefV10,
   type RawScheduleDefV10,
@@ -61,7 +61,10 @@ export function decodeModuleDef(bytes: Uint8Array): ModuleDefV10 {
       case 'ExplicitNames':
         for (const entry of section.value.entries) {
           let byKind = explicit.get(entry.tag);
-          if (!byKind) explicit.set(entry.tag, (byKind = new Map()));
+          if (!byKind) {
+            byKind = new Map();
+            explicit.set(entry.tag, byKind);
+          }
           byKind.set(entry.value.sourceName, entry.value.canonicalName);
         }
         break;
@@ -75,5 +78,14 @@ export function decodeModuleDef(bytes: Uint8Array): ModuleDefV10 {
         break;
     }
   }
-  return { typespace, tables, reducers, schedules, lifecycle, rowLevelSecurity: rls, explicitNames: explicit, snakeCase };
+  return {
+    typespace,
+    tables,
+    reducers,
+    schedules,
+    lifecycle,
+    rowLevelSecurity: rls,
+    explicitNames: explicit,
+    snakeCase,
+  };
 }

@@ -69,7 +69,10 @@ export function buildModuleSchema(def: ModuleDefV10): HostModuleSchema {
   });
   const reducerBySource = new Map(reducers.map((r) => [r.sourceName, r]));
 
-  const named = def.tables.map((t) => ({ raw: t, name: explicit('Table', t.sourceName) ?? convert(t.sourceName) }));
+  const named = def.tables.map((t) => ({
+    raw: t,
+    name: explicit('Table', t.sourceName) ?? convert(t.sourceName),
+  }));
   named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let nextIndexId = FIRST_USER_ID;
   const uniqueConstraints = new Map<number, number[][]>();
@@ -81,8 +84,12 @@ export function buildModuleSchema(def: ModuleDefV10): HostModuleSchema {
     if (!schedule) return built.table;
     const reducer = reducerBySource.get(schedule.functionName);
     const idCol = raw.primaryKey[0];
-    if (!reducer || idCol === undefined) throw new Error(`schedule table ${name} lacks its reducer or primary key`);
-    return { ...built.table, schedule: { reducer: reducer.name, scheduleAtCol: schedule.scheduleAtCol, idCol } };
+    if (!reducer || idCol === undefined)
+      throw new Error(`schedule table ${name} lacks its reducer or primary key`);
+    return {
+      ...built.table,
+      schedule: { reducer: reducer.name, scheduleAtCol: schedule.scheduleAtCol, idCol },
+    };
   });
 
   const tableByName = new Map<string, TableSchema>();
@@ -122,9 +129,11 @@ function buildTable(
     return { colId, name: convert(sourceName), sourceName, type: el.algebraicType };
   });
   const unique = raw.constraints.filter((c) => c.data.tag === 'Unique').map((c) => [...c.data.value.columns]);
-  if (raw.primaryKey.length > 0 && !unique.some((u) => sameColumns(u, raw.primaryKey))) unique.push([...raw.primaryKey]);
+  if (raw.primaryKey.length > 0 && !unique.some((u) => sameColumns(u, raw.primaryKey)))
+    unique.push([...raw.primaryKey]);
   const indexes: IndexSchema[] = raw.indexes.map((ix) => {
-    const algorithm: IndexAlgorithm = ix.algorithm.tag === 'BTree' ? 'btree' : ix.algorithm.tag === 'Hash' ? 'hash' : 'direct';
+    const algorithm: IndexAlgorithm =
+      ix.algorithm.tag === 'BTree' ? 'btree' : ix.algorithm.tag === 'Hash' ? 'hash' : 'direct';
     const cols = ix.algorithm.tag === 'Direct' ? [ix.algorithm.value] : [...ix.algorithm.value];
     const autoName = `${name}_${cols.map((c) => columns[c]?.name ?? c).join('_')}_idx_${algorithm}`;
     const sourceName = ix.sourceName ?? autoName;

@@ -54,7 +54,10 @@ const message = table(
 );
 
 /** Large rows, for the iterator buffer-too-small path. */
-const blob = table({ name: 'blob', public: true }, { id: t.u64().primaryKey().autoInc(), data: t.byteArray() });
+const blob = table(
+  { name: 'blob', public: true },
+  { id: t.u64().primaryKey().autoInc(), data: t.byteArray() },
+);
 
 /** Identities whose connection clientConnected rejects. */
 const banned = table({ name: 'banned', public: false }, { identity: t.identity().primaryKey() });
@@ -109,7 +112,12 @@ export const onConnect = spacetimedb.clientConnected((ctx) => {
 });
 
 export const onDisconnect = spacetimedb.clientDisconnected((ctx) => {
-  ctx.db.connectionLog.insert({ id: 0n, kind: 'disconnected', sender: ctx.sender, connectionId: ctx.connectionId ?? undefined });
+  ctx.db.connectionLog.insert({
+    id: 0n,
+    kind: 'disconnected',
+    sender: ctx.sender,
+    connectionId: ctx.connectionId ?? undefined,
+  });
 });
 
 export const addPerson = spacetimedb.reducer(
@@ -130,13 +138,17 @@ export const deletePerson = spacetimedb.reducer({ id: t.u64() }, (ctx, { id }) =
 });
 
 export const deleteAgeRange = spacetimedb.reducer({ min: t.u32(), max: t.u32() }, (ctx, { min, max }) => {
-  const n = ctx.db.person.age.delete(new Range({ tag: 'included', value: min }, { tag: 'excluded', value: max }));
+  const n = ctx.db.person.age.delete(
+    new Range({ tag: 'included', value: min }, { tag: 'excluded', value: max }),
+  );
   setCounter(ctx, 'deleted', BigInt(n));
 });
 
 /** Writes the names in [min, max) age order to the `age_range` message rows and their count to a counter. */
 export const queryAgeRange = spacetimedb.reducer({ min: t.u32(), max: t.u32() }, (ctx, { min, max }) => {
-  const rows = [...ctx.db.person.age.filter(new Range({ tag: 'included', value: min }, { tag: 'excluded', value: max }))];
+  const rows = [
+    ...ctx.db.person.age.filter(new Range({ tag: 'included', value: min }, { tag: 'excluded', value: max })),
+  ];
   setCounter(ctx, 'age_range', BigInt(rows.length));
   ctx.db.message.insert({ id: 0n, text: rows.map((r) => r.name).join(','), sender: ctx.sender });
 });
@@ -209,15 +221,22 @@ export const stopTickers = spacetimedb.reducer((ctx) => {
   for (const row of [...ctx.db.tickSchedule.iter()]) ctx.db.tickSchedule.scheduledId.delete(row.scheduledId);
 });
 
-export const scheduleOnce = spacetimedb.reducer({ delayMicros: t.u64(), note: t.string() }, (ctx, { delayMicros, note }) => {
-  const at = ctx.timestamp.microsSinceUnixEpoch + delayMicros;
-  ctx.db.oneShotSchedule.insert({ scheduledId: 0n, scheduledAt: ScheduleAt.time(at), note });
-});
+export const scheduleOnce = spacetimedb.reducer(
+  { delayMicros: t.u64(), note: t.string() },
+  (ctx, { delayMicros, note }) => {
+    const at = ctx.timestamp.microsSinceUnixEpoch + delayMicros;
+    ctx.db.oneShotSchedule.insert({ scheduledId: 0n, scheduledAt: ScheduleAt.time(at), note });
+  },
+);
 
-export const tick = spacetimedb.reducer({ onSchedule: tickSchedule }, { arg: tickSchedule.rowType }, (ctx) => {
-  const current = ctx.db.counter.name.find('ticks')?.value ?? 0n;
-  setCounter(ctx, 'ticks', current + 1n);
-});
+export const tick = spacetimedb.reducer(
+  { onSchedule: tickSchedule },
+  { arg: tickSchedule.rowType },
+  (ctx) => {
+    const current = ctx.db.counter.name.find('ticks')?.value ?? 0n;
+    setCounter(ctx, 'ticks', current + 1n);
+  },
+);
 
 export const oneShot = spacetimedb.reducer(
   { onSchedule: oneShotSchedule },
