@@ -5,7 +5,7 @@
  * test/proto/vectors.test.ts recomputes everything from the file and fails if our code disagrees.
  */
 import { writeFileSync } from 'node:fs';
-import { create, toBinary, toJson } from '@bufbuild/protobuf';
+import { create, type MessageInitShape, toBinary, toJson } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { hashPayload, sha256 } from '../adapter/envelope/payload-hash.js';
 import { type SyncEnvelope, SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
@@ -32,7 +32,7 @@ const payloads: ReadonlyArray<{ name: string; payload: Uint8Array }> = [
 
 const v1_0 = create(ProtocolVersionSchema, { major: 1, minor: 0 });
 
-function envelope(init: Omit<Partial<SyncEnvelope>, '$typeName'> & { payload: Uint8Array }): SyncEnvelope {
+function envelope(init: MessageInitShape<typeof SyncEnvelopeSchema> & { payload: Uint8Array }): SyncEnvelope {
   return create(SyncEnvelopeSchema, { ...init, ...hashPayload(init.payload), protocolVersion: v1_0 });
 }
 
