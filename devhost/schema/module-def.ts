@@ -24,6 +24,8 @@ export interface ModuleDefV10 {
   /** kind ('Table' | 'Function' | 'Index') → source name → canonical name. */
   readonly explicitNames: ReadonlyMap<string, ReadonlyMap<string, string>>;
   readonly snakeCase: boolean;
+  /** Names of typespace entries from the `Types` section (for generated bindings). */
+  readonly typeNames: ReadonlyMap<number, string>;
 }
 
 export function decodeModuleDef(bytes: Uint8Array): ModuleDefV10 {
@@ -37,11 +39,15 @@ export function decodeModuleDef(bytes: Uint8Array): ModuleDefV10 {
   const lifecycle: RawLifeCycleReducerDefV10[] = [];
   const rls: string[] = [];
   const explicit = new Map<string, Map<string, string>>();
+  const typeNames = new Map<number, string>();
   let snakeCase = true; // TS default policy (lib/schema.ts)
   for (const section of def.value.sections as RawModuleDefV10Section[]) {
     switch (section.tag) {
       case 'Typespace':
         typespace = section.value;
+        break;
+      case 'Types':
+        for (const named of section.value) typeNames.set(named.ty, named.sourceName.sourceName);
         break;
       case 'Tables':
         tables.push(...section.value);
@@ -87,5 +93,6 @@ export function decodeModuleDef(bytes: Uint8Array): ModuleDefV10 {
     rowLevelSecurity: rls,
     explicitNames: explicit,
     snakeCase,
+    typeNames,
   };
 }
