@@ -1,0 +1,67 @@
+/**
+ * Websocket framing of SpacetimeDB's v2/v3 binary protocols (`client-api-messages/src/websocket/
+ * common.rs`, `core/src/client/messages.rs`, `message_handlers_v3.rs`): every server frame is one
+ * compression tag byte plus a body that is compressed only when it exceeds 1 KiB; a v2 body holds one
+ * `ServerMessage`, a v3 body one or more. Client frames carry no tag; v3 may concatenate messages.
+ */
+import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
+import { BinaryReader } from 'spacetimedb';
+import { ClientMessage } from '../stdb-internal/client-api.js';
+
+export type WsVersion = 'v2' | 'v3';
+export type Compression = 'None' | 'Brotli' | 'Gzip';
+
+export const V2_PROTOCOL = 'v2.bsatn.spacetimedb';
+export const V3_PROTOCOL = 'v3.bsatn.spacetimedb';
+
+/** `decide_compression`: bodies up to this size always go uncompressed. */
+export const COMPRESS_THRESHOLD = 1024;
+/** A v3 frame packs queued messages until its uncompressed body would pass this (`subscribe.rs`). */
+export const V3_MAX_FRAME_BODY = 512 * 1024;
+
+const TAG: Record<Compression, number> = { None: 0, Brotli: 1, Gzip: 2 };
+
+/** Tag byte + body, compressed like the real server (fastest levels: it optimises for latency). */
+export function encodeServerFrame(body: Uint8Array, compression: Compression): Buffer {
+  const mode = body.length > COMPRESS_THRESHOLD ? compression : 'None';
+  const payload =
+    mode === 'Gzip'
+      ? gzipSync(body, { level: 1 })
+      : mode === 'Brotli'
+        ? brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 1 } })
+        : body;
+  const frame = Buffer.allocUnsafe(1 + payload.length);
+  frame[0] = TAG[mode];
+  frame.set(payload, 1);
+  return frame;
+}
+
+/** A client frame the server cannot accept; the connection is closed with this message. */
+export class ClientFrameError extends Error {
+  override readonly name = 'ClientFrameError';
+}
+
+/** Decodes one client frame: exactly one message on v2, one or more back to back on v3. */
+export function decodeClientFrame(data: Uint8Array, version: WsVersion): ClientMessage[] {
+  if (data.length === 0 && version === 'v3')
+    throw new ClientFrameError('v3 websocket binary payload must contain at least one v2 client message');
+  const reader = new BinaryReader(data);
+  const messages: ClientMessage[] = [];
+  try {
+    do {
+      const message = ClientMessage.deserialize(reader);
+      // The package reads these flags as plain u8s; SpacetimeDB only knows flag 0 (`common.rs`).
+      if ((message.tag === 'CallReducer' || message.tag === 'CallProcedure') && message.value.flags !== 0)
+        throw new ClientFrameError(
+          `invalid call ${message.tag === 'CallReducer' ? 'reducer' : 'procedure'} flag ${message.value.flags}`,
+        );
+      messages.push(message);
+    } while (version === 'v3' && reader.remaining > 0);
+  } catch (e) {
+    if (e instanceof ClientFrameError) throw e;
+    throw new ClientFrameError(`invalid client message: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (reader.remaining > 0)
+    throw new ClientFrameError('invalid client message: trailing bytes after the message');
+  return messages;
+}
