@@ -1,0 +1,226 @@
+/**
+ * Background writer for the commit log. `append` only queues an encoded frame; one async loop writes
+ * whatever is queued in a single writev, rotates segments by size, and fsyncs per policy. Appends that
+ * arrive while an fsync is running are written and fsynced together next round (group commit).
+ */
+import { DurabilityError } from './errors.js';
+import type { LogFile, LogFs } from './log-fs.js';
+import { SEGMENT_HEADER_BYTES, type SegmentRef, segmentHeader, segmentPath } from './segment-file.js';
+import type { FsyncPolicy } from './types.js';
+import { DurableWaiters } from './waiters.js';
+
+export interface LogWriterOptions {
+  readonly clogDir: string;
+  readonly fs: LogFs;
+  readonly policy: FsyncPolicy;
+  readonly segmentBytes: number;
+  /** Segments already on disk, oldest first; the writer appends to this list as it rotates. */
+  readonly segments: SegmentRef[];
+  /** Continue in this existing segment (valid length `size`) instead of starting a new one. */
+  readonly resume?: { readonly path: string; readonly size: number } | undefined;
+  /** Offset of the last transaction already in the log (-1n: none). */
+  readonly lastOffset: bigint;
+}
+
+interface ActiveSegment {
+  readonly file: LogFile;
+  size: number;
+}
+
+interface QueuedFrame {
+  readonly offset: bigint;
+  readonly bytes: Uint8Array;
+}
+
+export class LogWriter {
+  private readonly opts: LogWriterOptions;
+  private readonly waiters = new DurableWaiters();
+  private queue: QueuedFrame[] = [];
+  private active: ActiveSegment | undefined;
+  /** Highest offset handed to the OS. */
+  private writtenTo: bigint;
+  /** Highest offset covered by an fsync. */
+  private syncedTo: bigint;
+  /** Highest offset that counts as durable under the policy. */
+  private durableTo: bigint;
+  private pumping = false;
+  private pumpDone: Promise<void> = Promise.resolve();
+  private kickQueued = false;
+  private syncWanted = false;
+  private timer: NodeJS.Timeout | undefined;
+  private failure: DurabilityError | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: LogWriterOptions) {
+    this.opts = opts;
+    this.writtenTo = this.syncedTo = this.durableTo = opts.lastOffset;
+    if (opts.resume) this.active = { file: opts.fs.resume(opts.resume.path), size: opts.resume.size };
+  }
+
+  durableOffset(): bigint {
+    return this.durableTo;
+  }
+
+  /** Queues one framed record; the caller guarantees consecutive offsets. */
+  append(offset: bigint, frame: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    if (this.closing) throw new DurabilityError('closed', 'append after close()');
+    this.queue.push({ offset, bytes: frame });
+    if (!this.pumping && !this.kickQueued) {
+      // A microtask, so appends made in the same synchronous run share one write and one fsync.
+      this.kickQueued = true;
+      queueMicrotask(() => {
+        this.kickQueued = false;
+        this.kick();
+      });
+    }
+  }
+
+  waitDurable(offset: bigint): Promise<void> {
+    if (offset <= this.durableTo) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closing)
+      return Promise.reject(new DurabilityError('closed', `offset ${offset} was never appended`));
+    return this.waiters.wait(offset);
+  }
+
+  /**
+   * Removes from the segment list, and returns, the segments whose every record is <= `offset`. The
+   * newest segment is never among them: appends go there.
+   */
+  takeSegmentsCoveredBy(offset: bigint): SegmentRef[] {
+    const { segments } = this.opts;
+    let n = 0;
+    while (n < segments.length - 1 && (segments[n + 1] as SegmentRef).firstOffset - 1n <= offset) n++;
+    return segments.splice(0, n);
+  }
+
+  /** Writes and fsyncs everything queued, closes the file; rejects waiters that can no longer be met. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.syncWanted = true;
+      this.kick();
+      while (this.pumping) await this.pumpDone;
+      const file = this.active?.file;
+      this.active = undefined;
+      if (file) await file.close().catch((e: unknown) => this.fail(e));
+      this.waiters.rejectAll(
+        this.failure ?? new DurabilityError('closed', 'closed before this offset was appended'),
+      );
+      if (this.failure) throw this.failure;
+    })();
+    return this.closing;
+  }
+
+  private kick(): void {
+    if (this.pumping || this.failure) return;
+    this.pumpDone = this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (!this.failure) {
+        if (this.queue.length > 0) {
+          const batch = this.queue;
+          this.queue = [];
+          await this.writeBatch(batch);
+          const { policy } = this.opts;
+          if (policy === 'always') await this.sync();
+          else if (policy === 'never') this.advanceDurable(this.writtenTo);
+          else this.armTimer(policy.intervalMs);
+        } else if (this.syncWanted) {
+          this.syncWanted = false;
+          await this.sync();
+        } else return;
+      }
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      // No await between the last emptiness check and here, so no append can be stranded.
+      this.pumping = false;
+    }
+  }
+
+  private async writeBatch(batch: readonly QueuedFrame[]): Promise<void> {
+    let chunks: Uint8Array[] = [];
+    let chunksLast = this.writtenTo;
+    for (const frame of batch) {
+      let active = this.active;
+      if (active === undefined) {
+        active = await this.openSegment(frame.offset);
+      } else if (
+        active.size > SEGMENT_HEADER_BYTES &&
+        active.size + frame.bytes.length > this.opts.segmentBytes
+      ) {
+        await this.flush(active, chunks, chunksLast);
+        chunks = [];
+        active = await this.rotate(active, frame.offset);
+      }
+      chunks.push(frame.bytes);
+      chunksLast = frame.offset;
+      active.size += frame.bytes.length;
+    }
+    if (this.active) await this.flush(this.active, chunks, chunksLast);
+  }
+
+  private async flush(active: ActiveSegment, chunks: Uint8Array[], last: bigint): Promise<void> {
+    if (chunks.length === 0) return;
+    await active.file.append(chunks);
+    this.writtenTo = last;
+  }
+
+  /**
+   * A finished segment is fsynced before the next one exists, under every policy: recovery relies on
+   * only the newest segment ever having a torn tail.
+   */
+  private async rotate(old: ActiveSegment, nextOffset: bigint): Promise<ActiveSegment> {
+    await this.sync();
+    this.active = undefined;
+    await old.file.close();
+    return this.openSegment(nextOffset);
+  }
+
+  private async openSegment(firstOffset: bigint): Promise<ActiveSegment> {
+    const path = segmentPath(this.opts.clogDir, firstOffset);
+    const file = await this.opts.fs.create(path, segmentHeader(firstOffset));
+    // The new directory entry must survive a crash before any offset in it can count as durable.
+    await this.opts.fs.syncDir(this.opts.clogDir);
+    this.opts.segments.push({ firstOffset, path });
+    this.active = { file, size: SEGMENT_HEADER_BYTES };
+    return this.active;
+  }
+
+  private async sync(): Promise<void> {
+    const target = this.writtenTo;
+    if (target <= this.syncedTo || !this.active) return;
+    await this.active.file.sync();
+    this.syncedTo = target;
+    this.advanceDurable(target);
+  }
+
+  private advanceDurable(offset: bigint): void {
+    if (offset <= this.durableTo) return;
+    this.durableTo = offset;
+    this.waiters.release(offset);
+  }
+
+  private armTimer(intervalMs: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.syncWanted = true;
+      this.kick();
+    }, intervalMs);
+  }
+
+  private fail(e: unknown): void {
+    if (this.failure) return;
+    this.failure = new DurabilityError('io', `writing the commit log failed: ${String(e)}`, { cause: e });
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.waiters.rejectAll(this.failure);
+  }
+}
