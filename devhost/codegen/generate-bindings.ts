@@ -133,12 +133,13 @@ export function generateBindings(describeBytes: Uint8Array, options: GenerateOpt
     '',
   );
 
-  // Rows of public tables (private ones are invisible to clients, so they get no bindings).
+  // Private tables are included too: only the owner can subscribe to them, and the owner's tools
+  // (the adapter reading its Kafka cursor) need their row types.
   const visible = def.tables
     .map((raw) => ({ raw, table: schema.tables.find((t) => t.sourceName === raw.sourceName) }))
     .filter(
       (x): x is { raw: (typeof def.tables)[number]; table: NonNullable<(typeof x)['table']> } =>
-        x.table?.isPublic === true,
+        x.table !== undefined,
     );
   const tableEntries: string[] = [];
   for (const { raw, table } of visible) {
@@ -169,7 +170,7 @@ export function generateBindings(describeBytes: Uint8Array, options: GenerateOpt
         const cols = (schemaIx?.columns ?? []).map((c) => JSON.stringify(table.columns[c]?.sourceName));
         return `{ accessor: ${JSON.stringify(ix.accessorName ?? schemaIx?.sourceName)}, name: ${JSON.stringify(schemaIx?.name)}, algorithm: ${JSON.stringify(schemaIx?.algorithm)}, columns: [${cols.join(', ')}] }`;
       });
-    const opts = [`name: ${JSON.stringify(table.name)}`, 'public: true'];
+    const opts = [`name: ${JSON.stringify(table.name)}`, `public: ${table.isPublic}`];
     if (table.isEvent) opts.push('event: true');
     if (indexes.length > 0) opts.push(`indexes: [${indexes.join(', ')}]`);
     tableEntries.push(`  ${ident(table.sourceName)}: __table({ ${opts.join(', ')} }, ${rowName}),`);

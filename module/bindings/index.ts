@@ -78,6 +78,22 @@ export const SessionPresenceRow = __t.row("SessionPresence", {
   expires_at: __t.timestamp().name("expires_at"),
 });
 
+export const BridgeOutboxRow = __t.row("BridgeOutbox", {
+  outbox_id: __t.u64().primaryKey().autoInc().name("outbox_id"),
+  bridge_key: __t.string().unique().name("bridge_key"),
+  stream_id: __t.string().name("stream_id"),
+  seq: __t.u64().name("seq"),
+  target: __t.string().name("target"),
+  payload: __t.byteArray().name("payload"),
+  status: __t.string().name("status"),
+  attempts: __t.u32().name("attempts"),
+  max_attempts: __t.u32().name("max_attempts"),
+  next_attempt_at: __t.timestamp().name("next_attempt_at"),
+  last_error: __t.option(__t.string()).name("last_error"),
+  created_at: __t.timestamp().name("created_at"),
+  updated_at: __t.timestamp().name("updated_at"),
+});
+
 export const ProviderCapabilityRow = __t.row("ProviderCapability", {
   capability_id: __t.string().primaryKey().name("capability_id"),
   provider_id: __t.string().name("provider_id"),
@@ -97,11 +113,38 @@ export const ComputeAssignmentRow = __t.row("ComputeAssignment", {
   updated_at: __t.timestamp().name("updated_at"),
 });
 
+export const SourceCursorRow = __t.row("SourceCursor", {
+  cursor_id: __t.u64().primaryKey().autoInc().name("cursor_id"),
+  consumer_group: __t.string().name("consumer_group"),
+  topic: __t.string().name("topic"),
+  partition: __t.i32().name("partition"),
+  next_offset: __t.i64().name("next_offset"),
+  updated_at: __t.timestamp().name("updated_at"),
+});
+
+export const SyncWriterRow = __t.row("SyncWriter", {
+  identity: __t.identity().primaryKey().name("identity"),
+  label: __t.string().name("label"),
+  granted_at: __t.timestamp().name("granted_at"),
+});
+
+export const StreamGrantRow = __t.row("StreamGrant", {
+  grant_id: __t.u64().primaryKey().autoInc().name("grant_id"),
+  reader: __t.identity().name("reader"),
+  stream_id: __t.string().name("stream_id"),
+  granted_at: __t.timestamp().name("granted_at"),
+});
+
 export const AppendReceiptRow = __t.row("AppendReceipt", {
   stream_id: __t.string().name("stream_id"),
   idempotency_key: __t.string().name("idempotency_key"),
   seq: __t.u64().name("seq"),
   status: __t.string().name("status"),
+});
+
+export const MaintenanceScheduleRow = __t.row("MaintenanceSchedule", {
+  scheduled_id: __t.u64().primaryKey().autoInc().name("scheduled_id"),
+  scheduled_at: __t.scheduleAt().name("scheduled_at"),
 });
 
 export const AckCheckpointArgs = { client_id: __t.string(), stream_id: __t.string(), acked_seq: __t.u64(), epoch: __t.u64() };
@@ -125,9 +168,14 @@ const tablesSchema = __schema({
   sync_event: __table({ name: "sync_event", public: true, indexes: [{ accessor: "by_stream_seq", name: "sync_event_stream_id_seq_idx_btree", algorithm: "btree", columns: ["stream_id", "seq"] }, { accessor: "by_stream_key", name: "sync_event_stream_id_idempotency_key_idx_btree", algorithm: "btree", columns: ["stream_id", "idempotency_key"] }] }, SyncEventRow),
   sync_checkpoint: __table({ name: "sync_checkpoint", public: true, indexes: [{ accessor: "by_client_stream", name: "sync_checkpoint_client_id_stream_id_idx_btree", algorithm: "btree", columns: ["client_id", "stream_id"] }] }, SyncCheckpointRow),
   session_presence: __table({ name: "session_presence", public: true }, SessionPresenceRow),
+  bridge_outbox: __table({ name: "bridge_outbox", public: false }, BridgeOutboxRow),
   provider_capability: __table({ name: "provider_capability", public: true }, ProviderCapabilityRow),
   compute_assignment: __table({ name: "compute_assignment", public: true }, ComputeAssignmentRow),
+  source_cursor: __table({ name: "source_cursor", public: false, indexes: [{ accessor: "by_source", name: "source_cursor_consumer_group_topic_partition_idx_btree", algorithm: "btree", columns: ["consumer_group", "topic", "partition"] }] }, SourceCursorRow),
+  sync_writer: __table({ name: "sync_writer", public: false }, SyncWriterRow),
+  stream_grant: __table({ name: "stream_grant", public: false, indexes: [{ accessor: "by_reader_stream", name: "stream_grant_reader_stream_id_idx_btree", algorithm: "btree", columns: ["reader", "stream_id"] }] }, StreamGrantRow),
   append_receipt: __table({ name: "append_receipt", public: true, event: true }, AppendReceiptRow),
+  maintenance_schedule: __table({ name: "maintenance_schedule", public: false }, MaintenanceScheduleRow),
 });
 
 const reducersSchema = __reducers(

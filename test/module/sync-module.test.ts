@@ -1,0 +1,397 @@
+/**
+ * The sync module as its users meet it: the real module bundle on devhost, called through the
+ * unmodified SDK with the generated bindings. The owner connection is the adapter's identity
+ * (initial writer); anonymous connections are desktop clients.
+ */
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { Identity, Timestamp } from 'spacetimedb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Devhost } from '../../devhost/index.js';
+import type { DbConnection } from '../../module/bindings/index.js';
+import {
+  type Connected,
+  connect,
+  rejection,
+  startSyncDevhost,
+  subscribe,
+} from '../support/devhost-harness.js';
+
+let devhost: Devhost;
+let writer: Connected;
+let reader: Connected;
+
+beforeAll(async () => {
+  devhost = await startSyncDevhost();
+  writer = await connect(devhost, devhost.ownerToken);
+  reader = await connect(devhost);
+  await subscribe(writer.conn, [
+    'SELECT * FROM sync_stream',
+    'SELECT * FROM sync_event',
+    'SELECT * FROM source_cursor',
+    'SELECT * FROM bridge_outbox',
+    'SELECT * FROM append_receipt',
+    'SELECT * FROM sync_checkpoint',
+  ]);
+  await subscribe(reader.conn, [
+    'SELECT * FROM sync_stream',
+    'SELECT * FROM session_presence',
+    'SELECT * FROM sync_checkpoint',
+  ]);
+}, 60_000);
+
+afterAll(async () => {
+  writer?.conn.disconnect();
+  reader?.conn.disconnect();
+  await devhost?.stop();
+});
+
+const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
+
+function event(stream: string, key: string, body: string, sourceSeq = 0n) {
+  const payload = new TextEncoder().encode(body);
+  return {
+    stream_id: stream,
+    idempotency_key: key,
+    kind: 'test.v1',
+    payload,
+    payload_hash: sha256(payload),
+    compaction_key: undefined,
+    source_topic: 'authority',
+    source_seq: sourceSeq,
+    kafka_topic: undefined,
+    kafka_partition: undefined,
+    kafka_offset: undefined,
+    produced_at: Timestamp.now(),
+  };
+}
+
+function events(conn: DbConnection, stream: string): { seq: bigint; key: string }[] {
+  return [...conn.db.sync_event.iter()]
+    .filter((e) => e.stream_id === stream)
+    .map((e) => ({ seq: e.seq, key: e.idempotency_key }))
+    .sort((a, b) => (a.seq < b.seq ? -1 : 1));
+}
+
+const head = (conn: DbConnection, stream: string) => conn.db.sync_stream.stream_id.find(stream)?.head_seq;
+const append = (c: Connected, e: ReturnType<typeof event>) => c.conn.reducers.appendSyncEvent({ event: e });
+const appendBatch = (
+  c: Connected,
+  evs: ReturnType<typeof event>[],
+  cursor?: { consumer_group: string; topic: string; partition: number; next_offset: bigint },
+) => c.conn.reducers.appendSyncEvents({ events: evs, cursor });
+
+describe('append_sync_event', () => {
+  it('assigns seq 1..n per stream in arrival order', async () => {
+    for (const k of ['a', 'b', 'c']) await append(writer, event('s-order', k, k));
+    await append(writer, event('s-other', 'a', 'a'));
+    expect(events(writer.conn, 's-order')).toEqual([
+      { seq: 1n, key: 'a' },
+      { seq: 2n, key: 'b' },
+      { seq: 3n, key: 'c' },
+    ]);
+    expect(head(writer.conn, 's-other')).toBe(1n);
+  });
+
+  it('treats the same key with the same payload as a no-op and reports the existing seq', async () => {
+    const receipts: { seq: bigint; status: string }[] = [];
+    writer.conn.db.append_receipt.onInsert((_ctx, r) => {
+      if (r.stream_id === 's-dup') receipts.push({ seq: r.seq, status: r.status });
+    });
+    await append(writer, event('s-dup', 'k1', 'one'));
+    await append(writer, event('s-dup', 'k2', 'two'));
+    await append(writer, event('s-dup', 'k1', 'one'));
+    expect(events(writer.conn, 's-dup').map((e) => e.key)).toEqual(['k1', 'k2']);
+    expect(receipts).toEqual([
+      { seq: 1n, status: 'appended' },
+      { seq: 2n, status: 'appended' },
+      { seq: 1n, status: 'duplicate' },
+    ]);
+  });
+
+  it('rejects the same key with a different payload as a conflict and writes nothing', async () => {
+    await append(writer, event('s-conflict', 'k', 'original'));
+    const message = await rejection(append(writer, event('s-conflict', 'k', 'tampered')));
+    expect(message).toMatch(/already_exists\/conflict: .*'k'/);
+    expect(events(writer.conn, 's-conflict')).toEqual([{ seq: 1n, key: 'k' }]);
+    const stored = [...writer.conn.db.sync_event.iter()].find((e) => e.stream_id === 's-conflict');
+    expect(new TextDecoder().decode(stored?.payload)).toBe('original');
+  });
+
+  it('rejects an envelope with a malformed hash as invalid', async () => {
+    const bad = { ...event('s-invalid', 'k', 'x'), payload_hash: new Uint8Array(3) };
+    expect(await rejection(append(writer, bad))).toMatch(/invalid_argument\/invalid_envelope/);
+    expect(head(writer.conn, 's-invalid')).toBeUndefined();
+  });
+});
+
+describe('append_sync_events (batch)', () => {
+  it('is atomic: one conflicting event rolls the whole batch back, cursor included', async () => {
+    await appendBatch(writer, [event('s-batch', 'k1', 'one')], {
+      consumer_group: 'g',
+      topic: 't',
+      partition: 0,
+      next_offset: 10n,
+    });
+    const before = events(writer.conn, 's-batch');
+    const message = await rejection(
+      appendBatch(
+        writer,
+        [event('s-batch', 'k2', 'two'), event('s-batch-2', 'x', 'x'), event('s-batch', 'k1', 'DIFFERENT')],
+        {
+          consumer_group: 'g',
+          topic: 't',
+          partition: 0,
+          next_offset: 13n,
+        },
+      ),
+    );
+    expect(message).toMatch(/conflict/);
+    expect(events(writer.conn, 's-batch')).toEqual(before);
+    expect(head(writer.conn, 's-batch-2')).toBeUndefined();
+    const cursor = [...writer.conn.db.source_cursor.iter()].find(
+      (c) => c.consumer_group === 'g' && c.topic === 't',
+    );
+    expect(cursor?.next_offset).toBe(10n);
+  });
+
+  it('advances the Kafka cursor in the same transaction, never backwards', async () => {
+    const at = (n: bigint) => ({ consumer_group: 'g2', topic: 'orders', partition: 3, next_offset: n });
+    await appendBatch(writer, [event('s-cursor', 'a', 'a')], at(5n));
+    await appendBatch(writer, [event('s-cursor', 'b', 'b')], at(7n));
+    await appendBatch(writer, [event('s-cursor', 'a', 'a')], at(5n)); // a redelivered older batch
+    const cursor = [...writer.conn.db.source_cursor.iter()].find((c) => c.consumer_group === 'g2');
+    expect(cursor?.next_offset).toBe(7n);
+    expect(events(writer.conn, 's-cursor').map((e) => e.seq)).toEqual([1n, 2n]);
+  });
+
+  it('skips authority-seq regressions and records gaps', async () => {
+    await append(writer, event('s-source', 'a', 'a', 10n));
+    await append(writer, event('s-source', 'b', 'b', 9n)); // regression: skipped
+    await append(writer, event('s-source', 'c', 'c', 14n)); // gap: 11..13 missing
+    expect(events(writer.conn, 's-source').map((e) => e.key)).toEqual(['a', 'c']);
+    const s = writer.conn.db.sync_stream.stream_id.find('s-source');
+    expect([
+      s?.last_source_seq,
+      s?.source_gap_count,
+      s?.source_gap_missing,
+      s?.last_gap_from,
+      s?.last_gap_to,
+    ]).toEqual([14n, 1n, 3n, 11n, 13n]);
+  });
+
+  it('keeps seqs gapless under concurrent appends to many streams from several connections', async () => {
+    const extra = await connect(devhost, devhost.ownerToken);
+    const streams = ['c0', 'c1', 'c2', 'c3', 'c4'];
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < 40; i++) {
+      const who = i % 2 === 0 ? writer : extra;
+      calls.push(append(who, event(streams[i % streams.length] as string, `k${i}`, `v${i}`)));
+    }
+    await Promise.all(calls);
+    extra.conn.disconnect();
+    for (const s of streams) {
+      const seqs = events(writer.conn, s).map((e) => e.seq);
+      expect(seqs).toEqual(Array.from({ length: 8 }, (_, i) => BigInt(i + 1)));
+    }
+  });
+});
+
+describe('authorization', () => {
+  it('refuses appends and admin calls from identities that are not writers, until granted', async () => {
+    const client = await connect(devhost);
+    expect(await rejection(append(client, event('s-auth', 'k', 'v')))).toMatch(
+      /permission_denied\/unauthorized: .* is not a sync writer/,
+    );
+    expect(
+      await rejection(
+        client.conn.reducers.grantWriter({
+          identity: Identity.fromString(client.identityHex),
+          label: 'self',
+        }),
+      ),
+    ).toMatch(/unauthorized/);
+    await writer.conn.reducers.grantWriter({
+      identity: Identity.fromString(client.identityHex),
+      label: 'runtime',
+    });
+    await append(client, event('s-auth', 'k', 'v'));
+    expect(head(writer.conn, 's-auth')).toBe(1n);
+    client.conn.disconnect();
+  });
+});
+
+describe('ack_checkpoint', () => {
+  it('is monotonic, bounded by the head, epoch-checked and bound to one identity', async () => {
+    for (const k of ['1', '2', '3']) await append(writer, event('s-ack', k, k));
+    const ack = (c: Connected, seq: bigint, epoch = 1n, client = 'desk-1') =>
+      c.conn.reducers.ackCheckpoint({ client_id: client, stream_id: 's-ack', acked_seq: seq, epoch });
+    const acked = () =>
+      [...reader.conn.db.sync_checkpoint.iter()].find(
+        (c) => c.client_id === 'desk-1' && c.stream_id === 's-ack',
+      )?.acked_seq;
+    await ack(reader, 2n);
+    expect(acked()).toBe(2n);
+    await ack(reader, 1n); // late, lower ack: accepted, ignored
+    expect(acked()).toBe(2n);
+    expect(await rejection(ack(reader, 4n))).toMatch(/out_of_range\/beyond_head/);
+    expect(await rejection(ack(reader, 3n, 7n))).toMatch(/failed_precondition\/stale_cursor: .*epoch 1/);
+    const other = await connect(devhost);
+    expect(await rejection(ack(other, 3n))).toMatch(/permission_denied\/unauthorized: client 'desk-1'/);
+    other.conn.disconnect();
+    await ack(reader, 3n);
+    expect(acked()).toBe(3n);
+  });
+});
+
+describe('presence', () => {
+  it('upserts with a TTL, expires on the maintenance timer, and clears on disconnect', async () => {
+    const desk = await connect(devhost);
+    await subscribe(desk.conn, ['SELECT * FROM session_presence']);
+    await desk.conn.reducers.upsertPresence({
+      session_id: 'sess-exp',
+      device_id: 'd1',
+      streams: ['s'],
+      state: 'live',
+      ttl_ms: 500,
+    });
+    await desk.conn.reducers.upsertPresence({
+      session_id: 'sess-conn',
+      device_id: 'd1',
+      streams: ['s'],
+      state: 'live',
+      ttl_ms: 600_000,
+    });
+    expect(reader.conn.db.session_presence.session_id.find('sess-exp')?.state).toBe('live');
+    expect(
+      await rejection(
+        reader.conn.reducers.upsertPresence({
+          session_id: 'sess-exp',
+          device_id: 'x',
+          streams: [],
+          state: 'live',
+          ttl_ms: 500,
+        }),
+      ),
+    ).toMatch(/unauthorized/);
+    // The maintenance timer runs every 5 s.
+    await expect
+      .poll(() => reader.conn.db.session_presence.session_id.find('sess-exp'), {
+        timeout: 8_000,
+        interval: 100,
+      })
+      .toBeUndefined();
+    expect(reader.conn.db.session_presence.session_id.find('sess-conn')).toBeDefined();
+    desk.conn.disconnect();
+    await expect
+      .poll(() => reader.conn.db.session_presence.session_id.find('sess-conn'), {
+        timeout: 3_000,
+        interval: 50,
+      })
+      .toBeUndefined();
+  }, 20_000);
+});
+
+describe('bridge outbox', () => {
+  it('enqueues idempotently, counts attempts, gives up after max attempts, without blocking appends', async () => {
+    const enqueue = (key: string, body = 'x') =>
+      writer.conn.reducers.enqueueBridgeEvent({
+        bridge_key: key,
+        stream_id: 's-bridge',
+        seq: 1n,
+        target: 'mirror',
+        payload: new TextEncoder().encode(body),
+        max_attempts: 2,
+      });
+    const row = (key: string) => writer.conn.db.bridge_outbox.bridge_key.find(key);
+    await enqueue('b1');
+    await enqueue('b1');
+    expect([...writer.conn.db.bridge_outbox.iter()].filter((r) => r.bridge_key === 'b1')).toHaveLength(1);
+    expect(await rejection(enqueue('b1', 'other'))).toMatch(/conflict/);
+    await writer.conn.reducers.markBridgeEventSent({ bridge_key: 'b1', success: true, error: undefined });
+    expect(row('b1')).toMatchObject({ status: 'sent', attempts: 1 });
+    await enqueue('b2');
+    await writer.conn.reducers.markBridgeEventSent({
+      bridge_key: 'b2',
+      success: false,
+      error: 'mirror down',
+    });
+    expect(row('b2')).toMatchObject({ status: 'pending', attempts: 1, last_error: 'mirror down' });
+    await append(writer, event('s-bridge', 'still-flows', 'x'));
+    await writer.conn.reducers.markBridgeEventSent({ bridge_key: 'b2', success: false, error: 'still down' });
+    expect(row('b2')).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(
+      await rejection(
+        writer.conn.reducers.markBridgeEventSent({ bridge_key: 'b2', success: true, error: undefined }),
+      ),
+    ).toMatch(/gave up/);
+    expect(head(writer.conn, 's-bridge')).toBe(1n);
+  });
+});
+
+describe('retention', () => {
+  it('keeps the window, advances the low watermark, and bumps the epoch only when an acked client needs lost history', async () => {
+    for (let i = 1; i <= 6; i++) await append(writer, event('s-ret', `k${i}`, `v${i}`));
+    await reader.conn.reducers.ackCheckpoint({
+      client_id: 'desk-ret',
+      stream_id: 's-ret',
+      acked_seq: 5n,
+      epoch: 1n,
+    });
+    await writer.conn.reducers.configureStream({
+      stream_id: 's-ret',
+      retain_min_events: 3n,
+      compact_by_key: false,
+    });
+    await writer.conn.reducers.compactStream({ stream_id: 's-ret' });
+    let s = writer.conn.db.sync_stream.stream_id.find('s-ret');
+    expect(events(writer.conn, 's-ret').map((e) => e.seq)).toEqual([4n, 5n, 6n]);
+    expect([s?.low_watermark, s?.epoch]).toEqual([4n, 1n]); // the acked client (at 5) lost nothing it needs
+
+    await reader.conn.reducers.ackCheckpoint({
+      client_id: 'desk-slow',
+      stream_id: 's-ret',
+      acked_seq: 4n,
+      epoch: 1n,
+    });
+    for (let i = 7; i <= 9; i++) await append(writer, event('s-ret', `k${i}`, `v${i}`));
+    await writer.conn.reducers.compactStream({ stream_id: 's-ret' });
+    s = writer.conn.db.sync_stream.stream_id.find('s-ret');
+    expect(events(writer.conn, 's-ret').map((e) => e.seq)).toEqual([7n, 8n, 9n]);
+    expect([s?.low_watermark, s?.epoch]).toEqual([7n, 2n]); // desk-slow (at 4) needs 5 and 6: gone
+  });
+
+  it('reset drops history and moves the epoch', async () => {
+    await append(writer, event('s-reset', 'a', 'a'));
+    await writer.conn.reducers.resetStream({ stream_id: 's-reset' });
+    const s = writer.conn.db.sync_stream.stream_id.find('s-reset');
+    expect([s?.head_seq, s?.low_watermark, s?.epoch]).toEqual([1n, 2n, 2n]);
+    expect(events(writer.conn, 's-reset')).toEqual([]);
+  });
+});
+
+describe('property: any interleaving of appends with duplicates', () => {
+  it('yields per-stream seq 1..n with each key exactly once', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 6 })), {
+          minLength: 1,
+          maxLength: 25,
+        }),
+        async (ops) => {
+          run++;
+          const stream = (i: number) => `prop-${run}-${i}`;
+          await Promise.all(ops.map(([s, k]) => append(writer, event(stream(s), `k${k}`, `body-${k}`))));
+          for (let s = 0; s < 3; s++) {
+            const keys = new Set(ops.filter(([x]) => x === s).map(([, k]) => `k${k}`));
+            const got = events(writer.conn, stream(s));
+            expect(got.map((e) => e.seq)).toEqual(Array.from({ length: keys.size }, (_, i) => BigInt(i + 1)));
+            expect(new Set(got.map((e) => e.key))).toEqual(keys);
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  }, 60_000);
+});

@@ -1,0 +1,63 @@
+/**
+ * Test harness: the real sync module on devhost over real sockets, and SDK connections to it through
+ * the generated bindings — exactly how the adapter and desktop clients talk to SpacetimeDB.
+ */
+import { ensureWebSocket } from '../../client/node-websocket.js';
+import { type Devhost, startDevhost } from '../../devhost/index.js';
+import { DbConnection } from '../../module/bindings/index.js';
+
+export const SYNC_MODULE = new URL('../../module/src/index.ts', import.meta.url).pathname;
+export const SYNC_DB = 'sync';
+
+export interface Connected {
+  readonly conn: DbConnection;
+  readonly token: string;
+  readonly identityHex: string;
+}
+
+export async function startSyncDevhost(dataDir?: string, port?: number): Promise<Devhost> {
+  return startDevhost({
+    databases: [{ name: SYNC_DB, moduleEntry: SYNC_MODULE }],
+    ...(dataDir ? { dataDir } : {}),
+    ...(port ? { port } : {}),
+  });
+}
+
+/** Connects with `token` (or anonymously) and resolves once `InitialConnection` arrived. */
+export function connect(devhost: Pick<Devhost, 'url'>, token?: string): Promise<Connected> {
+  ensureWebSocket();
+  return new Promise((resolve, reject) => {
+    const conn = DbConnection.builder()
+      .withUri(devhost.url)
+      .withDatabaseName(SYNC_DB)
+      .withToken(token)
+      .withCompression('none')
+      .onConnect((c, identity, tok) =>
+        resolve({ conn: c as DbConnection, token: tok, identityHex: identity.toHexString() }),
+      )
+      .onConnectError((_ctx, err) => reject(err))
+      .build();
+    void conn;
+  });
+}
+
+/** Subscribes and resolves when the initial rows are applied. */
+export function subscribe(conn: DbConnection, queries: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    conn
+      .subscriptionBuilder()
+      .onApplied(() => resolve())
+      .onError((ctx) => reject(ctx.event ?? new Error('subscription failed')))
+      .subscribe(queries);
+  });
+}
+
+/** The message a rejected reducer call carries (SenderError text), or undefined if it succeeded. */
+export async function rejection(call: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
