@@ -26,11 +26,6 @@ const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 const SNAPSHOTS_KEPT = 2;
 
 export function openDurability(dir: string, options: DurabilityOptions = {}): Durability {
-  return openDurabilityWith(dir, options, nodeLogFs);
-}
-
-/** `openDurability` with the log's file operations swapped (tests inject failures through this). */
-export function openDurabilityWith(dir: string, options: DurabilityOptions, fs: LogFs): Durability {
   const policy = options.fsync ?? DEFAULT_FSYNC;
   const snapshotEvery = options.snapshotEveryTxs ?? DEFAULT_SNAPSHOT_EVERY;
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
@@ -63,13 +58,14 @@ export function openDurabilityWith(dir: string, options: DurabilityOptions, fs: 
     )
       throw schemaMismatch(dir, stored.schemaHash, options.schemaHash);
     const schemaHash = stored?.schemaHash ?? options.schemaHash;
-    if (stored === undefined || stored.schemaHash !== schemaHash)
-      writeMetaFile(dir, { schemaHash, meta: stored?.meta ?? {} });
     const warn = options.onWarning ?? (() => {});
     const recovery = recover({ dir, clogDir, snapDir, schemaHash: options.schemaHash, warn });
+    // Only after recovery accepted the data: a refused open must not stamp its hash on the directory.
+    if (stored === undefined || stored.schemaHash !== schemaHash)
+      writeMetaFile(dir, { schemaHash, meta: stored?.meta ?? {} });
     const writer = new LogWriter({
       clogDir,
-      fs,
+      fs: nodeLogFs,
       policy,
       segmentBytes,
       segments: recovery.segments,
@@ -80,7 +76,7 @@ export function openDurabilityWith(dir: string, options: DurabilityOptions, fs: 
       dir,
       snapDir,
       clogDir,
-      fs,
+      fs: nodeLogFs,
       writer,
       release,
       recovered: recovery.image,
@@ -188,7 +184,20 @@ class DiskDurability implements Durability {
     // Already written or queued: settle when the queue has caught up.
     if (image.offset <= this.snapshotRequested) return this.snapshotChain;
     // Serialize now: the caller keeps mutating its tables after this returns.
-    const bytes = encodeSnapshot(image, this.parts.schemaHash);
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeSnapshot(image, this.parts.schemaHash);
+    } catch (e) {
+      return Promise.reject(
+        new DurabilityError(
+          'invalid-argument',
+          `snapshot at ${image.offset} cannot be encoded: ${String(e)}`,
+          {
+            cause: e,
+          },
+        ),
+      );
+    }
     const previous = this.snapshotRequested;
     this.snapshotRequested = image.offset;
     this.snapshotsPending++;

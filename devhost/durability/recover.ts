@@ -149,7 +149,7 @@ export function recover(input: RecoveryInput): Recovery {
   let resume: Recovery['resume'];
   if (tail?.validEnd !== undefined) truncateAndSync(tail.segment.path, tail.validEnd);
   const last = segments.at(-1);
-  if (last && tail?.validEnd === undefined && tail !== undefined) {
+  if (last && tail !== undefined && tail.validEnd === undefined) {
     unlinkSync(last.path);
     kept = segments.slice(0, -1);
   } else if (last && lastSegmentEnd) {

@@ -116,6 +116,24 @@ describe('torn log tail', () => {
     const error = openError(dir);
     expect(isDurabilityError(error, 'corrupt')).toBe(true);
   });
+  it('a log tail lost behind a snapshot (fsync never, power cut) resumes after the snapshot', async () => {
+    const dir = tempDataDir();
+    const d = openDurability(dir, { fsync: 'never' });
+    appendWorkload(d, 0n, 29n);
+    await d.snapshot(new SetModel().advanceTo(29n).image());
+    await d.close();
+    const [segment] = segmentPaths(dir) as [string];
+    truncateSync(segment, statSync(segment).size - 300);
+
+    const again = openDurability(dir);
+    expect(comparable(again.recovered)).toEqual(expected(29n));
+    appendWorkload(again, 30n, 35n);
+    await again.close();
+    expect(files(`${dir}/clog`)).toEqual(['00000000000000000000.log', '00000000000000000030.log']);
+    const third = openDurability(dir);
+    expect(comparable(third.recovered)).toEqual(expected(35n));
+    await third.close();
+  });
 });
 
 describe('damage before the tail', () => {
@@ -217,5 +235,9 @@ describe('snapshot fallback', () => {
     await d.close();
     unlinkSync(`${dir}/meta.json`);
     expect(isDurabilityError(openError(dir, { schemaHash: 'two' }), 'schema-mismatch')).toBe(true);
+    // The refused open left no trace: the right module still opens it.
+    const right = openDurability(dir, { schemaHash: 'one' });
+    expect(right.recovered.offset).toBe(4n);
+    await right.close();
   });
 });
