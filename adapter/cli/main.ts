@@ -10,6 +10,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the sync service on embedded defaults (configure with env, see README)',
     load: async () => (await import('./start.ts')).runStart,
   },
+  tail: {
+    summary: 'print a stream as it arrives, resuming from --store: <stream> [--from <seq>] [--store <file>]',
+    load: async () => (await import('../../client/cli.ts')).runTail,
+  },
   devhost: {
     summary: 'run the SpacetimeDB-compatible dev host: --module <entry.ts> --name <db> [--port] [--data]',
     load: async () => (await import('../../devhost/cli.ts')).runDevhostCli,

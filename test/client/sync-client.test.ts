@@ -1,0 +1,255 @@
+/**
+ * The desktop client library against the real module on devhost, through the unmodified SDK.
+ * "The application" here is a recorder that asserts exactly-once, in-order delivery per stream.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { Timestamp } from 'spacetimedb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileCursorStore, MemoryCursorStore, type CursorStore } from '../../client/cursor-store.js';
+import { type ClientState, type RebootstrapInfo, SyncClient } from '../../client/sync-client.js';
+import type { Devhost } from '../../devhost/index.js';
+import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
+
+const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'sync-client-'));
+  cleanups.push(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+async function devhostWithWriter(dataDir?: string, port?: number): Promise<{ devhost: Devhost; writer: Connected }> {
+  const devhost = await startSyncDevhost(dataDir, port);
+  const writer = await connect(devhost, devhost.ownerToken);
+  return { devhost, writer };
+}
+
+async function append(writer: Connected, stream: string, keys: string[]): Promise<void> {
+  for (const key of keys) {
+    const payload = new TextEncoder().encode(`${stream}:${key}`);
+    await writer.conn.reducers.appendSyncEvent({
+      event: {
+        stream_id: stream,
+        idempotency_key: key,
+        kind: 'test.v1',
+        payload,
+        payload_hash: sha256(payload),
+        compaction_key: undefined,
+        source_topic: 'authority',
+        source_seq: 0n,
+        kafka_topic: undefined,
+        kafka_partition: undefined,
+        kafka_offset: undefined,
+        produced_at: Timestamp.now(),
+      },
+    });
+  }
+}
+
+/**
+ * The application: records deliveries per stream since its last rebootstrap (a rebootstrap makes it
+ * reload the stream), and notes any delivery that is not exactly the previous seq + 1.
+ */
+class Recorder {
+  private readonly segments = new Map<string, bigint[]>();
+  readonly rebootstraps: RebootstrapInfo[] = [];
+  readonly states: ClientState[] = [];
+  readonly violations: string[] = [];
+  onEvent = (stream: string, e: { seq: bigint }) => {
+    const list = this.segments.get(stream) ?? [];
+    const last = list[list.length - 1];
+    if (last !== undefined && e.seq !== last + 1n) this.violations.push(`${stream}: ${e.seq} after ${last}`);
+    list.push(e.seq);
+    this.segments.set(stream, list);
+  };
+  onRebootstrap = (info: RebootstrapInfo) => {
+    this.rebootstraps.push(info);
+    this.segments.set(info.streamId, []);
+  };
+  onState = (s: ClientState) => {
+    this.states.push(s);
+  };
+  seqs(stream: string): bigint[] {
+    return [...(this.segments.get(stream) ?? [])];
+  }
+}
+
+async function open(devhost: Pick<Devhost, 'url'>, streams: string[], store: CursorStore, app: Recorder, clientId = 'desk-1'): Promise<SyncClient> {
+  const client = await SyncClient.open(streams, {
+    uri: devhost.url,
+    database: SYNC_DB,
+    clientId,
+    store,
+    onEvent: app.onEvent,
+    onRebootstrap: app.onRebootstrap,
+    onState: app.onState,
+    ackIntervalMs: 50,
+    backoff: { baseMs: 50, capMs: 500 },
+    rebootstrap: { minDelayMs: 1, maxDelayMs: 20, maxInWindow: 20, windowMs: 60_000 },
+  });
+  cleanups.push(() => client.close());
+  return client;
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => BigInt(from + i));
+
+describe('SyncClient', () => {
+  it('replays from the beginning, then follows live, with no gap or duplicate at the seam', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    await append(writer, 'orders', ['a', 'b', 'c', 'd', 'e']);
+    const app = new Recorder();
+    const store = new MemoryCursorStore();
+    const client = await open(devhost, ['orders', 'empty'], store, app);
+    await client.waitLive();
+    expect(app.seqs('orders')).toEqual(range(1, 5));
+    await append(writer, 'orders', ['f', 'g', 'h']);
+    await append(writer, 'empty', ['x']);
+    await expect.poll(() => app.seqs('orders'), { timeout: 5_000 }).toEqual(range(1, 8));
+    await expect.poll(() => app.seqs('empty'), { timeout: 5_000 }).toEqual([1n]);
+    expect(app.violations).toEqual([]);
+    await expect.poll(async () => (await store.load('orders'))?.watermark, { timeout: 5_000 }).toBe(8n);
+    // Acks follow what the application applied.
+    const acks = await connect(devhost);
+    cleanups.push(async () => acks.conn.disconnect());
+    await new Promise<void>((r) => acks.conn.subscriptionBuilder().onApplied(() => r()).subscribe('SELECT * FROM sync_checkpoint'));
+    await expect
+      .poll(() => [...acks.conn.db.sync_checkpoint.iter()].find((c) => c.client_id === 'desk-1' && c.stream_id === 'orders')?.acked_seq, { timeout: 5_000 })
+      .toBe(8n);
+  });
+
+  it('resumes after a client restart from the file store, delivering only what is new', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    const path = join(await tempDir(), 'cursors.json');
+    await append(writer, 'feed', ['1', '2', '3']);
+    const first = new Recorder();
+    const c1 = await open(devhost, ['feed'], new FileCursorStore(path), first);
+    await c1.waitLive();
+    await expect.poll(async () => (await new FileCursorStore(path).load('feed'))?.watermark).toBe(3n);
+    await c1.close();
+    await append(writer, 'feed', ['4', '5']);
+    const second = new Recorder();
+    const c2 = await open(devhost, ['feed'], new FileCursorStore(path), second);
+    await c2.waitLive();
+    await expect.poll(() => second.seqs('feed')).toEqual([4n, 5n]);
+    expect(second.violations).toEqual([]);
+  });
+
+  it('reconnects with backoff when devhost restarts and resumes from the last applied seq', async () => {
+    const dataDir = await tempDir();
+    let { devhost, writer } = await devhostWithWriter(dataDir);
+    const port = devhost.port;
+    await append(writer, 'live', ['a', 'b']);
+    const app = new Recorder();
+    const client = await open(devhost, ['live'], new MemoryCursorStore(), app);
+    await client.waitLive();
+    writer.conn.disconnect();
+    await devhost.stop();
+    await expect.poll(() => client.currentState, { timeout: 5_000 }).toBe('backoff');
+    ({ devhost, writer } = await devhostWithWriter(dataDir, port));
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    await append(writer, 'live', ['c', 'd']);
+    await expect.poll(() => app.seqs('live'), { timeout: 10_000 }).toEqual(range(1, 4));
+    expect(app.states).toContain('backoff');
+    expect(client.currentState).toBe('live');
+    expect(app.violations).toEqual([]);
+  });
+
+  it('rebootstraps explicitly when the epoch changes under a live client', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    await append(writer, 'reset-me', ['a', 'b']);
+    const app = new Recorder();
+    const client = await open(devhost, ['reset-me'], new MemoryCursorStore(), app);
+    await client.waitLive();
+    await writer.conn.reducers.resetStream({ stream_id: 'reset-me' });
+    await expect.poll(() => app.rebootstraps.length, { timeout: 5_000 }).toBe(1);
+    expect(app.rebootstraps[0]?.reason).toEqual({ kind: 'epoch_changed', fromEpoch: 1n, toEpoch: 2n });
+    await append(writer, 'reset-me', ['c']);
+    await expect.poll(() => app.seqs('reset-me'), { timeout: 5_000 }).toEqual([3n]);
+    expect(app.violations).toEqual([]);
+  });
+
+  it('detects a stale cursor below the low watermark on resume', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    const store = new MemoryCursorStore();
+    await store.save('trimmed', { epoch: 1n, watermark: 1n });
+    await append(writer, 'trimmed', ['1', '2', '3', '4', '5', '6']);
+    await writer.conn.reducers.configureStream({ stream_id: 'trimmed', retain_min_events: 2n, compact_by_key: false });
+    await writer.conn.reducers.compactStream({ stream_id: 'trimmed' });
+    const app = new Recorder();
+    const client = await open(devhost, ['trimmed'], store, app);
+    await client.waitLive();
+    expect(app.rebootstraps[0]?.reason).toEqual({ kind: 'below_low_watermark', watermark: 1n, lowWatermark: 5n });
+    expect(app.seqs('trimmed')).toEqual([5n, 6n]);
+  });
+});
+
+describe('SyncClient model', () => {
+  it('under random appends, duplicates, reconnects and epoch bumps: each event once, in order, or an explicit rebootstrap', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    await new Promise<void>((r) => writer.conn.subscriptionBuilder().onApplied(() => r()).subscribe('SELECT * FROM sync_stream'));
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('append' as const), stream: fc.constantFrom('m1', 'm2'), key: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ kind: fc.constant('reopen' as const) }),
+      fc.record({ kind: fc.constant('reset' as const), stream: fc.constantFrom('m1', 'm2') }),
+    );
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 3, maxLength: 15 }), async (ops) => {
+        round++;
+        const name = (s: string) => `${s}-r${round}`;
+        const store = new MemoryCursorStore();
+        const app = new Recorder();
+        const streams = [name('m1'), name('m2')];
+        let client = await open(devhost, streams, store, app, `model-${round}`);
+        for (const o of ops) {
+          if (o.kind === 'append') await append(writer, name(o.stream), [`k${o.key}`]);
+          else if (o.kind === 'reset') await writer.conn.reducers.resetStream({ stream_id: name(o.stream) }).catch(() => {});
+          else {
+            await client.close();
+            client = await open(devhost, streams, store, app, `model-${round}`);
+          }
+        }
+        await client.waitLive();
+        for (const s of streams) {
+          const head = writer.conn.db.sync_stream.stream_id.find(s);
+          const expected = head ? range(Number(head.low_watermark), Number(head.head_seq)) : [];
+          await expect.poll(() => app.seqs(s), { timeout: 5_000 }).toEqual(expected);
+        }
+        expect(app.violations).toEqual([]);
+        await client.close();
+      }),
+      { numRuns: 6 },
+    );
+  }, 120_000);
+});
