@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { type CursorStore, FileCursorStore, MemoryCursorStore } from './cursor-store.js';
 import { SyncClient, type SyncEvent } from './sync-client.js';
 
-const USAGE = 'usage: spacetime-sync tail <stream> [--from <seq>] [--store <file>] [--uri <url>] [--db <name>] [--token <token>]';
+const USAGE =
+  'usage: spacetime-sync tail <stream> [--from <seq>] [--store <file>] [--uri <url>] [--db <name>] [--token <token>]';
 
 function render(e: SyncEvent): string {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(e.payload);
@@ -50,7 +51,9 @@ export async function runTail(argv: string[]): Promise<number> {
       }
     },
     onRebootstrap: (info) => {
-      process.stderr.write(`rebootstrap ${info.streamId}: ${info.reason.kind}; replaying from ${info.lowWatermark} (epoch ${info.epoch})\n`);
+      process.stderr.write(
+        `rebootstrap ${info.streamId}: ${info.reason.kind}; replaying from ${info.lowWatermark} (epoch ${info.epoch})\n`,
+      );
     },
     onState: (state, detail) => process.stderr.write(`state: ${state}${detail ? ` (${detail})` : ''}\n`),
   });
@@ -78,7 +81,8 @@ function parse(argv: string[]) {
   if (!stream || positionals.length > 1) throw new Error('give exactly one stream');
   let from: bigint | undefined;
   if (values.from !== undefined) {
-    if (!/^\d+$/.test(values.from) || BigInt(values.from) < 1n) throw new Error(`--from must be a seq >= 1, got ${values.from}`);
+    if (!/^\d+$/.test(values.from) || BigInt(values.from) < 1n)
+      throw new Error(`--from must be a seq >= 1, got ${values.from}`);
     from = BigInt(values.from);
   }
   const uri = values.uri ?? process.env.SPACETIMEDB_URI;

@@ -202,6 +202,10 @@ export class SyncClient {
       const s = this.streams.get(row.stream_id);
       if (s?.ready) this.offer(s, [row]);
     });
+    conn.db.sync_stream.onInsert((_ctx, row) => {
+      const s = this.streams.get(row.stream_id);
+      if (generation === this.generation && s && s.epoch === undefined) s.epoch = row.epoch;
+    });
     conn.db.sync_stream.onUpdate((_ctx, _old, row) => {
       if (generation !== this.generation) return;
       const s = this.streams.get(row.stream_id);
@@ -291,16 +295,15 @@ export class SyncClient {
   }
 
   private offer(s: StreamState, rows: SyncEvent[]): void {
-    const epoch = s.epoch;
+    // A stream created after we subscribed has no epoch yet: it arrives with its first events.
+    if (s.epoch === undefined) s.epoch = this.conn?.db.sync_stream.stream_id.find(s.id)?.epoch;
     const { deliver, gap } = s.applier.offer(rows);
     if (deliver.length > 0) {
       s.chain = s.chain.then(async () => {
         for (const e of deliver) await this.options.onEvent(s.id, e);
-        if (epoch !== undefined)
-          await this.options.store.save(s.id, {
-            epoch,
-            watermark: (deliver[deliver.length - 1] as SyncEvent).seq,
-          } satisfies Cursor);
+        const epoch = s.epoch;
+        const watermark = (deliver[deliver.length - 1] as SyncEvent).seq;
+        if (epoch !== undefined) await this.options.store.save(s.id, { epoch, watermark } satisfies Cursor);
       });
     }
     if (!gap) {

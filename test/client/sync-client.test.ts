@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { Timestamp } from 'spacetimedb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileCursorStore, MemoryCursorStore, type CursorStore } from '../../client/cursor-store.js';
+import { type CursorStore, FileCursorStore, MemoryCursorStore } from '../../client/cursor-store.js';
 import { type ClientState, type RebootstrapInfo, SyncClient } from '../../client/sync-client.js';
 import type { Devhost } from '../../devhost/index.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
@@ -26,7 +26,10 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
-async function devhostWithWriter(dataDir?: string, port?: number): Promise<{ devhost: Devhost; writer: Connected }> {
+async function devhostWithWriter(
+  dataDir?: string,
+  port?: number,
+): Promise<{ devhost: Devhost; writer: Connected }> {
   const devhost = await startSyncDevhost(dataDir, port);
   const writer = await connect(devhost, devhost.ownerToken);
   return { devhost, writer };
@@ -82,7 +85,13 @@ class Recorder {
   }
 }
 
-async function open(devhost: Pick<Devhost, 'url'>, streams: string[], store: CursorStore, app: Recorder, clientId = 'desk-1'): Promise<SyncClient> {
+async function open(
+  devhost: Pick<Devhost, 'url'>,
+  streams: string[],
+  store: CursorStore,
+  app: Recorder,
+  clientId = 'desk-1',
+): Promise<SyncClient> {
   const client = await SyncClient.open(streams, {
     uri: devhost.url,
     database: SYNC_DB,
@@ -123,9 +132,20 @@ describe('SyncClient', () => {
     // Acks follow what the application applied.
     const acks = await connect(devhost);
     cleanups.push(async () => acks.conn.disconnect());
-    await new Promise<void>((r) => acks.conn.subscriptionBuilder().onApplied(() => r()).subscribe('SELECT * FROM sync_checkpoint'));
+    await new Promise<void>((r) =>
+      acks.conn
+        .subscriptionBuilder()
+        .onApplied(() => r())
+        .subscribe('SELECT * FROM sync_checkpoint'),
+    );
     await expect
-      .poll(() => [...acks.conn.db.sync_checkpoint.iter()].find((c) => c.client_id === 'desk-1' && c.stream_id === 'orders')?.acked_seq, { timeout: 5_000 })
+      .poll(
+        () =>
+          [...acks.conn.db.sync_checkpoint.iter()].find(
+            (c) => c.client_id === 'desk-1' && c.stream_id === 'orders',
+          )?.acked_seq,
+        { timeout: 5_000 },
+      )
       .toBe(8n);
   });
 
@@ -200,12 +220,20 @@ describe('SyncClient', () => {
     const store = new MemoryCursorStore();
     await store.save('trimmed', { epoch: 1n, watermark: 1n });
     await append(writer, 'trimmed', ['1', '2', '3', '4', '5', '6']);
-    await writer.conn.reducers.configureStream({ stream_id: 'trimmed', retain_min_events: 2n, compact_by_key: false });
+    await writer.conn.reducers.configureStream({
+      stream_id: 'trimmed',
+      retain_min_events: 2n,
+      compact_by_key: false,
+    });
     await writer.conn.reducers.compactStream({ stream_id: 'trimmed' });
     const app = new Recorder();
     const client = await open(devhost, ['trimmed'], store, app);
     await client.waitLive();
-    expect(app.rebootstraps[0]?.reason).toEqual({ kind: 'below_low_watermark', watermark: 1n, lowWatermark: 5n });
+    expect(app.rebootstraps[0]?.reason).toEqual({
+      kind: 'below_low_watermark',
+      watermark: 1n,
+      lowWatermark: 5n,
+    });
     expect(app.seqs('trimmed')).toEqual([5n, 6n]);
   });
 });
@@ -217,9 +245,18 @@ describe('SyncClient model', () => {
       writer.conn.disconnect();
       await devhost.stop();
     });
-    await new Promise<void>((r) => writer.conn.subscriptionBuilder().onApplied(() => r()).subscribe('SELECT * FROM sync_stream'));
+    await new Promise<void>((r) =>
+      writer.conn
+        .subscriptionBuilder()
+        .onApplied(() => r())
+        .subscribe('SELECT * FROM sync_stream'),
+    );
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('append' as const), stream: fc.constantFrom('m1', 'm2'), key: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({
+        kind: fc.constant('append' as const),
+        stream: fc.constantFrom('m1', 'm2'),
+        key: fc.integer({ min: 0, max: 30 }),
+      }),
       fc.record({ kind: fc.constant('reopen' as const) }),
       fc.record({ kind: fc.constant('reset' as const), stream: fc.constantFrom('m1', 'm2') }),
     );
@@ -234,7 +271,8 @@ describe('SyncClient model', () => {
         let client = await open(devhost, streams, store, app, `model-${round}`);
         for (const o of ops) {
           if (o.kind === 'append') await append(writer, name(o.stream), [`k${o.key}`]);
-          else if (o.kind === 'reset') await writer.conn.reducers.resetStream({ stream_id: name(o.stream) }).catch(() => {});
+          else if (o.kind === 'reset')
+            await writer.conn.reducers.resetStream({ stream_id: name(o.stream) }).catch(() => {});
           else {
             await client.close();
             client = await open(devhost, streams, store, app, `model-${round}`);
