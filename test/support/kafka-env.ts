@@ -1,0 +1,23 @@
+/** What tests of the `kafka` project need: the broker list, unique topic names, a quiet client. */
+import { randomUUID } from 'node:crypto';
+import kafkajs from 'kafkajs';
+import { inject } from 'vitest';
+import './kafka-global-setup.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+export function kafkaBrokers(): string[] {
+  return inject('kafkaBrokers')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+}
+
+/** A topic name no other test (or earlier run against a shared cluster) uses. */
+export function uniqueTopic(prefix: string): string {
+  return `${prefix}.${randomUUID().slice(0, 8)}`;
+}
+
+export function testKafka(clientId = 'spacetime-sync-test'): InstanceType<typeof Kafka> {
+  return new Kafka({ clientId, brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+}
