@@ -1,0 +1,125 @@
+/**
+ * devhost throughput and fan-out: reducer calls through the SDK (single and batched), the same
+ * reducer on the host with no network (to see what the socket path costs), and the time from a
+ * reducer call until every one of N subscribed connections has the row.
+ */
+import { createHash } from 'node:crypto';
+import { AlgebraicType, BinaryWriter, Timestamp } from 'spacetimedb';
+import type { Devhost } from '../devhost/index.js';
+import {
+  type Connected,
+  connect,
+  SYNC_DB,
+  startSyncDevhost,
+  subscribe,
+} from '../test/support/devhost-harness.js';
+import type { BenchCase } from './harness.ts';
+
+const SUBSCRIBERS = 10;
+
+function event(stream: string, key: string) {
+  const payload = new TextEncoder().encode(`{"k":"${key}","v":"${'x'.repeat(200)}"}`);
+  return {
+    stream_id: stream,
+    idempotency_key: key,
+    kind: 'bench.v1',
+    payload,
+    payload_hash: new Uint8Array(createHash('sha256').update(payload).digest()),
+    compaction_key: undefined,
+    source_topic: 'bench',
+    source_seq: 0n,
+    kafka_topic: undefined,
+    kafka_partition: undefined,
+    kafka_offset: undefined,
+    produced_at: Timestamp.now(),
+  };
+}
+
+export default function suite(): BenchCase[] {
+  let devhost: Devhost;
+  let writer: Connected;
+  let n = 0;
+  const start = async () => {
+    devhost = await startSyncDevhost();
+    writer = await connect(devhost, devhost.ownerToken);
+  };
+  const stop = async () => {
+    writer.conn.disconnect();
+    await devhost.stop();
+  };
+
+  const subscribers: Connected[] = [];
+  let pending: { key: string; remaining: number; done: () => void } | undefined;
+
+  return [
+    {
+      name: 'devhost: append_sync_event via SDK (1 event/call)',
+      setup: start,
+      teardown: stop,
+      run: async () => {
+        n++;
+        await writer.conn.reducers.appendSyncEvent({ event: event(`s${n % 16}`, `k${n}`) });
+      },
+    },
+    {
+      name: 'devhost: append_sync_events via SDK (100 events/call)',
+      opsPerRun: 100,
+      setup: start,
+      teardown: stop,
+      run: async () => {
+        const events = Array.from({ length: 100 }, () => {
+          n++;
+          return event(`s${n % 16}`, `k${n}`);
+        });
+        await writer.conn.reducers.appendSyncEvents({ events, cursor: undefined });
+      },
+    },
+    {
+      name: 'devhost: append_sync_event on the host, no network (1 event/call)',
+      setup: start,
+      teardown: stop,
+      run: async () => {
+        n++;
+        const db = devhost.databases.get(SYNC_DB);
+        const reducer = db?.schema.reducerByName('append_sync_event');
+        if (!db || !reducer) throw new Error('no append reducer');
+        const w = new BinaryWriter(512);
+        AlgebraicType.makeSerializer(reducer.params, db.schema.typespace as never)(w, {
+          event: event(`s${n % 16}`, `k${n}`),
+        });
+        const out = await db.callReducer('append_sync_event', w.getBuffer(), {
+          identity: devhost.ownerIdentity,
+          connectionId: 0n,
+        });
+        if (out.kind !== 'committed') throw new Error(out.message);
+      },
+    },
+    {
+      name: `devhost: fan-out, reducer call → row at all ${SUBSCRIBERS} subscribers (p50/p99 = latency)`,
+      setup: async () => {
+        await start();
+        for (let i = 0; i < SUBSCRIBERS; i++) {
+          const c = await connect(devhost);
+          await subscribe(c.conn, ["SELECT * FROM sync_event WHERE stream_id = 'fanout'"]);
+          c.conn.db.sync_event.onInsert((_ctx, row) => {
+            if (pending && row.idempotency_key === pending.key && --pending.remaining === 0) pending.done();
+          });
+          subscribers.push(c);
+        }
+      },
+      teardown: async () => {
+        for (const c of subscribers.splice(0)) c.conn.disconnect();
+        await stop();
+      },
+      run: async () => {
+        n++;
+        const key = `f${n}`;
+        const delivered = new Promise<void>((done) => {
+          pending = { key, remaining: SUBSCRIBERS, done };
+        });
+        await writer.conn.reducers.appendSyncEvent({ event: event('fanout', key) });
+        await delivered;
+      },
+    },
+  ];
+}
