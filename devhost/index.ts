@@ -3,9 +3,10 @@
  * protocol, in this process. With `dataDir` everything (commit log, snapshots, the signing key, the
  * owner's token) survives restarts; without it the databases live in memory.
  */
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeBundle } from './codegen/index.js';
 import type { DatabaseRegistry } from './contract.js';
 import { type FsyncPolicy, openDurability } from './durability/index.js';
 import { type DevhostDatabase, type LogLevel, openDatabase } from './host/index.js';
@@ -84,8 +85,13 @@ export async function startDevhost(options: StartDevhostOptions): Promise<Devhos
         bundle = await bundleModule(spec.moduleEntry);
         bundles.set(spec.moduleEntry, bundle);
       }
+      // Data written under one schema is refused under another (devhost has no auto-migrations).
+      const schemaHash = createHash('sha256').update(describeBundle(bundle)).digest('hex');
       const durability = dir
-        ? openDurability(join(dir, 'db', spec.name), { ...(options.fsync ? { fsync: options.fsync } : {}) })
+        ? openDurability(join(dir, 'db', spec.name), {
+            schemaHash,
+            ...(options.fsync ? { fsync: options.fsync } : {}),
+          })
         : undefined;
       const db = await openDatabase({
         name: spec.name,

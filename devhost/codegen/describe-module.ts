@@ -19,7 +19,12 @@ function refusing(names: readonly string[]): Record<string, unknown> {
 }
 
 export async function describeModule(entry: string): Promise<Uint8Array> {
-  const loaded = evaluateBundle(await bundleModule(entry), {
+  return describeBundle(await bundleModule(entry));
+}
+
+/** Same, for an already-built bundle. */
+export function describeBundle(bundle: string): Uint8Array {
+  const loaded = evaluateBundle(bundle, {
     v2_0: refusing(SYS_V2_0_EXPORTS) as SysV20,
     v2_1: refusing(SYS_V2_1_EXPORTS) as SysV21,
   });

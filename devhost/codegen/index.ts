@@ -1,2 +1,2 @@
-export { describeModule } from './describe-module.js';
+export { describeBundle, describeModule } from './describe-module.js';
 export { type GenerateOptions, generateBindings } from './generate-bindings.js';
