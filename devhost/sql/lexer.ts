@@ -1,89 +1,219 @@
-/** Tokens of the subscription SQL subset (host spec §4.1; PostgreSQL lexical rules). */
+/**
+ * Tokens of SpacetimeDB's SQL, following the lexical rules of the parser it uses (sqlparser 0.38,
+ * `PostgreSqlDialect`): case is kept (keywords are matched case-insensitively by the parser), `--` and
+ * nested `/* *\/` comments are whitespace, strings escape `'` by doubling it and keep backslashes, hex
+ * literals are `0x…` (lowercase x) or `X'…'`, and identifiers may be Unicode letters.
+ */
 import { SqlError } from './sql-error.js';
 
-export type Token =
-  | { readonly kind: 'ident'; readonly value: string; readonly quoted: boolean; readonly at: number }
-  | { readonly kind: 'string'; readonly value: string; readonly at: number }
-  | { readonly kind: 'number'; readonly value: string; readonly at: number }
-  | { readonly kind: 'hex'; readonly value: string; readonly at: number }
-  | { readonly kind: 'param'; readonly value: string; readonly at: number }
-  | { readonly kind: 'op'; readonly value: string; readonly at: number }
-  | { readonly kind: 'eof'; readonly value: ''; readonly at: number };
+export type TokenKind =
+  /** Unquoted identifier or keyword. */
+  | 'word'
+  /** Double-quoted identifier (never a keyword). */
+  | 'quoted'
+  | 'string'
+  /** `N'…'`, `E'…'` and `$…` constants: lexically valid, rejected as literals. */
+  | 'other-literal'
+  | 'number'
+  | 'hex'
+  | 'op'
+  | 'eof';
 
-const OPS = ['<=', '>=', '<>', '!=', '=', '<', '>', '(', ')', ',', '.', '*', ';', '+', '-'];
+export interface Token {
+  readonly kind: TokenKind;
+  readonly value: string;
+  /** Offset of the token's first character in the query text. */
+  readonly at: number;
+  /** Offset just past the token. */
+  readonly end: number;
+}
+
+// Longest first, so `<=>` wins over `<=` and `<=` over `<`.
+const OPS = [
+  '<=>',
+  '->>',
+  '#>>',
+  '<=',
+  '>=',
+  '<>',
+  '!=',
+  '==',
+  '=>',
+  '::',
+  ':=',
+  '||',
+  '<<',
+  '>>',
+  '->',
+  '#>',
+  '@>',
+  '<@',
+  '&&',
+  '!!',
+  '=',
+  '<',
+  '>',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '.',
+  '*',
+  ';',
+  '+',
+  '-',
+  '/',
+  '%',
+  ':',
+  '|',
+  '&',
+  '^',
+  '~',
+  '#',
+  '@',
+  '!',
+  '\\',
+];
+
+const IDENT_START = /[\p{Alphabetic}_]/u;
+const IDENT_PART = /[\p{Alphabetic}0-9$_]/u;
+const HEX_DIGIT = /[0-9A-Fa-f]/;
+const DIGIT = /[0-9]/;
+
+function parseError(message: string): SqlError {
+  return new SqlError('parse', `sql parser error: ${message}`);
+}
 
 export function tokenize(sql: string): Token[] {
   const out: Token[] = [];
   let i = 0;
+  const push = (kind: TokenKind, value: string, at: number) => out.push({ kind, value, at, end: i });
+
+  /** Reads a quoted run starting at the opening quote; a doubled quote stands for one. */
+  const quoted = (quote: string, what: string): string => {
+    const start = i;
+    i++;
+    let value = '';
+    for (;;) {
+      if (i >= sql.length) throw parseError(`${what} at offset ${start}`);
+      const c = sql[i] as string;
+      i++;
+      if (c !== quote) {
+        value += c;
+        continue;
+      }
+      if (sql[i] === quote) {
+        value += quote;
+        i++;
+        continue;
+      }
+      return value;
+    }
+  };
+
   while (i < sql.length) {
     const c = sql[i] as string;
-    if (/\s/.test(c)) {
+    const at = i;
+    if (/\s/u.test(c)) {
       i++;
       continue;
     }
-    const at = i;
-    if ((c === 'x' || c === 'X') && sql[i + 1] === "'") {
-      const end = sql.indexOf("'", i + 2);
-      if (end < 0) throw new SqlError('parse', `unterminated hex literal at ${at}`);
-      out.push({ kind: 'hex', value: sql.slice(i + 2, end), at });
-      i = end + 1;
+    if (c === '-' && sql[i + 1] === '-') {
+      const nl = sql.indexOf('\n', i);
+      i = nl < 0 ? sql.length : nl + 1;
       continue;
     }
-    if (c === '0' && (sql[i + 1] === 'x' || sql[i + 1] === 'X') && /[0-9a-fA-F]/.test(sql[i + 2] ?? '')) {
-      let j = i + 2;
-      while (j < sql.length && /[0-9a-fA-F]/.test(sql[j] as string)) j++;
-      out.push({ kind: 'hex', value: sql.slice(i + 2, j), at });
-      i = j;
-      continue;
-    }
-    if (/[A-Za-z_]/.test(c)) {
-      let j = i + 1;
-      while (j < sql.length && /[A-Za-z0-9_$]/.test(sql[j] as string)) j++;
-      out.push({ kind: 'ident', value: sql.slice(i, j), quoted: false, at });
-      i = j;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      let j = i + 1;
-      let value = '';
-      for (;;) {
-        if (j >= sql.length)
-          throw new SqlError('parse', `unterminated ${c === '"' ? 'identifier' : 'string'} at ${at}`);
-        const d = sql[j] as string;
-        if (d === c) {
-          if (sql[j + 1] === c) {
-            value += c;
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        value += d;
-        j++;
+    if (c === '/' && sql[i + 1] === '*') {
+      let depth = 1;
+      i += 2;
+      while (depth > 0) {
+        if (i >= sql.length) throw parseError(`Unexpected EOF while in a multi-line comment at offset ${at}`);
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else i++;
       }
-      out.push(c === '"' ? { kind: 'ident', value, quoted: true, at } : { kind: 'string', value, at });
-      i = j + 1;
       continue;
     }
-    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      const m = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(sql.slice(i));
-      const text = (m as RegExpExecArray)[0];
-      out.push({ kind: 'number', value: text, at });
-      i += text.length;
+    const next = sql[i + 1];
+    if ((c === 'x' || c === 'X') && next === "'") {
+      i++;
+      push('hex', quoted("'", 'Unterminated string literal'), at);
       continue;
     }
-    if (c === ':') {
-      const m = /^:([A-Za-z_][A-Za-z0-9_]*)/.exec(sql.slice(i));
-      if (!m) throw new SqlError('parse', `unexpected ':' at ${at}`);
-      out.push({ kind: 'param', value: m[1] as string, at });
-      i += m[0].length;
+    if ((c === 'n' || c === 'N' || c === 'e' || c === 'E') && next === "'") {
+      i++;
+      const value = quoted("'", 'Unterminated string literal');
+      push('other-literal', `${c}'${value}'`, at);
+      continue;
+    }
+    if (IDENT_START.test(c)) {
+      i++;
+      while (i < sql.length && IDENT_PART.test(sql[i] as string)) i++;
+      push('word', sql.slice(at, i), at);
+      continue;
+    }
+    if (c === '"') {
+      push('quoted', quoted('"', "Expected close delimiter '\"' before EOF."), at);
+      continue;
+    }
+    if (c === "'") {
+      push('string', quoted("'", 'Unterminated string literal'), at);
+      continue;
+    }
+    if (DIGIT.test(c) || (c === '.' && DIGIT.test(next ?? ''))) {
+      if (c === '0' && next === 'x') {
+        i += 2;
+        while (i < sql.length && HEX_DIGIT.test(sql[i] as string)) i++;
+        push('hex', sql.slice(at + 2, i), at);
+        continue;
+      }
+      while (i < sql.length && DIGIT.test(sql[i] as string)) i++;
+      if (sql[i] === '.') {
+        i++;
+        while (i < sql.length && DIGIT.test(sql[i] as string)) i++;
+      }
+      const exponent = /^[eE][+-]?[0-9]+/.exec(sql.slice(i));
+      if (exponent) i += exponent[0].length;
+      const text = sql.slice(at, i);
+      // sqlparser accepts (and drops) a trailing `L` "long" marker.
+      if (sql[i] === 'L') i++;
+      push('number', text, at);
+      continue;
+    }
+    if (c === '$') {
+      i++;
+      while (i < sql.length && IDENT_PART.test(sql[i] as string)) i++;
+      push('other-literal', sql.slice(at, i), at);
       continue;
     }
     const op = OPS.find((o) => sql.startsWith(o, i));
-    if (!op) throw new SqlError('parse', `unexpected character '${c}' at ${at}`);
-    out.push({ kind: 'op', value: op, at });
+    if (!op) throw parseError(`Unexpected character '${c}' at offset ${at}`);
     i += op.length;
+    push('op', op, at);
   }
-  out.push({ kind: 'eof', value: '', at: sql.length });
+  out.push({ kind: 'eof', value: '', at: sql.length, end: sql.length });
   return out;
+}
+
+/** How a token reads in an error message, the way sqlparser prints it. */
+export function describeToken(t: Token): string {
+  switch (t.kind) {
+    case 'eof':
+      return 'EOF';
+    case 'quoted':
+      return `"${t.value}"`;
+    case 'string':
+      return `'${t.value}'`;
+    case 'hex':
+      return `X'${t.value}'`;
+    default:
+      return t.value;
+  }
 }

@@ -1,0 +1,679 @@
+/**
+ * Parses SpacetimeDB's subscription SQL (`crates/sql-parser/src/parser/sub.rs`) into a single-table
+ * `SqlSelect`. Operator precedence and literal forms follow sqlparser 0.38, which SpacetimeDB uses, so
+ * the same text means the same thing here. Everything SpacetimeDB refuses (NOT, IS, IN, LIKE, functions,
+ * ORDER BY, …) is refused with `unsupported`, and so are joins, which SpacetimeDB would accept but devhost
+ * does not evaluate.
+ */
+import type { BinOp, Projection, SqlExpr, SqlSelect } from './ast.js';
+import { describeToken, type Token, tokenize } from './lexer.js';
+import { SqlError } from './sql-error.js';
+
+/** An expression before `qualify_vars`: unqualified column names are still bare. */
+type RawExpr =
+  | SqlExpr
+  | { readonly kind: 'var'; readonly name: string }
+  | { readonly kind: 'rbin'; readonly op: BinOp; readonly left: RawExpr; readonly right: RawExpr }
+  | { readonly kind: 'rlog'; readonly op: 'AND' | 'OR'; readonly left: RawExpr; readonly right: RawExpr };
+
+const COMPARISONS: Record<string, BinOp> = {
+  '=': '=',
+  '==': '=',
+  '!=': '<>',
+  '<>': '<>',
+  '<': '<',
+  '>': '>',
+  '<=': '<=',
+  '>=': '>=',
+};
+
+/** Binding power of infix operators (sqlparser `get_next_precedence`). */
+const OP_PRECEDENCE: Record<string, number> = {
+  ...Object.fromEntries(Object.keys(COMPARISONS).map((op) => [op, 20])),
+  '<=>': 20,
+  '~': 20,
+  '|': 21,
+  '^': 22,
+  '#': 22,
+  '<<': 22,
+  '>>': 22,
+  '&': 23,
+  '+': 30,
+  '-': 30,
+  '*': 40,
+  '/': 40,
+  '%': 40,
+  '||': 40,
+  '::': 50,
+  ':': 50,
+  '!': 50,
+  '[': 50,
+  '->': 50,
+  '->>': 50,
+  '#>': 50,
+  '#>>': 50,
+  '&&': 50,
+  '@>': 50,
+  '<@': 50,
+};
+
+const KEYWORD_PRECEDENCE: Record<string, number> = {
+  OR: 5,
+  AND: 10,
+  IS: 17,
+  LIKE: 19,
+  ILIKE: 19,
+  SIMILAR: 19,
+  IN: 20,
+  BETWEEN: 20,
+  OPERATOR: 20,
+  XOR: 24,
+  DIV: 40,
+  COLLATE: 50,
+};
+
+/** Keywords that end a table reference instead of naming its alias (sqlparser `RESERVED_FOR_TABLE_ALIAS`). */
+const RESERVED_FOR_TABLE_ALIAS = new Set([
+  'WITH',
+  'EXPLAIN',
+  'ANALYZE',
+  'SELECT',
+  'WHERE',
+  'GROUP',
+  'SORT',
+  'HAVING',
+  'ORDER',
+  'TOP',
+  'LATERAL',
+  'VIEW',
+  'LIMIT',
+  'OFFSET',
+  'FETCH',
+  'UNION',
+  'EXCEPT',
+  'INTERSECT',
+  'ON',
+  'JOIN',
+  'INNER',
+  'CROSS',
+  'FULL',
+  'LEFT',
+  'RIGHT',
+  'NATURAL',
+  'USING',
+  'CLUSTER',
+  'DISTRIBUTE',
+  'OUTER',
+  'SET',
+  'QUALIFY',
+  'WINDOW',
+  'END',
+  'FOR',
+  'FROM',
+]);
+
+/** Keywords that end a projection item instead of naming its alias. */
+const RESERVED_FOR_COLUMN_ALIAS = new Set([
+  'FROM',
+  'WHERE',
+  'GROUP',
+  'HAVING',
+  'ORDER',
+  'LIMIT',
+  'OFFSET',
+  'FETCH',
+  'UNION',
+  'EXCEPT',
+  'INTERSECT',
+  'INTO',
+  'WINDOW',
+  'QUALIFY',
+  'SORT',
+  'CLUSTER',
+  'DISTRIBUTE',
+  'LATERAL',
+  'VIEW',
+]);
+
+/** Words that start a statement other than a query. */
+const NON_QUERY_STATEMENTS = new Set([
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'UPSERT',
+  'REPLACE',
+  'MERGE',
+  'CREATE',
+  'DROP',
+  'ALTER',
+  'TRUNCATE',
+  'SET',
+  'SHOW',
+  'GRANT',
+  'REVOKE',
+  'BEGIN',
+  'START',
+  'COMMIT',
+  'ROLLBACK',
+  'SAVEPOINT',
+  'RELEASE',
+  'EXPLAIN',
+  'ANALYZE',
+  'DESCRIBE',
+  'COPY',
+  'CALL',
+  'DECLARE',
+  'CLOSE',
+  'PREPARE',
+  'EXECUTE',
+  'DEALLOCATE',
+  'USE',
+  'COMMENT',
+  'KILL',
+  'DISCARD',
+  'LISTEN',
+  'NOTIFY',
+  'UNLOAD',
+  'CACHE',
+  'UNCACHE',
+  'MSCK',
+  'ASSERT',
+  'INSTALL',
+  'LOAD',
+  'ATTACH',
+  'PRAGMA',
+]);
+
+/** Prefix keywords that open an expression SpacetimeDB does not support. */
+const UNSUPPORTED_PREFIX_KEYWORDS = new Set([
+  'CASE',
+  'CAST',
+  'TRY_CAST',
+  'SAFE_CAST',
+  'EXISTS',
+  'EXTRACT',
+  'CEIL',
+  'FLOOR',
+  'POSITION',
+  'SUBSTRING',
+  'OVERLAY',
+  'TRIM',
+  'INTERVAL',
+  'ARRAY',
+  'ARRAY_AGG',
+  'LISTAGG',
+  'CURRENT_DATE',
+  'CURRENT_TIME',
+  'CURRENT_TIMESTAMP',
+  'CURRENT_USER',
+  'SESSION_USER',
+  'USER',
+  'LOCALTIME',
+  'LOCALTIMESTAMP',
+  'MATCH',
+  'STRUCT',
+  'PRIOR',
+  'CONNECT_BY_ROOT',
+]);
+
+const JOIN_WORDS = new Set(['JOIN', 'INNER', 'CROSS', 'LEFT', 'RIGHT', 'FULL', 'NATURAL', 'OUTER']);
+
+const JOINS_UNSUPPORTED =
+  'joins are not supported by devhost: it only evaluates single-table subscriptions ' +
+  '(SELECT * FROM t [WHERE …]); SpacetimeDB itself accepts 2-table index joins';
+
+function unsupported(message: string): SqlError {
+  return new SqlError('unsupported', message);
+}
+
+class Parser {
+  private i = 0;
+  constructor(
+    private readonly sql: string,
+    private readonly tokens: readonly Token[],
+  ) {}
+
+  peek(k = 0): Token {
+    return (this.tokens[this.i + k] ?? this.tokens[this.tokens.length - 1]) as Token;
+  }
+  next(): Token {
+    const t = this.peek();
+    if (t.kind !== 'eof') this.i++;
+    return t;
+  }
+  get position(): number {
+    return this.i;
+  }
+  isKeyword(word: string, t: Token = this.peek()): boolean {
+    return t.kind === 'word' && t.value.toUpperCase() === word;
+  }
+  keyword(t: Token = this.peek()): string | undefined {
+    return t.kind === 'word' ? t.value.toUpperCase() : undefined;
+  }
+  isOp(op: string, t: Token = this.peek()): boolean {
+    return t.kind === 'op' && t.value === op;
+  }
+  eat(op: string): boolean {
+    if (!this.isOp(op)) return false;
+    this.i++;
+    return true;
+  }
+  eatKeyword(word: string): boolean {
+    if (!this.isKeyword(word)) return false;
+    this.i++;
+    return true;
+  }
+  expected(what: string, t: Token = this.peek()): SqlError {
+    return new SqlError('parse', `sql parser error: Expected ${what}, found: ${describeToken(t)}`);
+  }
+  expectOp(op: string): void {
+    if (!this.eat(op)) throw this.expected(op);
+  }
+  /** Source text from token `from` up to (not including) the current token, for messages. */
+  textFrom(from: number): string {
+    const start = (this.tokens[from] as Token).at;
+    const end = this.i > from ? (this.tokens[this.i - 1] as Token).end : start;
+    return this.sql.slice(start, end);
+  }
+  /** Source text from token `from` to the end of the query, for messages about a clause. */
+  restFrom(from: number): string {
+    return this.sql.slice((this.tokens[from] as Token).at).trim();
+  }
+
+  identifier(what = 'identifier'): string {
+    const t = this.peek();
+    if (t.kind === 'word' || t.kind === 'quoted') {
+      this.i++;
+      return t.value;
+    }
+    throw this.expected(what, t);
+  }
+
+  // ---- statements ------------------------------------------------------------------------------
+
+  statements(): SqlSelect {
+    while (this.eat(';'));
+    if (this.peek().kind === 'eof') throw unsupported('Empty SQL query');
+    const select = this.statement();
+    let delimited = false;
+    while (this.eat(';')) delimited = true;
+    const t = this.peek();
+    if (t.kind !== 'eof') {
+      if (!delimited) throw this.expected('end of statement', t);
+      throw unsupported('Multiple SQL statements are not supported');
+    }
+    return select;
+  }
+
+  statement(): SqlSelect {
+    const t = this.peek();
+    const kw = this.keyword(t);
+    if (kw === 'SELECT' || kw === 'WITH' || kw === 'VALUES' || this.isOp('(', t)) return this.query();
+    if (kw !== undefined && NON_QUERY_STATEMENTS.has(kw))
+      throw unsupported('Unsupported: Non-SELECT queries');
+    throw this.expected('an SQL statement', t);
+  }
+
+  query(): SqlSelect {
+    const start = this.position;
+    if (this.isKeyword('WITH'))
+      throw unsupported(`Unsupported: ${this.restFrom(start)} (WITH is not supported)`);
+    if (this.isOp('(') || this.isKeyword('VALUES'))
+      throw unsupported(`Unsupported set operation: ${this.restFrom(start)}`);
+    const select = this.select();
+    const t = this.peek();
+    const kw = this.keyword(t);
+    if (kw === 'UNION' || kw === 'EXCEPT' || kw === 'INTERSECT')
+      throw unsupported(`Unsupported set operation: ${kw} is not supported in subscriptions`);
+    if (kw === 'ORDER' || kw === 'LIMIT' || kw === 'OFFSET' || kw === 'FETCH' || kw === 'FOR')
+      throw unsupported(
+        `Unsupported: ${this.restFrom(start)} (${kw === 'ORDER' ? 'ORDER BY' : kw} is not supported in subscriptions)`,
+      );
+    return select;
+  }
+
+  select(): SqlSelect {
+    const start = this.position;
+    if (!this.eatKeyword('SELECT')) throw this.expected('SELECT');
+    const refuseSelect = (what: string) =>
+      unsupported(`Unsupported SELECT: ${this.restFrom(start)} (${what} is not supported in subscriptions)`);
+    if (this.isKeyword('DISTINCT')) throw refuseSelect('DISTINCT');
+    if (this.isKeyword('TOP')) throw refuseSelect('TOP');
+    this.eatKeyword('ALL');
+    const project = this.projection();
+    if (this.isKeyword('INTO')) throw refuseSelect('SELECT INTO');
+    if (!this.eatKeyword('FROM')) {
+      const t = this.peek();
+      if (t.kind === 'eof' || this.isOp(';', t) || this.isKeyword('WHERE', t))
+        throw new SqlError('parse', 'A FROM clause is required');
+      throw this.expected('end of statement', t);
+    }
+    const from = this.from();
+    let filter: RawExpr | undefined;
+    if (this.eatKeyword('WHERE')) filter = this.expr(0);
+    const kw = this.keyword();
+    if (kw === 'GROUP') throw refuseSelect('GROUP BY');
+    if (kw === 'HAVING') throw refuseSelect('HAVING');
+    if (kw === 'CLUSTER' || kw === 'DISTRIBUTE' || kw === 'SORT' || kw === 'WINDOW' || kw === 'QUALIFY')
+      throw refuseSelect(kw);
+    return {
+      project: qualifyProjection(project, from.alias),
+      from,
+      ...(filter ? { filter: qualify(filter, from.alias) } : {}),
+    };
+  }
+
+  // ---- projection ------------------------------------------------------------------------------
+
+  projection(): RawProjection {
+    const items: ProjectionItem[] = [this.projectionItem()];
+    while (this.eat(',')) items.push(this.projectionItem());
+    if (items.length === 1) {
+      const item = items[0] as ProjectionItem;
+      switch (item.kind) {
+        case 'wildcard':
+          return { kind: 'star' };
+        case 'qualified-wildcard':
+          return { kind: 'star', qualifier: item.qualifier };
+        case 'function':
+          if (!item.aliased) throw unsupported('Aggregate expressions must have column aliases');
+          if (!item.isCountStar) throw unsupported(`Unsupported aggregate function: ${item.text}`);
+          return { kind: 'count' };
+        case 'column':
+          return { kind: 'columns', columns: [item.column] };
+      }
+    }
+    const columns = items.map((item) => {
+      if (item.kind === 'wildcard' || item.kind === 'qualified-wildcard')
+        throw unsupported('Mixed wildcard projections are not supported');
+      if (item.kind === 'function') throw unsupported(`Unsupported projection expression: ${item.text}`);
+      return item.column;
+    });
+    return { kind: 'columns', columns };
+  }
+
+  projectionItem(): ProjectionItem {
+    const start = this.position;
+    if (this.eat('*')) return { kind: 'wildcard' };
+    // `a.b.*`: a qualified wildcard.
+    let k = 0;
+    while (
+      (this.peek(k).kind === 'word' || this.peek(k).kind === 'quoted') &&
+      this.isOp('.', this.peek(k + 1))
+    ) {
+      if (this.isOp('*', this.peek(k + 2))) return this.qualifiedWildcard(start);
+      k += 2;
+    }
+    const first = this.peek();
+    let item: ProjectionItem;
+    if (first.kind === 'word' && this.isOp('(', this.peek(1))) {
+      const name = this.next().value;
+      const argsStart = this.position;
+      this.skipParenthesized();
+      const args = this.tokens.slice(argsStart + 1, this.position - 1);
+      const isCountStar =
+        name.toUpperCase() === 'COUNT' && args.length === 1 && this.isOp('*', args[0] as Token);
+      item = { kind: 'function', text: this.textFrom(start), isCountStar, aliased: false };
+    } else {
+      const e = this.expr(0);
+      if (e.kind === 'var') item = { kind: 'column', column: { field: e.name } };
+      else if (e.kind === 'field') item = { kind: 'column', column: { table: e.table, field: e.field } };
+      else throw unsupported(`Unsupported projection expression: ${this.textFrom(start)}`);
+    }
+    if (this.eatKeyword('AS')) {
+      this.identifier('an alias');
+      if (item.kind === 'function') item = { ...item, aliased: true };
+    } else {
+      const t = this.peek();
+      const kw = this.keyword(t);
+      if (t.kind === 'quoted' || (kw !== undefined && !RESERVED_FOR_COLUMN_ALIAS.has(kw))) {
+        this.next();
+        if (item.kind === 'function') item = { ...item, aliased: true };
+      }
+    }
+    return item;
+  }
+
+  /** Re-reads `a.b.*` from `start` (the lookahead above only checked its shape). */
+  qualifiedWildcard(start: number): ProjectionItem {
+    this.i = start;
+    const parts = [this.identifier()];
+    while (this.eat('.')) {
+      if (this.eat('*')) return { kind: 'qualified-wildcard', qualifier: parts.join('.') };
+      parts.push(this.identifier());
+    }
+    throw this.expected('*');
+  }
+
+  skipParenthesized(): void {
+    this.expectOp('(');
+    let depth = 1;
+    while (depth > 0) {
+      const t = this.next();
+      if (t.kind === 'eof') throw this.expected(')', t);
+      if (this.isOp('(', t)) depth++;
+      else if (this.isOp(')', t)) depth--;
+    }
+  }
+
+  // ---- FROM --------------------------------------------------------------------------------------
+
+  from(): { table: string; alias: string } {
+    const start = this.position;
+    if (this.isOp('('))
+      throw unsupported(`Unsupported FROM expression: ${this.restFrom(start)} (subqueries)`);
+    const parts = [this.identifier('identifier')];
+    while (this.eat('.')) parts.push(this.identifier('identifier'));
+    const table = parts.join('.');
+    if (this.isOp('('))
+      throw unsupported(`Unsupported FROM expression: ${table}(…) (table functions are not supported)`);
+    let alias = table;
+    if (this.eatKeyword('AS')) alias = this.identifier('an alias');
+    else {
+      const t = this.peek();
+      const kw = this.keyword(t);
+      if (t.kind === 'quoted' || (kw !== undefined && !RESERVED_FOR_TABLE_ALIAS.has(kw)))
+        alias = this.next().value;
+    }
+    if (this.isOp('(')) throw unsupported(`Unsupported FROM expression: ${this.textFrom(start)}(…)`);
+    if (this.isOp(',')) throw unsupported(`Implicit joins are not supported (${JOINS_UNSUPPORTED})`);
+    const kw = this.keyword();
+    if (kw !== undefined && JOIN_WORDS.has(kw)) {
+      const outer = kw === 'LEFT' || kw === 'RIGHT' || kw === 'FULL' || kw === 'NATURAL' || kw === 'OUTER';
+      throw unsupported(
+        outer ? 'Non-inner joins are not supported' : `Unsupported join: ${JOINS_UNSUPPORTED}`,
+      );
+    }
+    return { table, alias };
+  }
+
+  // ---- expressions -------------------------------------------------------------------------------
+
+  infixPrecedence(): number {
+    const t = this.peek();
+    if (t.kind === 'op') return OP_PRECEDENCE[t.value] ?? 0;
+    const kw = this.keyword(t);
+    if (kw === undefined) return 0;
+    if (kw === 'NOT') {
+      const after = this.keyword(this.peek(1));
+      if (after === 'IN' || after === 'BETWEEN') return 20;
+      if (after === 'LIKE' || after === 'ILIKE' || after === 'SIMILAR') return 19;
+      return 0;
+    }
+    if (kw === 'AT' && this.isKeyword('TIME', this.peek(1))) return 20;
+    return KEYWORD_PRECEDENCE[kw] ?? 0;
+  }
+
+  expr(precedence: number): RawExpr {
+    let left = this.prefix();
+    for (;;) {
+      const next = this.infixPrecedence();
+      if (next <= precedence) return left;
+      left = this.infix(left, next);
+    }
+  }
+
+  infix(left: RawExpr, precedence: number): RawExpr {
+    const start = this.position;
+    const t = this.next();
+    if (t.kind === 'op') {
+      const op = COMPARISONS[t.value];
+      if (op) return { kind: 'rbin', op, left, right: this.expr(precedence) };
+      if (t.value === '::') throw unsupported('Unsupported expression: casts (`::`) are not supported');
+      throw unsupported(`Unsupported binary operator: ${t.value}`);
+    }
+    const kw = t.value.toUpperCase();
+    if (kw === 'AND' || kw === 'OR') return { kind: 'rlog', op: kw, left, right: this.expr(precedence) };
+    const construct = kw === 'NOT' ? `NOT ${this.peek().value.toUpperCase()}` : kw;
+    const why: Record<string, string> = {
+      IS: 'IS [NOT] NULL / IS TRUE and other IS tests are not supported',
+      IN: 'IN lists are not supported; combine comparisons with OR',
+      BETWEEN: 'BETWEEN is not supported; combine >= and <= with AND',
+      LIKE: 'LIKE is not supported',
+      ILIKE: 'ILIKE is not supported',
+      SIMILAR: 'SIMILAR TO is not supported',
+    };
+    const base = kw === 'NOT' ? this.peek().value.toUpperCase() : kw;
+    this.i = start;
+    throw unsupported(
+      `Unsupported expression: ${construct} (${why[base] ?? `${construct} is not supported`})`,
+    );
+  }
+
+  prefix(): RawExpr {
+    const start = this.position;
+    const t = this.next();
+    switch (t.kind) {
+      case 'number':
+        return { kind: 'lit', lit: { kind: 'num', text: t.value } };
+      case 'string':
+        if (this.peek().kind === 'string')
+          throw unsupported('Unsupported expression: adjacent string literals are not supported');
+        return { kind: 'lit', lit: { kind: 'str', text: t.value } };
+      case 'hex':
+        return { kind: 'lit', lit: { kind: 'hex', text: t.value } };
+      case 'other-literal':
+        throw unsupported(`Unsupported literal expression: ${t.value}`);
+      case 'quoted':
+        return this.identifierChain(t.value);
+      case 'word':
+        return this.wordPrefix(t, start);
+      case 'op':
+        return this.opPrefix(t, start);
+      case 'eof':
+        throw this.expected('an expression:', t);
+    }
+  }
+
+  wordPrefix(t: Token, start: number): RawExpr {
+    const kw = t.value.toUpperCase();
+    if (kw === 'TRUE' || kw === 'FALSE') return { kind: 'lit', lit: { kind: 'bool', value: kw === 'TRUE' } };
+    if (kw === 'NULL') throw unsupported('Unsupported literal expression: NULL (NULL is not supported)');
+    if (kw === 'NOT')
+      throw unsupported(
+        `Unsupported expression: ${this.restFrom(start)} (NOT is not supported in subscription queries)`,
+      );
+    if (this.isOp('('))
+      throw unsupported(`Unsupported expression: ${t.value}(…) (functions are not supported)`);
+    if (UNSUPPORTED_PREFIX_KEYWORDS.has(kw))
+      throw unsupported(`Unsupported expression: ${kw} is not supported in subscription queries`);
+    if (this.peek().kind === 'string')
+      throw unsupported(`Unsupported expression: typed literal ${t.value} '…' is not supported`);
+    return this.identifierChain(t.value);
+  }
+
+  opPrefix(t: Token, start: number): RawExpr {
+    switch (t.value) {
+      case '(': {
+        if (this.isKeyword('SELECT') || this.isKeyword('WITH'))
+          throw unsupported('Unsupported expression: subqueries are not supported');
+        const inner = this.expr(0);
+        if (this.isOp(',')) throw unsupported('Unsupported expression: tuples are not supported');
+        this.expectOp(')');
+        if (this.isOp('.')) throw unsupported('Unsupported expression: composite access is not supported');
+        // Parentheses only group: SpacetimeDB's parser unwraps `Expr::Nested`.
+        return inner;
+      }
+      case '-':
+      case '+': {
+        const operand = this.position;
+        const e = this.expr(40);
+        // Only `-<number>` is a (signed) literal; `-x`, `-(1)` or `-'a'` are expressions SpacetimeDB refuses.
+        const single = this.position === operand + 1 && (this.tokens[operand] as Token).kind === 'number';
+        if (e.kind === 'lit' && e.lit.kind === 'num' && single)
+          return { kind: 'lit', lit: { kind: 'num', text: `${t.value}${e.lit.text}` } };
+        throw unsupported(`Unsupported expression: ${this.textFrom(start)}`);
+      }
+      case ':': {
+        const name = this.identifier('identifier');
+        if (`:${name}` === ':sender') return { kind: 'sender' };
+        throw unsupported(`Unsupported literal expression: :${name} (the only parameter is :sender)`);
+      }
+      case '@':
+        throw unsupported(`Unsupported literal expression: @${this.identifier('identifier')}`);
+      case '*':
+        throw unsupported('Unsupported expression: * (a wildcard is not a value)');
+      default:
+        throw this.expected('an expression:', t);
+    }
+  }
+
+  identifierChain(first: string): RawExpr {
+    const parts = [first];
+    while (this.isOp('.')) {
+      this.next();
+      if (this.isOp('*')) throw unsupported('Unsupported expression: qualified wildcard in an expression');
+      parts.push(this.identifier('identifier'));
+    }
+    if (this.isOp('('))
+      throw unsupported(`Unsupported expression: ${parts.join('.')}(…) (functions are not supported)`);
+    if (parts.length === 1) return { kind: 'var', name: first };
+    const field = parts.pop() as string;
+    return { kind: 'field', table: parts.join('.'), field };
+  }
+}
+
+type ProjectionItem =
+  | { readonly kind: 'wildcard' }
+  | { readonly kind: 'qualified-wildcard'; readonly qualifier: string }
+  | {
+      readonly kind: 'function';
+      readonly text: string;
+      readonly isCountStar: boolean;
+      readonly aliased: boolean;
+    }
+  | { readonly kind: 'column'; readonly column: { readonly table?: string; readonly field: string } };
+
+type RawProjection =
+  | { readonly kind: 'star'; readonly qualifier?: string }
+  | { readonly kind: 'count' }
+  | {
+      readonly kind: 'columns';
+      readonly columns: readonly { readonly table?: string; readonly field: string }[];
+    };
+
+function qualifyProjection(p: RawProjection, alias: string): Projection {
+  if (p.kind !== 'columns') return p;
+  return { kind: 'columns', columns: p.columns.map((c) => ({ table: c.table ?? alias, field: c.field })) };
+}
+
+/** SpacetimeDB's `qualify_vars`: a bare column name refers to the (only) relation, by its alias. */
+function qualify(e: RawExpr, alias: string): SqlExpr {
+  switch (e.kind) {
+    case 'var':
+      return { kind: 'field', table: alias, field: e.name };
+    case 'rbin':
+    case 'bin':
+      return { kind: 'bin', op: e.op, left: qualify(e.left, alias), right: qualify(e.right, alias) };
+    case 'rlog':
+    case 'log':
+      return { kind: 'log', op: e.op, left: qualify(e.left, alias), right: qualify(e.right, alias) };
+    default:
+      return e;
+  }
+}
+
+/** Parses one subscription query (after `SELECT * FROM *` has been recognised elsewhere). */
+export function parseSubscription(sql: string): SqlSelect {
+  return new Parser(sql, tokenize(sql)).statements();
+}
