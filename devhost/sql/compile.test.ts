@@ -89,7 +89,9 @@ describe('comparison operators', () => {
     const q = only('SELECT * FROM person WHERE age < level');
     expect(q.matches(person({ age: 1, level: 2 }))).toBe(true);
     expect(q.matches(person({ age: 2, level: 2 }))).toBe(false);
-    expect(only('SELECT * FROM person WHERE name = team').matches(person({ name: 'x', team: 'x' }))).toBe(true);
+    expect(only('SELECT * FROM person WHERE name = team').matches(person({ name: 'x', team: 'x' }))).toBe(
+      true,
+    );
   });
 
   it('binds AND tighter than OR, and parentheses override it', () => {
@@ -103,7 +105,9 @@ describe('comparison operators', () => {
     const q = only(`SELECT * FROM person WHERE (name = 'x') = FALSE`);
     expect(q.matches(person({ name: 'x' }))).toBe(false);
     expect(q.matches(person({ name: 'y' }))).toBe(true);
-    expect(matches('SELECT * FROM person WHERE (age > 1) = (level > 1)', person({ age: 2, level: 2 }))).toBe(true);
+    expect(matches('SELECT * FROM person WHERE (age > 1) = (level > 1)', person({ age: 2, level: 2 }))).toBe(
+      true,
+    );
     expect(matches('SELECT * FROM person WHERE TRUE', person())).toBe(true);
     expect(matches('SELECT * FROM person WHERE FALSE OR age = 30', person())).toBe(true);
   });
@@ -152,7 +156,9 @@ describe('readable tables', () => {
   it('hides private tables from non-owners exactly like missing ones', () => {
     const hidden = () => compileQuery('SELECT * FROM secret_note', schema, anyone);
     expect(hidden).toThrow(/no such table: `secret_note`. If the table exists, it may be marked private./);
-    expect(() => compileQuery('SELECT * FROM banned', schema, anyone)).toThrow(expect.objectContaining({ kind: 'unresolved' }));
+    expect(() => compileQuery('SELECT * FROM banned', schema, anyone)).toThrow(
+      expect.objectContaining({ kind: 'unresolved' }),
+    );
     expect(only('SELECT * FROM secret_note', owner).table.isPublic).toBe(false);
   });
 

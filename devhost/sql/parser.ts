@@ -219,8 +219,8 @@ const UNSUPPORTED_PREFIX_KEYWORDS = new Set([
 const JOIN_WORDS = new Set(['JOIN', 'INNER', 'CROSS', 'LEFT', 'RIGHT', 'FULL', 'NATURAL', 'OUTER']);
 
 const JOINS_UNSUPPORTED =
-  'joins are not supported by devhost: it only evaluates single-table subscriptions ' +
-  '(SELECT * FROM t [WHERE …]); SpacetimeDB itself accepts 2-table index joins';
+  'devhost does not evaluate join subscriptions: only single-table queries (SELECT * FROM t [WHERE …]) ' +
+  'are supported, although SpacetimeDB itself accepts 2-table index joins';
 
 function unsupported(message: string): SqlError {
   return new SqlError('unsupported', message);
@@ -571,7 +571,8 @@ class Parser {
     if (kw === 'NULL') throw unsupported('Unsupported literal expression: NULL (NULL is not supported)');
     if (kw === 'NOT')
       throw unsupported(
-        `Unsupported expression: ${this.restFrom(start)} (NOT is not supported in subscription queries)`,
+        `Unsupported expression: ${this.restFrom(start)} (NOT is not supported in subscription queries; ` +
+          'write `(condition) = FALSE` instead)',
       );
     if (this.isOp('('))
       throw unsupported(`Unsupported expression: ${t.value}(…) (functions are not supported)`);

@@ -1,0 +1,78 @@
+import { Identity } from 'spacetimedb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ModuleSchema } from '../contract.js';
+import { compileVisibility, SqlError } from './index.js';
+import { encodeRow, loadSchema, SQL_MODULE, TEST_MODULE, tableOf } from './testing-schema.js';
+
+// SQL_MODULE's rules: `SELECT * FROM doc WHERE doc.owner = :sender` and
+// `SELECT * FROM "doc" WHERE "shared" = TRUE`.
+let schema: ModuleSchema;
+let testModule: ModuleSchema;
+beforeAll(async () => {
+  schema = await loadSchema(SQL_MODULE);
+  testModule = await loadSchema(TEST_MODULE);
+});
+
+const ALICE = 0xa11cen;
+const BOB = 0xb0bn;
+
+const doc = (owner: bigint, shared: boolean) =>
+  encodeRow(schema, 'doc', { id: 1, owner: new Identity(owner), shared, title: 't' });
+const docId = () => tableOf(schema, 'doc').tableId;
+
+describe('row-level security', () => {
+  it('shows a non-owner the rows matching any rule of the table', () => {
+    const visible = compileVisibility(schema, { sender: ALICE, isOwner: false });
+    expect(visible(docId(), doc(ALICE, false))).toBe(true);
+    expect(visible(docId(), doc(BOB, true))).toBe(true);
+    expect(visible(docId(), doc(BOB, false))).toBe(false);
+  });
+
+  it('binds :sender to each viewer', () => {
+    const bob = compileVisibility(schema, { sender: BOB, isOwner: false });
+    expect(bob(docId(), doc(ALICE, false))).toBe(false);
+    expect(bob(docId(), doc(BOB, false))).toBe(true);
+  });
+
+  it('leaves tables without rules, and the owner, unrestricted', () => {
+    const visible = compileVisibility(schema, { sender: ALICE, isOwner: false });
+    expect(visible(tableOf(schema, 'plain').tableId, encodeRow(schema, 'plain', { id: 3 }))).toBe(true);
+    const owner = compileVisibility(schema, { sender: 1n, isOwner: true });
+    expect(owner(docId(), doc(BOB, false))).toBe(true);
+    const noRules = compileVisibility({ ...schema, rowLevelSecurity: [] }, { sender: ALICE, isOwner: false });
+    expect(noRules(docId(), doc(BOB, false))).toBe(true);
+  });
+
+  it('applies rules written for private tables', () => {
+    const withRule = {
+      ...testModule,
+      rowLevelSecurity: ['SELECT * FROM secret_note WHERE owner = :sender'],
+    };
+    const visible = compileVisibility(withRule, { sender: ALICE, isOwner: false });
+    const note = (owner: bigint) =>
+      encodeRow(testModule, 'secret_note', { id: 1n, owner: new Identity(owner), text: 'x' });
+    const noteId = tableOf(testModule, 'secret_note').tableId;
+    expect(visible(noteId, note(ALICE))).toBe(true);
+    expect(visible(noteId, note(BOB))).toBe(false);
+  });
+
+  it.each([
+    ['SELECT doc.* FROM doc JOIN plain ON doc.id = plain.id', /does not evaluate join subscriptions/],
+    ['SELECT * FROM doc WHERE nope = :sender', /`nope` is not in scope/],
+    ['SELECT * FROM *', /must return exactly one table/],
+  ])('refuses a rule it cannot apply, naming it: %s', (rule, reason) => {
+    const bad = { ...schema, rowLevelSecurity: [...schema.rowLevelSecurity, rule] };
+    let error: unknown;
+    try {
+      compileVisibility(bad, { sender: ALICE, isOwner: false });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SqlError);
+    expect((error as SqlError).kind).toBe('unsupported');
+    expect((error as SqlError).message).toContain(`\`${rule}\``);
+    expect((error as SqlError).message).toMatch(reason);
+    // The owner never applies rules, so a bad rule does not stop the owner.
+    expect(compileVisibility(bad, { sender: 1n, isOwner: true })(docId(), doc(BOB, false))).toBe(true);
+  });
+});
