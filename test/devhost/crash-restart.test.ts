@@ -73,20 +73,20 @@ describe('devhost --data across kill -9', () => {
       port = Number(new URL(url).port);
       const token = (await readFile(join(dataDir, 'owner-token'), 'utf8')).trim();
       const writer = await connect({ url }, token);
-      // Fire appends without waiting, kill the process while they are in flight.
-      const inflight: Promise<void>[] = [];
-      for (let i = 0; i < 60; i++) {
+      const send = (i: number) => {
         const key = `r${round}-${i}`;
-        const stream = `crash-${i % 3}`;
         sent.add(key);
-        inflight.push(
-          writer.conn.reducers.appendSyncEvent({ event: event(stream, key) }).then(
-            () => void confirmed.add(key),
-            () => {},
-          ),
+        return writer.conn.reducers.appendSyncEvent({ event: event(`crash-${i % 3}`, key) }).then(
+          () => void confirmed.add(key),
+          () => {},
         );
-        if (i === 40) setTimeout(() => child.kill('SIGKILL'), 0);
-        await new Promise((r) => setImmediate(r));
+      };
+      // Some writes confirmed one by one, then a burst in flight when the process is killed.
+      for (let i = 0; i < 15; i++) await send(i);
+      const inflight: Promise<void>[] = [];
+      for (let i = 15; i < 60; i++) {
+        inflight.push(send(i));
+        if (i === 30) setTimeout(() => child.kill('SIGKILL'), 5);
       }
       await new Promise<void>((r) => child.once('exit', () => r()));
       writer.conn.disconnect();

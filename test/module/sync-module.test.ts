@@ -280,15 +280,15 @@ describe('presence', () => {
         timeout: 8_000,
         interval: 100,
       })
-      .toBeUndefined();
-    expect(reader.conn.db.session_presence.session_id.find('sess-conn')).toBeDefined();
+      .toBeNull();
+    expect(reader.conn.db.session_presence.session_id.find('sess-conn')?.state).toBe('live');
     desk.conn.disconnect();
     await expect
       .poll(() => reader.conn.db.session_presence.session_id.find('sess-conn'), {
         timeout: 3_000,
         interval: 50,
       })
-      .toBeUndefined();
+      .toBeNull();
   }, 20_000);
 });
 
