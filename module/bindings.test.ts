@@ -16,13 +16,19 @@ describe('module bindings', () => {
     60_000,
   );
 
-  it('exposes the public tables and client-callable reducers, and no private or lifecycle ones', () => {
+  it('exposes every table (private ones for the owner) and only client-callable reducers', () => {
     const tableNames = Object.keys(tables);
     expect(tableNames).toEqual(
-      expect.arrayContaining(['sync_stream', 'sync_event', 'sync_checkpoint', 'session_presence']),
+      expect.arrayContaining([
+        'sync_stream',
+        'sync_event',
+        'sync_checkpoint',
+        'session_presence',
+        'source_cursor',
+        'bridge_outbox',
+      ]),
     );
-    expect(tableNames).not.toContain('bridge_outbox');
-    expect(tableNames).not.toContain('source_cursor');
+    expect(tableNames).not.toContain('st_client');
     const reducerNames = Object.keys(reducers);
     expect(reducerNames).toEqual(
       expect.arrayContaining(['appendSyncEvent', 'ackCheckpoint', 'upsertPresence']),
