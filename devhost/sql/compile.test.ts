@@ -125,6 +125,13 @@ describe('names', () => {
     expect(only('SELECT * FROM secretNote', owner).table.name).toBe('secret_note');
   });
 
+  it('reads column names that are SQL keywords elsewhere (value, text, kind) unquoted', () => {
+    const counter = encodeRow(schema, 'counter', { name: 'init', value: 5n });
+    expect(matches(`SELECT * FROM counter WHERE value > 3 AND name = 'init'`, counter)).toBe(true);
+    const msg = encodeRow(schema, 'message', { id: 1n, text: 'hi', sender: new Identity(1n) });
+    expect(matches(`SELECT * FROM message WHERE text = 'hi'`, msg)).toBe(true);
+  });
+
   it('accepts a table alias, with or without AS, and SELECT alias.*', () => {
     const row = person({ level: 1 });
     expect(matches('SELECT p.* FROM person AS p WHERE p.level = 1', row)).toBe(true);

@@ -199,21 +199,17 @@ const UNSUPPORTED_PREFIX_KEYWORDS = new Set([
   'OVERLAY',
   'TRIM',
   'INTERVAL',
-  'ARRAY',
   'ARRAY_AGG',
   'LISTAGG',
   'CURRENT_DATE',
   'CURRENT_TIME',
   'CURRENT_TIMESTAMP',
   'CURRENT_USER',
+  'CURRENT_CATALOG',
   'SESSION_USER',
   'USER',
   'LOCALTIME',
   'LOCALTIMESTAMP',
-  'MATCH',
-  'STRUCT',
-  'PRIOR',
-  'CONNECT_BY_ROOT',
 ]);
 
 const JOIN_WORDS = new Set(['JOIN', 'INNER', 'CROSS', 'LEFT', 'RIGHT', 'FULL', 'NATURAL', 'OUTER']);
@@ -576,7 +572,7 @@ class Parser {
       );
     if (this.isOp('('))
       throw unsupported(`Unsupported expression: ${t.value}(…) (functions are not supported)`);
-    if (UNSUPPORTED_PREFIX_KEYWORDS.has(kw))
+    if (UNSUPPORTED_PREFIX_KEYWORDS.has(kw) || (kw === 'ARRAY' && this.isOp('[')))
       throw unsupported(`Unsupported expression: ${kw} is not supported in subscription queries`);
     if (this.peek().kind === 'string')
       throw unsupported(`Unsupported expression: typed literal ${t.value} '…' is not supported`);
