@@ -5,7 +5,7 @@
  * `ServerMessage`, a v3 body one or more. Client frames carry no tag; v3 may concatenate messages.
  */
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
-import { BinaryReader } from 'spacetimedb';
+import { AlgebraicType, BinaryReader } from 'spacetimedb';
 import { ClientMessage } from '../stdb-internal/client-api.js';
 
 export type WsVersion = 'v2' | 'v3';
@@ -41,6 +41,19 @@ export class ClientFrameError extends Error {
   override readonly name = 'ClientFrameError';
 }
 
+/**
+ * The package's generated `ClientMessage.deserialize` is bound to the BinaryReader of its shipped
+ * sources, a different class from the public one every other module here (and the SDK) uses; its
+ * type description is plain data, so decode with the public deserializer instead.
+ */
+let deserializeClientMessage: ((reader: BinaryReader) => ClientMessage) | undefined;
+function readClientMessage(reader: BinaryReader): ClientMessage {
+  deserializeClientMessage ??= AlgebraicType.makeDeserializer(ClientMessage.algebraicType as never) as (
+    r: BinaryReader,
+  ) => ClientMessage;
+  return deserializeClientMessage(reader);
+}
+
 /** Decodes one client frame: exactly one message on v2, one or more back to back on v3. */
 export function decodeClientFrame(data: Uint8Array, version: WsVersion): ClientMessage[] {
   if (data.length === 0 && version === 'v3')
@@ -49,7 +62,7 @@ export function decodeClientFrame(data: Uint8Array, version: WsVersion): ClientM
   const messages: ClientMessage[] = [];
   try {
     do {
-      const message = ClientMessage.deserialize(reader);
+      const message = readClientMessage(reader);
       // The package reads these flags as plain u8s; SpacetimeDB only knows flag 0 (`common.rs`).
       if ((message.tag === 'CallReducer' || message.tag === 'CallProcedure') && message.value.flags !== 0)
         throw new ClientFrameError(

@@ -1,0 +1,72 @@
+/**
+ * The connected clients of one database and the broadcast of its commits: every committed
+ * transaction goes, as a `TransactionUpdate`, to each client whose query sets it touches — except the
+ * client whose reducer produced it, which gets its update inside its `ReducerResult` instead
+ * (`module_subscription_manager.rs::send_v2_computed_queries`).
+ */
+import type { CommittedTx, HostedDatabase } from '../contract.js';
+import type { QuerySetUpdate } from '../stdb-internal/client-api.js';
+import { transactionUpdate } from './server-messages.js';
+
+export interface HubClient {
+  readonly identity: bigint;
+  readonly connectionId: bigint;
+  updatesFor(tx: CommittedTx): QuerySetUpdate[];
+  send(body: Uint8Array, txOffset?: bigint): void;
+}
+
+export class DatabaseHub {
+  private readonly clients = new Map<bigint, HubClient>();
+  private committedOffset: bigint | undefined;
+  private readonly detach: () => void;
+
+  constructor(
+    readonly db: HostedDatabase,
+    private readonly onListenerError: (error: unknown) => void,
+  ) {
+    this.detach = db.onCommit((tx) => this.broadcast(tx));
+  }
+
+  /**
+   * Offset of the newest commit seen, i.e. the state a read reflects now; undefined until the first
+   * commit after the hub attached (reads then carry no offset and are not held).
+   */
+  get lastOffset(): bigint | undefined {
+    return this.committedOffset;
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  add(client: HubClient): void {
+    this.clients.set(client.connectionId, client);
+  }
+
+  remove(client: HubClient): void {
+    if (this.clients.get(client.connectionId) === client) this.clients.delete(client.connectionId);
+  }
+
+  close(): void {
+    this.detach();
+    this.clients.clear();
+  }
+
+  private broadcast(tx: CommittedTx): void {
+    if (this.committedOffset === undefined || tx.offset > this.committedOffset)
+      this.committedOffset = tx.offset;
+    for (const client of this.clients.values()) {
+      const isCaller =
+        tx.caller !== undefined &&
+        tx.caller.connectionId === client.connectionId &&
+        tx.caller.identity === client.identity;
+      if (isCaller) continue;
+      try {
+        const querySets = client.updatesFor(tx);
+        if (querySets.length > 0) client.send(transactionUpdate(querySets), tx.offset);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+  }
+}

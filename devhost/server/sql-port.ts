@@ -1,0 +1,23 @@
+/**
+ * The one place the network side touches devhost/sql: subscription/one-off SQL compilation and the
+ * row-level-security filter for non-owners. Everything else here codes against these shapes only.
+ */
+import type { TableSchema } from '../contract.js';
+
+export { compileQuery, compileVisibility, SqlError } from '../sql/index.js';
+
+/** Who runs a query: `:sender` binds to `sender`; the owner bypasses row-level security. */
+export interface QueryAuth {
+  readonly sender: bigint;
+  readonly isOwner: boolean;
+}
+
+/** One compiled single-table query (a fragment of a subscription's query set). */
+export interface SubscriptionQuery {
+  readonly sql: string;
+  readonly table: TableSchema;
+  matches(row: Uint8Array): boolean;
+}
+
+/** Row-level security: whether a non-owner may see this row. */
+export type RowVisibility = (tableId: number, row: Uint8Array) => boolean;
