@@ -33,13 +33,18 @@ type FileShape = Record<string, { epoch: string; watermark: string }>;
  * Saves are serialised; concurrent saves coalesce into the latest state.
  */
 export class FileCursorStore implements CursorStore {
-  private cache: Map<string, Cursor> | undefined;
+  /** Loaded once; concurrent first calls share the same load (and so the same map). */
+  private cache: Promise<Map<string, Cursor>> | undefined;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(readonly path: string) {}
 
-  private async all(): Promise<Map<string, Cursor>> {
-    if (this.cache) return this.cache;
+  private all(): Promise<Map<string, Cursor>> {
+    this.cache ??= this.read();
+    return this.cache;
+  }
+
+  private async read(): Promise<Map<string, Cursor>> {
     let parsed: FileShape = {};
     try {
       parsed = JSON.parse(await readFile(this.path, 'utf8')) as FileShape;
@@ -47,10 +52,9 @@ export class FileCursorStore implements CursorStore {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
         throw new Error(`cursor store ${this.path} is unreadable: ${String(e)}`);
     }
-    this.cache = new Map(
+    return new Map(
       Object.entries(parsed).map(([k, v]) => [k, { epoch: BigInt(v.epoch), watermark: BigInt(v.watermark) }]),
     );
-    return this.cache;
   }
 
   async load(streamId: string): Promise<Cursor | undefined> {
