@@ -6,11 +6,13 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeModule, generateBindings } from './codegen/index.js';
+import type { FsyncPolicy } from './durability/index.js';
 import { startDevhost } from './index.js';
 
 const USAGE = `usage:
   spacetime-sync devhost --module <entry.ts> --name <db> [--module <entry.ts> --name <db> ...]
-                         [--port <port>] [--host <host>] [--data <dir>] [--print-owner-token]
+                         [--port <port>] [--host <host>] [--data <dir>] [--fsync always|never|<ms>]
+                         [--print-owner-token]
   spacetime-sync devhost generate --module <entry.ts> --out <bindings.ts>`;
 
 class UsageError extends Error {}
@@ -39,6 +41,7 @@ async function serve(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       data: { type: 'string' },
+      fsync: { type: 'string' },
       'print-owner-token': { type: 'boolean' },
     },
   });
@@ -49,7 +52,9 @@ async function serve(argv: string[]): Promise<number> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0..65535, got ${values.port}`);
+  const fsync = parseFsync(values.fsync);
   const devhost = await startDevhost({
+    ...(fsync ? { fsync } : {}),
     databases: modules.map((moduleEntry, i) => ({ moduleEntry, name: names[i] as string })),
     port,
     ...(values.host ? { host: values.host } : {}),
@@ -71,6 +76,16 @@ async function serve(argv: string[]): Promise<number> {
   });
   await devhost.stop();
   return 0;
+}
+
+/** `always` fsyncs before a commit counts as durable; `<ms>` groups commits; `never` leaves it to the OS. */
+function parseFsync(raw: string | undefined): FsyncPolicy | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === 'always' || raw === 'never') return raw;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new UsageError(`--fsync must be always, never or a positive number of ms, got ${raw}`);
+  return { intervalMs: ms };
 }
 
 export async function runDevhostCli(argv: string[]): Promise<number> {

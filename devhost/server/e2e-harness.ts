@@ -123,6 +123,8 @@ export interface RawOpenOptions {
   readonly wsOptions?: WebSocket.ClientOptions;
 }
 
+let readServerMessage: ((reader: BinaryReader) => ServerMessage) | undefined;
+
 /** A websocket client speaking the wire protocol directly, recording every frame it receives. */
 export class RawClient {
   readonly frames: RawFrame[] = [];
@@ -142,7 +144,11 @@ export class RawClient {
       const plain = tag === 2 ? gunzipSync(body) : tag === 1 ? brotliDecompressSync(body) : body;
       this.reader.reset(plain);
       const messages: ServerMessage[] = [];
-      while (this.reader.remaining > 0) messages.push(ServerMessage.deserialize(this.reader));
+      // The public deserializer: the package's generated one is bound to its sources' BinaryReader class.
+      readServerMessage ??= AlgebraicType.makeDeserializer(ServerMessage.algebraicType as never) as (
+        r: BinaryReader,
+      ) => ServerMessage;
+      while (this.reader.remaining > 0) messages.push(readServerMessage(this.reader));
       this.frames.push({ compressionTag: tag, messages });
     });
   }
