@@ -1,4 +1,6 @@
 import { ConfigError, loadConfig, type ServiceConfig } from '../config.ts';
+import { startService } from '../service.ts';
+import { createLogger } from '../telemetry/logger.ts';
 
 /** What `npm start` runs with this configuration, one line per component. */
 export function describePlan(config: ServiceConfig): string[] {
@@ -18,8 +20,8 @@ export function describePlan(config: ServiceConfig): string[] {
 }
 
 /**
- * `spacetime-sync start`. Until the adapter lands (issue 5) this validates the configuration and
- * prints what the service will run, then exits: the command already fails fast on bad settings.
+ * `spacetime-sync start`: validates the configuration (bad settings stop it with the variable's name),
+ * starts the service, prints where everything listens, and shuts down gracefully on SIGTERM/SIGINT.
  */
 export async function runStart(argv: string[]): Promise<number> {
   if (argv.length > 0) {
@@ -37,6 +39,19 @@ export async function runStart(argv: string[]): Promise<number> {
     throw e;
   }
   for (const line of describePlan(config)) console.log(line);
-  console.log('spacetime-sync: the adapter is not built yet (issue 5); nothing is started.');
+  const logger = createLogger({ level: config.logLevel, component: 'adapter' });
+  const service = await startService(config, logger);
+  console.log(
+    `spacetime-sync: listening   SpacetimeDB ${service.spacetimeUrl.replace(/^http/, 'ws')} (database '${service.database}')`,
+  );
+  console.log(`spacetime-sync: listening   ingest + /metrics /healthz /readyz on ${service.httpUrl}`);
+  if (service.devhost) console.log(`spacetime-sync: owner token ${service.devhost.ownerToken}`);
+  console.log('spacetime-sync: ready');
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  console.log('spacetime-sync: stopping (finishing in-flight work)');
+  await service.stop();
   return 0;
 }

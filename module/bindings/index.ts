@@ -140,6 +140,7 @@ export const AppendReceiptRow = __t.row("AppendReceipt", {
   idempotency_key: __t.string().name("idempotency_key"),
   seq: __t.u64().name("seq"),
   status: __t.string().name("status"),
+  batch_index: __t.u32().name("batch_index"),
 });
 
 export const MaintenanceScheduleRow = __t.row("MaintenanceSchedule", {

@@ -206,8 +206,13 @@ export const append_receipt = table(
     stream_id: t.string(),
     idempotency_key: t.string(),
     seq: t.u64(),
-    /** appended | duplicate */
+    /** appended | duplicate | source_regression */
     status: t.string(),
+    /**
+     * Position of the event in its call (0 for append_sync_event). Receipts are rows, and rows are a
+     * set: without it, two copies of one event in a batch would leave a single receipt.
+     */
+    batch_index: t.u32(),
   },
 );
 

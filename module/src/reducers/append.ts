@@ -73,7 +73,7 @@ function streamRow(ctx: Ctx, streamId: string, now: Timestamp) {
 }
 
 /** Append one event inside the caller's transaction; throws (rolling everything back) on conflict. */
-function appendOne(ctx: Ctx, e: Event): void {
+function appendOne(ctx: Ctx, e: Event, batchIndex: number): void {
   validate(e);
   const now = ctx.timestamp;
   const stream = streamRow(ctx, e.stream_id, now);
@@ -81,7 +81,13 @@ function appendOne(ctx: Ctx, e: Event): void {
   for (const row of ctx.db.sync_event.by_stream_key.filter([e.stream_id, e.idempotency_key])) existing = row;
   const decision = planAppend(stream, existing, e);
   const receipt = (seq: bigint, status: string) =>
-    ctx.db.append_receipt.insert({ stream_id: e.stream_id, idempotency_key: e.idempotency_key, seq, status });
+    ctx.db.append_receipt.insert({
+      stream_id: e.stream_id,
+      idempotency_key: e.idempotency_key,
+      seq,
+      status,
+      batch_index: batchIndex,
+    });
   switch (decision.kind) {
     case 'conflict':
       throw new SenderError(
@@ -144,7 +150,7 @@ function advanceCursor(ctx: Ctx, c: Cursor): void {
 
 export const append_sync_event = spacetimedb.reducer({ event: EventInput }, (ctx, { event }) => {
   requireWriter(ctx.db, ctx.sender, 'append events');
-  appendOne(ctx, event);
+  appendOne(ctx, event, 0);
 });
 
 /** Atomic batch: every event lands or none does; the Kafka cursor moves in the same transaction. */
@@ -152,7 +158,7 @@ export const append_sync_events = spacetimedb.reducer(
   { events: t.array(EventInput), cursor: t.option(CursorInput) },
   (ctx, { events, cursor }) => {
     requireWriter(ctx.db, ctx.sender, 'append events');
-    for (const e of events) appendOne(ctx, e);
+    for (const [i, e] of events.entries()) appendOne(ctx, e, i);
     if (cursor) advanceCursor(ctx, cursor);
   },
 );

@@ -1,0 +1,293 @@
+/**
+ * Kafka → SpacetimeDB, effectively once. Each partition is consumed in order; valid envelopes are
+ * appended in batches whose transaction also stores the partition's next offset (`source_cursor`), so
+ * SpacetimeDB — not Kafka — is the record of what was applied: after any crash the adapter skips
+ * what the cursor covers and resumes right after it. Kafka offsets are committed after the write,
+ * for lag tooling. Permanent failures go to the dead-letter topic with their reason; retryable ones
+ * are retried with capped, jittered backoff and never skipped.
+ *
+ * kafkajs is in maintenance mode: everything kafkajs-specific stays in this file.
+ */
+
+import kafkajs from 'kafkajs';
+import type { Logger } from 'pino';
+import { backoffDelay } from '../../client/backoff.js';
+import { decodeEnvelope } from '../envelope/decode.js';
+import { type EventInput, toEventInput } from '../envelope/to-event.js';
+import { AdapterError } from '../errors.js';
+import type { AdapterMetrics } from '../metrics.js';
+import type { SourceCursor, SpacetimeWriter } from '../spacetime/writer.js';
+
+const { Kafka, logLevel } = kafkajs;
+type Consumer = ReturnType<InstanceType<typeof Kafka>['consumer']>;
+type Producer = ReturnType<InstanceType<typeof Kafka>['producer']>;
+type KafkaMessage = kafkajs.KafkaMessage;
+
+export const DEAD_LETTER_HEADERS = {
+  reason: 'x-dead-letter-reason',
+  detail: 'x-dead-letter-detail',
+  topic: 'x-source-topic',
+  partition: 'x-source-partition',
+  offset: 'x-source-offset',
+} as const;
+
+export interface KafkaSourceOptions {
+  readonly brokers: readonly string[];
+  readonly topics: readonly string[];
+  readonly groupId: string;
+  readonly deadLetterTopic: string;
+  readonly writer: SpacetimeWriter;
+  readonly metrics: AdapterMetrics;
+  readonly logger: Logger;
+  /** Events per append_sync_events call. */
+  readonly maxBatch?: number;
+  readonly partitionsConcurrently?: number;
+}
+
+interface Pending {
+  /** The original message: a refused event is dead-lettered with its exact bytes. */
+  readonly raw: KafkaMessage;
+  readonly event: EventInput;
+  readonly offset: bigint;
+  readonly producedAtMicros: bigint;
+}
+
+export class KafkaSource {
+  private readonly kafka: InstanceType<typeof Kafka>;
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private stopping = false;
+
+  constructor(private readonly o: KafkaSourceOptions) {
+    this.kafka = new Kafka({
+      clientId: 'spacetime-sync-adapter',
+      brokers: [...o.brokers],
+      logLevel: logLevel.ERROR,
+      logCreator:
+        () =>
+        ({ level, log }) => {
+          if (level <= logLevel.ERROR) o.logger.error({ kafka: log.message }, 'kafkajs');
+        },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+    const consumer = this.kafka.consumer({
+      groupId: this.o.groupId,
+      sessionTimeout: 15_000,
+      heartbeatInterval: 1_000,
+      maxBytesPerPartition: 1 << 20,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    for (const topic of this.o.topics) await consumer.subscribe({ topic, fromBeginning: true });
+    // On (re)assignment start each partition where SpacetimeDB's cursor says, not where Kafka's commit does.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        for (const partition of partitions) {
+          const next = this.o.writer.cursor(this.o.groupId, topic, partition);
+          if (next !== undefined) consumer.seek({ topic, partition, offset: next.toString() });
+        }
+      }
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.o.partitionsConcurrently ?? 4,
+      eachBatch: async (ctx) => this.onBatch(ctx),
+    });
+    this.o.logger.info({ topics: this.o.topics, groupId: this.o.groupId }, 'kafka consumer running');
+  }
+
+  /** Graceful: stop fetching, let the batch in progress finish and commit, disconnect. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+  }
+
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: kafkajs.EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const cursorOf = (next: bigint): SourceCursor => ({
+      consumer_group: this.o.groupId,
+      topic,
+      partition,
+      next_offset: next,
+    });
+    const applied = this.o.writer.cursor(this.o.groupId, topic, partition);
+    const max = this.o.maxBatch ?? 200;
+    let pending: Pending[] = [];
+    const live = () => isRunning() && !isStale() && !this.stopping;
+
+    const commit = async (next: bigint) => {
+      resolveOffset((next - 1n).toString());
+      await this.consumer?.commitOffsets([{ topic, partition, offset: next.toString() }]);
+      this.o.metrics.consumerLag.set(
+        { topic, partition: String(partition) },
+        Math.max(0, Number(BigInt(batch.highWatermark) - next)),
+      );
+    };
+
+    const flush = async () => {
+      if (pending.length === 0) return;
+      const items = pending;
+      pending = [];
+      await this.appendInOrder(items, cursorOf, heartbeat, live);
+      await commit((items[items.length - 1] as Pending).offset + 1n);
+    };
+
+    for (const message of batch.messages) {
+      if (!live()) break;
+      const offset = BigInt(message.offset);
+      // Effectively once: SpacetimeDB already holds everything below its cursor.
+      if (applied !== undefined && offset < applied) {
+        resolveOffset(message.offset);
+        continue;
+      }
+      const decoded = decodeEnvelope(message.value ?? new Uint8Array());
+      if (!decoded.ok) {
+        await flush();
+        await this.deadLetter(message, topic, partition, decoded.error);
+        await this.withRetry(() => this.o.writer.appendBatch([], cursorOf(offset + 1n)), heartbeat, live);
+        await commit(offset + 1n);
+        continue;
+      }
+      const e = decoded.envelope;
+      const origin = { topic, partition, offset };
+      this.o.metrics.sawSourceSeq(e.streamId, e.source?.authoritySeq ?? 0n);
+      const producedAtMicros = e.producedAt
+        ? e.producedAt.seconds * 1_000_000n + BigInt(Math.floor(e.producedAt.nanos / 1000))
+        : 0n;
+      pending.push({ raw: message, event: toEventInput(e, origin), offset, producedAtMicros });
+      this.o.metrics.inFlight.inc();
+      if (pending.length >= max) await flush();
+    }
+    await flush();
+    await heartbeat();
+  }
+
+  /** Appends in order; a batch refused as a whole is retried event by event to isolate the bad ones. */
+  private async appendInOrder(
+    items: Pending[],
+    cursorOf: (next: bigint) => SourceCursor,
+    heartbeat: () => Promise<void>,
+    live: () => boolean,
+  ): Promise<void> {
+    const last = items[items.length - 1] as Pending;
+    try {
+      await this.timedAppend(items, cursorOf(last.offset + 1n), heartbeat, live);
+      return;
+    } catch (e) {
+      if (!(e instanceof AdapterError) || !e.permanent) throw e;
+    }
+    for (const item of items) {
+      try {
+        await this.timedAppend([item], cursorOf(item.offset + 1n), heartbeat, live);
+      } catch (e) {
+        if (!(e instanceof AdapterError) || !e.permanent) throw e;
+        await this.deadLetterEvent(item, e);
+        await this.withRetry(
+          () => this.o.writer.appendBatch([], cursorOf(item.offset + 1n)),
+          heartbeat,
+          live,
+        );
+      }
+    }
+  }
+
+  private async timedAppend(
+    items: Pending[],
+    cursor: SourceCursor,
+    heartbeat: () => Promise<void>,
+    live: () => boolean,
+  ): Promise<void> {
+    const started = performance.now();
+    const receipts = await this.withRetry(
+      () =>
+        this.o.writer.appendBatch(
+          items.map((i) => i.event),
+          cursor,
+        ),
+      heartbeat,
+      live,
+    );
+    this.o.metrics.reducerDuration.observe((performance.now() - started) / 1000);
+    this.o.metrics.batchSize.observe(items.length);
+    this.o.metrics.inFlight.dec(items.length);
+    const nowMicros = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));
+    for (const [i, r] of receipts.entries()) {
+      this.o.metrics.eventsAppended.inc({ source: 'kafka', outcome: r.status });
+      const produced = items[i]?.producedAtMicros ?? 0n;
+      if (r.status === 'appended' && produced > 0n)
+        this.o.metrics.commitLatency.observe(Number(nowMicros - produced) / 1e6);
+    }
+  }
+
+  /** Retries retryable failures with capped, jittered backoff; permanent ones are thrown. */
+  private async withRetry<T>(
+    fn: () => Promise<T>,
+    heartbeat: () => Promise<void>,
+    live: () => boolean,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        const err = e instanceof AdapterError ? e : new AdapterError('unavailable', String(e));
+        this.o.metrics.reducerErrors.inc({ code: err.code });
+        if (err.permanent) throw err;
+        if (!live()) throw err;
+        const delay = backoffDelay(attempt, { baseMs: 100, capMs: 5_000 });
+        this.o.logger.warn(
+          { code: err.code, detail: err.detail, retryInMs: delay },
+          'append failed; retrying',
+        );
+        await new Promise((r) => setTimeout(r, delay));
+        await heartbeat().catch(() => {});
+        await this.o.writer.waitConnected(10_000).catch(() => {});
+      }
+    }
+  }
+
+  private async deadLetter(
+    message: KafkaMessage,
+    topic: string,
+    partition: number,
+    error: AdapterError,
+  ): Promise<void> {
+    await this.producer?.send({
+      topic: this.o.deadLetterTopic,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            [DEAD_LETTER_HEADERS.reason]: error.code,
+            [DEAD_LETTER_HEADERS.detail]: error.detail.slice(0, 1000),
+            [DEAD_LETTER_HEADERS.topic]: topic,
+            [DEAD_LETTER_HEADERS.partition]: String(partition),
+            [DEAD_LETTER_HEADERS.offset]: message.offset,
+          },
+        },
+      ],
+    });
+    this.o.metrics.deadLettered.inc({ reason: error.code });
+    this.o.logger.warn(
+      { reason: error.code, detail: error.detail, topic, partition, offset: message.offset },
+      'dead-lettered',
+    );
+  }
+
+  private async deadLetterEvent(item: Pending, error: AdapterError): Promise<void> {
+    this.o.metrics.inFlight.dec();
+    await this.deadLetter(item.raw, item.event.kafka_topic ?? '', item.event.kafka_partition ?? -1, error);
+  }
+}

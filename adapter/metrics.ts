@@ -1,0 +1,105 @@
+/**
+ * The adapter's metric families, in base units (seconds, counts). Labels are bounded: topic and
+ * partition come from the configuration, stream families are the stream id up to its first ':'
+ * (streams themselves are unbounded and never a label), error codes are a closed set.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { StreamHead } from './spacetime/writer.js';
+
+export const streamFamily = (streamId: string): string => streamId.split(':', 1)[0] || 'default';
+
+export function createAdapterMetrics(registry: Registry) {
+  const p = 'spacetime_sync_';
+  const registers = [registry];
+  const m = {
+    consumerLag: new Gauge({
+      name: `${p}kafka_consumer_lag_messages`,
+      help: 'High watermark minus the next offset to process, per partition',
+      labelNames: ['topic', 'partition'],
+      registers,
+    }),
+    eventsAppended: new Counter({
+      name: `${p}events_appended_total`,
+      help: 'Envelopes appended to a stream, by source and outcome',
+      labelNames: ['source', 'outcome'],
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: `${p}dead_letter_total`,
+      help: 'Envelopes sent to the dead-letter topic, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    reducerDuration: new Histogram({
+      name: `${p}reducer_call_duration_seconds`,
+      help: 'append_sync_events round trip, committed and durable',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    reducerErrors: new Counter({
+      name: `${p}reducer_errors_total`,
+      help: 'Failed appends, by error code',
+      labelNames: ['code'],
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: `${p}batch_size_events`,
+      help: 'Events per append_sync_events call',
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500],
+      registers,
+    }),
+    commitLatency: new Histogram({
+      name: `${p}produced_to_committed_seconds`,
+      help: 'Envelope produced_at until its append committed',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: `${p}in_flight_events`,
+      help: 'Events fetched and not yet committed',
+      registers,
+    }),
+    sequenceLag: new Gauge({
+      name: `${p}sequence_lag`,
+      help: 'Authority seq seen minus authority seq of the projected head, summed per stream family',
+      labelNames: ['family'],
+      registers,
+    }),
+    replayGaps: new Gauge({
+      name: `${p}source_gap_missing_seqs`,
+      help: 'Authority seqs that never arrived (recorded gaps), per stream family',
+      labelNames: ['family'],
+      registers,
+    }),
+    spacetimeConnected: new Gauge({
+      name: `${p}spacetimedb_connected`,
+      help: '1 while the adapter holds a live SpacetimeDB connection',
+      registers,
+    }),
+  };
+  /** Highest authority seq seen per stream (from envelopes), to compare with the projected head. */
+  const seenSource = new Map<string, bigint>();
+  return {
+    ...m,
+    sawSourceSeq(stream: string, seq: bigint): void {
+      if (seq > (seenSource.get(stream) ?? 0n)) seenSource.set(stream, seq);
+    },
+    /** Recomputed on scrape from the streams SpacetimeDB holds. */
+    refreshStreams(streams: ReadonlyMap<string, StreamHead>): void {
+      const lag = new Map<string, number>();
+      const gaps = new Map<string, number>();
+      for (const [id, s] of streams) {
+        const f = streamFamily(id);
+        const seen = seenSource.get(id) ?? s.lastSourceSeq;
+        lag.set(f, (lag.get(f) ?? 0) + Number(seen > s.lastSourceSeq ? seen - s.lastSourceSeq : 0n));
+        gaps.set(f, (gaps.get(f) ?? 0) + Number(s.sourceGapMissing));
+      }
+      m.sequenceLag.reset();
+      m.replayGaps.reset();
+      for (const [f, v] of lag) m.sequenceLag.set({ family: f }, v);
+      for (const [f, v] of gaps) m.replayGaps.set({ family: f }, v);
+    },
+  };
+}
+
+export type AdapterMetrics = ReturnType<typeof createAdapterMetrics>;

@@ -1,0 +1,229 @@
+/**
+ * The adapter end to end: envelopes produced to a real Kafka broker, the service consuming them into
+ * the sync module on devhost, bad ones dead-lettered with their reason, the Connect ingest API, and
+ * the metrics an SRE scrapes.
+ */
+import { create, toBinary } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { AlgebraicType, BinaryReader } from 'spacetimedb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SyncEnvelope, SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { ErrorInfoSchema, ErrorReason } from '../proto/gen/spacetime_sync/v1/errors_pb.js';
+import { IngestService, PublishOutcome } from '../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { kafkaBrokers, testKafka, uniqueTopic } from '../test/support/kafka-env.js';
+import { hashPayload } from './envelope/payload-hash.js';
+import { DEAD_LETTER_HEADERS } from './kafka/kafka-source.js';
+import { type RunningService, startService } from './service.js';
+import { createLogger } from './telemetry/logger.js';
+
+const topic = uniqueTopic('authority');
+const deadLetterTopic = uniqueTopic('dead-letter');
+const groupId = uniqueTopic('adapter');
+let service: RunningService;
+const kafka = testKafka();
+
+function envelope(
+  stream: string,
+  key: string,
+  body: string,
+  authoritySeq: bigint,
+  overrides: Partial<SyncEnvelope> = {},
+): SyncEnvelope {
+  const payload = new TextEncoder().encode(body);
+  const e = create(SyncEnvelopeSchema, {
+    streamId: stream,
+    idempotencyKey: key,
+    kind: 'projection.v1',
+    payload,
+    ...hashPayload(payload),
+    source: { authorityTopic: 'runtime', authoritySeq },
+    producedAt: timestampFromMs(Date.now()),
+    protocolVersion: { major: 1, minor: 0 },
+  });
+  return Object.assign(e, overrides);
+}
+
+async function produce(messages: { key: string; value: Uint8Array }[]): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({
+    topic,
+    messages: messages.map((m) => ({ key: m.key, value: Buffer.from(m.value) })),
+  });
+  await producer.disconnect();
+}
+
+async function scrape(): Promise<string> {
+  return (await fetch(`${service.httpUrl}/metrics`)).text();
+}
+
+function metric(text: string, name: string, labels = ''): number {
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith(`${name}${labels ? `{${labels}}` : ''} `) || (labels === '' && l.startsWith(`${name} `)),
+    );
+  return line ? Number(line.split(' ').pop()) : Number.NaN;
+}
+
+beforeAll(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic, numPartitions: 3 },
+      { topic: deadLetterTopic, numPartitions: 1 },
+    ],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+  service = await startService(
+    {
+      spacetime: { kind: 'embedded', port: 0 },
+      ingest: { host: '127.0.0.1', port: 0 },
+      kafka: { brokers: kafkaBrokers(), topics: [topic], groupId, deadLetterTopic },
+      logLevel: 'silent',
+    },
+    createLogger({ level: 'silent' }),
+    { defaultMetrics: false },
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** Per stream: the idempotency keys in seq order, read through the writer's own subscription. */
+function streamKeys(): Map<string, string[]> {
+  const db = service.devhost?.databases.get(service.database);
+  if (!db) throw new Error('no embedded database');
+  const table = db.schema.tableByName('sync_event');
+  if (!table) throw new Error('no sync_event table');
+  const decode = AlgebraicType.makeDeserializer(table.rowType, db.schema.typespace as never);
+  const out = new Map<string, { seq: bigint; key: string }[]>();
+  for (const bytes of db.rows('sync_event')) {
+    const e = decode(new BinaryReader(bytes)) as { stream_id: string; seq: bigint; idempotency_key: string };
+    const list = out.get(e.stream_id) ?? [];
+    list.push({ seq: e.seq, key: e.idempotency_key });
+    out.set(e.stream_id, list);
+  }
+  return new Map(
+    [...out].map(([s, l]) => [
+      s,
+      l
+        .sort((a, b) => (a.seq < b.seq ? -1 : 1))
+        .map((x, i) => (x.seq === BigInt(i + 1) ? x.key : `GAP@${i + 1}`)),
+    ]),
+  );
+}
+
+describe('adapter: Kafka → SpacetimeDB', () => {
+  it('appends exactly the expected per-stream sequences and dead-letters exactly the bad envelopes', async () => {
+    const good = (s: string, k: string, seq: bigint) => ({
+      key: s,
+      value: toBinary(SyncEnvelopeSchema, envelope(s, k, `${s}/${k}`, seq)),
+    });
+    const tampered = envelope('orders:1', 'o1', 'orders:1/o1', 1n);
+    tampered.payloadHash = new Uint8Array(32);
+    await produce([
+      good('orders:1', 'o1', 1n),
+      good('orders:2', 'p1', 1n),
+      good('orders:1', 'o2', 2n),
+      good('orders:1', 'o1', 1n), // duplicate: a no-op
+      { key: 'orders:1', value: new TextEncoder().encode('not a protobuf at all \u0000\u00ff') }, // malformed
+      { key: 'orders:1', value: toBinary(SyncEnvelopeSchema, envelope('orders:1', 'o2', 'DIFFERENT', 2n)) }, // conflict
+      { key: 'orders:1', value: toBinary(SyncEnvelopeSchema, tampered) }, // hash mismatch
+      good('orders:3', 'q1', 7n),
+      good('orders:1', 'o3', 3n),
+      good('orders:2', 'p2', 4n), // authority seqs 2 and 3 never arrive: a recorded gap
+    ]);
+    await expect
+      .poll(() => Object.fromEntries(streamKeys()), { timeout: 30_000, interval: 200 })
+      .toEqual({ 'orders:1': ['o1', 'o2', 'o3'], 'orders:2': ['p1', 'p2'], 'orders:3': ['q1'] });
+
+    const consumer = kafka.consumer({
+      groupId: uniqueTopic('dlq-reader'),
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: deadLetterTopic, fromBeginning: true });
+    const dead: { reason: string; value: string; offset: string }[] = [];
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          dead.push({
+            reason: String(message.headers?.[DEAD_LETTER_HEADERS.reason]),
+            value: message.value?.toString('utf8') ?? '',
+            offset: String(message.headers?.[DEAD_LETTER_HEADERS.offset]),
+          });
+          if (dead.length === 3) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    expect(dead.map((d) => d.reason).sort()).toEqual(['conflict', 'hash_mismatch', 'malformed']);
+    expect(dead.find((d) => d.reason === 'malformed')?.value).toBe('not a protobuf at all \u0000\u00ff');
+    expect(dead.every((d) => /^\d+$/.test(d.offset))).toBe(true);
+  }, 60_000);
+
+  it('exposes metrics that moved with the flow, and consumer lag back at 0 when idle', async () => {
+    await expect
+      .poll(
+        async () =>
+          metric(
+            await scrape(),
+            'spacetime_sync_kafka_consumer_lag_messages',
+            `partition="0",topic="${topic}"`,
+          ) || 0,
+        { timeout: 10_000 },
+      )
+      .toBe(0);
+    const text = await scrape();
+    expect(metric(text, 'spacetime_sync_events_appended_total', 'source="kafka",outcome="appended"')).toBe(6);
+    expect(metric(text, 'spacetime_sync_events_appended_total', 'source="kafka",outcome="duplicate"')).toBe(
+      1,
+    );
+    expect(metric(text, 'spacetime_sync_dead_letter_total', 'reason="conflict"')).toBe(1);
+    expect(metric(text, 'spacetime_sync_dead_letter_total', 'reason="malformed"')).toBe(1);
+    expect(metric(text, 'spacetime_sync_spacetimedb_connected')).toBe(1);
+    expect(metric(text, 'spacetime_sync_source_gap_missing_seqs', 'family="orders"')).toBe(2);
+    expect(text).toMatch(/spacetime_sync_produced_to_committed_seconds_count \d+/);
+    expect((await fetch(`${service.httpUrl}/readyz`)).status).toBe(200);
+  });
+});
+
+describe('adapter: Connect ingest', () => {
+  const client = () =>
+    createClient(IngestService, createConnectTransport({ baseUrl: service.httpUrl, httpVersion: '1.1' }));
+
+  it('answers with the assigned (stream, seq) after commit, and duplicates keep their seq', async () => {
+    const first = await client().publish({
+      envelopes: [envelope('chat:9', 'm1', 'hi', 1n), envelope('chat:9', 'm2', 'there', 2n)],
+    });
+    expect(first.results.map((r) => [r.streamId, r.seq, r.outcome])).toEqual([
+      ['chat:9', 1n, PublishOutcome.APPENDED],
+      ['chat:9', 2n, PublishOutcome.APPENDED],
+    ]);
+    const again = await client().publish({ envelopes: [envelope('chat:9', 'm2', 'there', 2n)] });
+    expect(again.results.map((r) => [r.seq, r.outcome])).toEqual([[2n, PublishOutcome.DUPLICATE]]);
+    expect(again.results[0]?.epoch).toBe(1n);
+  });
+
+  it('refuses a conflict or an invalid envelope with a typed error and appends nothing from the batch', async () => {
+    const conflict = await client()
+      .publish({ envelopes: [envelope('chat:9', 'm3', 'new', 3n), envelope('chat:9', 'm1', 'CHANGED', 1n)] })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(conflict).toBeInstanceOf(ConnectError);
+    expect((conflict as ConnectError).code).toBe(Code.AlreadyExists);
+    expect((conflict as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe(ErrorReason.CONFLICT);
+    const invalid = await client()
+      .publish({ envelopes: [envelope('', 'x', 'x', 1n)] })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((invalid as ConnectError).code).toBe(Code.InvalidArgument);
+    expect(streamKeys().get('chat:9')).toEqual(['m1', 'm2']);
+  });
+});

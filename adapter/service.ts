@@ -1,0 +1,111 @@
+/**
+ * The running service: SpacetimeDB (embedded devhost unless configured), the writer, the HTTP
+ * listener with the Connect ingest API, and the Kafka source when brokers are configured. `stop()`
+ * is the graceful path SIGTERM takes: stop fetching, finish and commit what is in flight, close.
+ */
+import type { Logger } from 'pino';
+import { type Devhost, startDevhost } from '../devhost/index.js';
+import type { ServiceConfig } from './config.js';
+import { startHttpServer } from './http/http-server.js';
+import { ingestService } from './ingest/ingest-service.js';
+import { KafkaSource } from './kafka/kafka-source.js';
+import { createAdapterMetrics } from './metrics.js';
+import { SpacetimeWriter } from './spacetime/writer.js';
+import { createMetricsRegistry } from './telemetry/metrics.js';
+
+export const SYNC_MODULE_ENTRY = new URL('../module/src/index.ts', import.meta.url).pathname;
+/** The database name the embedded devhost hosts the sync module under. */
+export const EMBEDDED_DATABASE = 'spacetime-sync';
+
+export interface RunningService {
+  readonly spacetimeUrl: string;
+  readonly database: string;
+  readonly httpUrl: string;
+  readonly devhost?: Devhost;
+  readonly writer: SpacetimeWriter;
+  readonly kafka?: KafkaSource;
+  stop(): Promise<void>;
+}
+
+export async function startService(
+  config: ServiceConfig,
+  logger: Logger,
+  options: { defaultMetrics?: boolean } = {},
+): Promise<RunningService> {
+  let devhost: Devhost | undefined;
+  let uri: string;
+  let database: string;
+  let token: string | undefined;
+  const st = config.spacetime;
+  if (st.kind === 'embedded') {
+    devhost = await startDevhost({
+      databases: [{ name: EMBEDDED_DATABASE, moduleEntry: SYNC_MODULE_ENTRY }],
+      port: st.port,
+      ...(st.dataDir ? { dataDir: st.dataDir } : {}),
+      log: (level, message) => {
+        if (level === 'error' || level === 'panic') logger.error({ module: message }, 'module error');
+        else if (level === 'warn') logger.warn({ module: message }, 'module warning');
+      },
+    });
+    uri = devhost.url;
+    database = EMBEDDED_DATABASE;
+    token = devhost.ownerToken;
+  } else {
+    uri = st.uri;
+    database = st.database;
+    token = st.token;
+  }
+  const registry = createMetricsRegistry({ defaultMetrics: options.defaultMetrics ?? true });
+  const metrics = createAdapterMetrics(registry);
+  const writer = await SpacetimeWriter.connect({
+    uri,
+    database,
+    ...(token ? { token } : {}),
+    logger: logger.child({ subsystem: 'spacetimedb' }),
+  });
+  let kafka: KafkaSource | undefined;
+  let kafkaRunning = false;
+  const http = await startHttpServer({
+    host: config.ingest.host,
+    port: config.ingest.port,
+    registry,
+    ingest: ingestService(writer, metrics),
+    beforeScrape: () => {
+      metrics.spacetimeConnected.set(writer.isConnected ? 1 : 0);
+      metrics.refreshStreams(writer.streams());
+    },
+    ready: () => {
+      if (!writer.isConnected) return { ok: false, why: 'SpacetimeDB not connected' };
+      if (config.kafka && !kafkaRunning) return { ok: false, why: 'Kafka consumer not running' };
+      return { ok: true };
+    },
+  });
+  if (config.kafka) {
+    kafka = new KafkaSource({
+      ...config.kafka,
+      writer,
+      metrics,
+      logger: logger.child({ subsystem: 'kafka' }),
+    });
+    await kafka.start();
+    kafkaRunning = true;
+  }
+  let stopped = false;
+  return {
+    spacetimeUrl: uri,
+    database,
+    httpUrl: http.url,
+    ...(devhost ? { devhost } : {}),
+    writer,
+    ...(kafka ? { kafka } : {}),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      kafkaRunning = false;
+      await kafka?.stop();
+      await http.close();
+      await writer.close();
+      await devhost?.stop();
+    },
+  };
+}

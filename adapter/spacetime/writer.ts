@@ -1,0 +1,239 @@
+/**
+ * The adapter's one connection to SpacetimeDB, through the unmodified SDK and the generated bindings.
+ * Appends go out one batch at a time (the module orders them anyway, and one in flight keeps each
+ * batch's receipts unambiguous); the answer arrives only after the transaction committed, and with
+ * confirmed reads only once it is durable. The connection is re-established with capped backoff.
+ */
+import type { Logger } from 'pino';
+import { backoffDelay } from '../../client/backoff.js';
+import { ensureWebSocket } from '../../client/node-websocket.js';
+import { DbConnection } from '../../module/bindings/index.js';
+import { parseSyncError } from '../../module/src/logic/sync-error.js';
+import type { EventInput } from '../envelope/to-event.js';
+import { AdapterError } from '../errors.js';
+
+export type ReceiptStatus = 'appended' | 'duplicate' | 'source_regression';
+
+export interface AppendReceipt {
+  readonly stream: string;
+  readonly key: string;
+  readonly seq: bigint;
+  readonly status: ReceiptStatus;
+}
+
+export interface SourceCursor {
+  readonly consumer_group: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly next_offset: bigint;
+}
+
+export interface StreamHead {
+  readonly head: bigint;
+  readonly lowWatermark: bigint;
+  readonly epoch: bigint;
+  readonly lastSourceSeq: bigint;
+  readonly sourceGapMissing: bigint;
+}
+
+export interface WriterOptions {
+  readonly uri: string;
+  readonly database: string;
+  readonly token?: string;
+  readonly logger: Logger;
+  /** A call that has not answered by then is treated as SpacetimeDB being unavailable. */
+  readonly callTimeoutMs?: number;
+}
+
+/** Classifies a rejected reducer call: the module's typed errors are permanent, anything else is not. */
+export function classifyReducerError(message: string): AdapterError {
+  const parsed = parseSyncError(message);
+  if (!parsed) return new AdapterError('unavailable', message);
+  switch (parsed.reason) {
+    case 'conflict':
+      return new AdapterError('conflict', parsed.detail);
+    case 'unauthorized':
+      return new AdapterError('unauthorized', parsed.detail);
+    default:
+      return new AdapterError('invalid', `${parsed.reason}: ${parsed.detail}`);
+  }
+}
+
+export class SpacetimeWriter {
+  private conn: DbConnection | undefined;
+  private ready: Promise<void>;
+  private markReady: () => void = () => {};
+  private attempt = 0;
+  private closed = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Receipts of the call in flight, by position in its batch. */
+  private collecting: Map<number, AppendReceipt> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly o: WriterOptions) {
+    this.ready = new Promise((r) => {
+      this.markReady = r;
+    });
+  }
+
+  static async connect(options: WriterOptions, waitMs = 30_000): Promise<SpacetimeWriter> {
+    ensureWebSocket();
+    const w = new SpacetimeWriter(options);
+    w.open();
+    await Promise.race([
+      w.ready,
+      new Promise((_, reject) =>
+        setTimeout(
+          () =>
+            reject(new AdapterError('unavailable', `no SpacetimeDB at ${options.uri} within ${waitMs} ms`)),
+          waitMs,
+        ),
+      ),
+    ]);
+    return w;
+  }
+
+  get isConnected(): boolean {
+    return this.conn !== undefined && this.conn.isActive;
+  }
+
+  private open(): void {
+    if (this.closed) return;
+    const conn = DbConnection.builder()
+      .withUri(this.o.uri)
+      .withDatabaseName(this.o.database)
+      .withToken(this.o.token)
+      .withConfirmedReads(true)
+      .withCompression('none')
+      .onConnect((c) => {
+        c.subscriptionBuilder()
+          .onApplied(() => {
+            this.attempt = 0;
+            this.conn = conn;
+            this.o.logger.info({ uri: this.o.uri, database: this.o.database }, 'connected to SpacetimeDB');
+            this.markReady();
+          })
+          .onError((ctx) => this.lost(conn, `subscription failed: ${String(ctx.event)}`))
+          .subscribe([
+            'SELECT * FROM sync_stream',
+            'SELECT * FROM source_cursor',
+            'SELECT * FROM append_receipt',
+          ]);
+      })
+      .onConnectError((_ctx, err) => this.lost(conn, `connect failed: ${err.message}`))
+      .onDisconnect((_ctx, err) => this.lost(conn, err ? err.message : 'disconnected'))
+      .build();
+    conn.db.append_receipt.onInsert((ctx, r) => {
+      // Only our own call's result is a Reducer event; other writers' receipts arrive as Transaction.
+      if (ctx.event.tag !== 'Reducer') return;
+      this.collecting?.set(r.batch_index, {
+        stream: r.stream_id,
+        key: r.idempotency_key,
+        seq: r.seq,
+        status: r.status as ReceiptStatus,
+      });
+    });
+  }
+
+  private lost(conn: DbConnection, why: string): void {
+    if (this.closed) return;
+    if (this.conn === conn) this.conn = undefined;
+    if (this.reconnectTimer) return;
+    this.ready = new Promise((r) => {
+      this.markReady = r;
+    });
+    const delay = backoffDelay(this.attempt++, { baseMs: 100, capMs: 5_000 });
+    this.o.logger.warn({ why, retryInMs: delay }, 'SpacetimeDB connection lost');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.open();
+    }, delay);
+  }
+
+  /** Resolves when connected (or rejects after `ms`). */
+  async waitConnected(ms: number): Promise<void> {
+    await Promise.race([
+      this.ready,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new AdapterError('unavailable', 'not connected')), ms),
+      ),
+    ]);
+  }
+
+  /**
+   * Appends `events` atomically (and moves the Kafka cursor in the same transaction). Resolves with
+   * one receipt per event once committed; throws AdapterError (permanent or `unavailable`).
+   */
+  appendBatch(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
+    const run = this.chain.then(() => this.call(events, cursor));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private async call(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
+    const conn = this.conn;
+    if (!conn || !conn.isActive) throw new AdapterError('unavailable', 'not connected to SpacetimeDB');
+    const receipts = new Map<number, AppendReceipt>();
+    this.collecting = receipts;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        conn.reducers.appendSyncEvents({ events: [...events], cursor }),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new AdapterError('unavailable', 'append timed out')),
+            this.o.callTimeoutMs ?? 30_000,
+          );
+        }),
+      ]);
+    } catch (e) {
+      if (e instanceof AdapterError) throw e;
+      throw classifyReducerError(e instanceof Error ? e.message : String(e));
+    } finally {
+      clearTimeout(timer);
+      this.collecting = undefined;
+    }
+    return events.map((e, i) => {
+      const r = receipts.get(i);
+      if (!r || r.stream !== e.stream_id || r.key !== e.idempotency_key) {
+        throw new AdapterError(
+          'unavailable',
+          `no receipt for ${e.stream_id}/${e.idempotency_key} in the reducer result`,
+        );
+      }
+      return r;
+    });
+  }
+
+  /** The next Kafka offset SpacetimeDB holds for a partition (the exactly-once anchor). */
+  cursor(group: string, topic: string, partition: number): bigint | undefined {
+    if (!this.conn) return undefined;
+    for (const c of this.conn.db.source_cursor.iter()) {
+      if (c.consumer_group === group && c.topic === topic && c.partition === partition) return c.next_offset;
+    }
+    return undefined;
+  }
+
+  streams(): Map<string, StreamHead> {
+    const out = new Map<string, StreamHead>();
+    if (!this.conn) return out;
+    for (const s of this.conn.db.sync_stream.iter()) {
+      out.set(s.stream_id, {
+        head: s.head_seq,
+        lowWatermark: s.low_watermark,
+        epoch: s.epoch,
+        lastSourceSeq: s.last_source_seq,
+        sourceGapMissing: s.source_gap_missing,
+      });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    await this.chain;
+    this.conn?.disconnect();
+    this.conn = undefined;
+  }
+}
