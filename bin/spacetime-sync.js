@@ -5,4 +5,6 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../adapter/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+// A command that returned is done: exit now instead of waiting for idle timers (websocket keepalives,
+// SDK reconnect timers) of connections it already closed.
+process.exit(await main(process.argv.slice(2)));
