@@ -134,3 +134,73 @@ describe('adapter under kill -9', () => {
     expect(progress[0]).toBeLessThan(TOTAL);
   }, 150_000);
 });
+
+describe('adapter when SpacetimeDB restarts under load', () => {
+  it('reconnects and continues without loss', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'adapter-devhost-restart-'));
+    dirs.push(dataDir);
+    let host = await startSyncDevhost(dataDir);
+    const port = host.port;
+    const topic = uniqueTopic('restart');
+    const kafka = testKafka();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+    const envelopeBytes = (i: number) => {
+      const payload = new TextEncoder().encode(`r${i}`);
+      return Buffer.from(
+        toBinary(
+          SyncEnvelopeSchema,
+          create(SyncEnvelopeSchema, {
+            streamId: `restart:${i % 2}`,
+            idempotencyKey: `k${i}`,
+            kind: 'restart.v1',
+            payload,
+            ...hashPayload(payload),
+            source: { authorityTopic: 'restart', authoritySeq: BigInt(Math.floor(i / 2) + 1) },
+            producedAt: timestampFromMs(Date.now()),
+            protocolVersion: { major: 1, minor: 0 },
+          }),
+        ),
+      );
+    };
+    const producer = kafka.producer();
+    await producer.connect();
+    const send = async (from: number, to: number) =>
+      producer.send({
+        topic,
+        messages: Array.from({ length: to - from }, (_, j) => ({
+          key: `restart:${(from + j) % 2}`,
+          value: envelopeBytes(from + j),
+        })),
+      });
+    const { child, ready } = startAdapter({
+      SPACETIMEDB_URI: host.url,
+      SPACETIMEDB_DB: SYNC_DB,
+      SPACETIMEDB_TOKEN: host.ownerToken,
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: uniqueTopic('restart-group'),
+      KAFKA_DEAD_LETTER_TOPIC: uniqueTopic('restart-dlq'),
+      INGEST_PORT: '0',
+      LOG_LEVEL: 'silent',
+    });
+    await ready;
+    await send(0, 200);
+    await host.stop();
+    await send(200, 400); // produced while SpacetimeDB is down
+    host = await startSyncDevhost(dataDir, port);
+    devhost = host;
+    await send(400, 600);
+    const count = () => {
+      const db = host.databases.get(SYNC_DB);
+      return db ? db.rows('sync_event').length : 0;
+    };
+    await expect.poll(count, { timeout: 60_000, interval: 250 }).toBe(600);
+    const seqs = [...keysBySeq().values()].map((l) => l.map((x) => Number(x.split(':')[0])));
+    for (const list of seqs) expect(list).toEqual(list.map((_, i) => i + 1));
+    await producer.disconnect();
+    child.kill('SIGTERM');
+  }, 120_000);
+});
