@@ -10,6 +10,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the sync service on embedded defaults (configure with env, see README)',
     load: async () => (await import('./start.ts')).runStart,
   },
+  'dlq-replay': {
+    summary:
+      'replay dead-lettered envelopes into their source topic: [--reason <code> ...] [--to <topic>] [--dry-run]',
+    load: async () => (await import('./dlq-replay.ts')).runDlqReplay,
+  },
   tail: {
     summary: 'print a stream as it arrives, resuming from --store: <stream> [--from <seq>] [--store <file>]',
     load: async () => (await import('../../client/cli.ts')).runTail,
