@@ -6,13 +6,19 @@ export interface BenchCase {
   readonly name: string;
   /** Operations one call of `run` performs (a batch of 100 reducer calls → 100). */
   readonly opsPerRun?: number;
+  /** Name of another case in the same run to report this one's throughput against (as a ratio). */
+  readonly compareTo?: string | readonly string[];
   setup?(): Promise<void>;
   run(): Promise<void>;
   teardown?(): Promise<void>;
+  /** Extra measurements the case collected (e.g. per-event latency percentiles), printed after the table. */
+  report?(): string[];
 }
 
 export interface BenchResult {
   readonly name: string;
+  readonly compareTo?: string | readonly string[];
+  readonly notes?: readonly string[];
   readonly ops: number;
   readonly seconds: number;
   readonly opsPerSec: number;
@@ -54,6 +60,8 @@ export async function measure(c: BenchCase, opts: BenchOptions): Promise<BenchRe
     samples.sort((a, b) => a - b);
     return {
       name: c.name,
+      ...(c.compareTo ? { compareTo: c.compareTo } : {}),
+      notes: c.report?.() ?? [],
       ops,
       seconds: total,
       opsPerSec: ops / total,
@@ -72,6 +80,19 @@ export function environmentLine(): string {
 
 const fmt = (n: number, digits = 2) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits }) : 'n/a';
+
+/** Throughput ratios of cases that named a baseline measured in the same run. */
+export function formatRatios(results: readonly BenchResult[]): string[] {
+  const byName = new Map(results.map((r) => [r.name, r]));
+  return results.flatMap((r) => {
+    const bases =
+      r.compareTo === undefined ? [] : typeof r.compareTo === 'string' ? [r.compareTo] : r.compareTo;
+    return bases.flatMap((name) => {
+      const base = byName.get(name);
+      return base ? [`ratio: ${r.name} = ${(r.opsPerSec / base.opsPerSec).toFixed(2)} × ${base.name}`] : [];
+    });
+  });
+}
 
 /** A Markdown table: readable in a terminal and pasteable into the README. */
 export function formatTable(results: readonly BenchResult[]): string {

@@ -4,7 +4,14 @@
  * other are measured in this same run so their ratios mean something.
  */
 import { readdirSync } from 'node:fs';
-import { type BenchCase, type BenchResult, environmentLine, formatTable, measure } from './harness.ts';
+import {
+  type BenchCase,
+  type BenchResult,
+  environmentLine,
+  formatRatios,
+  formatTable,
+  measure,
+} from './harness.ts';
 
 type Suite = () => Promise<BenchCase[]> | BenchCase[];
 
@@ -26,6 +33,11 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   console.log(formatTable(results));
+  for (const line of [
+    ...formatRatios(results),
+    ...results.flatMap((r) => (r.notes ?? []).map((n) => `${r.name}: ${n}`)),
+  ])
+    console.log(line);
 }
 
 await main(process.argv.slice(2));

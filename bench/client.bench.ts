@@ -1,0 +1,106 @@
+/**
+ * The desktop client: time to replay a long stream to a resuming client (from watermark 0, through
+ * the real SDK, until live), and live delivery latency (append → application callback).
+ * BENCH_REPLAY_EVENTS sets the stream length (default 100000; 1000000 for the long case).
+ */
+import { createHash } from 'node:crypto';
+import { Timestamp } from 'spacetimedb';
+import { MemoryCursorStore } from '../client/cursor-store.js';
+import { SyncClient } from '../client/sync-client.js';
+import type { Devhost } from '../devhost/index.js';
+import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../test/support/devhost-harness.js';
+import type { BenchCase } from './harness.ts';
+
+const REPLAY = Number(process.env.BENCH_REPLAY_EVENTS ?? 100_000);
+
+function event(stream: string, key: string) {
+  const payload = new TextEncoder().encode(`{"k":"${key}","v":"${'x'.repeat(100)}"}`);
+  return {
+    stream_id: stream,
+    idempotency_key: key,
+    kind: 'bench.v1',
+    payload,
+    payload_hash: new Uint8Array(createHash('sha256').update(payload).digest()),
+    compaction_key: undefined,
+    source_topic: 'bench',
+    source_seq: 0n,
+    kafka_topic: undefined,
+    kafka_partition: undefined,
+    kafka_offset: undefined,
+    produced_at: Timestamp.now(),
+  };
+}
+
+export default function suite(): BenchCase[] {
+  let devhost: Devhost;
+  let writer: Connected;
+  let live: SyncClient | undefined;
+  let waiting: { key: string; done: () => void } | undefined;
+  let n = 0;
+  const start = async () => {
+    devhost = await startSyncDevhost();
+    writer = await connect(devhost, devhost.ownerToken);
+  };
+  const stop = async () => {
+    await live?.close();
+    live = undefined;
+    writer.conn.disconnect();
+    await devhost.stop();
+  };
+  return [
+    {
+      name: `client: replay ${REPLAY.toLocaleString('en-US')} events from watermark 0 until live`,
+      opsPerRun: REPLAY,
+      setup: async () => {
+        await start();
+        for (let i = 0; i < REPLAY; i += 500) {
+          const events = Array.from({ length: Math.min(500, REPLAY - i) }, (_, j) =>
+            event('replay', `r${i + j}`),
+          );
+          await writer.conn.reducers.appendSyncEvents({ events, cursor: undefined });
+        }
+      },
+      teardown: stop,
+      run: async () => {
+        let applied = 0;
+        const client = await SyncClient.open(['replay'], {
+          uri: devhost.url,
+          database: SYNC_DB,
+          clientId: `bench-${n++}`,
+          store: new MemoryCursorStore(),
+          onEvent: () => {
+            applied++;
+          },
+        });
+        await client.waitLive(600_000);
+        await client.close();
+        if (applied !== REPLAY) throw new Error(`replayed ${applied} of ${REPLAY}`);
+      },
+    },
+    {
+      name: 'client: live delivery, append → application callback (p50/p99 = latency)',
+      setup: async () => {
+        await start();
+        live = await SyncClient.open(['live'], {
+          uri: devhost.url,
+          database: SYNC_DB,
+          clientId: 'bench-live',
+          store: new MemoryCursorStore(),
+          onEvent: (_s, e) => {
+            if (waiting && e.idempotency_key === waiting.key) waiting.done();
+          },
+        });
+        await live.waitLive();
+      },
+      teardown: stop,
+      run: async () => {
+        const key = `l${n++}`;
+        const delivered = new Promise<void>((done) => {
+          waiting = { key, done };
+        });
+        await writer.conn.reducers.appendSyncEvent({ event: event('live', key) });
+        await delivered;
+      },
+    },
+  ];
+}
