@@ -40,7 +40,20 @@ export async function runStart(argv: string[]): Promise<number> {
   }
   for (const line of describePlan(config)) console.log(line);
   const logger = createLogger({ level: config.logLevel, component: 'adapter' });
-  const service = await startService(config, logger);
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService(config, logger);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { port?: number };
+    if (err.code === 'EADDRINUSE') {
+      console.error(
+        `spacetime-sync: port ${err.port} is already in use; choose others with DEVHOST_PORT / INGEST_PORT`,
+      );
+      return 1;
+    }
+    console.error(`spacetime-sync: could not start: ${err.message}`);
+    return 1;
+  }
   console.log(
     `spacetime-sync: listening   SpacetimeDB ${service.spacetimeUrl.replace(/^http/, 'ws')} (database '${service.database}')`,
   );

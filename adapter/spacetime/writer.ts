@@ -69,6 +69,8 @@ export class SpacetimeWriter {
   /** Receipts of the call in flight, by position in its batch. */
   private collecting: Map<number, AppendReceipt> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Fails the call in flight when the connection drops: its answer will never come on this socket. */
+  private failInFlight: ((e: AdapterError) => void) | undefined;
 
   private constructor(private readonly o: WriterOptions) {
     this.ready = new Promise((r) => {
@@ -138,6 +140,8 @@ export class SpacetimeWriter {
   private lost(conn: DbConnection, why: string): void {
     if (this.closed) return;
     if (this.conn === conn) this.conn = undefined;
+    // Whether it committed is unknown; the retry is safe because appends are idempotent by key.
+    this.failInFlight?.(new AdapterError('unavailable', `connection lost during the call: ${why}`));
     if (this.reconnectTimer) return;
     this.ready = new Promise((r) => {
       this.markReady = r;
@@ -191,6 +195,7 @@ export class SpacetimeWriter {
       throw classifyReducerError(e instanceof Error ? e.message : String(e));
     } finally {
       clearTimeout(timer);
+      this.failInFlight = undefined;
       this.collecting = undefined;
     }
     return events.map((e, i) => {
