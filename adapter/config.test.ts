@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       topics: ['a', 'b'],
       groupId: 'spacetime-sync',
       deadLetterTopic: 'spacetime-sync.dead-letter',
+      watchdogMs: 60_000,
     });
   });
 

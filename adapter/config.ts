@@ -8,6 +8,8 @@ export interface KafkaConfig {
   readonly topics: readonly string[];
   readonly groupId: string;
   readonly deadLetterTopic: string;
+  /** No-progress watchdog: restart the consumer after this long without a commit. */
+  readonly watchdogMs: number;
 }
 
 export type SpacetimeTarget =
@@ -99,6 +101,14 @@ function spacetime(env: Env): SpacetimeTarget {
   return { kind: 'remote', uri, database, ...(token ? { token } : {}) };
 }
 
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(name, `'${raw}' is not a positive integer`);
+  return n;
+}
+
 /** Read and validate the configuration; throws ConfigError naming the offending variable. */
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const logLevel = env.LOG_LEVEL?.trim() || DEFAULTS.logLevel;
@@ -112,6 +122,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
         topics: list(env, 'KAFKA_TOPICS') ?? [...DEFAULTS.topics],
         groupId: env.KAFKA_GROUP_ID?.trim() || DEFAULTS.groupId,
         deadLetterTopic: env.KAFKA_DEAD_LETTER_TOPIC?.trim() || DEFAULTS.deadLetterTopic,
+        watchdogMs: positiveInt(env, 'KAFKA_WATCHDOG_MS', 60_000),
       }
     : undefined;
   return {

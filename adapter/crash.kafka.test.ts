@@ -183,13 +183,20 @@ describe('adapter when SpacetimeDB restarts under load', () => {
       KAFKA_TOPICS: topic,
       KAFKA_GROUP_ID: uniqueTopic('restart-group'),
       KAFKA_DEAD_LETTER_TOPIC: uniqueTopic('restart-dlq'),
+      KAFKA_WATCHDOG_MS: '1000',
       INGEST_PORT: '0',
       LOG_LEVEL: 'silent',
+    });
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
     });
     await ready;
     await send(0, 200);
     await host.stop();
     await send(200, 400); // produced while SpacetimeDB is down
+    // Down longer than the watchdog: the stuck consumer is restarted, then catches up.
+    await new Promise((r) => setTimeout(r, 2_500));
     host = await startSyncDevhost(dataDir, port);
     devhost = host;
     await send(400, 600);
@@ -201,6 +208,13 @@ describe('adapter when SpacetimeDB restarts under load', () => {
     const seqs = [...keysBySeq().values()].map((l) => l.map((x) => Number(x.split(':')[0])));
     for (const list of seqs) expect(list).toEqual(list.map((_, i) => i + 1));
     await producer.disconnect();
+    const metricsUrl = /on (http:\/\/[\d.:]+)/.exec(
+      stdout.split('\n').find((l) => l.includes('/metrics')) ?? '',
+    )?.[1];
+    const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+    expect(
+      Number(/spacetime_sync_kafka_consumer_restarts_total (\d+)/.exec(text)?.[1]),
+    ).toBeGreaterThanOrEqual(1);
     child.kill('SIGTERM');
   }, 120_000);
 });

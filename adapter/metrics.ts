@@ -71,6 +71,11 @@ export function createAdapterMetrics(registry: Registry) {
       labelNames: ['family'],
       registers,
     }),
+    consumerRestarts: new Counter({
+      name: `${p}kafka_consumer_restarts_total`,
+      help: 'Consumer restarts by the no-progress watchdog',
+      registers,
+    }),
     spacetimeConnected: new Gauge({
       name: `${p}spacetimedb_connected`,
       help: '1 while the adapter holds a live SpacetimeDB connection',

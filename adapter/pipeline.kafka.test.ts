@@ -84,7 +84,7 @@ beforeAll(async () => {
     {
       spacetime: { kind: 'embedded', port: 0 },
       ingest: { host: '127.0.0.1', port: 0 },
-      kafka: { brokers: kafkaBrokers(), topics: [topic], groupId, deadLetterTopic },
+      kafka: { brokers: kafkaBrokers(), topics: [topic], groupId, deadLetterTopic, watchdogMs: 60_000 },
       logLevel: 'silent',
     },
     createLogger({ level: 'silent' }),

@@ -135,6 +135,7 @@ export default function suite(): BenchCase[] {
               brokers,
               topics: [e2eTopic],
               groupId: `bench-adapter-${Date.now()}`,
+              watchdogMs: 60_000,
               deadLetterTopic: `${e2eTopic}-dlq`,
             },
             logLevel: 'silent',

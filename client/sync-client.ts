@@ -275,6 +275,14 @@ export class SyncClient {
       .subscriptionBuilder()
       .onApplied(() => {
         if (generation !== this.generation) return;
+        // An epoch change or truncation that landed while this subscription was being set up (or
+        // while a rebootstrap was in progress) is only visible in the stream row: check it first.
+        const current = conn.db.sync_stream.stream_id.find(s.id) ?? undefined;
+        const stale = this.staleness(s, current);
+        if (stale && current) {
+          void this.rebootstrap(conn, generation, s, current, stale);
+          return;
+        }
         const rows: SyncEvent[] = [];
         for (const r of conn.db.sync_event.iter()) if (r.stream_id === s.id && r.seq > from) rows.push(r);
         rows.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
@@ -360,6 +368,8 @@ export class SyncClient {
     await new Promise((r) => this.timers.add(setTimeout(r, delay)));
     await s.chain;
     if (generation !== this.generation || this.closed) return;
+    // The stream may have moved again while we waited (another reset, more retention): use it as it is now.
+    row = conn.db.sync_stream.stream_id.find(s.id) ?? row;
     await this.options.onRebootstrap?.({
       streamId: s.id,
       reason,

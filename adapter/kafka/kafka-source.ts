@@ -42,6 +42,8 @@ export interface KafkaSourceOptions {
   /** Events per append_sync_events call. */
   readonly maxBatch?: number;
   readonly partitionsConcurrently?: number;
+  /** Restart the consumer when fetched work has not committed for this long (default 60 s). */
+  readonly watchdogMs?: number;
 }
 
 interface Pending {
@@ -57,6 +59,11 @@ export class KafkaSource {
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
   private stopping = false;
+  /** Watchdog state: when the last commit (or idle batch end) happened, and how many batches run. */
+  private lastProgress = Date.now();
+  private running = 0;
+  private watchdog: NodeJS.Timeout | undefined;
+  private restarting = false;
 
   constructor(private readonly o: KafkaSourceOptions) {
     this.kafka = new Kafka({
@@ -74,6 +81,34 @@ export class KafkaSource {
   async start(): Promise<void> {
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
+    await this.startConsumer();
+    const limit = this.o.watchdogMs ?? 60_000;
+    this.watchdog = setInterval(() => void this.checkProgress(limit), Math.max(100, limit / 4));
+    this.watchdog.unref();
+  }
+
+  /** No-progress watchdog: a batch that has been running without committing for too long is stuck. */
+  private async checkProgress(limit: number): Promise<void> {
+    if (this.restarting || this.stopping || this.running === 0 || Date.now() - this.lastProgress < limit)
+      return;
+    this.restarting = true;
+    this.o.metrics.consumerRestarts.inc();
+    this.o.logger.error(
+      { stalledMs: Date.now() - this.lastProgress },
+      'no progress: restarting the Kafka consumer',
+    );
+    try {
+      await this.consumer?.disconnect();
+      this.lastProgress = Date.now();
+      await this.startConsumer();
+    } catch (e) {
+      this.o.logger.error({ err: String(e) }, 'consumer restart failed; the watchdog will try again');
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private async startConsumer(): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.o.groupId,
       sessionTimeout: 15_000,
@@ -96,7 +131,15 @@ export class KafkaSource {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.o.partitionsConcurrently ?? 4,
-      eachBatch: async (ctx) => this.onBatch(ctx),
+      eachBatch: async (ctx) => {
+        this.running++;
+        try {
+          await this.onBatch(ctx);
+        } finally {
+          this.running--;
+          if (this.running === 0) this.lastProgress = Date.now();
+        }
+      },
     });
     this.o.logger.info({ topics: this.o.topics, groupId: this.o.groupId }, 'kafka consumer running');
   }
@@ -104,6 +147,7 @@ export class KafkaSource {
   /** Graceful: stop fetching, let the batch in progress finish and commit, disconnect. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.watchdog);
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
   }
@@ -128,6 +172,7 @@ export class KafkaSource {
     const live = () => isRunning() && !isStale() && !this.stopping;
 
     const commit = async (next: bigint) => {
+      this.lastProgress = Date.now();
       resolveOffset((next - 1n).toString());
       await this.consumer?.commitOffsets([{ topic, partition, offset: next.toString() }]);
       this.o.metrics.consumerLag.set(

@@ -211,6 +211,26 @@ describe('SyncClient', () => {
     expect(app.violations).toEqual([]);
   });
 
+  it('follows two epoch changes in quick succession (a rebootstrap interrupted by another)', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    const app = new Recorder();
+    const client = await open(devhost, ['twice'], new MemoryCursorStore(), app);
+    await client.waitLive();
+    // Found by the model test: append, reset, append, reset, append while the client is live.
+    await append(writer, 'twice', ['k0']);
+    await writer.conn.reducers.resetStream({ stream_id: 'twice' });
+    await append(writer, 'twice', ['k0']);
+    await writer.conn.reducers.resetStream({ stream_id: 'twice' });
+    await append(writer, 'twice', ['k0']);
+    await expect.poll(() => app.seqs('twice'), { timeout: 5_000 }).toEqual([3n]);
+    expect(app.rebootstraps.at(-1)?.epoch).toBe(3n);
+    expect(app.violations).toEqual([]);
+  });
+
   it('detects a stale cursor below the low watermark on resume', async () => {
     const { devhost, writer } = await devhostWithWriter();
     cleanups.push(async () => {
@@ -287,7 +307,7 @@ describe('SyncClient model', () => {
         expect(app.violations).toEqual([]);
         await client.close();
       }),
-      { numRuns: 6 },
+      { numRuns: 12 },
     );
   }, 120_000);
 });
