@@ -4,6 +4,7 @@
  * is the graceful path SIGTERM takes: stop fetching, finish and commit what is in flight, close.
  */
 import type { Logger } from 'pino';
+import { setGlobalLogLevel } from 'spacetimedb';
 import { type Devhost, startDevhost } from '../devhost/index.js';
 import type { ServiceConfig } from './config.js';
 import { startHttpServer } from './http/http-server.js';
@@ -32,6 +33,8 @@ export async function startService(
   logger: Logger,
   options: { defaultMetrics?: boolean } = {},
 ): Promise<RunningService> {
+  // The SDK logs to the console on its own; the service's logs are pino's.
+  setGlobalLogLevel('warn');
   let devhost: Devhost | undefined;
   let uri: string;
   let database: string;

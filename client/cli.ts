@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { setGlobalLogLevel } from 'spacetimedb';
 import { type CursorStore, FileCursorStore, MemoryCursorStore } from './cursor-store.js';
 import { SyncClient, type SyncEvent } from './sync-client.js';
 
@@ -28,6 +29,8 @@ export async function runTail(argv: string[]): Promise<number> {
     return 2;
   }
   const { stream, from, storePath, uri, db, token } = parsed;
+  // stdout carries the events; keep the SDK's own chatter (it logs to the console) to warnings.
+  setGlobalLogLevel('warn');
   const store: CursorStore = storePath ? new FileCursorStore(storePath) : new MemoryCursorStore();
   if (from !== undefined) {
     // An explicit --from wins over the stored cursor; the epoch is learnt from the stream.

@@ -2,6 +2,7 @@
  * The desktop client library against the real module on devhost, through the unmodified SDK.
  * "The application" here is a recorder that asserts exactly-once, in-order delivery per stream.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -255,6 +256,81 @@ describe('SyncClient', () => {
       lowWatermark: 5n,
     });
     expect(app.seqs('trimmed')).toEqual([5n, 6n]);
+  });
+});
+
+describe('SyncClient presence and tail', () => {
+  it('heartbeats presence while open and the server clears it when the client goes away', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    await new Promise<void>((r) =>
+      writer.conn
+        .subscriptionBuilder()
+        .onApplied(() => r())
+        .subscribe('SELECT * FROM session_presence'),
+    );
+    const client = await SyncClient.open(['p'], {
+      uri: devhost.url,
+      database: SYNC_DB,
+      clientId: 'desk-p',
+      store: new MemoryCursorStore(),
+      onEvent: () => {},
+      presence: { sessionId: 'sess-p', deviceId: 'laptop', ttlMs: 300 },
+    });
+    await client.waitLive();
+    await expect
+      .poll(() => writer.conn.db.session_presence.session_id.find('sess-p')?.state, { timeout: 5_000 })
+      .toBe('live');
+    const first =
+      writer.conn.db.session_presence.session_id.find('sess-p')?.last_seen.microsSinceUnixEpoch ?? 0n;
+    await expect
+      .poll(
+        () =>
+          (writer.conn.db.session_presence.session_id.find('sess-p')?.last_seen.microsSinceUnixEpoch ?? 0n) >
+          first,
+        { timeout: 5_000 },
+      )
+      .toBe(true);
+    await client.close();
+    await expect
+      .poll(() => writer.conn.db.session_presence.session_id.find('sess-p'), { timeout: 5_000 })
+      .toBeNull();
+  });
+
+  it('`spacetime-sync tail` prints events and resumes from its store after a restart', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    const store = join(await tempDir(), 'tail.json');
+    await append(writer, 'tailed', ['a', 'b']);
+    const bin = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
+    const tail = async (expectLines: number) => {
+      const child = spawn(
+        process.execPath,
+        [bin, 'tail', 'tailed', '--store', store, '--uri', devhost.url, '--db', SYNC_DB],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      await expect
+        .poll(() => out.trim().split('\n').filter(Boolean).length, { timeout: 10_000 })
+        .toBe(expectLines);
+      await new Promise((r) => setTimeout(r, 300)); // the cursor is saved after delivery
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      return out.trim().split('\n');
+    };
+    expect(await tail(2)).toEqual(['tailed\t1\ttest.v1\ttailed:a', 'tailed\t2\ttest.v1\ttailed:b']);
+    await append(writer, 'tailed', ['c']);
+    expect(await tail(1)).toEqual(['tailed\t3\ttest.v1\ttailed:c']);
   });
 });
 
