@@ -1,34 +1,18 @@
-/**
- * The desktop client: time to replay a long stream to a resuming client (from watermark 0, through
- * the real SDK, until live), and live delivery latency (append → application callback).
- * BENCH_REPLAY_EVENTS sets the stream length (default 100000; 1000000 for the long case).
- */
-import { createHash } from 'node:crypto';
-import { Timestamp } from 'spacetimedb';
 import { MemoryCursorStore } from '../client/cursor-store.js';
 import { SyncClient } from '../client/sync-client.js';
 import type { Devhost } from '../devhost/index.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../test/support/devhost-harness.js';
+import { eventInput } from '../test/support/sync-events.js';
 import type { BenchCase } from './harness.ts';
 
 const REPLAY = Number(process.env.BENCH_REPLAY_EVENTS ?? 100_000);
 
 function event(stream: string, key: string) {
-  const payload = new TextEncoder().encode(`{"k":"${key}","v":"${'x'.repeat(100)}"}`);
-  return {
-    stream_id: stream,
-    idempotency_key: key,
+  return eventInput(stream, key, {
     kind: 'bench.v1',
-    payload,
-    payload_hash: new Uint8Array(createHash('sha256').update(payload).digest()),
-    compaction_key: undefined,
-    source_topic: 'bench',
-    source_seq: 0n,
-    kafka_topic: undefined,
-    kafka_partition: undefined,
-    kafka_offset: undefined,
-    produced_at: Timestamp.now(),
-  };
+    body: `{"k":"${key}","v":"${'x'.repeat(100)}"}`,
+    sourceTopic: 'bench',
+  });
 }
 
 export default function suite(): BenchCase[] {

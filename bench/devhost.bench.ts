@@ -3,8 +3,7 @@
  * reducer on the host with no network (to see what the socket path costs), and the time from a
  * reducer call until every one of N subscribed connections has the row.
  */
-import { createHash } from 'node:crypto';
-import { AlgebraicType, BinaryWriter, Timestamp } from 'spacetimedb';
+import { AlgebraicType, BinaryWriter } from 'spacetimedb';
 import type { Devhost } from '../devhost/index.js';
 import {
   type Connected,
@@ -13,26 +12,17 @@ import {
   startSyncDevhost,
   subscribe,
 } from '../test/support/devhost-harness.js';
+import { eventInput } from '../test/support/sync-events.js';
 import type { BenchCase } from './harness.ts';
 
 const SUBSCRIBERS = 10;
 
 function event(stream: string, key: string) {
-  const payload = new TextEncoder().encode(`{"k":"${key}","v":"${'x'.repeat(200)}"}`);
-  return {
-    stream_id: stream,
-    idempotency_key: key,
+  return eventInput(stream, key, {
     kind: 'bench.v1',
-    payload,
-    payload_hash: new Uint8Array(createHash('sha256').update(payload).digest()),
-    compaction_key: undefined,
-    source_topic: 'bench',
-    source_seq: 0n,
-    kafka_topic: undefined,
-    kafka_partition: undefined,
-    kafka_offset: undefined,
-    produced_at: Timestamp.now(),
-  };
+    body: `{"k":"${key}","v":"${'x'.repeat(200)}"}`,
+    sourceTopic: 'bench',
+  });
 }
 
 export default function suite(): BenchCase[] {

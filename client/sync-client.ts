@@ -76,6 +76,7 @@ export class SyncClient {
   private readonly streams = new Map<string, StreamState>();
   private attempt = 0;
   private closed = false;
+  private closing = false;
   private timers = new Set<NodeJS.Timeout>();
   private readonly guard: RebootstrapGuard;
   private generation = 0;
@@ -147,12 +148,16 @@ export class SyncClient {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    // Stop taking events first: anything delivered after this point would not be in the stored
+    // cursor the next client starts from, and the application would see it twice.
+    this.closing = true;
+    this.generation++;
+    await Promise.all([...this.streams.values()].map((s) => s.chain));
     await this.flushAcks();
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await Promise.all([...this.streams.values()].map((s) => s.chain));
     this.conn?.disconnect();
     this.conn = undefined;
     this.setState('closed');

@@ -96,7 +96,7 @@ export class SpacetimeWriter {
   }
 
   get isConnected(): boolean {
-    return this.conn !== undefined && this.conn.isActive;
+    return this.conn?.isActive === true;
   }
 
   private open(): void {
@@ -176,7 +176,7 @@ export class SpacetimeWriter {
 
   private async call(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
     const conn = this.conn;
-    if (!conn || !conn.isActive) throw new AdapterError('unavailable', 'not connected to SpacetimeDB');
+    if (!conn?.isActive) throw new AdapterError('unavailable', 'not connected to SpacetimeDB');
     const receipts = new Map<number, AppendReceipt>();
     this.collecting = receipts;
     let timer: NodeJS.Timeout | undefined;

@@ -3,19 +3,17 @@
  * "The application" here is a recorder that asserts exactly-once, in-order delivery per stream.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { Timestamp } from 'spacetimedb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CursorStore, FileCursorStore, MemoryCursorStore } from '../../client/cursor-store.js';
 import { type ClientState, type RebootstrapInfo, SyncClient } from '../../client/sync-client.js';
 import type { Devhost } from '../../devhost/index.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
+import { eventInput } from '../support/sync-events.js';
 
-const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -37,25 +35,7 @@ async function devhostWithWriter(
 }
 
 async function append(writer: Connected, stream: string, keys: string[]): Promise<void> {
-  for (const key of keys) {
-    const payload = new TextEncoder().encode(`${stream}:${key}`);
-    await writer.conn.reducers.appendSyncEvent({
-      event: {
-        stream_id: stream,
-        idempotency_key: key,
-        kind: 'test.v1',
-        payload,
-        payload_hash: sha256(payload),
-        compaction_key: undefined,
-        source_topic: 'authority',
-        source_seq: 0n,
-        kafka_topic: undefined,
-        kafka_partition: undefined,
-        kafka_offset: undefined,
-        produced_at: Timestamp.now(),
-      },
-    });
-  }
+  for (const key of keys) await writer.conn.reducers.appendSyncEvent({ event: eventInput(stream, key) });
 }
 
 /**
@@ -209,6 +189,27 @@ describe('SyncClient', () => {
     expect(app.rebootstraps[0]?.reason).toEqual({ kind: 'epoch_changed', fromEpoch: 1n, toEpoch: 2n });
     await append(writer, 'reset-me', ['c']);
     await expect.poll(() => app.seqs('reset-me'), { timeout: 5_000 }).toEqual([3n]);
+    expect(app.violations).toEqual([]);
+  });
+
+  it('never delivers an event twice when the client closes while updates are arriving', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    const store = new MemoryCursorStore();
+    const app = new Recorder();
+    // Rapid close/reopen while updates arrive: where the model test once caught a duplicate.
+    for (let i = 1; i <= 12; i++) {
+      const client = await open(devhost, ['racy'], store, app);
+      void append(writer, 'racy', [`k${i}`]);
+      await new Promise((r) => setTimeout(r, i % 4));
+      await client.close();
+    }
+    const last = await open(devhost, ['racy'], store, app);
+    await last.waitLive();
+    await expect.poll(() => app.seqs('racy'), { timeout: 5_000 }).toEqual(range(1, 12));
     expect(app.violations).toEqual([]);
   });
 

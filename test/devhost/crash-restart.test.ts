@@ -4,13 +4,12 @@
  * never sent, and per-stream seqs stay gapless. Then SIGTERM must exit cleanly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Timestamp } from 'spacetimedb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, SYNC_DB, SYNC_MODULE, subscribe } from '../support/devhost-harness.js';
+import { eventInput } from '../support/sync-events.js';
 
 const BIN = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -44,21 +43,7 @@ function startDevhostProcess(dataDir: string, port = 0): Promise<{ child: ChildP
 }
 
 function event(stream: string, key: string) {
-  const payload = new TextEncoder().encode(key);
-  return {
-    stream_id: stream,
-    idempotency_key: key,
-    kind: 'crash.v1',
-    payload,
-    payload_hash: new Uint8Array(createHash('sha256').update(payload).digest()),
-    compaction_key: undefined,
-    source_topic: 'crash',
-    source_seq: 0n,
-    kafka_topic: undefined,
-    kafka_partition: undefined,
-    kafka_offset: undefined,
-    produced_at: Timestamp.now(),
-  };
+  return eventInput(stream, key, { kind: 'crash.v1', body: key, sourceTopic: 'crash' });
 }
 
 describe('devhost --data across kill -9', () => {

@@ -3,9 +3,8 @@
  * unmodified SDK with the generated bindings. The owner connection is the adapter's identity
  * (initial writer); anonymous connections are desktop clients.
  */
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { Identity, Timestamp } from 'spacetimedb';
+import { Identity } from 'spacetimedb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devhost } from '../../devhost/index.js';
 import type { DbConnection } from '../../module/bindings/index.js';
@@ -16,6 +15,7 @@ import {
   startSyncDevhost,
   subscribe,
 } from '../support/devhost-harness.js';
+import { eventInput } from '../support/sync-events.js';
 
 let devhost: Devhost;
 let writer: Connected;
@@ -46,24 +46,8 @@ afterAll(async () => {
   await devhost?.stop();
 });
 
-const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
-
 function event(stream: string, key: string, body: string, sourceSeq = 0n) {
-  const payload = new TextEncoder().encode(body);
-  return {
-    stream_id: stream,
-    idempotency_key: key,
-    kind: 'test.v1',
-    payload,
-    payload_hash: sha256(payload),
-    compaction_key: undefined,
-    source_topic: 'authority',
-    source_seq: sourceSeq,
-    kafka_topic: undefined,
-    kafka_partition: undefined,
-    kafka_offset: undefined,
-    produced_at: Timestamp.now(),
-  };
+  return eventInput(stream, key, { body, sourceSeq });
 }
 
 function events(conn: DbConnection, stream: string): { seq: bigint; key: string }[] {
