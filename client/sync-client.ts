@@ -5,7 +5,12 @@
  * the persisted watermark, or an explicit rebootstrap. See STATE-MACHINE.md.
  */
 import type { Infer } from 'spacetimedb';
-import { DbConnection, type SyncEventRow, type SyncStreamRow } from '../module/bindings/index.js';
+import {
+  DbConnection,
+  type SubscriptionHandle,
+  type SyncEventRow,
+  type SyncStreamRow,
+} from '../module/bindings/index.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import type { Cursor, CursorStore } from './cursor-store.js';
 import { ensureWebSocket } from './node-websocket.js';
@@ -55,6 +60,12 @@ export interface SyncClientOptions {
   /** Held-back events older than this trigger a re-fetch from the watermark. */
   readonly gapRefetchMs?: number;
   readonly presence?: { readonly sessionId: string; readonly deviceId: string; readonly ttlMs: number };
+  /**
+   * The SDK caches every row a subscription matched; a live `seq > watermark` subscription would
+   * grow without end. After this many delivered events the client re-subscribes from its current
+   * watermark and drops the old subscription (and its cached rows). Default 10,000.
+   */
+  readonly rolloverEvents?: number;
 }
 
 interface StreamState {
@@ -66,6 +77,10 @@ interface StreamState {
   acked: bigint;
   gapSince: number | undefined;
   ready: boolean;
+  /** The applied `seq > watermark` subscription; replaced on rollover, rebootstrap and re-fetch. */
+  handle: SubscriptionHandle | undefined;
+  /** Events delivered since that subscription was made. */
+  sinceSubscribe: number;
 }
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -95,6 +110,8 @@ export class SyncClient {
         acked: 0n,
         gapSince: undefined,
         ready: false,
+        handle: undefined,
+        sinceSubscribe: 0,
       });
     }
   }
@@ -122,6 +139,11 @@ export class SyncClient {
 
   get currentState(): ClientState {
     return this.state;
+  }
+
+  /** Rows the SDK currently caches for this client's event subscriptions (bounded by rollover). */
+  get cachedEventCount(): number {
+    return this.conn ? [...this.conn.db.sync_event.iter()].length : 0;
   }
 
   /** Last seq the application applied, per stream. */
@@ -276,10 +298,16 @@ export class SyncClient {
 
   private subscribeEvents(conn: DbConnection, generation: number, s: StreamState, head: bigint): void {
     const from = s.applier.watermark;
-    conn
+    const handle: SubscriptionHandle = conn
       .subscriptionBuilder()
       .onApplied(() => {
         if (generation !== this.generation) return;
+        // The new subscription covers everything after the watermark: the previous one (and the
+        // rows only it kept in the SDK's cache) can go. Overlapping rows are dropped as duplicates.
+        const previous = s.handle;
+        s.handle = handle;
+        s.sinceSubscribe = 0;
+        if (previous && previous !== handle && previous.isActive()) previous.unsubscribe();
         // An epoch change or truncation that landed while this subscription was being set up (or
         // while a rebootstrap was in progress) is only visible in the stream row: check it first.
         const current = conn.db.sync_stream.stream_id.find(s.id) ?? undefined;
@@ -311,6 +339,11 @@ export class SyncClient {
     // A stream created after we subscribed has no epoch yet: it arrives with its first events.
     if (s.epoch === undefined) s.epoch = this.conn?.db.sync_stream.stream_id.find(s.id)?.epoch;
     const { deliver, gap } = s.applier.offer(rows);
+    s.sinceSubscribe += deliver.length;
+    if (s.ready && s.sinceSubscribe >= (this.options.rolloverEvents ?? 10_000) && this.conn) {
+      s.sinceSubscribe = 0;
+      this.subscribeEvents(this.conn, this.generation, s, 0n);
+    }
     if (deliver.length > 0) {
       s.chain = s.chain.then(async () => {
         for (const e of deliver) await this.options.onEvent(s.id, e);

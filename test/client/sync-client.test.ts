@@ -192,6 +192,30 @@ describe('SyncClient', () => {
     expect(app.violations).toEqual([]);
   });
 
+  it('rolls its live subscription over so the SDK cache stays bounded, without a gap or duplicate', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    const app = new Recorder();
+    const client = await SyncClient.open(['long'], {
+      uri: devhost.url,
+      database: SYNC_DB,
+      clientId: 'desk-long',
+      store: new MemoryCursorStore(),
+      onEvent: app.onEvent,
+      rolloverEvents: 5,
+    });
+    cleanups.push(() => client.close());
+    await client.waitLive();
+    for (let i = 1; i <= 40; i++) await append(writer, 'long', [`k${i}`]);
+    await expect.poll(() => app.seqs('long'), { timeout: 5_000 }).toEqual(range(1, 40));
+    expect(app.violations).toEqual([]);
+    // Without rollover all 40 would stay cached; with it only the rows after the last rollover.
+    await expect.poll(() => client.cachedEventCount, { timeout: 5_000 }).toBeLessThanOrEqual(10);
+  });
+
   it('never delivers an event twice when the client closes while updates are arriving', async () => {
     const { devhost, writer } = await devhostWithWriter();
     cleanups.push(async () => {
