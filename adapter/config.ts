@@ -135,3 +135,14 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     logLevel,
   };
 }
+
+/** For commands: the configuration, or undefined after printing why it is invalid (exit code 2). */
+export function loadConfigOrReport(env: Env = process.env): ServiceConfig | undefined {
+  try {
+    return loadConfig(env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`spacetime-sync: invalid configuration: ${e.message}`);
+    return undefined;
+  }
+}

@@ -3,7 +3,7 @@
  * dead-letter topic (KAFKA_DEAD_LETTER_TOPIC on KAFKA_BROKERS) into each message's source topic.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.ts';
+import { loadConfigOrReport } from '../config.ts';
 import { replayDeadLetters } from '../kafka/dead-letter-replay.ts';
 
 export async function runDlqReplay(argv: string[]): Promise<number> {
@@ -21,16 +21,8 @@ export async function runDlqReplay(argv: string[]): Promise<number> {
     console.error(`spacetime-sync dlq-replay: ${(e as Error).message}`);
     return 2;
   }
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(`spacetime-sync: invalid configuration: ${e.message}`);
-      return 2;
-    }
-    throw e;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 2;
   if (!config.kafka) {
     console.error(
       'spacetime-sync dlq-replay: set KAFKA_BROKERS (and KAFKA_DEAD_LETTER_TOPIC if not the default)',

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type ServiceConfig } from '../config.ts';
+import { loadConfigOrReport, type ServiceConfig } from '../config.ts';
 import { startService } from '../service.ts';
 import { createLogger } from '../telemetry/logger.ts';
 
@@ -28,16 +28,8 @@ export async function runStart(argv: string[]): Promise<number> {
     console.error(`spacetime-sync start: takes no arguments (got ${argv.join(' ')}); configure with env`);
     return 2;
   }
-  let config: ServiceConfig;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(`spacetime-sync: invalid configuration: ${e.message}`);
-      return 2;
-    }
-    throw e;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 2;
   for (const line of describePlan(config)) console.log(line);
   const logger = createLogger({ level: config.logLevel, component: 'adapter' });
   let service: Awaited<ReturnType<typeof startService>>;
