@@ -4,6 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import {
+  renderTestModuleBindings,
+  OUT as TEST_MODULE_BINDINGS,
+} from '../devhost/testdata/test-module-bindings/generate.js';
 import { BINDINGS, renderBindings } from '../scripts/generate-bindings.js';
 import { DbConnection, reducers, tables } from './bindings/index.js';
 
@@ -15,6 +19,10 @@ describe('module bindings', () => {
     },
     60_000,
   );
+
+  it('devhost test-module bindings match what the test module describes', async () => {
+    expect(readFileSync(TEST_MODULE_BINDINGS, 'utf8')).toBe(await renderTestModuleBindings());
+  }, 60_000);
 
   it('exposes every table (private ones for the owner) and only client-callable reducers', () => {
     const tableNames = Object.keys(tables);

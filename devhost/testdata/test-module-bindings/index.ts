@@ -34,6 +34,12 @@ export const PersonRow = __t.row("Person", {
   level: __t.u32().name("level"),
 });
 
+export const SecretNoteRow = __t.row("SecretNote", {
+  id: __t.u64().primaryKey().autoInc().name("id"),
+  owner: __t.identity().name("owner"),
+  text: __t.string().name("text"),
+});
+
 export const ConnectionLogRow = __t.row("ConnectionLog", {
   id: __t.u64().primaryKey().autoInc().name("id"),
   kind: __t.string().name("kind"),
@@ -55,6 +61,10 @@ export const MessageRow = __t.row("Message", {
 export const BlobRow = __t.row("Blob", {
   id: __t.u64().primaryKey().autoInc().name("id"),
   data: __t.byteArray().name("data"),
+});
+
+export const BannedRow = __t.row("Banned", {
+  identity: __t.identity().primaryKey().name("identity"),
 });
 
 export const NoticeRow = __t.row("Notice", {
@@ -94,10 +104,12 @@ export const StopTickersArgs = {  };
 
 const tablesSchema = __schema({
   person: __table({ name: "person", public: true, indexes: [{ accessor: "byTeamLevel", name: "person_team_level_idx_btree", algorithm: "btree", columns: ["team", "level"] }] }, PersonRow),
+  secretNote: __table({ name: "secret_note", public: false }, SecretNoteRow),
   connectionLog: __table({ name: "connection_log", public: true }, ConnectionLogRow),
   counter: __table({ name: "counter", public: true }, CounterRow),
   message: __table({ name: "message", public: true }, MessageRow),
   blob: __table({ name: "blob", public: true }, BlobRow),
+  banned: __table({ name: "banned", public: false }, BannedRow),
   notice: __table({ name: "notice", public: true, event: true }, NoticeRow),
   tickSchedule: __table({ name: "tick_schedule", public: true }, TickScheduleRow),
   oneShotSchedule: __table({ name: "one_shot_schedule", public: true }, OneShotScheduleRow),
