@@ -1,3 +1,4 @@
+import { Identity } from 'spacetimedb';
 import { MemoryCursorStore } from '../client/cursor-store.js';
 import { SyncClient } from '../client/sync-client.js';
 import type { Devhost } from '../devhost/index.js';
@@ -21,9 +22,19 @@ export default function suite(): BenchCase[] {
   let live: SyncClient | undefined;
   let waiting: { key: string; done: () => void } | undefined;
   let n = 0;
+  let reader = '';
   const start = async () => {
     devhost = await startSyncDevhost();
     writer = await connect(devhost, devhost.ownerToken);
+    const desk = await connect(devhost);
+    reader = desk.token;
+    for (const stream_id of ['replay', 'live']) {
+      await writer.conn.reducers.grantStreamRead({
+        reader: Identity.fromString(desk.identityHex),
+        stream_id,
+      });
+    }
+    desk.conn.disconnect();
   };
   const stop = async () => {
     await live?.close();
@@ -50,6 +61,8 @@ export default function suite(): BenchCase[] {
         const client = await SyncClient.open(['replay'], {
           uri: devhost.url,
           database: SYNC_DB,
+          // A desktop identity granted the stream: its reads go through row-level security.
+          token: reader,
           clientId: `bench-${n++}`,
           store: new MemoryCursorStore(),
           onEvent: () => {
@@ -68,6 +81,8 @@ export default function suite(): BenchCase[] {
         live = await SyncClient.open(['live'], {
           uri: devhost.url,
           database: SYNC_DB,
+          // A desktop identity granted the stream: its reads go through row-level security.
+          token: reader,
           clientId: 'bench-live',
           store: new MemoryCursorStore(),
           onEvent: (_s, e) => {

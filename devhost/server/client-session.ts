@@ -89,14 +89,14 @@ export class ClientSession implements HubClient {
 
   private visibility(): RowVisibility {
     try {
-      return compileVisibility(this.o.db.schema, this.auth);
+      return compileVisibility(this.o.db.schema, this.auth, (tableId) => this.o.db.scanTable(tableId));
     } catch (e) {
       // SpacetimeDB refuses such a module at publish; here the safe reading is that nothing is visible.
       this.o.logger.error(
         { db: this.o.db.name, err: messageOf(e) },
         'row-level security rules do not compile',
       );
-      return () => false;
+      return Object.assign(() => false, { dependsOn: new Set<number>(), refresh: () => [] });
     }
   }
 

@@ -10,7 +10,7 @@
 import type { CommittedTx, HostedDatabase, TableDelta } from '../contract.js';
 import type { QuerySetUpdate, SingleTableRows, TableUpdateRows } from '../stdb-internal/client-api.js';
 import { bsatnRowList } from './row-list.js';
-import type { RowVisibility, SubscriptionQuery } from './sql-port.js';
+import type { RowVisibility, SubscriptionQuery, VisibilityChange } from './sql-port.js';
 
 export class ClientQuerySets {
   private readonly sets = new Map<number, readonly SubscriptionQuery[]>();
@@ -75,19 +75,47 @@ export class ClientQuerySets {
 
   /** What this client sees of a committed transaction; empty when none of its sets is affected. */
   updatesFor(tx: CommittedTx): QuerySetUpdate[] {
-    if (this.sets.size === 0) return [];
     const deltas = new Map<number, TableDelta>();
     for (const d of tx.deltas) if (d.inserts.length > 0 || d.deletes.length > 0) deltas.set(d.tableId, d);
-    if (deltas.size === 0) return [];
+    // A grant table changed: rows of the tables it guards appear or disappear for this client. The
+    // visibility state follows every transaction, subscribed or not (called once per transaction).
+    const changes = new Map<number, VisibilityChange[]>();
+    const vis = this.visible;
+    if (vis && vis.dependsOn.size > 0 && [...deltas.keys()].some((id) => vis.dependsOn.has(id))) {
+      for (const c of vis.refresh()) changes.set(c.tableId, [...(changes.get(c.tableId) ?? []), c]);
+    }
+    if (this.sets.size === 0 || deltas.size === 0) return [];
 
     const updates: QuerySetUpdate[] = [];
     for (const id of [...this.sets.keys()].sort((a, b) => a - b)) {
       const byTable = new Map<string, TableUpdateRows[]>();
       for (const query of this.sets.get(id) ?? []) {
         const delta = deltas.get(query.table.tableId);
-        if (!delta) continue;
-        const inserts = delta.inserts.filter((r) => this.passes(query, r));
-        const deletes = query.table.isEvent ? [] : delta.deletes.filter((r) => this.passes(query, r));
+        const changed = changes.get(query.table.tableId);
+        if (!delta && !changed) continue;
+        const inserts = (delta?.inserts ?? []).filter((r) => this.passes(query, r));
+        // A deleted row was sent to the client if it was visible before this transaction.
+        const wasVisible = (r: Uint8Array) =>
+          changed
+            ? changed.some((c) => c.wasVisible(r))
+            : this.visible === undefined || this.visible(query.table.tableId, r);
+        const deletes = query.table.isEvent
+          ? []
+          : (delta?.deletes ?? []).filter((r) => query.matches(r) && wasVisible(r));
+        if (changed && !query.table.isEvent) {
+          const inDelta = new Set(
+            [...(delta?.inserts ?? []), ...(delta?.deletes ?? [])].map((r) =>
+              Buffer.from(r).toString('latin1'),
+            ),
+          );
+          for (const row of this.db.scanTable(query.table.tableId)) {
+            if (inDelta.has(Buffer.from(row).toString('latin1')) || !query.matches(row)) continue;
+            const nowVisible = this.passes(query, row);
+            const before = changed.some((c) => c.wasVisible(row));
+            if (nowVisible && !before) inserts.push(row);
+            else if (!nowVisible && before) deletes.push(row);
+          }
+        }
         if (inserts.length === 0 && deletes.length === 0) continue;
         const rows: TableUpdateRows = query.table.isEvent
           ? { tag: 'EventTable', value: { events: bsatnRowList(inserts) } }

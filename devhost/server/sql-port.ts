@@ -4,7 +4,13 @@
  */
 import type { TableSchema } from '../contract.js';
 
-export { compileQuery, compileVisibility, SqlError } from '../sql/index.js';
+export {
+  compileQuery,
+  compileVisibility,
+  SqlError,
+  type Visibility,
+  type VisibilityChange,
+} from '../sql/index.js';
 
 /** Who runs a query: `:sender` binds to `sender`; the owner bypasses row-level security. */
 export interface QueryAuth {
@@ -19,5 +25,5 @@ export interface SubscriptionQuery {
   matches(row: Uint8Array): boolean;
 }
 
-/** Row-level security: whether a non-owner may see this row. */
-export type RowVisibility = (tableId: number, row: Uint8Array) => boolean;
+/** Row-level security: whether a non-owner may see this row, kept current across transactions. */
+export type { Visibility as RowVisibility } from '../sql/index.js';

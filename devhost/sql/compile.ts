@@ -5,6 +5,7 @@
 import { AlgebraicType, BinaryReader } from 'spacetimedb';
 import type { ModuleSchema, TableSchema } from '../contract.js';
 import { parseSubscription } from './parser.js';
+import { parseSemijoinRule, SemijoinState } from './semijoin-rule.js';
 import { SqlError } from './sql-error.js';
 import {
   type DecodedRow,
@@ -105,19 +106,52 @@ export function compileQuery(sql: string, schema: ModuleSchema, auth: SqlAuth): 
   return [{ sql, table, matches: (row) => filter(decode(row)) }];
 }
 
+/** How one client's visibility of a table changed when a rule's lookup table changed. */
+export interface VisibilityChange {
+  readonly tableId: number;
+  /** Join keys (see `keyOf`) whose rows became visible / invisible. */
+  readonly gained: ReadonlySet<string>;
+  readonly lost: ReadonlySet<string>;
+  keyOf(row: Uint8Array): string;
+  /** Whether the row was visible before the change. */
+  wasVisible(row: Uint8Array): boolean;
+}
+
+/** A client's row-level-security filter: callable per row, and kept current across transactions. */
+export interface Visibility {
+  (tableId: number, row: Uint8Array): boolean;
+  /** Tables whose changes can change what is visible (the lookup side of grant rules). */
+  readonly dependsOn: ReadonlySet<number>;
+  /** Call after a transaction touched `dependsOn`. */
+  refresh(): VisibilityChange[];
+}
+
 /**
- * Row-level security (`clientVisibilityFilter`, spec §4.4): a non-owner sees a row of a table with
- * rules iff at least one of that table's rules matches it; tables without rules are unrestricted and
- * the owner sees everything. Rules use `:sender` for the viewer. A rule devhost cannot evaluate (a
- * join, say) is refused here rather than ignored, since ignoring it would leak rows.
+ * Row-level security (`clientVisibilityFilter`, spec §4.4): a non-owner sees a row of a table that
+ * has rules iff at least one rule matches it. The owner sees everything. Rules are single-table
+ * filters, or grant semijoins (`semijoin-rule.ts`), which need `rows` to read the grant table.
  */
 export function compileVisibility(
   schema: ModuleSchema,
   auth: SqlAuth,
-): (tableId: number, row: Uint8Array) => boolean {
-  if (auth.isOwner || schema.rowLevelSecurity.length === 0) return () => true;
-  const rules = new Map<number, CompiledQuery[]>();
+  rows?: (tableId: number) => Iterable<Uint8Array>,
+): Visibility {
+  const none: Visibility = Object.assign(() => true, { dependsOn: new Set<number>(), refresh: () => [] });
+  if (auth.isOwner || schema.rowLevelSecurity.length === 0) return none;
+  const filters = new Map<number, CompiledQuery[]>();
+  const joins = new Map<number, SemijoinState[]>();
   for (const rule of schema.rowLevelSecurity) {
+    const semijoin = parseSemijoinRule(rule, schema);
+    if (semijoin) {
+      if (!rows)
+        throw new SqlError(
+          'unsupported',
+          `row-level security rule \`${rule}\` needs the database to evaluate`,
+        );
+      const state = new SemijoinState(semijoin, auth.sender, schema, rows);
+      joins.set(semijoin.target.tableId, [...(joins.get(semijoin.target.tableId) ?? []), state]);
+      continue;
+    }
     let compiled: CompiledQuery[];
     try {
       // A rule is part of the module, not the caller's query: it may name any table, private included.
@@ -132,10 +166,35 @@ export function compileVisibility(
     if (compiled.length !== 1 || SELECT_ALL_TABLES.test(rule.trim()))
       throw new SqlError('unsupported', `row-level security rule \`${rule}\` must return exactly one table`);
     const q = compiled[0] as CompiledQuery;
-    rules.set(q.table.tableId, [...(rules.get(q.table.tableId) ?? []), q]);
+    filters.set(q.table.tableId, [...(filters.get(q.table.tableId) ?? []), q]);
   }
-  return (tableId, row) => {
-    const forTable = rules.get(tableId);
-    return forTable === undefined || forTable.some((q) => q.matches(row));
-  };
+  const byFilter = (tableId: number, row: Uint8Array) =>
+    filters.get(tableId)?.some((q) => q.matches(row)) ?? false;
+  const hasRules = (tableId: number) => filters.has(tableId) || joins.has(tableId);
+  const visible = (tableId: number, row: Uint8Array) =>
+    !hasRules(tableId) || byFilter(tableId, row) || (joins.get(tableId)?.some((j) => j.allows(row)) ?? false);
+  const dependsOn = new Set([...joins.values()].flat().map((j) => j.rule.lookup.tableId));
+  return Object.assign(visible, {
+    dependsOn,
+    refresh(): VisibilityChange[] {
+      const changes: VisibilityChange[] = [];
+      for (const [tableId, states] of joins) {
+        for (const state of states) {
+          const { gained, lost, before } = state.refresh();
+          if (gained.size === 0 && lost.size === 0) continue;
+          changes.push({
+            tableId,
+            gained,
+            lost,
+            keyOf: (row) => state.keyOf(row),
+            wasVisible: (row) =>
+              byFilter(tableId, row) ||
+              before.has(state.keyOf(row)) ||
+              states.some((o) => o !== state && o.allows(row)),
+          });
+        }
+      }
+      return changes;
+    },
+  });
 }

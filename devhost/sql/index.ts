@@ -1,2 +1,9 @@
-export { type CompiledQuery, compileQuery, compileVisibility, type SqlAuth } from './compile.js';
+export {
+  type CompiledQuery,
+  compileQuery,
+  compileVisibility,
+  type SqlAuth,
+  type Visibility,
+  type VisibilityChange,
+} from './compile.js';
 export { SqlError, type SqlErrorKind } from './sql-error.js';

@@ -160,6 +160,7 @@ export const MarkBridgeEventSentArgs = { bridge_key: __t.string(), success: __t.
 export const OpenComputeAssignmentArgs = { request_id: __t.string(), provider_id: __t.string(), detail: __t.string() };
 export const PublishProviderCapabilityArgs = { provider_id: __t.string(), capability: __t.string(), metadata: __t.string() };
 export const ResetStreamArgs = { stream_id: __t.string() };
+export const RevokeStreamReadArgs = { reader: __t.identity(), stream_id: __t.string() };
 export const RevokeWriterArgs = { identity: __t.identity() };
 export const UpdateComputeAssignmentArgs = { request_id: __t.string(), expected_revision: __t.u64(), status: __t.string(), detail: __t.string() };
 export const UpsertPresenceArgs = { session_id: __t.string(), device_id: __t.string(), streams: __t.array(__t.string()), state: __t.string(), ttl_ms: __t.u32() };
@@ -192,6 +193,7 @@ const reducersSchema = __reducers(
   __reducerSchema("open_compute_assignment", OpenComputeAssignmentArgs),
   __reducerSchema("publish_provider_capability", PublishProviderCapabilityArgs),
   __reducerSchema("reset_stream", ResetStreamArgs),
+  __reducerSchema("revoke_stream_read", RevokeStreamReadArgs),
   __reducerSchema("revoke_writer", RevokeWriterArgs),
   __reducerSchema("update_compute_assignment", UpdateComputeAssignmentArgs),
   __reducerSchema("upsert_presence", UpsertPresenceArgs),

@@ -20,6 +20,8 @@ export {
   grant_stream_read,
   grant_writer,
   reset_stream,
+  revoke_stream_read,
   revoke_writer,
 } from './reducers/stream-admin.ts';
 export { default } from './schema.ts';
+export { sync_checkpoint_own, sync_event_readable, sync_stream_readable } from './visibility.ts';

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { Identity } from 'spacetimedb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CursorStore, FileCursorStore, MemoryCursorStore } from '../../client/cursor-store.js';
 import { type ClientState, type RebootstrapInfo, SyncClient } from '../../client/sync-client.js';
@@ -66,8 +67,31 @@ class Recorder {
   }
 }
 
+/**
+ * A desktop identity allowed to read `streams`: clients see only granted streams, so each test
+ * device gets its own token and the owner (the adapter's identity) grants it the streams.
+ */
+const readers = new WeakMap<Devhost, Map<string, string>>();
+async function readerToken(devhost: Devhost, streams: string[], device = 'desk-1'): Promise<string> {
+  let byDevice = readers.get(devhost);
+  if (!byDevice) {
+    byDevice = new Map();
+    readers.set(devhost, byDevice);
+  }
+  const reader = byDevice.get(device) ?? (await connect(devhost)).token;
+  byDevice.set(device, reader);
+  const probe = await connect(devhost, reader);
+  const owner = await connect(devhost, devhost.ownerToken);
+  for (const stream_id of streams) {
+    await owner.conn.reducers.grantStreamRead({ reader: Identity.fromString(probe.identityHex), stream_id });
+  }
+  probe.conn.disconnect();
+  owner.conn.disconnect();
+  return reader;
+}
+
 async function open(
-  devhost: Pick<Devhost, 'url'>,
+  devhost: Devhost,
   streams: string[],
   store: CursorStore,
   app: Recorder,
@@ -76,6 +100,7 @@ async function open(
   const client = await SyncClient.open(streams, {
     uri: devhost.url,
     database: SYNC_DB,
+    token: await readerToken(devhost, streams, clientId),
     clientId,
     store,
     onEvent: app.onEvent,
@@ -111,7 +136,7 @@ describe('SyncClient', () => {
     expect(app.violations).toEqual([]);
     await expect.poll(async () => (await store.load('orders'))?.watermark, { timeout: 5_000 }).toBe(8n);
     // Acks follow what the application applied.
-    const acks = await connect(devhost);
+    const acks = await connect(devhost, devhost.ownerToken); // checkpoints are visible to their owner and the database owner
     cleanups.push(async () => acks.conn.disconnect());
     await new Promise<void>((r) =>
       acks.conn
@@ -202,6 +227,7 @@ describe('SyncClient', () => {
     const client = await SyncClient.open(['long'], {
       uri: devhost.url,
       database: SYNC_DB,
+      token: await readerToken(devhost, ['long']),
       clientId: 'desk-long',
       store: new MemoryCursorStore(),
       onEvent: app.onEvent,
@@ -333,11 +359,12 @@ describe('SyncClient presence and tail', () => {
     });
     const store = join(await tempDir(), 'tail.json');
     await append(writer, 'tailed', ['a', 'b']);
+    const token = await readerToken(devhost, ['tailed'], 'tail');
     const bin = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
     const tail = async (expectLines: number) => {
       const child = spawn(
         process.execPath,
-        [bin, 'tail', 'tailed', '--store', store, '--uri', devhost.url, '--db', SYNC_DB],
+        [bin, 'tail', 'tailed', '--store', store, '--uri', devhost.url, '--db', SYNC_DB, '--token', token],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let out = '';

@@ -205,6 +205,43 @@ describe('authorization', () => {
   });
 });
 
+describe('read authorization', () => {
+  it('shows a client only the streams it was granted; a grant reveals the stream, history included', async () => {
+    await append(writer, event('secret:1', 'a', 'a'));
+    await append(writer, event('secret:2', 'b', 'b'));
+    const desk = await connect(devhost);
+    await subscribe(desk.conn, [
+      'SELECT * FROM sync_event',
+      'SELECT * FROM sync_stream',
+      'SELECT * FROM sync_checkpoint',
+    ]);
+    const seen = () =>
+      [...desk.conn.db.sync_event.iter()].map((e) => `${e.stream_id}/${e.idempotency_key}`).sort();
+    expect(seen()).toEqual([]);
+    expect(desk.conn.db.sync_stream.stream_id.find('secret:1')).toBeNull();
+    await writer.conn.reducers.grantStreamRead({
+      reader: Identity.fromString(desk.identityHex),
+      stream_id: 'secret:1',
+    });
+    await expect.poll(seen, { timeout: 5_000 }).toEqual(['secret:1/a']);
+    expect(desk.conn.db.sync_stream.stream_id.find('secret:1')?.head_seq).toBe(1n);
+    await append(writer, event('secret:1', 'c', 'c'));
+    await append(writer, event('secret:2', 'd', 'd'));
+    await expect.poll(seen, { timeout: 5_000 }).toEqual(['secret:1/a', 'secret:1/c']);
+    await writer.conn.reducers.revokeStreamRead({
+      reader: Identity.fromString(desk.identityHex),
+      stream_id: 'secret:1',
+    });
+    await expect.poll(seen, { timeout: 5_000 }).toEqual([]);
+    expect(desk.conn.db.sync_stream.stream_id.find('secret:1')).toBeNull();
+    // Checkpoints are private to the identity that acked them.
+    expect(
+      [...desk.conn.db.sync_checkpoint.iter()].every((c) => c.owner.toHexString() === desk.identityHex),
+    ).toBe(true);
+    desk.conn.disconnect();
+  });
+});
+
 describe('ack_checkpoint', () => {
   it('is monotonic, bounded by the head, epoch-checked and bound to one identity', async () => {
     for (const k of ['1', '2', '3']) await append(writer, event('s-ack', k, k));

@@ -91,3 +91,14 @@ export const grant_stream_read = spacetimedb.reducer(
     ctx.db.stream_grant.insert({ grant_id: 0n, reader, stream_id, granted_at: ctx.timestamp });
   },
 );
+
+/** Take a reader's access to a stream away: its rows disappear from that client's subscriptions. */
+export const revoke_stream_read = spacetimedb.reducer(
+  { reader: t.identity(), stream_id: t.string() },
+  (ctx, { reader, stream_id }) => {
+    requireWriter(ctx.db, ctx.sender, 'revoke read access');
+    for (const g of [...ctx.db.stream_grant.by_reader_stream.filter([reader, stream_id])]) {
+      ctx.db.stream_grant.grant_id.delete(g.grant_id);
+    }
+  },
+);
