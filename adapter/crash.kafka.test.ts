@@ -19,7 +19,7 @@ import { hashPayload } from './envelope/payload-hash.js';
 
 const BIN = new URL('../bin/spacetime-sync.js', import.meta.url).pathname;
 const STREAMS = ['acct:1', 'acct:2', 'acct:3', 'acct:4'];
-const TOTAL = 1200;
+const TOTAL = 2400;
 const children: ChildProcess[] = [];
 let devhost: Devhost | undefined;
 const dirs: string[] = [];
@@ -116,22 +116,47 @@ describe('adapter under kill -9', () => {
       INGEST_PORT: '0',
       LOG_LEVEL: 'silent',
     };
+    // Each round is killed from a commit listener the moment the stored event count crosses the
+    // round's threshold, so the kill lands mid-stream however fast the machine is (a timer-based
+    // kill let a fast adapter finish everything first). The kill follows a SpacetimeDB commit
+    // before the adapter can commit the offsets to Kafka: the window the source_cursor seek covers.
+    const db = devhost.databases.get(SYNC_DB);
+    if (!db) throw new Error('no database');
+    let stored = 0;
+    let onThreshold: (() => void) | undefined;
+    let threshold = Number.POSITIVE_INFINITY;
+    const stopCounting = db.onCommit((tx) => {
+      for (const d of tx.deltas) if (d.table === 'sync_event') stored += d.inserts.length - d.deletes.length;
+      if (stored >= threshold) {
+        threshold = Number.POSITIVE_INFINITY;
+        onThreshold?.();
+      }
+    });
     const progress: number[] = [];
     for (let round = 0; round < 4; round++) {
       const { child, ready } = startAdapter(env);
+      const exited = new Promise((r) => child.once('exit', r));
+      const crossed = new Promise<void>((resolve) => {
+        onThreshold = () => {
+          child.kill('SIGKILL');
+          resolve();
+        };
+      });
+      threshold = stored + 1 + Math.floor(Math.random() * (TOTAL / 16));
       await ready;
-      await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 400)));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await crossed;
+      await exited;
       progress.push([...keysBySeq().values()].reduce((n, l) => n + l.length, 0));
     }
+    stopCounting();
     const { child } = startAdapter(env);
     await expect
       .poll(() => Object.fromEntries(keysBySeq()), { timeout: 60_000, interval: 250 })
       .toEqual(Object.fromEntries(expected));
     child.kill('SIGTERM');
-    // The kills landed mid-stream, not after everything was already consumed.
-    expect(progress[0]).toBeLessThan(TOTAL);
+    // Every kill landed mid-stream, with more work left for the next round.
+    expect(progress.length).toBe(4);
+    for (const p of progress) expect(p).toBeLessThan(TOTAL);
   }, 150_000);
 });
 
