@@ -270,8 +270,10 @@ export class SyncClient {
     if (!row) return undefined;
     if (s.epoch !== undefined && s.epoch !== row.epoch)
       return { kind: 'epoch_changed', fromEpoch: s.epoch, toEpoch: row.epoch };
+    // A first run (no cursor, watermark 0) on a stream whose history was already truncated is
+    // stale too: starting at the low watermark without a word would hide seqs 1..low-1 from the app.
     const w = s.applier.watermark;
-    if (w + 1n < row.low_watermark && !(s.epoch === undefined && w === 0n)) {
+    if (w + 1n < row.low_watermark) {
       return { kind: 'below_low_watermark', watermark: w, lowWatermark: row.low_watermark };
     }
     return undefined;
@@ -288,11 +290,7 @@ export class SyncClient {
       void this.rebootstrap(conn, generation, s, row, reason);
       return;
     }
-    if (row && s.epoch === undefined) {
-      // A first run starts at the oldest retained event.
-      s.epoch = row.epoch;
-      if (s.applier.watermark + 1n < row.low_watermark) s.applier.reset(row.low_watermark - 1n);
-    }
+    if (row && s.epoch === undefined) s.epoch = row.epoch;
     this.subscribeEvents(conn, generation, s, row?.head_seq ?? 0n);
   }
 

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type CursorStore, FileCursorStore, MemoryCursorStore } from '../../client/cursor-store.js';
 import { type ClientState, type RebootstrapInfo, SyncClient } from '../../client/sync-client.js';
 import type { Devhost } from '../../devhost/index.js';
-import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
+import { type Connected, connect, SYNC_DB, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
 import { eventInput } from '../support/sync-events.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -71,12 +71,15 @@ class Recorder {
  * A desktop identity allowed to read `streams`: clients see only granted streams, so each test
  * device gets its own token and the owner (the adapter's identity) grants it the streams.
  */
-const readers = new WeakMap<Devhost, Map<string, string>>();
+const readers = new Map<string, Map<string, string>>();
 async function readerToken(devhost: Devhost, streams: string[], device = 'desk-1'): Promise<string> {
-  let byDevice = readers.get(devhost);
+  // Keyed by the host's address and owner: a devhost restarted on its data dir keeps its signing
+  // key, so the device keeps its identity (and its checkpoints) across the restart.
+  const host = `${devhost.url} ${devhost.ownerIdentity}`;
+  let byDevice = readers.get(host);
   if (!byDevice) {
     byDevice = new Map();
-    readers.set(devhost, byDevice);
+    readers.set(host, byDevice);
   }
   const reader = byDevice.get(device) ?? (await connect(devhost)).token;
   byDevice.set(device, reader);
@@ -387,26 +390,31 @@ describe('SyncClient presence and tail', () => {
 });
 
 describe('SyncClient model', () => {
-  it('under random appends, duplicates, reconnects and epoch bumps: each event once, in order, or an explicit rebootstrap', async () => {
-    const { devhost, writer } = await devhostWithWriter();
+  it('under random appends, duplicates, reconnects, devhost restarts, truncations and epoch bumps: each event once, in order, or an explicit rebootstrap', async () => {
+    const dataDir = await tempDir();
+    let world = await devhostWithWriter(dataDir);
+    const port = world.devhost.port;
     cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
+      world.writer.conn.disconnect();
+      await world.devhost.stop();
     });
-    await new Promise<void>((r) =>
-      writer.conn
-        .subscriptionBuilder()
-        .onApplied(() => r())
-        .subscribe('SELECT * FROM sync_stream'),
-    );
+    const watchStreams = (w: typeof world) => subscribe(w.writer.conn, ['SELECT * FROM sync_stream']);
+    await watchStreams(world);
+
+    const stream = fc.constantFrom('m1', 'm2');
     const op = fc.oneof(
-      fc.record({
-        kind: fc.constant('append' as const),
-        stream: fc.constantFrom('m1', 'm2'),
-        key: fc.integer({ min: 0, max: 30 }),
-      }),
-      fc.record({ kind: fc.constant('reopen' as const) }),
-      fc.record({ kind: fc.constant('reset' as const), stream: fc.constantFrom('m1', 'm2') }),
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant('append' as const), stream, key: fc.nat(30) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('toggle' as const) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const) }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('truncate' as const),
+          stream,
+          keep: fc.integer({ min: 1, max: 4 }),
+        }),
+      },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('reset' as const), stream }) },
     );
     let round = 0;
     await fc.assert(
@@ -416,26 +424,66 @@ describe('SyncClient model', () => {
         const store = new MemoryCursorStore();
         const app = new Recorder();
         const streams = [name('m1'), name('m2')];
-        let client = await open(devhost, streams, store, app, `model-${round}`);
+        const clientId = `model-${round}`;
+        let client: SyncClient | undefined = await open(world.devhost, streams, store, app, clientId);
         for (const o of ops) {
-          if (o.kind === 'append') await append(writer, name(o.stream), [`k${o.key}`]);
-          else if (o.kind === 'reset')
+          const { writer } = world;
+          if (o.kind === 'append') {
+            // Keys repeat (0..30), so many appends are duplicates the module answers as no-ops.
+            await append(writer, name(o.stream), [`k${o.key}`]);
+          } else if (o.kind === 'reset') {
             await writer.conn.reducers.resetStream({ stream_id: name(o.stream) }).catch(() => {});
-          else {
+          } else if (o.kind === 'truncate') {
+            // Retention down to the newest `keep` events, applied now, then switched off again so
+            // the maintenance timer cannot move history while the final state is read.
+            const stream_id = name(o.stream);
+            const configure = (n: number) =>
+              writer.conn.reducers.configureStream({
+                stream_id,
+                retain_min_events: BigInt(n),
+                compact_by_key: false,
+              });
+            if (
+              await configure(o.keep).then(
+                () => true,
+                () => false,
+              )
+            ) {
+              await writer.conn.reducers.compactStream({ stream_id });
+              await configure(0);
+            }
+          } else if (o.kind === 'restart') {
+            // The client stays open: it sees the socket drop, backs off and resumes.
+            writer.conn.disconnect();
+            await world.devhost.stop();
+            world = await devhostWithWriter(dataDir, port);
+            await watchStreams(world);
+          } else if (client) {
             await client.close();
-            client = await open(devhost, streams, store, app, `model-${round}`);
+            client = undefined;
+          } else {
+            client = await open(world.devhost, streams, store, app, clientId);
           }
         }
+        client ??= await open(world.devhost, streams, store, app, clientId);
         await client.waitLive();
         for (const s of streams) {
-          const head = writer.conn.db.sync_stream.stream_id.find(s);
-          const expected = head ? range(Number(head.low_watermark), Number(head.head_seq)) : [];
-          await expect.poll(() => app.seqs(s), { timeout: 5_000 }).toEqual(expected);
+          // Since its last rebootstrap (or from seq 1), the application holds exactly the retained
+          // run up to the head: nothing skipped silently at the start, nothing missing at the end.
+          const expected = () => {
+            const head = world.writer.conn.db.sync_stream.stream_id.find(s)?.head_seq ?? 0n;
+            const last = app.rebootstraps.filter((r) => r.streamId === s).at(-1);
+            const from = last?.lowWatermark ?? 1n;
+            return from > head ? [] : range(Number(from), Number(head));
+          };
+          await expect
+            .poll(() => ({ stream: s, got: app.seqs(s), want: expected() }), { timeout: 10_000 })
+            .toSatisfy(({ got, want }) => String(got) === String(want));
         }
         expect(app.violations).toEqual([]);
         await client.close();
       }),
-      { numRuns: 12 },
+      { numRuns: 30 },
     );
-  }, 120_000);
+  }, 240_000);
 });
