@@ -17,7 +17,9 @@ describe('loadConfig', () => {
       groupId: 'spacetime-sync',
       deadLetterTopic: 'spacetime-sync.dead-letter',
       watchdogMs: 60_000,
+      maxInFlight: 5_000,
     });
+    expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_IN_FLIGHT: '64' }).kafka?.maxInFlight).toBe(64);
   });
 
   it('targets a real SpacetimeDB when SPACETIMEDB_URI and SPACETIMEDB_DB are set', () => {
@@ -41,6 +43,7 @@ describe('loadConfig', () => {
     [{ SPACETIMEDB_URI: 'ftp://x', SPACETIMEDB_DB: 'sync' }, 'SPACETIMEDB_URI'],
     [{ INGEST_PORT: '70000' }, 'INGEST_PORT'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_IN_FLIGHT: '0' }, 'KAFKA_MAX_IN_FLIGHT'],
   ])('rejects %o naming %s', (env, variable) => {
     let error: unknown;
     try {

@@ -10,6 +10,8 @@ export interface KafkaConfig {
   readonly deadLetterTopic: string;
   /** No-progress watchdog: restart the consumer after this long without a commit. */
   readonly watchdogMs: number;
+  /** Backpressure: pause fetching past this many fetched-but-uncommitted events; resume at half. */
+  readonly maxInFlight: number;
 }
 
 export type SpacetimeTarget =
@@ -123,6 +125,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
         groupId: env.KAFKA_GROUP_ID?.trim() || DEFAULTS.groupId,
         deadLetterTopic: env.KAFKA_DEAD_LETTER_TOPIC?.trim() || DEFAULTS.deadLetterTopic,
         watchdogMs: positiveInt(env, 'KAFKA_WATCHDOG_MS', 60_000),
+        maxInFlight: positiveInt(env, 'KAFKA_MAX_IN_FLIGHT', 5_000),
       }
     : undefined;
   return {

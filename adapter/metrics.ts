@@ -71,6 +71,16 @@ export function createAdapterMetrics(registry: Registry) {
       labelNames: ['family'],
       registers,
     }),
+    kafkaPaused: new Gauge({
+      name: `${p}kafka_fetch_paused`,
+      help: '1 while fetching is paused because in-flight events passed the bound',
+      registers,
+    }),
+    kafkaPauses: new Counter({
+      name: `${p}kafka_fetch_pauses_total`,
+      help: 'Times fetching was paused for backpressure',
+      registers,
+    }),
     consumerRestarts: new Counter({
       name: `${p}kafka_consumer_restarts_total`,
       help: 'Consumer restarts by the no-progress watchdog',

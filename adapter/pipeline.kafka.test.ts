@@ -84,7 +84,15 @@ beforeAll(async () => {
     {
       spacetime: { kind: 'embedded', port: 0 },
       ingest: { host: '127.0.0.1', port: 0 },
-      kafka: { brokers: kafkaBrokers(), topics: [topic], groupId, deadLetterTopic, watchdogMs: 60_000 },
+      // A tiny in-flight bound: every batch of more than 4 events pauses fetching until it commits.
+      kafka: {
+        brokers: kafkaBrokers(),
+        topics: [topic],
+        groupId,
+        deadLetterTopic,
+        watchdogMs: 60_000,
+        maxInFlight: 4,
+      },
       logLevel: 'silent',
     },
     createLogger({ level: 'silent' }),
@@ -194,6 +202,35 @@ describe('adapter: Kafka → SpacetimeDB', () => {
     expect(text).toMatch(/spacetime_sync_produced_to_committed_seconds_count \d+/);
     expect((await fetch(`${service.httpUrl}/readyz`)).status).toBe(200);
   });
+
+  it('pauses fetching past the in-flight bound and resumes once drained, so a backlog in rounds still lands', async () => {
+    const pausesBefore = metric(await scrape(), 'spacetime_sync_kafka_fetch_pauses_total');
+    const keys: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      // Each round is a batch past the bound: it only gets fetched if the previous pause was lifted.
+      const batch = Array.from({ length: 12 }, (_, i) => {
+        const n = round * 12 + i + 1;
+        keys.push(`b${n}`);
+        return {
+          key: 'backlog:1',
+          value: toBinary(SyncEnvelopeSchema, envelope('backlog:1', `b${n}`, `b${n}`, BigInt(n))),
+        };
+      });
+      await produce(batch);
+      await expect
+        .poll(() => streamKeys().get('backlog:1')?.length ?? 0, { timeout: 20_000, interval: 100 })
+        .toBe(keys.length);
+    }
+    expect(streamKeys().get('backlog:1')).toEqual(keys);
+    const text = await scrape();
+    expect(metric(text, 'spacetime_sync_kafka_fetch_pauses_total') - pausesBefore).toBeGreaterThanOrEqual(3);
+    await expect
+      .poll(async () => {
+        const t = await scrape();
+        return [metric(t, 'spacetime_sync_kafka_fetch_paused'), metric(t, 'spacetime_sync_in_flight_events')];
+      })
+      .toEqual([0, 0]);
+  }, 90_000);
 });
 
 describe('adapter: Connect ingest', () => {

@@ -136,6 +136,7 @@ export default function suite(): BenchCase[] {
               topics: [e2eTopic],
               groupId: `bench-adapter-${Date.now()}`,
               watchdogMs: 60_000,
+              maxInFlight: 5_000,
               deadLetterTopic: `${e2eTopic}-dlq`,
             },
             logLevel: 'silent',

@@ -17,6 +17,7 @@ import { type EventInput, toEventInput } from '../envelope/to-event.js';
 import { AdapterError } from '../errors.js';
 import type { AdapterMetrics } from '../metrics.js';
 import type { SourceCursor, SpacetimeWriter } from '../spacetime/writer.js';
+import { InFlightGate } from './in-flight-gate.js';
 
 const { Kafka, logLevel } = kafkajs;
 type Consumer = ReturnType<InstanceType<typeof Kafka>['consumer']>;
@@ -44,6 +45,8 @@ export interface KafkaSourceOptions {
   readonly partitionsConcurrently?: number;
   /** Restart the consumer when fetched work has not committed for this long (default 60 s). */
   readonly watchdogMs?: number;
+  /** Pause fetching past this many fetched-but-uncommitted events; resume at half (default 5,000). */
+  readonly maxInFlight?: number;
 }
 
 interface Pending {
@@ -116,6 +119,21 @@ export class KafkaSource {
       maxBytesPerPartition: 1 << 20,
     });
     this.consumer = consumer;
+    // One gate per consumer: a watchdog restart starts from a clean count and no paused partitions.
+    const high = this.o.maxInFlight ?? 5_000;
+    const gate = new InFlightGate(high, Math.floor(high / 2), (paused, inFlight) => {
+      const topics = this.o.topics.map((topic) => ({ topic }));
+      if (paused) {
+        consumer.pause(topics);
+        this.o.metrics.kafkaPauses.inc();
+      } else {
+        consumer.resume(topics);
+      }
+      this.o.metrics.kafkaPaused.set(paused ? 1 : 0);
+      this.o.logger.info({ inFlight, bound: high }, paused ? 'backpressure: fetch paused' : 'fetch resumed');
+    });
+    this.o.metrics.kafkaPaused.set(0);
+    this.o.metrics.inFlight.set(0);
     await consumer.connect();
     for (const topic of this.o.topics) await consumer.subscribe({ topic, fromBeginning: true });
     // On (re)assignment start each partition where SpacetimeDB's cursor says, not where Kafka's commit does.
@@ -134,7 +152,7 @@ export class KafkaSource {
       eachBatch: async (ctx) => {
         this.running++;
         try {
-          await this.onBatch(ctx);
+          await this.onBatch(ctx, gate);
         } finally {
           this.running--;
           if (this.running === 0) this.lastProgress = Date.now();
@@ -152,13 +170,41 @@ export class KafkaSource {
     await this.producer?.disconnect();
   }
 
-  private async onBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    isRunning,
-    isStale,
-  }: kafkajs.EachBatchPayload): Promise<void> {
+  private async onBatch(
+    { batch, resolveOffset, heartbeat, isRunning, isStale }: kafkajs.EachBatchPayload,
+    gate: InFlightGate,
+  ): Promise<void> {
+    // The whole batch is in flight from here until its offsets commit (or it is handed back for a
+    // later fetch when the consumer stops or seeks); the gate pauses fetching past the bound.
+    const messages = batch.messages;
+    let settled = 0;
+    const settle = (n: number) => {
+      settled += n;
+      gate.done(n);
+      this.o.metrics.inFlight.set(gate.inFlight);
+    };
+    gate.add(messages.length);
+    this.o.metrics.inFlight.set(gate.inFlight);
+    try {
+      await this.consumeBatch(batch, resolveOffset, heartbeat, isRunning, isStale, (next) => {
+        let n = 0;
+        while (settled + n < messages.length && BigInt((messages[settled + n] as KafkaMessage).offset) < next)
+          n++;
+        settle(n);
+      });
+    } finally {
+      settle(messages.length - settled);
+    }
+  }
+
+  private async consumeBatch(
+    batch: kafkajs.Batch,
+    resolveOffset: kafkajs.EachBatchPayload['resolveOffset'],
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+    isStale: () => boolean,
+    committedBelow: (next: bigint) => void,
+  ): Promise<void> {
     const { topic, partition } = batch;
     const cursorOf = (next: bigint): SourceCursor => ({
       consumer_group: this.o.groupId,
@@ -175,6 +221,7 @@ export class KafkaSource {
       this.lastProgress = Date.now();
       resolveOffset((next - 1n).toString());
       await this.consumer?.commitOffsets([{ topic, partition, offset: next.toString() }]);
+      committedBelow(next);
       this.o.metrics.consumerLag.set(
         { topic, partition: String(partition) },
         Math.max(0, Number(BigInt(batch.highWatermark) - next)),
@@ -212,7 +259,6 @@ export class KafkaSource {
         ? e.producedAt.seconds * 1_000_000n + BigInt(Math.floor(e.producedAt.nanos / 1000))
         : 0n;
       pending.push({ raw: message, event: toEventInput(e, origin), offset, producedAtMicros });
-      this.o.metrics.inFlight.inc();
       if (pending.length >= max) await flush();
     }
     await flush();
@@ -266,7 +312,6 @@ export class KafkaSource {
     );
     this.o.metrics.reducerDuration.observe((performance.now() - started) / 1000);
     this.o.metrics.batchSize.observe(items.length);
-    this.o.metrics.inFlight.dec(items.length);
     const nowMicros = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));
     for (const [i, r] of receipts.entries()) {
       this.o.metrics.eventsAppended.inc({ source: 'kafka', outcome: r.status });
@@ -332,7 +377,6 @@ export class KafkaSource {
   }
 
   private async deadLetterEvent(item: Pending, error: AdapterError): Promise<void> {
-    this.o.metrics.inFlight.dec();
     await this.deadLetter(item.raw, item.event.kafka_topic ?? '', item.event.kafka_partition ?? -1, error);
   }
 }
