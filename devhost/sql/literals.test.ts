@@ -1,8 +1,8 @@
-import { ConnectionId, Identity, TimeDuration, Timestamp, Uuid } from 'spacetimedb';
+import { ConnectionId, Identity, Timestamp, Uuid } from 'spacetimedb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleSchema } from '../contract.js';
 import { compileQuery, type SqlAuth, SqlError } from './index.js';
-import { encodeRow, loadSchema, SQL_MODULE } from './testing-schema.js';
+import { loadSchema, SQL_MODULE, sampleRow } from './testing-schema.js';
 
 let schema: ModuleSchema;
 beforeAll(async () => {
@@ -12,38 +12,7 @@ beforeAll(async () => {
 const SENDER = 0x1234n;
 const auth: SqlAuth = { sender: SENDER, isOwner: false };
 
-const base = () => ({
-  id: 1,
-  flag: false,
-  smallI8: 0,
-  smallU8: 0,
-  smallI16: 0,
-  smallU16: 0,
-  smallI32: 0,
-  smallU32: 0,
-  bigI64: 0n,
-  bigU64: 0n,
-  bigI128: 0n,
-  bigU128: 0n,
-  bigI256: 0n,
-  bigU256: 0n,
-  realF32: 0,
-  realF64: 0,
-  label: '',
-  other: '',
-  payload: new Uint8Array(),
-  who: new Identity(0n),
-  conn: new ConnectionId(0n),
-  createdAt: new Timestamp(0n),
-  uid: new Uuid(0n),
-  span: new TimeDuration(0n),
-  maybe: undefined,
-  point: { x: 0, y: 0 },
-  color: { tag: 'red' },
-  tags: [],
-});
-const sample = (fields: Partial<ReturnType<typeof base>> | Record<string, unknown>) =>
-  encodeRow(schema, 'sample', { ...base(), ...fields });
+const sample = (fields: Record<string, unknown>) => sampleRow(schema, fields);
 
 /** Whether `SELECT * FROM sample WHERE <where>` returns the row. */
 const where = (condition: string, row: Uint8Array) => {

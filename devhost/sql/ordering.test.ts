@@ -2,45 +2,14 @@ import { Identity, Timestamp } from 'spacetimedb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleSchema } from '../contract.js';
 import { compileQuery } from './index.js';
-import { encodeRow, loadSchema, SQL_MODULE } from './testing-schema.js';
+import { loadSchema, SQL_MODULE, sampleRow } from './testing-schema.js';
 
 let schema: ModuleSchema;
 beforeAll(async () => {
   schema = await loadSchema(SQL_MODULE);
 });
 
-const sample = (fields: Record<string, unknown>) =>
-  encodeRow(schema, 'sample', {
-    id: 1,
-    flag: false,
-    smallI8: 0,
-    smallU8: 0,
-    smallI16: 0,
-    smallU16: 0,
-    smallI32: 0,
-    smallU32: 0,
-    bigI64: 0n,
-    bigU64: 0n,
-    bigI128: 0n,
-    bigU128: 0n,
-    bigI256: 0n,
-    bigU256: 0n,
-    realF32: 0,
-    realF64: 0,
-    label: '',
-    other: '',
-    payload: new Uint8Array(),
-    who: new Identity(0n),
-    conn: { __connection_id__: 0n },
-    createdAt: new Timestamp(0n),
-    uid: { __uuid__: 0n },
-    span: { __time_duration_micros__: 0n },
-    maybe: undefined,
-    point: { x: 0, y: 0 },
-    color: { tag: 'red' },
-    tags: [],
-    ...fields,
-  });
+const sample = (fields: Record<string, unknown>) => sampleRow(schema, fields);
 
 const where = (condition: string, row: Uint8Array) => {
   const [q] = compileQuery(`SELECT * FROM sample WHERE ${condition}`, schema, { sender: 0n, isOwner: false });

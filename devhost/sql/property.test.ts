@@ -4,11 +4,10 @@
  * (Buffer.compare), floats with NaN on top and -0 = +0, integers as bigints — not by devhost's code.
  */
 import fc from 'fast-check';
-import { Identity, Timestamp } from 'spacetimedb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleSchema } from '../contract.js';
 import { compileQuery } from './index.js';
-import { encodeRow, loadSchema, SQL_MODULE } from './testing-schema.js';
+import { loadSchema, SQL_MODULE, sampleRow } from './testing-schema.js';
 
 let schema: ModuleSchema;
 beforeAll(async () => {
@@ -169,35 +168,13 @@ const evaluateTree = (t: Tree, row: Row): boolean =>
       : evaluateTree(t.left, row) || evaluateTree(t.right, row);
 
 function encode(row: Row): Uint8Array {
-  return encodeRow(schema, 'sample', {
-    id: 1,
+  return sampleRow(schema, {
     flag: row.flag,
-    smallI8: 0,
-    smallU8: 0,
-    smallI16: 0,
-    smallU16: 0,
     smallI32: row.smallI32,
-    smallU32: 0,
-    bigI64: 0n,
-    bigU64: 0n,
     bigI128: row.bigI128,
-    bigU128: 0n,
-    bigI256: 0n,
-    bigU256: 0n,
-    realF32: 0,
     realF64: row.realF64,
     label: row.label,
-    other: '',
     payload: row.payload,
-    who: new Identity(0n),
-    conn: { __connection_id__: 0n },
-    createdAt: new Timestamp(0n),
-    uid: { __uuid__: 0n },
-    span: { __time_duration_micros__: 0n },
-    maybe: undefined,
-    point: { x: 0, y: 0 },
-    color: { tag: 'red' },
-    tags: [],
   });
 }
 

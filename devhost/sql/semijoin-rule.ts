@@ -14,7 +14,7 @@ import type { ColumnSchema, ModuleSchema, TableSchema } from '../contract.js';
 import { bytesKey, columnBounds } from '../store/bsatn-layout.js';
 import { SqlError } from './sql-error.js';
 
-const IDENT = String.raw`(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*))`;
+const IDENT = `(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*))`;
 const FIELD = String.raw`${IDENT}\s*\.\s*${IDENT}`;
 const SHAPE = new RegExp(
   String.raw`^\s*SELECT\s+${IDENT}\s*\.\s*\*\s+FROM\s+${IDENT}\s+(?:INNER\s+)?JOIN\s+${IDENT}\s+ON\s+${FIELD}\s*=\s*${FIELD}\s+WHERE\s+${FIELD}\s*=\s*:sender\s*;?\s*$`,

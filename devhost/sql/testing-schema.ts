@@ -2,7 +2,15 @@
  * Test-only: real module schemas for the SQL tests (described by running the module, as the host does)
  * and BSATN rows built with the package's own serializer.
  */
-import { AlgebraicType, BinaryWriter } from 'spacetimedb';
+import {
+  AlgebraicType,
+  BinaryWriter,
+  ConnectionId,
+  Identity,
+  TimeDuration,
+  Timestamp,
+  Uuid,
+} from 'spacetimedb';
 import { describeModule } from '../codegen/index.js';
 import type { ModuleSchema, TableSchema } from '../contract.js';
 import { buildModuleSchema, decodeModuleDef, type HostModuleSchema } from '../schema/index.js';
@@ -36,4 +44,39 @@ export function encodeRow(schema: ModuleSchema, table: string, value: object): U
     types: schema.typespace.types as AlgebraicType[],
   })(writer, value);
   return writer.getBuffer();
+}
+
+/** A `sample` row (SQL_MODULE) with every column at its zero value, then `fields` over it, as BSATN. */
+export function sampleRow(schema: ModuleSchema, fields: Record<string, unknown> = {}): Uint8Array {
+  return encodeRow(schema, 'sample', {
+    id: 1,
+    flag: false,
+    smallI8: 0,
+    smallU8: 0,
+    smallI16: 0,
+    smallU16: 0,
+    smallI32: 0,
+    smallU32: 0,
+    bigI64: 0n,
+    bigU64: 0n,
+    bigI128: 0n,
+    bigU128: 0n,
+    bigI256: 0n,
+    bigU256: 0n,
+    realF32: 0,
+    realF64: 0,
+    label: '',
+    other: '',
+    payload: new Uint8Array(),
+    who: new Identity(0n),
+    conn: new ConnectionId(0n),
+    createdAt: new Timestamp(0n),
+    uid: new Uuid(0n),
+    span: new TimeDuration(0n),
+    maybe: undefined,
+    point: { x: 0, y: 0 },
+    color: { tag: 'red' },
+    tags: [],
+    ...fields,
+  });
 }
