@@ -99,6 +99,10 @@ export function createAdapterMetrics(registry: Registry) {
     sawSourceSeq(stream: string, seq: bigint): void {
       if (seq > (seenSource.get(stream) ?? 0n)) seenSource.set(stream, seq);
     },
+    /** Highest authority seq this process has seen for the stream, appended or not. */
+    latestSourceSeq(stream: string): bigint | undefined {
+      return seenSource.get(stream);
+    },
     /** Recomputed on scrape from the streams SpacetimeDB holds. */
     refreshStreams(streams: ReadonlyMap<string, StreamHead>): void {
       const lag = new Map<string, number>();

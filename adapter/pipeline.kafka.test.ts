@@ -3,17 +3,16 @@
  * the sync module on devhost, bad ones dead-lettered with their reason, the Connect ingest API, and
  * the metrics an SRE scrapes.
  */
-import { create, toBinary } from '@bufbuild/protobuf';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { AlgebraicType, BinaryReader } from 'spacetimedb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SyncEnvelope, SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { ErrorInfoSchema, ErrorReason } from '../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { syncEnvelope } from '../test/support/envelopes.js';
 import { kafkaBrokers, testKafka, uniqueTopic } from '../test/support/kafka-env.js';
-import { hashPayload } from './envelope/payload-hash.js';
 import { DEAD_LETTER_HEADERS } from './kafka/kafka-source.js';
 import { type RunningService, startService } from './service.js';
 import { createLogger } from './telemetry/logger.js';
@@ -24,26 +23,7 @@ const groupId = uniqueTopic('adapter');
 let service: RunningService;
 const kafka = testKafka();
 
-function envelope(
-  stream: string,
-  key: string,
-  body: string,
-  authoritySeq: bigint,
-  overrides: Partial<SyncEnvelope> = {},
-): SyncEnvelope {
-  const payload = new TextEncoder().encode(body);
-  const e = create(SyncEnvelopeSchema, {
-    streamId: stream,
-    idempotencyKey: key,
-    kind: 'projection.v1',
-    payload,
-    ...hashPayload(payload),
-    source: { authorityTopic: 'runtime', authoritySeq },
-    producedAt: timestampFromMs(Date.now()),
-    protocolVersion: { major: 1, minor: 0 },
-  });
-  return Object.assign(e, overrides);
-}
+const envelope = syncEnvelope;
 
 async function produce(messages: { key: string; value: Uint8Array }[]): Promise<void> {
   const producer = kafka.producer();

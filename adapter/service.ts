@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import { type Devhost, startDevhost } from '../devhost/index.js';
+import { adminService } from './admin/admin-service.js';
 import type { ServiceConfig } from './config.js';
 import { startHttpServer } from './http/http-server.js';
 import { ingestService } from './ingest/ingest-service.js';
@@ -33,6 +34,7 @@ export async function startService(
   logger: Logger,
   options: { defaultMetrics?: boolean } = {},
 ): Promise<RunningService> {
+  const startedAtMs = Date.now();
   // The SDK logs to the console on its own; the service's logs are pino's.
   setGlobalLogLevel('warn');
   let devhost: Devhost | undefined;
@@ -73,6 +75,16 @@ export async function startService(
     port: config.ingest.port,
     registry,
     ingest: ingestService(writer, metrics),
+    admin: adminService({
+      writer,
+      metrics,
+      spacetime: { uri, database, embedded: devhost !== undefined },
+      kafka: () => kafka,
+      ...(config.kafka
+        ? { kafkaConfig: { groupId: config.kafka.groupId, topics: config.kafka.topics } }
+        : {}),
+      startedAtMs,
+    }),
     beforeScrape: () => {
       metrics.spacetimeConnected.set(writer.isConnected ? 1 : 0);
       metrics.refreshStreams(writer.streams());

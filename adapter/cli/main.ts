@@ -15,6 +15,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
       'replay dead-lettered envelopes into their source topic: [--reason <code> ...] [--to <topic>] [--dry-run]',
     load: async () => (await import('./dlq-replay.ts')).runDlqReplay,
   },
+  status: {
+    summary: 'status of a running service (exit 1 unless healthy): [--url <http://…>] [--json]',
+    load: async () => (await import('./admin.ts')).runStatus,
+  },
+  head: {
+    summary: "a stream's head, low watermark and epoch: <stream> [--url <http://…>] [--json]",
+    load: async () => (await import('./admin.ts')).runHead,
+  },
+  lag: {
+    summary: 'Kafka partition lag and per-stream sequence lag: [<stream> ...] [--max <n>] [--url] [--json]',
+    load: async () => (await import('./admin.ts')).runLag,
+  },
   tail: {
     summary: 'print a stream as it arrives, resuming from --store: <stream> [--from <seq>] [--store <file>]',
     load: async () => (await import('../../client/cli.ts')).runTail,

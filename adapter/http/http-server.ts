@@ -1,12 +1,13 @@
 /**
  * One HTTP listener for operations and ingest: `/metrics` (Prometheus text), `/healthz` (the process
  * answers), `/readyz` (SpacetimeDB connected and, when configured, the Kafka consumer running) and
- * the Connect ingest service on every other path.
+ * the Connect services (ingest, admin) on every other path.
  */
 import { createServer, type Server } from 'node:http';
 import type { ServiceImpl } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Registry } from 'prom-client';
+import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { IngestService } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 
 export interface HttpServerOptions {
@@ -14,6 +15,7 @@ export interface HttpServerOptions {
   readonly port: number;
   readonly registry: Registry;
   readonly ingest: ServiceImpl<typeof IngestService>;
+  readonly admin: Partial<ServiceImpl<typeof AdminService>>;
   /** Called before each scrape, to refresh gauges computed from state. */
   readonly beforeScrape: () => void;
   readonly ready: () => { ok: boolean; why?: string };
@@ -22,7 +24,9 @@ export interface HttpServerOptions {
 export async function startHttpServer(
   o: HttpServerOptions,
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const connect = connectNodeAdapter({ routes: (router) => router.service(IngestService, o.ingest) });
+  const connect = connectNodeAdapter({
+    routes: (router) => router.service(IngestService, o.ingest).service(AdminService, o.admin),
+  });
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {

@@ -21,6 +21,7 @@ import { toEventInput } from '../envelope/to-event.js';
 import { AdapterError, type AdapterErrorCode } from '../errors.js';
 import type { AdapterMetrics } from '../metrics.js';
 import type { SpacetimeWriter } from '../spacetime/writer.js';
+import { SERVICE_VERSION } from '../version.js';
 
 /** The protocol this server speaks; majors must match, minors negotiate down. */
 export const SERVER_PROTOCOL = { major: 1, minor: 0 } as const;
@@ -79,13 +80,13 @@ export function ingestService(
       const same = req.supported.filter((v) => v.major === SERVER_PROTOCOL.major);
       const accepted = [create(ProtocolVersionSchema, SERVER_PROTOCOL)];
       if (same.length === 0) {
-        return create(NegotiateResponseSchema, { accepted, serverVersion: '0.1.0' });
+        return create(NegotiateResponseSchema, { accepted, serverVersion: SERVICE_VERSION });
       }
       const minor = Math.min(SERVER_PROTOCOL.minor, Math.max(...same.map((v) => v.minor)));
       return create(NegotiateResponseSchema, {
         chosen: create(ProtocolVersionSchema, { major: SERVER_PROTOCOL.major, minor }),
         accepted,
-        serverVersion: '0.1.0',
+        serverVersion: SERVICE_VERSION,
       });
     },
   };

@@ -49,6 +49,18 @@ export interface KafkaSourceOptions {
   readonly maxInFlight?: number;
 }
 
+export type KafkaSourceState = 'connecting' | 'consuming' | 'rebalancing' | 'paused' | 'crashed' | 'stopped';
+
+/** How far the group trails one partition, from Kafka's own committed offsets (lag tooling's view). */
+export interface PartitionLagInfo {
+  readonly topic: string;
+  readonly partition: number;
+  /** Next offset the group reads; -1 before its first commit. */
+  readonly committedOffset: bigint;
+  readonly endOffset: bigint;
+  readonly lag: bigint;
+}
+
 interface Pending {
   /** The original message: a refused event is dead-lettered with its exact bytes. */
   readonly raw: KafkaMessage;
@@ -67,6 +79,8 @@ export class KafkaSource {
   private running = 0;
   private watchdog: NodeJS.Timeout | undefined;
   private restarting = false;
+  private state: KafkaSourceState = 'connecting';
+  private lastError: string | undefined;
 
   constructor(private readonly o: KafkaSourceOptions) {
     this.kafka = new Kafka({
@@ -130,14 +144,24 @@ export class KafkaSource {
         consumer.resume(topics);
       }
       this.o.metrics.kafkaPaused.set(paused ? 1 : 0);
+      if (this.state === 'consuming' || this.state === 'paused') this.state = paused ? 'paused' : 'consuming';
       this.o.logger.info({ inFlight, bound: high }, paused ? 'backpressure: fetch paused' : 'fetch resumed');
     });
     this.o.metrics.kafkaPaused.set(0);
     this.o.metrics.inFlight.set(0);
     await consumer.connect();
     for (const topic of this.o.topics) await consumer.subscribe({ topic, fromBeginning: true });
+    this.state = 'connecting';
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.state = 'rebalancing';
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.lastError = payload.error.message;
+      if (!payload.restart) this.state = 'crashed';
+    });
     // On (re)assignment start each partition where SpacetimeDB's cursor says, not where Kafka's commit does.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.state = gate.paused ? 'paused' : 'consuming';
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
           const next = this.o.writer.cursor(this.o.groupId, topic, partition);
@@ -162,9 +186,43 @@ export class KafkaSource {
     this.o.logger.info({ topics: this.o.topics, groupId: this.o.groupId }, 'kafka consumer running');
   }
 
+  /** For operators: what the consumer is doing, and the last error kafkajs reported. */
+  status(): { state: KafkaSourceState; lastError?: string } {
+    return { state: this.state, ...(this.lastError !== undefined ? { lastError: this.lastError } : {}) };
+  }
+
+  /** Committed offset, end offset and lag of every partition of the consumed topics. */
+  async partitionLag(): Promise<PartitionLagInfo[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const out: PartitionLagInfo[] = [];
+      for (const topic of this.o.topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [topic] });
+        for (const end of ends) {
+          const c = BigInt(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1');
+          const endOffset = BigInt(end.high);
+          const lag = endOffset - (c < 0n ? 0n : c);
+          out.push({
+            topic,
+            partition: end.partition,
+            committedOffset: c,
+            endOffset,
+            lag: lag < 0n ? 0n : lag,
+          });
+        }
+      }
+      return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Graceful: stop fetching, let the batch in progress finish and commit, disconnect. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.state = 'stopped';
     clearInterval(this.watchdog);
     await this.consumer?.disconnect();
     await this.producer?.disconnect();

@@ -34,6 +34,7 @@ export interface StreamHead {
   readonly epoch: bigint;
   readonly lastSourceSeq: bigint;
   readonly sourceGapMissing: bigint;
+  readonly updatedAtMicros: bigint;
 }
 
 export interface WriterOptions {
@@ -71,6 +72,7 @@ export class SpacetimeWriter {
   private reconnectTimer: NodeJS.Timeout | undefined;
   /** Fails the call in flight when the connection drops: its answer will never come on this socket. */
   private failInFlight: ((e: AdapterError) => void) | undefined;
+  private lastError: string | undefined;
 
   private constructor(private readonly o: WriterOptions) {
     this.ready = new Promise((r) => {
@@ -97,6 +99,12 @@ export class SpacetimeWriter {
 
   get isConnected(): boolean {
     return this.conn?.isActive === true;
+  }
+
+  /** For operators: where the link stands, and why it last dropped. */
+  get connection(): { state: 'connected' | 'reconnecting' | 'closed'; lastError?: string } {
+    const state = this.closed ? 'closed' : this.isConnected ? 'connected' : 'reconnecting';
+    return { state, ...(this.lastError !== undefined ? { lastError: this.lastError } : {}) };
   }
 
   private open(): void {
@@ -140,6 +148,7 @@ export class SpacetimeWriter {
   private lost(conn: DbConnection, why: string): void {
     if (this.closed) return;
     if (this.conn === conn) this.conn = undefined;
+    this.lastError = why;
     // Whether it committed is unknown; the retry is safe because appends are idempotent by key.
     this.failInFlight?.(new AdapterError('unavailable', `connection lost during the call: ${why}`));
     if (this.reconnectTimer) return;
@@ -229,6 +238,7 @@ export class SpacetimeWriter {
         epoch: s.epoch,
         lastSourceSeq: s.last_source_seq,
         sourceGapMissing: s.source_gap_missing,
+        updatedAtMicros: s.updated_at.microsSinceUnixEpoch,
       });
     }
     return out;
