@@ -88,6 +88,7 @@ export function adminService(d: AdminDeps): Partial<ServiceImpl<typeof AdminServ
           uri: d.spacetime.uri,
           database: d.spacetime.database,
           embedded: d.spacetime.embedded,
+          identity: link.identity ?? '',
           ...(link.lastError !== undefined ? { lastError: link.lastError } : {}),
         },
         kafka: {

@@ -100,6 +100,7 @@ export async function runStatus(argv: string[]): Promise<number> {
     print(o.json, GetStatusResponseSchema, s, [
       `spacetime-sync ${s.version}, up ${uptime} s`,
       `spacetimedb  ${ConnectionState[st?.state ?? 0]?.toLowerCase()}  ${st?.uri}/${st?.database}${st?.embedded ? ' (embedded devhost)' : ''}${st?.lastError ? `  last error: ${st.lastError}` : ''}`,
+      `identity     ${st?.identity || 'not known yet'}`,
       `kafka        ${KafkaState[k?.state ?? 0]?.toLowerCase()}${k?.topics.length ? `  group ${k.groupId}, topics ${k.topics.join(',')}` : ''}${k?.lastError ? `  last error: ${k.lastError}` : ''}`,
       `protocol     ${s.protocolVersions.map((v) => `${v.major}.${v.minor}`).join(', ')}`,
     ]);

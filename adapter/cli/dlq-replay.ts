@@ -36,7 +36,9 @@ export async function runDlqReplay(argv: string[]): Promise<number> {
     ...(values.to ? { toTopic: values.to } : {}),
     dryRun: values['dry-run'] === true,
     onMessage: (m) =>
-      console.log(`${m.replayed ? 'replayed' : 'skipped '} ${m.reason}\t${m.sourceTopic}@${m.sourceOffset}`),
+      console.log(
+        `${m.replayed ? 'replayed' : 'skipped '} ${m.reason}\t${m.sourceTopic}@${m.sourceOffset}\t${m.detail}`,
+      ),
   });
   console.log(
     `dlq-replay: ${result.replayed} replayed, ${result.skipped} skipped${values['dry-run'] ? ' (dry run: nothing sent)' : ''}`,

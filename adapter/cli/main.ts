@@ -27,6 +27,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Kafka partition lag and per-stream sequence lag: [<stream> ...] [--max <n>] [--url] [--json]',
     load: async () => (await import('./admin.ts')).runLag,
   },
+  grant: {
+    summary: 'writer <identity> [--label L] | reader <identity> --stream S…  (as SPACETIMEDB_TOKEN)',
+    load: async () => (await import('./grant.ts')).runGrant,
+  },
+  revoke: {
+    summary: 'writer <identity> | reader <identity> --stream S…  (as SPACETIMEDB_TOKEN)',
+    load: async () => (await import('./grant.ts')).runRevoke,
+  },
   tail: {
     summary: 'print a stream as it arrives, resuming from --store: <stream> [--from <seq>] [--store <file>]',
     load: async () => (await import('../../client/cli.ts')).runTail,

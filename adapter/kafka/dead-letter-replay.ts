@@ -21,6 +21,8 @@ export interface ReplayOptions {
   readonly dryRun?: boolean;
   readonly onMessage?: (info: {
     reason: string;
+    /** What the adapter said when it dead-lettered the message. */
+    detail: string;
     sourceTopic: string;
     sourceOffset: string;
     replayed: boolean;
@@ -104,6 +106,7 @@ export async function replayDeadLetters(o: ReplayOptions): Promise<ReplayResult>
           } else skipped++;
           o.onMessage?.({
             reason,
+            detail: header(message.headers, DEAD_LETTER_HEADERS.detail),
             sourceTopic,
             sourceOffset: header(message.headers, DEAD_LETTER_HEADERS.offset),
             replayed: wanted && !o.dryRun,

@@ -306,7 +306,7 @@ export class KafkaSource {
       if (!decoded.ok) {
         await flush();
         await this.deadLetter(message, topic, partition, decoded.error);
-        await this.withRetry(() => this.o.writer.appendBatch([], cursorOf(offset + 1n)), heartbeat, live);
+        await this.advanceCursor(cursorOf(offset + 1n), heartbeat, live);
         await commit(offset + 1n);
         continue;
       }
@@ -343,12 +343,26 @@ export class KafkaSource {
       } catch (e) {
         if (!(e instanceof AdapterError) || !e.permanent) throw e;
         await this.deadLetterEvent(item, e);
-        await this.withRetry(
-          () => this.o.writer.appendBatch([], cursorOf(item.offset + 1n)),
-          heartbeat,
-          live,
-        );
+        await this.advanceCursor(cursorOf(item.offset + 1n), heartbeat, live);
       }
+    }
+  }
+
+  /**
+   * Moves SpacetimeDB's cursor past a dead-lettered message. If the module refuses (the adapter's own
+   * identity lost its writer role), the Kafka commit still moves on: the cursor then lags behind and
+   * a restart re-reads those messages, which is safe, appends being idempotent. Throwing instead
+   * would make kafkajs re-deliver the batch and dead-letter the same messages again and again.
+   */
+  private async advanceCursor(cursor: SourceCursor, heartbeat: () => Promise<void>, live: () => boolean) {
+    try {
+      await this.withRetry(() => this.o.writer.appendBatch([], cursor), heartbeat, live);
+    } catch (e) {
+      if (!(e instanceof AdapterError) || !e.permanent) throw e;
+      this.o.logger.warn(
+        { code: e.code, detail: e.detail, topic: cursor.topic, partition: cursor.partition },
+        'SpacetimeDB refused to move the source cursor; continuing on the Kafka commit',
+      );
     }
   }
 

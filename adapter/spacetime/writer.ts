@@ -73,6 +73,7 @@ export class SpacetimeWriter {
   /** Fails the call in flight when the connection drops: its answer will never come on this socket. */
   private failInFlight: ((e: AdapterError) => void) | undefined;
   private lastError: string | undefined;
+  private identityHex: string | undefined;
 
   private constructor(private readonly o: WriterOptions) {
     this.ready = new Promise((r) => {
@@ -101,10 +102,18 @@ export class SpacetimeWriter {
     return this.conn?.isActive === true;
   }
 
-  /** For operators: where the link stands, and why it last dropped. */
-  get connection(): { state: 'connected' | 'reconnecting' | 'closed'; lastError?: string } {
+  /** For operators: where the link stands, why it last dropped, and the identity it writes as. */
+  get connection(): {
+    state: 'connected' | 'reconnecting' | 'closed';
+    lastError?: string;
+    identity?: string;
+  } {
     const state = this.closed ? 'closed' : this.isConnected ? 'connected' : 'reconnecting';
-    return { state, ...(this.lastError !== undefined ? { lastError: this.lastError } : {}) };
+    return {
+      state,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.identityHex !== undefined ? { identity: this.identityHex } : {}),
+    };
   }
 
   private open(): void {
@@ -115,7 +124,8 @@ export class SpacetimeWriter {
       .withToken(this.o.token)
       .withConfirmedReads(true)
       .withCompression('none')
-      .onConnect((c) => {
+      .onConnect((c, identity) => {
+        this.identityHex = identity.toHexString();
         c.subscriptionBuilder()
           .onApplied(() => {
             this.attempt = 0;
