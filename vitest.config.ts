@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` needs nothing but Node; `kafka` needs the real broker, which its global setup
 // installs (once, cached) and starts on loopback. Filter with `vitest run --project unit` while iterating.
-const kafkaTests = ['test/kafka/**/*.test.ts', 'adapter/**/*.kafka.test.ts'];
+const kafkaTests = ['test/kafka/**/*.test.ts', '**/*.kafka.test.ts'];
 
 export default defineConfig({
   test: {

@@ -1,0 +1,153 @@
+/**
+ * The runbooks' commands, run exactly as written against a real service, broker and devhost, each in
+ * the situation its runbook is for. A runbook that stops working fails here.
+ */
+import { readdirSync } from 'node:fs';
+import { toBinary } from '@bufbuild/protobuf';
+import { Identity } from 'spacetimedb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RunningService, startService } from '../../adapter/service.js';
+import { createLogger } from '../../adapter/telemetry/logger.js';
+import type { Devhost } from '../../devhost/index.js';
+import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
+import { syncEnvelope } from '../support/envelopes.js';
+import { kafkaBrokers, testKafka, uniqueTopic } from '../support/kafka-env.js';
+import { RUNBOOKS_DIR, runbookSteps, runRunbook, type StepResult } from '../support/runbook.js';
+
+const TESTED = ['health-check.md', 'dead-letters.md'];
+const stops: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const s of stops.reverse()) await s();
+});
+
+/** A running service on its own topics, writing to `devhost` as `token` (or embedded when absent). */
+async function serviceOn(devhost: Devhost | undefined, token?: string) {
+  const topic = uniqueTopic('runbook-authority');
+  const deadLetterTopic = uniqueTopic('runbook-dlq');
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic }, { topic: deadLetterTopic }],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+  const service: RunningService = await startService(
+    {
+      spacetime: devhost
+        ? { kind: 'remote', uri: devhost.url, database: SYNC_DB, ...(token ? { token } : {}) }
+        : { kind: 'embedded', port: 0 },
+      ingest: { host: '127.0.0.1', port: 0 },
+      kafka: {
+        brokers: kafkaBrokers(),
+        topics: [topic],
+        groupId: uniqueTopic('runbook-adapter'),
+        deadLetterTopic,
+        watchdogMs: 60_000,
+        maxInFlight: 5_000,
+      },
+      logLevel: 'silent',
+    },
+    createLogger({ level: 'silent' }),
+    { defaultMetrics: false },
+  );
+  stops.push(() => service.stop());
+  const produce = async (stream: string, count: number) => {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: count }, (_, i) => ({
+        key: stream,
+        value: Buffer.from(
+          toBinary(SyncEnvelopeSchema, syncEnvelope(stream, `k${i + 1}`, `event ${i + 1}`, BigInt(i + 1))),
+        ),
+      })),
+    });
+    await producer.disconnect();
+  };
+  return { service, topic, deadLetterTopic, produce };
+}
+
+function explain(results: StepResult[]): string {
+  return results
+    .map((r) => `## ${r.step.heading} (exit ${r.code})\n$ ${r.step.script}\n${r.out}${r.err}`)
+    .join('\n');
+}
+
+describe('runbooks', () => {
+  it('every runbook has a scenario here, and every one has commands to run', () => {
+    const files = readdirSync(RUNBOOKS_DIR).filter((f) => f.endsWith('.md') && f !== 'README.md');
+    expect(files.sort()).toEqual([...TESTED].sort());
+    for (const f of files) expect(runbookSteps(f).length).toBeGreaterThan(0);
+  });
+
+  it('health-check.md: every step succeeds on a healthy lane and shows what it promises', async () => {
+    const { service, produce } = await serviceOn(undefined);
+    await produce('orders:7', 3);
+    await expect.poll(() => service.writer.streams().get('orders:7')?.head, { timeout: 20_000 }).toBe(3n);
+    const results = await runRunbook('health-check.md', {
+      SPACETIME_SYNC_URL: service.httpUrl,
+      STREAM: 'orders:7',
+    });
+    expect(
+      results.every((r) => r.code === 0),
+      explain(results),
+    ).toBe(true);
+    expect(results).toHaveLength(runbookSteps('health-check.md').length);
+    const out = results.map((r) => r.out).join('\n');
+    expect(out).toMatch(/spacetimedb\s+connected/);
+    expect(out).toMatch(/orders:7\s+head 3\s+low watermark 1/);
+    expect(out).toMatch(/^spacetime_sync_spacetimedb_connected 1$/m);
+  }, 120_000);
+
+  it('dead-letters.md: envelopes refused as unauthorized are granted, replayed and land in order', async () => {
+    const devhost = await startSyncDevhost();
+    stops.push(() => devhost.stop());
+    // The service runs as the module's owner, as it must (it reads the private source_cursor). An
+    // operator with writer rights revokes the owner's: everything it consumes is dead-lettered.
+    const owner = await connect(devhost, devhost.ownerToken);
+    const operator = await connect(devhost);
+    await owner.conn.reducers.grantWriter({
+      identity: Identity.fromString(operator.identityHex),
+      label: 'sre',
+    });
+    await operator.conn.reducers.revokeWriter({ identity: Identity.fromString(owner.identityHex) });
+    owner.conn.disconnect();
+    operator.conn.disconnect();
+    const { service, deadLetterTopic, produce } = await serviceOn(devhost, devhost.ownerToken);
+    await produce('billing:3', 4);
+    await expect
+      .poll(
+        async () =>
+          (await (await fetch(`${service.httpUrl}/metrics`)).text()).match(
+            /dead_letter_total\{reason="unauthorized"\} (\d+)/,
+          )?.[1],
+        { timeout: 20_000 },
+      )
+      .toBe('4');
+    expect(service.writer.streams().get('billing:3')).toBeUndefined();
+
+    const results = await runRunbook('dead-letters.md', {
+      SPACETIME_SYNC_URL: service.httpUrl,
+      STREAM: 'billing:3',
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
+      SPACETIMEDB_URI: devhost.url,
+      SPACETIMEDB_DB: SYNC_DB,
+      SPACETIMEDB_TOKEN: operator.token,
+    });
+    expect(
+      results.every((r) => r.code === 0),
+      explain(results),
+    ).toBe(true);
+    expect(results).toHaveLength(runbookSteps('dead-letters.md').length);
+    const out = results.map((r) => r.out).join('\n');
+    expect(out).toMatch(/skipped\s+unauthorized\t\S+@\d+\t[0-9a-f]{64} is not a sync writer/);
+    expect(out).toMatch(/granted write access to [0-9a-f]{64}/);
+    expect(out).toMatch(/dlq-replay: 4 replayed, 0 skipped/);
+    expect(out).toMatch(/billing:3\s+head 4/);
+    expect(service.writer.streams().get('billing:3')?.head).toBe(4n);
+  }, 180_000);
+});
