@@ -7,6 +7,8 @@ import { eventInput } from '../test/support/sync-events.js';
 import type { BenchCase } from './harness.ts';
 
 const REPLAY = Number(process.env.BENCH_REPLAY_EVENTS ?? 100_000);
+const REPLAY_NAME = (as: 'owner' | 'reader') =>
+  `client: replay ${REPLAY.toLocaleString('en-US')} events from watermark 0 until live, as ${as === 'owner' ? 'owner' : 'granted reader'}`;
 
 function event(stream: string, key: string) {
   return eventInput(stream, key, {
@@ -42,9 +44,10 @@ export default function suite(): BenchCase[] {
     writer.conn.disconnect();
     await devhost.stop();
   };
-  return [
-    {
-      name: `client: replay ${REPLAY.toLocaleString('en-US')} events from watermark 0 until live`,
+  function replayCase(as: 'owner' | 'reader'): BenchCase {
+    return {
+      name: REPLAY_NAME(as),
+      ...(as === 'reader' ? { compareTo: REPLAY_NAME('owner') } : {}),
       opsPerRun: REPLAY,
       setup: async () => {
         await start();
@@ -61,8 +64,7 @@ export default function suite(): BenchCase[] {
         const client = await SyncClient.open(['replay'], {
           uri: devhost.url,
           database: SYNC_DB,
-          // A desktop identity granted the stream: its reads go through row-level security.
-          token: reader,
+          token: as === 'owner' ? devhost.ownerToken : reader,
           clientId: `bench-${n++}`,
           store: new MemoryCursorStore(),
           onEvent: () => {
@@ -73,7 +75,14 @@ export default function suite(): BenchCase[] {
         await client.close();
         if (applied !== REPLAY) throw new Error(`replayed ${applied} of ${REPLAY}`);
       },
-    },
+    };
+  }
+
+  return [
+    // The same replay read as the owner (no row-level security) and as a granted desktop identity
+    // (every row checked against its grants), side by side: the ratio is what the check costs.
+    replayCase('owner'),
+    replayCase('reader'),
     {
       name: 'client: live delivery, append → application callback (p50/p99 = latency)',
       setup: async () => {

@@ -4,6 +4,7 @@
  * other are measured in this same run so their ratios mean something.
  */
 import { readdirSync } from 'node:fs';
+import { setGlobalLogLevel } from 'spacetimedb';
 import {
   type BenchCase,
   type BenchResult,
@@ -23,6 +24,8 @@ async function main(argv: string[]): Promise<void> {
     .filter((f) => f.endsWith('.bench.ts'))
     .sort();
   const results: BenchResult[] = [];
+  // The SDK's own connection chatter would interleave with the table.
+  setGlobalLogLevel('warn');
   console.log(environmentLine());
   for (const file of files) {
     const suite = (await import(new URL(file, dir).href)) as { default: Suite };

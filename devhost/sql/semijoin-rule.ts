@@ -11,7 +11,7 @@
  */
 import type { AlgebraicTypeType } from 'spacetimedb';
 import type { ColumnSchema, ModuleSchema, TableSchema } from '../contract.js';
-import { bytesKey, columnBounds } from '../store/bsatn-layout.js';
+import { bytesKey, columnBounds, columnSpan } from '../store/bsatn-layout.js';
 import { SqlError } from './sql-error.js';
 
 const IDENT = `(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*))`;
@@ -120,9 +120,10 @@ export class SemijoinState {
   }
 
   keyOf(row: Uint8Array): string {
+    // Called for every row a client may see: read up to the join column only, not the whole row.
     const { target, targetColumn } = this.rule;
-    const b = columnBounds(target.rowType, this.schema.typespace, row);
-    return bytesKey(row, b[targetColumn.colId], b[targetColumn.colId + 1]);
+    const [start, end] = columnSpan(target.rowType, this.schema.typespace, row, targetColumn.colId);
+    return bytesKey(row, start, end);
   }
 
   allows(row: Uint8Array): boolean {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { AlgebraicType, type AlgebraicTypeType, BinaryWriter } from 'spacetimedb';
 import { describe, expect, it } from 'vitest';
-import { BsatnError, columnBounds, orderedKey, validateExact } from './bsatn-layout.js';
+import { BsatnError, columnBounds, columnSpan, orderedKey, validateExact } from './bsatn-layout.js';
 
 const typespace = { types: [] };
 
@@ -94,6 +94,10 @@ describe('BSATN validation', () => {
   it('finds each column of a row', () => {
     const bytes = bsatn(row, { id: 7n, name: 'hi' });
     expect(columnBounds(row, typespace, bytes)).toEqual([0, 8, 14]);
+    // One column's span agrees with the full bounds, without reading past it.
+    expect(columnSpan(row, typespace, bytes, 0)).toEqual([0, 8]);
+    expect(columnSpan(row, typespace, bytes, 1)).toEqual([8, 14]);
+    expect(() => columnSpan(row, typespace, bytes, 2)).toThrow(BsatnError);
   });
 
   it('rejects truncated input, trailing bytes and invalid UTF-8', () => {

@@ -134,6 +134,25 @@ export function columnBounds(rowType: AlgebraicTypeType, typespace: Typespace, r
   return bounds;
 }
 
+/**
+ * Where column `col` of a row starts and ends, reading only the columns before it: for checks that
+ * look at one leading column of wide rows (row-level-security join keys).
+ */
+export function columnSpan(
+  rowType: AlgebraicTypeType,
+  typespace: Typespace,
+  row: Uint8Array,
+  col: number,
+): [number, number] {
+  if (rowType.tag !== 'Product') throw new BsatnError('row type is not a product');
+  const elements = rowType.value.elements;
+  if (col < 0 || col >= elements.length) throw new BsatnError(`no column ${col} in the row type`);
+  let at = 0;
+  for (let i = 0; i < col; i++)
+    at = skipValue((elements[i] as (typeof elements)[number]).algebraicType, typespace, row, at);
+  return [at, skipValue((elements[col] as (typeof elements)[number]).algebraicType, typespace, row, at)];
+}
+
 // ---- ordered keys ----
 
 class KeyBuilder {
