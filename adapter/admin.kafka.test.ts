@@ -15,7 +15,7 @@ import {
 import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { ErrorInfoSchema, ErrorReason } from '../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { syncEnvelope } from '../test/support/envelopes.js';
-import { kafkaBrokers, testKafka, uniqueTopic } from '../test/support/kafka-env.js';
+import { testKafka, testKafkaConfig, uniqueTopic } from '../test/support/kafka-env.js';
 import { type RunningService, startService } from './service.js';
 import { createLogger } from './telemetry/logger.js';
 
@@ -49,14 +49,11 @@ beforeAll(async () => {
     {
       spacetime: { kind: 'embedded', port: 0 },
       ingest: { host: '127.0.0.1', port: 0 },
-      kafka: {
-        brokers: kafkaBrokers(),
+      kafka: testKafkaConfig({
         topics: [topic],
         groupId,
         deadLetterTopic: uniqueTopic('admin-dlq'),
-        watchdogMs: 60_000,
-        maxInFlight: 5_000,
-      },
+      }),
       logLevel: 'silent',
     },
     createLogger({ level: 'silent' }),

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       deadLetterTopic: 'spacetime-sync.dead-letter',
       watchdogMs: 60_000,
       maxInFlight: 5_000,
+      sessionTimeoutMs: 15_000,
     });
     expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_IN_FLIGHT: '64' }).kafka?.maxInFlight).toBe(64);
   });
@@ -44,6 +45,7 @@ describe('loadConfig', () => {
     [{ INGEST_PORT: '70000' }, 'INGEST_PORT'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_IN_FLIGHT: '0' }, 'KAFKA_MAX_IN_FLIGHT'],
+    [{ KAFKA_BROKERS: 'k:9092', KAFKA_SESSION_TIMEOUT_MS: '3000' }, 'KAFKA_SESSION_TIMEOUT_MS'],
   ])('rejects %o naming %s', (env, variable) => {
     let error: unknown;
     try {

@@ -12,6 +12,8 @@ export interface KafkaConfig {
   readonly watchdogMs: number;
   /** Backpressure: pause fetching past this many fetched-but-uncommitted events; resume at half. */
   readonly maxInFlight: number;
+  /** How long the group waits for a silent member (a killed adapter) before reassigning its partitions. */
+  readonly sessionTimeoutMs: number;
 }
 
 export type SpacetimeTarget =
@@ -111,6 +113,14 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   return n;
 }
 
+/** Kafka brokers refuse session timeouts below group.min.session.timeout.ms (6 s by default). */
+function sessionTimeout(env: Env): number {
+  const ms = positiveInt(env, 'KAFKA_SESSION_TIMEOUT_MS', 15_000);
+  if (ms < 6_000)
+    throw new ConfigError('KAFKA_SESSION_TIMEOUT_MS', `${ms} is below the brokers' 6000 ms minimum`);
+  return ms;
+}
+
 /** Read and validate the configuration; throws ConfigError naming the offending variable. */
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const logLevel = env.LOG_LEVEL?.trim() || DEFAULTS.logLevel;
@@ -126,6 +136,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
         deadLetterTopic: env.KAFKA_DEAD_LETTER_TOPIC?.trim() || DEFAULTS.deadLetterTopic,
         watchdogMs: positiveInt(env, 'KAFKA_WATCHDOG_MS', 60_000),
         maxInFlight: positiveInt(env, 'KAFKA_MAX_IN_FLIGHT', 5_000),
+        sessionTimeoutMs: sessionTimeout(env),
       }
     : undefined;
   return {

@@ -112,6 +112,8 @@ describe('adapter under kill -9', () => {
       KAFKA_BROKERS: kafkaBrokers().join(','),
       KAFKA_TOPICS: topic,
       KAFKA_GROUP_ID: uniqueTopic('crash-group'),
+      // A killed adapter's partitions are reassigned after this long: the broker's minimum.
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
       KAFKA_DEAD_LETTER_TOPIC: uniqueTopic('crash-dlq'),
       INGEST_PORT: '0',
       LOG_LEVEL: 'silent',
@@ -207,6 +209,7 @@ describe('adapter when SpacetimeDB restarts under load', () => {
       KAFKA_BROKERS: kafkaBrokers().join(','),
       KAFKA_TOPICS: topic,
       KAFKA_GROUP_ID: uniqueTopic('restart-group'),
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
       KAFKA_DEAD_LETTER_TOPIC: uniqueTopic('restart-dlq'),
       KAFKA_WATCHDOG_MS: '1000',
       INGEST_PORT: '0',

@@ -12,7 +12,7 @@ import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.j
 import { ErrorInfoSchema, ErrorReason } from '../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { syncEnvelope } from '../test/support/envelopes.js';
-import { kafkaBrokers, testKafka, uniqueTopic } from '../test/support/kafka-env.js';
+import { testKafka, testKafkaConfig, uniqueTopic } from '../test/support/kafka-env.js';
 import { DEAD_LETTER_HEADERS } from './kafka/kafka-source.js';
 import { type RunningService, startService } from './service.js';
 import { createLogger } from './telemetry/logger.js';
@@ -65,14 +65,12 @@ beforeAll(async () => {
       spacetime: { kind: 'embedded', port: 0 },
       ingest: { host: '127.0.0.1', port: 0 },
       // A tiny in-flight bound: every batch of more than 4 events pauses fetching until it commits.
-      kafka: {
-        brokers: kafkaBrokers(),
+      kafka: testKafkaConfig({
         topics: [topic],
         groupId,
         deadLetterTopic,
-        watchdogMs: 60_000,
         maxInFlight: 4,
-      },
+      }),
       logLevel: 'silent',
     },
     createLogger({ level: 'silent' }),

@@ -137,6 +137,7 @@ export default function suite(): BenchCase[] {
               groupId: `bench-adapter-${Date.now()}`,
               watchdogMs: 60_000,
               maxInFlight: 5_000,
+              sessionTimeoutMs: 15_000,
               deadLetterTopic: `${e2eTopic}-dlq`,
             },
             logLevel: 'silent',

@@ -47,6 +47,8 @@ export interface KafkaSourceOptions {
   readonly watchdogMs?: number;
   /** Pause fetching past this many fetched-but-uncommitted events; resume at half (default 5,000). */
   readonly maxInFlight?: number;
+  /** Group session timeout (default 15 s): how long partitions of a killed adapter stay unassigned. */
+  readonly sessionTimeoutMs?: number;
 }
 
 export type KafkaSourceState = 'connecting' | 'consuming' | 'rebalancing' | 'paused' | 'crashed' | 'stopped';
@@ -128,7 +130,7 @@ export class KafkaSource {
   private async startConsumer(): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.o.groupId,
-      sessionTimeout: 15_000,
+      sessionTimeout: this.o.sessionTimeoutMs ?? 15_000,
       heartbeatInterval: 1_000,
       maxBytesPerPartition: 1 << 20,
     });

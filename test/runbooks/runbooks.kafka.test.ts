@@ -12,7 +12,7 @@ import type { Devhost } from '../../devhost/index.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';
-import { kafkaBrokers, testKafka, uniqueTopic } from '../support/kafka-env.js';
+import { kafkaBrokers, testKafka, testKafkaConfig, uniqueTopic } from '../support/kafka-env.js';
 import { RUNBOOKS_DIR, runbookSteps, runRunbook, type StepResult } from '../support/runbook.js';
 
 const TESTED = ['health-check.md', 'dead-letters.md'];
@@ -39,14 +39,11 @@ async function serviceOn(devhost: Devhost | undefined, token?: string) {
         ? { kind: 'remote', uri: devhost.url, database: SYNC_DB, ...(token ? { token } : {}) }
         : { kind: 'embedded', port: 0 },
       ingest: { host: '127.0.0.1', port: 0 },
-      kafka: {
-        brokers: kafkaBrokers(),
+      kafka: testKafkaConfig({
         topics: [topic],
         groupId: uniqueTopic('runbook-adapter'),
         deadLetterTopic,
-        watchdogMs: 60_000,
-        maxInFlight: 5_000,
-      },
+      }),
       logLevel: 'silent',
     },
     createLogger({ level: 'silent' }),

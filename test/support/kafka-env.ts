@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import { inject } from 'vitest';
+import type { KafkaConfig } from '../../adapter/config.js';
 import './kafka-global-setup.js';
 
 const { Kafka, logLevel } = kafkajs;
@@ -20,4 +21,17 @@ export function uniqueTopic(prefix: string): string {
 
 export function testKafka(clientId = 'spacetime-sync-test'): InstanceType<typeof Kafka> {
   return new Kafka({ clientId, brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+}
+
+/** The service's Kafka settings for a test: this broker, quick rebalances, then `settings`. */
+export function testKafkaConfig(
+  settings: Pick<KafkaConfig, 'topics' | 'groupId' | 'deadLetterTopic'> & Partial<KafkaConfig>,
+): KafkaConfig {
+  return {
+    brokers: kafkaBrokers(),
+    watchdogMs: 60_000,
+    maxInFlight: 5_000,
+    sessionTimeoutMs: 6_000,
+    ...settings,
+  };
 }
