@@ -1,6 +1,7 @@
 import { loadConfigOrReport, type ServiceConfig } from '../config.ts';
 import { startService } from '../service.ts';
 import { createLogger } from '../telemetry/logger.ts';
+import { routeSdkLogs } from '../telemetry/sdk-logs.ts';
 
 /** What `npm start` runs with this configuration, one line per component. */
 export function describePlan(config: ServiceConfig): string[] {
@@ -32,6 +33,7 @@ export async function runStart(argv: string[]): Promise<number> {
   if (!config) return 2;
   for (const line of describePlan(config)) console.log(line);
   const logger = createLogger({ level: config.logLevel, component: 'adapter' });
+  routeSdkLogs(logger);
   let service: Awaited<ReturnType<typeof startService>>;
   try {
     service = await startService(config, logger);

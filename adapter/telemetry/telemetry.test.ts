@@ -1,7 +1,11 @@
 import { PassThrough } from 'node:stream';
 import { Counter, register as globalRegistry } from 'prom-client';
+import { setGlobalLogLevel } from 'spacetimedb';
 import { describe, expect, it } from 'vitest';
+import { ensureWebSocket } from '../../client/node-websocket.js';
+import { DbConnection } from '../../module/bindings/index.js';
 import { createLogger, createMetricsRegistry } from './index.ts';
+import { routeSdkLogs } from './sdk-logs.ts';
 
 function captureLines(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {
   const stream = new PassThrough();
@@ -60,5 +64,48 @@ describe('metrics registry', () => {
     const withDefaults = createMetricsRegistry({ defaultMetrics: true });
     expect(await withDefaults.metrics()).toContain('spacetime_sync_process_cpu_seconds_total');
     expect(await createMetricsRegistry().metrics()).toBe('\n');
+  });
+});
+
+describe('SDK log routing', () => {
+  it("turns the SDK's own console lines into JSON records and leaves other console output alone", async () => {
+    const { stream, lines } = captureLines();
+    const printed: unknown[][] = [];
+    const realLog = console.log;
+    const recorder = (...args: unknown[]) => {
+      printed.push(args);
+    };
+    console.log = recorder;
+    const undo = routeSdkLogs(createLogger({ component: 'adapter', destination: stream, level: 'info' }));
+    try {
+      // A real SDK connection to a port nobody listens on: the SDK reports it on the console (with
+      // a token it first asks the host for a websocket token, and logs that failure as an error).
+      ensureWebSocket();
+      setGlobalLogLevel('info');
+      await new Promise<void>((resolve) => {
+        DbConnection.builder()
+          .withUri('http://127.0.0.1:1')
+          .withToken('not-a-real-token')
+          .withDatabaseName('nowhere')
+          .onConnectError(() => resolve())
+          .build();
+      });
+      console.log('plain output', 42);
+    } finally {
+      undo();
+      expect(console.log).toBe(recorder);
+      console.log = realLog;
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(printed).toEqual([['plain output', 42]]);
+    const records = lines();
+    const sdk = records.filter((l) => l.subsystem === 'spacetimedb-sdk');
+    expect(sdk.map((l) => [l.level, l.msg])).toEqual(
+      expect.arrayContaining([
+        [30, 'Connecting to SpacetimeDB WS...'],
+        [50, 'Error connecting to SpacetimeDB WS'],
+      ]),
+    );
+    expect(records.every((l) => l.component === 'adapter' && typeof l.msg === 'string')).toBe(true);
   });
 });
