@@ -89,7 +89,13 @@ group.initial.rebalance.delay.ms=0
 PROPS
   local jvm=(-Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
              -Dkafka.log.file="$dir/broker.log" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties")
-  local cluster; cluster="$(node -e 'console.log(require("crypto").randomBytes(16).toString("base64url"))')"
+  # A KRaft cluster id is 16 random bytes in base64url. One that starts with '-' reads as an option to
+  # the storage tool (about 1 run in 64 failed that way), so draw again, as Kafka's own Uuid does.
+  local cluster; cluster="$(node -e '
+    const { randomBytes } = require("crypto");
+    let id;
+    do id = randomBytes(16).toString("base64url"); while (id.startsWith("-"));
+    console.log(id);')"
   java "${jvm[@]}" -cp "$LIBS/*" kafka.tools.StorageTool format -t "$cluster" -c "$dir/server.properties" \
     > "$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "formatting KRaft storage failed"; }
   : > "$dir/broker.log"
