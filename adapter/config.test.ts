@@ -7,6 +7,8 @@ describe('loadConfig', () => {
     expect(c.spacetime).toEqual({ kind: 'embedded', port: 3000 });
     expect(c.kafka).toBeUndefined();
     expect(c.ingest).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.probeIntervalMs).toBe(10_000);
+    expect(loadConfig({ PROBE_INTERVAL_MS: '0' }).probeIntervalMs).toBe(0);
   });
 
   it('turns the Kafka consumer on when KAFKA_BROKERS is set', () => {
@@ -45,6 +47,7 @@ describe('loadConfig', () => {
     [{ INGEST_PORT: '70000' }, 'INGEST_PORT'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_IN_FLIGHT: '0' }, 'KAFKA_MAX_IN_FLIGHT'],
+    [{ PROBE_INTERVAL_MS: '-5' }, 'PROBE_INTERVAL_MS'],
     [{ KAFKA_BROKERS: 'k:9092', KAFKA_SESSION_TIMEOUT_MS: '3000' }, 'KAFKA_SESSION_TIMEOUT_MS'],
   ])('rejects %o naming %s', (env, variable) => {
     let error: unknown;

@@ -27,6 +27,8 @@ export interface ServiceConfig {
   readonly spacetime: SpacetimeTarget;
   readonly ingest: { readonly host: string; readonly port: number };
   readonly logLevel: string;
+  /** Delivery probe interval (fan-out latency metric); 0 or absent = no probe. */
+  readonly probeIntervalMs?: number;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +115,15 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   return n;
 }
 
+function nonNegativeInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(name, `'${raw}' is not a whole number (0 turns it off)`);
+  return n;
+}
+
 /** Kafka brokers refuse session timeouts below group.min.session.timeout.ms (6 s by default). */
 function sessionTimeout(env: Env): number {
   const ms = positiveInt(env, 'KAFKA_SESSION_TIMEOUT_MS', 15_000);
@@ -147,6 +158,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       port: port(env, 'INGEST_PORT', DEFAULTS.ingestPort),
     },
     logLevel,
+    probeIntervalMs: nonNegativeInt(env, 'PROBE_INTERVAL_MS', 10_000),
   };
 }
 

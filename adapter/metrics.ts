@@ -54,6 +54,17 @@ export function createAdapterMetrics(registry: Registry) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
+    fanoutLatency: new Histogram({
+      name: `${p}probe_fanout_seconds`,
+      help: 'Delivery probe: append handed to the writer until a separate confirmed-read subscriber received it',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    probesMissed: new Counter({
+      name: `${p}probe_missed_total`,
+      help: 'Delivery probes not received by the probe subscriber in time',
+      registers,
+    }),
     inFlight: new Gauge({
       name: `${p}in_flight_events`,
       help: 'Events fetched and not yet committed',

@@ -12,6 +12,7 @@ import { startHttpServer } from './http/http-server.js';
 import { ingestService } from './ingest/ingest-service.js';
 import { KafkaSource } from './kafka/kafka-source.js';
 import { createAdapterMetrics } from './metrics.js';
+import { DeliveryProbe } from './spacetime/delivery-probe.js';
 import { SpacetimeWriter } from './spacetime/writer.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
 
@@ -105,6 +106,19 @@ export async function startService(
     await kafka.start();
     kafkaRunning = true;
   }
+  let probe: DeliveryProbe | undefined;
+  if (config.probeIntervalMs) {
+    probe = new DeliveryProbe({
+      uri,
+      database,
+      ...(token ? { token } : {}),
+      writer,
+      metrics,
+      logger: logger.child({ subsystem: 'probe' }),
+      intervalMs: config.probeIntervalMs,
+    });
+    probe.start();
+  }
   let stopped = false;
   return {
     spacetimeUrl: uri,
@@ -117,6 +131,7 @@ export async function startService(
       if (stopped) return;
       stopped = true;
       kafkaRunning = false;
+      probe?.stop();
       await kafka?.stop();
       await http.close();
       await writer.close();

@@ -35,6 +35,8 @@ export interface StreamHead {
   readonly lastSourceSeq: bigint;
   readonly sourceGapMissing: bigint;
   readonly updatedAtMicros: bigint;
+  /** Retention policy: newest events kept (0 = keep everything). */
+  readonly retainMinEvents: bigint;
 }
 
 export interface WriterOptions {
@@ -249,6 +251,7 @@ export class SpacetimeWriter {
         lastSourceSeq: s.last_source_seq,
         sourceGapMissing: s.source_gap_missing,
         updatedAtMicros: s.updated_at.microsSinceUnixEpoch,
+        retainMinEvents: s.retain_min_events,
       });
     }
     return out;

@@ -1,0 +1,137 @@
+/**
+ * Fan-out latency as a subscriber sees it. Every interval the probe appends one event to its own
+ * stream through the service's writer (the same path and queue as real traffic) and times how long
+ * until a separate subscriber connection — confirmed reads on, like a desktop client — receives it.
+ * Real streams are never read: subscribing to them all would copy the whole lane into this process.
+ * The probe stream keeps only its newest events (retention), so it stays small.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Timestamp } from 'spacetimedb';
+import { ensureWebSocket } from '../../client/node-websocket.js';
+import { DbConnection } from '../../module/bindings/index.js';
+import type { AdapterMetrics } from '../metrics.js';
+import type { SpacetimeWriter } from './writer.js';
+
+export const PROBE_STREAM = 'spacetime-sync.probe';
+/** Probe events kept in the probe stream. */
+const RETAIN = 100n;
+
+export interface DeliveryProbeOptions {
+  readonly uri: string;
+  readonly database: string;
+  /** A token that can read the probe stream (the writer's, which is the owner's). */
+  readonly token?: string;
+  readonly writer: SpacetimeWriter;
+  readonly metrics: AdapterMetrics;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+  /** A probe not delivered within this long counts as missed (default 30 s). */
+  readonly missAfterMs?: number;
+}
+
+export class DeliveryProbe {
+  private conn: DbConnection | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private n = 0;
+  private configured = false;
+  private readonly instance = `${process.pid}-${Date.now().toString(36)}`;
+  /** Probe key → when its append was handed to the writer (performance.now()). */
+  private readonly pending = new Map<string, number>();
+
+  constructor(private readonly o: DeliveryProbeOptions) {}
+
+  start(): void {
+    this.connect();
+    const tick = () => {
+      if (this.stopped) return;
+      void this.fire().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, this.o.intervalMs);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    ensureWebSocket();
+    const conn = DbConnection.builder()
+      .withUri(this.o.uri)
+      .withDatabaseName(this.o.database)
+      .withToken(this.o.token)
+      .withConfirmedReads(true)
+      .onConnect((c) => {
+        c.subscriptionBuilder().subscribe(`SELECT * FROM sync_event WHERE stream_id = '${PROBE_STREAM}'`);
+      })
+      .onDisconnect(() => this.reconnectLater(conn))
+      .onConnectError(() => this.reconnectLater(conn))
+      .build();
+    conn.db.sync_event.onInsert((_ctx, row) => {
+      const sent = this.pending.get(row.idempotency_key);
+      if (sent === undefined) return;
+      this.pending.delete(row.idempotency_key);
+      this.o.metrics.fanoutLatency.observe((performance.now() - sent) / 1000);
+    });
+    this.conn = conn;
+  }
+
+  private reconnectLater(conn: DbConnection): void {
+    if (this.stopped || this.conn !== conn) return;
+    this.conn = undefined;
+    setTimeout(() => this.connect(), 1_000).unref();
+  }
+
+  private async fire(): Promise<void> {
+    const missAfter = this.o.missAfterMs ?? 30_000;
+    const now = performance.now();
+    for (const [key, sent] of this.pending) {
+      if (now - sent < missAfter) continue;
+      this.pending.delete(key);
+      this.o.metrics.probesMissed.inc();
+      this.o.logger.warn({ key, afterMs: Math.round(now - sent) }, 'delivery probe not received');
+    }
+    if (!this.conn?.isActive || !this.o.writer.isConnected) return;
+    const key = `probe-${this.instance}-${++this.n}`;
+    const payload = new TextEncoder().encode(key);
+    this.pending.set(key, performance.now());
+    try {
+      await this.o.writer.appendBatch([
+        {
+          stream_id: PROBE_STREAM,
+          idempotency_key: key,
+          kind: 'spacetime-sync.probe.v1',
+          payload,
+          payload_hash: new Uint8Array(createHash('sha256').update(payload).digest()),
+          compaction_key: undefined,
+          source_topic: '',
+          source_seq: 0n,
+          kafka_topic: undefined,
+          kafka_partition: undefined,
+          kafka_offset: undefined,
+          produced_at: Timestamp.now(),
+        },
+      ]);
+      if (!this.configured) {
+        await this.conn?.reducers.configureStream({
+          stream_id: PROBE_STREAM,
+          retain_min_events: RETAIN,
+          compact_by_key: false,
+        });
+        this.configured = true;
+      }
+    } catch (e) {
+      // A failed probe is what the metric is for; it is not the service's failure.
+      this.pending.delete(key);
+      this.o.logger.debug({ err: String(e) }, 'delivery probe append failed');
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.conn?.disconnect();
+    this.conn = undefined;
+    this.pending.clear();
+  }
+}
