@@ -66,6 +66,12 @@ export interface SyncClientOptions {
    * watermark and drops the old subscription (and its cached rows). Default 10,000.
    */
   readonly rolloverEvents?: number;
+  /**
+   * A replay longer than this many seqs is read window by window (`seq > w AND seq <= w + window`),
+   * one subscription at a time, so a client resuming far behind holds at most two windows in the
+   * SDK's cache instead of the whole backlog. Default 10,000.
+   */
+  readonly replayWindow?: number;
 }
 
 interface StreamState {
@@ -81,6 +87,8 @@ interface StreamState {
   handle: SubscriptionHandle | undefined;
   /** Events delivered since that subscription was made. */
   sinceSubscribe: number;
+  /** The current subscription is a bounded replay window; the live tail comes after the last. */
+  windowed: boolean;
 }
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -112,6 +120,7 @@ export class SyncClient {
         ready: false,
         handle: undefined,
         sinceSubscribe: 0,
+        windowed: false,
       });
     }
   }
@@ -294,8 +303,18 @@ export class SyncClient {
     this.subscribeEvents(conn, generation, s, row?.head_seq ?? 0n);
   }
 
-  private subscribeEvents(conn: DbConnection, generation: number, s: StreamState, head: bigint): void {
+  private subscribeEvents(
+    conn: DbConnection,
+    generation: number,
+    s: StreamState,
+    head: bigint,
+    allowWindow = true,
+  ): void {
     const from = s.applier.watermark;
+    const target = conn.db.sync_stream.stream_id.find(s.id)?.head_seq ?? head;
+    const window = BigInt(this.options.replayWindow ?? 10_000);
+    const upper = allowWindow && target - from > window ? from + window : undefined;
+    const bound = upper === undefined ? '' : ` AND seq <= ${upper}`;
     const handle: SubscriptionHandle = conn
       .subscriptionBuilder()
       .onApplied(() => {
@@ -318,19 +337,30 @@ export class SyncClient {
         for (const r of conn.db.sync_event.iter()) if (r.stream_id === s.id && r.seq > from) rows.push(r);
         rows.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
         s.ready = true;
+        s.windowed = upper !== undefined;
         this.offer(s, rows);
-        this.options.onProgress?.(s.id, s.applier.watermark, head);
+        this.options.onProgress?.(s.id, s.applier.watermark, target);
+        if (upper !== undefined) {
+          // Next window once this one is applied; a window that moved nothing (history changed
+          // under it) falls back to the unbounded subscription rather than asking again.
+          void s.chain.then(() => {
+            // Not if something else took over meanwhile: a rebootstrap (not ready), a re-fetch or a reconnect.
+            if (generation !== this.generation || this.closing || !s.ready || s.handle !== handle) return;
+            this.subscribeEvents(conn, generation, s, target, s.applier.watermark > from);
+          });
+          return;
+        }
         void s.chain.then(() => {
           if (
             generation === this.generation &&
-            [...this.streams.values()].every((x) => x.ready) &&
+            [...this.streams.values()].every((x) => x.ready && !x.windowed) &&
             this.state === 'replaying'
           )
             this.setState('live');
         });
       })
       .onError((ctx) => this.lost(generation, `event subscription failed: ${String(ctx.event ?? '')}`))
-      .subscribe(`SELECT * FROM sync_event WHERE stream_id = ${quote(s.id)} AND seq > ${from}`);
+      .subscribe(`SELECT * FROM sync_event WHERE stream_id = ${quote(s.id)} AND seq > ${from}${bound}`);
   }
 
   private offer(s: StreamState, rows: SyncEvent[]): void {
@@ -338,7 +368,8 @@ export class SyncClient {
     if (s.epoch === undefined) s.epoch = this.conn?.db.sync_stream.stream_id.find(s.id)?.epoch;
     const { deliver, gap } = s.applier.offer(rows);
     s.sinceSubscribe += deliver.length;
-    if (s.ready && s.sinceSubscribe >= (this.options.rolloverEvents ?? 10_000) && this.conn) {
+    // A replay window is replaced by the next one anyway; rollover is for the live tail.
+    if (s.ready && !s.windowed && s.sinceSubscribe >= (this.options.rolloverEvents ?? 10_000) && this.conn) {
       s.sinceSubscribe = 0;
       this.subscribeEvents(this.conn, this.generation, s, 0n);
     }

@@ -99,6 +99,7 @@ async function open(
   store: CursorStore,
   app: Recorder,
   clientId = 'desk-1',
+  extra: { replayWindow?: number; rolloverEvents?: number } = {},
 ): Promise<SyncClient> {
   const client = await SyncClient.open(streams, {
     uri: devhost.url,
@@ -112,6 +113,7 @@ async function open(
     ackIntervalMs: 50,
     backoff: { baseMs: 50, capMs: 500 },
     rebootstrap: { minDelayMs: 1, maxDelayMs: 20, maxInWindow: 20, windowMs: 60_000 },
+    ...extra,
   });
   cleanups.push(() => client.close());
   return client;
@@ -243,6 +245,48 @@ describe('SyncClient', () => {
     expect(app.violations).toEqual([]);
     // Without rollover all 40 would stay cached; with it only the rows after the last rollover.
     await expect.poll(() => client.cachedEventCount, { timeout: 5_000 }).toBeLessThanOrEqual(10);
+  });
+
+  it('replays a long backlog window by window, holding at most two windows, then follows live', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    for (let i = 0; i < 300; i += 100) {
+      const events = Array.from({ length: 100 }, (_, j) => eventInput('backlog', `b${i + j + 1}`));
+      await writer.conn.reducers.appendSyncEvents({ events, cursor: undefined });
+    }
+    const app = new Recorder();
+    let peakCached = 0;
+    const progress: bigint[] = [];
+    let client: SyncClient | undefined;
+    client = await SyncClient.open(['backlog'], {
+      uri: devhost.url,
+      database: SYNC_DB,
+      token: await readerToken(devhost, ['backlog']),
+      clientId: 'desk-backlog',
+      store: new MemoryCursorStore(),
+      onEvent: (stream, e) => {
+        app.onEvent(stream, e);
+        peakCached = Math.max(peakCached, client?.cachedEventCount ?? 0);
+      },
+      onProgress: (_s, applied) => {
+        progress.push(applied);
+      },
+      replayWindow: 40,
+    });
+    cleanups.push(() => (client as SyncClient).close());
+    await client.waitLive();
+    expect(app.seqs('backlog')).toEqual(range(1, 300));
+    expect(app.violations).toEqual([]);
+    // Two windows at most (the one being applied and the one before it), never the backlog.
+    expect(peakCached).toBeGreaterThan(0);
+    expect(peakCached).toBeLessThanOrEqual(80);
+    // Progress came window by window.
+    expect(progress.slice(0, 3)).toEqual([40n, 80n, 120n]);
+    await append(writer, 'backlog', ['live-1']);
+    await expect.poll(() => app.seqs('backlog').at(-1), { timeout: 5_000 }).toBe(301n);
   });
 
   it('never delivers an event twice when the client closes while updates are arriving', async () => {
@@ -425,7 +469,9 @@ describe('SyncClient model', () => {
         const app = new Recorder();
         const streams = [name('m1'), name('m2')];
         const clientId = `model-${round}`;
-        let client: SyncClient | undefined = await open(world.devhost, streams, store, app, clientId);
+        // Windows of 2 seqs: every replay in the model goes window by window.
+        const reopen = () => open(world.devhost, streams, store, app, clientId, { replayWindow: 2 });
+        let client: SyncClient | undefined = await reopen();
         for (const o of ops) {
           const { writer } = world;
           if (o.kind === 'append') {
@@ -462,10 +508,10 @@ describe('SyncClient model', () => {
             await client.close();
             client = undefined;
           } else {
-            client = await open(world.devhost, streams, store, app, clientId);
+            client = await reopen();
           }
         }
-        client ??= await open(world.devhost, streams, store, app, clientId);
+        client ??= await reopen();
         await client.waitLive();
         for (const s of streams) {
           // Since its last rebootstrap (or from seq 1), the application holds exactly the retained
