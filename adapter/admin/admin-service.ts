@@ -4,7 +4,7 @@
  * lag asks Kafka (its committed and end offsets). The cutover methods belong to the cutover
  * controller and are not served yet: Connect answers them with `unimplemented`.
  */
-import { create } from '@bufbuild/protobuf';
+import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { createValidator } from '@bufbuild/protovalidate';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
@@ -47,10 +47,8 @@ function invalid(violations: string): ConnectError {
   ]);
 }
 
-function check<T extends Parameters<typeof validator.validate>[1]>(
-  schema: Parameters<typeof validator.validate>[0],
-  message: T,
-): void {
+/** The request's protovalidate rules (the contract's), as a typed INVALID_ARGUMENT. */
+function check<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): void {
   const result = validator.validate(schema, message);
   if (result.kind === 'invalid') throw invalid(result.violations.map((v) => v.toString()).join('; '));
   if (result.kind === 'error') throw invalid(result.error.message);
