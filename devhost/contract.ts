@@ -141,6 +141,14 @@ export interface HostedDatabase {
 
   /** Committed rows of a table, as BSATN, in no particular order. */
   scanTable(tableId: number): Iterable<Uint8Array>;
+  /** Committed rows in a btree index range (arguments as the `datastore_index_scan_range_bsatn` ABI). */
+  scanIndexRange(scan: {
+    readonly indexId: number;
+    readonly prefix: Uint8Array;
+    readonly prefixElems: number;
+    readonly start: Uint8Array;
+    readonly end: Uint8Array;
+  }): Iterable<Uint8Array>;
   /**
    * Listen to every committed transaction (reducers, lifecycle, scheduled), in commit order and
    * synchronously after commit, before the caller's promise resolves. Returns an unsubscribe function.

@@ -492,6 +492,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Devhos
     scanTable(tableId) {
       return db.committedRows(tableId);
     },
+    scanIndexRange(scan) {
+      return db.committedRange(scan.indexId, scan.prefix, scan.prefixElems, scan.start, scan.end);
+    },
     rows(tableName) {
       const t = liveSchema.tableByName(tableName);
       if (!t) throw new Error(`no table ${tableName}`);

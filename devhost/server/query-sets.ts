@@ -57,10 +57,16 @@ export class ClientQuerySets {
   currentRows(queries: readonly SubscriptionQuery[]): SingleTableRows[] {
     const out: SingleTableRows[] = [];
     for (const query of queries) {
-      const rows = [...this.db.scanTable(query.table.tableId)];
       // `execute_plans` skips plans reading an empty table, but not plans that merely match nothing.
-      if (rows.length === 0) continue;
-      out.push({ table: query.table.name, rows: bsatnRowList(rows.filter((r) => this.passes(query, r))) });
+      if (this.db.scanTable(query.table.tableId)[Symbol.iterator]().next().done) continue;
+      // A planned index range holds every row that can match; the filter still decides each one.
+      const candidates = query.indexScan
+        ? this.db.scanIndexRange(query.indexScan)
+        : this.db.scanTable(query.table.tableId);
+      out.push({
+        table: query.table.name,
+        rows: bsatnRowList([...candidates].filter((r) => this.passes(query, r))),
+      });
     }
     return out;
   }
@@ -69,7 +75,13 @@ export class ClientQuerySets {
   queryRows(queries: readonly SubscriptionQuery[]): SingleTableRows[] {
     return queries.map((query) => ({
       table: query.table.name,
-      rows: bsatnRowList([...this.db.scanTable(query.table.tableId)].filter((r) => this.passes(query, r))),
+      rows: bsatnRowList(
+        [
+          ...(query.indexScan
+            ? this.db.scanIndexRange(query.indexScan)
+            : this.db.scanTable(query.table.tableId)),
+        ].filter((r) => this.passes(query, r)),
+      ),
     }));
   }
 

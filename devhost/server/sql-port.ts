@@ -2,7 +2,7 @@
  * The one place the network side touches devhost/sql: subscription/one-off SQL compilation and the
  * row-level-security filter for non-owners. Everything else here codes against these shapes only.
  */
-import type { TableSchema } from '../contract.js';
+import type { HostedDatabase, TableSchema } from '../contract.js';
 
 export {
   compileQuery,
@@ -23,6 +23,8 @@ export interface SubscriptionQuery {
   readonly sql: string;
   readonly table: TableSchema;
   matches(row: Uint8Array): boolean;
+  /** A btree range holding every row that can match: read it instead of the whole table. */
+  readonly indexScan?: Parameters<HostedDatabase['scanIndexRange']>[0];
 }
 
 /** Row-level security: whether a non-owner may see this row, kept current across transactions. */

@@ -4,6 +4,7 @@
  */
 import { AlgebraicType, BinaryReader } from 'spacetimedb';
 import type { ModuleSchema, TableSchema } from '../contract.js';
+import { type IndexScan, planIndexScan } from './index-plan.js';
 import { parseSubscription } from './parser.js';
 import { parseSemijoinRule, SemijoinState } from './semijoin-rule.js';
 import { SqlError } from './sql-error.js';
@@ -29,6 +30,8 @@ export interface CompiledQuery {
   readonly table: TableSchema;
   /** Whether a BSATN row of `table` is in the result. */
   matches(row: Uint8Array): boolean;
+  /** Where the initial rows can be read from instead of the whole table; `matches` still decides. */
+  readonly indexScan?: IndexScan;
 }
 
 type Decode = (bytes: Uint8Array) => DecodedRow;
@@ -103,7 +106,8 @@ export function compileQuery(sql: string, schema: ModuleSchema, auth: SqlAuth): 
   }
   if (!filter) return [{ sql, table, matches: () => true }];
   const decode = decoder(table, schema);
-  return [{ sql, table, matches: (row) => filter(decode(row)) }];
+  const indexScan = ast.filter ? planIndexScan(ast.filter, table, ast.from.alias, schema) : undefined;
+  return [{ sql, table, matches: (row) => filter(decode(row)), ...(indexScan ? { indexScan } : {}) }];
 }
 
 /** How one client's visibility of a table changed when a rule's lookup table changed. */

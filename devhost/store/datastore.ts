@@ -209,6 +209,18 @@ export class Datastore {
     return this.table(tableId).rows.values();
   }
 
+  /** Committed rows of a btree range outside a transaction (a subscription's planned index scan). */
+  committedRange(
+    indexId: number,
+    prefix: Uint8Array,
+    prefixElems: number,
+    start: Uint8Array,
+    end: Uint8Array,
+  ): Uint8Array[] {
+    const { table, ptrs } = this.rangePtrs(indexId, prefix, prefixElems, start, end);
+    return ptrs.map((p) => table.rows.get(p) as Uint8Array);
+  }
+
   private indexOf(indexId: number): { table: Table; index: NonNullable<ReturnType<Table['index']>> } {
     const table = this.tableByIndex.get(indexId);
     const index = table?.index(indexId);
