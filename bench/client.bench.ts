@@ -7,8 +7,8 @@ import { eventInput } from '../test/support/sync-events.js';
 import type { BenchCase } from './harness.ts';
 
 const REPLAY = Number(process.env.BENCH_REPLAY_EVENTS ?? 100_000);
-const REPLAY_NAME = (as: 'owner' | 'reader') =>
-  `client: replay ${REPLAY.toLocaleString('en-US')} events from watermark 0 until live, as ${as === 'owner' ? 'owner' : 'granted reader'}`;
+const REPLAY_NAME = (as: 'owner' | 'reader', window?: number) =>
+  `client: replay ${REPLAY.toLocaleString('en-US')} events from watermark 0 until live, as ${as === 'owner' ? 'owner' : 'granted reader'}${window ? `, windows of ${window.toLocaleString('en-US')}` : ''}`;
 
 function event(stream: string, key: string) {
   return eventInput(stream, key, {
@@ -44,10 +44,16 @@ export default function suite(): BenchCase[] {
     writer.conn.disconnect();
     await devhost.stop();
   };
-  function replayCase(as: 'owner' | 'reader'): BenchCase {
+  function replayCase(as: 'owner' | 'reader', window?: number): BenchCase {
+    // Peaks over all runs: rows the SDK held for this client, and heap growth during a replay.
+    let peakCached = 0;
+    let peakHeap = 0;
     return {
-      name: REPLAY_NAME(as),
-      ...(as === 'reader' ? { compareTo: REPLAY_NAME('owner') } : {}),
+      name: REPLAY_NAME(as, window),
+      ...(as === 'reader' ? { compareTo: REPLAY_NAME(window ? 'reader' : 'owner') } : {}),
+      report: () => [
+        `peak rows in the SDK cache ${peakCached.toLocaleString('en-US')}, peak heap growth ${(peakHeap / 2 ** 20).toFixed(0)} MiB`,
+      ],
       opsPerRun: REPLAY,
       setup: async () => {
         await start();
@@ -61,14 +67,20 @@ export default function suite(): BenchCase[] {
       teardown: stop,
       run: async () => {
         let applied = 0;
-        const client = await SyncClient.open(['replay'], {
+        const heapAtStart = process.memoryUsage().heapUsed;
+        const client: SyncClient = await SyncClient.open(['replay'], {
           uri: devhost.url,
           database: SYNC_DB,
           token: as === 'owner' ? devhost.ownerToken : reader,
           clientId: `bench-${n++}`,
           store: new MemoryCursorStore(),
+          ...(window ? { replayWindow: window } : {}),
           onEvent: () => {
             applied++;
+            if (applied % 1_000 === 0)
+              peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed - heapAtStart);
+            // Counting the cache walks it: sample sparsely so the count does not cost the replay.
+            if (applied % 10_000 === 0) peakCached = Math.max(peakCached, client.cachedEventCount);
           },
         });
         await client.waitLive(600_000);
@@ -83,6 +95,8 @@ export default function suite(): BenchCase[] {
     // (every row checked against its grants), side by side: the ratio is what the check costs.
     replayCase('owner'),
     replayCase('reader'),
+    // The same replay window by window: the time it costs, and the memory it saves (report lines).
+    replayCase('reader', 10_000),
     {
       name: 'client: live delivery, append → application callback (p50/p99 = latency)',
       setup: async () => {
