@@ -12,6 +12,7 @@
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../../client/backoff.js';
+import type { KafkaConfig } from '../config.js';
 import { decodeEnvelope } from '../envelope/decode.js';
 import { type EventInput, toEventInput } from '../envelope/to-event.js';
 import { AdapterError } from '../errors.js';
@@ -32,23 +33,14 @@ export const DEAD_LETTER_HEADERS = {
   offset: 'x-source-offset',
 } as const;
 
-export interface KafkaSourceOptions {
-  readonly brokers: readonly string[];
-  readonly topics: readonly string[];
-  readonly groupId: string;
-  readonly deadLetterTopic: string;
+/** The validated Kafka configuration (defaults applied there), plus what the source writes through. */
+export interface KafkaSourceOptions extends KafkaConfig {
   readonly writer: SpacetimeWriter;
   readonly metrics: AdapterMetrics;
   readonly logger: Logger;
   /** Events per append_sync_events call. */
   readonly maxBatch?: number;
   readonly partitionsConcurrently?: number;
-  /** Restart the consumer when fetched work has not committed for this long (default 60 s). */
-  readonly watchdogMs?: number;
-  /** Pause fetching past this many fetched-but-uncommitted events; resume at half (default 5,000). */
-  readonly maxInFlight?: number;
-  /** Group session timeout (default 15 s): how long partitions of a killed adapter stay unassigned. */
-  readonly sessionTimeoutMs?: number;
 }
 
 export type KafkaSourceState = 'connecting' | 'consuming' | 'rebalancing' | 'paused' | 'crashed' | 'stopped';
@@ -101,7 +93,7 @@ export class KafkaSource {
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     await this.startConsumer();
-    const limit = this.o.watchdogMs ?? 60_000;
+    const limit = this.o.watchdogMs;
     this.watchdog = setInterval(() => void this.checkProgress(limit), Math.max(100, limit / 4));
     this.watchdog.unref();
   }
@@ -130,13 +122,13 @@ export class KafkaSource {
   private async startConsumer(): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.o.groupId,
-      sessionTimeout: this.o.sessionTimeoutMs ?? 15_000,
+      sessionTimeout: this.o.sessionTimeoutMs,
       heartbeatInterval: 1_000,
       maxBytesPerPartition: 1 << 20,
     });
     this.consumer = consumer;
     // One gate per consumer: a watchdog restart starts from a clean count and no paused partitions.
-    const high = this.o.maxInFlight ?? 5_000;
+    const high = this.o.maxInFlight;
     const gate = new InFlightGate(high, Math.floor(high / 2), (paused, inFlight) => {
       const topics = this.o.topics.map((topic) => ({ topic }));
       if (paused) {
@@ -230,39 +222,31 @@ export class KafkaSource {
     await this.producer?.disconnect();
   }
 
-  private async onBatch(
-    { batch, resolveOffset, heartbeat, isRunning, isStale }: kafkajs.EachBatchPayload,
-    gate: InFlightGate,
-  ): Promise<void> {
+  private async onBatch(payload: kafkajs.EachBatchPayload, gate: InFlightGate): Promise<void> {
     // The whole batch is in flight from here until its offsets commit (or it is handed back for a
     // later fetch when the consumer stops or seeks); the gate pauses fetching past the bound.
-    const messages = batch.messages;
-    let settled = 0;
-    const settle = (n: number) => {
-      settled += n;
-      gate.done(n);
+    const messages = payload.batch.messages;
+    let settled = 0; // messages before this index have left the gate
+    const release = (upTo: number) => {
+      gate.done(upTo - settled);
+      settled = upTo;
       this.o.metrics.inFlight.set(gate.inFlight);
     };
     gate.add(messages.length);
     this.o.metrics.inFlight.set(gate.inFlight);
     try {
-      await this.consumeBatch(batch, resolveOffset, heartbeat, isRunning, isStale, (next) => {
-        let n = 0;
-        while (settled + n < messages.length && BigInt((messages[settled + n] as KafkaMessage).offset) < next)
-          n++;
-        settle(n);
+      await this.consumeBatch(payload, (next) => {
+        let i = settled;
+        while (i < messages.length && BigInt((messages[i] as KafkaMessage).offset) < next) i++;
+        release(i);
       });
     } finally {
-      settle(messages.length - settled);
+      release(messages.length);
     }
   }
 
   private async consumeBatch(
-    batch: kafkajs.Batch,
-    resolveOffset: kafkajs.EachBatchPayload['resolveOffset'],
-    heartbeat: () => Promise<void>,
-    isRunning: () => boolean,
-    isStale: () => boolean,
+    { batch, resolveOffset, heartbeat, isRunning, isStale }: kafkajs.EachBatchPayload,
     committedBelow: (next: bigint) => void,
   ): Promise<void> {
     const { topic, partition } = batch;

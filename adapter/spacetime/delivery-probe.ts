@@ -5,11 +5,13 @@
  * Real streams are never read: subscribing to them all would copy the whole lane into this process.
  * The probe stream keeps only its newest events (retention), so it stays small.
  */
-import { createHash } from 'node:crypto';
+import { create } from '@bufbuild/protobuf';
 import type { Logger } from 'pino';
-import { Timestamp } from 'spacetimedb';
 import { ensureWebSocket } from '../../client/node-websocket.js';
 import { DbConnection } from '../../module/bindings/index.js';
+import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { hashPayload } from '../envelope/payload-hash.js';
+import { toEventInput } from '../envelope/to-event.js';
 import type { AdapterMetrics } from '../metrics.js';
 import type { SpacetimeWriter } from './writer.js';
 
@@ -96,22 +98,15 @@ export class DeliveryProbe {
     const payload = new TextEncoder().encode(key);
     this.pending.set(key, performance.now());
     try {
-      await this.o.writer.appendBatch([
-        {
-          stream_id: PROBE_STREAM,
-          idempotency_key: key,
-          kind: 'spacetime-sync.probe.v1',
-          payload,
-          payload_hash: new Uint8Array(createHash('sha256').update(payload).digest()),
-          compaction_key: undefined,
-          source_topic: '',
-          source_seq: 0n,
-          kafka_topic: undefined,
-          kafka_partition: undefined,
-          kafka_offset: undefined,
-          produced_at: Timestamp.now(),
-        },
-      ]);
+      // An ordinary envelope through the same mapping and hash as published ones.
+      const envelope = create(SyncEnvelopeSchema, {
+        streamId: PROBE_STREAM,
+        idempotencyKey: key,
+        kind: 'spacetime-sync.probe.v1',
+        payload,
+        ...hashPayload(payload),
+      });
+      await this.o.writer.appendBatch([toEventInput(envelope)]);
       if (!this.configured) {
         await this.conn?.reducers.configureStream({
           stream_id: PROBE_STREAM,

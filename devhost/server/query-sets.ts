@@ -49,6 +49,11 @@ export class ClientQuerySets {
     this.sets.clear();
   }
 
+  /** Rows that can match: the planned index range when there is one, else the table. */
+  private candidates(query: SubscriptionQuery): Iterable<Uint8Array> {
+    return query.indexScan ? this.db.scanIndexRange(query.indexScan) : this.db.scanTable(query.table.tableId);
+  }
+
   private passes(query: SubscriptionQuery, row: Uint8Array): boolean {
     return query.matches(row) && (this.visible === undefined || this.visible(query.table.tableId, row));
   }
@@ -59,13 +64,9 @@ export class ClientQuerySets {
     for (const query of queries) {
       // `execute_plans` skips plans reading an empty table, but not plans that merely match nothing.
       if (this.db.scanTable(query.table.tableId)[Symbol.iterator]().next().done) continue;
-      // A planned index range holds every row that can match; the filter still decides each one.
-      const candidates = query.indexScan
-        ? this.db.scanIndexRange(query.indexScan)
-        : this.db.scanTable(query.table.tableId);
       out.push({
         table: query.table.name,
-        rows: bsatnRowList([...candidates].filter((r) => this.passes(query, r))),
+        rows: bsatnRowList([...this.candidates(query)].filter((r) => this.passes(query, r))),
       });
     }
     return out;
@@ -75,13 +76,7 @@ export class ClientQuerySets {
   queryRows(queries: readonly SubscriptionQuery[]): SingleTableRows[] {
     return queries.map((query) => ({
       table: query.table.name,
-      rows: bsatnRowList(
-        [
-          ...(query.indexScan
-            ? this.db.scanIndexRange(query.indexScan)
-            : this.db.scanTable(query.table.tableId)),
-        ].filter((r) => this.passes(query, r)),
-      ),
+      rows: bsatnRowList([...this.candidates(query)].filter((r) => this.passes(query, r))),
     }));
   }
 

@@ -297,8 +297,7 @@ export class Datastore {
     end: Uint8Array,
   ): Uint8Array[] {
     this.requireTx();
-    const { table, ptrs } = this.rangePtrs(indexId, prefix, prefixElems, start, end);
-    return ptrs.map((p) => table.rows.get(p) as Uint8Array);
+    return this.committedRange(indexId, prefix, prefixElems, start, end);
   }
 
   // ---- writes ----
