@@ -15,9 +15,9 @@ import {
 import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { ErrorInfoSchema, ErrorReason } from '../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { syncEnvelope } from '../test/support/envelopes.js';
-import { testKafka, testKafkaConfig, uniqueTopic } from '../test/support/kafka-env.js';
-import { type RunningService, startService } from './service.js';
-import { createLogger } from './telemetry/logger.js';
+import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../test/support/kafka-env.js';
+import { startTestService } from '../test/support/service-harness.js';
+import type { RunningService } from './service.js';
 
 const BIN = new URL('../bin/spacetime-sync.js', import.meta.url).pathname;
 const topic = uniqueTopic('admin-authority');
@@ -41,24 +41,10 @@ function cli(...args: string[]): Promise<{ code: number; out: string; err: strin
 
 beforeAll(async () => {
   const kafka = testKafka();
-  const a = kafka.admin();
-  await a.connect();
-  await a.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-  await a.disconnect();
-  service = await startService(
-    {
-      spacetime: { kind: 'embedded', port: 0 },
-      ingest: { host: '127.0.0.1', port: 0 },
-      kafka: testKafkaConfig({
-        topics: [topic],
-        groupId,
-        deadLetterTopic: uniqueTopic('admin-dlq'),
-      }),
-      logLevel: 'silent',
-    },
-    createLogger({ level: 'silent' }),
-    { defaultMetrics: false },
-  );
+  await createTopics({ topic, numPartitions: 2 });
+  service = await startTestService({
+    kafka: testKafkaConfig({ topics: [topic], groupId, deadLetterTopic: uniqueTopic('admin-dlq') }),
+  });
   const producer = kafka.producer();
   await producer.connect();
   const messages = [1, 2, 3, 4, 5].map((n) => syncEnvelope('ops:1', `k${n}`, `body ${n}`, BigInt(n)));

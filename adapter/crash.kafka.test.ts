@@ -7,15 +7,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create, toBinary } from '@bufbuild/protobuf';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { AlgebraicType, BinaryReader } from 'spacetimedb';
+import { toBinary } from '@bufbuild/protobuf';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Devhost } from '../devhost/index.js';
 import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { SYNC_DB, startSyncDevhost } from '../test/support/devhost-harness.js';
-import { kafkaBrokers, testKafka, uniqueTopic } from '../test/support/kafka-env.js';
-import { hashPayload } from './envelope/payload-hash.js';
+import { SYNC_DB, startSyncDevhost, storedEvents } from '../test/support/devhost-harness.js';
+import { syncEnvelope } from '../test/support/envelopes.js';
+import { createTopics, kafkaBrokers, testKafka, uniqueTopic } from '../test/support/kafka-env.js';
 import { PROBE_STREAM } from './spacetime/delivery-probe.js';
 
 const BIN = new URL('../bin/spacetime-sync.js', import.meta.url).pathname;
@@ -51,20 +49,14 @@ function startAdapter(env: Record<string, string>): { child: ChildProcess; ready
   return { child, ready };
 }
 
+/** Per stream in the devhost, `seq:key` in seq order (without the adapter's delivery probe). */
 function keysBySeq(): Map<string, string[]> {
   const db = devhost?.databases.get(SYNC_DB);
   if (!db) throw new Error('no database');
-  const table = db.schema.tableByName('sync_event');
-  if (!table) throw new Error('no sync_event');
-  const decode = AlgebraicType.makeDeserializer(table.rowType, db.schema.typespace as never);
-  const out = new Map<string, { seq: bigint; key: string }[]>();
-  for (const bytes of db.rows('sync_event')) {
-    const e = decode(new BinaryReader(bytes)) as { stream_id: string; seq: bigint; idempotency_key: string };
-    if (e.stream_id === PROBE_STREAM) continue; // the adapter's own delivery probe
-    out.set(e.stream_id, [...(out.get(e.stream_id) ?? []), { seq: e.seq, key: e.idempotency_key }]);
-  }
   return new Map(
-    [...out].map(([s, l]) => [s, l.sort((a, b) => (a.seq < b.seq ? -1 : 1)).map((x) => `${x.seq}:${x.key}`)]),
+    [...storedEvents(db)]
+      .filter(([s]) => s !== PROBE_STREAM)
+      .map(([s, l]) => [s, l.map((x) => `${x.seq}:${x.key}`)]),
   );
 }
 
@@ -75,10 +67,7 @@ describe('adapter under kill -9', () => {
     devhost = await startSyncDevhost(dataDir);
     const topic = uniqueTopic('crash');
     const kafka = testKafka();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics({ topic, numPartitions: 3 });
     const producer = kafka.producer();
     await producer.connect();
     const expected = new Map<string, string[]>(STREAMS.map((s) => [s, []]));
@@ -87,18 +76,11 @@ describe('adapter under kill -9', () => {
       const key = `e${i}`;
       const list = expected.get(stream) as string[];
       list.push(`${list.length + 1}:${key}`);
-      const payload = new TextEncoder().encode(`${stream}:${i}`);
       const value = toBinary(
         SyncEnvelopeSchema,
-        create(SyncEnvelopeSchema, {
-          streamId: stream,
-          idempotencyKey: key,
+        syncEnvelope(stream, key, `${stream}:${i}`, BigInt(list.length), {
           kind: 'crash.v1',
-          payload,
-          ...hashPayload(payload),
-          source: { authorityTopic: 'ledger', authoritySeq: BigInt(list.length) },
-          producedAt: timestampFromMs(Date.now()),
-          protocolVersion: { major: 1, minor: 0 },
+          authorityTopic: 'ledger',
         }),
       );
       return { key: stream, value: Buffer.from(value) };
@@ -172,28 +154,17 @@ describe('adapter when SpacetimeDB restarts under load', () => {
     const port = host.port;
     const topic = uniqueTopic('restart');
     const kafka = testKafka();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    await admin.disconnect();
-    const envelopeBytes = (i: number) => {
-      const payload = new TextEncoder().encode(`r${i}`);
-      return Buffer.from(
+    await createTopics({ topic, numPartitions: 2 });
+    const envelopeBytes = (i: number) =>
+      Buffer.from(
         toBinary(
           SyncEnvelopeSchema,
-          create(SyncEnvelopeSchema, {
-            streamId: `restart:${i % 2}`,
-            idempotencyKey: `k${i}`,
+          syncEnvelope(`restart:${i % 2}`, `k${i}`, `r${i}`, BigInt(Math.floor(i / 2) + 1), {
             kind: 'restart.v1',
-            payload,
-            ...hashPayload(payload),
-            source: { authorityTopic: 'restart', authoritySeq: BigInt(Math.floor(i / 2) + 1) },
-            producedAt: timestampFromMs(Date.now()),
-            protocolVersion: { major: 1, minor: 0 },
+            authorityTopic: 'restart',
           }),
         ),
       );
-    };
     const producer = kafka.producer();
     await producer.connect();
     const send = async (from: number, to: number) =>

@@ -1,6 +1,6 @@
 /** The dead-letter replay tool against the real broker: filter by reason, order kept, resumable. */
 import { describe, expect, it } from 'vitest';
-import { kafkaBrokers, testKafka, uniqueTopic } from '../test/support/kafka-env.js';
+import { createTopics, kafkaBrokers, testKafka, uniqueTopic } from '../test/support/kafka-env.js';
 import { replayDeadLetters } from './kafka/dead-letter-replay.js';
 import { DEAD_LETTER_HEADERS } from './kafka/kafka-source.js';
 
@@ -9,10 +9,7 @@ describe('dead-letter replay', () => {
     const kafka = testKafka();
     const source = uniqueTopic('source');
     const dlq = uniqueTopic('dlq');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: source }, { topic: dlq }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics({ topic: source }, { topic: dlq });
     const producer = kafka.producer();
     await producer.connect();
     const dead = (value: string, reason: string, offset: number) => ({

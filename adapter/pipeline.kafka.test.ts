@@ -6,16 +6,16 @@
 import { toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { AlgebraicType, BinaryReader } from 'spacetimedb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { ErrorInfoSchema, ErrorReason } from '../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { storedEvents } from '../test/support/devhost-harness.js';
 import { syncEnvelope } from '../test/support/envelopes.js';
-import { testKafka, testKafkaConfig, uniqueTopic } from '../test/support/kafka-env.js';
+import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../test/support/kafka-env.js';
+import { startTestService } from '../test/support/service-harness.js';
 import { DEAD_LETTER_HEADERS } from './kafka/kafka-source.js';
-import { type RunningService, startService } from './service.js';
-import { createLogger } from './telemetry/logger.js';
+import type { RunningService } from './service.js';
 
 const topic = uniqueTopic('authority');
 const deadLetterTopic = uniqueTopic('dead-letter');
@@ -50,58 +50,25 @@ function metric(text: string, name: string, labels = ''): number {
 }
 
 beforeAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: 3 },
-      { topic: deadLetterTopic, numPartitions: 1 },
-    ],
-    waitForLeaders: true,
+  await createTopics({ topic, numPartitions: 3 }, { topic: deadLetterTopic });
+  // A tiny in-flight bound: every batch of more than 4 events pauses fetching until it commits.
+  service = await startTestService({
+    kafka: testKafkaConfig({ topics: [topic], groupId, deadLetterTopic, maxInFlight: 4 }),
   });
-  await admin.disconnect();
-  service = await startService(
-    {
-      spacetime: { kind: 'embedded', port: 0 },
-      ingest: { host: '127.0.0.1', port: 0 },
-      // A tiny in-flight bound: every batch of more than 4 events pauses fetching until it commits.
-      kafka: testKafkaConfig({
-        topics: [topic],
-        groupId,
-        deadLetterTopic,
-        maxInFlight: 4,
-      }),
-      logLevel: 'silent',
-    },
-    createLogger({ level: 'silent' }),
-    { defaultMetrics: false },
-  );
 }, 120_000);
 
 afterAll(async () => {
   await service?.stop();
 });
 
-/** Per stream: the idempotency keys in seq order, read through the writer's own subscription. */
+/** Per stream: the idempotency keys in seq order, read off the host (a missing seq shows as GAP@n). */
 function streamKeys(): Map<string, string[]> {
   const db = service.devhost?.databases.get(service.database);
   if (!db) throw new Error('no embedded database');
-  const table = db.schema.tableByName('sync_event');
-  if (!table) throw new Error('no sync_event table');
-  const decode = AlgebraicType.makeDeserializer(table.rowType, db.schema.typespace as never);
-  const out = new Map<string, { seq: bigint; key: string }[]>();
-  for (const bytes of db.rows('sync_event')) {
-    const e = decode(new BinaryReader(bytes)) as { stream_id: string; seq: bigint; idempotency_key: string };
-    const list = out.get(e.stream_id) ?? [];
-    list.push({ seq: e.seq, key: e.idempotency_key });
-    out.set(e.stream_id, list);
-  }
   return new Map(
-    [...out].map(([s, l]) => [
+    [...storedEvents(db)].map(([s, l]) => [
       s,
-      l
-        .sort((a, b) => (a.seq < b.seq ? -1 : 1))
-        .map((x, i) => (x.seq === BigInt(i + 1) ? x.key : `GAP@${i + 1}`)),
+      l.map((x, i) => (x.seq === BigInt(i + 1) ? x.key : `GAP@${i + 1}`)),
     ]),
   );
 }

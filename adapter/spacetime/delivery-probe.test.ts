@@ -1,7 +1,7 @@
 /** The delivery probe inside the running service (embedded devhost): fan-out latency as a subscriber sees it. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RunningService, startService } from '../service.js';
-import { createLogger } from '../telemetry/logger.js';
+import { startTestService } from '../../test/support/service-harness.js';
+import type { RunningService } from '../service.js';
 import { PROBE_STREAM } from './delivery-probe.js';
 
 let service: RunningService | undefined;
@@ -19,16 +19,7 @@ const metric = (text: string, name: string) =>
 
 describe('delivery probe', () => {
   it('times probe events until a separate subscriber has them, in its own bounded stream', async () => {
-    service = await startService(
-      {
-        spacetime: { kind: 'embedded', port: 0 },
-        ingest: { host: '127.0.0.1', port: 0 },
-        logLevel: 'silent',
-        probeIntervalMs: 20,
-      },
-      createLogger({ level: 'silent' }),
-      { defaultMetrics: false },
-    );
+    service = await startTestService({ probeIntervalMs: 20 });
     const scrape = async () => (await fetch(`${service?.httpUrl}/metrics`)).text();
     await expect
       .poll(async () => metric(await scrape(), 'spacetime_sync_probe_fanout_seconds_count'), {

@@ -8,7 +8,7 @@ import { fromBinary, fromJson, type JsonValue, toBinary } from '@bufbuild/protob
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256, verifyPayloadHash } from '../../adapter/envelope/payload-hash.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { testKafka, uniqueTopic } from '../support/kafka-env.js';
+import { createTopics, testKafka, uniqueTopic } from '../support/kafka-env.js';
 
 interface Vectors {
   payloads: { name: string; payload_hex: string; sha256_hex: string }[];
@@ -23,10 +23,7 @@ const topic = uniqueTopic('envelopes');
 const received = new Map<string, Buffer>();
 
 beforeAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTopics({ topic, numPartitions: 2 });
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({

@@ -6,14 +6,13 @@ import { readdirSync } from 'node:fs';
 import { toBinary } from '@bufbuild/protobuf';
 import { Identity } from 'spacetimedb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RunningService, startService } from '../../adapter/service.js';
-import { createLogger } from '../../adapter/telemetry/logger.js';
 import type { Devhost } from '../../devhost/index.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';
-import { kafkaBrokers, testKafka, testKafkaConfig, uniqueTopic } from '../support/kafka-env.js';
+import { createTopics, kafkaBrokers, testKafka, testKafkaConfig, uniqueTopic } from '../support/kafka-env.js';
 import { RUNBOOKS_DIR, runbookSteps, runRunbook, type StepResult } from '../support/runbook.js';
+import { startTestService } from '../support/service-harness.js';
 
 const TESTED = ['health-check.md', 'dead-letters.md'];
 const stops: (() => Promise<void>)[] = [];
@@ -25,33 +24,16 @@ afterAll(async () => {
 async function serviceOn(devhost: Devhost | undefined, token?: string) {
   const topic = uniqueTopic('runbook-authority');
   const deadLetterTopic = uniqueTopic('runbook-dlq');
-  const kafka = testKafka();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [{ topic }, { topic: deadLetterTopic }],
-    waitForLeaders: true,
+  await createTopics({ topic }, { topic: deadLetterTopic });
+  const service = await startTestService({
+    ...(devhost
+      ? { spacetime: { kind: 'remote', uri: devhost.url, database: SYNC_DB, ...(token ? { token } : {}) } }
+      : {}),
+    kafka: testKafkaConfig({ topics: [topic], groupId: uniqueTopic('runbook-adapter'), deadLetterTopic }),
   });
-  await admin.disconnect();
-  const service: RunningService = await startService(
-    {
-      spacetime: devhost
-        ? { kind: 'remote', uri: devhost.url, database: SYNC_DB, ...(token ? { token } : {}) }
-        : { kind: 'embedded', port: 0 },
-      ingest: { host: '127.0.0.1', port: 0 },
-      kafka: testKafkaConfig({
-        topics: [topic],
-        groupId: uniqueTopic('runbook-adapter'),
-        deadLetterTopic,
-      }),
-      logLevel: 'silent',
-    },
-    createLogger({ level: 'silent' }),
-    { defaultMetrics: false },
-  );
   stops.push(() => service.stop());
   const produce = async (stream: string, count: number) => {
-    const producer = kafka.producer();
+    const producer = testKafka().producer();
     await producer.connect();
     await producer.send({
       topic,

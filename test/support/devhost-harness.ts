@@ -2,7 +2,9 @@
  * Test harness: the real sync module on devhost over real sockets, and SDK connections to it through
  * the generated bindings — exactly how the adapter and desktop clients talk to SpacetimeDB.
  */
+import { AlgebraicType, BinaryReader } from 'spacetimedb';
 import { ensureWebSocket } from '../../client/node-websocket.js';
+import type { HostedDatabase } from '../../devhost/contract.js';
 import { type Devhost, startDevhost } from '../../devhost/index.js';
 import { DbConnection } from '../../module/bindings/index.js';
 
@@ -60,4 +62,20 @@ export async function rejection(call: Promise<unknown>): Promise<string | undefi
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
+}
+
+/** What a database holds in `sync_event`, read off the host: per stream, (seq, key) in seq order. */
+export function storedEvents(db: HostedDatabase): Map<string, { seq: bigint; key: string }[]> {
+  const table = db.schema.tableByName('sync_event');
+  if (!table) throw new Error('no sync_event table');
+  const decode = AlgebraicType.makeDeserializer(table.rowType, db.schema.typespace as never);
+  const out = new Map<string, { seq: bigint; key: string }[]>();
+  for (const bytes of db.scanTable(table.tableId)) {
+    const e = decode(new BinaryReader(bytes)) as { stream_id: string; seq: bigint; idempotency_key: string };
+    const list = out.get(e.stream_id) ?? [];
+    list.push({ seq: e.seq, key: e.idempotency_key });
+    out.set(e.stream_id, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+  return out;
 }

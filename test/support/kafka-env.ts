@@ -35,3 +35,14 @@ export function testKafkaConfig(
     ...settings,
   };
 }
+
+/** Creates topics (one partition unless given) and waits until each has a leader. */
+export async function createTopics(...topics: { topic: string; numPartitions?: number }[]): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}

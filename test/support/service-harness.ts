@@ -1,0 +1,17 @@
+/** Test-only: the whole service in this process, quiet, on free ports (embedded devhost unless told). */
+import type { KafkaConfig, ServiceConfig, SpacetimeTarget } from '../../adapter/config.js';
+import { type RunningService, startService } from '../../adapter/service.js';
+import { createLogger } from '../../adapter/telemetry/logger.js';
+
+export function startTestService(
+  options: { kafka?: KafkaConfig; spacetime?: SpacetimeTarget; probeIntervalMs?: number } = {},
+): Promise<RunningService> {
+  const config: ServiceConfig = {
+    spacetime: options.spacetime ?? { kind: 'embedded', port: 0 },
+    ingest: { host: '127.0.0.1', port: 0 },
+    logLevel: 'silent',
+    ...(options.kafka ? { kafka: options.kafka } : {}),
+    ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),
+  };
+  return startService(config, createLogger({ level: 'silent' }), { defaultMetrics: false });
+}
