@@ -105,7 +105,7 @@ export function adminService(d: AdminDeps): Partial<ServiceImpl<typeof AdminServ
 
     getStreamHead(req) {
       check(GetStreamHeadRequestSchema, req);
-      const s = d.writer.streams().get(req.streamId);
+      const s = d.writer.stream(req.streamId);
       if (!s) {
         const info = create(ErrorInfoSchema, { reason: ErrorReason.UNKNOWN_STREAM, retryable: false });
         throw new ConnectError(`no stream '${req.streamId}'`, Code.NotFound, undefined, [
@@ -136,7 +136,6 @@ export function adminService(d: AdminDeps): Partial<ServiceImpl<typeof AdminServ
           ]);
         }
       }
-      const heads = d.writer.streams();
       return create(GetLagResponseSchema, {
         partitions: partitions.map((p) =>
           create(PartitionLagSchema, {
@@ -148,7 +147,7 @@ export function adminService(d: AdminDeps): Partial<ServiceImpl<typeof AdminServ
           }),
         ),
         streams: req.streamIds.map((streamId) => {
-          const appended = heads.get(streamId)?.lastSourceSeq ?? 0n;
+          const appended = d.writer.stream(streamId)?.lastSourceSeq ?? 0n;
           const seen = d.metrics.latestSourceSeq(streamId) ?? appended;
           const latest = seen > appended ? seen : appended;
           return create(StreamLagSchema, {

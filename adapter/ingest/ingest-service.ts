@@ -62,7 +62,6 @@ export function ingestService(
         metrics.reducerErrors.inc({ code: err.code });
         throw toConnectError(err);
       }
-      const streams = writer.streams();
       return create(PublishResponseSchema, {
         results: receipts.map((r, envelopeIndex) => {
           metrics.eventsAppended.inc({ source: 'connect', outcome: r.status });
@@ -71,7 +70,7 @@ export function ingestService(
             streamId: r.stream,
             seq: r.seq,
             outcome: r.status === 'appended' ? PublishOutcome.APPENDED : PublishOutcome.DUPLICATE,
-            epoch: streams.get(r.stream)?.epoch ?? 0n,
+            epoch: writer.stream(r.stream)?.epoch ?? 0n,
           });
         }),
       });

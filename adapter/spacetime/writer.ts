@@ -62,6 +62,20 @@ export function classifyReducerError(message: string): AdapterError {
   }
 }
 
+type StreamRow = NonNullable<ReturnType<DbConnection['db']['sync_stream']['stream_id']['find']>>;
+
+function toStreamHead(s: StreamRow): StreamHead {
+  return {
+    head: s.head_seq,
+    lowWatermark: s.low_watermark,
+    epoch: s.epoch,
+    lastSourceSeq: s.last_source_seq,
+    sourceGapMissing: s.source_gap_missing,
+    updatedAtMicros: s.updated_at.microsSinceUnixEpoch,
+    retainMinEvents: s.retain_min_events,
+  };
+}
+
 export class SpacetimeWriter {
   private conn: DbConnection | undefined;
   private ready: Promise<void>;
@@ -177,12 +191,23 @@ export class SpacetimeWriter {
 
   /** Resolves when connected (or rejects after `ms`). */
   async waitConnected(ms: number): Promise<void> {
-    await Promise.race([
-      this.ready,
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new AdapterError('unavailable', 'not connected')), ms),
-      ),
-    ]);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.ready,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new AdapterError('unavailable', 'not connected')), ms);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One stream's head, from the writer's own subscription (an index lookup, for per-request use). */
+  stream(streamId: string): StreamHead | undefined {
+    const s = this.conn?.db.sync_stream.stream_id.find(streamId);
+    return s ? toStreamHead(s) : undefined;
   }
 
   /**
@@ -209,6 +234,10 @@ export class SpacetimeWriter {
             () => reject(new AdapterError('unavailable', 'append timed out')),
             this.o.callTimeoutMs ?? 30_000,
           );
+        }),
+        // `lost()` rejects this when the socket drops: no answer can come on it any more.
+        new Promise((_, reject) => {
+          this.failInFlight = reject;
         }),
       ]);
     } catch (e) {
@@ -243,17 +272,7 @@ export class SpacetimeWriter {
   streams(): Map<string, StreamHead> {
     const out = new Map<string, StreamHead>();
     if (!this.conn) return out;
-    for (const s of this.conn.db.sync_stream.iter()) {
-      out.set(s.stream_id, {
-        head: s.head_seq,
-        lowWatermark: s.low_watermark,
-        epoch: s.epoch,
-        lastSourceSeq: s.last_source_seq,
-        sourceGapMissing: s.source_gap_missing,
-        updatedAtMicros: s.updated_at.microsSinceUnixEpoch,
-        retainMinEvents: s.retain_min_events,
-      });
-    }
+    for (const s of this.conn.db.sync_stream.iter()) out.set(s.stream_id, toStreamHead(s));
     return out;
   }
 

@@ -1,0 +1,44 @@
+/** The adapter's SpacetimeDB writer against the sync module on devhost, over real sockets. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { SYNC_DB, startSyncDevhost } from '../../test/support/devhost-harness.js';
+import { eventInput } from '../../test/support/sync-events.js';
+import { AdapterError } from '../errors.js';
+import { createLogger } from '../telemetry/logger.js';
+import { SpacetimeWriter } from './writer.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('SpacetimeWriter', () => {
+  it('fails a call in flight as soon as the connection drops, instead of waiting out its timeout', async () => {
+    const devhost = await startSyncDevhost();
+    const writer = await SpacetimeWriter.connect({
+      uri: devhost.url,
+      database: SYNC_DB,
+      token: devhost.ownerToken,
+      logger: createLogger({ level: 'silent' }),
+      callTimeoutMs: 120_000,
+    });
+    cleanups.push(() => writer.close());
+    expect((await writer.appendBatch([eventInput('w:1', 'a')]))[0]?.seq).toBe(1n);
+
+    // A host that takes the call and never answers, then goes away.
+    const db = devhost.databases.get(SYNC_DB);
+    if (!db) throw new Error('no database');
+    db.callReducer = () => new Promise(() => {});
+    const call = writer.appendBatch([eventInput('w:1', 'b')]);
+    const outcome = call.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await devhost.stop();
+    const error = await outcome;
+    expect(error).toBeInstanceOf(AdapterError);
+    expect((error as AdapterError).code).toBe('unavailable');
+    // The drop, not the 120 s call timeout ('append timed out'), ended it.
+    expect((error as AdapterError).detail).toMatch(/connection lost during the call/);
+  }, 30_000);
+});
