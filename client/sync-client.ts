@@ -155,7 +155,7 @@ export class SyncClient {
 
   /** Rows the SDK currently caches for this client's event subscriptions (bounded by rollover). */
   get cachedEventCount(): number {
-    return this.conn ? [...this.conn.db.sync_event.iter()].length : 0;
+    return this.conn ? Number(this.conn.db.sync_event.count()) : 0;
   }
 
   /** Last seq the application applied, per stream. */
