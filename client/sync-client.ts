@@ -303,18 +303,13 @@ export class SyncClient {
       return;
     }
     if (row && s.epoch === undefined) s.epoch = row.epoch;
-    this.subscribeEvents(conn, generation, s, row?.head_seq ?? 0n);
+    this.subscribeEvents(conn, generation, s);
   }
 
-  private subscribeEvents(
-    conn: DbConnection,
-    generation: number,
-    s: StreamState,
-    head: bigint,
-    allowWindow = true,
-  ): void {
+  private subscribeEvents(conn: DbConnection, generation: number, s: StreamState, allowWindow = true): void {
     const from = s.applier.watermark;
-    const target = conn.db.sync_stream.stream_id.find(s.id)?.head_seq ?? head;
+    // The head as this connection sees it: where a replay ends, and what progress is reported against.
+    const target = conn.db.sync_stream.stream_id.find(s.id)?.head_seq ?? 0n;
     const window = this.options.replayWindow === undefined ? undefined : BigInt(this.options.replayWindow);
     const upper = allowWindow && window !== undefined && target - from > window ? from + window : undefined;
     const bound = upper === undefined ? '' : ` AND seq <= ${upper}`;
@@ -349,7 +344,7 @@ export class SyncClient {
           void s.chain.then(() => {
             // Not if something else took over meanwhile: a rebootstrap (not ready), a re-fetch or a reconnect.
             if (generation !== this.generation || this.closing || !s.ready || s.handle !== handle) return;
-            this.subscribeEvents(conn, generation, s, target, s.applier.watermark > from);
+            this.subscribeEvents(conn, generation, s, s.applier.watermark > from);
           });
           return;
         }
@@ -374,7 +369,7 @@ export class SyncClient {
     // A replay window is replaced by the next one anyway; rollover is for the live tail.
     if (s.ready && !s.windowed && s.sinceSubscribe >= (this.options.rolloverEvents ?? 10_000) && this.conn) {
       s.sinceSubscribe = 0;
-      this.subscribeEvents(this.conn, this.generation, s, 0n);
+      this.subscribeEvents(this.conn, this.generation, s);
     }
     if (deliver.length > 0) {
       s.chain = s.chain.then(async () => {
@@ -403,7 +398,7 @@ export class SyncClient {
             return;
           // Bounded re-fetch: a fresh subscription from the watermark returns exactly the missing rows.
           s.gapSince = undefined;
-          this.subscribeEvents(conn, generation, s, 0n);
+          this.subscribeEvents(conn, generation, s);
         }, this.options.gapRefetchMs ?? 1_000),
       );
     }
@@ -452,7 +447,7 @@ export class SyncClient {
     s.acked = 0n;
     await this.options.store.save(s.id, { epoch: row.epoch, watermark: row.low_watermark - 1n });
     this.setState('replaying');
-    this.subscribeEvents(conn, generation, s, row.head_seq);
+    this.subscribeEvents(conn, generation, s);
   }
 
   // ---- acks and presence ----
