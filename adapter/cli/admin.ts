@@ -22,6 +22,7 @@ import {
   GetStreamHeadResponseSchema,
   KafkaState,
 } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
+import { ErrorInfoSchema } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -68,7 +69,9 @@ async function calling(command: string, url: string, call: () => Promise<number>
     return await call();
   } catch (e) {
     const err = ConnectError.from(e);
-    if (err.code === Code.Unavailable && /ECONNREFUSED|fetch failed|connect/i.test(err.rawMessage)) {
+    // The service answers its own refusals with ErrorInfo (e.g. Kafka unavailable behind it); an
+    // Unavailable without it came from the transport: nothing answered at the address.
+    if (err.code === Code.Unavailable && err.findDetails(ErrorInfoSchema).length === 0) {
       console.error(`spacetime-sync ${command}: no spacetime-sync answers at ${url} (${err.rawMessage})`);
       return 3;
     }
