@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` needs nothing but Node; `kafka` needs the real broker, which its global setup
-// installs (once, cached) and starts on loopback. Filter with `vitest run --project unit` while iterating.
-const kafkaTests = ['test/kafka/**/*.test.ts', '**/*.kafka.test.ts'];
+// installs (once, cached) and starts on loopback. One convention selects the broker: a test file that
+// needs it is named `*.kafka.test.ts`, wherever it sits. Filter with `vitest run --project unit`.
+const kafkaTests = ['**/*.kafka.test.ts'];
 
 export default defineConfig({
   test: {

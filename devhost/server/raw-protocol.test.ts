@@ -4,9 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevhostDatabase } from '../host/index.js';
+import { V2_PROTOCOL, V3_PROTOCOL } from './framing.js';
+import { type DevhostServer, startServer } from './index.js';
 import {
   decodeRows,
-  eventually,
   ManualDurability,
   openTestDatabase,
   RawClient,
@@ -14,9 +15,7 @@ import {
   registry,
   settle,
   UpgradeRefused,
-} from './e2e-harness.js';
-import { V2_PROTOCOL, V3_PROTOCOL } from './framing.js';
-import { type DevhostServer, startServer } from './index.js';
+} from './testing/e2e-harness.js';
 
 let main: DevhostDatabase;
 let other: DevhostDatabase;
@@ -123,9 +122,10 @@ describe('devhost wire protocol', () => {
     subscribe(b, 1, "SELECT * FROM person WHERE name = 'only-in-main'");
     const applied = await b.next('SubscribeApplied');
     expect(applied.rows.tables).toEqual([]);
-    await eventually(
-      () => main.rows('person').length > other.rows('person').length,
-      'main to hold more people',
-    );
+    await expect
+      .poll(() => main.rows('person').length - other.rows('person').length, {
+        message: 'main holds more people',
+      })
+      .toBeGreaterThan(0);
   });
 });

@@ -6,16 +6,15 @@ import { InternalError, SenderError } from 'spacetimedb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DevhostDatabase } from '../host/index.js';
 import { tables } from '../testdata/test-module-bindings/index.js';
+import { identityFromClaims } from './identity.js';
+import { type DevhostServer, startServer } from './index.js';
 import {
   connectSdk,
-  eventually,
   installSdkWebSocket,
   openTestDatabase,
   registry,
   type SdkClient,
-} from './e2e-harness.js';
-import { identityFromClaims } from './identity.js';
-import { type DevhostServer, startServer } from './index.js';
+} from './testing/e2e-harness.js';
 
 installSdkWebSocket();
 
@@ -75,9 +74,9 @@ describe.each(['v3', 'v2'] as const)('SDK over %s', (protocol) => {
     reader.conn.db.person.onInsert((ctx, row) => seen.push(`${ctx.event.tag}:${row.name}`));
     await writer.conn.reducers.addPerson({ name: `${team}-c`, age: 40, team, level: 3 });
     await writer.conn.reducers.addPerson({ name: `${team}-young`, age: 10, team, level: 3 });
-    await eventually(() => seen.length > 0, 'the matching insert');
+    await expect.poll(() => seen.length).toBeGreaterThan(0);
     await writer.conn.reducers.addPerson({ name: `${team}-d`, age: 41, team, level: 3 });
-    await eventually(() => seen.length > 1, 'the second matching insert');
+    await expect.poll(() => seen.length).toBeGreaterThan(1);
     expect(seen).toEqual([`Transaction:${team}-c`, `Transaction:${team}-d`]);
     expect(reader.conn.db.person.count()).toBe(3n);
   });
@@ -176,7 +175,7 @@ describe.each(['v3', 'v2'] as const)('SDK over %s', (protocol) => {
     client.conn.db.notice.onInsert((_ctx, row) => texts.push(row.text));
     const other = await connect();
     await other.conn.reducers.emitNotice({ text: `hello-${protocol}` });
-    await eventually(() => texts.length > 0, 'the notice event');
+    await expect.poll(() => texts.length).toBeGreaterThan(0);
     expect(texts).toEqual([`hello-${protocol}`]);
     expect(client.conn.db.notice.count()).toBe(0n);
   });
@@ -195,9 +194,9 @@ describe.each(['v3', 'v2'] as const)('SDK over %s', (protocol) => {
     );
     const visitor = await connectSdk(server.url, 'main', { protocol });
     const who = visitor.identity.toHexString();
-    await eventually(() => log.includes(`connected:${who}`), 'the connect row');
+    await expect.poll(() => log).toContain(`connected:${who}`);
     visitor.conn.disconnect();
-    await eventually(() => log.includes(`disconnected:${who}`), 'the disconnect row');
+    await expect.poll(() => log).toContain(`disconnected:${who}`);
     const rows = watcher.conn.db.connectionLog.iter();
     const mine = [...rows].filter((r) => r.sender.toHexString() === who);
     expect(mine.map((r) => r.kind)).toEqual(['connected', 'disconnected']);

@@ -2,7 +2,7 @@ import { Identity } from 'spacetimedb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleSchema } from '../contract.js';
 import { type CompiledQuery, compileQuery, type SqlAuth } from './index.js';
-import { encodeRow, loadSchema, TEST_MODULE } from './testing-schema.js';
+import { encodeRow, loadSchema, TEST_MODULE } from './testing/schema.js';
 
 let schema: ModuleSchema;
 beforeAll(async () => {

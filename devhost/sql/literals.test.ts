@@ -2,7 +2,7 @@ import { ConnectionId, Identity, Timestamp, Uuid } from 'spacetimedb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleSchema } from '../contract.js';
 import { compileQuery, type SqlAuth, SqlError } from './index.js';
-import { loadSchema, SQL_MODULE, sampleRow } from './testing-schema.js';
+import { loadSchema, SQL_MODULE, sampleRow } from './testing/schema.js';
 
 let schema: ModuleSchema;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleSchema } from '../contract.js';
 import { compileQuery } from './index.js';
-import { loadSchema, SQL_MODULE, sampleRow } from './testing-schema.js';
+import { loadSchema, SQL_MODULE, sampleRow } from './testing/schema.js';
 
 let schema: ModuleSchema;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleSchema } from '../contract.js';
 import { compileQuery, type SqlAuth, SqlError, type SqlErrorKind } from './index.js';
-import { loadSchema, TEST_MODULE } from './testing-schema.js';
+import { loadSchema, TEST_MODULE } from './testing/schema.js';
 
 let schema: ModuleSchema;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import type { HostModuleSchema } from '../schema/index.js';
 import { compileVisibility } from './index.js';
 import { parseSemijoinRule } from './semijoin-rule.js';
 import { SqlError } from './sql-error.js';
-import { encodeRow, loadSchema, tableOf } from './testing-schema.js';
+import { encodeRow, loadSchema, tableOf } from './testing/schema.js';
 
 const SYNC_MODULE = new URL('../../module/src/index.ts', import.meta.url).pathname;
 let schema: HostModuleSchema;

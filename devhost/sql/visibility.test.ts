@@ -2,7 +2,7 @@ import { Identity } from 'spacetimedb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleSchema } from '../contract.js';
 import { compileVisibility, SqlError } from './index.js';
-import { encodeRow, loadSchema, SQL_MODULE, TEST_MODULE, tableOf } from './testing-schema.js';
+import { encodeRow, loadSchema, SQL_MODULE, TEST_MODULE, tableOf } from './testing/schema.js';
 
 // SQL_MODULE's rules: `SELECT * FROM doc WHERE doc.owner = :sender` and
 // `SELECT * FROM "doc" WHERE "shared" = TRUE`.

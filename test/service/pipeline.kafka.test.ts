@@ -4,18 +4,14 @@
  * the metrics an SRE scrapes.
  */
 import { toBinary } from '@bufbuild/protobuf';
-import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { ErrorInfoSchema, ErrorReason } from '../proto/gen/spacetime_sync/v1/errors_pb.js';
-import { IngestService, PublishOutcome } from '../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
-import { storedEvents } from '../test/support/devhost-harness.js';
-import { syncEnvelope } from '../test/support/envelopes.js';
-import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../test/support/kafka-env.js';
-import { startTestService } from '../test/support/service-harness.js';
-import { DEAD_LETTER_HEADERS } from './kafka/kafka-source.js';
-import type { RunningService } from './service.js';
+import { DEAD_LETTER_HEADERS } from '../../adapter/kafka/kafka-source.js';
+import type { RunningService } from '../../adapter/service.js';
+import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { storedEvents } from '../support/devhost-harness.js';
+import { syncEnvelope } from '../support/envelopes.js';
+import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../support/kafka-env.js';
+import { startTestService } from '../support/service-harness.js';
 
 const topic = uniqueTopic('authority');
 const deadLetterTopic = uniqueTopic('dead-letter');
@@ -176,36 +172,4 @@ describe('adapter: Kafka → SpacetimeDB', () => {
       })
       .toEqual([0, 0]);
   }, 90_000);
-});
-
-describe('adapter: Connect ingest', () => {
-  const client = () =>
-    createClient(IngestService, createConnectTransport({ baseUrl: service.httpUrl, httpVersion: '1.1' }));
-
-  it('answers with the assigned (stream, seq) after commit, and duplicates keep their seq', async () => {
-    const first = await client().publish({
-      envelopes: [envelope('chat:9', 'm1', 'hi', 1n), envelope('chat:9', 'm2', 'there', 2n)],
-    });
-    expect(first.results.map((r) => [r.streamId, r.seq, r.outcome])).toEqual([
-      ['chat:9', 1n, PublishOutcome.APPENDED],
-      ['chat:9', 2n, PublishOutcome.APPENDED],
-    ]);
-    const again = await client().publish({ envelopes: [envelope('chat:9', 'm2', 'there', 2n)] });
-    expect(again.results.map((r) => [r.seq, r.outcome])).toEqual([[2n, PublishOutcome.DUPLICATE]]);
-    expect(again.results[0]?.epoch).toBe(1n);
-  });
-
-  it('refuses a conflict or an invalid envelope with a typed error and appends nothing from the batch', async () => {
-    const conflict = await client()
-      .publish({ envelopes: [envelope('chat:9', 'm3', 'new', 3n), envelope('chat:9', 'm1', 'CHANGED', 1n)] })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect(conflict).toBeInstanceOf(ConnectError);
-    expect((conflict as ConnectError).code).toBe(Code.AlreadyExists);
-    expect((conflict as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe(ErrorReason.CONFLICT);
-    const invalid = await client()
-      .publish({ envelopes: [envelope('', 'x', 'x', 1n)] })
-      .catch((e: unknown) => ConnectError.from(e));
-    expect((invalid as ConnectError).code).toBe(Code.InvalidArgument);
-    expect(streamKeys().get('chat:9')).toEqual(['m1', 'm2']);
-  });
 });

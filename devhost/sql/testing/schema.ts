@@ -11,14 +11,14 @@ import {
   Timestamp,
   Uuid,
 } from 'spacetimedb';
-import { describeModule } from '../codegen/index.js';
-import type { ModuleSchema, TableSchema } from '../contract.js';
-import { buildModuleSchema, decodeModuleDef, type HostModuleSchema } from '../schema/index.js';
+import { describeModule } from '../../codegen/index.js';
+import type { ModuleSchema, TableSchema } from '../../contract.js';
+import { buildModuleSchema, decodeModuleDef, type HostModuleSchema } from '../../schema/index.js';
 
 /** devhost's reference module (person, private secret_note, event notice, …). */
-export const TEST_MODULE = new URL('../testdata/test-module/index.ts', import.meta.url).pathname;
+export const TEST_MODULE = new URL('../../testdata/test-module/index.ts', import.meta.url).pathname;
 /** This directory's module: a column of every comparable type, and row-level-security rules on `doc`. */
-export const SQL_MODULE = new URL('./testdata/sql-module/index.ts', import.meta.url).pathname;
+export const SQL_MODULE = new URL('../testdata/sql-module/index.ts', import.meta.url).pathname;
 
 const cache = new Map<string, Promise<HostModuleSchema>>();
 

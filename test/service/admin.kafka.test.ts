@@ -7,19 +7,19 @@ import { toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../adapter/service.js';
 import {
   AdminService,
   ConnectionState,
   KafkaState,
-} from '../proto/gen/spacetime_sync/v1/admin_service_pb.js';
-import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { ErrorInfoSchema, ErrorReason } from '../proto/gen/spacetime_sync/v1/errors_pb.js';
-import { syncEnvelope } from '../test/support/envelopes.js';
-import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../test/support/kafka-env.js';
-import { startTestService } from '../test/support/service-harness.js';
-import type { RunningService } from './service.js';
+} from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
+import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { ErrorInfoSchema, ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
+import { syncEnvelope } from '../support/envelopes.js';
+import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../support/kafka-env.js';
+import { startTestService } from '../support/service-harness.js';
 
-const BIN = new URL('../bin/spacetime-sync.js', import.meta.url).pathname;
+const BIN = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
 const topic = uniqueTopic('admin-authority');
 const groupId = uniqueTopic('admin-adapter');
 let service: RunningService;
@@ -62,13 +62,18 @@ beforeAll(async () => {
     })),
   });
   await producer.disconnect();
-  // Wait (outside a test, so by hand) until the stream's five events are in.
-  for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
-    const h = await admin()
-      .getStreamHead({ streamId: 'ops:1' })
-      .catch(() => undefined);
-    if (h?.headSeq === 5n) break;
-  }
+  // The cases below read the state these five events leave: fail here, by name, if they never land.
+  await expect
+    .poll(
+      async () =>
+        (
+          await admin()
+            .getStreamHead({ streamId: 'ops:1' })
+            .catch(() => undefined)
+        )?.headSeq,
+      { timeout: 30_000, interval: 100, message: "stream ops:1 reaches head 5 (the setup's events)" },
+    )
+    .toBe(5n);
 }, 120_000);
 
 afterAll(async () => {

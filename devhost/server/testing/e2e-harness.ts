@@ -5,21 +5,22 @@
  */
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { AlgebraicType, BinaryReader, BinaryWriter, type Identity } from 'spacetimedb';
+import { expect } from 'vitest';
 import WebSocket from 'ws';
-import type { DatabaseRegistry, HostedDatabase } from '../contract.js';
+import type { DatabaseRegistry, HostedDatabase } from '../../contract.js';
 import {
   type DevhostDatabase,
   type DurabilityPort,
   inMemoryDurability,
   type LoggedTx,
   openDatabase,
-} from '../host/index.js';
-import { bundleModule } from '../loader/index.js';
-import { ClientMessage, ServerMessage } from '../stdb-internal/client-api.js';
-import { DbConnection } from '../testdata/test-module-bindings/index.js';
-import { V2_PROTOCOL, V3_PROTOCOL } from './framing.js';
+} from '../../host/index.js';
+import { bundleModule } from '../../loader/index.js';
+import { ClientMessage, ServerMessage } from '../../stdb-internal/client-api.js';
+import { DbConnection } from '../../testdata/test-module-bindings/index.js';
+import { V2_PROTOCOL, V3_PROTOCOL } from '../framing.js';
 
-export const TEST_MODULE = new URL('../testdata/test-module/index.ts', import.meta.url).pathname;
+export const TEST_MODULE = new URL('../../testdata/test-module/index.ts', import.meta.url).pathname;
 
 let bundled: Promise<string> | undefined;
 /** The reference module, bundled once per test file. */
@@ -91,15 +92,6 @@ export function connectSdk(
     if (options.confirmedReads !== undefined) builder.withConfirmedReads(options.confirmedReads);
     builder.build();
   });
-}
-
-/** Resolves once `check` holds, re-checking on a short interval; rejects with `what` after `ms`. */
-export async function eventually(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 export function settle(ms = 100): Promise<void> {
@@ -206,7 +198,7 @@ export class RawClient {
       this.messages.find((m) => m.tag === tag && match(m.value as unknown as ServerMessageOf<T>))?.value as
         | ServerMessageOf<T>
         | undefined;
-    await eventually(() => find() !== undefined, `a ${tag} message`, ms);
+    await expect.poll(find, { timeout: ms, interval: 5, message: `a ${tag} message` }).toBeDefined();
     return find() as unknown as ServerMessageOf<T>;
   }
 

@@ -1,8 +1,8 @@
 /** The dead-letter replay tool against the real broker: filter by reason, order kept, resumable. */
 import { describe, expect, it } from 'vitest';
-import { createTopics, kafkaBrokers, testKafka, uniqueTopic } from '../test/support/kafka-env.js';
-import { replayDeadLetters } from './kafka/dead-letter-replay.js';
-import { DEAD_LETTER_HEADERS } from './kafka/kafka-source.js';
+import { replayDeadLetters } from '../../adapter/kafka/dead-letter-replay.js';
+import { DEAD_LETTER_HEADERS } from '../../adapter/kafka/kafka-source.js';
+import { createTopics, kafkaBrokers, testKafka, uniqueTopic } from '../support/kafka-env.js';
 
 describe('dead-letter replay', () => {
   it('sends the chosen reasons back to their source topic in order, exactly once across runs', async () => {
