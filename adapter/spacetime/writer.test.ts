@@ -27,13 +27,20 @@ describe('SpacetimeWriter', () => {
     // A host that takes the call and never answers, then goes away.
     const db = devhost.databases.get(SYNC_DB);
     if (!db) throw new Error('no database');
-    db.callReducer = () => new Promise(() => {});
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((r) => {
+      arrived = r;
+    });
+    db.callReducer = () => {
+      arrived();
+      return new Promise(() => {});
+    };
     const call = writer.appendBatch([eventInput('w:1', 'b')]);
     const outcome = call.then(
       () => undefined,
       (e: unknown) => e,
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await inFlight; // the host holds the call
     await devhost.stop();
     const error = await outcome;
     expect(error).toBeInstanceOf(AdapterError);

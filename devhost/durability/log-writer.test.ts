@@ -111,7 +111,7 @@ describe("fsync 'always'", () => {
     const w = writer(fs, 'always');
     fs.holdSync = true;
     appendRange(w, 0n, 0n);
-    await vi.waitFor(() => expect(fs.count('write')).toBe(1));
+    await expect.poll(() => fs.count('write')).toBe(1);
     appendRange(w, 1n, 10n);
     await new Promise((r) => setImmediate(r));
     expect(w.durableOffset()).toBe(-1n);

@@ -214,16 +214,18 @@ describe('devhost database', () => {
     const off = db.onCommit((tx) => seen.push(tx));
     await call(db, 'start_ticker', { intervalMicros: 10_000n });
     await call(db, 'schedule_once', { delayMicros: 5_000n, note: 'later' });
-    await new Promise((r) => setTimeout(r, 150));
+    const messages = (text: string) =>
+      rows<{ text: string; sender: { __identity__: bigint } }>(db, 'message').filter((m) => m.text === text);
+    await expect.poll(() => counter(db, 'ticks') ?? 0n).toBeGreaterThanOrEqual(3n);
+    await expect.poll(() => messages('one-shot:later').length).toBe(1);
     await call(db, 'stop_tickers');
-    const ticks = counter(db, 'ticks') ?? 0n;
-    await new Promise((r) => setTimeout(r, 50));
+    const ticks = counter(db, 'ticks');
+    // A one-shot due five intervals later: once it has fired, a tick still scheduled would have too.
+    await call(db, 'schedule_once', { delayMicros: 50_000n, note: 'after-stop' });
+    await expect.poll(() => messages('one-shot:after-stop').length).toBe(1);
     off();
-    expect(ticks).toBeGreaterThanOrEqual(3n);
     expect(counter(db, 'ticks')).toBe(ticks); // stopped: the deleted row is never fired again
-    const oneShot = rows<{ text: string; sender: { __identity__: bigint } }>(db, 'message').filter(
-      (m) => m.text === 'one-shot:later',
-    );
+    const oneShot = messages('one-shot:later');
     expect(oneShot).toHaveLength(1);
     expect(oneShot[0]?.sender.__identity__).toBe(db.identity);
     expect(db.rows('one_shot_schedule')).toHaveLength(0);

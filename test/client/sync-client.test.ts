@@ -409,7 +409,7 @@ describe('SyncClient presence and tail', () => {
     await append(writer, 'tailed', ['a', 'b']);
     const token = await readerToken(devhost, ['tailed'], 'tail');
     const bin = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
-    const tail = async (expectLines: number) => {
+    const tail = async (expectLines: number, savedWatermark: bigint) => {
       const child = spawn(
         process.execPath,
         [bin, 'tail', 'tailed', '--store', store, '--uri', devhost.url, '--db', SYNC_DB, '--token', token],
@@ -422,15 +422,18 @@ describe('SyncClient presence and tail', () => {
       await expect
         .poll(() => out.trim().split('\n').filter(Boolean).length, { timeout: 10_000 })
         .toBe(expectLines);
-      await new Promise((r) => setTimeout(r, 300)); // the cursor is saved after delivery
+      // The cursor is saved after delivery: stop only once the store holds the last printed seq.
+      await expect
+        .poll(async () => (await new FileCursorStore(store).load('tailed'))?.watermark, { timeout: 10_000 })
+        .toBe(savedWatermark);
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
       return out.trim().split('\n');
     };
-    expect(await tail(2)).toEqual(['tailed\t1\ttest.v1\ttailed:a', 'tailed\t2\ttest.v1\ttailed:b']);
+    expect(await tail(2, 2n)).toEqual(['tailed\t1\ttest.v1\ttailed:a', 'tailed\t2\ttest.v1\ttailed:b']);
     await append(writer, 'tailed', ['c']);
-    expect(await tail(1)).toEqual(['tailed\t3\ttest.v1\ttailed:c']);
+    expect(await tail(1, 3n)).toEqual(['tailed\t3\ttest.v1\ttailed:c']);
   });
 });
 
