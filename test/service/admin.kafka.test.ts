@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
 import {
   AdminService,
@@ -63,17 +63,16 @@ beforeAll(async () => {
   });
   await producer.disconnect();
   // The cases below read the state these five events leave: fail here, by name, if they never land.
-  await expect
-    .poll(
-      async () =>
-        (
-          await admin()
-            .getStreamHead({ streamId: 'ops:1' })
-            .catch(() => undefined)
-        )?.headSeq,
-      { timeout: 30_000, interval: 100, message: "stream ops:1 reaches head 5 (the setup's events)" },
-    )
-    .toBe(5n);
+  // (vi.waitFor, not expect.poll: expect.poll runs only inside a test.)
+  await vi.waitFor(
+    async () => {
+      const head = await admin()
+        .getStreamHead({ streamId: 'ops:1' })
+        .catch(() => undefined);
+      expect(head?.headSeq, "stream ops:1 reaches head 5 (the setup's events)").toBe(5n);
+    },
+    { timeout: 30_000, interval: 100 },
+  );
 }, 120_000);
 
 afterAll(async () => {
