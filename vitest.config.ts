@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` needs nothing but Node; `kafka` needs the real broker, which its global setup
@@ -11,6 +13,9 @@ export default defineConfig({
     // (see devhost/stdb-internal); Vite must transform them instead of handing them to Node.
     server: { deps: { inline: [/spacetimedb[\\/]src[\\/]/] } },
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // `spacetime-sync start` records the local service for the CLI (cli/local-service.ts); services
+    // the tests start record theirs here, not in the user's ~/.local/state.
+    env: { SPACETIME_SYNC_STATE_DIR: join(tmpdir(), `spacetime-sync-test-state-${process.pid}`) },
     testTimeout: 30_000,
     hookTimeout: 120_000,
     projects: [

@@ -75,6 +75,11 @@ export interface SyncClientOptions {
    * windows of 10k replayed in 1.7 s instead of 1.1 s), so turn it on where memory matters.
    */
   readonly replayWindow?: number;
+  /**
+   * Start these streams after the given seq instead of at their stored cursor, in whatever epoch the
+   * stream is in (`tail --from N` passes N - 1). Below the retained history it rebootstraps as usual.
+   */
+  readonly startAfter?: ReadonlyMap<string, bigint>;
 }
 
 interface StreamState {
@@ -133,6 +138,12 @@ export class SyncClient {
     ensureWebSocket();
     const client = new SyncClient(options, streamIds);
     for (const s of client.streams.values()) {
+      const start = options.startAfter?.get(s.id);
+      if (start !== undefined) {
+        s.applier = new StreamApplier(start);
+        s.acked = start;
+        continue;
+      }
       const cursor = await options.store.load(s.id);
       if (cursor) {
         s.epoch = cursor.epoch;

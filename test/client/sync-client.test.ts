@@ -412,8 +412,8 @@ describe('SyncClient presence and tail', () => {
     const tail = async (expectLines: number, savedWatermark: bigint) => {
       const child = spawn(
         process.execPath,
-        [bin, 'tail', 'tailed', '--store', store, '--uri', devhost.url, '--db', SYNC_DB, '--token', token],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
+        [bin, 'tail', 'tailed', '--store', store, '--spacetimedb', devhost.url, '--database', SYNC_DB],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPACETIMEDB_TOKEN: token } },
       );
       let out = '';
       child.stdout?.on('data', (d: Buffer) => {

@@ -1,7 +1,13 @@
-import { loadConfigOrReport, type ServiceConfig } from '../config.ts';
-import { startService } from '../service.ts';
-import { createLogger } from '../telemetry/logger.ts';
-import { routeSdkLogs } from '../telemetry/sdk-logs.ts';
+/**
+ * The service's lifetime under `spacetime-sync start`: start, announce, record the local service for
+ * the CLI, wait for SIGTERM/SIGINT, stop gracefully. Loaded only by `start`, so other commands never
+ * load kafkajs or devhost.
+ */
+import type { ServiceConfig } from '../adapter/config.js';
+import { startService } from '../adapter/service.js';
+import { createLogger } from '../adapter/telemetry/logger.js';
+import { routeSdkLogs } from '../adapter/telemetry/sdk-logs.js';
+import { localServicePath, removeLocalService, writeLocalService } from './local-service.js';
 
 /** What `npm start` runs with this configuration, one line per component. */
 export function describePlan(config: ServiceConfig): string[] {
@@ -20,17 +26,8 @@ export function describePlan(config: ServiceConfig): string[] {
   ];
 }
 
-/**
- * `spacetime-sync start`: validates the configuration (bad settings stop it with the variable's name),
- * starts the service, prints where everything listens, and shuts down gracefully on SIGTERM/SIGINT.
- */
-export async function runStart(argv: string[]): Promise<number> {
-  if (argv.length > 0) {
-    console.error(`spacetime-sync start: takes no arguments (got ${argv.join(' ')}); configure with env`);
-    return 2;
-  }
-  const config = loadConfigOrReport();
-  if (!config) return 2;
+/** Runs until SIGTERM/SIGINT; false when the service could not start. */
+export async function runService(config: ServiceConfig): Promise<boolean> {
   for (const line of describePlan(config)) console.log(line);
   const logger = createLogger({ level: config.logLevel, component: 'adapter' });
   routeSdkLogs(logger);
@@ -43,22 +40,31 @@ export async function runStart(argv: string[]): Promise<number> {
       console.error(
         `spacetime-sync: port ${err.port} is already in use; choose others with DEVHOST_PORT / INGEST_PORT`,
       );
-      return 1;
+      return false;
     }
     console.error(`spacetime-sync: could not start: ${err.message}`);
-    return 1;
+    return false;
   }
-  console.log(
-    `spacetime-sync: listening   SpacetimeDB ${service.spacetimeUrl.replace(/^http/, 'ws')} (database '${service.database}')`,
-  );
+  const spacetimeUri = service.spacetimeUrl.replace(/^http/, 'ws');
+  console.log(`spacetime-sync: listening   SpacetimeDB ${spacetimeUri} (database '${service.database}')`);
   console.log(`spacetime-sync: listening   ingest + /metrics /healthz /readyz on ${service.httpUrl}`);
-  if (service.devhost) console.log(`spacetime-sync: owner token ${service.devhost.ownerToken}`);
+  writeLocalService({
+    pid: process.pid,
+    url: service.httpUrl,
+    spacetimedb: { uri: spacetimeUri, database: service.database },
+    ...(service.devhost ? { ownerToken: service.devhost.ownerToken } : {}),
+  });
+  console.log(
+    `spacetime-sync: local       address${service.devhost ? ' and owner token' : ''} for the CLI in ${localServicePath()} (mode 0600)`,
+  );
   console.log('spacetime-sync: ready');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
   console.log('spacetime-sync: stopping (finishing in-flight work)');
+  removeLocalService();
   await service.stop();
-  return 0;
+  console.log('spacetime-sync: stopped');
+  return true;
 }

@@ -1,0 +1,5 @@
+/** `spacetime-sync revoke writer|reader …` (see access.ts). */
+import type { Command } from 'commander';
+import { registerAccess } from './access.js';
+
+export const register = (program: Command) => registerAccess(program, 'revoke');

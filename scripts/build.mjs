@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Compiles the CLI and the service to JavaScript in dist/ (run by `npm ci` through `prepare`, and by
+// `npm test`), so `spacetime-sync` starts without compiling TypeScript. esbuild bundles our sources
+// (and the SDK's TypeScript-only internals devhost reaches by path) into ES modules; npm packages stay
+// external. Chunks are split at the CLI's `await import()`s, so `--help` loads only the command
+// definitions. Every output file sits directly in dist/, one level below the repository root like
+// the source folders, so `new URL('../…', import.meta.url)` finds the same files from either place.
+// Usage: node scripts/build.mjs [--watch]
+import { readFileSync, rmSync } from 'node:fs';
+import { build, context } from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(new URL('package.json', `file://${root}`), 'utf8'));
+const packages = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
+
+const options = {
+  absWorkingDir: root,
+  entryPoints: { cli: 'cli/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  chunkNames: 'chunk-[hash]',
+  // Each npm package and its subpaths (spacetimedb/server, @bufbuild/protobuf/wkt, …) load from node_modules.
+  external: packages.flatMap((p) => [p, `${p}/*`]),
+  logLevel: 'warning',
+};
+
+rmSync(new URL('dist', `file://${root}`), { recursive: true, force: true });
+if (process.argv.includes('--watch')) {
+  await (await context(options)).watch();
+  console.log('build: watching for changes');
+} else {
+  await build(options);
+}
