@@ -28,7 +28,7 @@ export class RefusedError extends Error {
     readonly code: Code,
     message: string,
   ) {
-    super(`${ErrorReason[reason] ?? reason} (${Code[code]}): ${message}`);
+    super(`${Code[code]}: ${message} (${ErrorReason[reason] ?? reason})`);
   }
 }
 
