@@ -3,11 +3,13 @@
  * listener with the Connect ingest API, and the Kafka source when brokers are configured. `stop()`
  * is the graceful path SIGTERM takes: stop fetching, finish and commit what is in flight, close.
  */
+
+import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
-import { type Devhost, startDevhost } from '../devhost/index.js';
 import { adminService } from './admin/admin-service.js';
 import type { ServiceConfig } from './config.js';
+import { EMBEDDED_DATABASE, startEmbeddedDevhost } from './embedded-devhost.js';
 import { startHttpServer } from './http/http-server.js';
 import { ingestService } from './ingest/ingest-service.js';
 import { KafkaSource } from './kafka/kafka-source.js';
@@ -15,10 +17,6 @@ import { createAdapterMetrics } from './metrics.js';
 import { DeliveryProbe } from './spacetime/delivery-probe.js';
 import { SpacetimeWriter } from './spacetime/writer.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
-
-export const SYNC_MODULE_ENTRY = new URL('../module/src/index.ts', import.meta.url).pathname;
-/** The database name the embedded devhost hosts the sync module under. */
-export const EMBEDDED_DATABASE = 'spacetime-sync';
 
 export interface RunningService {
   readonly spacetimeUrl: string;
@@ -44,15 +42,10 @@ export async function startService(
   let token: string | undefined;
   const st = config.spacetime;
   if (st.kind === 'embedded') {
-    devhost = await startDevhost({
-      databases: [{ name: EMBEDDED_DATABASE, moduleEntry: SYNC_MODULE_ENTRY }],
-      port: st.port,
-      ...(st.dataDir ? { dataDir: st.dataDir } : {}),
-      log: (level, message) => {
-        if (level === 'error' || level === 'panic') logger.error({ module: message }, 'module error');
-        else if (level === 'warn') logger.warn({ module: message }, 'module warning');
-      },
-    });
+    devhost = await startEmbeddedDevhost(
+      { port: st.port, ...(st.dataDir ? { dataDir: st.dataDir } : {}) },
+      logger,
+    );
     uri = devhost.url;
     database = EMBEDDED_DATABASE;
     token = devhost.ownerToken;

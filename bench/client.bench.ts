@@ -1,7 +1,7 @@
+import type { Devhost } from '@spacetime-sync/devhost';
 import { Identity } from 'spacetimedb';
 import { MemoryCursorStore } from '../client/cursor-store.js';
 import { SyncClient } from '../client/sync-client.js';
-import type { Devhost } from '../devhost/index.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../test/support/devhost-harness.js';
 import { eventInput } from '../test/support/sync-events.js';
 import type { BenchCase } from './harness.ts';

@@ -3,8 +3,9 @@
  * reducer on the host with no network (to see what the socket path costs), and the time from a
  * reducer call until every one of N subscribed (granted, non-owner) connections has the row.
  */
+
+import type { Devhost } from '@spacetime-sync/devhost';
 import { AlgebraicType, BinaryWriter, Identity } from 'spacetimedb';
-import type { Devhost } from '../devhost/index.js';
 import {
   type Connected,
   connect,

@@ -11,7 +11,15 @@ import { build, context } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(new URL('package.json', `file://${root}`), 'utf8'));
-const packages = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
+// Workspace packages (devhost) are our own TypeScript: bundled like the rest, each loaded from its
+// own chunk at the `await import()` that needs it; their npm dependencies stay external too.
+const workspaces = (pkg.workspaces ?? []).map((dir) =>
+  JSON.parse(readFileSync(new URL(`${dir}/package.json`, `file://${root}`), 'utf8')),
+);
+const ours = new Set(workspaces.map((w) => w.name));
+const packages = [
+  ...new Set([pkg, ...workspaces].flatMap((p) => Object.keys({ ...p.dependencies, ...p.devDependencies }))),
+].filter((name) => !ours.has(name));
 
 const options = {
   absWorkingDir: root,

@@ -3,7 +3,7 @@
  * (`npm run bindings`). `--check` fails instead of writing when a file is out of date (CI).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { describeModule, generateBindings } from '../devhost/codegen/index.js';
+import { describeModule, generateBindings } from '@spacetime-sync/devhost';
 
 export const BINDINGS = [{ module: 'module/src/index.ts', out: 'module/bindings/index.ts' }] as const;
 

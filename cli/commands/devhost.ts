@@ -53,7 +53,7 @@ export function register(program: Command): void {
         const names = opts.name ?? [];
         if (modules.length === 0 || modules.length !== names.length)
           throw new UsageError('give --module <entry> --name <db>, one --name per --module');
-        const { startDevhost } = await import('../../devhost/index.js');
+        const { startDevhost } = await import('@spacetime-sync/devhost');
         const host = await startDevhost({
           ...(opts.fsync ? { fsync: opts.fsync } : {}),
           databases: modules.map((moduleEntry, i) => ({ moduleEntry, name: names[i] as string })),
@@ -88,7 +88,7 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'bindings file to write')
     .action(
       action(async (opts: { module: string; out: string }) => {
-        const { describeModule, generateBindings } = await import('../../devhost/codegen/index.js');
+        const { describeModule, generateBindings } = await import('@spacetime-sync/devhost');
         const code = generateBindings(await describeModule(opts.module), {
           source: opts.module,
           sdkVersion: '2.10.1',

@@ -6,12 +6,12 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Devhost } from '@spacetime-sync/devhost';
 import fc from 'fast-check';
 import { Identity } from 'spacetimedb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CursorStore, FileCursorStore, MemoryCursorStore } from '../../client/cursor-store.js';
 import { type ClientState, type RebootstrapInfo, SyncClient } from '../../client/sync-client.js';
-import type { Devhost } from '../../devhost/index.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
 import { eventInput } from '../support/sync-events.js';
 

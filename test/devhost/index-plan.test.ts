@@ -2,10 +2,11 @@
  * Subscription index plans against the sync module's real indexes: reading the planned btree range
  * and filtering gives exactly the rows a full table scan gives, for any mix of conditions.
  */
+
+import type { Devhost } from '@spacetime-sync/devhost';
+import { compileQuery } from '@spacetime-sync/devhost';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Devhost } from '../../devhost/index.js';
-import { compileQuery } from '../../devhost/sql/index.js';
 import { connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
 import { eventInput } from '../support/sync-events.js';
 

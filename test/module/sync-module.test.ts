@@ -3,10 +3,11 @@
  * unmodified SDK with the generated bindings. The owner connection is the adapter's identity
  * (initial writer); anonymous connections are desktop clients.
  */
+
+import type { Devhost } from '@spacetime-sync/devhost';
 import fc from 'fast-check';
 import { Identity } from 'spacetimedb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Devhost } from '../../devhost/index.js';
 import type { DbConnection } from '../../module/bindings/index.js';
 import {
   type Connected,

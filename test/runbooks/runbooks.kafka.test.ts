@@ -4,9 +4,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { toBinary } from '@bufbuild/protobuf';
+import type { Devhost } from '@spacetime-sync/devhost';
 import { Identity } from 'spacetimedb';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Devhost } from '../../devhost/index.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';

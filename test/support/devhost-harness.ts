@@ -2,10 +2,11 @@
  * Test harness: the real sync module on devhost over real sockets, and SDK connections to it through
  * the generated bindings — exactly how the adapter and desktop clients talk to SpacetimeDB.
  */
+
+import type { HostedDatabase } from '@spacetime-sync/devhost';
+import { type Devhost, startDevhost } from '@spacetime-sync/devhost';
 import { AlgebraicType, BinaryReader } from 'spacetimedb';
 import { ensureWebSocket } from '../../client/node-websocket.js';
-import type { HostedDatabase } from '../../devhost/contract.js';
-import { type Devhost, startDevhost } from '../../devhost/index.js';
 import { DbConnection } from '../../module/bindings/index.js';
 
 export const SYNC_MODULE = new URL('../../module/src/index.ts', import.meta.url).pathname;

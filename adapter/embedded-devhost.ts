@@ -1,0 +1,28 @@
+/**
+ * The embedded default: devhost hosting the sync module in this process, when no SpacetimeDB is
+ * configured. devhost (and with it esbuild and its SQL engine) is imported here, on first use only,
+ * so a service pointed at a real SpacetimeDB never loads it.
+ */
+import type { Devhost } from '@spacetime-sync/devhost';
+import type { Logger } from 'pino';
+
+// Beside service.ts at the adapter root, so the path also holds from the compiled dist/ (one level down).
+export const SYNC_MODULE_ENTRY = new URL('../module/src/index.ts', import.meta.url).pathname;
+/** The database name the embedded devhost hosts the sync module under. */
+export const EMBEDDED_DATABASE = 'spacetime-sync';
+
+export async function startEmbeddedDevhost(
+  options: { port: number; dataDir?: string },
+  logger: Logger,
+): Promise<Devhost> {
+  const { startDevhost } = await import('@spacetime-sync/devhost');
+  return startDevhost({
+    databases: [{ name: EMBEDDED_DATABASE, moduleEntry: SYNC_MODULE_ENTRY }],
+    port: options.port,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    log: (level, message) => {
+      if (level === 'error' || level === 'panic') logger.error({ module: message }, 'module error');
+      else if (level === 'warn') logger.warn({ module: message }, 'module warning');
+    },
+  });
+}
