@@ -1,0 +1,213 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  IDLE,
+  type StreamContext,
+  type StreamEvent,
+  type StreamKind,
+  type StreamState,
+  transitionStream,
+} from './stream-machine.js';
+import { STREAM_SPEC, type StreamCase } from './stream-spec.js';
+import type { StreamHead } from './subscription-plan.js';
+
+/** The client applied up to seq 20 in epoch 1; the server agrees unless a case says otherwise. */
+const FRESH: StreamHead = { epoch: 1n, lowWatermark: 1n, headSeq: 25n };
+const STALE: StreamHead = { epoch: 2n, lowWatermark: 1n, headSeq: 3n };
+
+function context(
+  head: StreamHead | undefined = FRESH,
+  overrides: Partial<StreamContext> = {},
+): StreamContext {
+  let sub = 100;
+  return {
+    position: { epoch: 1n, watermark: 20n },
+    head,
+    replayWindow: undefined,
+    rolloverEvents: 10,
+    newSub: () => ++sub,
+    ...overrides,
+  };
+}
+
+const SAMPLE: Record<StreamKind, StreamState> = {
+  idle: IDLE,
+  subscribing: { kind: 'subscribing', sub: 5, plan: { from: 20n } },
+  replaying: {
+    kind: 'replaying',
+    sub: 5,
+    plan: { from: 10n, upper: 20n },
+    next: { sub: 6, plan: { from: 20n } },
+  },
+  live: { kind: 'live', sub: 5, since: 3, next: { sub: 6, plan: { from: 20n } } },
+  rebootstrapping: { kind: 'rebootstrapping', reason: { kind: 'epoch_changed', fromEpoch: 1n, toEpoch: 2n } },
+};
+
+/** The sub a state waits for: the first subscription, or the replacement. */
+const awaited = (s: StreamState) =>
+  s.kind === 'subscribing' ? s.sub : 'next' in s ? (s.next?.sub ?? -1) : -1;
+const active = (s: StreamState) => ('sub' in s ? s.sub : -1);
+/** Without a pending replacement (drained, delivered and gap_timeout wait for it otherwise). */
+const settled = (s: StreamState): StreamState =>
+  s.kind === 'replaying' || s.kind === 'live' ? { ...s, next: undefined } : s;
+
+interface Sample {
+  readonly state: StreamState;
+  readonly event: StreamEvent;
+  readonly ctx: StreamContext;
+}
+
+const CASE: Record<StreamCase, (s: StreamState) => Sample> = {
+  'stream_row (fresh)': (s) => ({ state: s, event: { type: 'stream_row' }, ctx: context() }),
+  'stream_row (stale)': (s) => ({ state: s, event: { type: 'stream_row' }, ctx: context(STALE) }),
+  'applied (fresh)': (s) => ({ state: s, event: { type: 'applied', sub: awaited(s) }, ctx: context() }),
+  'applied (stale)': (s) => ({ state: s, event: { type: 'applied', sub: awaited(s) }, ctx: context(STALE) }),
+  'applied (unwanted)': (s) => ({ state: s, event: { type: 'applied', sub: 99 }, ctx: context() }),
+  'drained (window)': (s) => ({
+    state: settled(s),
+    event: { type: 'drained', sub: active(s) },
+    ctx: context(),
+  }),
+  'drained (open tail)': (s) => ({
+    state: s.kind === 'replaying' ? { kind: 'replaying', sub: 5, plan: { from: 10n } } : settled(s),
+    event: { type: 'drained', sub: active(s) },
+    ctx: context(),
+  }),
+  'delivered (below rollover)': (s) => ({
+    state: settled(s),
+    event: { type: 'delivered', count: 2 },
+    ctx: context(),
+  }),
+  'delivered (rollover due)': (s) => ({
+    state: settled(s),
+    event: { type: 'delivered', count: 7 },
+    ctx: context(),
+  }),
+  gap_timeout: (s) => ({ state: settled(s), event: { type: 'gap_timeout', sub: active(s) }, ctx: context() }),
+  'stream_updated (fresh)': (s) => ({ state: s, event: { type: 'stream_updated' }, ctx: context() }),
+  'stream_updated (stale)': (s) => ({ state: s, event: { type: 'stream_updated' }, ctx: context(STALE) }),
+  rebootstrapped: (s) => ({ state: s, event: { type: 'rebootstrapped' }, ctx: context() }),
+  connection_lost: (s) => ({ state: s, event: { type: 'connection_lost' }, ctx: context() }),
+};
+
+describe('stream machine', () => {
+  const cells = (Object.keys(STREAM_SPEC.table) as StreamCase[]).flatMap((c) =>
+    (Object.keys(SAMPLE) as StreamKind[]).map((k) => [c, k, STREAM_SPEC.table[c][k]] as const),
+  );
+
+  it.each(cells)('%s in %s → %s', (c, k, expected) => {
+    const { state: before, event, ctx } = CASE[c](SAMPLE[k]);
+    const { state, effects } = transitionStream(before, event, ctx);
+    if (expected === '·') {
+      expect(state).toBe(before);
+      expect(effects).toEqual([]);
+    } else {
+      expect(state.kind).toBe(expected);
+    }
+  });
+
+  it('a stale row means an explicit rebootstrap, with the reason, and the active subscription dropped', () => {
+    const { state, effects } = transitionStream(SAMPLE.live, { type: 'stream_updated' }, context(STALE));
+    const reason = { kind: 'epoch_changed', fromEpoch: 1n, toEpoch: 2n };
+    expect(state).toEqual({ kind: 'rebootstrapping', reason });
+    expect(effects).toEqual([
+      { type: 'unsubscribe', sub: 5 },
+      { type: 'rebootstrap', reason },
+    ]);
+  });
+
+  it('the server going backwards in the same epoch is stale (server_behind), not a resume past its head', () => {
+    const behind = { epoch: 1n, lowWatermark: 1n, headSeq: 12n };
+    const { state } = transitionStream(IDLE, { type: 'stream_row' }, context(behind));
+    expect(state).toEqual({
+      kind: 'rebootstrapping',
+      reason: { kind: 'server_behind', watermark: 20n, headSeq: 12n },
+    });
+    // A server with no row at all for a stream the client applied seqs of lost it entirely.
+    expect(
+      transitionStream(IDLE, { type: 'stream_row' }, context(FRESH, { head: undefined })).state,
+    ).toMatchObject({
+      reason: { kind: 'server_behind', watermark: 20n, headSeq: 0n },
+    });
+  });
+
+  it('replays a long backlog window by window, then the open tail, then goes live', () => {
+    const ctx = (watermark: bigint) =>
+      context(
+        { epoch: 1n, lowWatermark: 1n, headSeq: 100n },
+        { position: { epoch: 1n, watermark }, replayWindow: 40n },
+      );
+    let t = transitionStream(IDLE, { type: 'stream_row' }, ctx(0n));
+    expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 0n, upper: 40n } }]);
+    t = transitionStream(t.state, { type: 'applied', sub: 101 }, ctx(0n));
+    expect(t.effects).toEqual([{ type: 'deliver_snapshot', sub: 101, plan: { from: 0n, upper: 40n } }]);
+    t = transitionStream(t.state, { type: 'drained', sub: 101 }, ctx(40n));
+    expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 40n, upper: 80n } }]);
+    t = transitionStream(t.state, { type: 'applied', sub: 101 }, ctx(40n));
+    t = transitionStream(t.state, { type: 'drained', sub: 101 }, ctx(80n));
+    // 20 left: the open tail.
+    expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 80n } }]);
+    t = transitionStream(t.state, { type: 'applied', sub: 101 }, ctx(80n));
+    expect(t.state.kind).toBe('replaying');
+    t = transitionStream(t.state, { type: 'drained', sub: 101 }, ctx(100n));
+    expect(t.state).toEqual({ kind: 'live', sub: 101, since: 0 });
+  });
+
+  it('a window that moved nothing falls back to the open tail instead of asking again', () => {
+    const s: StreamState = { kind: 'replaying', sub: 5, plan: { from: 20n, upper: 60n } };
+    const t = transitionStream(
+      s,
+      { type: 'drained', sub: 5 },
+      context({ epoch: 1n, lowWatermark: 1n, headSeq: 100n }, { replayWindow: 40n }),
+    );
+    expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 20n } }]);
+  });
+
+  it('rolls the live subscription over after rolloverEvents deliveries, once, and keeps it until the new one applies', () => {
+    let t = transitionStream({ kind: 'live', sub: 5, since: 0 }, { type: 'delivered', count: 10 }, context());
+    expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 20n } }]);
+    // More deliveries while the replacement is in flight do not ask again.
+    const again = transitionStream(t.state, { type: 'delivered', count: 10 }, context());
+    expect(again.effects).toEqual([]);
+    t = transitionStream(t.state, { type: 'applied', sub: 101 }, context());
+    expect(t.state).toEqual({ kind: 'live', sub: 101, since: 0 });
+    expect(t.effects).toEqual([
+      { type: 'unsubscribe', sub: 5 },
+      { type: 'deliver_snapshot', sub: 101, plan: { from: 20n } },
+    ]);
+  });
+
+  it('under any sequence of events the machine only ever waits for one replacement and never delivers from an unwanted subscription', () => {
+    const events: StreamEvent[] = [
+      { type: 'stream_row' },
+      { type: 'applied', sub: 101 },
+      { type: 'applied', sub: 102 },
+      { type: 'applied', sub: 103 },
+      { type: 'drained', sub: 101 },
+      { type: 'drained', sub: 102 },
+      { type: 'delivered', count: 6 },
+      { type: 'gap_timeout', sub: 101 },
+      { type: 'gap_timeout', sub: 102 },
+      { type: 'stream_updated' },
+      { type: 'rebootstrapped' },
+      { type: 'connection_lost' },
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...events), fc.boolean()), { maxLength: 40 }), (seq) => {
+        let sub = 100;
+        let s: StreamState = IDLE;
+        const requested = new Set<number>();
+        for (const [e, stale] of seq) {
+          const t = transitionStream(s, e, context(stale ? STALE : FRESH, { newSub: () => ++sub }));
+          for (const fx of t.effects) {
+            if (fx.type === 'subscribe') requested.add(fx.sub);
+            // Only a subscription the machine asked for and was waiting for is delivered from.
+            if (fx.type === 'deliver_snapshot') expect(e).toEqual({ type: 'applied', sub: fx.sub });
+          }
+          s = t.state;
+          if ('sub' in s) expect(requested.has(s.sub)).toBe(true);
+        }
+      }),
+    );
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * The stream machine's specification (stream-machine.ts): checked cell by cell against
+ * `transitionStream` by stream-machine.test.ts, rendered into STATE-MACHINE.md.
+ */
+import type { MachineSpec } from './machine-spec.js';
+import type { StreamKind } from './stream-machine.js';
+
+export type StreamCase =
+  | 'stream_row (fresh)'
+  | 'stream_row (stale)'
+  | 'applied (fresh)'
+  | 'applied (stale)'
+  | 'applied (unwanted)'
+  | 'drained (window)'
+  | 'drained (open tail)'
+  | 'delivered (below rollover)'
+  | 'delivered (rollover due)'
+  | 'gap_timeout'
+  | 'stream_updated (fresh)'
+  | 'stream_updated (stale)'
+  | 'rebootstrapped'
+  | 'connection_lost';
+
+export const STREAM_SPEC: MachineSpec<StreamKind, StreamCase> = {
+  title: 'Stream',
+  intro:
+    'One per stream, running while the connection is `open` (`client/stream-machine.ts`). A stream is ' +
+    '*stale* when its row shows a new epoch, a low watermark past the client’s watermark + 1 (also on a ' +
+    'first run when history was already truncated), or a head below the client’s watermark in the same ' +
+    'epoch (the server lost history: restarted from an older data dir, a truncated log). Stale means an ' +
+    'explicit rebootstrap: the jittered delay, then the application’s `onRebootstrap`, then a replay from ' +
+    'the low watermark.',
+  states: {
+    idle: 'no connection, or its row is not read yet',
+    subscribing: 'the first event subscription (`seq > watermark`, maybe a window) is in flight',
+    replaying: 'a replay window, or the first stretch of the tail, is applied and being delivered',
+    live: 'caught up; new events arrive as they are appended',
+    rebootstrapping: 'stale: waiting for the jittered delay and the application’s reset',
+  },
+  events: {
+    'stream_row (fresh)': 'the connection read the stream’s row and the client can resume from its watermark',
+    'stream_row (stale)': 'the connection read the stream’s row and it is stale',
+    'applied (fresh)':
+      'the subscription the stream waits for is applied: its cached rows are delivered (a window stays `replaying`)',
+    'applied (stale)': 'that subscription is applied, but the row went stale meanwhile',
+    'applied (unwanted)': 'a subscription the stream no longer waits for is applied (it is dropped)',
+    'drained (window)': 'the application applied a window: subscribe the next one from the watermark',
+    'drained (open tail)': 'the application applied the snapshot of the open tail',
+    'delivered (below rollover)': 'events were delivered',
+    'delivered (rollover due)':
+      'the live subscription delivered `rolloverEvents`: re-subscribe from the watermark so the SDK cache stays bounded',
+    gap_timeout:
+      'events held back behind a gap stayed missing for `gapRefetchMs`: re-subscribe from the watermark',
+    'stream_updated (fresh)': 'the row changed and the client can still resume',
+    'stream_updated (stale)': 'the row changed and it is stale',
+    rebootstrapped: 'the application reset the stream; the watermark is the low watermark − 1',
+    connection_lost: 'the socket closed (every subscription with it)',
+  },
+  table: {
+    'stream_row (fresh)': r({ idle: 'subscribing' }),
+    'stream_row (stale)': r({ idle: 'rebootstrapping' }),
+    'applied (fresh)': r({ subscribing: 'replaying', replaying: 'replaying', live: 'live' }),
+    'applied (stale)': r({
+      subscribing: 'rebootstrapping',
+      replaying: 'rebootstrapping',
+      live: 'rebootstrapping',
+    }),
+    'applied (unwanted)': r({}),
+    'drained (window)': r({ replaying: 'replaying' }),
+    'drained (open tail)': r({ replaying: 'live' }),
+    'delivered (below rollover)': r({ live: 'live' }),
+    'delivered (rollover due)': r({ live: 'live' }),
+    gap_timeout: r({ replaying: 'replaying', live: 'live' }),
+    'stream_updated (fresh)': r({}),
+    'stream_updated (stale)': r({ replaying: 'rebootstrapping', live: 'rebootstrapping' }),
+    rebootstrapped: r({ rebootstrapping: 'subscribing' }),
+    connection_lost: r({
+      subscribing: 'idle',
+      replaying: 'idle',
+      live: 'idle',
+      rebootstrapping: 'idle',
+    }),
+  },
+};
+
+/** A row: the listed cells, `·` everywhere else. */
+function r(cells: Partial<Record<StreamKind, StreamKind>>): Record<StreamKind, StreamKind | '·'> {
+  return {
+    idle: cells.idle ?? '·',
+    subscribing: cells.subscribing ?? '·',
+    replaying: cells.replaying ?? '·',
+    live: cells.live ?? '·',
+    rebootstrapping: cells.rebootstrapping ?? '·',
+  };
+}
