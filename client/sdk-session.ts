@@ -1,0 +1,117 @@
+/**
+ * One socket to the database through the unmodified SpacetimeDB SDK, and the only file that knows
+ * the generated bindings' table, field and reducer names. Everything else in the client speaks
+ * `StreamHead`, `SyncEvent` and plain callbacks, so a bindings rename touches this file alone.
+ */
+import type { Infer } from 'spacetimedb';
+import { DbConnection, type SubscriptionHandle, type SyncEventRow } from '../module/bindings/index.js';
+import type { StreamHead } from './subscription-plan.js';
+
+export type SyncEvent = Infer<typeof SyncEventRow>;
+
+export interface SessionTarget {
+  readonly uri: string;
+  readonly database: string;
+  readonly token?: string | undefined;
+}
+
+export interface SessionCallbacks {
+  opened(): void;
+  /** The attempt failed before `InitialConnection`. */
+  connectFailed(failure: string): void;
+  lost(failure: string): void;
+  eventInserted(streamId: string, event: SyncEvent): void;
+  /** A stream's row appeared (`updated` false) or changed (`updated` true). */
+  streamChanged(streamId: string, updated: boolean): void;
+}
+
+export interface Subscription {
+  readonly handle: SubscriptionHandle;
+  /** Unsubscribes if applied and not yet dropped; safe to call more than once. */
+  drop(): void;
+}
+
+export class SdkSession {
+  private readonly conn: DbConnection;
+
+  constructor(target: SessionTarget, cb: SessionCallbacks) {
+    this.conn = DbConnection.builder()
+      .withUri(target.uri)
+      .withDatabaseName(target.database)
+      .withToken(target.token)
+      // Every update the client applies is durable on the server: acks and cursors never run ahead of it.
+      .withConfirmedReads(true)
+      .onConnect(() => cb.opened())
+      .onConnectError((_ctx, err) => cb.connectFailed(`connect error: ${String(err)}`))
+      .onDisconnect((_ctx, err) => cb.lost(err ? `disconnected: ${String(err)}` : 'disconnected'))
+      .build();
+    this.conn.db.sync_event.onInsert((_ctx, row) => cb.eventInserted(row.stream_id, row));
+    this.conn.db.sync_stream.onInsert((_ctx, row) => cb.streamChanged(row.stream_id, false));
+    this.conn.db.sync_stream.onUpdate((_ctx, _old, row) => cb.streamChanged(row.stream_id, true));
+  }
+
+  subscribe(queries: string[], applied: () => void, failed: (detail: string) => void): Subscription {
+    let dropped = false;
+    const handle = this.conn
+      .subscriptionBuilder()
+      .onApplied(() => applied())
+      .onError((ctx) => failed(String(ctx.event ?? 'subscription failed')))
+      .subscribe(queries);
+    return {
+      handle,
+      drop: () => {
+        if (dropped || !handle.isActive()) return;
+        dropped = true;
+        handle.unsubscribe();
+      },
+    };
+  }
+
+  /** The stream's row as this connection's cache has it. */
+  head(streamId: string): StreamHead | undefined {
+    const row = this.conn.db.sync_stream.stream_id.find(streamId);
+    return row ? { epoch: row.epoch, lowWatermark: row.low_watermark, headSeq: row.head_seq } : undefined;
+  }
+
+  /** Cached events of the stream past `from`, in seq order. */
+  eventsAfter(streamId: string, from: bigint): SyncEvent[] {
+    const rows: SyncEvent[] = [];
+    for (const r of this.conn.db.sync_event.iter())
+      if (r.stream_id === streamId && r.seq > from) rows.push(r);
+    return rows.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+  }
+
+  /** Rows the SDK caches for this connection's event subscriptions. */
+  get cachedEventCount(): number {
+    return Number(this.conn.db.sync_event.count());
+  }
+
+  ack(clientId: string, streamId: string, seq: bigint, epoch: bigint): Promise<void> {
+    return this.conn.reducers.ackCheckpoint({
+      client_id: clientId,
+      stream_id: streamId,
+      acked_seq: seq,
+      epoch,
+    });
+  }
+
+  presence(p: {
+    sessionId: string;
+    deviceId: string;
+    streams: string[];
+    state: string;
+    ttlMs: number;
+  }): Promise<void> {
+    return this.conn.reducers.upsertPresence({
+      session_id: p.sessionId,
+      device_id: p.deviceId,
+      streams: p.streams,
+      state: p.state,
+      ttl_ms: p.ttlMs,
+    });
+  }
+
+  disconnect(): void {
+    this.conn.disconnect();
+  }
+}
