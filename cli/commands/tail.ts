@@ -2,8 +2,9 @@
  * `spacetime-sync tail <stream> [--from N] [--store F]`: prints a stream's events as they arrive
  * (`stream<TAB>seq<TAB>kind<TAB>payload`; binary payloads as base64). With --store it resumes where
  * the last run stopped; --from starts at seq N whatever the store says. Replay progress, reconnect
- * countdowns and rebootstraps go to stderr. A first connection that fails (wrong address, database
- * or token) ends it with exit 3; after that, lost connections are retried.
+ * countdowns and rebootstraps go to stderr. A first connection that fails, or a permanent failure at
+ * any time (the client's typed error: wrong address, database or token), ends it with exit 3; other
+ * lost connections are retried.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { action } from '../action.js';
@@ -92,8 +93,14 @@ export function register(program: Command): void {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      // A permanent failure at any time (refused token, unknown database, not SpacetimeDB) closes
+      // the client with a typed error; that ends the command too.
+      const closedByError = client.whenClosed().then((error) => {
+        if (error)
+          throw new UnreachableError(`${target.uri}, database '${target.database}': ${error.message}`);
+      });
       try {
-        await Promise.race([stopped, firstConnectFailed]);
+        await Promise.race([stopped, firstConnectFailed, closedByError]);
       } finally {
         await client.close();
       }

@@ -4,6 +4,7 @@
  * is down (backoff with a retry time a CLI can count down), and one that went backwards (restarted
  * from an older data dir): an explicit rebootstrap, never a resume past its head.
  */
+import { spawn } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -148,6 +149,25 @@ describe('SyncClient against a wrong host', () => {
     expect(client.error).toBeUndefined();
     await writer.conn.reducers.appendSyncEvent({ event: eventInput('s', 'a') });
     await expect.poll(() => app.seqs, { timeout: 5_000 }).toEqual([1n]);
+  });
+});
+
+describe('`spacetime-sync tail` against a wrong host', () => {
+  it('ends with exit code 3 and the typed error instead of retrying forever', async () => {
+    const host = await devhost();
+    const bin = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
+    const child = spawn(
+      process.execPath,
+      [bin, 'tail', 's', '--spacetimedb', host.url, '--database', 'no-such-db'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPACETIMEDB_TOKEN: host.ownerToken } },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(1);
+    expect(stderr).toContain('unknown_database: http://127.0.0.1');
   });
 });
 
