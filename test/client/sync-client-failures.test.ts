@@ -166,7 +166,7 @@ describe('`spacetime-sync tail` against a wrong host', () => {
       stderr += d.toString();
     });
     const code = await new Promise((r) => child.once('exit', r));
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     expect(stderr).toContain('unknown_database: http://127.0.0.1');
   });
 });
