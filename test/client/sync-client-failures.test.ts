@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Devhost } from '@spacetime-sync/devhost';
 import { afterEach, describe, expect, it } from 'vitest';
 import { diagnoseConnectFailure } from '../../client/connect-diagnosis.js';
 import { MemoryCursorStore } from '../../client/cursor-store.js';
@@ -21,7 +22,6 @@ import {
   SyncClient,
   type SyncClientOptions,
 } from '../../client/sync-client.js';
-import type { Devhost } from '../../devhost/index.js';
 import { connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
 import { eventInput } from '../support/sync-events.js';
 
