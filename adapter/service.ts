@@ -14,9 +14,10 @@ import { startHttpServer } from './http/http-server.js';
 import { ingestService } from './ingest/ingest-service.js';
 import { KafkaSource } from './kafka/kafka-source.js';
 import { createAdapterMetrics } from './metrics.js';
+import type { AcceptedEnvelopeSink } from './ports/accepted-envelopes.js';
 import { DeliveryProbe } from './spacetime/delivery-probe.js';
 import { SpacetimeWriter } from './spacetime/writer.js';
-import { createMetricsRegistry } from './telemetry/metrics.js';
+import { createMetricsRegistry, type Registry } from './telemetry/metrics.js';
 
 export interface RunningService {
   readonly spacetimeUrl: string;
@@ -31,7 +32,7 @@ export interface RunningService {
 export async function startService(
   config: ServiceConfig,
   logger: Logger,
-  options: { defaultMetrics?: boolean } = {},
+  options: { defaultMetrics?: boolean; registry?: Registry; acceptedSink?: AcceptedEnvelopeSink } = {},
 ): Promise<RunningService> {
   const startedAtMs = Date.now();
   // The SDK logs to the console on its own; the service's logs are pino's.
@@ -54,7 +55,8 @@ export async function startService(
     database = st.database;
     token = st.token;
   }
-  const registry = createMetricsRegistry({ defaultMetrics: options.defaultMetrics ?? true });
+  const registry =
+    options.registry ?? createMetricsRegistry({ defaultMetrics: options.defaultMetrics ?? true });
   const metrics = createAdapterMetrics(registry);
   const writer = await SpacetimeWriter.connect({
     uri,
@@ -68,7 +70,7 @@ export async function startService(
     host: config.ingest.host,
     port: config.ingest.port,
     registry,
-    ingest: ingestService(writer, metrics),
+    ingest: ingestService(writer, metrics, options.acceptedSink, logger),
     admin: adminService({
       writer,
       metrics,

@@ -6,7 +6,11 @@
 import type { ServiceConfig } from '../adapter/config.js';
 import { startService } from '../adapter/service.js';
 import { createLogger } from '../adapter/telemetry/logger.js';
+import { createMetricsRegistry } from '../adapter/telemetry/metrics.js';
 import { routeSdkLogs } from '../adapter/telemetry/sdk-logs.js';
+import { LaneConfigError } from '../legacy/config.js';
+import { startEmbeddedLegacyLane } from '../legacy/embed.js';
+import type { LegacyLane } from '../legacy/lane.js';
 import { localServicePath, removeLocalService, writeLocalService } from './local-service.js';
 
 /** What `npm start` runs with this configuration, one line per component. */
@@ -26,15 +30,27 @@ export function describePlan(config: ServiceConfig): string[] {
   ];
 }
 
-/** Runs until SIGTERM/SIGINT; false when the service could not start. */
+/**
+ * Runs until SIGTERM/SIGINT; false when the service could not start. With LEGACY_LANE=1 the legacy
+ * lane runs beside it, fed every envelope the ingest API commits (legacy/README.md); its bad settings
+ * throw LaneConfigError (exit 2).
+ */
 export async function runService(config: ServiceConfig): Promise<boolean> {
   for (const line of describePlan(config)) console.log(line);
   const logger = createLogger({ level: config.logLevel, component: 'adapter' });
   routeSdkLogs(logger);
+  const registry = createMetricsRegistry({ defaultMetrics: true });
+  let lane: LegacyLane | undefined;
   let service: Awaited<ReturnType<typeof startService>>;
   try {
-    service = await startService(config, logger);
+    lane = await startEmbeddedLegacyLane(process.env, config.kafka, logger, registry);
+    service = await startService(config, logger, {
+      registry,
+      ...(lane ? { acceptedSink: lane.mirror } : {}),
+    });
   } catch (e) {
+    await lane?.stop();
+    if (e instanceof LaneConfigError) throw e;
     const err = e as NodeJS.ErrnoException & { port?: number };
     if (err.code === 'EADDRINUSE') {
       console.error(
@@ -57,6 +73,7 @@ export async function runService(config: ServiceConfig): Promise<boolean> {
   console.log(
     `spacetime-sync: local       address${service.devhost ? ' and owner token' : ''} for the CLI in ${localServicePath()} (mode 0600)`,
   );
+  if (lane) console.log(`legacy lane listening on ${lane.url}`);
   console.log('spacetime-sync: ready');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
@@ -65,6 +82,7 @@ export async function runService(config: ServiceConfig): Promise<boolean> {
   console.log('spacetime-sync: stopping (finishing in-flight work)');
   removeLocalService();
   await service.stop();
+  await lane?.stop();
   console.log('spacetime-sync: stopped');
   return true;
 }

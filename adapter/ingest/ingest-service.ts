@@ -5,6 +5,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
+import type { Logger } from 'pino';
 import { ErrorInfoSchema, ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import {
   type IngestService,
@@ -20,6 +21,7 @@ import { checkEnvelope } from '../envelope/decode.js';
 import { toEventInput } from '../envelope/to-event.js';
 import { AdapterError, type AdapterErrorCode } from '../errors.js';
 import type { AdapterMetrics } from '../metrics.js';
+import type { AcceptedEnvelopeSink } from '../ports/accepted-envelopes.js';
 import type { SpacetimeWriter } from '../spacetime/writer.js';
 import { SERVICE_VERSION } from '../version.js';
 
@@ -44,6 +46,8 @@ export function toConnectError(e: AdapterError, prefix = ''): ConnectError {
 export function ingestService(
   writer: SpacetimeWriter,
   metrics: AdapterMetrics,
+  acceptedSink?: AcceptedEnvelopeSink,
+  logger?: Logger,
 ): ServiceImpl<typeof IngestService> {
   return {
     async publish(req) {
@@ -62,6 +66,10 @@ export function ingestService(
         metrics.reducerErrors.inc({ code: err.code });
         throw toConnectError(err);
       }
+      // Committed: a sink (the legacy lane) mirrors them; its failure is logged, the publish stands.
+      await acceptedSink?.accept(req.envelopes).catch((e: unknown) => {
+        logger?.error({ err: (e as Error).message }, 'accepted-envelope sink failed');
+      });
       return create(PublishResponseSchema, {
         results: receipts.map((r, envelopeIndex) => {
           metrics.eventsAppended.inc({ source: 'connect', outcome: r.status });

@@ -15,6 +15,7 @@ import * as dlqReplay from './dlq-replay.js';
 import * as grant from './grant.js';
 import * as head from './head.js';
 import * as lag from './lag.js';
+import * as legacyLane from './legacy-lane.js';
 import * as revoke from './revoke.js';
 import * as start from './start.js';
 import * as status from './status.js';
@@ -30,4 +31,5 @@ export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   revoke,
   dlqReplay,
   devhost,
+  legacyLane,
 ];

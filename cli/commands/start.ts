@@ -23,7 +23,13 @@ export function register(program: Command): void {
           throw e;
         }
         const { runService } = await import('../run-service.js');
-        return (await runService(config)) ? ExitCode.Ok : ExitCode.NotOk;
+        const { LaneConfigError } = await import('../../legacy/config.js');
+        try {
+          return (await runService(config)) ? ExitCode.Ok : ExitCode.NotOk;
+        } catch (e) {
+          if (e instanceof LaneConfigError) throw new UsageError(`invalid configuration: ${e.message}`);
+          throw e;
+        }
       }),
     );
 }
