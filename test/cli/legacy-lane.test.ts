@@ -67,7 +67,9 @@ describe('spacetime-sync legacy-lane', () => {
 
   it('answers --help with exit 0, and refuses usage or missing keys with exit 2', async () => {
     const help = run(['legacy-lane', '--help']);
-    expect([help.status, help.stdout]).toEqual([0, expect.stringContaining('legacy-lane token --topics')]);
+    expect([help.status, help.stdout]).toEqual([0, expect.stringContaining('token [options]')]);
+    const tokenHelp = run(['legacy-lane', 'token', '--help']);
+    expect([tokenHelp.status, tokenHelp.stdout]).toEqual([0, expect.stringContaining('--topics <a,b>')]);
     expect(run(['legacy-lane', 'token', '--topics', 'a']).status).toBe(2);
     expect(run(['legacy-lane', 'token'], { LEGACY_LANE_HS256_KEYS: KEYS }).status).toBe(2);
     expect(
