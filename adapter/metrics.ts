@@ -1,7 +1,7 @@
 /**
  * The adapter's metric families, in base units (seconds, counts). Labels are bounded: topic and
  * partition come from the configuration, stream families are the stream id up to its first ':'
- * (streams themselves are unbounded and never a label), error codes are a closed set.
+ * (streams themselves are unbounded and never a label), error reasons are the contract's closed set.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { StreamHead } from './spacetime/writer.js';
@@ -38,8 +38,8 @@ export function createAdapterMetrics(registry: Registry) {
     }),
     reducerErrors: new Counter({
       name: `${p}reducer_errors_total`,
-      help: 'Failed appends, by error code',
-      labelNames: ['code'],
+      help: 'Failed appends, by error reason (the contract ErrorReason, lower-cased)',
+      labelNames: ['reason'],
       registers,
     }),
     batchSize: new Histogram({

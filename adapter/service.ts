@@ -85,6 +85,7 @@ export async function startService(
       metrics.spacetimeConnected.set(writer.isConnected ? 1 : 0);
       metrics.refreshStreams(writer.streams());
     },
+    onError: (e) => logger.error({ err: String(e) }, 'Connect call failed while being answered'),
     ready: () => {
       if (!writer.isConnected) return { ok: false, why: 'SpacetimeDB not connected' };
       if (config.kafka && !kafkaRunning) return { ok: false, why: 'Kafka consumer not running' };

@@ -6,8 +6,7 @@
  */
 import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { createValidator } from '@bufbuild/protovalidate';
-import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
+import type { ServiceImpl } from '@connectrpc/connect';
 import {
   type AdminService,
   ConnectionState,
@@ -20,11 +19,12 @@ import {
   PartitionLagSchema,
   StreamLagSchema,
 } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
-import { ErrorInfoSchema, ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
-import { ProtocolVersionSchema } from '../../proto/gen/spacetime_sync/v1/protocol_pb.js';
-import { SERVER_PROTOCOL } from '../ingest/ingest-service.js';
+import { SyncError, unavailable } from '../../shared/errors/sync-error.js';
+import { contractViolations, invalid } from '../errors/invalid.js';
+import { toConnectError } from '../errors/to-connect.js';
 import type { KafkaSource, KafkaSourceState } from '../kafka/kafka-source.js';
 import type { AdapterMetrics } from '../metrics.js';
+import { acceptedProtocols } from '../protocol.js';
 import type { SpacetimeWriter } from '../spacetime/writer.js';
 import { SERVICE_VERSION } from '../version.js';
 
@@ -38,20 +38,10 @@ export interface AdminDeps {
   readonly startedAtMs: number;
 }
 
-const validator = createValidator();
-
-function invalid(violations: string): ConnectError {
-  const info = create(ErrorInfoSchema, { reason: ErrorReason.INVALID, retryable: false });
-  return new ConnectError(violations, Code.InvalidArgument, undefined, [
-    { desc: ErrorInfoSchema, value: info },
-  ]);
-}
-
-/** The request's protovalidate rules (the contract's), as a typed INVALID_ARGUMENT. */
+/** The request's protovalidate rules (the contract's), as a typed `invalid`. */
 function check<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): void {
-  const result = validator.validate(schema, message);
-  if (result.kind === 'invalid') throw invalid(result.violations.map((v) => v.toString()).join('; '));
-  if (result.kind === 'error') throw invalid(result.error.message);
+  const violations = contractViolations(schema, message);
+  if (violations.length > 0) throw toConnectError(invalid(violations));
 }
 
 const KAFKA_STATES: Record<KafkaSourceState, KafkaState> = {
@@ -99,19 +89,14 @@ export function adminService(d: AdminDeps): Partial<ServiceImpl<typeof AdminServ
           topics: [...(d.kafkaConfig?.topics ?? [])],
           ...(kafkaStatus?.lastError !== undefined ? { lastError: kafkaStatus.lastError } : {}),
         },
-        protocolVersions: [create(ProtocolVersionSchema, SERVER_PROTOCOL)],
+        protocolVersions: acceptedProtocols(),
       });
     },
 
     getStreamHead(req) {
       check(GetStreamHeadRequestSchema, req);
       const s = d.writer.stream(req.streamId);
-      if (!s) {
-        const info = create(ErrorInfoSchema, { reason: ErrorReason.UNKNOWN_STREAM, retryable: false });
-        throw new ConnectError(`no stream '${req.streamId}'`, Code.NotFound, undefined, [
-          { desc: ErrorInfoSchema, value: info },
-        ]);
-      }
+      if (!s) throw toConnectError(new SyncError('unknown_stream', `no stream '${req.streamId}'`));
       return create(GetStreamHeadResponseSchema, {
         streamId: req.streamId,
         headSeq: s.head,
@@ -130,10 +115,7 @@ export function adminService(d: AdminDeps): Partial<ServiceImpl<typeof AdminServ
         try {
           partitions = await source.partitionLag();
         } catch (e) {
-          const info = create(ErrorInfoSchema, { reason: ErrorReason.UNAVAILABLE, retryable: true });
-          throw new ConnectError(`Kafka did not answer: ${String(e)}`, Code.Unavailable, undefined, [
-            { desc: ErrorInfoSchema, value: info },
-          ]);
+          throw toConnectError(unavailable('kafka', `Kafka did not answer: ${String(e)}`, e));
         }
       }
       return create(GetLagResponseSchema, {

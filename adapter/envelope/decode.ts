@@ -1,31 +1,45 @@
 /**
- * Bytes → a checked SyncEnvelope: protobuf decoding, the contract's protovalidate rules, and the
- * payload hash recomputed. Every refusal is a typed AdapterError, so the caller can dead-letter it.
+ * Bytes → a checked SyncEnvelope: protobuf decoding, the contract's protovalidate rules, the payload
+ * hash recomputed, and the protocol major. Every refusal is a typed SyncError (`invalid` with every
+ * broken rule, or `protocol_version_mismatch`), so the caller can dead-letter or answer it.
  */
 import { fromBinary } from '@bufbuild/protobuf';
-import { createValidator } from '@bufbuild/protovalidate';
 import { type SyncEnvelope, SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { AdapterError } from '../errors.js';
+import type { SyncError } from '../../shared/errors/sync-error.js';
+import { contractViolations, invalid, type Violation } from '../errors/invalid.js';
+import { checkEnvelopeProtocol } from '../protocol.js';
 import { describePayloadHashFailure, verifyPayloadHash } from './payload-hash.js';
-
-const validator = createValidator();
 
 export type Decoded =
   | { readonly ok: true; readonly envelope: SyncEnvelope }
-  | { readonly ok: false; readonly error: AdapterError };
+  | { readonly ok: false; readonly error: SyncError };
 
-/** Validates an envelope that is already a message (Connect ingest). */
-export function checkEnvelope(envelope: SyncEnvelope): Decoded {
-  const result = validator.validate(SyncEnvelopeSchema, envelope);
-  if (result.kind === 'invalid') {
-    const detail = result.violations.map((v) => v.toString()).join('; ');
-    return { ok: false, error: new AdapterError('invalid', detail) };
-  }
-  if (result.kind === 'error') return { ok: false, error: new AdapterError('invalid', result.error.message) };
+/**
+ * The payload-hash rule as a violation at `prefix` + `payload_hash`, unless the hash fields already
+ * broke a contract rule (then the recomputation has nothing sound to compare).
+ */
+export function hashViolation(
+  envelope: SyncEnvelope,
+  prefix: string,
+  already: readonly Violation[],
+): Violation[] {
+  const hashFields = [`${prefix}payload_hash`, `${prefix}hash_algorithm`];
+  if (already.some((v) => hashFields.includes(v.field) || v.ruleId === 'sync_envelope.payload_hash_length'))
+    return [];
   const hash = verifyPayloadHash(envelope);
-  if (!hash.ok)
-    return { ok: false, error: new AdapterError('hash_mismatch', describePayloadHashFailure(hash)) };
-  return { ok: true, envelope };
+  if (hash.ok) return [];
+  return [
+    { field: `${prefix}payload_hash`, ruleId: hash.ruleId, description: describePayloadHashFailure(hash) },
+  ];
+}
+
+/** Validates an envelope that is already a message. */
+export function checkEnvelope(envelope: SyncEnvelope): Decoded {
+  const violations = contractViolations(SyncEnvelopeSchema, envelope);
+  violations.push(...hashViolation(envelope, '', violations));
+  if (violations.length > 0) return { ok: false, error: invalid(violations) };
+  const mismatch = checkEnvelopeProtocol(envelope.protocolVersion);
+  return mismatch ? { ok: false, error: mismatch } : { ok: true, envelope };
 }
 
 /** Decodes and validates the bytes of one Kafka message value. */
@@ -34,7 +48,8 @@ export function decodeEnvelope(bytes: Uint8Array): Decoded {
   try {
     envelope = fromBinary(SyncEnvelopeSchema, bytes);
   } catch (e) {
-    return { ok: false, error: new AdapterError('malformed', `not a SyncEnvelope: ${(e as Error).message}`) };
+    const description = `not a SyncEnvelope: ${(e as Error).message}`;
+    return { ok: false, error: invalid([{ field: '', ruleId: 'envelope.decode', description }], e) };
   }
   return checkEnvelope(envelope);
 }

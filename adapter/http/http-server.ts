@@ -5,10 +5,16 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { ServiceImpl } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Registry } from 'prom-client';
 import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { IngestService } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { connectHandler } from './connect-handler.js';
+
+/**
+ * The largest request body: a full PublishRequest (500 envelopes of up to 1 MiB payload each) in
+ * JSON, whose base64 payloads are a third larger than the bytes, with room for the other fields.
+ */
+export const READ_MAX_BYTES = 700 * 1024 * 1024;
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -19,13 +25,17 @@ export interface HttpServerOptions {
   /** Called before each scrape, to refresh gauges computed from state. */
   readonly beforeScrape: () => void;
   readonly ready: () => { ok: boolean; why?: string };
+  /** A Connect call that failed past the point of answering it. */
+  readonly onError: (e: unknown) => void;
 }
 
 export async function startHttpServer(
   o: HttpServerOptions,
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const connect = connectNodeAdapter({
+  const connect = connectHandler({
     routes: (router) => router.service(IngestService, o.ingest).service(AdminService, o.admin),
+    readMaxBytes: READ_MAX_BYTES,
+    onError: o.onError,
   });
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

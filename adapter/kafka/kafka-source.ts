@@ -3,8 +3,9 @@
  * appended in batches whose transaction also stores the partition's next offset (`source_cursor`), so
  * SpacetimeDB — not Kafka — is the record of what was applied: after any crash the adapter skips
  * what the cursor covers and resumes right after it. Kafka offsets are committed after the write,
- * for lag tooling. Permanent failures go to the dead-letter topic with their reason; retryable ones
- * are retried with capped, jittered backoff and never skipped.
+ * for lag tooling. What a failure means for the envelope is ./disposition.ts's: refused envelopes go
+ * to the dead-letter topic with their reason; other failures are retried with capped, jittered
+ * backoff and never skipped.
  *
  * kafkajs is in maintenance mode: everything kafkajs-specific stays in this file.
  */
@@ -12,12 +13,13 @@
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../../client/backoff.js';
+import { isSyncError, type SyncError } from '../../shared/errors/sync-error.js';
 import type { KafkaConfig } from '../config.js';
 import { decodeEnvelope } from '../envelope/decode.js';
 import { type EventInput, toEventInput } from '../envelope/to-event.js';
-import { AdapterError } from '../errors.js';
 import type { AdapterMetrics } from '../metrics.js';
-import type { SourceCursor, SpacetimeWriter } from '../spacetime/writer.js';
+import { reducerError, type SourceCursor, type SpacetimeWriter } from '../spacetime/writer.js';
+import { kafkaDisposition } from './disposition.js';
 import { InFlightGate } from './in-flight-gate.js';
 
 const { Kafka, logLevel } = kafkajs;
@@ -321,13 +323,13 @@ export class KafkaSource {
       await this.timedAppend(items, cursorOf(last.offset + 1n), heartbeat, live);
       return;
     } catch (e) {
-      if (!(e instanceof AdapterError) || !e.permanent) throw e;
+      if (!refused(e)) throw e;
     }
     for (const item of items) {
       try {
         await this.timedAppend([item], cursorOf(item.offset + 1n), heartbeat, live);
       } catch (e) {
-        if (!(e instanceof AdapterError) || !e.permanent) throw e;
+        if (!refused(e)) throw e;
         await this.deadLetterEvent(item, e);
         await this.advanceCursor(cursorOf(item.offset + 1n), heartbeat, live);
       }
@@ -344,9 +346,9 @@ export class KafkaSource {
     try {
       await this.withRetry(() => this.o.writer.appendBatch([], cursor), heartbeat, live);
     } catch (e) {
-      if (!(e instanceof AdapterError) || !e.permanent) throw e;
+      if (!refused(e)) throw e;
       this.o.logger.warn(
-        { code: e.code, detail: e.detail, topic: cursor.topic, partition: cursor.partition },
+        { reason: e.reason, detail: e.message, topic: cursor.topic, partition: cursor.partition },
         'SpacetimeDB refused to move the source cursor; continuing on the Kafka commit',
       );
     }
@@ -389,13 +391,13 @@ export class KafkaSource {
       try {
         return await fn();
       } catch (e) {
-        const err = e instanceof AdapterError ? e : new AdapterError('unavailable', String(e));
-        this.o.metrics.reducerErrors.inc({ code: err.code });
-        if (err.permanent) throw err;
+        const err = isSyncError(e) ? e : reducerError(e);
+        this.o.metrics.reducerErrors.inc({ reason: err.reason });
+        if (kafkaDisposition(err) === 'dead_letter') throw err;
         if (!live()) throw err;
         const delay = backoffDelay(attempt, { baseMs: 100, capMs: 5_000 });
         this.o.logger.warn(
-          { code: err.code, detail: err.detail, retryInMs: delay },
+          { reason: err.reason, detail: err.message, retryInMs: delay },
           'append failed; retrying',
         );
         await new Promise((r) => setTimeout(r, delay));
@@ -409,7 +411,7 @@ export class KafkaSource {
     message: KafkaMessage,
     topic: string,
     partition: number,
-    error: AdapterError,
+    error: SyncError,
   ): Promise<void> {
     await this.producer?.send({
       topic: this.o.deadLetterTopic,
@@ -418,8 +420,8 @@ export class KafkaSource {
           key: message.key,
           value: message.value,
           headers: {
-            [DEAD_LETTER_HEADERS.reason]: error.code,
-            [DEAD_LETTER_HEADERS.detail]: error.detail.slice(0, 1000),
+            [DEAD_LETTER_HEADERS.reason]: error.reason,
+            [DEAD_LETTER_HEADERS.detail]: error.message.slice(0, 1000),
             [DEAD_LETTER_HEADERS.topic]: topic,
             [DEAD_LETTER_HEADERS.partition]: String(partition),
             [DEAD_LETTER_HEADERS.offset]: message.offset,
@@ -427,14 +429,19 @@ export class KafkaSource {
         },
       ],
     });
-    this.o.metrics.deadLettered.inc({ reason: error.code });
+    this.o.metrics.deadLettered.inc({ reason: error.reason });
     this.o.logger.warn(
-      { reason: error.code, detail: error.detail, topic, partition, offset: message.offset },
+      { reason: error.reason, detail: error.message, topic, partition, offset: message.offset },
       'dead-lettered',
     );
   }
 
-  private async deadLetterEvent(item: Pending, error: AdapterError): Promise<void> {
+  private async deadLetterEvent(item: Pending, error: SyncError): Promise<void> {
     await this.deadLetter(item.raw, item.event.kafka_topic ?? '', item.event.kafka_partition ?? -1, error);
   }
+}
+
+/** A failure the envelope itself caused (withRetry has already turned every failure into a SyncError). */
+function refused(e: unknown): e is SyncError {
+  return isSyncError(e) && kafkaDisposition(e) === 'dead_letter';
 }

@@ -8,11 +8,11 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../../client/backoff.js';
 import { ensureWebSocket } from '../../client/node-websocket.js';
 import { DbConnection } from '../../module/bindings/index.js';
-import { parseSyncError } from '../../module/src/logic/sync-error.js';
+import { isSyncError, SyncError, unavailable } from '../../shared/errors/sync-error.js';
 import type { EventInput } from '../envelope/to-event.js';
-import { AdapterError } from '../errors.js';
 
-export type ReceiptStatus = 'appended' | 'duplicate' | 'source_regression';
+/** A source regression is not a receipt: the module refuses it (SyncError `source_regression`). */
+export type ReceiptStatus = 'appended' | 'duplicate';
 
 export interface AppendReceipt {
   readonly stream: string;
@@ -48,18 +48,13 @@ export interface WriterOptions {
   readonly callTimeoutMs?: number;
 }
 
-/** Classifies a rejected reducer call: the module's typed errors are permanent, anything else is not. */
-export function classifyReducerError(message: string): AdapterError {
-  const parsed = parseSyncError(message);
-  if (!parsed) return new AdapterError('unavailable', message);
-  switch (parsed.reason) {
-    case 'conflict':
-      return new AdapterError('conflict', parsed.detail);
-    case 'unauthorized':
-      return new AdapterError('unauthorized', parsed.detail);
-    default:
-      return new AdapterError('invalid', `${parsed.reason}: ${parsed.detail}`);
-  }
+/**
+ * A rejected reducer call as a SyncError: the module's typed refusal with its detail; anything else
+ * (a crash, an internal error) as SpacetimeDB being unavailable, retried.
+ */
+export function reducerError(e: unknown): SyncError {
+  const err = SyncError.from(e);
+  return err.reason === 'unavailable' && !err.detail ? unavailable('spacetimedb', err.message, e) : err;
 }
 
 type StreamRow = NonNullable<ReturnType<DbConnection['db']['sync_stream']['stream_id']['find']>>;
@@ -87,7 +82,7 @@ export class SpacetimeWriter {
   private collecting: Map<number, AppendReceipt> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   /** Fails the call in flight when the connection drops: its answer will never come on this socket. */
-  private failInFlight: ((e: AdapterError) => void) | undefined;
+  private failInFlight: ((e: SyncError) => void) | undefined;
   private lastError: string | undefined;
   private identityHex: string | undefined;
 
@@ -105,8 +100,7 @@ export class SpacetimeWriter {
       w.ready,
       new Promise((_, reject) =>
         setTimeout(
-          () =>
-            reject(new AdapterError('unavailable', `no SpacetimeDB at ${options.uri} within ${waitMs} ms`)),
+          () => reject(unavailable('spacetimedb', `no SpacetimeDB at ${options.uri} within ${waitMs} ms`)),
           waitMs,
         ),
       ),
@@ -176,7 +170,7 @@ export class SpacetimeWriter {
     if (this.conn === conn) this.conn = undefined;
     this.lastError = why;
     // Whether it committed is unknown; the retry is safe because appends are idempotent by key.
-    this.failInFlight?.(new AdapterError('unavailable', `connection lost during the call: ${why}`));
+    this.failInFlight?.(unavailable('spacetimedb', `connection lost during the call: ${why}`));
     if (this.reconnectTimer) return;
     this.ready = new Promise((r) => {
       this.markReady = r;
@@ -196,7 +190,7 @@ export class SpacetimeWriter {
       await Promise.race([
         this.ready,
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new AdapterError('unavailable', 'not connected')), ms);
+          timer = setTimeout(() => reject(unavailable('spacetimedb', 'not connected')), ms);
         }),
       ]);
     } finally {
@@ -212,7 +206,7 @@ export class SpacetimeWriter {
 
   /**
    * Appends `events` atomically (and moves the Kafka cursor in the same transaction). Resolves with
-   * one receipt per event once committed; throws AdapterError (permanent or `unavailable`).
+   * one receipt per event once committed; throws a SyncError (the module's refusal or `unavailable`).
    */
   appendBatch(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
     const run = this.chain.then(() => this.call(events, cursor));
@@ -222,7 +216,7 @@ export class SpacetimeWriter {
 
   private async call(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
     const conn = this.conn;
-    if (!conn?.isActive) throw new AdapterError('unavailable', 'not connected to SpacetimeDB');
+    if (!conn?.isActive) throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
     const receipts = new Map<number, AppendReceipt>();
     this.collecting = receipts;
     let timer: NodeJS.Timeout | undefined;
@@ -231,7 +225,7 @@ export class SpacetimeWriter {
         conn.reducers.appendSyncEvents({ events: [...events], cursor }),
         new Promise((_, reject) => {
           timer = setTimeout(
-            () => reject(new AdapterError('unavailable', 'append timed out')),
+            () => reject(unavailable('spacetimedb', 'append timed out')),
             this.o.callTimeoutMs ?? 30_000,
           );
         }),
@@ -241,8 +235,7 @@ export class SpacetimeWriter {
         }),
       ]);
     } catch (e) {
-      if (e instanceof AdapterError) throw e;
-      throw classifyReducerError(e instanceof Error ? e.message : String(e));
+      throw isSyncError(e) ? e : reducerError(e);
     } finally {
       clearTimeout(timer);
       this.failInFlight = undefined;
@@ -251,8 +244,8 @@ export class SpacetimeWriter {
     return events.map((e, i) => {
       const r = receipts.get(i);
       if (!r || r.stream !== e.stream_id || r.key !== e.idempotency_key) {
-        throw new AdapterError(
-          'unavailable',
+        throw unavailable(
+          'spacetimedb',
           `no receipt for ${e.stream_id}/${e.idempotency_key} in the reducer result`,
         );
       }

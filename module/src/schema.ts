@@ -206,7 +206,7 @@ export const append_receipt = table(
     stream_id: t.string(),
     idempotency_key: t.string(),
     seq: t.u64(),
-    /** appended | duplicate | source_regression */
+    /** appended | duplicate */
     status: t.string(),
     /**
      * Position of the event in its call (0 for append_sync_event). Receipts are rows, and rows are a

@@ -86,6 +86,7 @@ describe('adapter: Kafka → SpacetimeDB', () => {
       { key: 'orders:1', value: toBinary(SyncEnvelopeSchema, envelope('orders:1', 'o2', 'DIFFERENT', 2n)) }, // conflict
       { key: 'orders:1', value: toBinary(SyncEnvelopeSchema, tampered) }, // hash mismatch
       good('orders:3', 'q1', 7n),
+      good('orders:3', 'q0', 5n), // a new key from the authority's past: a source regression
       good('orders:1', 'o3', 3n),
       good('orders:2', 'p2', 4n), // authority seqs 2 and 3 never arrive: a recorded gap
     ]);
@@ -100,22 +101,27 @@ describe('adapter: Kafka → SpacetimeDB', () => {
     });
     await consumer.connect();
     await consumer.subscribe({ topic: deadLetterTopic, fromBeginning: true });
-    const dead: { reason: string; value: string; offset: string }[] = [];
+    const dead: { reason: string; detail: string; value: string; offset: string }[] = [];
     await new Promise<void>((resolve) => {
       void consumer.run({
         eachMessage: async ({ message }) => {
           dead.push({
             reason: String(message.headers?.[DEAD_LETTER_HEADERS.reason]),
+            detail: String(message.headers?.[DEAD_LETTER_HEADERS.detail]),
             value: message.value?.toString('utf8') ?? '',
             offset: String(message.headers?.[DEAD_LETTER_HEADERS.offset]),
           });
-          if (dead.length === 3) resolve();
+          if (dead.length === 4) resolve();
         },
       });
     });
     await consumer.disconnect();
-    expect(dead.map((d) => d.reason).sort()).toEqual(['conflict', 'hash_mismatch', 'malformed']);
-    expect(dead.find((d) => d.reason === 'malformed')?.value).toBe('not a protobuf at all \u0000\u00ff');
+    expect(dead.map((d) => d.reason).sort()).toEqual(['conflict', 'invalid', 'invalid', 'source_regression']);
+    // The detail names the broken rule: bytes that do not decode, a hash that does not match.
+    const undecodable = dead.find((d) => d.detail.includes('[envelope.decode]'));
+    expect(undecodable?.value).toBe('not a protobuf at all \u0000\u00ff');
+    expect(dead.filter((d) => d.detail.includes('[payload_hash.mismatch]'))).toHaveLength(1);
+    expect(dead.find((d) => d.reason === 'source_regression')?.detail).toMatch(/authority seq 7 .* offers 5/);
     expect(dead.every((d) => /^\d+$/.test(d.offset))).toBe(true);
   }, 60_000);
 
@@ -137,7 +143,8 @@ describe('adapter: Kafka → SpacetimeDB', () => {
       1,
     );
     expect(metric(text, 'spacetime_sync_dead_letter_total', 'reason="conflict"')).toBe(1);
-    expect(metric(text, 'spacetime_sync_dead_letter_total', 'reason="malformed"')).toBe(1);
+    expect(metric(text, 'spacetime_sync_dead_letter_total', 'reason="invalid"')).toBe(2);
+    expect(metric(text, 'spacetime_sync_dead_letter_total', 'reason="source_regression"')).toBe(1);
     expect(metric(text, 'spacetime_sync_spacetimedb_connected')).toBe(1);
     expect(metric(text, 'spacetime_sync_source_gap_missing_seqs', 'family="orders"')).toBe(2);
     expect(text).toMatch(/spacetime_sync_produced_to_committed_seconds_count \d+/);

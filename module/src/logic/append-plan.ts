@@ -24,7 +24,7 @@ export type AppendDecision =
   | { readonly kind: 'append'; readonly seq: bigint; readonly gap?: { from: bigint; to: bigint } }
   /** Same key, same hash: nothing to write, the event already holds `seq`. */
   | { readonly kind: 'duplicate'; readonly seq: bigint }
-  /** A new key whose authority seq is not past the stream's: a replayed event, skipped. */
+  /** A new key whose authority seq is not past the stream's: refused as a source regression. */
   | { readonly kind: 'source_regression'; readonly last_source_seq: bigint }
   /** Same key, different hash: refuse, never overwrite. */
   | { readonly kind: 'conflict'; readonly seq: bigint };

@@ -1,6 +1,5 @@
 import type { Identity } from 'spacetimedb';
-import { SenderError } from 'spacetimedb/server';
-import { syncErrorMessage } from './sync-error.ts';
+import { fail } from './fail.ts';
 
 /** The slice of the db the writer check reads; kept structural so tests can pass a plain object. */
 export interface WriterLookup {
@@ -10,8 +9,9 @@ export interface WriterLookup {
 /** Guard for every reducer that appends or mutates stream state. */
 export function requireWriter(db: WriterLookup, sender: Identity, action: string): void {
   if (db.sync_writer.identity.find(sender) == null) {
-    throw new SenderError(
-      syncErrorMessage('unauthorized', `${sender.toHexString()} is not a sync writer and may not ${action}`),
-    );
+    throw fail('unauthorized', `${sender.toHexString()} is not a sync writer and may not ${action}`, {
+      action,
+      resource: '',
+    });
   }
 }

@@ -4,10 +4,10 @@
  */
 
 import type { Timestamp } from 'spacetimedb';
-import { SenderError, t } from 'spacetimedb/server';
+import { t } from 'spacetimedb/server';
 import { planAppend } from '../logic/append-plan.ts';
 import { requireWriter } from '../logic/auth.ts';
-import { syncErrorMessage } from '../logic/sync-error.ts';
+import { fail } from '../logic/fail.ts';
 import spacetimedb from '../schema.ts';
 
 export const EventInput = t.object('EventInput', {
@@ -40,16 +40,18 @@ type Cursor = Parameters<typeof CursorInput.serialize>[1];
 const SHA256_BYTES = 32;
 const MAX_KEY = 256;
 
-function validate(e: Event): void {
-  const bad = (detail: string) => new SenderError(syncErrorMessage('invalid_envelope', detail));
+/** The contract's limits again (the adapter checks them first; other writers may not). */
+function validate(e: Event, envelope_index: number): void {
+  const bad = (field: string, rule_id: string, text: string) =>
+    fail('invalid', text, { field, rule_id, envelope_index });
   if (e.stream_id.length === 0 || e.stream_id.length > MAX_KEY)
-    throw bad('stream_id must be 1..256 characters');
+    throw bad('stream_id', 'string.len_range', 'stream_id must be 1..256 characters');
   if (e.idempotency_key.length === 0 || e.idempotency_key.length > MAX_KEY) {
-    throw bad('idempotency_key must be 1..256 characters');
+    throw bad('idempotency_key', 'string.len_range', 'idempotency_key must be 1..256 characters');
   }
-  if (e.kind.length === 0) throw bad('kind must not be empty');
+  if (e.kind.length === 0) throw bad('kind', 'string.min_len', 'kind must not be empty');
   if (e.payload_hash.length !== SHA256_BYTES)
-    throw bad(`payload_hash must be ${SHA256_BYTES} bytes (SHA-256)`);
+    throw bad('payload_hash', 'payload_hash.length', `payload_hash must be ${SHA256_BYTES} bytes (SHA-256)`);
 }
 
 function streamRow(ctx: Ctx, streamId: string, now: Timestamp) {
@@ -74,7 +76,7 @@ function streamRow(ctx: Ctx, streamId: string, now: Timestamp) {
 
 /** Append one event inside the caller's transaction; throws (rolling everything back) on conflict. */
 function appendOne(ctx: Ctx, e: Event, batchIndex: number): void {
-  validate(e);
+  validate(e, batchIndex);
   const now = ctx.timestamp;
   const stream = streamRow(ctx, e.stream_id, now);
   let existing: { seq: bigint; payload_hash: Uint8Array } | undefined;
@@ -90,18 +92,35 @@ function appendOne(ctx: Ctx, e: Event, batchIndex: number): void {
     });
   switch (decision.kind) {
     case 'conflict':
-      throw new SenderError(
-        syncErrorMessage(
-          'conflict',
-          `stream '${e.stream_id}' key '${e.idempotency_key}' already holds seq ${decision.seq} with a different payload hash`,
-        ),
+      throw fail(
+        'conflict',
+        `stream '${e.stream_id}' key '${e.idempotency_key}' already holds seq ${decision.seq} with a different payload hash`,
+        {
+          stream_id: e.stream_id,
+          idempotency_key: e.idempotency_key,
+          existing_seq: decision.seq,
+          existing_payload_hash: existing?.payload_hash,
+          offered_payload_hash: e.payload_hash,
+          envelope_index: batchIndex,
+        },
       );
     case 'duplicate':
       receipt(decision.seq, 'duplicate');
       return;
     case 'source_regression':
-      receipt(0n, 'source_regression');
-      return;
+      // A new event from the authority's past: refused (the whole call rolls back), never skipped
+      // silently; the adapter dead-letters it or answers the publisher with this reason.
+      throw fail(
+        'source_regression',
+        `stream '${e.stream_id}' already holds authority seq ${decision.last_source_seq} of '${e.source_topic}'; key '${e.idempotency_key}' offers ${e.source_seq}`,
+        {
+          stream_id: e.stream_id,
+          authority_topic: e.source_topic,
+          last_authority_seq: decision.last_source_seq,
+          offered_authority_seq: e.source_seq,
+          envelope_index: batchIndex,
+        },
+      );
     case 'append': {
       ctx.db.sync_event.insert({
         event_id: 0n,

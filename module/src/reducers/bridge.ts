@@ -4,10 +4,10 @@
  */
 
 import { Timestamp } from 'spacetimedb';
-import { SenderError, t } from 'spacetimedb/server';
+import { t } from 'spacetimedb/server';
 import { bytesEqual } from '../logic/append-plan.ts';
 import { requireWriter } from '../logic/auth.ts';
-import { syncErrorMessage } from '../logic/sync-error.ts';
+import { fail } from '../logic/fail.ts';
 import spacetimedb from '../schema.ts';
 
 /** Capped exponential backoff between attempts: 1 s, 2 s, 4 s … at most 5 min. */
@@ -28,9 +28,11 @@ export const enqueue_bridge_event = spacetimedb.reducer(
   (ctx, args) => {
     requireWriter(ctx.db, ctx.sender, 'enqueue bridge events');
     if (args.bridge_key.length === 0 || args.target.length === 0 || args.max_attempts === 0) {
-      throw new SenderError(
-        syncErrorMessage('invalid_envelope', 'bridge_key, target and max_attempts are required'),
-      );
+      throw fail('invalid', 'bridge_key, target and max_attempts are required', {
+        field:
+          args.bridge_key.length === 0 ? 'bridge_key' : args.target.length === 0 ? 'target' : 'max_attempts',
+        rule_id: 'required',
+      });
     }
     const existing = ctx.db.bridge_outbox.bridge_key.find(args.bridge_key);
     if (existing) {
@@ -40,9 +42,11 @@ export const enqueue_bridge_event = spacetimedb.reducer(
         existing.target === args.target &&
         bytesEqual(existing.payload, args.payload);
       if (same) return; // idempotent re-enqueue
-      throw new SenderError(
-        syncErrorMessage('conflict', `bridge key '${args.bridge_key}' holds a different event`),
-      );
+      throw fail('conflict', `bridge key '${args.bridge_key}' holds a different event`, {
+        stream_id: existing.stream_id,
+        idempotency_key: args.bridge_key,
+        existing_seq: existing.seq,
+      });
     }
     ctx.db.bridge_outbox.insert({
       outbox_id: 0n,
@@ -63,10 +67,15 @@ export const mark_bridge_event_sent = spacetimedb.reducer(
   (ctx, { bridge_key, success, error }) => {
     requireWriter(ctx.db, ctx.sender, 'report bridge deliveries');
     const row = ctx.db.bridge_outbox.bridge_key.find(bridge_key);
-    if (!row) throw new SenderError(syncErrorMessage('unknown_stream', `no bridge event '${bridge_key}'`));
+    if (!row) throw fail('unknown_stream', `no bridge event '${bridge_key}'`, { resource: bridge_key });
     if (row.status === 'sent') return; // a duplicate success report, or a late failure after success
     if (row.status === 'failed') {
-      throw new SenderError(syncErrorMessage('stale_cursor', `bridge event '${bridge_key}' already gave up`));
+      // Its final state stands: a later report conflicts with it.
+      throw fail('conflict', `bridge event '${bridge_key}' already gave up`, {
+        stream_id: row.stream_id,
+        idempotency_key: bridge_key,
+        existing_seq: row.seq,
+      });
     }
     const attempts = row.attempts + 1;
     if (success) {

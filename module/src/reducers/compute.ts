@@ -1,7 +1,7 @@
 /** Provider capability signalling and compute assignments, for collaboration clients. */
-import { SenderError, t } from 'spacetimedb/server';
+import { t } from 'spacetimedb/server';
 import { requireWriter } from '../logic/auth.ts';
-import { syncErrorMessage } from '../logic/sync-error.ts';
+import { fail } from '../logic/fail.ts';
 import spacetimedb from '../schema.ts';
 
 const ASSIGNMENT_STATES = new Set(['open', 'assigned', 'running', 'completed', 'failed', 'cancelled']);
@@ -33,9 +33,10 @@ export const open_compute_assignment = spacetimedb.reducer(
     const existing = ctx.db.compute_assignment.request_id.find(request_id);
     if (existing) {
       if (existing.provider_id === provider_id && existing.detail === detail) return; // idempotent
-      throw new SenderError(
-        syncErrorMessage('conflict', `request '${request_id}' is already open with other terms`),
-      );
+      throw fail('conflict', `request '${request_id}' is already open with other terms`, {
+        stream_id: '',
+        idempotency_key: request_id,
+      });
     }
     ctx.db.compute_assignment.insert({
       request_id,
@@ -55,22 +56,30 @@ export const update_compute_assignment = spacetimedb.reducer(
   (ctx, { request_id, expected_revision, status, detail }) => {
     requireWriter(ctx.db, ctx.sender, 'update compute assignments');
     if (!ASSIGNMENT_STATES.has(status)) {
-      throw new SenderError(syncErrorMessage('invalid_envelope', `unknown assignment status '${status}'`));
+      throw fail('invalid', `unknown assignment status '${status}'`, {
+        field: 'status',
+        rule_id: 'string.in',
+      });
     }
     const row = ctx.db.compute_assignment.request_id.find(request_id);
-    if (!row) throw new SenderError(syncErrorMessage('unknown_stream', `no compute request '${request_id}'`));
+    if (!row) throw fail('unknown_stream', `no compute request '${request_id}'`, { resource: request_id });
     if (row.revision !== expected_revision) {
-      throw new SenderError(
-        syncErrorMessage(
-          'revision_mismatch',
-          `request '${request_id}' is at revision ${row.revision}, not ${expected_revision}`,
-        ),
+      throw fail(
+        'revision_mismatch',
+        `request '${request_id}' is at revision ${row.revision}, not ${expected_revision}`,
+        {
+          resource: request_id,
+          expected_revision,
+          actual_revision: row.revision,
+        },
       );
     }
     if (TERMINAL.has(row.status)) {
-      throw new SenderError(
-        syncErrorMessage('stale_cursor', `request '${request_id}' is already ${row.status}`),
-      );
+      // A finished request's state stands: a later update conflicts with it.
+      throw fail('conflict', `request '${request_id}' is already ${row.status}`, {
+        stream_id: '',
+        idempotency_key: request_id,
+      });
     }
     ctx.db.compute_assignment.request_id.update({
       ...row,

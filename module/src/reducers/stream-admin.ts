@@ -1,15 +1,15 @@
 /** Writer-only stream administration: retention policy, compaction, reset, and who may write. */
-import { SenderError, t } from 'spacetimedb/server';
+import { t } from 'spacetimedb/server';
 import { requireWriter } from '../logic/auth.ts';
+import { fail } from '../logic/fail.ts';
 import { planRetention } from '../logic/retention-plan.ts';
-import { syncErrorMessage } from '../logic/sync-error.ts';
 import spacetimedb from '../schema.ts';
 
 type Ctx = Parameters<Parameters<typeof spacetimedb.reducer>[1]>[0];
 
 function stream(ctx: Ctx, stream_id: string) {
   const row = ctx.db.sync_stream.stream_id.find(stream_id);
-  if (!row) throw new SenderError(syncErrorMessage('unknown_stream', `no stream '${stream_id}'`));
+  if (!row) throw fail('unknown_stream', `no stream '${stream_id}'`, { resource: stream_id });
   return row;
 }
 
@@ -78,7 +78,7 @@ export const grant_writer = spacetimedb.reducer(
 export const revoke_writer = spacetimedb.reducer({ identity: t.identity() }, (ctx, { identity }) => {
   requireWriter(ctx.db, ctx.sender, 'revoke write access');
   if (identity.isEqual(ctx.sender)) {
-    throw new SenderError(syncErrorMessage('invalid_envelope', 'a writer cannot revoke itself'));
+    throw fail('invalid', 'a writer cannot revoke itself', { field: 'identity', rule_id: 'writer.not_self' });
   }
   ctx.db.sync_writer.identity.delete(identity);
 });

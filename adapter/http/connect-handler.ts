@@ -1,0 +1,134 @@
+/**
+ * The Connect services on node:http, with request bodies decoded before Connect sees them: Connect
+ * reports an undecodable binary body as `internal` (HTTP 500) and, by default, ignores unknown JSON
+ * fields. Here a body that does not decode as the method's request message — unknown fields
+ * included — is an `invalid` SyncError (HTTP 400 with ErrorInfo and InvalidDetail); a body that does
+ * goes on to Connect unchanged in meaning. Bodies are bounded by `readMaxBytes`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type DescMessage, fromBinary, fromJson, type JsonValue } from '@bufbuild/protobuf';
+import { Code, ConnectError, type ConnectRouter, createConnectRouter } from '@connectrpc/connect';
+import type { UniversalHandler, UniversalServerRequest } from '@connectrpc/connect/protocol';
+import { codeToHttpStatus, errorToJsonBytes, parseContentType } from '@connectrpc/connect/protocol-connect';
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from '@connectrpc/connect-node';
+import type { SyncError } from '../../shared/errors/sync-error.js';
+import { invalid } from '../errors/invalid.js';
+import { toConnectError } from '../errors/to-connect.js';
+
+const COMPRESSIONS = [compressionGzip, compressionBrotli];
+
+export interface ConnectHandlerOptions {
+  readonly routes: (router: ConnectRouter) => void;
+  /** Largest request body accepted, compressed or not. */
+  readonly readMaxBytes: number;
+  /** A failure past the point where a Connect error could be answered (e.g. the socket broke). */
+  readonly onError: (e: unknown) => void;
+}
+
+export function connectHandler(
+  o: ConnectHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const router = createConnectRouter({
+    jsonOptions: { ignoreUnknownFields: false },
+    readMaxBytes: o.readMaxBytes,
+    acceptCompression: COMPRESSIONS,
+  });
+  o.routes(router);
+  const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  return (req, res) => {
+    const handler = paths.get((req.url ?? '').split('?', 1)[0] ?? '');
+    if (!handler) {
+      res.writeHead(404).end();
+      return;
+    }
+    void serve(handler, req, res, o.readMaxBytes).catch((e: unknown) => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+      if (ConnectError.from(e).code !== Code.Aborted) o.onError(e);
+    });
+  };
+}
+
+async function serve(
+  handler: UniversalHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  readMaxBytes: number,
+): Promise<void> {
+  let uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+  const type = parseContentType(req.headers['content-type'] ?? null);
+  // Connect-protocol unary POSTs only: streams, GETs and gRPC bodies are Connect's own business.
+  if (handler.method.methodKind === 'unary' && req.method === 'POST' && type && !type.stream) {
+    const decoded = await decodeBody(handler.method.input, uReq, type.binary, readMaxBytes);
+    if ('error' in decoded) {
+      writeError(res, decoded.error);
+      return;
+    }
+    uReq = decoded.request;
+  }
+  await universalResponseToNodeResponse(await handler(uReq), res);
+}
+
+async function decodeBody(
+  schema: DescMessage,
+  uReq: UniversalServerRequest,
+  binary: boolean,
+  readMaxBytes: number,
+): Promise<{ request: UniversalServerRequest } | { error: SyncError }> {
+  const encoding = uReq.header.get('content-encoding');
+  const compression = COMPRESSIONS.find((c) => c.name === encoding);
+  // An encoding Connect does not know is Connect's to refuse; pass the body through untouched.
+  if (encoding && encoding !== 'identity' && !compression) return { request: uReq };
+  const refuse = (ruleId: string, description: string, cause?: unknown) => ({
+    error: invalid([{ field: '', ruleId, description }], cause),
+  });
+  let bytes = await readAll(uReq.body as AsyncIterable<Uint8Array>, readMaxBytes);
+  if (!bytes) return refuse('request.max_bytes', `request body is larger than ${readMaxBytes} bytes`);
+  const header = new Headers(uReq.header);
+  if (compression) {
+    try {
+      bytes = await compression.decompress(bytes, readMaxBytes);
+    } catch (e) {
+      return refuse('request.decode', `${encoding} body does not decompress: ${(e as Error).message}`, e);
+    }
+    header.delete('content-encoding');
+  }
+  try {
+    if (binary) {
+      fromBinary(schema, bytes);
+      return { request: { ...uReq, header, body: once(bytes) } };
+    }
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as JsonValue;
+    fromJson(schema, json, { ignoreUnknownFields: false });
+    return { request: { ...uReq, header, body: json } };
+  } catch (e) {
+    const as = binary ? 'binary protobuf' : 'JSON';
+    return refuse('request.decode', `body is not a ${schema.typeName} in ${as}: ${(e as Error).message}`, e);
+  }
+}
+
+/** The whole body, or undefined once it passes `max` bytes. */
+async function readAll(body: AsyncIterable<Uint8Array>, max: number): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > max) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+function writeError(res: ServerResponse, error: SyncError): void {
+  const body = errorToJsonBytes(toConnectError(error), {});
+  res.writeHead(codeToHttpStatus(error.code), { 'content-type': 'application/json' }).end(body);
+}
