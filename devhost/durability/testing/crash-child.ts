@@ -15,8 +15,16 @@ const [dir, fsyncArg, segmentArg, snapshotArg] = process.argv.slice(2);
 if (!dir || !fsyncArg || !segmentArg || !snapshotArg)
   throw new Error('usage: crash-child dir fsync segmentBytes snapshotEvery');
 const fsync: FsyncPolicy = fsyncArg === 'always' ? 'always' : { intervalMs: Number(fsyncArg) };
+/** stdout is a non-blocking pipe: when the parent is slow to read, a write fails with EAGAIN; retry it. */
 const say = (line: string): void => {
-  writeSync(1, `${line}\n`);
+  const bytes = Buffer.from(`${line}\n`);
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += writeSync(1, bytes, done);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    }
+  }
 };
 const die = (e: unknown): never => {
   writeSync(2, `child failed: ${e instanceof Error ? e.stack : String(e)}\n`);
