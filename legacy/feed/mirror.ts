@@ -20,7 +20,8 @@ export type MirrorOutcome =
   | 'topic_not_served'
   | 'payload_not_json'
   | 'payload_not_object'
-  | 'version_out_of_range';
+  | 'version_out_of_range'
+  | 'unmappable';
 
 export class LegacyMirror implements AcceptedEnvelopeSink {
   private readonly served: ReadonlySet<string>;
@@ -74,6 +75,7 @@ export class LegacyMirror implements AcceptedEnvelopeSink {
       'payload_not_json',
       'payload_not_object',
       'version_out_of_range',
+      'unmappable',
     ];
     return Object.fromEntries(all.map((k) => [k, this.tally.get(k) ?? 0])) as Record<MirrorOutcome, number>;
   }

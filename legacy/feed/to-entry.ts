@@ -2,9 +2,12 @@
  * An accepted SyncEnvelope as a legacy-lane row, or why it is not one. The legacy topic is the
  * envelope's `source.authority_topic`; the legacy payload is a JSON object, so the payload bytes must be
  * UTF-8 JSON of an object; doc_version is the authority seq, a plain JSON number on the legacy wire.
- * doc_key comes from the naming function (default: the stream id), the seam where the parity mapping
- * plugs in.
+ * doc_key comes from the parity mapping (parity/mapping.ts, the one place the lanes' names meet):
+ * the stream id, or the generation-1 form for topics with a doc-key rule (a worker event is the
+ * document `runtime/codex_worker_event:<worker>:<seq>`). A stream outside its topic's rule is refused.
  */
+
+import { GEN1_RULES, LaneMapping, MappingError } from '../../parity/mapping.js';
 import type { SyncEnvelope } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import type { JournalEntry } from '../journal/journal.js';
 import type { JsonValue } from '../protocol/canonical-json.js';
@@ -14,20 +17,28 @@ export type NotMirrored =
   | { readonly kind: 'not_mirrored'; readonly reason: 'topic_not_served'; readonly topic: string }
   | {
       readonly kind: 'refused';
-      readonly reason: 'payload_not_json' | 'payload_not_object' | 'version_out_of_range';
+      readonly reason: 'payload_not_json' | 'payload_not_object' | 'version_out_of_range' | 'unmappable';
       readonly detail: string;
     };
 
 export type DocKeyOf = (envelope: SyncEnvelope) => string;
 
-export const streamIdAsDocKey: DocKeyOf = (e) => e.streamId;
+const GEN1 = new LaneMapping(GEN1_RULES);
+
+/** The generation-1 doc_key of an envelope (throws MappingError for a stream outside its topic's rule). */
+export const gen1DocKey: DocKeyOf = (e) =>
+  GEN1.fromCandidate({
+    streamId: e.streamId,
+    sourceTopic: e.source?.authorityTopic ?? '',
+    sourceSeq: e.source?.authoritySeq ?? 0n,
+  }).docKey;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function toJournalEntry(
   e: SyncEnvelope,
   servedTopics: ReadonlySet<string>,
-  docKeyOf: DocKeyOf = streamIdAsDocKey,
+  docKeyOf: DocKeyOf = gen1DocKey,
 ): { ok: true; entry: JournalEntry } | ({ ok: false } & NotMirrored) {
   const topic = e.source?.authorityTopic ?? '';
   if (!servedTopics.has(topic)) return { ok: false, kind: 'not_mirrored', reason: 'topic_not_served', topic };
@@ -59,11 +70,23 @@ export function toJournalEntry(
       detail: `${e.streamId}/${e.idempotencyKey}: authority seq ${seq} is not a safe JSON number`,
     };
   }
+  let docKey: string;
+  try {
+    docKey = docKeyOf(e);
+  } catch (err) {
+    if (!(err instanceof MappingError)) throw err;
+    return {
+      ok: false,
+      kind: 'refused',
+      reason: 'unmappable',
+      detail: `${e.streamId}/${e.idempotencyKey}: ${err.message}`,
+    };
+  }
   return {
     ok: true,
     entry: {
       topic,
-      docKey: docKeyOf(e),
+      docKey,
       docVersion: Number(seq),
       payload,
       streamId: e.streamId,

@@ -67,6 +67,8 @@ describe('legacy lane fed by the ingest path', () => {
         runs('r2', 'not json', 2n),
         runs('r3', '[1,2]', 3n),
         runs('r4', '{"status":"done"}', 4n),
+        // A worker event on a stream outside the topic's doc-key rule has no generation-1 name.
+        syncEnvelope('workers/w1', 'w1', '{"seq":1}', 1n, { authorityTopic: 'runtime.codex_worker_events' }),
       ],
     });
     expect(published.results.every((r) => r.outcome === PublishOutcome.APPENDED)).toBe(true);
@@ -84,6 +86,7 @@ describe('legacy lane fed by the ingest path', () => {
       topic_not_served: 1,
       payload_not_json: 1,
       payload_not_object: 1,
+      unmappable: 1,
     });
     const metrics = await registry.metrics();
     expect(metrics).toContain('spacetime_sync_legacy_lane_events_total{outcome="payload_not_json"} 1');

@@ -89,8 +89,9 @@ describe('legacy lane fed from Kafka', () => {
       [2, 'runtime/run_summary:run_2', 1],
     ]);
     expect(byTopic(EVENTS)).toEqual([
-      [1, 'runtime/codex_worker_event:w1', 1],
-      [2, 'runtime/codex_worker_event:w1', 2],
+      // The generation-1 document of a worker event is the event itself (parity/mapping.ts GEN1_RULES).
+      [1, 'runtime/codex_worker_event:w1:1', 1],
+      [2, 'runtime/codex_worker_event:w1:2', 2],
     ]);
     expect(lane.mirror.counts()).toMatchObject({ appended: 4, duplicate: 1, topic_not_served: 1 });
     expect(lane.kafka?.invalidEnvelopes).toBe(1);
