@@ -13,7 +13,12 @@ export type SyncClientErrorCode =
   /** The database refused the client's subscription: it does not run a compatible spacetime-sync module. */
   | 'subscription_refused'
   /** A stream kept going stale right after each rebootstrap; the client stopped instead of hammering. */
-  | 'rebootstrap_loop';
+  | 'rebootstrap_loop'
+  /**
+   * The application's `onEvent` or `onRebootstrap`, or its cursor store, threw. Delivery stopped at
+   * that event (the cursor did not pass it); the application must fix the cause and reopen.
+   */
+  | 'application_failed';
 
 const CODES: ReadonlySet<string> = new Set<SyncClientErrorCode>([
   'unauthenticated',
@@ -21,6 +26,7 @@ const CODES: ReadonlySet<string> = new Set<SyncClientErrorCode>([
   'not_spacetimedb',
   'subscription_refused',
   'rebootstrap_loop',
+  'application_failed',
 ]);
 
 export class SyncClientError extends Error {

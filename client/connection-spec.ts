@@ -49,7 +49,8 @@ export const CONNECTION_SPEC: MachineSpec<ConnectionKind, ConnectionCase> = {
     retry_due: 'the backoff delay elapsed',
     'event from an earlier socket': 'any socket event naming a socket other than the current one',
     close_requested: '`close()`',
-    fatal: 'a permanent failure outside the connection: a rebootstrap loop (`rebootstrap_loop`)',
+    fatal:
+      'a permanent failure outside the connection: a rebootstrap loop (`rebootstrap_loop`), or the application or its cursor store threw (`application_failed`)',
     drained: 'deliveries in progress finished and acks were flushed',
   },
   table: {

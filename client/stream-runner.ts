@@ -62,8 +62,11 @@ export class StreamRunner {
   private gapTimer = false;
   /** Deliveries to the application (and rebootstraps), one at a time. */
   chain: Promise<void> = Promise.resolve();
+  /** The first failure of the application (or its cursor store), latched: nothing queued after it runs. */
+  private failure: unknown;
   epoch: bigint | undefined;
   private applier: StreamApplier<SyncEvent>;
+  private appliedSeq: bigint;
 
   constructor(
     readonly id: string,
@@ -73,14 +76,16 @@ export class StreamRunner {
   ) {
     this.epoch = cursor?.epoch;
     this.applier = new StreamApplier(cursor?.watermark ?? 0n);
+    this.appliedSeq = this.applier.watermark;
   }
 
   get state(): StreamState {
     return this.machine;
   }
 
-  get watermark(): bigint {
-    return this.applier.watermark;
+  /** Last seq the application applied (the applier may have taken more, still on their way to it). */
+  get applied(): bigint {
+    return this.appliedSeq;
   }
 
   /** The connection is open and has read the stream's row. */
@@ -154,7 +159,7 @@ export class StreamRunner {
       }
       case 'rebootstrap': {
         const entered = this.machine;
-        this.chain = this.chain.then(() => this.rebootstrap(entered, fx.reason));
+        this.enqueue(() => this.rebootstrap(entered, fx.reason));
         return;
       }
     }
@@ -169,11 +174,19 @@ export class StreamRunner {
     this.adoptEpoch();
     const { deliver, gap } = this.applier.offer(rows);
     if (deliver.length > 0) {
-      this.chain = this.chain.then(async () => {
-        for (const e of deliver) await this.options.onEvent(this.id, e);
-        const epoch = this.epoch;
-        const watermark = (deliver[deliver.length - 1] as SyncEvent).seq;
-        if (epoch !== undefined) await this.options.store.save(this.id, { epoch, watermark });
+      this.enqueue(async () => {
+        const before = this.appliedSeq;
+        try {
+          for (const e of deliver) {
+            await this.options.onEvent(this.id, e);
+            this.appliedSeq = e.seq;
+          }
+        } finally {
+          // Up to the last event the application applied, also when a later one failed.
+          const epoch = this.epoch;
+          if (epoch !== undefined && this.appliedSeq !== before)
+            await this.options.store.save(this.id, { epoch, watermark: this.appliedSeq });
+        }
       });
       this.dispatch({ type: 'delivered', count: deliver.length });
     }
@@ -186,6 +199,25 @@ export class StreamRunner {
         if (this.applier.pendingCount > 0) this.dispatch({ type: 'gap_timeout', sub });
       });
     }
+  }
+
+  /**
+   * Queues work that calls the application. If it throws, the events after the failed one must not
+   * be delivered (that would skip it) nor the cursor move: the client closes with the failure.
+   */
+  private enqueue(step: () => Promise<void>): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failure !== undefined) return;
+      try {
+        await step();
+      } catch (e) {
+        this.failure = e;
+        const message = e instanceof Error ? e.message : String(e);
+        this.hooks.fatal(
+          new SyncClientError('application_failed', `stream '${this.id}': ${message}`, { cause: e }),
+        );
+      }
+    });
   }
 
   /** A stream created after the client subscribed has no epoch yet: it arrives with its row. */
@@ -217,6 +249,7 @@ export class StreamRunner {
     // The application has reset: the position follows it whatever happened meanwhile.
     this.epoch = head.epoch;
     this.applier.reset(head.lowWatermark - 1n);
+    this.appliedSeq = head.lowWatermark - 1n;
     this.hooks.rebootstrapped(this.id);
     await this.options.store.save(this.id, { epoch: head.epoch, watermark: head.lowWatermark - 1n });
     if (this.machine === entered) this.dispatch({ type: 'rebootstrapped' });

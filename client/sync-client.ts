@@ -163,7 +163,7 @@ export class SyncClient {
 
   /** Last seq the application applied, per stream. */
   watermark(streamId: string): bigint | undefined {
-    return this.runners.get(streamId)?.watermark;
+    return this.runners.get(streamId)?.applied;
   }
 
   /** Resolves when every stream delivered its replay and the client is live; rejects once closed. */
@@ -336,7 +336,7 @@ export class SyncClient {
     const sources = [...this.runners.values()].map((r) => ({
       id: r.id,
       get applied() {
-        return r.watermark;
+        return r.applied;
       },
       get epoch() {
         return r.epoch;

@@ -152,6 +152,33 @@ describe('SyncClient against a wrong host', () => {
   });
 });
 
+describe('SyncClient when the application fails', () => {
+  it('stops at the event whose onEvent threw and closes with `application_failed`; the cursor does not pass it', async () => {
+    const host = await devhost();
+    const writer = await connect(host, host.ownerToken);
+    cleanups.push(async () => writer.conn.disconnect());
+    for (const k of ['1', '2', '3'])
+      await writer.conn.reducers.appendSyncEvent({ event: eventInput('f', k) });
+    const applied: bigint[] = [];
+    const store = new MemoryCursorStore();
+    const { client } = await open(['f'], {
+      uri: host.url,
+      database: SYNC_DB,
+      token: host.ownerToken,
+      store,
+      onEvent: (_s, e) => {
+        if (e.seq === 2n) throw new Error('disk full');
+        applied.push(e.seq);
+      },
+    });
+    const error = await client.whenClosed();
+    expect(error?.code).toBe('application_failed');
+    expect(error?.message).toContain("stream 'f': disk full");
+    expect(applied).toEqual([1n]);
+    expect((await store.load('f'))?.watermark).toBe(1n);
+  });
+});
+
 describe('`spacetime-sync tail` against a wrong host', () => {
   it('ends with exit code 3 and the typed error instead of retrying forever', async () => {
     const host = await devhost();
