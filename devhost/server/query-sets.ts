@@ -9,6 +9,7 @@
  */
 import type { CommittedTx, HostedDatabase, TableDelta } from '../contract.js';
 import type { QuerySetUpdate, SingleTableRows, TableUpdateRows } from '../stdb-internal/client-api.js';
+import { joinDelta, joinRows } from './join-rows.js';
 import { bsatnRowList } from './row-list.js';
 import type { RowVisibility, SubscriptionQuery, VisibilityChange } from './sql-port.js';
 
@@ -54,30 +55,43 @@ export class ClientQuerySets {
     return query.indexScan ? this.db.scanIndexRange(query.indexScan) : this.db.scanTable(query.table.tableId);
   }
 
+  /** Row-level security: whether this client may see a row at all. */
+  private readonly maySee = (tableId: number, row: Uint8Array): boolean =>
+    this.visible === undefined || this.visible(tableId, row);
+
   private passes(query: SubscriptionQuery, row: Uint8Array): boolean {
-    return query.matches(row) && (this.visible === undefined || this.visible(query.table.tableId, row));
+    return query.matches(row) && this.maySee(query.table.tableId, row);
+  }
+
+  /** The rows `query` returns right now. */
+  private resultRows(query: SubscriptionQuery): Uint8Array[] {
+    const passes = (r: Uint8Array) => this.passes(query, r);
+    if (query.semijoin) return joinRows(query, this.db, this.candidates(query), passes, this.maySee);
+    return [...this.candidates(query)].filter(passes);
+  }
+
+  /** `execute_plans` skips plans reading an empty table (a join reads two). */
+  private readsEmptyTable(query: SubscriptionQuery): boolean {
+    const empty = (tableId: number) => this.db.scanTable(tableId)[Symbol.iterator]().next().done === true;
+    return (
+      empty(query.table.tableId) || (query.semijoin !== undefined && empty(query.semijoin.lookup.tableId))
+    );
   }
 
   /** Current matching rows per query (for SubscribeApplied, or UnsubscribeApplied's dropped rows). */
   currentRows(queries: readonly SubscriptionQuery[]): SingleTableRows[] {
     const out: SingleTableRows[] = [];
     for (const query of queries) {
-      // `execute_plans` skips plans reading an empty table, but not plans that merely match nothing.
-      if (this.db.scanTable(query.table.tableId)[Symbol.iterator]().next().done) continue;
-      out.push({
-        table: query.table.name,
-        rows: bsatnRowList([...this.candidates(query)].filter((r) => this.passes(query, r))),
-      });
+      // Skipped when a table it reads is empty, but not when it merely matches nothing.
+      if (this.readsEmptyTable(query)) continue;
+      out.push({ table: query.table.name, rows: bsatnRowList(this.resultRows(query)) });
     }
     return out;
   }
 
   /** Matching rows for a one-off query: one entry per query, empty or not (`one_off_query_v2`). */
   queryRows(queries: readonly SubscriptionQuery[]): SingleTableRows[] {
-    return queries.map((query) => ({
-      table: query.table.name,
-      rows: bsatnRowList([...this.candidates(query)].filter((r) => this.passes(query, r))),
-    }));
+    return queries.map((query) => ({ table: query.table.name, rows: bsatnRowList(this.resultRows(query)) }));
   }
 
   /** What this client sees of a committed transaction; empty when none of its sets is affected. */
@@ -96,7 +110,23 @@ export class ClientQuerySets {
     const updates: QuerySetUpdate[] = [];
     for (const id of [...this.sets.keys()].sort((a, b) => a - b)) {
       const byTable = new Map<string, TableUpdateRows[]>();
+      const add = (query: SubscriptionQuery, rows: TableUpdateRows) => {
+        const list = byTable.get(query.table.name);
+        if (list) list.push(rows);
+        else byTable.set(query.table.name, [rows]);
+      };
       for (const query of this.sets.get(id) ?? []) {
+        if (query.semijoin) {
+          if (!deltas.has(query.table.tableId) && !deltas.has(query.semijoin.lookup.tableId)) continue;
+          const passes = (r: Uint8Array) => this.passes(query, r);
+          const { inserts, deletes } = joinDelta(query, this.db, deltas, passes, this.maySee);
+          if (inserts.length === 0 && deletes.length === 0) continue;
+          add(query, {
+            tag: 'PersistentTable',
+            value: { inserts: bsatnRowList(inserts), deletes: bsatnRowList(deletes) },
+          });
+          continue;
+        }
         const delta = deltas.get(query.table.tableId);
         const changed = changes.get(query.table.tableId);
         if (!delta && !changed) continue;
@@ -130,9 +160,7 @@ export class ClientQuerySets {
               tag: 'PersistentTable',
               value: { inserts: bsatnRowList(inserts), deletes: bsatnRowList(deletes) },
             };
-        const list = byTable.get(query.table.name);
-        if (list) list.push(rows);
-        else byTable.set(query.table.name, [rows]);
+        add(query, rows);
       }
       if (byTable.size === 0) continue;
       const tables = [...byTable.keys()]

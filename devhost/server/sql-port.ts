@@ -3,6 +3,7 @@
  * row-level-security filter for non-owners. Everything else here codes against these shapes only.
  */
 import type { HostedDatabase, TableSchema } from '../contract.js';
+import type { Semijoin } from '../sql/index.js';
 
 export {
   compileQuery,
@@ -18,13 +19,15 @@ export interface QueryAuth {
   readonly isOwner: boolean;
 }
 
-/** One compiled single-table query (a fragment of a subscription's query set). */
+/** One compiled query returning one table's rows (a fragment of a subscription's query set). */
 export interface SubscriptionQuery {
   readonly sql: string;
   readonly table: TableSchema;
   matches(row: Uint8Array): boolean;
   /** A btree range holding every row that can match: read it instead of the whole table. */
   readonly indexScan?: Parameters<HostedDatabase['scanIndexRange']>[0];
+  /** A join: rows of `table` are in the result only while a matching row of the other table is. */
+  readonly semijoin?: Semijoin;
 }
 
 /** Row-level security: whether a non-owner may see this row, kept current across transactions. */

@@ -1,6 +1,6 @@
 /**
- * The parsed form of a single-table subscription query — the part of SpacetimeDB's `SqlSelect`
- * (`crates/sql-parser/src/ast`) devhost evaluates. Joins never reach this form: the parser refuses them.
+ * The parsed form of a subscription query — the part of SpacetimeDB's `SqlSelect`
+ * (`crates/sql-parser/src/ast`) devhost evaluates: one table, or two joined on column equality.
  */
 
 export type BinOp = '=' | '<>' | '<' | '>' | '<=' | '>=';
@@ -34,9 +34,21 @@ export type Projection =
   /** `SELECT COUNT(*) AS n`: refused for the same reason. */
   | { readonly kind: 'count' };
 
+export interface FieldRef {
+  readonly table: string;
+  readonly field: string;
+}
+
+/** A relation: table name as written (possibly `ns.t`) and its alias (the name itself when none is given). */
+export interface Relation {
+  readonly table: string;
+  readonly alias: string;
+}
+
 export interface SqlSelect {
   readonly project: Projection;
-  /** Table name as written (possibly `ns.t`) and its alias (the name itself when none is given). */
-  readonly from: { readonly table: string; readonly alias: string };
+  readonly from: Relation;
+  /** `[INNER] JOIN table [AS alias] ON a.x = b.y`: the one join a subscription may have. */
+  readonly join?: Relation & { readonly on: { readonly left: FieldRef; readonly right: FieldRef } };
   readonly filter?: SqlExpr;
 }

@@ -2,26 +2,16 @@
  * Subscription / one-off query compilation (host spec §4): SQL text → one predicate per table whose
  * rows it returns, over BSATN rows; and the row-level-security filter for non-owners (§4.4).
  */
-import { AlgebraicType, BinaryReader } from 'spacetimedb';
 import type { ModuleSchema, TableSchema } from '../contract.js';
+import { compileJoin, type Semijoin } from './compile-join.js';
 import { type IndexScan, planIndexScan } from './index-plan.js';
 import { parseSubscription } from './parser.js';
 import { parseSemijoinRule, SemijoinState } from './semijoin-rule.js';
 import { SqlError } from './sql-error.js';
-import {
-  type DecodedRow,
-  resolveProjectedColumn,
-  type Scope,
-  typeFilter,
-  unresolvedVar,
-} from './typecheck.js';
+import { decoder, readableTable, type SqlAuth } from './tables.js';
+import { resolveProjectedColumn, type Scope, typeFilter, unresolvedVar } from './typecheck.js';
 
-export interface SqlAuth {
-  /** Caller identity (u256): what `:sender` means. */
-  readonly sender: bigint;
-  /** The database owner reads private tables and bypasses row-level security. */
-  readonly isOwner: boolean;
-}
+export type { SqlAuth } from './tables.js';
 
 export interface CompiledQuery {
   /** The fragment text (for `SELECT * FROM *`, one `SELECT * FROM <table>` per table). */
@@ -32,39 +22,11 @@ export interface CompiledQuery {
   matches(row: Uint8Array): boolean;
   /** Where the initial rows can be read from instead of the whole table; `matches` still decides. */
   readonly indexScan?: IndexScan;
-}
-
-type Decode = (bytes: Uint8Array) => DecodedRow;
-
-// Per table object: a schema's tables live as long as the schema, and rebuilding the deserializer for
-// every query would dominate compiling a subscription.
-const decoders = new WeakMap<TableSchema, Decode>();
-
-function decoder(table: TableSchema, schema: ModuleSchema): Decode {
-  let decode = decoders.get(table);
-  if (!decode) {
-    // The package types the typespace as a mutable array; it is only read.
-    const deserialize = AlgebraicType.makeDeserializer(table.rowType, {
-      types: schema.typespace.types as AlgebraicType[],
-    });
-    decode = (bytes) => deserialize(new BinaryReader(bytes)) as DecodedRow;
-    decoders.set(table, decode);
-  }
-  return decode;
-}
-
-/**
- * A table the caller may read, by canonical name or alias. Private tables resolve only for the owner;
- * for anyone else they are reported exactly like missing ones, as SpacetimeDB does.
- */
-function readableTable(schema: ModuleSchema, name: string, auth: SqlAuth): TableSchema {
-  const table = schema.tableByName(name);
-  if (!table || (!table.isPublic && !auth.isOwner))
-    throw new SqlError(
-      'unresolved',
-      `no such table: \`${name}\`. If the table exists, it may be marked private.`,
-    );
-  return table;
+  /**
+   * A join (`SELECT t.* FROM … JOIN …`): a row of `table` is in the result when it `matches` and some
+   * row of the other table (`lookup`) passes that table's own filter with an equal join column.
+   */
+  readonly semijoin?: Semijoin;
 }
 
 /** SpacetimeDB's `is_subscribe_to_all_tables` (`subscription/query.rs`), on the trimmed text. */
@@ -83,6 +45,7 @@ export function compileQuery(sql: string, schema: ModuleSchema, auth: SqlAuth): 
       .map((table) => ({ sql: `SELECT * FROM ${table.name}`, table, matches: () => true }));
   }
   const ast = parseSubscription(text);
+  if (ast.join) return [compileJoin(sql, ast, schema, auth)];
   // Same order as SpacetimeDB's type checker: FROM, then WHERE, then the projection.
   const table = readableTable(schema, ast.from.table, auth);
   const scope: Scope = { table, alias: ast.from.alias, typespace: schema.typespace, sender: auth.sender };
@@ -170,6 +133,12 @@ export function compileVisibility(
     if (compiled.length !== 1 || SELECT_ALL_TABLES.test(rule.trim()))
       throw new SqlError('unsupported', `row-level security rule \`${rule}\` must return exactly one table`);
     const q = compiled[0] as CompiledQuery;
+    // A rule's join would have to follow the other table for every client; only the grant shape does.
+    if (q.semijoin)
+      throw new SqlError(
+        'unsupported',
+        `row-level security rule \`${rule}\` joins tables other than as \`SELECT a.* FROM a JOIN b ON a.x = b.y WHERE b.z = :sender\`, which devhost does not evaluate`,
+      );
     filters.set(q.table.tableId, [...(filters.get(q.table.tableId) ?? []), q]);
   }
   const byFilter = (tableId: number, row: Uint8Array) =>

@@ -6,4 +6,5 @@ export {
   type Visibility,
   type VisibilityChange,
 } from './compile.js';
+export type { Semijoin } from './compile-join.js';
 export { SqlError, type SqlErrorKind } from './sql-error.js';

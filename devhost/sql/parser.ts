@@ -1,11 +1,11 @@
 /**
- * Parses SpacetimeDB's subscription SQL (`crates/sql-parser/src/parser/sub.rs`) into a single-table
- * `SqlSelect`. Operator precedence and literal forms follow sqlparser 0.38, which SpacetimeDB uses, so
- * the same text means the same thing here. Everything SpacetimeDB refuses (NOT, IS, IN, LIKE, functions,
- * ORDER BY, …) is refused with `unsupported`, and so are joins, which SpacetimeDB would accept but devhost
- * does not evaluate.
+ * Parses SpacetimeDB's subscription SQL (`crates/sql-parser/src/parser/sub.rs`) into a `SqlSelect`: one
+ * table, or two joined by `[INNER] JOIN … ON a.x = b.y`. Operator precedence and literal forms follow
+ * sqlparser 0.38, which SpacetimeDB uses, so the same text means the same thing here. Everything
+ * SpacetimeDB refuses (NOT, IS, IN, LIKE, functions, ORDER BY, outer joins, …) is refused with
+ * `unsupported`.
  */
-import type { BinOp, Projection, SqlExpr, SqlSelect } from './ast.js';
+import type { BinOp, Projection, Relation, SqlExpr, SqlSelect } from './ast.js';
 import { describeToken, type Token, tokenize } from './lexer.js';
 import { SqlError } from './sql-error.js';
 
@@ -214,9 +214,7 @@ const UNSUPPORTED_PREFIX_KEYWORDS = new Set([
 
 const JOIN_WORDS = new Set(['JOIN', 'INNER', 'CROSS', 'LEFT', 'RIGHT', 'FULL', 'NATURAL', 'OUTER']);
 
-const JOINS_UNSUPPORTED =
-  'devhost does not evaluate join subscriptions: only single-table queries (SELECT * FROM t [WHERE …]) ' +
-  'are supported, although SpacetimeDB itself accepts 2-table index joins';
+const JOIN_ON_ONLY = 'a subscription joins two tables on one column of each being equal';
 
 function unsupported(message: string): SqlError {
   return new SqlError('unsupported', message);
@@ -344,7 +342,7 @@ class Parser {
         throw new SqlError('parse', 'A FROM clause is required');
       throw this.expected('end of statement', t);
     }
-    const from = this.from();
+    const { from, join } = this.from();
     let filter: RawExpr | undefined;
     if (this.eatKeyword('WHERE')) filter = this.expr(0);
     const kw = this.keyword();
@@ -352,10 +350,13 @@ class Parser {
     if (kw === 'HAVING') throw refuseSelect('HAVING');
     if (kw === 'CLUSTER' || kw === 'DISTRIBUTE' || kw === 'SORT' || kw === 'WINDOW' || kw === 'QUALIFY')
       throw refuseSelect(kw);
+    // In a join a bare column name could mean either table: SpacetimeDB wants them qualified.
+    const alias = join ? undefined : from.alias;
     return {
-      project: qualifyProjection(project, from.alias),
+      project: qualifyProjection(project, alias),
       from,
-      ...(filter ? { filter: qualify(filter, from.alias) } : {}),
+      ...(join ? { join } : {}),
+      ...(filter ? { filter: qualify(filter, alias) } : {}),
     };
   }
 
@@ -454,7 +455,8 @@ class Parser {
 
   // ---- FROM --------------------------------------------------------------------------------------
 
-  from(): { table: string; alias: string } {
+  /** `table [[AS] alias]`. */
+  relation(): Relation {
     const start = this.position;
     if (this.isOp('('))
       throw unsupported(`Unsupported FROM expression: ${this.restFrom(start)} (subqueries)`);
@@ -472,15 +474,49 @@ class Parser {
         alias = this.next().value;
     }
     if (this.isOp('(')) throw unsupported(`Unsupported FROM expression: ${this.textFrom(start)}(…)`);
-    if (this.isOp(',')) throw unsupported(`Implicit joins are not supported (${JOINS_UNSUPPORTED})`);
-    const kw = this.keyword();
-    if (kw !== undefined && JOIN_WORDS.has(kw)) {
-      const outer = kw === 'LEFT' || kw === 'RIGHT' || kw === 'FULL' || kw === 'NATURAL' || kw === 'OUTER';
-      throw unsupported(
-        outer ? 'Non-inner joins are not supported' : `Unsupported join: ${JOINS_UNSUPPORTED}`,
-      );
-    }
     return { table, alias };
+  }
+
+  from(): { from: Relation; join?: NonNullable<SqlSelect['join']> } {
+    const from = this.relation();
+    if (this.isOp(',')) throw unsupported('Implicit joins are not supported (write JOIN … ON …)');
+    const join = this.join();
+    if (join && this.joinWord() !== undefined)
+      throw unsupported('Invalid number of tables in subscription: at most two tables may be joined');
+    return join ? { from, join } : { from };
+  }
+
+  private joinWord(): string | undefined {
+    const kw = this.keyword();
+    return kw !== undefined && JOIN_WORDS.has(kw) ? kw : undefined;
+  }
+
+  /** `[INNER] JOIN relation ON a.x = b.y`, if one follows. */
+  private join(): NonNullable<SqlSelect['join']> | undefined {
+    const kw = this.joinWord();
+    if (kw === undefined) return undefined;
+    if (kw !== 'JOIN' && kw !== 'INNER') {
+      const outer = kw === 'LEFT' || kw === 'RIGHT' || kw === 'FULL' || kw === 'OUTER';
+      throw unsupported(outer ? 'Non-inner joins are not supported' : `${kw} joins are not supported`);
+    }
+    this.eatKeyword('INNER');
+    if (!this.eatKeyword('JOIN')) throw this.expected('JOIN');
+    const relation = this.relation();
+    if (!this.eatKeyword('ON'))
+      throw unsupported(`Unsupported join: joins need ON <column> = <column> (${JOIN_ON_ONLY})`);
+    const start = this.position;
+    const on = this.expr(0);
+    if (on.kind !== 'rbin' && on.kind !== 'bin')
+      throw unsupported(`Unsupported join condition: ${this.textFrom(start)} (${JOIN_ON_ONLY})`);
+    if (on.op !== '=' || on.left.kind !== 'field' || on.right.kind !== 'field')
+      throw unsupported(`Unsupported join condition: ${this.textFrom(start)} (${JOIN_ON_ONLY})`);
+    return {
+      ...relation,
+      on: {
+        left: { table: on.left.table, field: on.left.field },
+        right: { table: on.right.table, field: on.right.field },
+      },
+    };
   }
 
   // ---- expressions -------------------------------------------------------------------------------
@@ -649,16 +685,28 @@ type RawProjection =
       readonly columns: readonly { readonly table?: string; readonly field: string }[];
     };
 
-function qualifyProjection(p: RawProjection, alias: string): Projection {
+function qualifyProjection(p: RawProjection, alias: string | undefined): Projection {
   if (p.kind !== 'columns') return p;
-  return { kind: 'columns', columns: p.columns.map((c) => ({ table: c.table ?? alias, field: c.field })) };
+  return {
+    kind: 'columns',
+    columns: p.columns.map((c) => ({ table: c.table ?? qualifierFor(c.field, alias), field: c.field })),
+  };
 }
 
-/** SpacetimeDB's `qualify_vars`: a bare column name refers to the (only) relation, by its alias. */
-function qualify(e: RawExpr, alias: string): SqlExpr {
+function qualifierFor(name: string, alias: string | undefined): string {
+  if (alias === undefined)
+    throw new SqlError('unresolved', `\`${name}\` is not in scope (qualify columns in a join)`);
+  return alias;
+}
+
+/**
+ * SpacetimeDB's `qualify_vars`: a bare column name refers to the (only) relation, by its alias; in a
+ * join (no single alias) it is an error.
+ */
+function qualify(e: RawExpr, alias: string | undefined): SqlExpr {
   switch (e.kind) {
     case 'var':
-      return { kind: 'field', table: alias, field: e.name };
+      return { kind: 'field', table: qualifierFor(e.name, alias), field: e.name };
     case 'rbin':
     case 'bin':
       return { kind: 'bin', op: e.op, left: qualify(e.left, alias), right: qualify(e.right, alias) };

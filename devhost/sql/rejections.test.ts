@@ -34,30 +34,26 @@ function check(cases: Case[]) {
 }
 
 describe('refused as unsupported, never answered approximately', () => {
-  it('joins of every kind, saying devhost does not evaluate them', () => {
+  it('joins other than one inner equi-join of two tables, with the reason', () => {
     check([
-      [
-        'SELECT person.* FROM person JOIN counter ON person.name = counter.name',
-        'unsupported',
-        /devhost does not evaluate join subscriptions/,
-      ],
-      [
-        'SELECT "person".* FROM "message" JOIN "person" ON "message"."sender" = "person"."id"',
-        'unsupported',
-        /devhost does not evaluate join subscriptions/,
-      ],
-      [
-        'SELECT p.* FROM person p INNER JOIN counter c ON p.name = c.name',
-        'unsupported',
-        /does not evaluate join/,
-      ],
-      ['SELECT person.* FROM person CROSS JOIN counter', 'unsupported', /does not evaluate join/],
+      ['SELECT person.* FROM person CROSS JOIN counter', 'unsupported', /CROSS joins are not supported/],
       [
         'SELECT person.* FROM person LEFT JOIN counter ON person.name = counter.name',
         'unsupported',
         /Non-inner joins/,
       ],
       ['SELECT * FROM person, counter', 'unsupported', /Implicit joins are not supported/],
+      ['SELECT person.* FROM counter JOIN person', 'unsupported', /joins need ON/],
+      [
+        'SELECT person.* FROM counter JOIN person ON counter.name <> person.name',
+        'unsupported',
+        /Unsupported join condition/,
+      ],
+      [
+        'SELECT person.* FROM counter JOIN person ON counter.name = person.name JOIN message ON message.text = person.name',
+        'unsupported',
+        /Invalid number of tables in subscription/,
+      ],
     ]);
   });
 

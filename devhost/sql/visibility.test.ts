@@ -57,7 +57,7 @@ describe('row-level security', () => {
   });
 
   it.each([
-    ['SELECT doc.* FROM doc JOIN plain ON doc.id = plain.id', /does not evaluate join subscriptions/],
+    ['SELECT doc.* FROM doc JOIN plain ON doc.id = plain.id', /which devhost does not evaluate/],
     ['SELECT * FROM doc WHERE nope = :sender', /`nope` is not in scope/],
     ['SELECT * FROM *', /must return exactly one table/],
   ])('refuses a rule it cannot apply, naming it: %s', (rule, reason) => {

@@ -82,11 +82,26 @@ export const OneShotScheduleRow = __t.row("OneShotSchedule", {
   note: __t.string().name("note"),
 });
 
+export const Player1CanonicalRow = __t.row("Player1Canonical", {
+  Player1Id: __t.u32().primaryKey().autoInc().name("player_1_id"),
+  player_name: __t.string().name("player_name"),
+  currentLevel2: __t.u32().name("current_level_2"),
+});
+
+export const Person2Row = __t.row("Person2", {
+  Person2Id: __t.u32().primaryKey().autoInc().name("person_2_id"),
+  FirstName: __t.string().name("first_name"),
+  playerRef: __t.u32().name("player_ref"),
+  personInfo: __t.object("Person2Info", { AgeValue1: __t.u8(), ScoreTotal: __t.u32() }).name("person_info"),
+});
+
 export const AddBlobsArgs = { count: __t.u32(), size: __t.u32() };
 export const AddDuplicateNameArgs = { name: __t.string() };
 export const AddPersonArgs = { name: __t.string(), age: __t.u32(), team: __t.string(), level: __t.u32() };
+export const AddPerson2Args = { First3Name: __t.string(), playerRef: __t.u32(), AgeValue: __t.u8(), ScoreTotal: __t.u32() };
 export const AddSecretArgs = { text: __t.string() };
 export const BanIdentityArgs = { identity: __t.identity() };
+export const CreatePlayer1Args = { Player1Name: __t.string(), Start2Level: __t.u32() };
 export const DeleteAgeRangeArgs = { min: __t.u32(), max: __t.u32() };
 export const DeletePersonArgs = { id: __t.u64() };
 export const EmitNoticeArgs = { text: __t.string() };
@@ -96,9 +111,11 @@ export const InsertThenFailArgs = { name: __t.string() };
 export const QueryAgeArgs = { age: __t.u32() };
 export const QueryAgeRangeArgs = { min: __t.u32(), max: __t.u32() };
 export const QueryTeamArgs = { team: __t.string(), level: __t.u32(), minLevel: __t.u32() };
+export const RemovePerson2Args = { Person2Id: __t.u32() };
 export const RenamePersonArgs = { id: __t.u64(), name: __t.string() };
 export const ScanBlobsArgs = {  };
 export const ScheduleOnceArgs = { delayMicros: __t.u64(), note: __t.string() };
+export const SetLevel2Args = { Player1Id: __t.u32(), Level2: __t.u32() };
 export const StartTickerArgs = { intervalMicros: __t.u64() };
 export const StopTickersArgs = {  };
 
@@ -113,14 +130,18 @@ const tablesSchema = __schema({
   notice: __table({ name: "notice", public: true, event: true }, NoticeRow),
   tickSchedule: __table({ name: "tick_schedule", public: true }, TickScheduleRow),
   oneShotSchedule: __table({ name: "one_shot_schedule", public: true }, OneShotScheduleRow),
+  player1: __table({ name: "Player1Canonical", public: true }, Player1CanonicalRow),
+  person2: __table({ name: "person_2", public: true }, Person2Row),
 });
 
 const reducersSchema = __reducers(
   __reducerSchema("add_blobs", AddBlobsArgs),
   __reducerSchema("add_duplicate_name", AddDuplicateNameArgs),
   __reducerSchema("add_person", AddPersonArgs),
+  __reducerSchema("add_person_2", AddPerson2Args),
   __reducerSchema("add_secret", AddSecretArgs),
   __reducerSchema("ban_identity", BanIdentityArgs),
+  __reducerSchema("create_player_1", CreatePlayer1Args),
   __reducerSchema("delete_age_range", DeleteAgeRangeArgs),
   __reducerSchema("delete_person", DeletePersonArgs),
   __reducerSchema("emit_notice", EmitNoticeArgs),
@@ -130,9 +151,11 @@ const reducersSchema = __reducers(
   __reducerSchema("query_age", QueryAgeArgs),
   __reducerSchema("query_age_range", QueryAgeRangeArgs),
   __reducerSchema("query_team", QueryTeamArgs),
+  __reducerSchema("remove_person_2", RemovePerson2Args),
   __reducerSchema("rename_person", RenamePersonArgs),
   __reducerSchema("scan_blobs", ScanBlobsArgs),
   __reducerSchema("schedule_once", ScheduleOnceArgs),
+  __reducerSchema("set_level_2", SetLevel2Args),
   __reducerSchema("start_ticker", StartTickerArgs),
   __reducerSchema("stop_tickers", StopTickersArgs),
 );

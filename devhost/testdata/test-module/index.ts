@@ -75,6 +75,28 @@ const oneShotSchedule = table(
   { scheduledId: t.u64().primaryKey().autoInc(), scheduledAt: t.scheduleAt(), note: t.string() },
 );
 
+/**
+ * The shape of SpacetimeDB's case-conversion test module: digit boundaries in table, column and
+ * reducer names, an explicit canonical table name, a nested product column, and a join on an indexed
+ * column (the query builder's `rightSemijoin` / `leftSemijoin`).
+ */
+const Person2Info = t.object('Person2Info', { AgeValue1: t.u8(), ScoreTotal: t.u32() });
+
+const player1 = table(
+  { name: 'Player1Canonical', public: true },
+  { Player1Id: t.u32().primaryKey().autoInc(), player_name: t.string(), currentLevel2: t.u32() },
+);
+
+const person2 = table(
+  { public: true },
+  {
+    Person2Id: t.u32().primaryKey().autoInc(),
+    FirstName: t.string(),
+    playerRef: t.u32().index(),
+    personInfo: Person2Info,
+  },
+);
+
 const spacetimedb = schema({
   person,
   secretNote,
@@ -86,6 +108,8 @@ const spacetimedb = schema({
   notice,
   tickSchedule,
   oneShotSchedule,
+  player1,
+  person2,
 });
 export default spacetimedb;
 
@@ -243,5 +267,37 @@ export const oneShot = spacetimedb.reducer(
   { arg: oneShotSchedule.rowType },
   (ctx, { arg }) => {
     ctx.db.message.insert({ id: 0n, text: `one-shot:${arg.note}`, sender: ctx.sender });
+  },
+);
+
+export const createPlayer1 = spacetimedb.reducer(
+  { Player1Name: t.string(), Start2Level: t.u32() },
+  (ctx, { Player1Name, Start2Level }) => {
+    ctx.db.player1.insert({ Player1Id: 0, player_name: Player1Name, currentLevel2: Start2Level });
+  },
+);
+
+export const addPerson2 = spacetimedb.reducer(
+  { First3Name: t.string(), playerRef: t.u32(), AgeValue: t.u8(), ScoreTotal: t.u32() },
+  (ctx, { First3Name, playerRef, AgeValue, ScoreTotal }) => {
+    ctx.db.person2.insert({
+      Person2Id: 0,
+      FirstName: First3Name,
+      playerRef,
+      personInfo: { AgeValue1: AgeValue, ScoreTotal },
+    });
+  },
+);
+
+export const removePerson2 = spacetimedb.reducer({ Person2Id: t.u32() }, (ctx, { Person2Id }) => {
+  ctx.db.person2.Person2Id.delete(Person2Id);
+});
+
+export const setLevel2 = spacetimedb.reducer(
+  { Player1Id: t.u32(), Level2: t.u32() },
+  (ctx, { Player1Id, Level2 }) => {
+    const player = ctx.db.player1.Player1Id.find(Player1Id);
+    if (!player) throw new SenderError(`no player ${Player1Id}`);
+    ctx.db.player1.Player1Id.update({ ...player, currentLevel2: Level2 });
   },
 );
