@@ -15,7 +15,7 @@ import { hashPayload } from '../adapter/envelope/payload-hash.js';
 import { type RunningService, startService } from '../adapter/service.js';
 import { createLogger } from '../adapter/telemetry/logger.js';
 import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import type { BenchCase } from './harness.ts';
+import type { BenchCase } from './harness.js';
 
 const { Kafka, logLevel } = kafkajs;
 const SCRIPT = new URL('../scripts/kafka.sh', import.meta.url).pathname;

@@ -4,7 +4,7 @@ import { MemoryCursorStore } from '../client/cursor-store.js';
 import { SyncClient } from '../client/sync-client.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../test/support/devhost-harness.js';
 import { eventInput } from '../test/support/sync-events.js';
-import type { BenchCase } from './harness.ts';
+import type { BenchCase } from './harness.js';
 
 const REPLAY = Number(process.env.BENCH_REPLAY_EVENTS ?? 100_000);
 const REPLAY_NAME = (as: 'owner' | 'reader', window?: number) =>

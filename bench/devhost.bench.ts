@@ -14,7 +14,7 @@ import {
   subscribe,
 } from '../test/support/devhost-harness.js';
 import { eventInput } from '../test/support/sync-events.js';
-import type { BenchCase } from './harness.ts';
+import type { BenchCase } from './harness.js';
 
 const SUBSCRIBERS = 10;
 

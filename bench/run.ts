@@ -12,7 +12,7 @@ import {
   formatRatios,
   formatTable,
   measure,
-} from './harness.ts';
+} from './harness.js';
 
 type Suite = () => Promise<BenchCase[]> | BenchCase[];
 

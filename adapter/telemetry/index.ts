@@ -1,2 +1,2 @@
-export { createLogger, type Logger, type LoggerConfig, REDACTED_PATHS } from './logger.ts';
-export { createMetricsRegistry, type MetricsConfig, Registry } from './metrics.ts';
+export { createLogger, type Logger, type LoggerConfig, REDACTED_PATHS } from './logger.js';
+export { createMetricsRegistry, type MetricsConfig, Registry } from './metrics.js';

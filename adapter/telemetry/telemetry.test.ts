@@ -4,8 +4,8 @@ import { setGlobalLogLevel } from 'spacetimedb';
 import { describe, expect, it } from 'vitest';
 import { ensureWebSocket } from '../../client/node-websocket.js';
 import { DbConnection } from '../../module/bindings/index.js';
-import { createLogger, createMetricsRegistry } from './index.ts';
-import { routeSdkLogs } from './sdk-logs.ts';
+import { createLogger, createMetricsRegistry } from './index.js';
+import { routeSdkLogs } from './sdk-logs.js';
 
 function captureLines(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {
   const stream = new PassThrough();
