@@ -6,6 +6,16 @@
  * `unsupported`.
  */
 import type { BinOp, Projection, Relation, SqlExpr, SqlSelect } from './ast.js';
+import {
+  COMPARISONS,
+  JOIN_WORDS,
+  KEYWORD_PRECEDENCE,
+  NON_QUERY_STATEMENTS,
+  OP_PRECEDENCE,
+  RESERVED_FOR_COLUMN_ALIAS,
+  RESERVED_FOR_TABLE_ALIAS,
+  UNSUPPORTED_PREFIX_KEYWORDS,
+} from './keywords.js';
 import { describeToken, type Token, tokenize } from './lexer.js';
 import { SqlError } from './sql-error.js';
 
@@ -15,204 +25,6 @@ type RawExpr =
   | { readonly kind: 'var'; readonly name: string }
   | { readonly kind: 'rbin'; readonly op: BinOp; readonly left: RawExpr; readonly right: RawExpr }
   | { readonly kind: 'rlog'; readonly op: 'AND' | 'OR'; readonly left: RawExpr; readonly right: RawExpr };
-
-const COMPARISONS: Record<string, BinOp> = {
-  '=': '=',
-  '==': '=',
-  '!=': '<>',
-  '<>': '<>',
-  '<': '<',
-  '>': '>',
-  '<=': '<=',
-  '>=': '>=',
-};
-
-/** Binding power of infix operators (sqlparser `get_next_precedence`). */
-const OP_PRECEDENCE: Record<string, number> = {
-  ...Object.fromEntries(Object.keys(COMPARISONS).map((op) => [op, 20])),
-  '<=>': 20,
-  '~': 20,
-  '|': 21,
-  '^': 22,
-  '#': 22,
-  '<<': 22,
-  '>>': 22,
-  '&': 23,
-  '+': 30,
-  '-': 30,
-  '*': 40,
-  '/': 40,
-  '%': 40,
-  '||': 40,
-  '::': 50,
-  ':': 50,
-  '!': 50,
-  '[': 50,
-  '->': 50,
-  '->>': 50,
-  '#>': 50,
-  '#>>': 50,
-  '&&': 50,
-  '@>': 50,
-  '<@': 50,
-};
-
-const KEYWORD_PRECEDENCE: Record<string, number> = {
-  OR: 5,
-  AND: 10,
-  IS: 17,
-  LIKE: 19,
-  ILIKE: 19,
-  SIMILAR: 19,
-  IN: 20,
-  BETWEEN: 20,
-  OPERATOR: 20,
-  XOR: 24,
-  DIV: 40,
-  COLLATE: 50,
-};
-
-/** Keywords that end a table reference instead of naming its alias (sqlparser `RESERVED_FOR_TABLE_ALIAS`). */
-const RESERVED_FOR_TABLE_ALIAS = new Set([
-  'WITH',
-  'EXPLAIN',
-  'ANALYZE',
-  'SELECT',
-  'WHERE',
-  'GROUP',
-  'SORT',
-  'HAVING',
-  'ORDER',
-  'TOP',
-  'LATERAL',
-  'VIEW',
-  'LIMIT',
-  'OFFSET',
-  'FETCH',
-  'UNION',
-  'EXCEPT',
-  'INTERSECT',
-  'ON',
-  'JOIN',
-  'INNER',
-  'CROSS',
-  'FULL',
-  'LEFT',
-  'RIGHT',
-  'NATURAL',
-  'USING',
-  'CLUSTER',
-  'DISTRIBUTE',
-  'OUTER',
-  'SET',
-  'QUALIFY',
-  'WINDOW',
-  'END',
-  'FOR',
-  'FROM',
-]);
-
-/** Keywords that end a projection item instead of naming its alias. */
-const RESERVED_FOR_COLUMN_ALIAS = new Set([
-  'FROM',
-  'WHERE',
-  'GROUP',
-  'HAVING',
-  'ORDER',
-  'LIMIT',
-  'OFFSET',
-  'FETCH',
-  'UNION',
-  'EXCEPT',
-  'INTERSECT',
-  'INTO',
-  'WINDOW',
-  'QUALIFY',
-  'SORT',
-  'CLUSTER',
-  'DISTRIBUTE',
-  'LATERAL',
-  'VIEW',
-]);
-
-/** Words that start a statement other than a query. */
-const NON_QUERY_STATEMENTS = new Set([
-  'INSERT',
-  'UPDATE',
-  'DELETE',
-  'UPSERT',
-  'REPLACE',
-  'MERGE',
-  'CREATE',
-  'DROP',
-  'ALTER',
-  'TRUNCATE',
-  'SET',
-  'SHOW',
-  'GRANT',
-  'REVOKE',
-  'BEGIN',
-  'START',
-  'COMMIT',
-  'ROLLBACK',
-  'SAVEPOINT',
-  'RELEASE',
-  'EXPLAIN',
-  'ANALYZE',
-  'DESCRIBE',
-  'COPY',
-  'CALL',
-  'DECLARE',
-  'CLOSE',
-  'PREPARE',
-  'EXECUTE',
-  'DEALLOCATE',
-  'USE',
-  'COMMENT',
-  'KILL',
-  'DISCARD',
-  'LISTEN',
-  'NOTIFY',
-  'UNLOAD',
-  'CACHE',
-  'UNCACHE',
-  'MSCK',
-  'ASSERT',
-  'INSTALL',
-  'LOAD',
-  'ATTACH',
-  'PRAGMA',
-]);
-
-/** Prefix keywords that open an expression SpacetimeDB does not support. */
-const UNSUPPORTED_PREFIX_KEYWORDS = new Set([
-  'CASE',
-  'CAST',
-  'TRY_CAST',
-  'SAFE_CAST',
-  'EXISTS',
-  'EXTRACT',
-  'CEIL',
-  'FLOOR',
-  'POSITION',
-  'SUBSTRING',
-  'OVERLAY',
-  'TRIM',
-  'INTERVAL',
-  'ARRAY_AGG',
-  'LISTAGG',
-  'CURRENT_DATE',
-  'CURRENT_TIME',
-  'CURRENT_TIMESTAMP',
-  'CURRENT_USER',
-  'CURRENT_CATALOG',
-  'SESSION_USER',
-  'USER',
-  'LOCALTIME',
-  'LOCALTIMESTAMP',
-]);
-
-const JOIN_WORDS = new Set(['JOIN', 'INNER', 'CROSS', 'LEFT', 'RIGHT', 'FULL', 'NATURAL', 'OUTER']);
 
 const JOIN_ON_ONLY = 'a subscription joins two tables on one column of each being equal';
 
