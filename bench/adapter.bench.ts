@@ -11,10 +11,10 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import kafkajs from 'kafkajs';
 import { AlgebraicType, BinaryReader } from 'spacetimedb';
-import { hashPayload } from '../adapter/envelope/payload-hash.js';
 import { type RunningService, startService } from '../adapter/service.js';
 import { createLogger } from '../adapter/telemetry/logger.js';
 import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { hashPayload } from '../shared/payload-hash.js';
 import type { BenchCase } from './harness.js';
 
 const { Kafka, logLevel } = kafkajs;

@@ -4,8 +4,8 @@
  * the database: exit 3 with what was tried (never the token).
  */
 import { setGlobalLogLevel } from 'spacetimedb';
-import { ensureWebSocket } from '../client/node-websocket.js';
 import { DbConnection } from '../module/bindings/index.js';
+import { ensureWebSocket } from '../shared/node-websocket.js';
 import { UnreachableError } from './exit-codes.js';
 import type { SpacetimeTarget } from './options.js';
 

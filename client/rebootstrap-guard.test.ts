@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../shared/backoff.js';
 import { RebootstrapGuard, RebootstrapLoopError } from './rebootstrap-guard.js';
 
 describe('RebootstrapGuard', () => {

@@ -5,7 +5,8 @@
  * the persisted watermark, or an explicit rebootstrap. It runs two machines (STATE-MACHINE.md): the
  * connection's (connection-machine.ts) and one per stream (stream-machine.ts, run by stream-runner.ts).
  */
-import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../shared/backoff.js';
+import { ensureWebSocket } from '../shared/node-websocket.js';
 import { Checkpoints } from './checkpoints.js';
 import { SyncClientError } from './client-error.js';
 import { type ClientState, clientState } from './client-state.js';
@@ -19,7 +20,6 @@ import {
   transitionConnection,
 } from './connection-machine.js';
 import type { CursorStore } from './cursor-store.js';
-import { ensureWebSocket } from './node-websocket.js';
 import { heartbeat, heartbeatInterval, type PresenceOptions } from './presence.js';
 import { DEFAULT_REBOOTSTRAP, RebootstrapGuard, type RebootstrapPolicy } from './rebootstrap-guard.js';
 import { SdkSession, type SyncEvent } from './sdk-session.js';

@@ -7,9 +7,9 @@
 import { writeFileSync } from 'node:fs';
 import { create, type MessageInitShape, toBinary, toJson } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { hashPayload, sha256 } from '../adapter/envelope/payload-hash.js';
 import { type SyncEnvelope, SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { ProtocolVersionSchema } from '../proto/gen/spacetime_sync/v1/protocol_pb.js';
+import { hashPayload, sha256 } from '../shared/payload-hash.js';
 
 const OUT = new URL('../proto/testdata/payload-hash-vectors.json', import.meta.url);
 const utf8 = (s: string) => new TextEncoder().encode(s);

@@ -6,9 +6,9 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { type SyncEnvelope, SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import type { SyncError } from '../../shared/errors/sync-error.js';
+import { describePayloadHashFailure, verifyPayloadHash } from '../../shared/payload-hash.js';
 import { contractViolations, invalid, type Violation } from '../errors/invalid.js';
 import { checkEnvelopeProtocol } from '../protocol.js';
-import { describePayloadHashFailure, verifyPayloadHash } from './payload-hash.js';
 
 export type Decoded =
   | { readonly ok: true; readonly envelope: SyncEnvelope }

@@ -12,7 +12,7 @@
 
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
-import { backoffDelay } from '../../client/backoff.js';
+import { backoffDelay } from '../../shared/backoff.js';
 import { isSyncError, type SyncError } from '../../shared/errors/sync-error.js';
 import type { KafkaConfig } from '../config.js';
 import { decodeEnvelope } from '../envelope/decode.js';

@@ -7,10 +7,10 @@
  */
 import { create } from '@bufbuild/protobuf';
 import type { Logger } from 'pino';
-import { ensureWebSocket } from '../../client/node-websocket.js';
 import { DbConnection } from '../../module/bindings/index.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { hashPayload } from '../envelope/payload-hash.js';
+import { ensureWebSocket } from '../../shared/node-websocket.js';
+import { hashPayload } from '../../shared/payload-hash.js';
 import { toEventInput } from '../envelope/to-event.js';
 import type { AdapterMetrics } from '../metrics.js';
 import type { SpacetimeWriter } from './writer.js';

@@ -5,10 +5,10 @@
  * confirmed reads only once it is durable. The connection is re-established with capped backoff.
  */
 import type { Logger } from 'pino';
-import { backoffDelay } from '../../client/backoff.js';
-import { ensureWebSocket } from '../../client/node-websocket.js';
 import { DbConnection } from '../../module/bindings/index.js';
+import { backoffDelay } from '../../shared/backoff.js';
 import { isSyncError, SyncError, unavailable } from '../../shared/errors/sync-error.js';
+import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { EventInput } from '../envelope/to-event.js';
 
 /** A source regression is not a receipt: the module refuses it (SyncError `source_regression`). */

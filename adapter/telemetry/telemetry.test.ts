@@ -2,8 +2,8 @@ import { PassThrough } from 'node:stream';
 import { Counter, register as globalRegistry } from 'prom-client';
 import { setGlobalLogLevel } from 'spacetimedb';
 import { describe, expect, it } from 'vitest';
-import { ensureWebSocket } from '../../client/node-websocket.js';
 import { DbConnection } from '../../module/bindings/index.js';
+import { ensureWebSocket } from '../../shared/node-websocket.js';
 import { createLogger, createMetricsRegistry } from './index.js';
 import { routeSdkLogs } from './sdk-logs.js';
 

@@ -54,7 +54,7 @@ export const sync_event = table(
     idempotency_key: t.string(),
     kind: t.string(),
     payload: t.byteArray(),
-    /** SHA-256 of the payload (adapter/envelope/payload-hash.ts; vectors in proto/testdata). */
+    /** SHA-256 of the payload (shared/payload-hash.ts; vectors in proto/testdata). */
     payload_hash: t.byteArray(),
     compaction_key: t.option(t.string()),
     source_topic: t.string(),

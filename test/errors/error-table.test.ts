@@ -9,7 +9,6 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { errorFromJsonBytes, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../../adapter/envelope/decode.js';
-import { sha256 } from '../../adapter/envelope/payload-hash.js';
 import { toConnectError } from '../../adapter/errors/to-connect.js';
 import { type KafkaDisposition, kafkaDisposition } from '../../adapter/kafka/disposition.js';
 import { reducerError, SpacetimeWriter } from '../../adapter/spacetime/writer.js';
@@ -30,6 +29,7 @@ import {
 import { ProtocolVersionSchema } from '../../proto/gen/spacetime_sync/v1/protocol_pb.js';
 import { REASONS, SYNC_ERROR_REASONS } from '../../shared/errors/reasons.js';
 import { SyncError } from '../../shared/errors/sync-error.js';
+import { sha256 } from '../../shared/payload-hash.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { eventInput } from '../support/sync-events.js';

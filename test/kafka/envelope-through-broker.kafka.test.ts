@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { fromBinary, fromJson, type JsonValue, toBinary } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256, verifyPayloadHash } from '../../adapter/envelope/payload-hash.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { sha256, verifyPayloadHash } from '../../shared/payload-hash.js';
 import { createTopics, testKafka, uniqueTopic } from '../support/kafka-env.js';
 
 interface Vectors {

@@ -1,8 +1,8 @@
 import { create, equals, fromBinary, fromJson, toBinary, toJson } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { describe, expect, it } from 'vitest';
-import { hashPayload } from '../../adapter/envelope/payload-hash.js';
 import { HashAlgorithm, SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { hashPayload } from '../../shared/payload-hash.js';
 
 const payload = new TextEncoder().encode('{"op":"append","text":"ü"}');
 

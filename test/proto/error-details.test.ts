@@ -5,7 +5,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { errorFromJsonBytes, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
 import { describe, expect, it } from 'vitest';
-import { sha256 } from '../../adapter/envelope/payload-hash.js';
 import { HashAlgorithm } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import {
   ConflictDetailSchema,
@@ -15,6 +14,7 @@ import {
   ProtocolVersionMismatchDetailSchema,
   StaleCursorDetailSchema,
 } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
+import { sha256 } from '../../shared/payload-hash.js';
 
 /** Serialises the error as a Connect server would and parses it back as a Connect client would. */
 function overTheWire(error: ConnectError): ConnectError {

@@ -7,7 +7,6 @@ import { pathToString } from '@bufbuild/protobuf/reflect';
 import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { createValidator } from '@bufbuild/protovalidate';
 import { describe, expect, it } from 'vitest';
-import { hashPayload, sha256 } from '../../adapter/envelope/payload-hash.js';
 import { SetCutoverStateRequestSchema } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { CheckpointSchema } from '../../proto/gen/spacetime_sync/v1/checkpoint_pb.js';
 import {
@@ -19,6 +18,7 @@ import {
 import { PublishRequestSchema } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { PresenceState, PresenceUpdateSchema } from '../../proto/gen/spacetime_sync/v1/presence_pb.js';
 import { NegotiateRequestSchema } from '../../proto/gen/spacetime_sync/v1/protocol_pb.js';
+import { hashPayload, sha256 } from '../../shared/payload-hash.js';
 
 const validator = createValidator();
 

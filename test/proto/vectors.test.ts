@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromBinary, fromJson, type JsonValue, toBinary, toJson } from '@bufbuild/protobuf';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sha256, verifyPayloadHash } from '../../adapter/envelope/payload-hash.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { REPO_ROOT, runBuf } from '../../scripts/proto-buf.js';
+import { sha256, verifyPayloadHash } from '../../shared/payload-hash.js';
 
 interface PayloadVector {
   name: string;

@@ -9,7 +9,6 @@ import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { errorFromJsonBytes } from '@connectrpc/connect/protocol-connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256 } from '../../adapter/envelope/payload-hash.js';
 import type { RunningService } from '../../adapter/service.js';
 import {
   ConflictDetailSchema,
@@ -21,6 +20,7 @@ import {
 } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishRequestSchema } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { ProtocolVersionSchema } from '../../proto/gen/spacetime_sync/v1/protocol_pb.js';
+import { sha256 } from '../../shared/payload-hash.js';
 import { storedEvents } from '../support/devhost-harness.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';

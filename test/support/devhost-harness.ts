@@ -6,8 +6,8 @@
 import type { HostedDatabase } from '@spacetime-sync/devhost';
 import { type Devhost, startDevhost } from '@spacetime-sync/devhost';
 import { AlgebraicType, BinaryReader } from 'spacetimedb';
-import { ensureWebSocket } from '../../client/node-websocket.js';
 import { DbConnection } from '../../module/bindings/index.js';
+import { ensureWebSocket } from '../../shared/node-websocket.js';
 
 export const SYNC_MODULE = new URL('../../module/src/index.ts', import.meta.url).pathname;
 export const SYNC_DB = 'sync';

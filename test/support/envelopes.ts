@@ -1,8 +1,8 @@
 /** Test-only: well-formed SyncEnvelopes (hash computed) as an authority service would publish them. */
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { hashPayload } from '../../adapter/envelope/payload-hash.js';
 import { type SyncEnvelope, SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { hashPayload } from '../../shared/payload-hash.js';
 
 export function syncEnvelope(
   stream: string,

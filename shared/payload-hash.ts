@@ -5,7 +5,7 @@
  * hash against the payload before it appends anything.
  */
 import { createHash } from 'node:crypto';
-import { HashAlgorithm } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { HashAlgorithm } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
 
 /** Length of a SHA-256 digest. */
 export const SHA256_BYTES = 32;

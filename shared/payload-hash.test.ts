@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HashAlgorithm } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { HashAlgorithm } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import {
   describePayloadHashFailure,
   hashPayload,
