@@ -65,7 +65,6 @@ export async function startService(
     logger: logger.child({ subsystem: 'spacetimedb' }),
   });
   let kafka: KafkaSource | undefined;
-  let kafkaRunning = false;
   const http = await startHttpServer({
     host: config.ingest.host,
     port: config.ingest.port,
@@ -88,7 +87,10 @@ export async function startService(
     onError: (e) => logger.error({ err: String(e) }, 'Connect call failed while being answered'),
     ready: () => {
       if (!writer.isConnected) return { ok: false, why: 'SpacetimeDB not connected' };
-      if (config.kafka && !kafkaRunning) return { ok: false, why: 'Kafka consumer not running' };
+      // Not ready while the consumer starts, restarts or crashed (the watchdog restarts it).
+      if (config.kafka && !kafka?.ready) {
+        return { ok: false, why: `Kafka consumer ${kafka ? kafka.status().state : 'not started'}` };
+      }
       return { ok: true };
     },
   });
@@ -100,7 +102,6 @@ export async function startService(
       logger: logger.child({ subsystem: 'kafka' }),
     });
     await kafka.start();
-    kafkaRunning = true;
   }
   let probe: DeliveryProbe | undefined;
   if (config.probeIntervalMs) {
@@ -126,7 +127,6 @@ export async function startService(
     async stop() {
       if (stopped) return;
       stopped = true;
-      kafkaRunning = false;
       probe?.stop();
       await kafka?.stop();
       await http.close();

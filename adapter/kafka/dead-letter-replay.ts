@@ -6,7 +6,7 @@
  * end offsets it saw at start.
  */
 import kafkajs from 'kafkajs';
-import { DEAD_LETTER_HEADERS } from './kafka-source.js';
+import { DEAD_LETTER_HEADERS } from './dead-letter.js';
 
 const { Kafka, logLevel } = kafkajs;
 

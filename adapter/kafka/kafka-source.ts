@@ -12,28 +12,33 @@
 
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
-import { backoffDelay } from '../../shared/backoff.js';
-import { isSyncError, type SyncError } from '../../shared/errors/sync-error.js';
+import type { SyncError } from '../../shared/errors/sync-error.js';
 import type { KafkaConfig } from '../config.js';
 import { decodeEnvelope } from '../envelope/decode.js';
 import { type EventInput, toEventInput } from '../envelope/to-event.js';
 import type { AdapterMetrics } from '../metrics.js';
-import { reducerError, type SourceCursor, type SpacetimeWriter } from '../spacetime/writer.js';
-import { kafkaDisposition } from './disposition.js';
+import type { SourceCursor, SpacetimeWriter } from '../spacetime/writer.js';
+import { deadLetterRecord } from './dead-letter.js';
 import { InFlightGate } from './in-flight-gate.js';
+import {
+  type Activity,
+  isReady,
+  type KafkaSourceState,
+  reported,
+  type SourceEvent,
+  type SourceState,
+  transition,
+} from './lifecycle.js';
+import { refused, withRetry } from './retry.js';
+
+export type { KafkaSourceState } from './lifecycle.js';
 
 const { Kafka, logLevel } = kafkajs;
 type Consumer = ReturnType<InstanceType<typeof Kafka>['consumer']>;
 type Producer = ReturnType<InstanceType<typeof Kafka>['producer']>;
 type KafkaMessage = kafkajs.KafkaMessage;
 
-export const DEAD_LETTER_HEADERS = {
-  reason: 'x-dead-letter-reason',
-  detail: 'x-dead-letter-detail',
-  topic: 'x-source-topic',
-  partition: 'x-source-partition',
-  offset: 'x-source-offset',
-} as const;
+export { DEAD_LETTER_HEADERS } from './dead-letter.js';
 
 /** The validated Kafka configuration (defaults applied there), plus what the source writes through. */
 export interface KafkaSourceOptions extends KafkaConfig {
@@ -44,8 +49,6 @@ export interface KafkaSourceOptions extends KafkaConfig {
   readonly maxBatch?: number;
   readonly partitionsConcurrently?: number;
 }
-
-export type KafkaSourceState = 'connecting' | 'consuming' | 'rebalancing' | 'paused' | 'crashed' | 'stopped';
 
 /** How far the group trails one partition, from Kafka's own committed offsets (lag tooling's view). */
 export interface PartitionLagInfo {
@@ -69,13 +72,12 @@ export class KafkaSource {
   private readonly kafka: InstanceType<typeof Kafka>;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
-  private stopping = false;
+  /** The lifecycle (./lifecycle.ts); changed only through `apply`. */
+  private life: SourceState = { kind: 'idle' };
   /** Watchdog state: when the last commit (or idle batch end) happened, and how many batches run. */
   private lastProgress = Date.now();
   private running = 0;
   private watchdog: NodeJS.Timeout | undefined;
-  private restarting = false;
-  private state: KafkaSourceState = 'connecting';
   private lastError: string | undefined;
 
   constructor(private readonly o: KafkaSourceOptions) {
@@ -91,37 +93,68 @@ export class KafkaSource {
     });
   }
 
+  /** Moves the lifecycle; false when the machine refuses the event in the current state. */
+  private apply(e: SourceEvent): boolean {
+    const next = transition(this.life, e);
+    if (!next) return false;
+    this.life = next;
+    return true;
+  }
+
   async start(): Promise<void> {
+    if (!this.apply({ type: 'start' })) throw new Error(`KafkaSource cannot start when ${this.life.kind}`);
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
-    await this.startConsumer();
+    if (this.life.kind !== 'starting') return; // stopped meanwhile: stop() disconnects the producer
+    const consumer = await this.startConsumer();
+    // Re-check after the await: a stop() that came meanwhile must not leave this consumer running.
+    if (!this.apply({ type: 'started' })) {
+      await consumer.disconnect();
+      return;
+    }
     const limit = this.o.watchdogMs;
     this.watchdog = setInterval(() => void this.checkProgress(limit), Math.max(100, limit / 4));
     this.watchdog.unref();
   }
 
-  /** No-progress watchdog: a batch that has been running without committing for too long is stuck. */
+  /** True for the source's own use: a consumer runs (/readyz). */
+  get ready(): boolean {
+    return isReady(this.life);
+  }
+
+  /**
+   * The watchdog: a consumer whose batch has run without committing for too long is stuck, and a
+   * consumer kafkajs gave up on (crashed, not retrying) is dead; both are replaced.
+   */
   private async checkProgress(limit: number): Promise<void> {
-    if (this.restarting || this.stopping || this.running === 0 || Date.now() - this.lastProgress < limit)
-      return;
-    this.restarting = true;
+    const stalled =
+      this.life.kind === 'running' && this.running > 0 && Date.now() - this.lastProgress >= limit;
+    const why = stalled
+      ? 'no progress'
+      : this.life.kind === 'crashed'
+        ? `crashed: ${this.life.error}`
+        : undefined;
+    if (!why || !this.apply({ type: 'restart', why })) return;
     this.o.metrics.consumerRestarts.inc();
-    this.o.logger.error(
-      { stalledMs: Date.now() - this.lastProgress },
-      'no progress: restarting the Kafka consumer',
-    );
+    this.o.logger.error({ why, stalledMs: Date.now() - this.lastProgress }, 'restarting the Kafka consumer');
     try {
       await this.consumer?.disconnect();
+      if (this.life.kind !== 'restarting') return; // stopped meanwhile: stop() owns the shutdown
       this.lastProgress = Date.now();
-      await this.startConsumer();
+      const consumer = await this.startConsumer();
+      if (!this.apply({ type: 'started' })) await consumer.disconnect(); // stopped meanwhile
     } catch (e) {
       this.o.logger.error({ err: String(e) }, 'consumer restart failed; the watchdog will try again');
-    } finally {
-      this.restarting = false;
+      this.apply({ type: 'crash', error: String(e), retrying: false });
     }
   }
 
-  private async startConsumer(): Promise<void> {
+  /** kafkajs events of a consumer that was replaced are not this source's any more. */
+  private onConsumerEvent(consumer: Consumer, e: SourceEvent): void {
+    if (consumer === this.consumer) this.apply(e);
+  }
+
+  private async startConsumer(): Promise<Consumer> {
     const consumer = this.kafka.consumer({
       groupId: this.o.groupId,
       sessionTimeout: this.o.sessionTimeoutMs,
@@ -140,24 +173,30 @@ export class KafkaSource {
         consumer.resume(topics);
       }
       this.o.metrics.kafkaPaused.set(paused ? 1 : 0);
-      if (this.state === 'consuming' || this.state === 'paused') this.state = paused ? 'paused' : 'consuming';
+      // Backpressure shows only on a consumer that is consuming (or paused by it).
+      const a = this.life.kind === 'running' ? this.life.activity : undefined;
+      if (a === 'consuming' || a === 'paused') {
+        this.onConsumerEvent(consumer, { type: 'activity', activity: paused ? 'paused' : 'consuming' });
+      }
       this.o.logger.info({ inFlight, bound: high }, paused ? 'backpressure: fetch paused' : 'fetch resumed');
     });
     this.o.metrics.kafkaPaused.set(0);
     this.o.metrics.inFlight.set(0);
     await consumer.connect();
     for (const topic of this.o.topics) await consumer.subscribe({ topic, fromBeginning: true });
-    this.state = 'connecting';
-    consumer.on(consumer.events.REBALANCING, () => {
-      this.state = 'rebalancing';
-    });
+    const activity = (a: Activity) => this.onConsumerEvent(consumer, { type: 'activity', activity: a });
+    consumer.on(consumer.events.REBALANCING, () => activity('rebalancing'));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.lastError = payload.error.message;
-      if (!payload.restart) this.state = 'crashed';
+      this.onConsumerEvent(consumer, {
+        type: 'crash',
+        error: payload.error.message,
+        retrying: payload.restart,
+      });
     });
     // On (re)assignment start each partition where SpacetimeDB's cursor says, not where Kafka's commit does.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.state = gate.paused ? 'paused' : 'consuming';
+      activity(gate.paused ? 'paused' : 'consuming');
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
           const next = this.o.writer.cursor(this.o.groupId, topic, partition);
@@ -180,11 +219,15 @@ export class KafkaSource {
       },
     });
     this.o.logger.info({ topics: this.o.topics, groupId: this.o.groupId }, 'kafka consumer running');
+    return consumer;
   }
 
   /** For operators: what the consumer is doing, and the last error kafkajs reported. */
   status(): { state: KafkaSourceState; lastError?: string } {
-    return { state: this.state, ...(this.lastError !== undefined ? { lastError: this.lastError } : {}) };
+    return {
+      state: reported(this.life),
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
   }
 
   /** Committed offset, end offset and lag of every partition of the consumed topics. */
@@ -217,11 +260,11 @@ export class KafkaSource {
 
   /** Graceful: stop fetching, let the batch in progress finish and commit, disconnect. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.state = 'stopped';
+    if (!this.apply({ type: 'stop' })) return;
     clearInterval(this.watchdog);
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
+    this.apply({ type: 'stopped' });
   }
 
   private async onBatch(payload: kafkajs.EachBatchPayload, gate: InFlightGate): Promise<void> {
@@ -261,7 +304,8 @@ export class KafkaSource {
     const applied = this.o.writer.cursor(this.o.groupId, topic, partition);
     const max = this.o.maxBatch ?? 200;
     let pending: Pending[] = [];
-    const live = () => isRunning() && !isStale() && !this.stopping;
+    const live = () =>
+      isRunning() && !isStale() && this.life.kind !== 'stopping' && this.life.kind !== 'stopped';
 
     const commit = async (next: bigint) => {
       this.lastProgress = Date.now();
@@ -381,30 +425,28 @@ export class KafkaSource {
     }
   }
 
-  /** Retries retryable failures with capped, jittered backoff; permanent ones are thrown. */
-  private async withRetry<T>(
+  /** ./retry.ts with this source's metrics, logs and heartbeat. */
+  private withRetry<T>(
     fn: () => Promise<T>,
     heartbeat: () => Promise<void>,
     live: () => boolean,
   ): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (e) {
-        const err = isSyncError(e) ? e : reducerError(e);
-        this.o.metrics.reducerErrors.inc({ reason: err.reason });
-        if (kafkaDisposition(err) === 'dead_letter') throw err;
-        if (!live()) throw err;
-        const delay = backoffDelay(attempt, { baseMs: 100, capMs: 5_000 });
-        this.o.logger.warn(
-          { reason: err.reason, detail: err.message, retryInMs: delay },
-          'append failed; retrying',
-        );
-        await new Promise((r) => setTimeout(r, delay));
+    return withRetry(fn, {
+      live,
+      between: async () => {
         await heartbeat().catch(() => {});
         await this.o.writer.waitConnected(10_000).catch(() => {});
-      }
-    }
+      },
+      onFailure: (err, retryInMs) => {
+        this.o.metrics.reducerErrors.inc({ reason: err.reason });
+        if (retryInMs !== undefined) {
+          this.o.logger.warn(
+            { reason: err.reason, detail: err.message, retryInMs },
+            'append failed; retrying',
+          );
+        }
+      },
+    });
   }
 
   private async deadLetter(
@@ -415,19 +457,7 @@ export class KafkaSource {
   ): Promise<void> {
     await this.producer?.send({
       topic: this.o.deadLetterTopic,
-      messages: [
-        {
-          key: message.key,
-          value: message.value,
-          headers: {
-            [DEAD_LETTER_HEADERS.reason]: error.reason,
-            [DEAD_LETTER_HEADERS.detail]: error.message.slice(0, 1000),
-            [DEAD_LETTER_HEADERS.topic]: topic,
-            [DEAD_LETTER_HEADERS.partition]: String(partition),
-            [DEAD_LETTER_HEADERS.offset]: message.offset,
-          },
-        },
-      ],
+      messages: [deadLetterRecord(message, { topic, partition }, error)],
     });
     this.o.metrics.deadLettered.inc({ reason: error.reason });
     this.o.logger.warn(
@@ -439,9 +469,4 @@ export class KafkaSource {
   private async deadLetterEvent(item: Pending, error: SyncError): Promise<void> {
     await this.deadLetter(item.raw, item.event.kafka_topic ?? '', item.event.kafka_partition ?? -1, error);
   }
-}
-
-/** A failure the envelope itself caused (withRetry has already turned every failure into a SyncError). */
-function refused(e: unknown): e is SyncError {
-  return isSyncError(e) && kafkaDisposition(e) === 'dead_letter';
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
 import type { Devhost } from '@spacetime-sync/devhost';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { PROBE_STREAM } from '../../adapter/spacetime/delivery-probe.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { SYNC_DB, startSyncDevhost, storedEvents } from '../support/devhost-harness.js';
@@ -193,11 +193,24 @@ describe('adapter when SpacetimeDB restarts under load', () => {
       stdout += d.toString();
     });
     await ready;
+    const metricsUrl = await vi.waitFor(() => {
+      const url = /on (http:\/\/[\d.:]+)/.exec(
+        stdout.split('\n').find((l) => l.includes('/metrics')) ?? '',
+      )?.[1];
+      if (!url) throw new Error('the service has not printed its /metrics address');
+      return url;
+    });
+    const restarts = async () =>
+      Number(
+        /spacetime_sync_kafka_consumer_restarts_total (\d+)/.exec(
+          await (await fetch(`${metricsUrl}/metrics`)).text(),
+        )?.[1],
+      );
     await send(0, 200);
     await host.stop();
     await send(200, 400); // produced while SpacetimeDB is down
     // Down longer than the watchdog: the stuck consumer is restarted, then catches up.
-    await new Promise((r) => setTimeout(r, 2_500));
+    await expect.poll(restarts, { timeout: 30_000, interval: 250 }).toBeGreaterThanOrEqual(1);
     host = await startSyncDevhost(dataDir, port);
     devhost = host;
     await send(400, 600);
@@ -206,13 +219,6 @@ describe('adapter when SpacetimeDB restarts under load', () => {
     const seqs = [...keysBySeq().values()].map((l) => l.map((x) => Number(x.split(':')[0])));
     for (const list of seqs) expect(list).toEqual(list.map((_, i) => i + 1));
     await producer.disconnect();
-    const metricsUrl = /on (http:\/\/[\d.:]+)/.exec(
-      stdout.split('\n').find((l) => l.includes('/metrics')) ?? '',
-    )?.[1];
-    const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-    expect(
-      Number(/spacetime_sync_kafka_consumer_restarts_total (\d+)/.exec(text)?.[1]),
-    ).toBeGreaterThanOrEqual(1);
     child.kill('SIGTERM');
   }, 120_000);
 });

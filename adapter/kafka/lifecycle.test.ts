@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { isReady, reported, type SourceEvent, type SourceState, transition } from './lifecycle.js';
+
+const idle: SourceState = { kind: 'idle' };
+const starting: SourceState = { kind: 'starting' };
+const running: SourceState = { kind: 'running', activity: 'consuming' };
+const restarting: SourceState = { kind: 'restarting', why: 'stalled' };
+const crashed: SourceState = { kind: 'crashed', error: 'boom' };
+const stopping: SourceState = { kind: 'stopping' };
+const stopped: SourceState = { kind: 'stopped' };
+const STATES = { idle, starting, running, restarting, crashed, stopping, stopped };
+
+const EVENTS: Record<string, SourceEvent> = {
+  start: { type: 'start' },
+  started: { type: 'started' },
+  paused: { type: 'activity', activity: 'paused' },
+  crash: { type: 'crash', error: 'boom', retrying: false },
+  'crash (kafkajs retries)': { type: 'crash', error: 'blip', retrying: true },
+  restart: { type: 'restart', why: 'stalled' },
+  stop: { type: 'stop' },
+  stopped: { type: 'stopped' },
+};
+
+/** Every cell: the state's kind after the event, or '—' where the machine refuses it. */
+const TABLE: Record<keyof typeof STATES, Record<keyof typeof EVENTS, string>> = {
+  idle: {
+    start: 'starting',
+    started: '—',
+    paused: '—',
+    crash: '—',
+    'crash (kafkajs retries)': '—',
+    restart: '—',
+    stop: 'stopped',
+    stopped: '—',
+  },
+  starting: {
+    start: '—',
+    started: 'running',
+    paused: 'starting',
+    crash: 'crashed',
+    'crash (kafkajs retries)': 'running',
+    restart: '—',
+    stop: 'stopping',
+    stopped: '—',
+  },
+  running: {
+    start: '—',
+    started: '—',
+    paused: 'running',
+    crash: 'crashed',
+    'crash (kafkajs retries)': 'running',
+    restart: 'restarting',
+    stop: 'stopping',
+    stopped: '—',
+  },
+  restarting: {
+    start: '—',
+    started: 'running',
+    paused: 'restarting',
+    crash: 'crashed',
+    'crash (kafkajs retries)': 'running',
+    restart: '—',
+    stop: 'stopping',
+    stopped: '—',
+  },
+  crashed: {
+    start: '—',
+    started: '—',
+    paused: '—',
+    crash: '—',
+    'crash (kafkajs retries)': '—',
+    restart: 'restarting',
+    stop: 'stopping',
+    stopped: '—',
+  },
+  stopping: {
+    start: '—',
+    started: '—',
+    paused: '—',
+    crash: '—',
+    'crash (kafkajs retries)': '—',
+    restart: '—',
+    stop: '—',
+    stopped: 'stopped',
+  },
+  stopped: {
+    start: '—',
+    started: '—',
+    paused: '—',
+    crash: '—',
+    'crash (kafkajs retries)': '—',
+    restart: '—',
+    stop: '—',
+    stopped: '—',
+  },
+};
+
+describe('Kafka source lifecycle', () => {
+  it('follows its transition table cell by cell, refusals included', () => {
+    const seen = Object.fromEntries(
+      Object.entries(STATES).map(([name, s]) => [
+        name,
+        Object.fromEntries(Object.entries(EVENTS).map(([ev, e]) => [ev, transition(s, e)?.kind ?? '—'])),
+      ]),
+    );
+    expect(seen).toEqual(TABLE);
+  });
+
+  it('lets a stop that lands during a watchdog restart win: the restarted consumer cannot come up', () => {
+    const during = transition(restarting, { type: 'stop' });
+    expect(during).toEqual(stopping);
+    expect(transition(during as SourceState, { type: 'started' })).toBeUndefined();
+    expect(transition(during as SourceState, { type: 'restart', why: 'stalled' })).toBeUndefined();
+  });
+
+  it('is not ready once the consumer crashed for good, and is ready again after the watchdog restarted it', () => {
+    const down = transition(running, { type: 'crash', error: 'group coordinator gone', retrying: false });
+    expect([down, isReady(down as SourceState), reported(down as SourceState)]).toEqual([
+      { kind: 'crashed', error: 'group coordinator gone' },
+      false,
+      'crashed',
+    ]);
+    const back = transition(
+      transition(down as SourceState, { type: 'restart', why: 'crashed' }) as SourceState,
+      {
+        type: 'started',
+      },
+    );
+    expect([isReady(back as SourceState), reported(back as SourceState)]).toEqual([true, 'connecting']);
+  });
+
+  it('keeps what a consumer reported while it was coming up (kafkajs joins the group inside run)', () => {
+    const joined = transition(starting, { type: 'activity', activity: 'consuming' }) as SourceState;
+    expect(transition(joined, { type: 'started' })).toEqual({ kind: 'running', activity: 'consuming' });
+  });
+
+  it('reports what operators see: the activity while running, connecting while (re)starting', () => {
+    expect(Object.values(STATES).map(reported)).toEqual([
+      'connecting',
+      'connecting',
+      'consuming',
+      'connecting',
+      'crashed',
+      'stopped',
+      'stopped',
+    ]);
+    expect(Object.values(STATES).map(isReady)).toEqual([false, false, true, false, false, false, false]);
+  });
+});
