@@ -7,13 +7,13 @@
 import { create, type DescMessage, type MessageShape, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { errorFromJsonBytes, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
+import type { Devhost } from '@spacetime-sync/devhost';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../../adapter/envelope/decode.js';
 import { toConnectError } from '../../adapter/errors/to-connect.js';
 import { type KafkaDisposition, kafkaDisposition } from '../../adapter/kafka/disposition.js';
 import { reducerError, SpacetimeWriter } from '../../adapter/spacetime/writer.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
-import type { Devhost } from '../../devhost/index.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import {
   ConflictDetailSchema,
