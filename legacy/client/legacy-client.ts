@@ -30,6 +30,12 @@ export interface LegacyClientOptions {
   /** Recompute each row's canonical hash and report a mismatch as `bad_frame_payload`. Default true. */
   readonly verifyHashes?: boolean;
   readonly dedupeWindow?: number;
+  /**
+   * Carry the (topic, watermark) memory over from an earlier connection (`previous.dedupe`), so a
+   * consumer that reconnects still sees each row once, and a lane that came back from an old snapshot
+   * and reuses watermarks for other rows is reported (`watermark_reused`).
+   */
+  readonly dedupe?: UpdateDedupe;
 }
 
 export interface SubscribeOptions {
@@ -70,7 +76,8 @@ export class LegacyLaneClient {
   private life: Life = { kind: 'connecting' };
   private nextRef = 1;
   private readonly pending = new Map<string, Pending>();
-  private readonly dedupe: UpdateDedupe;
+  /** What this client delivered, by (topic, watermark); pass it to the next connection's `dedupe`. */
+  readonly dedupe: UpdateDedupe;
   private readonly replaying = new Map<string, number>();
   private readonly recentErrors: string[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -84,7 +91,7 @@ export class LegacyLaneClient {
     private readonly ws: WebSocket,
     private readonly o: LegacyClientOptions,
   ) {
-    this.dedupe = new UpdateDedupe(o.dedupeWindow);
+    this.dedupe = o.dedupe ?? new UpdateDedupe(o.dedupeWindow);
     this.done = new Promise((resolve) => {
       this.endResolve = resolve;
     });

@@ -21,7 +21,12 @@ export class UpdateDedupe {
       recent = new Map();
       this.seen.set(topic, recent);
     }
-    if (recent.has(watermark)) return recent.get(watermark) === hash ? 'duplicate' : 'reused';
+    if (recent.has(watermark)) {
+      if (recent.get(watermark) === hash) return 'duplicate';
+      // Remember the lane's new content, so the reuse is reported once, not again for its twin.
+      recent.set(watermark, hash);
+      return 'reused';
+    }
     if (watermark <= (this.high.get(topic) ?? 0) && recent.size >= this.window) return 'duplicate';
     recent.set(watermark, hash);
     if (recent.size > this.window) recent.delete(recent.keys().next().value as number);

@@ -3,7 +3,7 @@
  * the fact sheet's refusals (tokens, topics, malformed frames, unknown events) — each gets the lane's
  * error and the server keeps serving others.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { LegacyLaneClient, type LegacyLaneError, type LegacyUpdate } from '../../legacy/client/index.js';
 import { type LegacyLane, mintToken, parseKeyring, startLegacyLane } from '../../legacy/index.js';
+import { encodeRecord } from '../../legacy/journal/record-codec.js';
 
 const RUNS = 'runtime.run_summaries';
 const WORKERS = 'runtime.codex_worker_summaries';
@@ -107,6 +108,97 @@ describe('legacy lane reference server', () => {
       payload: { status: 'running', n: 11 },
       hydrationRequired: false,
     });
+  });
+
+  it('live tail: more than a batch on two topics arrives complete and in order per topic', async () => {
+    const l = await lane();
+    const seen: LegacyUpdate[] = [];
+    const c = await connect(l, [RUNS, WORKERS], (u) => seen.push(u));
+    await c.subscribe([RUNS, WORKERS]);
+    await Promise.all([rows(l, RUNS, 1, 450), rows(l, WORKERS, 1, 250)]);
+    await expect.poll(() => seen.length).toBe(700);
+    for (const [topic, n] of [
+      [RUNS, 450],
+      [WORKERS, 250],
+    ] as const) {
+      expect(seen.filter((u) => u.topic === topic).map((u) => u.watermark)).toEqual(
+        Array.from({ length: n }, (_, i) => i + 1),
+      );
+    }
+    expect(seen.every((u) => u.phase === 'live')).toBe(true);
+  });
+
+  it('a lane restarted from an old copy of its journal reuses watermarks: a reconnected client reports watermark_reused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'legacy-lane-'));
+    const snapshot = await mkdtemp(join(tmpdir(), 'legacy-snapshot-'));
+    const first = await lane(dir);
+    await rows(first, RUNS, 1, 3);
+    await first.stop();
+    await cp(dir, snapshot, { recursive: true });
+    const current = await lane(dir);
+    await rows(current, RUNS, 4, 5);
+    const seen: number[] = [];
+    const c1 = await connect(current, [RUNS], (u) => seen.push(u.watermark));
+    await c1.subscribe([RUNS]);
+    await current.stop();
+    await c1.done;
+    // The old copy knows rows 1–3 only; other events then take watermarks 4 and 5.
+    const old = await lane(snapshot);
+    await old.journal.append(
+      [4, 5].map((n) => ({
+        topic: RUNS,
+        docKey: `other:${n}`,
+        docVersion: n,
+        payload: { other: n },
+        streamId: 'other',
+        idempotencyKey: `o${n}`,
+      })),
+    );
+    const errors: LegacyLaneError[] = [];
+    const c2 = await LegacyLaneClient.connect({
+      url: old.url,
+      token: await mintToken(keyring, { topics: [RUNS] }),
+      heartbeatMs: 0,
+      dedupe: c1.dedupe,
+      onUpdate: (u) => seen.push(u.watermark),
+      onError: (e) => errors.push(e),
+    });
+    clients.push(c2);
+    await c2.subscribe([RUNS], { resumeAfter: { [RUNS]: 0 } });
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(c2.stats().duplicates).toBe(6 + 2); // 1–3 twice each, and the twins of the reused 4 and 5
+    expect(errors.map((e) => e.code)).toEqual(['watermark_reused', 'watermark_reused']);
+  });
+
+  it('a row whose stored payload_hash does not match its payload is delivered and reported as bad_frame_payload', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'legacy-lane-'));
+    const row = {
+      r: 'row',
+      topic: RUNS,
+      watermark: 1,
+      doc_key: 'run:1',
+      doc_version: 1,
+      payload: { status: 'running' },
+      inserted_at_ms: Date.now(),
+      stream_id: 's',
+      idempotency_key: 'k1',
+    } as const;
+    await writeFile(
+      join(dir, 'journal.log'),
+      encodeRecord({ ...row, payload_hash: Buffer.alloc(32).toString('base64') }),
+    );
+    const l = await lane(dir);
+    const errors: LegacyLaneError[] = [];
+    const seen: LegacyUpdate[] = [];
+    const c = await connect(
+      l,
+      [RUNS],
+      (u) => seen.push(u),
+      (e) => errors.push(e),
+    );
+    await c.subscribe([RUNS]);
+    expect(seen.map((u) => u.watermark)).toEqual([1]);
+    expect(errors.map((e) => e.code)).toEqual(['bad_frame_payload']);
   });
 
   it('a client resumes after a lane restart from the same journal, with the same watermarks', async () => {
