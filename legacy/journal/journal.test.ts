@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { legacyPayloadHash } from '../protocol/canonical-json.js';
 import { type JournalEntry, LegacyJournal } from './journal.js';
 import { JournalCorruptError } from './journal-file.js';
+import { JournalLockedError } from './lock.js';
 
 const entry = (topic: string, n: number, payload: Record<string, unknown> = { n }): JournalEntry => ({
   topic,
@@ -103,5 +105,17 @@ describe('legacy lane journal', () => {
     const lines = (await readFile(file, 'utf8')).split('\n');
     await writeFile(file, `${lines[0]}\n`.repeat(2));
     await expect(LegacyJournal.open(dir)).rejects.toThrow(/not gapless/);
+  });
+
+  it('one process per journal: a second open is refused while the first holds it; the lock of a dead owner is taken over', async () => {
+    const dir = await fresh();
+    const j = await LegacyJournal.open(dir);
+    await expect(LegacyJournal.open(dir)).rejects.toThrow(JournalLockedError);
+    await j.close();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    await writeFile(join(dir, 'journal.lock'), `${dead}\n`);
+    const again = await LegacyJournal.open(dir);
+    expect(await readFile(join(dir, 'journal.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    await again.close();
   });
 });

@@ -12,6 +12,7 @@ import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type JsonValue, legacyPayloadHash } from '../protocol/canonical-json.js';
 import { readJournalFile } from './journal-file.js';
+import { lockJournal } from './lock.js';
 import { encodeRecord, type RowRecord } from './record-codec.js';
 import { TopicLog } from './topic-log.js';
 
@@ -53,15 +54,32 @@ export class LegacyJournal {
   private readonly listeners = new Set<(topic: string, head: number) => void>();
   private tail: Promise<unknown> = Promise.resolve();
   private state: JournalState = { kind: 'closed' };
+  private unlock: () => Promise<void> = async () => {};
 
   private constructor(readonly file: string) {}
 
-  /** Opens (or creates) the journal in `dataDir`; a damaged file throws JournalCorruptError. */
+  /**
+   * Opens (or creates) the journal in `dataDir`; a damaged file throws JournalCorruptError, a journal
+   * another live process holds throws JournalLockedError.
+   */
   static async open(dataDir: string): Promise<LegacyJournal> {
     await mkdir(dataDir, { recursive: true });
     const journal = new LegacyJournal(join(dataDir, 'journal.log'));
-    await readJournalFile(journal.file, (record) => {
-      const log = journal.log(record.topic);
+    const unlock = await lockJournal(join(dataDir, 'journal.lock'));
+    try {
+      await journal.load();
+      journal.state = { kind: 'open', fh: await open(journal.file, 'a') };
+    } catch (e) {
+      await unlock();
+      throw e;
+    }
+    journal.unlock = unlock;
+    return journal;
+  }
+
+  private async load(): Promise<void> {
+    await readJournalFile(this.file, (record) => {
+      const log = this.log(record.topic);
       if (record.r === 'prune') {
         log.prune(record.through);
         return undefined;
@@ -70,15 +88,13 @@ export class LegacyJournal {
         return `watermark ${record.watermark} of ${record.topic} follows ${log.lastAssigned} (not gapless)`;
       }
       log.push(record);
-      journal.keys.set(keyOf(record.stream_id, record.idempotency_key), {
+      this.keys.set(keyOf(record.stream_id, record.idempotency_key), {
         topic: record.topic,
         watermark: record.watermark,
         hash: record.payload_hash,
       });
       return undefined;
     });
-    journal.state = { kind: 'open', fh: await open(journal.file, 'a') };
-    return journal;
   }
 
   private log(topic: string): TopicLog {
@@ -193,6 +209,7 @@ export class LegacyJournal {
     const s = this.state;
     this.state = { kind: 'closed' };
     if (s.kind === 'open') await s.fh.close();
+    await this.unlock();
   }
 
   /** Runs `work` after every earlier write; a failed write fails the journal for good. */
