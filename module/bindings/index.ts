@@ -84,13 +84,38 @@ export const BridgeOutboxRow = __t.row("BridgeOutbox", {
   stream_id: __t.string().name("stream_id"),
   seq: __t.u64().name("seq"),
   target: __t.string().name("target"),
+  kind: __t.u32().name("kind"),
   payload: __t.byteArray().name("payload"),
   status: __t.string().name("status"),
   attempts: __t.u32().name("attempts"),
   max_attempts: __t.u32().name("max_attempts"),
-  next_attempt_at: __t.timestamp().name("next_attempt_at"),
   last_error: __t.option(__t.string()).name("last_error"),
   created_at: __t.timestamp().name("created_at"),
+  updated_at: __t.timestamp().name("updated_at"),
+});
+
+export const BridgeDeliveryRow = __t.row("BridgeDelivery", {
+  delivery_id: __t.u64().primaryKey().autoInc().name("delivery_id"),
+  outbox_id: __t.u64().name("outbox_id"),
+  target: __t.string().name("target"),
+  relay: __t.string().name("relay"),
+  status: __t.string().name("status"),
+  attempts: __t.u32().name("attempts"),
+  last_error: __t.option(__t.string()).name("last_error"),
+  event_id: __t.string().name("event_id"),
+  updated_at: __t.timestamp().name("updated_at"),
+});
+
+export const BridgeWorkerRow = __t.row("BridgeWorker", {
+  worker_id: __t.u64().primaryKey().autoInc().name("worker_id"),
+  identity: __t.identity().name("identity"),
+  target: __t.string().name("target"),
+  granted_at: __t.timestamp().name("granted_at"),
+});
+
+export const BridgeConfigRow = __t.row("BridgeConfig", {
+  config_id: __t.u32().primaryKey().name("config_id"),
+  sent_retention_micros: __t.u64().name("sent_retention_micros"),
   updated_at: __t.timestamp().name("updated_at"),
 });
 
@@ -152,14 +177,18 @@ export const AckCheckpointArgs = { client_id: __t.string(), stream_id: __t.strin
 export const AppendSyncEventArgs = { event: __t.object("EventInput", { stream_id: __t.string(), idempotency_key: __t.string(), kind: __t.string(), payload: __t.byteArray(), payload_hash: __t.byteArray(), compaction_key: __t.option(__t.string()), source_topic: __t.string(), source_seq: __t.u64(), kafka_topic: __t.option(__t.string()), kafka_partition: __t.option(__t.i32()), kafka_offset: __t.option(__t.i64()), produced_at: __t.timestamp() }) };
 export const AppendSyncEventsArgs = { events: __t.array(__t.object("EventInput", { stream_id: __t.string(), idempotency_key: __t.string(), kind: __t.string(), payload: __t.byteArray(), payload_hash: __t.byteArray(), compaction_key: __t.option(__t.string()), source_topic: __t.string(), source_seq: __t.u64(), kafka_topic: __t.option(__t.string()), kafka_partition: __t.option(__t.i32()), kafka_offset: __t.option(__t.i64()), produced_at: __t.timestamp() })), cursor: __t.option(__t.object("CursorInput", { consumer_group: __t.string(), topic: __t.string(), partition: __t.i32(), next_offset: __t.i64() })) };
 export const CompactStreamArgs = { stream_id: __t.string() };
+export const ConfigureBridgeArgs = { sent_retention_seconds: __t.u64() };
 export const ConfigureStreamArgs = { stream_id: __t.string(), retain_min_events: __t.u64(), compact_by_key: __t.bool() };
-export const EnqueueBridgeEventArgs = { bridge_key: __t.string(), stream_id: __t.string(), seq: __t.u64(), target: __t.string(), payload: __t.byteArray(), max_attempts: __t.u32() };
+export const EnqueueBridgeEventArgs = { bridge_key: __t.string(), stream_id: __t.string(), seq: __t.u64(), target: __t.string(), kind: __t.u32(), payload: __t.byteArray(), max_attempts: __t.u32() };
+export const GrantBridgeWorkerArgs = { identity: __t.identity(), target: __t.string() };
 export const GrantStreamReadArgs = { reader: __t.identity(), stream_id: __t.string() };
 export const GrantWriterArgs = { identity: __t.identity(), label: __t.string() };
-export const MarkBridgeEventSentArgs = { bridge_key: __t.string(), success: __t.bool(), error: __t.option(__t.string()) };
 export const OpenComputeAssignmentArgs = { request_id: __t.string(), provider_id: __t.string(), detail: __t.string() };
 export const PublishProviderCapabilityArgs = { provider_id: __t.string(), capability: __t.string(), metadata: __t.string() };
+export const RecordBridgeDeliveriesArgs = { target: __t.string(), relays: __t.array(__t.string()), reports: __t.array(__t.object("BridgeReport", { bridge_key: __t.string(), relay: __t.string(), accepted: __t.bool(), message: __t.string(), event_id: __t.string() })) };
 export const ResetStreamArgs = { stream_id: __t.string() };
+export const RetryBridgeEventArgs = { bridge_key: __t.string() };
+export const RevokeBridgeWorkerArgs = { identity: __t.identity(), target: __t.string() };
 export const RevokeStreamReadArgs = { reader: __t.identity(), stream_id: __t.string() };
 export const RevokeWriterArgs = { identity: __t.identity() };
 export const UpdateComputeAssignmentArgs = { request_id: __t.string(), expected_revision: __t.u64(), status: __t.string(), detail: __t.string() };
@@ -170,7 +199,10 @@ const tablesSchema = __schema({
   sync_event: __table({ name: "sync_event", public: true, indexes: [{ accessor: "by_stream_seq", name: "sync_event_stream_id_seq_idx_btree", algorithm: "btree", columns: ["stream_id", "seq"] }, { accessor: "by_stream_key", name: "sync_event_stream_id_idempotency_key_idx_btree", algorithm: "btree", columns: ["stream_id", "idempotency_key"] }] }, SyncEventRow),
   sync_checkpoint: __table({ name: "sync_checkpoint", public: true, indexes: [{ accessor: "by_client_stream", name: "sync_checkpoint_client_id_stream_id_idx_btree", algorithm: "btree", columns: ["client_id", "stream_id"] }] }, SyncCheckpointRow),
   session_presence: __table({ name: "session_presence", public: true }, SessionPresenceRow),
-  bridge_outbox: __table({ name: "bridge_outbox", public: false }, BridgeOutboxRow),
+  bridge_outbox: __table({ name: "bridge_outbox", public: true }, BridgeOutboxRow),
+  bridge_delivery: __table({ name: "bridge_delivery", public: true, indexes: [{ accessor: "by_outbox_relay", name: "bridge_delivery_outbox_id_relay_idx_btree", algorithm: "btree", columns: ["outbox_id", "relay"] }] }, BridgeDeliveryRow),
+  bridge_worker: __table({ name: "bridge_worker", public: false, indexes: [{ accessor: "by_identity_target", name: "bridge_worker_identity_target_idx_btree", algorithm: "btree", columns: ["identity", "target"] }] }, BridgeWorkerRow),
+  bridge_config: __table({ name: "bridge_config", public: false }, BridgeConfigRow),
   provider_capability: __table({ name: "provider_capability", public: true }, ProviderCapabilityRow),
   compute_assignment: __table({ name: "compute_assignment", public: true }, ComputeAssignmentRow),
   source_cursor: __table({ name: "source_cursor", public: false, indexes: [{ accessor: "by_source", name: "source_cursor_consumer_group_topic_partition_idx_btree", algorithm: "btree", columns: ["consumer_group", "topic", "partition"] }] }, SourceCursorRow),
@@ -185,14 +217,18 @@ const reducersSchema = __reducers(
   __reducerSchema("append_sync_event", AppendSyncEventArgs),
   __reducerSchema("append_sync_events", AppendSyncEventsArgs),
   __reducerSchema("compact_stream", CompactStreamArgs),
+  __reducerSchema("configure_bridge", ConfigureBridgeArgs),
   __reducerSchema("configure_stream", ConfigureStreamArgs),
   __reducerSchema("enqueue_bridge_event", EnqueueBridgeEventArgs),
+  __reducerSchema("grant_bridge_worker", GrantBridgeWorkerArgs),
   __reducerSchema("grant_stream_read", GrantStreamReadArgs),
   __reducerSchema("grant_writer", GrantWriterArgs),
-  __reducerSchema("mark_bridge_event_sent", MarkBridgeEventSentArgs),
   __reducerSchema("open_compute_assignment", OpenComputeAssignmentArgs),
   __reducerSchema("publish_provider_capability", PublishProviderCapabilityArgs),
+  __reducerSchema("record_bridge_deliveries", RecordBridgeDeliveriesArgs),
   __reducerSchema("reset_stream", ResetStreamArgs),
+  __reducerSchema("retry_bridge_event", RetryBridgeEventArgs),
+  __reducerSchema("revoke_bridge_worker", RevokeBridgeWorkerArgs),
   __reducerSchema("revoke_stream_read", RevokeStreamReadArgs),
   __reducerSchema("revoke_writer", RevokeWriterArgs),
   __reducerSchema("update_compute_assignment", UpdateComputeAssignmentArgs),

@@ -5,7 +5,14 @@
  */
 
 export { append_sync_event, append_sync_events } from './reducers/append.ts';
-export { enqueue_bridge_event, mark_bridge_event_sent } from './reducers/bridge.ts';
+export {
+  configure_bridge,
+  enqueue_bridge_event,
+  grant_bridge_worker,
+  record_bridge_deliveries,
+  retry_bridge_event,
+  revoke_bridge_worker,
+} from './reducers/bridge.ts';
 export { ack_checkpoint } from './reducers/checkpoint.ts';
 export {
   open_compute_assignment,
@@ -24,4 +31,10 @@ export {
   revoke_writer,
 } from './reducers/stream-admin.ts';
 export { default } from './schema.ts';
-export { sync_checkpoint_own, sync_event_readable, sync_stream_readable } from './visibility.ts';
+export {
+  bridge_delivery_worker,
+  bridge_outbox_worker,
+  sync_checkpoint_own,
+  sync_event_readable,
+  sync_stream_readable,
+} from './visibility.ts';

@@ -4,6 +4,9 @@
  * uses (`ctx.db.sync_event`) is the name a client subscribes to (`SELECT * FROM sync_event`).
  */
 import { schema, t, table } from 'spacetimedb/server';
+import { bridge_config, bridge_delivery, bridge_outbox, bridge_worker } from './bridge-tables.ts';
+
+export { bridge_config, bridge_delivery, bridge_outbox, bridge_worker };
 
 /** One logical stream: its head, what history is still retained, and the epoch of that history. */
 export const sync_stream = table(
@@ -98,32 +101,6 @@ export const session_presence = table(
     state: t.string(),
     last_seen: t.timestamp(),
     expires_at: t.timestamp(),
-  },
-);
-
-/** Events queued for the external mirror. Failures here never block appends. */
-export const bridge_outbox = table(
-  {
-    name: 'bridge_outbox',
-    public: false,
-    indexes: [{ accessor: 'by_status', algorithm: 'btree', columns: ['status'] }],
-  },
-  {
-    outbox_id: t.u64().primaryKey().autoInc(),
-    /** Caller-chosen idempotency key: enqueueing the same key twice is a no-op. */
-    bridge_key: t.string().unique(),
-    stream_id: t.string(),
-    seq: t.u64(),
-    target: t.string(),
-    payload: t.byteArray(),
-    /** pending | sent | failed (attempts exhausted) */
-    status: t.string(),
-    attempts: t.u32(),
-    max_attempts: t.u32(),
-    next_attempt_at: t.timestamp(),
-    last_error: t.option(t.string()),
-    created_at: t.timestamp(),
-    updated_at: t.timestamp(),
   },
 );
 
@@ -234,6 +211,9 @@ const spacetimedb = schema({
   sync_checkpoint,
   session_presence,
   bridge_outbox,
+  bridge_delivery,
+  bridge_worker,
+  bridge_config,
   provider_capability,
   compute_assignment,
   source_cursor,

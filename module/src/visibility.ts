@@ -1,7 +1,7 @@
 /**
  * Who may read what (row-level security, SpacetimeDB's `clientVisibilityFilter`). A client sees a
  * stream's events and its head only when a writer granted it the stream (`grant_stream_read`), and
- * only its own checkpoints. The owner (the adapter's identity) sees everything.
+ * only its own checkpoints; a bridge worker sees the outbox of its targets. The owner (the adapter's identity) sees everything.
  */
 import spacetimedb from './schema.ts';
 
@@ -15,4 +15,13 @@ export const sync_stream_readable = spacetimedb.clientVisibilityFilter.sql(
 
 export const sync_checkpoint_own = spacetimedb.clientVisibilityFilter.sql(
   'SELECT * FROM sync_checkpoint WHERE owner = :sender',
+);
+
+/** A bridge worker sees the outbox and deliveries of the targets it was granted, nothing else. */
+export const bridge_outbox_worker = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT bridge_outbox.* FROM bridge_outbox JOIN bridge_worker ON bridge_outbox.target = bridge_worker.target WHERE bridge_worker.identity = :sender',
+);
+
+export const bridge_delivery_worker = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT bridge_delivery.* FROM bridge_delivery JOIN bridge_worker ON bridge_delivery.target = bridge_worker.target WHERE bridge_worker.identity = :sender',
 );

@@ -30,7 +30,6 @@ beforeAll(async () => {
     'SELECT * FROM sync_stream',
     'SELECT * FROM sync_event',
     'SELECT * FROM source_cursor',
-    'SELECT * FROM bridge_outbox',
     'SELECT * FROM append_receipt',
     'SELECT * FROM sync_checkpoint',
   ]);
@@ -314,43 +313,6 @@ describe('presence', () => {
       })
       .toBeNull();
   }, 20_000);
-});
-
-describe('bridge outbox', () => {
-  it('enqueues idempotently, counts attempts, gives up after max attempts, without blocking appends', async () => {
-    const enqueue = (key: string, body = 'x') =>
-      writer.conn.reducers.enqueueBridgeEvent({
-        bridge_key: key,
-        stream_id: 's-bridge',
-        seq: 1n,
-        target: 'mirror',
-        payload: new TextEncoder().encode(body),
-        max_attempts: 2,
-      });
-    const row = (key: string) => writer.conn.db.bridge_outbox.bridge_key.find(key);
-    await enqueue('b1');
-    await enqueue('b1');
-    expect([...writer.conn.db.bridge_outbox.iter()].filter((r) => r.bridge_key === 'b1')).toHaveLength(1);
-    expect(await rejection(enqueue('b1', 'other'))).toMatch(/conflict/);
-    await writer.conn.reducers.markBridgeEventSent({ bridge_key: 'b1', success: true, error: undefined });
-    expect(row('b1')).toMatchObject({ status: 'sent', attempts: 1 });
-    await enqueue('b2');
-    await writer.conn.reducers.markBridgeEventSent({
-      bridge_key: 'b2',
-      success: false,
-      error: 'mirror down',
-    });
-    expect(row('b2')).toMatchObject({ status: 'pending', attempts: 1, last_error: 'mirror down' });
-    await append(writer, event('s-bridge', 'still-flows', 'x'));
-    await writer.conn.reducers.markBridgeEventSent({ bridge_key: 'b2', success: false, error: 'still down' });
-    expect(row('b2')).toMatchObject({ status: 'failed', attempts: 2 });
-    expect(
-      await rejection(
-        writer.conn.reducers.markBridgeEventSent({ bridge_key: 'b2', success: true, error: undefined }),
-      ),
-    ).toMatch(/gave up/);
-    expect(head(writer.conn, 's-bridge')).toBe(1n);
-  });
 });
 
 describe('retention', () => {

@@ -1,6 +1,7 @@
-/** init, client_disconnected and the maintenance timer (presence expiry + retention). */
+/** init, client_disconnected and the maintenance timer (presence expiry, retention, bridge outbox pruning). */
 import { ScheduleAt } from 'spacetimedb';
 import spacetimedb, { maintenance_schedule } from '../schema.ts';
+import { pruneBridgeOutbox } from './bridge.ts';
 import { compactStream } from './stream-admin.ts';
 
 /** How often expired presence is swept and retention applied. */
@@ -33,5 +34,6 @@ export const run_maintenance = spacetimedb.reducer(
     for (const s of [...ctx.db.sync_stream.iter()]) {
       if (s.retain_min_events > 0n) compactStream(ctx, s.stream_id);
     }
+    pruneBridgeOutbox(ctx);
   },
 );
