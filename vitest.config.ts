@@ -2,10 +2,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` needs nothing but Node; `kafka` needs the real broker, which its global setup
-// installs (once, cached) and starts on loopback. One convention selects the broker: a test file that
-// needs it is named `*.kafka.test.ts`, wherever it sits. Filter with `vitest run --project unit`.
+// Three projects: `unit` needs nothing but Node; `kafka` needs the real broker, which its global setup
+// installs (once, cached) and starts on loopback; `nostr` needs real Nostr relays, which its global
+// setup builds (once, cached) and its tests start. One convention selects them: a test file that
+// needs the broker is named `*.kafka.test.ts`, one that needs relays `*.nostr.test.ts`, wherever it
+// sits. Filter with `vitest run --project unit`.
 const kafkaTests = ['**/*.kafka.test.ts'];
+const nostrTests = ['**/*.nostr.test.ts'];
 
 export default defineConfig({
   test: {
@@ -24,7 +27,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
-          exclude: ['**/node_modules/**', ...kafkaTests],
+          exclude: ['**/node_modules/**', ...kafkaTests, ...nostrTests],
         },
       },
       {
@@ -33,6 +36,15 @@ export default defineConfig({
           name: 'kafka',
           include: kafkaTests,
           globalSetup: ['test/support/kafka-global-setup.ts'],
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'nostr',
+          include: nostrTests,
+          globalSetup: ['test/support/nostr-relay-global-setup.ts'],
           fileParallelism: false,
         },
       },

@@ -3,6 +3,8 @@
  * list should stop the process at start with a message naming the variable, not surface minutes later
  * as a connection error.
  */
+import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
+
 export interface KafkaConfig {
   readonly brokers: readonly string[];
   readonly topics: readonly string[];
@@ -29,6 +31,8 @@ export interface ServiceConfig {
   readonly logLevel: string;
   /** Delivery probe interval (fan-out latency metric); 0 or absent = no probe. */
   readonly probeIntervalMs?: number;
+  /** The Nostr bridge worker; on when BRIDGE_NOSTR_RELAYS is set. */
+  readonly bridge?: BridgeConfig;
 }
 
 export class ConfigError extends Error {
@@ -132,6 +136,15 @@ function sessionTimeout(env: Env): number {
   return ms;
 }
 
+function bridgeConfig(env: Env): BridgeConfig | undefined {
+  try {
+    return loadBridgeConfig(env);
+  } catch (e) {
+    if (e instanceof BridgeConfigError) throw new ConfigError(e.variable, e.detail);
+    throw e;
+  }
+}
+
 /** Read and validate the configuration; throws ConfigError naming the offending variable. */
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const logLevel = env.LOG_LEVEL?.trim() || DEFAULTS.logLevel;
@@ -150,8 +163,10 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
         sessionTimeoutMs: sessionTimeout(env),
       }
     : undefined;
+  const bridge = bridgeConfig(env);
   return {
     ...(kafka ? { kafka } : {}),
+    ...(bridge ? { bridge } : {}),
     spacetime: spacetime(env),
     ingest: {
       host: env.INGEST_HOST?.trim() || DEFAULTS.host,

@@ -8,6 +8,7 @@ import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import { adminService } from './admin/admin-service.js';
+import type { BridgeWorker } from './bridge/bridge-worker.js';
 import type { ServiceConfig } from './config.js';
 import { EMBEDDED_DATABASE, startEmbeddedDevhost } from './embedded-devhost.js';
 import { startHttpServer } from './http/http-server.js';
@@ -26,6 +27,7 @@ export interface RunningService {
   readonly devhost?: Devhost;
   readonly writer: SpacetimeWriter;
   readonly kafka?: KafkaSource;
+  readonly bridge?: BridgeWorker;
   stop(): Promise<void>;
 }
 
@@ -116,6 +118,20 @@ export async function startService(
     });
     probe.start();
   }
+  let bridge: BridgeWorker | undefined;
+  if (config.bridge) {
+    // Loaded only when configured: the worker pulls in nostr-tools.
+    const { startBridge } = await import('./bridge/start-bridge.js');
+    bridge = await startBridge({
+      config: config.bridge,
+      uri,
+      database,
+      ...(token ? { serviceToken: token } : {}),
+      embedded: devhost !== undefined,
+      registry,
+      logger: logger.child({ subsystem: 'bridge' }),
+    });
+  }
   let stopped = false;
   return {
     spacetimeUrl: uri,
@@ -124,10 +140,12 @@ export async function startService(
     ...(devhost ? { devhost } : {}),
     writer,
     ...(kafka ? { kafka } : {}),
+    ...(bridge ? { bridge } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
       probe?.stop();
+      await bridge?.stop();
       await kafka?.stop();
       await http.close();
       await writer.close();

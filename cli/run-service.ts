@@ -23,10 +23,14 @@ export function describePlan(config: ServiceConfig): string[] {
   const kafka = config.kafka
     ? `Kafka consumer group '${config.kafka.groupId}' on ${config.kafka.topics.join(', ')} via ${config.kafka.brokers.join(', ')}; dead letters to '${config.kafka.deadLetterTopic}'`
     : 'Kafka consumer off (set KAFKA_BROKERS to turn it on)';
+  const bridge = config.bridge
+    ? `Nostr bridge for target '${config.bridge.target}' to ${config.bridge.relays.map((r) => r.label).join(', ')} as ${config.bridge.publicKey}`
+    : 'Nostr bridge off (set BRIDGE_NOSTR_RELAYS and BRIDGE_NOSTR_KEY_FILE to turn it on)';
   return [
     `spacetime-sync: SpacetimeDB  ${target}`,
     `spacetime-sync: ingest       Connect RPC on http://${config.ingest.host}:${config.ingest.port}`,
     `spacetime-sync: kafka        ${kafka}`,
+    `spacetime-sync: bridge       ${bridge}`,
   ];
 }
 

@@ -1,0 +1,235 @@
+/**
+ * The bridge worker: drains the outbox of its target to every configured Nostr relay. Each relay has
+ * its own link and its own pump; a relay that is down, slow or refusing only delays its own deliveries.
+ * Answers are recorded through `record_bridge_deliveries` in batches, one call at a time. The sync
+ * reducers never wait for any of this: the worker only reads the outbox and writes delivery records.
+ */
+import type { Logger } from 'pino';
+import type { BridgeConfig } from './bridge-config.js';
+import type { BridgeMetrics } from './bridge-metrics.js';
+import { DeliveryPlan, type PendingRow } from './delivery-plan.js';
+import type { LinkState } from './link-state.js';
+import { toNostrEvent, UnpublishableError } from './nostr-event.js';
+import { type DeliveryReport, OutboxLink } from './outbox-link.js';
+import type { OutboxState } from './outbox-state.js';
+import { type PublishOutcome, RelayLink } from './relay-link.js';
+
+export interface BridgeWorkerOptions {
+  readonly config: BridgeConfig;
+  readonly uri: string;
+  readonly database: string;
+  /** The worker identity's token (absent: a fresh identity from the host). */
+  readonly token?: string;
+  /** Grants the worker identity its target before it subscribes (the service does it as a writer). */
+  readonly grant?: (identityHex: string, target: string) => Promise<void>;
+  readonly metrics: BridgeMetrics;
+  readonly logger: Logger;
+}
+
+const MAX_REPORTS_PER_CALL = 500;
+
+export class BridgeWorker {
+  readonly plan = new DeliveryPlan();
+  private readonly outbox: OutboxLink;
+  private readonly relays: { readonly label: string; readonly link: RelayLink }[];
+  private readonly labels: string[];
+  private reports: DeliveryReport[] = [];
+  private recording = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private pumpQueued = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly ready: Promise<void>;
+  private markReady: () => void = () => {};
+
+  constructor(private readonly o: BridgeWorkerOptions) {
+    const { config, metrics } = o;
+    this.labels = config.relays.map((r) => r.label);
+    this.ready = new Promise((r) => {
+      this.markReady = r;
+    });
+    this.relays = config.relays.map((r) => ({
+      label: r.label,
+      link: new RelayLink({
+        url: r.url,
+        publishTimeoutMs: config.publishTimeoutMs,
+        onState: (s: LinkState) => {
+          metrics.relayUp.set({ relay: r.label }, s.tag === 'open' ? 1 : 0);
+          if (s.tag === 'open') this.schedulePump();
+          if (s.tag === 'backoff')
+            o.logger.warn({ relay: r.label, why: s.why }, 'relay unreachable; backing off');
+        },
+      }),
+    }));
+    for (const r of this.relays) metrics.relayUp.set({ relay: r.label }, 0);
+    const plan = this.plan;
+    this.outbox = new OutboxLink({
+      uri: o.uri,
+      database: o.database,
+      ...(o.token ? { token: o.token } : {}),
+      target: config.target,
+      logger: o.logger,
+      ...(o.grant
+        ? { beforeSubscribe: (id: string) => o.grant?.(id, config.target) ?? Promise.resolve() }
+        : {}),
+      listener: {
+        row: (row) => {
+          plan.upsertRow(row);
+          this.schedulePump();
+        },
+        rowGone: (id) => plan.removeRow(id),
+        delivery: (id, relay, d) => plan.recordDelivery(id, relay, d),
+        deliveryGone: (id, relay) => plan.forgetDelivery(id, relay),
+        state: (s: OutboxState) => this.onOutboxState(s),
+      },
+    });
+  }
+
+  /** Starts the links; resolves once the outbox subscription is live (or rejects after `waitMs`). */
+  async start(waitMs = 30_000): Promise<void> {
+    this.outbox.start();
+    for (const r of this.relays) r.link.start();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.ready,
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`bridge: no outbox subscription within ${waitMs} ms`)),
+            waitMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The identity the worker runs as (known once connected). */
+  get identity(): string | undefined {
+    return this.outbox.identityHex;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.flushTimer);
+    for (const r of this.relays) r.link.stop();
+    // Answers already received are recorded if SpacetimeDB is still there; unrecorded ones are
+    // published again by the next worker and the relays answer `duplicate:`.
+    await this.flush().catch(() => {});
+    this.outbox.stop();
+  }
+
+  private onOutboxState(s: OutboxState): void {
+    if (s.tag === 'live') {
+      this.o.logger.info({ target: this.o.config.target, relays: this.labels }, 'bridge worker live');
+      this.markReady();
+      this.schedulePump();
+      void this.flush();
+    }
+    if (s.tag === 'backoff') this.plan.forgetModuleView();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpQueued || this.stopped) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.stopped || this.outbox.current.tag !== 'live') return;
+    const now = Date.now();
+    for (const { label, link } of this.relays) {
+      if (link.current.tag !== 'open') continue;
+      for (const row of this.plan.due(label, now, this.o.config.maxInFlight - link.inFlightCount)) {
+        this.publish(label, link, row);
+      }
+    }
+    clearTimeout(this.retryTimer);
+    const next = this.plan.nextRetryAt(now);
+    if (next !== undefined) this.retryTimer = setTimeout(() => this.schedulePump(), next - now);
+  }
+
+  private publish(relay: string, link: RelayLink, row: PendingRow): void {
+    const { metrics, config } = this.o;
+    if (this.plan.started(row.outboxId, relay)) metrics.retried.inc({ relay });
+    let outcome: Promise<PublishOutcome>;
+    let eventId = '';
+    try {
+      const event = toNostrEvent(row.entry, config.secretKey);
+      eventId = event.id;
+      outcome = link.publish(event);
+    } catch (e) {
+      if (!(e instanceof UnpublishableError)) throw e;
+      // Counts as a refusal at every relay: bounded by max_attempts, then failed with this reason.
+      outcome = Promise.resolve({ kind: 'refused', reason: `unpublishable: ${e.message}` });
+    }
+    const sentAt = process.hrtime.bigint();
+    void outcome.then((o) => {
+      if (o.kind === 'unreachable') {
+        metrics.unanswered.inc({ relay });
+        this.plan.unanswered(row.outboxId, relay);
+        return;
+      }
+      metrics.publishLatency.observe({ relay }, Number(process.hrtime.bigint() - sentAt) / 1e9);
+      if (o.kind === 'accepted') metrics.published.inc({ relay });
+      if (o.kind === 'accepted' && o.message.startsWith('duplicate:')) metrics.duplicates.inc({ relay });
+      else metrics.refused.inc({ relay });
+      this.plan.answered(row.outboxId, relay, o.kind === 'refused', Date.now());
+      this.reports.push({
+        outboxId: row.outboxId,
+        bridgeKey: row.entry.bridgeKey,
+        relay,
+        accepted: o.kind === 'accepted',
+        message: o.kind === 'accepted' ? o.message : o.reason,
+        eventId,
+      });
+      void this.flush();
+      this.schedulePump();
+    });
+  }
+
+  /** Records buffered answers, one reducer call at a time; on failure they stay buffered for the next try. */
+  private async flush(): Promise<void> {
+    if (this.recording) return;
+    this.recording = true;
+    let retryLater = false;
+    try {
+      while (this.reports.length > 0 && this.outbox.current.tag === 'live') {
+        const batch = this.reports.slice(0, MAX_REPORTS_PER_CALL);
+        try {
+          await this.outbox.record(this.labels, batch);
+        } catch (e) {
+          const message = e instanceof Error ? e.message : String(e);
+          // A typed module error can't succeed by retrying the same batch: say so and drop it; the
+          // rows stay pending and are published (and reported) again.
+          const permanent = /^[a-z_]+\/[a-z_]+: /.test(message);
+          this.o.metrics.recordErrors.inc({ permanent: String(permanent) });
+          this.o.logger.error(
+            { err: message, reports: batch.length, permanent },
+            'recording bridge deliveries failed',
+          );
+          if (!permanent) {
+            retryLater = true;
+            return;
+          }
+        }
+        this.reports = this.reports.slice(batch.length);
+        this.plan.committed(batch);
+      }
+    } finally {
+      this.recording = false;
+      // Re-check after the awaits: answers may have arrived, the link dropped, or the worker stopped.
+      if (!this.stopped && this.reports.length > 0) {
+        clearTimeout(this.flushTimer);
+        if (retryLater) this.flushTimer = setTimeout(() => void this.flush(), 1_000);
+        else if (this.outbox.current.tag === 'live') void this.flush();
+      }
+      this.schedulePump();
+    }
+  }
+}
