@@ -10,6 +10,7 @@
  * ../options.ts; cli/main.test.ts checks `--help` of every command and subcommand.
  */
 import type { Command } from 'commander';
+import * as bridge from './bridge.js';
 import * as devhost from './devhost.js';
 import * as dlqReplay from './dlq-replay.js';
 import * as grant from './grant.js';
@@ -30,6 +31,7 @@ export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   grant,
   revoke,
   dlqReplay,
+  bridge,
   devhost,
   legacyLane,
 ];

@@ -4,6 +4,7 @@
  * every event while the outbox grows; when the relay returns the outbox drains into it. A relay that
  * refuses events leaves failed rows with its reason after max_attempts, and nothing more is sent.
  */
+import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
@@ -48,6 +49,31 @@ const enqueue = (key: string, maxAttempts = 3, kind = 1) =>
     payload: new TextEncoder().encode(`{"key":"${key}"}`),
     max_attempts: maxAttempts,
   });
+
+const BIN = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
+
+/** `npx spacetime-sync …` as an operator runs it (async: the devhost answering it lives in this process). */
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(KAFKA_|SPACETIMEDB_|INGEST_|DEVHOST_|LOG_LEVEL|BRIDGE_)/.test(k),
+    ),
+  );
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...clean, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const asOwner = () => ({
+  SPACETIMEDB_URI: devhost.url,
+  SPACETIMEDB_DB: 'sync',
+  SPACETIMEDB_TOKEN: devhost.ownerToken,
+});
 
 const outbox = (prefix: string) =>
   [...owner.conn.db.bridge_outbox.iter()].filter((r) => r.bridge_key.startsWith(prefix));
@@ -129,5 +155,33 @@ describe('bridge worker and a failing mirror', () => {
     expect(await metricValue(service.httpUrl, 'spacetime_sync_bridge_published_total', 'relay="good"')).toBe(
       4,
     );
+
+    // The operator sees them with the relay's reason, and a retry gives them a fresh set of attempts.
+    const listed = await cli(['bridge', 'failed', '--json'], asOwner());
+    expect(listed.code).toBe(1);
+    const failed = JSON.parse(listed.stdout) as {
+      bridgeKey: string;
+      deliveries: { relay: string; lastError: string }[];
+    }[];
+    expect(failed.map((f) => f.bridgeKey)).toEqual(['ref-a', 'ref-b', 'ref-c', 'ref-d']);
+    expect(failed[0]?.deliveries.find((d) => d.relay === 'refusing')?.lastError).toBe(
+      'blocked: event not related to owner of this relay',
+    );
+    const retried = await cli(['bridge', 'retry', 'ref-a'], asOwner());
+    expect(retried).toMatchObject({ code: 0, stdout: 'retried ref-a\n' });
+    await expect.poll(refused, { timeout: 30_000, interval: 200 }).toBe(14);
+    await expect.poll(() => statusCount('ref-', 'failed'), { timeout: 30_000, interval: 200 }).toBe(4);
+    expect((await cli(['bridge', 'retry', 'no-such-key'], asOwner())).code).toBe(1);
   }, 120_000);
+
+  it('bridge command: --help, usage errors and an unreachable SpacetimeDB have their exit codes', async () => {
+    const help = await cli(['bridge', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/failed[\s\S]*retry/);
+    expect((await cli(['bridge', 'frobnicate'])).code).toBe(2);
+    expect((await cli(['bridge', 'retry'], asOwner())).code).toBe(2);
+    const down = await cli(['bridge', 'failed'], { ...asOwner(), SPACETIMEDB_URI: 'ws://127.0.0.1:9' });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain('cannot connect to');
+  }, 60_000);
 });
