@@ -4,12 +4,14 @@
  * Answers are recorded through `record_bridge_deliveries` in batches, one call at a time. The sync
  * reducers never wait for any of this: the worker only reads the outbox and writes delivery records.
  */
+
+import type { VerifiedEvent } from 'nostr-tools/core';
 import type { Logger } from 'pino';
 import type { BridgeConfig } from './bridge-config.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import { DeliveryPlan, type PendingRow } from './delivery-plan.js';
 import type { LinkState } from './link-state.js';
-import { toNostrEvent, UnpublishableError } from './nostr-event.js';
+import { type Signer, toNostrEvent, UnpublishableError } from './nostr-event.js';
 import { type DeliveryReport, OutboxLink } from './outbox-link.js';
 import type { OutboxState } from './outbox-state.js';
 import { type PublishOutcome, RelayLink } from './relay-link.js';
@@ -24,6 +26,7 @@ export interface BridgeWorkerOptions {
   readonly grant?: (identityHex: string, target: string) => Promise<void>;
   readonly metrics: BridgeMetrics;
   readonly logger: Logger;
+  readonly sign: Signer;
 }
 
 const MAX_REPORTS_PER_CALL = 500;
@@ -34,6 +37,8 @@ export class BridgeWorker {
   private readonly relays: { readonly label: string; readonly link: RelayLink }[];
   private readonly labels: string[];
   private reports: DeliveryReport[] = [];
+  /** Signed once per row and reused for every relay and retry (signing is the worker's main CPU cost). */
+  private readonly signed = new Map<bigint, VerifiedEvent>();
   private recording = false;
   private flushTimer: NodeJS.Timeout | undefined;
   private pumpQueued = false;
@@ -77,7 +82,10 @@ export class BridgeWorker {
           plan.upsertRow(row);
           this.schedulePump();
         },
-        rowGone: (id) => plan.removeRow(id),
+        rowGone: (id) => {
+          plan.removeRow(id);
+          this.signed.delete(id);
+        },
         delivery: (id, relay, d) => plan.recordDelivery(id, relay, d),
         deliveryGone: (id, relay) => plan.forgetDelivery(id, relay),
         state: (s: OutboxState) => this.onOutboxState(s),
@@ -128,7 +136,10 @@ export class BridgeWorker {
       this.schedulePump();
       void this.flush();
     }
-    if (s.tag === 'backoff') this.plan.forgetModuleView();
+    if (s.tag === 'backoff') {
+      this.plan.forgetModuleView();
+      this.signed.clear();
+    }
   }
 
   private schedulePump(): void {
@@ -160,7 +171,11 @@ export class BridgeWorker {
     let outcome: Promise<PublishOutcome>;
     let eventId = '';
     try {
-      const event = toNostrEvent(row.entry, config.secretKey);
+      let event = this.signed.get(row.outboxId);
+      if (!event) {
+        event = toNostrEvent(row.entry, this.o.sign);
+        this.signed.set(row.outboxId, event);
+      }
       eventId = event.id;
       outcome = link.publish(event);
     } catch (e) {

@@ -13,6 +13,7 @@ import { DbConnection } from '../../module/bindings/index.js';
 import type { BridgeConfig } from './bridge-config.js';
 import { createBridgeMetrics } from './bridge-metrics.js';
 import { BridgeWorker } from './bridge-worker.js';
+import { createSigner } from './nostr-event.js';
 
 export interface StartBridgeOptions {
   readonly config: BridgeConfig;
@@ -67,6 +68,7 @@ export async function startBridge(o: StartBridgeOptions): Promise<BridgeWorker> 
     grant: (identityHex, target) => grantBridgeWorker(o.uri, o.database, o.serviceToken, identityHex, target),
     metrics,
     logger: o.logger,
+    sign: await createSigner(o.config.secretKey),
   });
   await worker.start();
   o.logger.info(
