@@ -1,0 +1,86 @@
+/**
+ * A mirror failure never slows sync: the same load — one append_sync_events call of 100 events until
+ * a subscriber has them, plus 20 bridge events enqueued — with the bridge worker draining to a live
+ * relay, and with that relay stopped (the worker backing off, the outbox growing). Both cases run in
+ * the same `npm run bench`, so their ratio is the comparison.
+ */
+import { rm } from 'node:fs/promises';
+import type { RunningService } from '../adapter/service.js';
+import type { Devhost } from '../devhost/index.js';
+import { bridgeFiles, type KeyFiles, startBridgeService } from '../test/support/bridge-harness.js';
+import { type Connected, connect, startSyncDevhost, subscribe } from '../test/support/devhost-harness.js';
+import { startRelay, type TestRelay } from '../test/support/nostr-relay.js';
+import { eventInput } from '../test/support/sync-events.js';
+import type { BenchCase } from './harness.ts';
+
+const EVENTS_PER_RUN = 100;
+const BRIDGE_PER_RUN = 20;
+const UP = 'bridge: sync appends + client delivery while the bridge drains to a live relay (100 events/run)';
+const DOWN = 'bridge: sync appends + client delivery with the relay down, outbox growing (100 events/run)';
+
+function bridgeCase(name: string, relayDown: boolean): BenchCase {
+  let devhost: Devhost;
+  let owner: Connected;
+  let subscriber: Connected;
+  let files: KeyFiles;
+  let relay: TestRelay;
+  let service: RunningService;
+  let n = 0;
+  let waiting: { key: string; done: () => void } | undefined;
+  return {
+    name,
+    opsPerRun: EVENTS_PER_RUN,
+    ...(relayDown ? { compareTo: UP } : {}),
+    async setup() {
+      devhost = await startSyncDevhost();
+      owner = await connect(devhost, devhost.ownerToken);
+      await subscribe(owner.conn, ['SELECT * FROM bridge_outbox']);
+      subscriber = await connect(devhost, devhost.ownerToken);
+      subscriber.conn.db.sync_event.onInsert((_c, e) => {
+        if (waiting && e.idempotency_key === waiting.key) waiting.done();
+      });
+      await subscribe(subscriber.conn, ["SELECT * FROM sync_event WHERE stream_id = 'bench:bridge'"]);
+      files = await bridgeFiles(devhost);
+      relay = await startRelay();
+      service = await startBridgeService(devhost, files, `main=${relay.url}`);
+      if (relayDown) await relay.stop();
+    },
+    async run() {
+      const events = Array.from({ length: EVENTS_PER_RUN }, () => eventInput('bench:bridge', `k${++n}`));
+      const last = `k${n}`;
+      const delivered = new Promise<void>((done) => {
+        waiting = { key: last, done };
+      });
+      const enqueued = Array.from({ length: BRIDGE_PER_RUN }, (_, i) =>
+        owner.conn.reducers.enqueueBridgeEvent({
+          bridge_key: `b${n}-${i}`,
+          stream_id: 'bench:bridge',
+          seq: BigInt(n),
+          target: 'nostr',
+          kind: 1,
+          payload: new TextEncoder().encode(`{"n":${n},"i":${i}}`),
+          max_attempts: 3,
+        }),
+      );
+      await service.writer.appendBatch(events);
+      await Promise.all([delivered, ...enqueued]);
+    },
+    report() {
+      const rows = [...owner.conn.db.bridge_outbox.iter()];
+      const pending = rows.filter((r) => r.status === 'pending').length;
+      return [`outbox at the end: ${rows.length - pending} sent, ${pending} pending`];
+    },
+    async teardown() {
+      await service.stop();
+      subscriber.conn.disconnect();
+      owner.conn.disconnect();
+      await relay.dispose();
+      await devhost.stop();
+      await rm(files.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export default function suite(): BenchCase[] {
+  return [bridgeCase(UP, false), bridgeCase(DOWN, true)];
+}
