@@ -166,7 +166,7 @@ export class BridgeWorker {
   }
 
   private publish(relay: string, link: RelayLink, row: PendingRow): void {
-    const { metrics, config } = this.o;
+    const { metrics } = this.o;
     if (this.plan.started(row.outboxId, relay)) metrics.retried.inc({ relay });
     let outcome: Promise<PublishOutcome>;
     let eventId = '';
