@@ -7,6 +7,7 @@
 
 import type { VerifiedEvent } from 'nostr-tools/core';
 import type { Logger } from 'pino';
+import { parseModuleError } from '../../module/src/errors.js';
 import type { BridgeConfig } from './bridge-config.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import { DeliveryPlan, type PendingRow } from './delivery-plan.js';
@@ -222,7 +223,7 @@ export class BridgeWorker {
           const message = e instanceof Error ? e.message : String(e);
           // A typed module error can't succeed by retrying the same batch: say so and drop it; the
           // rows stay pending and are published (and reported) again.
-          const permanent = /^[a-z_]+\/[a-z_]+: /.test(message);
+          const permanent = parseModuleError(message) !== undefined;
           this.o.metrics.recordErrors.inc({ permanent: String(permanent) });
           this.o.logger.error(
             { err: message, reports: batch.length, permanent },
