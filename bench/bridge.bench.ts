@@ -11,7 +11,7 @@ import { bridgeFiles, type KeyFiles, startBridgeService } from '../test/support/
 import { type Connected, connect, startSyncDevhost, subscribe } from '../test/support/devhost-harness.js';
 import { startRelay, type TestRelay } from '../test/support/nostr-relay.js';
 import { eventInput } from '../test/support/sync-events.js';
-import type { BenchCase } from './harness.ts';
+import type { BenchCase } from './harness.js';
 
 const EVENTS_PER_RUN = 100;
 const BRIDGE_PER_RUN = 20;
