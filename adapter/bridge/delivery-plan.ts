@@ -5,7 +5,7 @@
  * delivery may be tried again. Rows are independent: a relay that refuses or hangs on one row never
  * holds back another row, another kind, or another relay.
  */
-import { backoffDelay } from '../../client/backoff.js';
+import { backoffDelay } from '../../shared/backoff.js';
 import type { OutboxEntry } from './nostr-event.js';
 
 export interface PendingRow {

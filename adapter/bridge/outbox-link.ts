@@ -8,9 +8,9 @@
  * hook runs between connecting and subscribing.
  */
 import type { Logger } from 'pino';
-import { backoffDelay } from '../../client/backoff.js';
-import { ensureWebSocket } from '../../client/node-websocket.js';
 import { DbConnection } from '../../module/bindings/index.js';
+import { backoffDelay } from '../../shared/backoff.js';
+import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { PendingRow, RecordedDelivery } from './delivery-plan.js';
 import { INITIAL_OUTBOX_STATE, nextOutboxState, type OutboxEvent, type OutboxState } from './outbox-state.js';
 

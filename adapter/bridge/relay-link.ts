@@ -10,7 +10,7 @@
  */
 import type { Event } from 'nostr-tools/core';
 import { WebSocket } from 'ws';
-import { backoffDelay } from '../../client/backoff.js';
+import { backoffDelay } from '../../shared/backoff.js';
 import { type LinkEvent, type LinkState, nextLinkState } from './link-state.js';
 
 export type PublishOutcome =
