@@ -5,8 +5,8 @@
  * the same `npm run bench`, so their ratio is the comparison.
  */
 import { rm } from 'node:fs/promises';
+import type { Devhost } from '@spacetime-sync/devhost';
 import type { RunningService } from '../adapter/service.js';
-import type { Devhost } from '../devhost/index.js';
 import { bridgeFiles, type KeyFiles, startBridgeService } from '../test/support/bridge-harness.js';
 import { type Connected, connect, startSyncDevhost, subscribe } from '../test/support/devhost-harness.js';
 import { startRelay, type TestRelay } from '../test/support/nostr-relay.js';

@@ -6,8 +6,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import type { Devhost } from '@spacetime-sync/devhost';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Devhost } from '../../devhost/index.js';
 import { bridgeEnv, bridgeFiles, type KeyFiles, metricValue } from '../support/bridge-harness.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
 import { startRelay, storedEvents, type TestRelay } from '../support/nostr-relay.js';

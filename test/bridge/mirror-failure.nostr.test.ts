@@ -6,9 +6,9 @@
  */
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import type { Devhost } from '@spacetime-sync/devhost';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
-import type { Devhost } from '../../devhost/index.js';
 import { bridgeFiles, type KeyFiles, metricValue, startBridgeService } from '../support/bridge-harness.js';
 import { type Connected, connect, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
 import { startRelay, storedEvents, type TestRelay } from '../support/nostr-relay.js';

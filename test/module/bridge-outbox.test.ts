@@ -3,9 +3,10 @@
  * SDK. The owner enqueues and administers; a bridge worker is an ordinary identity granted a target,
  * and row-level security shows it that target's outbox and nothing else.
  */
+
+import type { Devhost } from '@spacetime-sync/devhost';
 import { Identity } from 'spacetimedb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Devhost } from '../../devhost/index.js';
 import {
   type Connected,
   connect,

@@ -7,12 +7,12 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import type { Devhost } from '@spacetime-sync/devhost';
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { setGlobalLogLevel } from 'spacetimedb';
 import { type BridgeConfig, loadBridgeConfig } from '../../adapter/bridge/bridge-config.js';
 import { type RunningService, startService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
-import type { Devhost } from '../../devhost/index.js';
 import { connect, SYNC_DB } from './devhost-harness.js';
 
 // The SDK's connection chatter would fill the test output.
