@@ -17,6 +17,7 @@ import * as grant from './grant.js';
 import * as head from './head.js';
 import * as lag from './lag.js';
 import * as legacyLane from './legacy-lane.js';
+import * as publish from './publish.js';
 import * as revoke from './revoke.js';
 import * as start from './start.js';
 import * as status from './status.js';
@@ -24,6 +25,7 @@ import * as tail from './tail.js';
 
 export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   start,
+  publish,
   tail,
   status,
   head,

@@ -1,0 +1,93 @@
+/**
+ * `spacetime-sync publish` against a real service (embedded devhost): envelopes the CLI builds are
+ * accepted as they are, receipts are printed, authority seqs continue the stream's, and mistakes
+ * get their exit codes.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../adapter/service.js';
+import { cliEnv, runCli } from '../support/cli.js';
+import { storedEvents } from '../support/devhost-harness.js';
+import { startTestService } from '../support/service-harness.js';
+
+let service: RunningService;
+let env: Record<string, string>;
+beforeAll(async () => {
+  service = await startTestService();
+  env = cliEnv({ SPACETIME_SYNC_URL: service.httpUrl });
+});
+afterAll(() => service?.stop());
+
+/** `seq:key` of a stream's stored events, in seq order. */
+const stored = (stream: string) => {
+  const db = service.devhost?.databases.get(service.database);
+  if (!db) throw new Error('no embedded database');
+  return (storedEvents(db).get(stream) ?? []).map((e) => `${e.seq}:${e.key}`);
+};
+
+describe('spacetime-sync publish', () => {
+  it('sends one --json payload and prints its receipt', async () => {
+    const r = await runCli(['publish', 'pub:1', '--kind', 'order.v1', '--json', '{"total":3}'], { env });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('pub:1\tseq 1\tappended\tepoch 1\tkey cli:1\n');
+    expect(service.writer.stream('pub:1')?.lastSourceSeq).toBe(1n);
+  });
+
+  it('sends one event per stdin line, continuing the stream’s authority seq', async () => {
+    const r = await runCli(['publish', 'pub:1', '--kind', 'line.v1'], { env, input: 'a\nb\n\nc\n' });
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split('\n')).toEqual([
+      'pub:1\tseq 2\tappended\tepoch 1\tkey cli:2',
+      'pub:1\tseq 3\tappended\tepoch 1\tkey cli:3',
+      'pub:1\tseq 4\tappended\tepoch 1\tkey cli:4',
+    ]);
+    expect(stored('pub:1')).toEqual(['1:cli:1', '2:cli:2', '3:cli:3', '4:cli:4']);
+  });
+
+  it('sends a --file as it is, with the given key and authority coordinates', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'publish-')), 'payload.bin');
+    writeFileSync(file, Buffer.from([0, 1, 2, 255]));
+    const args = ['publish', 'pub:2', '--kind', 'blob.v1', '--file', file, '--key', 'k-1'];
+    const r = await runCli([...args, '--authority-topic', 'billing', '--authority-seq', '7'], { env });
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('pub:2\tseq 1\tappended\tepoch 1\tkey k-1\n');
+    expect(service.writer.stream('pub:2')?.lastSourceSeq).toBe(7n);
+    // The same event again is a duplicate with its original seq, not a second event.
+    expect(
+      (await runCli([...args, '--authority-topic', 'billing', '--authority-seq', '7'], { env })).out,
+    ).toBe('pub:2\tseq 1\tduplicate\tepoch 1\tkey k-1\n');
+  });
+
+  it('exit 1 with the typed reason when the service refuses (a key reused with other content)', async () => {
+    const r = await runCli(['publish', 'pub:1', '--kind', 'x.v1', '--json', '"other"', '--key', 'cli:1'], {
+      env,
+    });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('(CONFLICT)');
+  });
+
+  it('exit 2 for a payload that is not JSON, two payload sources, or no payload', async () => {
+    const bad = await runCli(['publish', 'pub:1', '--kind', 'x', '--json', '{nope'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--json is not JSON');
+    expect(
+      (await runCli(['publish', 'pub:1', '--kind', 'x', '--json', '1', '--file', 'f'], { env })).code,
+    ).toBe(2);
+    const none = await runCli(['publish', 'pub:1', '--kind', 'x'], { env, input: '' });
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('no payload');
+  });
+
+  it('exit 3 when no service answers', async () => {
+    const r = await runCli(
+      ['publish', 'pub:1', '--kind', 'x', '--json', '1', '--url', 'http://127.0.0.1:1'],
+      {
+        env,
+      },
+    );
+    expect(r.code).toBe(3);
+  });
+});
