@@ -16,6 +16,8 @@ export default defineConfig({
     // (see devhost/stdb-internal); Vite must transform them instead of handing them to Node.
     server: { deps: { inline: [/spacetimedb[\\/]src[\\/]/] } },
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // The SDK's console lines become records tests can assert on, not `❌ ERROR` noise in the output.
+    setupFiles: ['test/support/sdk-log-capture.ts'],
     // `spacetime-sync start` records the local service for the CLI (cli/local-service.ts); services
     // the tests start record theirs here, not in the user's ~/.local/state.
     env: { SPACETIME_SYNC_STATE_DIR: join(tmpdir(), `spacetime-sync-test-state-${process.pid}`) },

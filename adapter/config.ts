@@ -16,6 +16,8 @@ export interface KafkaConfig {
   readonly maxInFlight: number;
   /** How long the group waits for a silent member (a killed adapter) before reassigning its partitions. */
   readonly sessionTimeoutMs: number;
+  /** Create missing topics (consumed and dead-letter) at start instead of waiting for them. */
+  readonly createTopics?: boolean;
 }
 
 export type SpacetimeTarget =
@@ -128,6 +130,13 @@ function nonNegativeInt(env: Env, name: string, fallback: number): number {
   return n;
 }
 
+function flag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim();
+  if (!raw || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(name, `'${raw}' is not 1/true or 0/false`);
+}
+
 /** Kafka brokers refuse session timeouts below group.min.session.timeout.ms (6 s by default). */
 function sessionTimeout(env: Env): number {
   const ms = positiveInt(env, 'KAFKA_SESSION_TIMEOUT_MS', 15_000);
@@ -161,6 +170,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
         watchdogMs: positiveInt(env, 'KAFKA_WATCHDOG_MS', 60_000),
         maxInFlight: positiveInt(env, 'KAFKA_MAX_IN_FLIGHT', 5_000),
         sessionTimeoutMs: sessionTimeout(env),
+        createTopics: flag(env, 'KAFKA_CREATE_TOPICS'),
       }
     : undefined;
   const bridge = bridgeConfig(env);

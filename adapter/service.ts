@@ -14,11 +14,20 @@ import { EMBEDDED_DATABASE, startEmbeddedDevhost } from './embedded-devhost.js';
 import { startHttpServer } from './http/http-server.js';
 import { ingestService } from './ingest/ingest-service.js';
 import { KafkaSource } from './kafka/kafka-source.js';
+import { waitForTopics } from './kafka/topic-readiness.js';
 import { createAdapterMetrics } from './metrics.js';
 import type { AcceptedEnvelopeSink } from './ports/accepted-envelopes.js';
 import { DeliveryProbe } from './spacetime/delivery-probe.js';
 import { SpacetimeWriter } from './spacetime/writer.js';
 import { createMetricsRegistry, type Registry } from './telemetry/metrics.js';
+
+/** startService was asked to stop before it finished starting; what it had started is stopped. */
+export class StartAborted extends Error {
+  override readonly name = 'StartAborted';
+  constructor() {
+    super('stopped while starting');
+  }
+}
 
 export interface RunningService {
   readonly spacetimeUrl: string;
@@ -34,7 +43,13 @@ export interface RunningService {
 export async function startService(
   config: ServiceConfig,
   logger: Logger,
-  options: { defaultMetrics?: boolean; registry?: Registry; acceptedSink?: AcceptedEnvelopeSink } = {},
+  /** `signal`: a stop requested while starting (e.g. waiting for Kafka topics) ends the start. */
+  options: {
+    defaultMetrics?: boolean;
+    registry?: Registry;
+    acceptedSink?: AcceptedEnvelopeSink;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<RunningService> {
   const startedAtMs = Date.now();
   // The SDK logs to the console on its own; the service's logs are pino's.
@@ -97,6 +112,20 @@ export async function startService(
     },
   });
   if (config.kafka) {
+    await waitForTopics({
+      brokers: config.kafka.brokers,
+      topics: config.kafka.topics,
+      create: config.kafka.createTopics === true,
+      alsoCreate: [config.kafka.deadLetterTopic],
+      logger: logger.child({ subsystem: 'kafka' }),
+      stopping: () => options.signal?.aborted === true,
+    });
+    if (options.signal?.aborted) {
+      await http.close();
+      await writer.close();
+      await devhost?.stop();
+      throw new StartAborted();
+    }
     kafka = new KafkaSource({
       ...config.kafka,
       writer,

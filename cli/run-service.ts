@@ -1,10 +1,11 @@
 /**
- * The service's lifetime under `spacetime-sync start`: start, announce, record the local service for
- * the CLI, wait for SIGTERM/SIGINT, stop gracefully. Loaded only by `start`, so other commands never
- * load kafkajs or devhost.
+ * The service's lifetime under `spacetime-sync start`: start, announce through the logger (one
+ * format for the whole run), record the local service for the CLI, wait for SIGTERM/SIGINT, stop
+ * gracefully, and say "stopped" last. Loaded only by `start`, so other commands never load kafkajs
+ * or devhost.
  */
 import type { ServiceConfig } from '../adapter/config.js';
-import { startService } from '../adapter/service.js';
+import { StartAborted, startService } from '../adapter/service.js';
 import { createLogger } from '../adapter/telemetry/logger.js';
 import { createMetricsRegistry } from '../adapter/telemetry/metrics.js';
 import { routeSdkLogs } from '../adapter/telemetry/sdk-logs.js';
@@ -27,11 +28,19 @@ export function describePlan(config: ServiceConfig): string[] {
     ? `Nostr bridge for target '${config.bridge.target}' to ${config.bridge.relays.map((r) => r.label).join(', ')} as ${config.bridge.publicKey}`
     : 'Nostr bridge off (set BRIDGE_NOSTR_RELAYS and BRIDGE_NOSTR_KEY_FILE to turn it on)';
   return [
-    `spacetime-sync: SpacetimeDB  ${target}`,
-    `spacetime-sync: ingest       Connect RPC on http://${config.ingest.host}:${config.ingest.port}`,
-    `spacetime-sync: kafka        ${kafka}`,
-    `spacetime-sync: bridge       ${bridge}`,
+    `SpacetimeDB: ${target}`,
+    `ingest: Connect RPC on http://${config.ingest.host}:${config.ingest.port}`,
+    `kafka: ${kafka}`,
+    `bridge: ${bridge}`,
   ];
+}
+
+function stopRequested(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return controller.signal;
 }
 
 /**
@@ -40,9 +49,10 @@ export function describePlan(config: ServiceConfig): string[] {
  * throw LaneConfigError (exit 2).
  */
 export async function runService(config: ServiceConfig): Promise<boolean> {
-  for (const line of describePlan(config)) console.log(line);
-  const logger = createLogger({ level: config.logLevel, component: 'adapter' });
+  const logger = createLogger({ level: config.logLevel, component: 'spacetime-sync' });
   routeSdkLogs(logger);
+  for (const line of describePlan(config)) logger.info(line);
+  const signal = stopRequested();
   const registry = createMetricsRegistry({ defaultMetrics: true });
   let lane: LegacyLane | undefined;
   let service: Awaited<ReturnType<typeof startService>>;
@@ -50,43 +60,46 @@ export async function runService(config: ServiceConfig): Promise<boolean> {
     lane = await startEmbeddedLegacyLane(process.env, config.kafka, logger, registry);
     service = await startService(config, logger, {
       registry,
+      signal,
       ...(lane ? { acceptedSink: lane.mirror } : {}),
     });
   } catch (e) {
     await lane?.stop();
     if (e instanceof LaneConfigError) throw e;
-    const err = e as NodeJS.ErrnoException & { port?: number };
-    if (err.code === 'EADDRINUSE') {
-      console.error(
-        `spacetime-sync: port ${err.port} is already in use; choose others with DEVHOST_PORT / INGEST_PORT`,
-      );
-      return false;
+    if (e instanceof StartAborted) {
+      logger.info('stopped');
+      return true;
     }
-    console.error(`spacetime-sync: could not start: ${err.message}`);
+    const err = e as NodeJS.ErrnoException & { port?: number };
+    if (err.code === 'EADDRINUSE')
+      logger.fatal(`port ${err.port} is already in use; choose others with DEVHOST_PORT / INGEST_PORT`);
+    else logger.fatal({ err: err.message }, `could not start: ${err.message}`);
     return false;
   }
   const spacetimeUri = service.spacetimeUrl.replace(/^http/, 'ws');
-  console.log(`spacetime-sync: listening   SpacetimeDB ${spacetimeUri} (database '${service.database}')`);
-  console.log(`spacetime-sync: listening   ingest + /metrics /healthz /readyz on ${service.httpUrl}`);
+  logger.info(
+    { spacetimedb: spacetimeUri, database: service.database },
+    `listening: SpacetimeDB ${spacetimeUri} (database '${service.database}')`,
+  );
+  logger.info({ url: service.httpUrl }, `listening: ingest + /metrics /healthz /readyz on ${service.httpUrl}`);
+  const file = localServicePath();
   writeLocalService({
     pid: process.pid,
     url: service.httpUrl,
     spacetimedb: { uri: spacetimeUri, database: service.database },
     ...(service.devhost ? { ownerToken: service.devhost.ownerToken } : {}),
   });
-  console.log(
-    `spacetime-sync: local       address${service.devhost ? ' and owner token' : ''} for the CLI in ${localServicePath()} (mode 0600)`,
+  logger.info(
+    { file },
+    `local: address${service.devhost ? ' and owner token' : ''} for the CLI on this machine in ${file} (mode 0600)`,
   );
-  if (lane) console.log(`legacy lane listening on ${lane.url}`);
-  console.log('spacetime-sync: ready');
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  console.log('spacetime-sync: stopping (finishing in-flight work)');
+  if (lane) logger.info({ url: lane.url }, `legacy lane listening on ${lane.url}`);
+  logger.info('ready');
+  if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  logger.info('stopping (finishing in-flight work)');
   removeLocalService();
   await service.stop();
   await lane?.stop();
-  console.log('spacetime-sync: stopped');
+  logger.info('stopped');
   return true;
 }

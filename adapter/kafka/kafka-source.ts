@@ -88,7 +88,9 @@ export class KafkaSource {
       logCreator:
         () =>
         ({ level, log }) => {
-          if (level <= logLevel.ERROR) o.logger.error({ kafka: log.message }, 'kafkajs');
+          // kafkajs logs retried failures (a coordinator still loading, a leader being elected) at
+          // ERROR; what ends in a failure is reported by this class (CRASH below) at error.
+          if (level <= logLevel.ERROR) o.logger.warn({ kafka: log.message, error: log.error }, 'kafkajs');
         },
     });
   }
@@ -188,6 +190,10 @@ export class KafkaSource {
     consumer.on(consumer.events.REBALANCING, () => activity('rebalancing'));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.lastError = payload.error.message;
+      this.o.logger[payload.restart ? 'warn' : 'error'](
+        { err: payload.error.message, restart: payload.restart },
+        payload.restart ? 'Kafka consumer crashed; kafkajs restarts it' : 'Kafka consumer crashed',
+      );
       this.onConsumerEvent(consumer, {
         type: 'crash',
         error: payload.error.message,

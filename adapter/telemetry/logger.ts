@@ -1,4 +1,5 @@
 import { type Logger, type LoggerOptions, pino } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 /**
  * Paths never written to logs: event payloads can carry user data and tokens grant access.
@@ -23,16 +24,35 @@ export interface LoggerConfig {
   readonly component?: string;
   /** Where lines go; defaults to stdout. Tests pass a stream to read lines back. */
   readonly destination?: NodeJS.WritableStream;
+  /**
+   * One format for the whole run: `pretty` (readable lines, pino-pretty) for a person at a terminal,
+   * `json` (one object per line) for log shippers. Default: pretty when writing to stdout and stdout
+   * is a terminal, else JSON.
+   */
+  readonly format?: 'json' | 'pretty';
 }
 
-/** The project's logger: JSON lines, ISO time, payloads and credentials censored. */
+/** The project's logger: JSON lines (or pretty ones at a terminal), ISO time, payloads and credentials censored. */
 export function createLogger(config: LoggerConfig = {}): Logger {
+  const format = config.format ?? (!config.destination && process.stdout.isTTY ? 'pretty' : 'json');
   const options: LoggerOptions = {
     level: config.level ?? process.env.LOG_LEVEL ?? 'info',
     base: config.component ? { component: config.component } : {},
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
   };
+  if (format === 'pretty') {
+    // Formatting happens after pino serialised (and redacted) the record; sync so that the last
+    // lines before exit are not lost.
+    const pretty = pinoPretty({
+      destination: config.destination ?? 1,
+      sync: true,
+      colorize: !config.destination && process.stdout.isTTY === true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,component',
+    });
+    return pino(options, pretty);
+  }
   return config.destination ? pino(options, config.destination) : pino(options);
 }
 

@@ -67,6 +67,23 @@ describe('metrics registry', () => {
   });
 });
 
+describe('logger format', () => {
+  it('pretty: one readable line per record, payloads still censored', async () => {
+    const chunks: string[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (c: Buffer) => chunks.push(c.toString('utf8')));
+    const log = createLogger({ destination: stream, format: 'pretty', level: 'info' });
+    log.info({ envelope: { payload: 'secret-bytes' } }, 'listening: ingest on http://127.0.0.1:8080');
+    log.warn('waiting for topic t to exist');
+    await new Promise((r) => setImmediate(r));
+    const text = chunks.join('');
+    expect(text).toMatch(/INFO.*listening: ingest on http:\/\/127\.0\.0\.1:8080/);
+    expect(text).toMatch(/WARN.*waiting for topic t to exist/);
+    expect(text).not.toContain('secret-bytes');
+    expect(() => JSON.parse(text.split('\n')[0] as string)).toThrow();
+  });
+});
+
 describe('SDK log routing', () => {
   it("turns the SDK's own console lines into JSON records and leaves other console output alone", async () => {
     const { stream, lines } = captureLines();

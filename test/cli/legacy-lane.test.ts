@@ -118,7 +118,7 @@ describe('spacetime-sync legacy-lane', () => {
         LEGACY_LANE_DATA_DIR: dir,
         LEGACY_LANE_HS256_KEYS: KEYS,
       },
-      /spacetime-sync: ready/,
+      /"msg":"ready"/,
     );
     expect(start.out()).toMatch(/legacy lane listening on ws:\/\/127\.0\.0\.1:\d+\/socket\/websocket/);
     expect(await start.stop()).toBe(0);

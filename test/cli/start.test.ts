@@ -22,14 +22,14 @@ function run(args: string[], env: Record<string, string>) {
 
 describe('spacetime-sync start', () => {
   it('runs devhost + adapter on embedded defaults, tells the CLI where (token in a 0600 file, not on stdout), and stops cleanly on SIGTERM', async () => {
-    const env = cleanEnv({ DEVHOST_PORT: '0', INGEST_PORT: '0', LOG_LEVEL: 'warn' });
+    const env = cleanEnv({ DEVHOST_PORT: '0', INGEST_PORT: '0' });
     const child = spawn(process.execPath, [BIN, 'start'], { env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    await expect.poll(() => out, { timeout: 30_000 }).toContain('spacetime-sync: ready');
+    await expect.poll(() => out, { timeout: 30_000 }).toContain('"msg":"ready"');
     expect(out).toContain('Kafka consumer off');
     const http = /ingest \+ \/metrics \/healthz \/readyz on (http:\/\/[\d.:]+)/.exec(out)?.[1];
     expect((await fetch(`${http}/readyz`)).status).toBe(200);
@@ -53,7 +53,16 @@ describe('spacetime-sync start', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(out.trim().split('\n').at(-1)).toContain('stopped');
+    // stdout is not a terminal: one JSON object per line, the banner included, no errors, "stopped" last.
+    const records = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(records.filter((r) => r.level >= 50)).toEqual([]);
+    expect(records.map((r) => r.msg)).toContain(
+      'kafka: Kafka consumer off (set KAFKA_BROKERS to turn it on)',
+    );
+    expect(records.at(-1)?.msg).toBe('stopped');
     expect(() => statSync(file)).toThrow();
   }, 60_000);
 

@@ -41,7 +41,7 @@ function startAdapter(env: Record<string, string>): { child: ChildProcess; ready
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.includes('spacetime-sync: ready')) resolve();
+      if (out.includes('"msg":"ready"')) resolve();
     });
     child.once('exit', (code) => reject(new Error(`adapter exited with ${code}: ${out}`)));
   });
@@ -100,7 +100,7 @@ describe('adapter under kill -9', () => {
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       KAFKA_DEAD_LETTER_TOPIC: uniqueTopic('crash-dlq'),
       INGEST_PORT: '0',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: 'info',
     };
     // Each round is killed from a commit listener the moment the stored event count crosses the
     // round's threshold, so the kill lands mid-stream however fast the machine is (a timer-based
@@ -186,7 +186,7 @@ describe('adapter when SpacetimeDB restarts under load', () => {
       KAFKA_DEAD_LETTER_TOPIC: uniqueTopic('restart-dlq'),
       KAFKA_WATCHDOG_MS: '1000',
       INGEST_PORT: '0',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: 'info',
     });
     let stdout = '';
     child.stdout?.on('data', (d: Buffer) => {
