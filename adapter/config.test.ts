@@ -21,8 +21,19 @@ describe('loadConfig', () => {
       watchdogMs: 60_000,
       maxInFlight: 5_000,
       sessionTimeoutMs: 15_000,
+      createTopics: false,
     });
     expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_IN_FLIGHT: '64' }).kafka?.maxInFlight).toBe(64);
+  });
+
+  it('creates missing topics only when KAFKA_CREATE_TOPICS says so', () => {
+    expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_CREATE_TOPICS: '1' }).kafka?.createTopics).toBe(true);
+    expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_CREATE_TOPICS: 'false' }).kafka?.createTopics).toBe(
+      false,
+    );
+    expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_CREATE_TOPICS: 'yes' })).toThrow(
+      /KAFKA_CREATE_TOPICS/,
+    );
   });
 
   it('targets a real SpacetimeDB when SPACETIMEDB_URI and SPACETIMEDB_DB are set', () => {
