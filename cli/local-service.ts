@@ -15,6 +15,8 @@ export interface LocalService {
   readonly spacetimedb: { readonly uri: string; readonly database: string };
   /** The embedded devhost's owner token; absent when the service writes to a configured SpacetimeDB. */
   readonly ownerToken?: string;
+  /** The Kafka cluster and topics it consumes, when it does (for `publish --kafka`). */
+  readonly kafka?: { readonly brokers: readonly string[]; readonly topics: readonly string[] };
 }
 
 /** `$SPACETIME_SYNC_STATE_DIR/local.json`, else `$XDG_STATE_HOME/spacetime-sync/local.json` (~/.local/state). */

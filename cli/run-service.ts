@@ -88,6 +88,7 @@ export async function runService(config: ServiceConfig): Promise<boolean> {
     url: service.httpUrl,
     spacetimedb: { uri: spacetimeUri, database: service.database },
     ...(service.devhost ? { ownerToken: service.devhost.ownerToken } : {}),
+    ...(config.kafka ? { kafka: { brokers: config.kafka.brokers, topics: config.kafka.topics } } : {}),
   });
   logger.info(
     { file },

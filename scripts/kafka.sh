@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real single-node Apache Kafka broker (KRaft) for development and tests, on loopback only.
 #   scripts/kafka.sh install          resolve the broker jars from Maven Central into the cache (once)
-#   scripts/kafka.sh start [--data D] format D (default: a dir under the cache) and start; prints KAFKA_BROKERS=...
-#   scripts/kafka.sh stop  [--data D] stop the broker started with that data dir
+#   scripts/kafka.sh start [--data D] format D (default: a new dir under $TMPDIR) and start;
+#                                     prints KAFKA_BROKERS=... and KAFKA_DATA=<the data dir>
+#   scripts/kafka.sh stop  [--data D] stop the broker started with that data dir (default: the last started)
 #   scripts/kafka.sh status [--data D]
 # Env: SPACETIME_SYNC_CACHE (default ~/.cache/spacetime-sync), KAFKA_PORT (default: a free port),
 #      KAFKA_START_TIMEOUT (seconds, default 60). See scripts/kafka.md.
@@ -34,14 +35,27 @@ install() {
   echo "installed $(ls "$LIBS" | grep -c '\.jar$') jars"
 }
 
+# The data dir: --data DIR, else for `start` a fresh dir of its own under $TMPDIR (two starts never
+# share or wipe each other's), else for `stop`/`status` the dir of the last `start` on this machine.
+LAST_DIR_FILE="$CACHE/kafka/last-data-dir"
 data_dir() {
-  local dir="$CACHE/kafka/run"
+  local mode="$1"; shift
+  local dir=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --data) dir="$2"; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
+  if [[ -z "$dir" ]]; then
+    if [[ "$mode" == start ]]; then
+      dir="$(mktemp -d "${TMPDIR:-/tmp}/spacetime-sync-kafka.XXXXXX")"
+    elif [[ -f "$LAST_DIR_FILE" ]]; then
+      dir="$(cat "$LAST_DIR_FILE")"
+    else
+      die "no broker started yet; give --data DIR"
+    fi
+  fi
   mkdir -p "$dir"
   (cd "$dir" && pwd)
 }
@@ -56,10 +70,13 @@ is_running() {
 }
 
 start() {
-  local dir; dir="$(data_dir "$@")"
+  local dir; dir="$(data_dir start "$@")"
+  mkdir -p "$(dirname "$LAST_DIR_FILE")"
+  echo "$dir" > "$LAST_DIR_FILE"
   [[ -f "$LIBS/.complete" ]] || install
   if is_running "$dir"; then
     echo "KAFKA_BROKERS=127.0.0.1:$(cat "$dir/broker.port")"
+    echo "KAFKA_DATA=$dir"
     return
   fi
   local port="${KAFKA_PORT:-$(free_port)}"
@@ -116,10 +133,11 @@ PROPS
     sleep 0.2
   done
   echo "KAFKA_BROKERS=127.0.0.1:$port"
+  echo "KAFKA_DATA=$dir"
 }
 
 stop() {
-  local dir; dir="$(data_dir "$@")"
+  local dir; dir="$(data_dir stop "$@")"
   if ! is_running "$dir"; then
     rm -f "$dir/broker.pid"
     echo "kafka not running ($dir)"
@@ -140,7 +158,7 @@ stop() {
 }
 
 status() {
-  local dir; dir="$(data_dir "$@")"
+  local dir; dir="$(data_dir status "$@")"
   if is_running "$dir"; then echo "running: KAFKA_BROKERS=127.0.0.1:$(cat "$dir/broker.port") (pid $(cat "$dir/broker.pid"))"
   else echo "not running ($dir)"; return 1; fi
 }

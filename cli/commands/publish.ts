@@ -54,8 +54,14 @@ export function register(program: Command): void {
     )
     .addOption(urlOption())
     .option('--kafka', 'produce to Kafka instead of calling the ingest API')
-    .option('--brokers <host:port,…>', 'Kafka brokers for --kafka (else KAFKA_BROKERS)')
-    .option('--topic <topic>', 'topic for --kafka (else the first of KAFKA_TOPICS, else authority.events)')
+    .option(
+      '--brokers <host:port,…>',
+      'Kafka brokers for --kafka (else KAFKA_BROKERS, else the local service’s)',
+    )
+    .option(
+      '--topic <topic>',
+      'topic for --kafka (else the first of KAFKA_TOPICS, else the local service’s, else authority.events)',
+    )
     .action(
       action(async (stream: string, opts: Options) => {
         const url = resolveServiceUrl(opts);
@@ -67,7 +73,7 @@ export function register(program: Command): void {
         if (first.done) throw new UsageError('no payload: give --json, --file, or lines on stdin');
         let seq = opts.authoritySeq ?? (await nextAuthoritySeq(url, stream, opts.kafka === true));
         const sender = opts.kafka
-          ? await senders.kafkaSender(...kafkaTarget(opts))
+          ? await senders.kafkaSender(...(await kafkaTarget(opts)))
           : senders.ingestSender(url);
         let sent = 0;
         try {
@@ -96,14 +102,21 @@ export function register(program: Command): void {
     );
 }
 
-function kafkaTarget(opts: Options): [string[], string] {
-  const brokers = (opts.brokers ?? process.env.KAFKA_BROKERS ?? '')
-    .split(',')
-    .map((b) => b.trim())
-    .filter(Boolean);
-  if (brokers.length === 0) throw new UsageError('--kafka needs --brokers or KAFKA_BROKERS');
-  const topic = opts.topic ?? process.env.KAFKA_TOPICS?.split(',')[0]?.trim() ?? 'authority.events';
-  return [brokers, topic || 'authority.events'];
+/** --brokers/--topic, else KAFKA_BROKERS/KAFKA_TOPICS, else what the local service consumes. */
+async function kafkaTarget(opts: Options): Promise<[string[], string]> {
+  const { readLocalService } = await import('../local-service.js');
+  const local = readLocalService()?.kafka;
+  const list = (v: string | undefined) =>
+    (v ?? '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
+  const brokers = opts.brokers ? list(opts.brokers) : list(process.env.KAFKA_BROKERS);
+  const chosen = brokers.length > 0 ? brokers : [...(local?.brokers ?? [])];
+  if (chosen.length === 0)
+    throw new UsageError('--kafka needs --brokers or KAFKA_BROKERS (or a local service that consumes Kafka)');
+  const topic = opts.topic ?? list(process.env.KAFKA_TOPICS)[0] ?? local?.topics[0] ?? 'authority.events';
+  return [chosen, topic];
 }
 
 /** The stream's last authority seq + 1, as the service knows it (0 + 1 for a new stream). */
