@@ -51,13 +51,17 @@ export async function* payloadBatches(
 async function* lineBatches(input: NodeJS.ReadableStream): AsyncGenerator<Uint8Array[]> {
   const pending: Uint8Array[] = [];
   let ended = false;
+  let paused = false;
   let wake: (() => void) | undefined;
   const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   rl.on('line', (line) => {
     if (line.trim() === '') return;
     pending.push(encoder.encode(line));
     // Keep memory bounded while a slow call is in flight.
-    if (pending.length >= MAX_BATCH * 4) rl.pause();
+    if (pending.length >= MAX_BATCH * 4 && !paused) {
+      paused = true;
+      rl.pause();
+    }
     wake?.();
   });
   rl.once('close', () => {
@@ -76,6 +80,10 @@ async function* lineBatches(input: NodeJS.ReadableStream): AsyncGenerator<Uint8A
       continue;
     }
     yield pending.splice(0, MAX_BATCH);
-    if (pending.length < MAX_BATCH) rl.resume();
+    // Node 26 refuses resume() on a closed interface.
+    if (paused && !ended && pending.length < MAX_BATCH) {
+      paused = false;
+      rl.resume();
+    }
   }
 }
