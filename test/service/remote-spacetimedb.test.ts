@@ -37,7 +37,7 @@ async function loadedModules(name: string, env: Record<string, string>): Promise
     env: {
       ...clean,
       INGEST_PORT: '0',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       PROBE_INTERVAL_MS: '0',
       MODULE_LOAD_LOG: log,
       ...env,
@@ -53,7 +53,7 @@ async function loadedModules(name: string, env: Record<string, string>): Promise
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
-    await expect.poll(() => out, { timeout: 60_000 }).toContain('spacetime-sync: ready');
+    await expect.poll(() => out, { timeout: 60_000 }).toContain('"msg":"ready"');
   } finally {
     child.kill('SIGTERM');
   }
