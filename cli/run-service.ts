@@ -81,7 +81,10 @@ export async function runService(config: ServiceConfig): Promise<boolean> {
     { spacetimedb: spacetimeUri, database: service.database },
     `listening: SpacetimeDB ${spacetimeUri} (database '${service.database}')`,
   );
-  logger.info({ url: service.httpUrl }, `listening: ingest + /metrics /healthz /readyz on ${service.httpUrl}`);
+  logger.info(
+    { url: service.httpUrl },
+    `listening: ingest + /metrics /healthz /readyz on ${service.httpUrl}`,
+  );
   const file = localServicePath();
   writeLocalService({
     pid: process.pid,
@@ -96,7 +99,8 @@ export async function runService(config: ServiceConfig): Promise<boolean> {
   );
   if (lane) logger.info({ url: lane.url }, `legacy lane listening on ${lane.url}`);
   logger.info('ready');
-  if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  if (!signal.aborted)
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
   logger.info('stopping (finishing in-flight work)');
   removeLocalService();
   await service.stop();
