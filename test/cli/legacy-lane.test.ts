@@ -113,6 +113,8 @@ describe('spacetime-sync legacy-lane', () => {
         DEVHOST_PORT: '0',
         INGEST_PORT: '0',
         PROBE_INTERVAL_MS: '0',
+        // The start banner, "ready" included, is logged at info.
+        LOG_LEVEL: 'info',
         LEGACY_LANE: '1',
         LEGACY_LANE_PORT: '0',
         LEGACY_LANE_DATA_DIR: dir,
