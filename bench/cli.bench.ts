@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { RunningService } from '../adapter/service.js';
 import { startTestService } from '../test/support/service-harness.js';
-import type { BenchCase } from './harness.ts';
+import type { BenchCase } from './harness.js';
 
 const BIN = new URL('../bin/spacetime-sync.js', import.meta.url).pathname;
 
