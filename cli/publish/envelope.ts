@@ -4,9 +4,9 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
-import { hashPayload } from '../../adapter/envelope/payload-hash.js';
 import { SERVER_PROTOCOL } from '../../adapter/protocol.js';
 import { type SyncEnvelope, SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { hashPayload } from '../../shared/payload-hash.js';
 
 export interface EnvelopeFields {
   readonly stream: string;
