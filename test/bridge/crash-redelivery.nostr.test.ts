@@ -53,7 +53,8 @@ async function startServiceProcess(): Promise<{ child: ChildProcess; http: strin
       SPACETIMEDB_TOKEN: devhost.ownerToken,
       INGEST_PORT: '0',
       PROBE_INTERVAL_MS: '0',
-      LOG_LEVEL: 'warn',
+      // The start banner, "ready" included, is logged at info.
+      LOG_LEVEL: 'info',
       ...bridgeEnv(files, `main=${relay.url}`),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,7 +67,7 @@ async function startServiceProcess(): Promise<{ child: ChildProcess; http: strin
   child.stderr?.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  await expect.poll(() => out, { timeout: 60_000, interval: 100 }).toContain('spacetime-sync: ready');
+  await expect.poll(() => out, { timeout: 60_000, interval: 100 }).toContain('"msg":"ready"');
   const http = /ingest \+ \/metrics \/healthz \/readyz on (http:\/\/[\d.:]+)/.exec(out)?.[1];
   if (!http) throw new Error(`no HTTP address in:\n${out}`);
   return { child, http };
