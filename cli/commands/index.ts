@@ -17,6 +17,7 @@ import * as grant from './grant.js';
 import * as head from './head.js';
 import * as lag from './lag.js';
 import * as legacyLane from './legacy-lane.js';
+import * as parity from './parity.js';
 import * as publish from './publish.js';
 import * as revoke from './revoke.js';
 import * as start from './start.js';
@@ -34,6 +35,7 @@ export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   revoke,
   dlqReplay,
   bridge,
+  parity,
   devhost,
   legacyLane,
 ];

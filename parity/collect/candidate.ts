@@ -1,0 +1,102 @@
+/**
+ * Collects what a resuming spacetime-sync client receives: our own SyncClient (the library desktop
+ * clients use), resumed from chosen positions, recording each event as the application gets it and
+ * each rebootstrap. Reconnects across host restarts are the client's own.
+ */
+import { MemoryCursorStore } from '../../client/cursor-store.js';
+import { type ClientState, SyncClient, type SyncEvent } from '../../client/sync-client.js';
+import type { Collector } from '../harness.js';
+import type { CandidateEntry, CandidateEvent } from '../observation.js';
+
+export interface CandidateTarget {
+  readonly uri: string;
+  readonly database: string;
+  readonly token?: string;
+}
+
+/** The one place parity reads binding row fields. */
+function toCandidateEvent(e: SyncEvent, atMs: number): CandidateEvent {
+  return {
+    streamId: e.stream_id,
+    seq: e.seq,
+    sourceTopic: e.source_topic,
+    sourceSeq: e.source_seq,
+    idempotencyKey: e.idempotency_key,
+    payload: e.payload,
+    payloadHash: e.payload_hash,
+    atMs,
+  };
+}
+
+/** Both collectors reconnect at this pace (legacy.ts uses the same cap). */
+export const RECONNECT = { baseMs: 50, capMs: 2_000 } as const;
+
+/** The longest timer Node keeps (about 24.8 days); longer ones fire at once. */
+const NEVER_MS = 2_147_483_647;
+
+export class CandidateCollector implements Collector<CandidateEntry> {
+  readonly entries: CandidateEntry[] = [];
+  private client: SyncClient | undefined;
+  private state: ClientState | 'not started' = 'not started';
+  private detail = '';
+
+  constructor(
+    private readonly target: CandidateTarget,
+    readonly streams: readonly string[],
+    /** Per stream, the seq to resume after (absent: from the start). */
+    private readonly from: ReadonlyMap<string, bigint> = new Map(),
+  ) {}
+
+  async start(): Promise<void> {
+    this.client = await SyncClient.open(this.streams, {
+      uri: this.target.uri,
+      database: this.target.database,
+      ...(this.target.token ? { token: this.target.token } : {}),
+      // One id for every parity run, so the checkpoints of its final acks do not pile up run after run.
+      clientId: 'spacetime-sync-parity',
+      store: new MemoryCursorStore(),
+      startAfter: this.from,
+      // The same reconnect pace as the legacy collector, so time to parity compares the lanes, not two
+      // clients' backoff policies.
+      backoff: RECONNECT,
+      // An observer should not move the lane: a checkpoint it acked and then left behind would make
+      // retention bump the stream's epoch under every real client. SyncClient acks once more at close.
+      ackIntervalMs: NEVER_MS,
+      onEvent: (_stream, e) => {
+        this.entries.push({ kind: 'event', event: toCandidateEvent(e, Date.now()) });
+      },
+      onRebootstrap: (info) => {
+        this.entries.push({
+          kind: 'rebootstrap',
+          streamId: info.streamId,
+          reason: info.reason.kind,
+          atMs: Date.now(),
+        });
+      },
+      onState: (state, detail) => {
+        this.state = state;
+        this.detail = detail ?? '';
+      },
+    });
+  }
+
+  get events(): number {
+    return this.entries.filter((e) => e.kind === 'event').length;
+  }
+
+  /** For the progress line. */
+  describe(): string {
+    return `${this.state}${this.detail ? ` (${this.detail})` : ''}`;
+  }
+
+  /** Set if the client closed itself (e.g. a rebootstrap loop): parity cannot go on blind. */
+  get failure(): string | undefined {
+    return this.state === 'closed' && this.client ? this.detail || 'client closed' : undefined;
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    await c?.close();
+  }
+}

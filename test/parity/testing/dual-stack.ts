@@ -1,0 +1,214 @@
+/**
+ * Test-only: both lanes on one authority log. One Kafka topic feeds spacetime-sync (the service with
+ * its embedded devhost, on disk) and the legacy-lane reference server (its own consumer group, its own
+ * journal); each lane also reads a topic of its own, which is how a test makes the lanes' feeds
+ * diverge (a fault in one lane's pipeline). Either lane restarts on the same port and data, so the
+ * clients' own reconnects carry them across.
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toBinary } from '@bufbuild/protobuf';
+import { expect, vi } from 'vitest';
+import type { RunningService } from '../../../adapter/service.js';
+import { createLogger } from '../../../adapter/telemetry/logger.js';
+import { ensureWebSocket } from '../../../client/node-websocket.js';
+import { parseKeyring } from '../../../legacy/auth/keyring.js';
+import { mintToken } from '../../../legacy/auth/tokens.js';
+import { type LegacyLane, startLegacyLane } from '../../../legacy/lane.js';
+import { DbConnection } from '../../../module/bindings/index.js';
+import { type SyncEnvelope, SyncEnvelopeSchema } from '../../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../../support/kafka-env.js';
+import { startTestService } from '../../support/service-harness.js';
+
+const KEYRING = parseKeyring(`parity-test=${'p'.repeat(40)}`, 'test keyring');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class DualStack {
+  private readonly kafka = testKafka('parity-test');
+  private readonly producer = this.kafka.producer();
+  service!: RunningService;
+  legacy!: LegacyLane;
+  legacyToken!: string;
+
+  private constructor(
+    /** Authority topics the legacy lane serves. */
+    readonly servedTopics: readonly string[],
+    readonly shared: string,
+    readonly candidateOnly: string,
+    readonly legacyOnly: string,
+    private readonly candidateDir: string,
+    private readonly candidatePort: number,
+    readonly legacyDir: string,
+    private readonly legacyPort: number,
+    private readonly ids: {
+      readonly adapterGroup: string;
+      readonly legacyGroup: string;
+      readonly deadLetter: string;
+    },
+  ) {}
+
+  static async start(servedTopics: readonly string[]): Promise<DualStack> {
+    const root = await mkdtemp(join(tmpdir(), 'parity-'));
+    const stack = new DualStack(
+      servedTopics,
+      uniqueTopic('authority'),
+      uniqueTopic('authority-candidate-only'),
+      uniqueTopic('authority-legacy-only'),
+      join(root, 'devhost'),
+      await freePort(),
+      join(root, 'legacy'),
+      await freePort(),
+      {
+        adapterGroup: uniqueTopic('adapter'),
+        legacyGroup: uniqueTopic('legacy'),
+        deadLetter: uniqueTopic('dlq'),
+      },
+    );
+    await createTopics(
+      { topic: stack.shared, numPartitions: 3 },
+      { topic: stack.candidateOnly },
+      { topic: stack.legacyOnly },
+      { topic: stack.ids.deadLetter },
+    );
+    await stack.producer.connect();
+    await stack.startCandidate();
+    await stack.startLegacy();
+    stack.legacyToken = await mintToken(KEYRING, { topics: servedTopics, ttlSeconds: 3600 });
+    return stack;
+  }
+
+  get candidateUri(): string {
+    return this.service.spacetimeUrl;
+  }
+
+  get ownerToken(): string {
+    const token = this.service.devhost?.ownerToken;
+    if (!token) throw new Error('no embedded devhost');
+    return token;
+  }
+
+  async startCandidate(): Promise<void> {
+    this.service = await startTestService({
+      spacetime: { kind: 'embedded', port: this.candidatePort, dataDir: this.candidateDir },
+      kafka: testKafkaConfig({
+        topics: [this.shared, this.candidateOnly],
+        groupId: this.ids.adapterGroup,
+        deadLetterTopic: this.ids.deadLetter,
+      }),
+    });
+  }
+
+  async startLegacy(): Promise<void> {
+    this.legacy = await startLegacyLane({
+      dataDir: this.legacyDir,
+      keyring: KEYRING,
+      logger: createLogger({ level: 'silent' }),
+      port: this.legacyPort,
+      servedTopics: this.servedTopics,
+      kafka: {
+        brokers: testKafkaConfig({ topics: [], groupId: '', deadLetterTopic: '' }).brokers,
+        topics: [this.shared, this.legacyOnly],
+        groupId: this.ids.legacyGroup,
+      },
+    });
+  }
+
+  async restartCandidate(): Promise<void> {
+    await this.service.stop();
+    await this.startCandidate();
+  }
+
+  /** Restarts the legacy lane; with `journalFrom`, on a copy of an older data directory (a restore). */
+  async restartLegacy(journalFrom?: string): Promise<void> {
+    await this.legacy.stop();
+    if (journalFrom) {
+      await rm(this.legacyDir, { recursive: true, force: true });
+      await cp(journalFrom, this.legacyDir, { recursive: true });
+    }
+    await this.startLegacy();
+  }
+
+  /** A copy of the legacy lane's data directory as it is now (the lane is stopped around the copy). */
+  async snapshotLegacy(): Promise<string> {
+    await this.legacy.stop();
+    const copy = `${this.legacyDir}-snapshot-${Date.now()}`;
+    await cp(this.legacyDir, copy, { recursive: true });
+    await this.startLegacy();
+    return copy;
+  }
+
+  async produce(topic: string, envelopes: readonly SyncEnvelope[]): Promise<void> {
+    await this.producer.send({
+      topic,
+      messages: envelopes.map((e) => ({
+        key: e.streamId,
+        value: Buffer.from(toBinary(SyncEnvelopeSchema, e)),
+      })),
+    });
+  }
+
+  /**
+   * Retention on our side: keep the newest `keep` events of `stream` and drop the rest now — once every
+   * client's acknowledged checkpoint is past what goes (else the stream would change epoch, as it must
+   * when a client still needs the dropped history).
+   */
+  async truncateCandidate(stream: string, keep: bigint): Promise<void> {
+    ensureWebSocket();
+    const conn = await new Promise<DbConnection>((resolve, reject) => {
+      DbConnection.builder()
+        .withUri(this.service.spacetimeUrl)
+        .withDatabaseName(this.service.database)
+        .withToken(this.ownerToken)
+        .onConnect((c) => resolve(c as DbConnection))
+        .onConnectError((_ctx, e) => reject(e))
+        .build();
+    });
+    try {
+      const q = `'${stream.replaceAll("'", "''")}'`;
+      await new Promise<void>((resolve, reject) => {
+        conn
+          .subscriptionBuilder()
+          .onApplied(() => resolve())
+          .onError((ctx) => reject(ctx.event ?? new Error('subscription failed')))
+          .subscribe([
+            `SELECT * FROM sync_stream WHERE stream_id = ${q}`,
+            `SELECT * FROM sync_checkpoint WHERE stream_id = ${q}`,
+          ]);
+      });
+      await vi.waitFor(
+        () => {
+          const head = conn.db.sync_stream.stream_id.find(stream)?.head_seq ?? 0n;
+          const acked = [...conn.db.sync_checkpoint.iter()].map((c) => c.acked_seq);
+          expect(acked.every((a) => a >= head - keep)).toBe(true);
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+      await conn.reducers.configureStream({
+        stream_id: stream,
+        retain_min_events: keep,
+        compact_by_key: false,
+      });
+      await conn.reducers.compactStream({ stream_id: stream });
+    } finally {
+      conn.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.producer.disconnect();
+    await this.legacy?.stop();
+    await this.service?.stop();
+  }
+}
