@@ -4,6 +4,7 @@
  * as a connection error.
  */
 import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
+import { type ShadowConfig, shadowConfig } from '../parity/shadow/config.js';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -35,6 +36,8 @@ export interface ServiceConfig {
   readonly probeIntervalMs?: number;
   /** The Nostr bridge worker; on when BRIDGE_NOSTR_RELAYS is set. */
   readonly bridge?: BridgeConfig;
+  /** Shadow parity against the legacy lane (PARITY_SHADOW=1); absent = off. */
+  readonly parityShadow?: ShadowConfig;
 }
 
 export class ConfigError extends Error {
@@ -184,7 +187,15 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     },
     logLevel,
     probeIntervalMs: nonNegativeInt(env, 'PROBE_INTERVAL_MS', 10_000),
+    ...optional(
+      'parityShadow',
+      shadowConfig(env, (variable, message) => new ConfigError(variable, message)),
+    ),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
 }
 
 /** For commands: the configuration, or undefined after printing why it is invalid (exit code 2). */

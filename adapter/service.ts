@@ -161,6 +161,20 @@ export async function startService(
       logger: logger.child({ subsystem: 'bridge' }),
     });
   }
+  let shadow: { stop(): Promise<void> } | undefined;
+  if (config.parityShadow) {
+    // Loaded only when on: it brings the legacy-lane client along.
+    const { ParityShadow } = await import('../parity/shadow/shadow.js');
+    const s = new ParityShadow({
+      config: config.parityShadow,
+      candidate: { uri, database, ...(token ? { token } : {}) },
+      streams: () => writer.streams().keys(),
+      registry,
+      logger: logger.child({ subsystem: 'parity-shadow' }),
+    });
+    await s.start();
+    shadow = s;
+  }
   let stopped = false;
   return {
     spacetimeUrl: uri,
@@ -175,6 +189,7 @@ export async function startService(
       stopped = true;
       probe?.stop();
       await bridge?.stop();
+      await shadow?.stop();
       await kafka?.stop();
       await http.close();
       await writer.close();

@@ -88,6 +88,8 @@ export interface Classification {
   readonly counts: Readonly<Record<DivergenceClass, number>>;
   /** Candidate delivery time minus legacy delivery time, per compared event. */
   readonly timeToParityMs: LatencyStats;
+  /** Every compared event (authorityKey) with its time to parity, for incremental accounting. */
+  readonly matched: readonly { readonly key: string; readonly lagMs: number }[];
 }
 
 export interface ClassifyOptions {
@@ -281,6 +283,7 @@ export function classify(
   // ---- per event: missing, extra, payload, time to parity ----
   let compared = 0;
   const lags: number[] = [];
+  const matched: { key: string; lagMs: number }[] = [];
   for (const [key, l] of legacy) {
     const c = candidate.get(key);
     const base = { topic: l.id.topic, streamId: l.stream, key: keyJson(l.id) };
@@ -296,6 +299,7 @@ export function classify(
     }
     compared++;
     lags.push(c.item.atMs - l.item.atMs);
+    matched.push({ key, lagMs: c.item.atMs - l.item.atMs });
     const problem = payloadProblem(l, c);
     if (problem) {
       out.push({
@@ -336,6 +340,7 @@ export function classify(
     divergences: out,
     counts,
     timeToParityMs: latencyStats(lags),
+    matched,
   };
 }
 

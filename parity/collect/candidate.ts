@@ -36,8 +36,9 @@ const NEVER_MS = 2_147_483_647;
 
 export class CandidateCollector implements Collector<CandidateEntry> {
   readonly entries: CandidateEntry[] = [];
+  private readonly positions = new Map<string, bigint>();
   private client: SyncClient | undefined;
-  private state: ClientState | 'not started' = 'not started';
+  private state: ClientState | 'not started' | 'no streams to follow' = 'not started';
   private detail = '';
 
   constructor(
@@ -45,9 +46,15 @@ export class CandidateCollector implements Collector<CandidateEntry> {
     readonly streams: readonly string[],
     /** Per stream, the seq to resume after (absent: from the start). */
     private readonly from: ReadonlyMap<string, bigint> = new Map(),
-  ) {}
+  ) {
+    for (const [stream, seq] of from) this.positions.set(stream, seq);
+  }
 
   async start(): Promise<void> {
+    if (this.streams.length === 0) {
+      this.state = 'no streams to follow';
+      return;
+    }
     this.client = await SyncClient.open(this.streams, {
       uri: this.target.uri,
       database: this.target.database,
@@ -62,8 +69,9 @@ export class CandidateCollector implements Collector<CandidateEntry> {
       // An observer should not move the lane: a checkpoint it acked and then left behind would make
       // retention bump the stream's epoch under every real client. SyncClient acks once more at close.
       ackIntervalMs: NEVER_MS,
-      onEvent: (_stream, e) => {
+      onEvent: (stream, e) => {
         this.entries.push({ kind: 'event', event: toCandidateEvent(e, Date.now()) });
+        this.positions.set(stream, e.seq);
       },
       onRebootstrap: (info) => {
         this.entries.push({
@@ -78,6 +86,18 @@ export class CandidateCollector implements Collector<CandidateEntry> {
         this.detail = detail ?? '';
       },
     });
+  }
+
+  /** Drops recorded entries that fail `pred` (shadow mode forgets what it has accounted for). */
+  retain(pred: (e: CandidateEntry) => boolean): void {
+    const kept = this.entries.filter(pred);
+    this.entries.length = 0;
+    for (const e of kept) this.entries.push(e);
+  }
+
+  /** Per stream, the last seq delivered (where a replacement client resumes). */
+  delivered(): ReadonlyMap<string, bigint> {
+    return this.positions;
   }
 
   get events(): number {

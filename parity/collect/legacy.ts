@@ -12,7 +12,7 @@
 import { isLegacyLaneError } from '../../legacy/client/errors.js';
 import { LegacyLaneClient } from '../../legacy/client/legacy-client.js';
 import type { Collector } from '../harness.js';
-import type { LegacyEntry } from '../observation.js';
+import type { LegacyEntry, LegacyUpdate } from '../observation.js';
 
 export interface LegacyTarget {
   readonly url: string;
@@ -50,8 +50,17 @@ export class LegacyCollector implements Collector<LegacyEntry> {
     private readonly target: LegacyTarget,
     readonly topics: readonly string[],
     from: ReadonlyMap<string, bigint> = new Map(),
+    /** Updates to record (shadow mode keeps only its sampled streams); all by default. */
+    private readonly keep: (u: LegacyUpdate) => boolean = () => true,
   ) {
     for (const [topic, w] of from) this.resume.set(topic, Number(w));
+  }
+
+  /** Drops recorded entries that fail `pred` (shadow mode forgets what it has accounted for). */
+  retain(pred: (e: LegacyEntry) => boolean): void {
+    const kept = this.entries.filter(pred);
+    this.entries.length = 0;
+    for (const e of kept) this.entries.push(e);
   }
 
   get failure(): string | undefined {
@@ -116,18 +125,16 @@ export class LegacyCollector implements Collector<LegacyEntry> {
         token: await this.target.token(),
         heartbeatMs: 20_000,
         onUpdate: (u) => {
-          this.entries.push({
-            kind: 'update',
-            update: {
-              topic: u.topic,
-              watermark: BigInt(u.watermark),
-              docKey: u.docKey,
-              docVersion: BigInt(u.docVersion),
-              payload: u.payload,
-              payloadHash: u.payloadHash,
-              atMs: Date.now(),
-            },
-          });
+          const update: LegacyUpdate = {
+            topic: u.topic,
+            watermark: BigInt(u.watermark),
+            docKey: u.docKey,
+            docVersion: BigInt(u.docVersion),
+            payload: u.payload,
+            payloadHash: u.payloadHash,
+            atMs: Date.now(),
+          };
+          if (this.keep(update)) this.entries.push({ kind: 'update', update });
           if (u.watermark > (this.resume.get(u.topic) ?? 0)) this.resume.set(u.topic, u.watermark);
         },
         onError: () => {

@@ -23,7 +23,16 @@ const WORKER_EVENTS = 'runtime.codex_worker_events';
 const NOTES = 'runtime.notifications';
 const FAULTS = 'parity.faults';
 const SNAPSHOT = 'parity.snapshot';
-const SERVED = [RUNS, WORKER_SUMMARIES, WORKER_EVENTS, NOTES, FAULTS, SNAPSHOT, 'parity.cli'];
+const SERVED = [
+  RUNS,
+  WORKER_SUMMARIES,
+  WORKER_EVENTS,
+  NOTES,
+  FAULTS,
+  SNAPSHOT,
+  'parity.cli',
+  'parity.shadow',
+];
 
 let stack: DualStack;
 
@@ -78,8 +87,10 @@ function parity(
   return Promise.all([run, workload().finally(done)]).then(([result]) => result);
 }
 
-const updates = (entries: readonly LegacyEntry[], topic: string) =>
-  entries.flatMap((e) => (e.kind === 'update' && e.update.topic === topic ? [e.update] : []));
+const updates = (entries: readonly LegacyEntry[], topic?: string) =>
+  entries.flatMap((e) =>
+    e.kind === 'update' && (topic === undefined || e.update.topic === topic) ? [e.update] : [],
+  );
 const events = (entries: readonly CandidateEntry[], stream: string) =>
   entries.flatMap((e) => (e.kind === 'event' && e.event.streamId === stream ? [e.event] : []));
 
@@ -105,16 +116,46 @@ describe('dual-stack parity: a generated workload', () => {
       // Retention truncation of history both clients already have: the lanes keep the same events.
       for (let i = 0; i < 6; i++) await stack.produce(stack.shared, [w.event(NOTES, 'note:0')]);
       const notes = BigInt(noteCount());
-      await vi.waitFor(
-        () => {
-          expect(updates(c.legacy.entries, NOTES)).toHaveLength(Number(notes));
-          expect(events(c.candidate.entries, 'note:0')).toHaveLength(Number(notes));
-        },
-        { timeout: 60_000, interval: 100 },
-      );
+      await vi
+        .waitFor(
+          () => {
+            expect(updates(c.legacy.entries, NOTES)).toHaveLength(Number(notes));
+            expect(
+              events(c.candidate.entries, 'note:0'),
+              `candidate ${c.candidate.describe()}, ${c.candidate.entries.length} entries; adapter appended ${[...stack.service.writer.streams().values()].reduce((a, s) => a + Number(s.head), 0)}`,
+            ).toHaveLength(Number(notes));
+          },
+          { timeout: 60_000, interval: 100 },
+        )
+        .catch(async (e) => {
+          const lag = (await stack.service.kafka?.partitionLag())?.map(
+            (p) => `${p.topic}/${p.partition} ${p.committedOffset}/${p.endOffset}`,
+          );
+          console.error('DIAG', JSON.stringify(stack.service.kafka?.status()), lag);
+          throw e;
+        });
       await stack.legacy.journal.prune(NOTES, Number(notes - 3n));
       await stack.truncateCandidate('note:0', 3n);
       await stack.produce(stack.shared, w.round(40));
+      // Both lanes delivered every event (settling only waits for them to agree).
+      await vi.waitFor(
+        () => {
+          expect(new Set(updates(c.legacy.entries).map((u) => `${u.topic}#${u.docVersion}`)).size).toBe(
+            w.events.length,
+          );
+          const delivered = c.candidate.entries.flatMap((e) =>
+            e.kind === 'event' ? [`${e.event.sourceTopic}#${e.event.sourceSeq}`] : [],
+          );
+          expect(new Set(delivered).size).toBe(w.events.length);
+        },
+        { timeout: 60_000, interval: 100 },
+      ).catch(async (e) => {
+        const heads = [...stack.service.writer.streams()].map(([id, h]) => `${id}:${h.head}/${h.lowWatermark}/${h.epoch}`);
+        const got = new Map<string, number>();
+        for (const x of c.candidate.entries) if (x.kind === 'event') got.set(x.event.streamId, (got.get(x.event.streamId) ?? 0) + 1);
+        console.error('DIAG-final', c.candidate.describe(), heads.join(' '), JSON.stringify([...got]));
+        throw e;
+      });
     });
     expect(run.classification.divergences).toEqual([]);
     expect(run.state).toEqual({ t: 'done', why: 'agreed' });
@@ -313,5 +354,43 @@ describe('dual-stack parity: injected faults and the CLI', () => {
       ['extra', '5'],
       ['extra', '6'],
     ]);
+  }, 120_000);
+});
+
+describe('shadow mode in the running service', () => {
+  beforeAll(async () => {
+    stack = await DualStack.start(SERVED, { shadow: { sampleRate: 1, graceMs: 1_000, tickMs: 200 } });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const metric = async (name: string, labels = '') => {
+    const text = await (await fetch(`${stack.service.httpUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+    return line ? Number(line.split(' ').pop()) : Number.NaN;
+  };
+
+  it('exports compared events, time to parity and mismatches by class', async () => {
+    const SHADOW = 'parity.shadow';
+    const ev = (stream: string, seq: bigint) =>
+      syncEnvelope(stream, `${stream}#${seq}`, `{"n":${seq}}`, seq, { authorityTopic: SHADOW });
+    // Streams created after the service started: the shadow picks them up at its next tick.
+    await stack.produce(stack.shared, [ev('sh:1', 1n), ev('sh:2', 2n), ev('sh:1', 3n), ev('sh:3', 4n)]);
+    await vi.waitFor(async () => expect(await metric('spacetime_sync_parity_compared_total')).toBe(4), {
+      timeout: 60_000,
+      interval: 200,
+    });
+    expect(await metric('spacetime_sync_parity_time_to_parity_seconds_count')).toBe(4);
+    for (const c of ['missing', 'extra', 'payload_differs', 'order_differs', 'duplicate'])
+      expect(await metric('spacetime_sync_parity_mismatch_total', `class="${c}"`)).toBe(0);
+    // One event only the legacy lane's feed carries: missing, once the grace window has passed.
+    await stack.produce(stack.legacyOnly, [ev('sh:2', 5n)]);
+    await vi.waitFor(
+      async () => expect(await metric('spacetime_sync_parity_mismatch_total', 'class="missing"')).toBe(1),
+      { timeout: 60_000, interval: 200 },
+    );
+    expect(await metric('spacetime_sync_parity_compared_total')).toBe(4);
+    expect(await metric('spacetime_sync_parity_shadow_connected', 'lane="legacy"')).toBe(1);
   }, 120_000);
 });

@@ -2,9 +2,15 @@
 import type { KafkaConfig, ServiceConfig, SpacetimeTarget } from '../../adapter/config.js';
 import { type RunningService, startService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
+import type { ShadowConfig } from '../../parity/shadow/config.js';
 
 export function startTestService(
-  options: { kafka?: KafkaConfig; spacetime?: SpacetimeTarget; probeIntervalMs?: number } = {},
+  options: {
+    kafka?: KafkaConfig;
+    spacetime?: SpacetimeTarget;
+    probeIntervalMs?: number;
+    parityShadow?: ShadowConfig;
+  } = {},
 ): Promise<RunningService> {
   const config: ServiceConfig = {
     spacetime: options.spacetime ?? { kind: 'embedded', port: 0 },
@@ -12,6 +18,7 @@ export function startTestService(
     logLevel: 'silent',
     ...(options.kafka ? { kafka: options.kafka } : {}),
     ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),
+    ...(options.parityShadow ? { parityShadow: options.parityShadow } : {}),
   };
   return startService(config, createLogger({ level: 'silent' }), { defaultMetrics: false });
 }

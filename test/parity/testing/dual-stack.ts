@@ -18,6 +18,7 @@ import { parseKeyring } from '../../../legacy/auth/keyring.js';
 import { mintToken } from '../../../legacy/auth/tokens.js';
 import { type LegacyLane, startLegacyLane } from '../../../legacy/lane.js';
 import { DbConnection } from '../../../module/bindings/index.js';
+import type { ShadowConfig } from '../../../parity/shadow/config.js';
 import { type SyncEnvelope, SyncEnvelopeSchema } from '../../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../../support/kafka-env.js';
 import { startTestService } from '../../support/service-harness.js';
@@ -41,6 +42,8 @@ export class DualStack {
   service!: RunningService;
   legacy!: LegacyLane;
   legacyToken!: string;
+  /** Shadow mode in the candidate service, when asked for. */
+  private shadow: ShadowConfig | undefined;
 
   private constructor(
     /** Authority topics the legacy lane serves. */
@@ -59,7 +62,10 @@ export class DualStack {
     },
   ) {}
 
-  static async start(servedTopics: readonly string[]): Promise<DualStack> {
+  static async start(
+    servedTopics: readonly string[],
+    options: { shadow?: Omit<ShadowConfig, 'legacyUrl' | 'legacyToken' | 'topics'> } = {},
+  ): Promise<DualStack> {
     const root = await mkdtemp(join(tmpdir(), 'parity-'));
     const stack = new DualStack(
       servedTopics,
@@ -83,9 +89,17 @@ export class DualStack {
       { topic: stack.ids.deadLetter },
     );
     await stack.producer.connect();
-    await stack.startCandidate();
-    await stack.startLegacy();
     stack.legacyToken = await mintToken(KEYRING, { topics: servedTopics, ttlSeconds: 3600 });
+    await stack.startLegacy();
+    if (options.shadow) {
+      stack.shadow = {
+        ...options.shadow,
+        legacyUrl: stack.legacy.url,
+        legacyToken: () => stack.legacyToken,
+        topics: servedTopics,
+      };
+    }
+    await stack.startCandidate();
     return stack;
   }
 
@@ -107,6 +121,7 @@ export class DualStack {
         groupId: this.ids.adapterGroup,
         deadLetterTopic: this.ids.deadLetter,
       }),
+      ...(this.shadow ? { parityShadow: this.shadow } : {}),
     });
   }
 
