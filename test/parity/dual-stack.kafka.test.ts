@@ -138,24 +138,29 @@ describe('dual-stack parity: a generated workload', () => {
       await stack.truncateCandidate('note:0', 3n);
       await stack.produce(stack.shared, w.round(40));
       // Both lanes delivered every event (settling only waits for them to agree).
-      await vi.waitFor(
-        () => {
-          expect(new Set(updates(c.legacy.entries).map((u) => `${u.topic}#${u.docVersion}`)).size).toBe(
-            w.events.length,
+      await vi
+        .waitFor(
+          () => {
+            expect(new Set(updates(c.legacy.entries).map((u) => `${u.topic}#${u.docVersion}`)).size).toBe(
+              w.events.length,
+            );
+            const delivered = c.candidate.entries.flatMap((e) =>
+              e.kind === 'event' ? [`${e.event.sourceTopic}#${e.event.sourceSeq}`] : [],
+            );
+            expect(new Set(delivered).size).toBe(w.events.length);
+          },
+          { timeout: 60_000, interval: 100 },
+        )
+        .catch(async (e) => {
+          const heads = [...stack.service.writer.streams()].map(
+            ([id, h]) => `${id}:${h.head}/${h.lowWatermark}/${h.epoch}`,
           );
-          const delivered = c.candidate.entries.flatMap((e) =>
-            e.kind === 'event' ? [`${e.event.sourceTopic}#${e.event.sourceSeq}`] : [],
-          );
-          expect(new Set(delivered).size).toBe(w.events.length);
-        },
-        { timeout: 60_000, interval: 100 },
-      ).catch(async (e) => {
-        const heads = [...stack.service.writer.streams()].map(([id, h]) => `${id}:${h.head}/${h.lowWatermark}/${h.epoch}`);
-        const got = new Map<string, number>();
-        for (const x of c.candidate.entries) if (x.kind === 'event') got.set(x.event.streamId, (got.get(x.event.streamId) ?? 0) + 1);
-        console.error('DIAG-final', c.candidate.describe(), heads.join(' '), JSON.stringify([...got]));
-        throw e;
-      });
+          const got = new Map<string, number>();
+          for (const x of c.candidate.entries)
+            if (x.kind === 'event') got.set(x.event.streamId, (got.get(x.event.streamId) ?? 0) + 1);
+          console.error('DIAG-final', c.candidate.describe(), heads.join(' '), JSON.stringify([...got]));
+          throw e;
+        });
     });
     expect(run.classification.divergences).toEqual([]);
     expect(run.state).toEqual({ t: 'done', why: 'agreed' });

@@ -175,7 +175,7 @@ export class DualStack {
   }
 
   /**
-   * Retention on our side: keep the newest `keep` events of `stream` and drop the rest now — once every
+   * Retention on our side, once: keep the newest `keep` events of `stream` and drop the rest now — once every
    * client's acknowledged checkpoint is past what goes (else the stream would change epoch, as it must
    * when a client still needs the dropped history).
    */
@@ -216,6 +216,13 @@ export class DualStack {
         compact_by_key: false,
       });
       await conn.reducers.compactStream({ stream_id: stream });
+      // Once, like the legacy lane's prune: the maintenance timer would otherwise keep trimming the
+      // stream to `keep` events as more arrive, and the lanes would retain different histories.
+      await conn.reducers.configureStream({
+        stream_id: stream,
+        retain_min_events: 0n,
+        compact_by_key: false,
+      });
     } finally {
       conn.disconnect();
     }
