@@ -81,8 +81,8 @@ export function register(program: Command): void {
       ).argParser(repeat<string>((s) => s)),
     )
     .option(
-      '--gen1-doc-keys',
-      'name worker events as the real gen-1 lane did (runtime/codex_worker_event:<w>:<seq>)',
+      '--no-gen1-doc-keys',
+      'name every document by its stream id (default: worker events as the gen-1 lane did, runtime/codex_worker_event:<w>:<seq>)',
     )
     .addOption(
       new Option(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../cli/exit-codes.js';
+import { GEN1_RULES } from '../mapping.js';
 import { GEN1_TOPICS, parseDuration, parseFromEntry, parseRule, resolveParityArgs } from './options.js';
 
 const base = { legacy: 'ws://127.0.0.1:4100/socket/websocket', candidate: 'ws://127.0.0.1:3000', db: 'sync' };
@@ -37,6 +38,10 @@ describe('parity options', () => {
     const a = resolveParityArgs(base, env);
     expect(a.topics).toEqual(GEN1_TOPICS);
     expect(a.volatileFields).toEqual(['projected_at']);
+    expect(a.rules).toEqual(GEN1_RULES);
+    expect(resolveParityArgs({ ...base, gen1DocKeys: false }, env).rules).toEqual([]);
+    const own = parseRule('runtime.codex_worker_events=w/|w:');
+    expect(resolveParityArgs({ ...base, docKeyRule: [own] }, env).rules).toEqual([own]);
     expect(a.legacyToken()).toBe('legacy-token');
     expect(() => resolveParityArgs(base, {})).toThrow(/LEGACY_LANE_TOKEN or --legacy-token-file/);
     expect(() => resolveParityArgs({ ...base, legacy: `${base.legacy}?token=x` }, env)).toThrow(

@@ -123,6 +123,13 @@ function readToken(file: string, flag: string): string {
   return text;
 }
 
+/** The gen-1 rules (what the reference lane and real gen-1 endpoints use), then --doc-key-rule over them. */
+function mergeRules(base: readonly DocKeyRule[], given: readonly DocKeyRule[]): DocKeyRule[] {
+  const byTopic = new Map(base.map((r) => [r.topic, r]));
+  for (const r of given) byTopic.set(r.topic, r);
+  return [...byTopic.values()];
+}
+
 export function resolveParityArgs(f: ParityFlags, env: NodeJS.ProcessEnv = process.env): ParityArgs {
   const legacyFrom = new Map<string, bigint>();
   const candidateFrom = new Map<string, bigint>();
@@ -149,7 +156,7 @@ export function resolveParityArgs(f: ParityFlags, env: NodeJS.ProcessEnv = proce
     settleMs: f.settle ?? 10_000,
     jsonPath: f.json,
     volatileFields: f.volatileField?.length ? f.volatileField : DEFAULT_VOLATILE_FIELDS,
-    rules: [...(f.gen1DocKeys ? GEN1_RULES : []), ...(f.docKeyRule ?? [])],
+    rules: mergeRules(f.gen1DocKeys === false ? [] : GEN1_RULES, f.docKeyRule ?? []),
     legacyToken: legacyFile ? () => readToken(legacyFile, '--legacy-token-file') : () => envLegacy as string,
     candidateToken: target.token,
     candidateTokenSource: target.tokenSource,

@@ -14,7 +14,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { classify, DIVERGENCE_CLASSES } from '../classify.js';
 import { CandidateCollector, type CandidateTarget } from '../collect/candidate.js';
 import { LegacyCollector } from '../collect/legacy.js';
-import { authorityKey, LaneMapping, MappingError } from '../mapping.js';
+import { authorityKey, GEN1_RULES, LaneMapping, MappingError } from '../mapping.js';
 import type { CandidateEntry, LegacyEntry } from '../observation.js';
 import type { ShadowConfig } from './config.js';
 import { ShadowLedger } from './ledger.js';
@@ -63,7 +63,8 @@ type Life = { readonly t: 'running'; readonly timer: NodeJS.Timeout } | { readon
 
 export class ParityShadow {
   private life: Life = { t: 'stopped' };
-  private readonly mapping = new LaneMapping();
+  /** The naming the reference lane and real gen-1 endpoints use. */
+  private readonly mapping = new LaneMapping(GEN1_RULES);
   private readonly ledger: ShadowLedger;
   private readonly metrics: ReturnType<typeof shadowMetrics>;
   private readonly legacy: LegacyCollector;

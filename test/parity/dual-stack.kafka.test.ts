@@ -11,7 +11,7 @@ import { main } from '../../cli/main.js';
 import { CandidateCollector } from '../../parity/collect/candidate.js';
 import { LegacyCollector } from '../../parity/collect/legacy.js';
 import { type RunResult, runParity } from '../../parity/harness.js';
-import { LaneMapping } from '../../parity/mapping.js';
+import { GEN1_RULES, LaneMapping } from '../../parity/mapping.js';
 import type { CandidateEntry, LegacyEntry } from '../../parity/observation.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { DualStack } from './testing/dual-stack.js';
@@ -79,7 +79,7 @@ function parity(
   const run = runParity({
     ...c,
     scope: { topics: new Set(topics), streams: new Set(streams), horizon: false },
-    mapping: new LaneMapping(),
+    mapping: new LaneMapping(GEN1_RULES),
     durationMs: 0,
     settleMs,
     until,
@@ -101,7 +101,9 @@ describe('dual-stack parity: a generated workload', () => {
     const w = new Workload(seeded(20261130), {
       [RUNS]: ['run:1', 'run:2', 'run:3', 'run:4'],
       [WORKER_SUMMARIES]: ['worker:1:summary', 'worker:2:summary', 'worker:3:summary'],
-      [WORKER_EVENTS]: ['worker:1:events', 'worker:2:events', 'worker:3:events', 'worker:4:events'],
+      // The gen-1 lane names worker events per event (runtime/codex_worker_event:<worker>:<seq>); their
+      // streams are those names without the seq (parity/mapping.ts GEN1_RULES, which the lane uses too).
+      [WORKER_EVENTS]: [1, 2, 3, 4].map((n) => `runtime/codex_worker_event:worker-${n}`),
       [NOTES]: ['note:0'],
     });
     const topics = [RUNS, WORKER_SUMMARIES, WORKER_EVENTS, NOTES];
