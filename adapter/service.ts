@@ -163,7 +163,8 @@ export async function startService(
   }
   let shadow: { stop(): Promise<void> } | undefined;
   if (config.parityShadow) {
-    // Loaded only when on: it brings the legacy-lane client along.
+    // Loaded only when on. It runs a desktop client (SyncClient) and a legacy-lane client on purpose:
+    // shadow parity measures what a resuming client of each lane receives.
     const { ParityShadow } = await import('../parity/shadow/shadow.js');
     const s = new ParityShadow({
       config: config.parityShadow,

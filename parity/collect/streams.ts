@@ -4,7 +4,7 @@
  * taking a made-up epoch for a history change.
  */
 
-import { ensureWebSocket } from '../../client/node-websocket.js';
+import { ensureWebSocket } from '../../shared/node-websocket.js';
 import { DbConnection } from '../../module/bindings/index.js';
 import type { CandidateTarget } from './candidate.js';
 

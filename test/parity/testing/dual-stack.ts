@@ -13,7 +13,7 @@ import { toBinary } from '@bufbuild/protobuf';
 import { expect, vi } from 'vitest';
 import type { RunningService } from '../../../adapter/service.js';
 import { createLogger } from '../../../adapter/telemetry/logger.js';
-import { ensureWebSocket } from '../../../client/node-websocket.js';
+import { ensureWebSocket } from '../../../shared/node-websocket.js';
 import { parseKeyring } from '../../../legacy/auth/keyring.js';
 import { mintToken } from '../../../legacy/auth/tokens.js';
 import { type LegacyLane, startLegacyLane } from '../../../legacy/lane.js';
