@@ -4,8 +4,8 @@
  * taking a made-up epoch for a history change.
  */
 
-import { ensureWebSocket } from '../../shared/node-websocket.js';
 import { DbConnection } from '../../module/bindings/index.js';
+import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { CandidateTarget } from './candidate.js';
 
 export interface StreamInfo {

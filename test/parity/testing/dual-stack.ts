@@ -13,13 +13,13 @@ import { toBinary } from '@bufbuild/protobuf';
 import { expect, vi } from 'vitest';
 import type { RunningService } from '../../../adapter/service.js';
 import { createLogger } from '../../../adapter/telemetry/logger.js';
-import { ensureWebSocket } from '../../../shared/node-websocket.js';
 import { parseKeyring } from '../../../legacy/auth/keyring.js';
 import { mintToken } from '../../../legacy/auth/tokens.js';
 import { type LegacyLane, startLegacyLane } from '../../../legacy/lane.js';
 import { DbConnection } from '../../../module/bindings/index.js';
 import type { ShadowConfig } from '../../../parity/shadow/config.js';
 import { type SyncEnvelope, SyncEnvelopeSchema } from '../../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { ensureWebSocket } from '../../../shared/node-websocket.js';
 import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../../support/kafka-env.js';
 import { startTestService } from '../../support/service-harness.js';
 
