@@ -3,8 +3,9 @@
  * list should stop the process at start with a message naming the variable, not surface minutes later
  * as a connection error.
  */
-import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
+
 import { type ShadowConfig, shadowConfig } from '../parity/shadow/config.js';
+import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
