@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isSyncError } from '../shared/errors/sync-error.js';
 import { type AckSource, Checkpoints } from './checkpoints.js';
 
 const stream = (id: string, applied: bigint, epoch: bigint | undefined): AckSource => ({
@@ -50,5 +51,48 @@ describe('Checkpoints', () => {
       () => current,
     );
     expect(sent).toEqual(['a']);
+  });
+});
+
+describe('Checkpoints: refused acks', () => {
+  const refusal = (reason: string, fields: string) => new Error(`SenderError: ${reason}: refused\n${fields}`);
+
+  it('hands an ack refused for good to the application once, as the contract SyncError, and keeps trying', async () => {
+    const reported: [string, string, string | undefined][] = [];
+    const acks = new Checkpoints(1_000, (id, e) =>
+      reported.push([id, e.reason, isSyncError(e, 'unauthorized') ? e.detail?.action : undefined]),
+    );
+    let calls = 0;
+    const send = async () => {
+      calls++;
+      throw refusal('unauthorized', '{"action":"ack checkpoints","resource":"desk-1"}');
+    };
+    await acks.flush([stream('a', 3n, 1n)], send, () => true);
+    await acks.flush([stream('a', 3n, 1n)], send, () => true);
+    expect(calls).toBe(2);
+    expect(reported).toEqual([['a', 'unauthorized', 'ack checkpoints']]);
+  });
+
+  it('does not report a stale ack (the client rebootstraps) nor a retryable failure (the next flush sends again)', async () => {
+    const reported: string[] = [];
+    const acks = new Checkpoints(1_000, (_, e) => reported.push(e.reason));
+    await acks.flush(
+      [stream('a', 3n, 1n)],
+      async () => {
+        throw refusal(
+          'stale_cursor',
+          '{"stream_id":"a","low_watermark":"1","epoch":"2","requested_epoch":"1"}',
+        );
+      },
+      () => true,
+    );
+    await acks.flush(
+      [stream('a', 3n, 1n)],
+      async () => {
+        throw new Error('socket closed');
+      },
+      () => true,
+    );
+    expect(reported).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
  * so retention and operators see real progress. Only applied seqs are acked; with confirmed reads
  * every one of them is already durable on the server.
  */
+import { SyncError } from '../shared/errors/sync-error.js';
 import { bounded } from './timers.js';
 
 export interface AckSource {
@@ -19,8 +20,18 @@ export type SendAck = (streamId: string, seq: bigint, epoch: bigint) => Promise<
 
 export class Checkpoints {
   private readonly acked = new Map<string, bigint>();
+  /** Streams whose last ack was refused for good, with the reason reported (once per reason). */
+  private readonly refused = new Map<string, string>();
 
-  constructor(private readonly callTimeoutMs = 10_000) {}
+  /**
+   * `onRefused`: an ack the server refused for good (the module's SyncError: `unauthorized`,
+   * `unknown_stream`, `beyond_head`, `invalid`), reported once per stream and reason; the ack is
+   * still tried again on later flushes in case the cause goes away.
+   */
+  constructor(
+    private readonly callTimeoutMs = 10_000,
+    private readonly onRefused?: (streamId: string, error: SyncError) => void,
+  ) {}
 
   /** The server already holds `seq` for the stream (a loaded cursor), or 0 after a rebootstrap. */
   reset(streamId: string, seq: bigint): void {
@@ -42,8 +53,16 @@ export class Checkpoints {
         await bounded(send(s.id, applied, s.epoch), this.callTimeoutMs);
         // Not over a rebootstrap's reset that happened while the call was out.
         if ((this.acked.get(s.id) ?? 0n) === before) this.acked.set(s.id, applied);
-      } catch {
-        // A stale ack is answered by the stream row's update (rebootstrap); the rest retry next flush.
+        this.refused.delete(s.id);
+      } catch (e) {
+        // A stale ack is answered by the stream row's update (rebootstrap); a retryable failure (a
+        // timeout, a dropped socket) goes again next flush; a refusal for good is the application's.
+        const err = SyncError.from(e);
+        const forGood = err.reason !== 'stale_cursor' && !err.retryable;
+        if (forGood && this.refused.get(s.id) !== err.reason) {
+          this.refused.set(s.id, err.reason);
+          this.onRefused?.(s.id, err);
+        }
       }
       if (!stillCurrent()) return;
     }

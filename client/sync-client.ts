@@ -6,6 +6,7 @@
  * connection's (connection-machine.ts) and one per stream (stream-machine.ts, run by stream-runner.ts).
  */
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../shared/backoff.js';
+import type { SyncError } from '../shared/errors/sync-error.js';
 import { ensureWebSocket } from '../shared/node-websocket.js';
 import { Checkpoints } from './checkpoints.js';
 import { SyncClientError } from './client-error.js';
@@ -27,6 +28,8 @@ import { type RebootstrapInfo, type StartPosition, StreamRunner } from './stream
 import { streamQuery } from './subscription-plan.js';
 import { Timers } from './timers.js';
 
+/** The contract's error type, as the application meets it in `onAckRefused`. */
+export { isSyncError, SyncError } from '../shared/errors/sync-error.js';
 export { isSyncClientError, SyncClientError, type SyncClientErrorCode } from './client-error.js';
 export type { ClientState } from './client-state.js';
 export type { SyncEvent } from './sdk-session.js';
@@ -55,6 +58,13 @@ export interface SyncClientOptions {
   onState?(state: ClientState, detail?: string, info?: StateInfo): void;
   /** Replay progress per stream: applied so far / target head at subscribe time. */
   onProgress?(streamId: string, applied: bigint, head: bigint): void;
+  /**
+   * The server refused an ack for good, as the contract's SyncError (`unauthorized`: this client id
+   * belongs to another identity; `unknown_stream`, `beyond_head`, `invalid`). Delivery goes on; the
+   * server's checkpoint for the stream stays behind until the cause is fixed. Once per stream and
+   * reason. (Stale acks are not reported: the client rebootstraps.)
+   */
+  onAckRefused?(streamId: string, error: SyncError): void;
   readonly ackIntervalMs?: number;
   readonly backoff?: BackoffPolicy;
   readonly rebootstrap?: RebootstrapPolicy;
@@ -88,7 +98,9 @@ export class SyncClient {
   private session: SdkSession | undefined;
   private readonly runners: Map<string, StreamRunner>;
   private readonly timers = new Timers();
-  private readonly checkpoints = new Checkpoints();
+  private readonly checkpoints = new Checkpoints(undefined, (streamId, error) =>
+    this.options.onAckRefused?.(streamId, error),
+  );
   private reported: ClientState = 'connecting';
   private readonly listeners = new Set<() => void>();
 
