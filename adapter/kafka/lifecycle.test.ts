@@ -38,7 +38,7 @@ const TABLE: Record<keyof typeof STATES, Record<keyof typeof EVENTS, string>> = 
     started: 'running',
     paused: 'starting',
     crash: 'crashed',
-    'crash (kafkajs retries)': 'running',
+    'crash (kafkajs retries)': 'starting',
     restart: '—',
     stop: 'stopping',
     stopped: '—',
@@ -58,7 +58,7 @@ const TABLE: Record<keyof typeof STATES, Record<keyof typeof EVENTS, string>> = 
     started: 'running',
     paused: 'restarting',
     crash: 'crashed',
-    'crash (kafkajs retries)': 'running',
+    'crash (kafkajs retries)': 'restarting',
     restart: '—',
     stop: 'stopping',
     stopped: '—',
@@ -127,6 +127,18 @@ describe('Kafka source lifecycle', () => {
       },
     );
     expect([isReady(back as SourceState), reported(back as SourceState)]).toEqual([true, 'connecting']);
+  });
+
+  it('accepts `started` after kafkajs restarted a consumer that crashed while it was coming up', () => {
+    // A fresh broker answers "the coordinator is loading" to the first join: kafkajs retries, then
+    // run() returns and start() reports `started`, which must still be accepted.
+    const blip = transition(starting, { type: 'crash', error: 'coordinator loading', retrying: true });
+    expect(transition(blip as SourceState, { type: 'started' })).toEqual({
+      kind: 'running',
+      activity: 'connecting',
+    });
+    const again = transition(restarting, { type: 'crash', error: 'coordinator loading', retrying: true });
+    expect(transition(again as SourceState, { type: 'started' })?.kind).toBe('running');
   });
 
   it('keeps what a consumer reported while it was coming up (kafkajs joins the group inside run)', () => {

@@ -46,7 +46,13 @@ export function transition(s: SourceState, e: SourceEvent): SourceState | undefi
       return s.kind === 'running' ? { kind: 'running', activity: e.activity } : undefined;
     case 'crash':
       if (s.kind !== 'starting' && s.kind !== 'running' && s.kind !== 'restarting') return undefined;
-      return e.retrying ? { kind: 'running', activity: 'connecting' } : { kind: 'crashed', error: e.error };
+      if (!e.retrying) return { kind: 'crashed', error: e.error };
+      // kafkajs restarts this same consumer: a consumer still coming up stays coming up, so the
+      // `started` that follows its `run()` is accepted (moving to running here made start() refuse
+      // it and disconnect the consumer kafkajs was restarting, leaving a ready-looking adapter idle).
+      return s.kind === 'running'
+        ? { kind: 'running', activity: 'connecting' }
+        : { ...s, activity: 'connecting' };
     case 'restart':
       return s.kind === 'running' || s.kind === 'crashed' ? { kind: 'restarting', why: e.why } : undefined;
     case 'stop':
