@@ -30,10 +30,10 @@ export default function suite(): BenchCase[] {
     writer = await connect(devhost, devhost.ownerToken);
     const desk = await connect(devhost);
     reader = desk.token;
-    for (const stream_id of ['replay', 'live']) {
+    for (const streamId of ['replay', 'live']) {
       await writer.conn.reducers.grantStreamRead({
         reader: Identity.fromString(desk.identityHex),
-        stream_id,
+        streamId,
       });
     }
     desk.conn.disconnect();
@@ -103,7 +103,7 @@ export default function suite(): BenchCase[] {
           clientId: 'bench-live',
           store: new MemoryCursorStore(),
           onEvent: (_s, e) => {
-            if (waiting && e.idempotency_key === waiting.key) waiting.done();
+            if (waiting && e.idempotencyKey === waiting.key) waiting.done();
           },
         });
         await live.waitLive();

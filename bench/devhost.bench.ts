@@ -95,11 +95,11 @@ export default function suite(): BenchCase[] {
           // as a desktop client does.
           await writer.conn.reducers.grantStreamRead({
             reader: Identity.fromString(c.identityHex),
-            stream_id: 'fanout',
+            streamId: 'fanout',
           });
           await subscribe(c.conn, ["SELECT * FROM sync_event WHERE stream_id = 'fanout'"]);
-          c.conn.db.sync_event.onInsert((_ctx, row) => {
-            if (pending && row.idempotency_key === pending.key && --pending.remaining === 0) pending.done();
+          c.conn.db.syncEvent.onInsert((_ctx, row) => {
+            if (pending && row.idempotencyKey === pending.key && --pending.remaining === 0) pending.done();
           });
           subscribers.push(c);
         }

@@ -1,29 +1,39 @@
 /**
- * What the committed client bindings offer a caller: every table (private ones for the owner) and only
- * the reducers a client may call. That they are current is `npm run bindings:check`, part of `npm test`.
+ * What the committed client bindings offer a caller — the API `spacetime generate --lang typescript
+ * --include-private` gives this module: camelCase handles for every table (private ones for the owner)
+ * and a handle for every reducer but lifecycle ones. That they are current is `npm run bindings:check`,
+ * part of `npm test`.
  */
 import { describe, expect, it } from 'vitest';
 import { DbConnection, reducers, tables } from './bindings/index.js';
 
 describe('module bindings', () => {
-  it('exposes every table (private ones for the owner) and only client-callable reducers', () => {
-    const tableNames = Object.keys(tables);
-    expect(tableNames).toEqual(
-      expect.arrayContaining([
-        'sync_stream',
-        'sync_event',
-        'sync_checkpoint',
-        'session_presence',
-        'source_cursor',
-        'bridge_outbox',
-      ]),
-    );
-    expect(tableNames).not.toContain('st_client');
-    const reducerNames = Object.keys(reducers);
-    expect(reducerNames).toEqual(
-      expect.arrayContaining(['appendSyncEvent', 'ackCheckpoint', 'upsertPresence']),
-    );
-    expect(reducerNames.some((n) => /init|client_?connected|maintenance/i.test(n))).toBe(false);
+  it('has camelCase handles for every table, private ones included (the owner reads source_cursor)', () => {
+    expect(
+      Object.keys(tables)
+        .filter((k) => !k.includes('_'))
+        .sort(),
+    ).toEqual([
+      'appendReceipt',
+      'bridgeOutbox',
+      'computeAssignment',
+      'maintenanceSchedule',
+      'providerCapability',
+      'sessionPresence',
+      'sourceCursor',
+      'streamGrant',
+      'syncCheckpoint',
+      'syncEvent',
+      'syncStream',
+      'syncWriter',
+    ]);
+  });
+
+  it('has a handle for every client-callable and private reducer, none for lifecycle ones', () => {
+    const names = Object.keys(reducers);
+    expect(names).toEqual(expect.arrayContaining(['appendSyncEvent', 'ackCheckpoint', 'upsertPresence']));
+    expect(names).toContain('runMaintenance');
+    expect(names.filter((n) => /^(init|clientDisconnected)$/.test(n))).toEqual([]);
     expect(typeof DbConnection.builder).toBe('function');
   });
 });

@@ -1,39 +1,34 @@
 /**
  * Regenerates the committed client bindings of the project's modules from what each module describes
- * (`npm run bindings`). `--check` fails instead of writing when a file is out of date (CI).
+ * (`npm run bindings`), with devhost/codegen — the one generator, following `spacetime generate`.
+ * `--check` fails instead of writing when a folder is out of date (CI).
+ *
+ * Visibility: the sync module's bindings keep private tables and reducers (`--include-private`),
+ * because the adapter, running as the module owner, reads the private `source_cursor` table; the
+ * devhost test module's bindings are the official default (public only).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { describeModule, generateBindings } from '@spacetime-sync/devhost';
+import { renderBindings, syncBindingsDir, type Visibility } from '@spacetime-sync/devhost';
 
-export const BINDINGS = [{ module: 'module/src/index.ts', out: 'module/bindings/index.ts' }] as const;
-
-// The package does not export its package.json; read the pinned version from the installed copy.
-const sdkVersion = (
-  JSON.parse(readFileSync(new URL('../node_modules/spacetimedb/package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
-
-export async function renderBindings(entry: string): Promise<string> {
-  return generateBindings(await describeModule(entry), { source: entry, sdkVersion });
-}
+export const BINDINGS: readonly { module: string; out: string; visibility: Visibility }[] = [
+  { module: 'module/src/index.ts', out: 'module/bindings', visibility: 'includePrivate' },
+  {
+    module: 'devhost/testdata/test-module/index.ts',
+    out: 'devhost/testdata/test-module-bindings',
+    visibility: 'public',
+  },
+];
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const check = process.argv.includes('--check');
   let stale = 0;
-  for (const { module, out } of BINDINGS) {
-    const code = await renderBindings(module);
-    let current = '';
-    try {
-      current = readFileSync(out, 'utf8');
-    } catch {}
-    if (current === code) continue;
+  for (const { module, out, visibility } of BINDINGS) {
+    const changed = syncBindingsDir(out, await renderBindings(module, visibility), check);
+    if (changed.length === 0) continue;
     if (check) {
-      console.error(`${out} is out of date with ${module}: run npm run bindings`);
+      console.error(`${out} is out of date with ${module} (${changed.join(', ')}): run npm run bindings`);
       stale++;
     } else {
-      writeFileSync(out, code);
-      console.log(`wrote ${out}`);
+      console.log(`${out}: wrote ${changed.join(', ')}`);
     }
   }
   process.exitCode = stale > 0 ? 1 : 0;

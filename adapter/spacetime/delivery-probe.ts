@@ -69,10 +69,10 @@ export class DeliveryProbe {
       .onDisconnect(() => this.reconnectLater(conn))
       .onConnectError(() => this.reconnectLater(conn))
       .build();
-    conn.db.sync_event.onInsert((_ctx, row) => {
-      const sent = this.pending.get(row.idempotency_key);
+    conn.db.syncEvent.onInsert((_ctx, row) => {
+      const sent = this.pending.get(row.idempotencyKey);
       if (sent === undefined) return;
-      this.pending.delete(row.idempotency_key);
+      this.pending.delete(row.idempotencyKey);
       this.o.metrics.fanoutLatency.observe((performance.now() - sent) / 1000);
     });
     this.conn = conn;
@@ -109,9 +109,9 @@ export class DeliveryProbe {
       await this.o.writer.appendBatch([toEventInput(envelope)]);
       if (!this.configured) {
         await this.conn?.reducers.configureStream({
-          stream_id: PROBE_STREAM,
-          retain_min_events: RETAIN,
-          compact_by_key: false,
+          streamId: PROBE_STREAM,
+          retainMinEvents: RETAIN,
+          compactByKey: false,
         });
         this.configured = true;
       }

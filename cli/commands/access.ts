@@ -99,9 +99,9 @@ export function registerAccess(program: Command, verb: Verb): void {
           who,
           opts,
           async (r, reader) => {
-            for (const stream_id of opts.stream) {
-              if (verb === 'grant') await r.grantStreamRead({ reader, stream_id });
-              else await r.revokeStreamRead({ reader, stream_id });
+            for (const streamId of opts.stream) {
+              if (verb === 'grant') await r.grantStreamRead({ reader, streamId });
+              else await r.revokeStreamRead({ reader, streamId });
             }
           },
           `read access to ${opts.stream.join(', ')}`,

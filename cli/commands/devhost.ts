@@ -1,7 +1,7 @@
 /**
  * `spacetime-sync devhost --module <entry.ts> --name <db> […]` runs devhost (the SpacetimeDB-compatible
- * host) on its own until SIGTERM/SIGINT; `spacetime-sync devhost generate` writes client bindings
- * (the `spacetime generate` stand-in). devhost is loaded only when one of them runs.
+ * host) on its own until SIGTERM/SIGINT; `spacetime-sync devhost generate` writes a module's client
+ * bindings folder with the project's one generator (devhost/codegen, as `spacetime generate` does). devhost is loaded only when one of them runs.
  */
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -83,18 +83,18 @@ export function register(program: Command): void {
     );
   devhost
     .command('generate')
-    .description('write TypeScript client bindings for a module (the `spacetime generate` stand-in)')
+    .description(
+      'write a module\'s TypeScript client bindings folder, as `spacetime generate --lang typescript` does',
+    )
     .requiredOption('--module <entry>', 'module entry file')
-    .requiredOption('--out <file>', 'bindings file to write')
+    .requiredOption('--out-dir <dir>', 'bindings folder to write (files it wrote before and no longer needs are removed)')
+    .option('--include-private', 'keep private tables and private reducers (as `spacetime generate --include-private`)')
     .action(
-      action(async (opts: { module: string; out: string }) => {
-        const { describeModule, generateBindings } = await import('@spacetime-sync/devhost');
-        const code = generateBindings(await describeModule(opts.module), {
-          source: opts.module,
-          sdkVersion: '2.10.1',
-        });
-        writeFileSync(opts.out, code);
-        console.log(`wrote ${opts.out}`);
+      action(async (opts: { module: string; outDir: string; includePrivate?: boolean }) => {
+        const { renderBindings, syncBindingsDir } = await import('@spacetime-sync/devhost');
+        const files = await renderBindings(opts.module, opts.includePrivate ? 'includePrivate' : 'public');
+        const changed = syncBindingsDir(opts.outDir, files, false);
+        console.log(`${opts.outDir}: ${changed.length === 0 ? 'up to date' : `wrote ${changed.join(', ')}`}`);
         return ExitCode.Ok;
       }),
     );

@@ -62,7 +62,7 @@ export function register(program: Command): void {
         ...(opts.from !== undefined ? { startAfter: new Map([[stream, opts.from - 1n]]) } : {}),
         onEvent: (_s, e) => {
           process.stdout.write(
-            `${renderEvent({ streamId: e.stream_id, seq: e.seq, kind: e.kind, payload: e.payload })}\n`,
+            `${renderEvent({ streamId: e.streamId, seq: e.seq, kind: e.kind, payload: e.payload })}\n`,
           );
         },
         onProgress: (s, applied, head) => {

@@ -1,2 +1,8 @@
 export { describeBundle, describeModule } from './describe-module.js';
-export { type GenerateOptions, generateBindings } from './generate-bindings.js';
+export {
+  type BindingsFile,
+  type GenerateOptions,
+  generateBindings,
+  type Visibility,
+} from './generate-bindings.js';
+export { installedSdkVersion, renderBindings, syncBindingsDir } from './write-bindings.js';

@@ -85,8 +85,8 @@ async function readerToken(devhost: Devhost, streams: string[], device = 'desk-1
   byDevice.set(device, reader);
   const probe = await connect(devhost, reader);
   const owner = await connect(devhost, devhost.ownerToken);
-  for (const stream_id of streams) {
-    await owner.conn.reducers.grantStreamRead({ reader: Identity.fromString(probe.identityHex), stream_id });
+  for (const streamId of streams) {
+    await owner.conn.reducers.grantStreamRead({ reader: Identity.fromString(probe.identityHex), streamId });
   }
   probe.conn.disconnect();
   owner.conn.disconnect();
@@ -152,9 +152,9 @@ describe('SyncClient', () => {
     await expect
       .poll(
         () =>
-          [...acks.conn.db.sync_checkpoint.iter()].find(
-            (c) => c.client_id === 'desk-1' && c.stream_id === 'orders',
-          )?.acked_seq,
+          [...acks.conn.db.syncCheckpoint.iter()].find(
+            (c) => c.clientId === 'desk-1' && c.streamId === 'orders',
+          )?.ackedSeq,
         { timeout: 5_000 },
       )
       .toBe(8n);
@@ -214,7 +214,7 @@ describe('SyncClient', () => {
     const app = new Recorder();
     const client = await open(devhost, ['reset-me'], new MemoryCursorStore(), app);
     await client.waitLive();
-    await writer.conn.reducers.resetStream({ stream_id: 'reset-me' });
+    await writer.conn.reducers.resetStream({ streamId: 'reset-me' });
     await expect.poll(() => app.rebootstraps.length, { timeout: 5_000 }).toBe(1);
     expect(app.rebootstraps[0]?.reason).toEqual({ kind: 'epoch_changed', fromEpoch: 1n, toEpoch: 2n });
     await append(writer, 'reset-me', ['c']);
@@ -322,9 +322,9 @@ describe('SyncClient', () => {
     await client.waitLive();
     // Found by the model test: append, reset, append, reset, append while the client is live.
     await append(writer, 'twice', ['k0']);
-    await writer.conn.reducers.resetStream({ stream_id: 'twice' });
+    await writer.conn.reducers.resetStream({ streamId: 'twice' });
     await append(writer, 'twice', ['k0']);
-    await writer.conn.reducers.resetStream({ stream_id: 'twice' });
+    await writer.conn.reducers.resetStream({ streamId: 'twice' });
     await append(writer, 'twice', ['k0']);
     await expect.poll(() => app.seqs('twice'), { timeout: 5_000 }).toEqual([3n]);
     expect(app.rebootstraps.at(-1)?.epoch).toBe(3n);
@@ -341,11 +341,11 @@ describe('SyncClient', () => {
     await store.save('trimmed', { epoch: 1n, watermark: 1n });
     await append(writer, 'trimmed', ['1', '2', '3', '4', '5', '6']);
     await writer.conn.reducers.configureStream({
-      stream_id: 'trimmed',
-      retain_min_events: 2n,
-      compact_by_key: false,
+      streamId: 'trimmed',
+      retainMinEvents: 2n,
+      compactByKey: false,
     });
-    await writer.conn.reducers.compactStream({ stream_id: 'trimmed' });
+    await writer.conn.reducers.compactStream({ streamId: 'trimmed' });
     const app = new Recorder();
     const client = await open(devhost, ['trimmed'], store, app);
     await client.waitLive();
@@ -381,21 +381,21 @@ describe('SyncClient presence and tail', () => {
     });
     await client.waitLive();
     await expect
-      .poll(() => writer.conn.db.session_presence.session_id.find('sess-p')?.state, { timeout: 5_000 })
+      .poll(() => writer.conn.db.sessionPresence.session_id.find('sess-p')?.state, { timeout: 5_000 })
       .toBe('live');
     const first =
-      writer.conn.db.session_presence.session_id.find('sess-p')?.last_seen.microsSinceUnixEpoch ?? 0n;
+      writer.conn.db.sessionPresence.session_id.find('sess-p')?.lastSeen.microsSinceUnixEpoch ?? 0n;
     await expect
       .poll(
         () =>
-          (writer.conn.db.session_presence.session_id.find('sess-p')?.last_seen.microsSinceUnixEpoch ?? 0n) >
+          (writer.conn.db.sessionPresence.session_id.find('sess-p')?.lastSeen.microsSinceUnixEpoch ?? 0n) >
           first,
         { timeout: 5_000 },
       )
       .toBe(true);
     await client.close();
     await expect
-      .poll(() => writer.conn.db.session_presence.session_id.find('sess-p'), { timeout: 5_000 })
+      .poll(() => writer.conn.db.sessionPresence.session_id.find('sess-p'), { timeout: 5_000 })
       .toBeNull();
   });
 
@@ -482,16 +482,16 @@ describe('SyncClient model', () => {
             // Keys repeat (0..30), so many appends are duplicates the module answers as no-ops.
             await append(writer, name(o.stream), [`k${o.key}`]);
           } else if (o.kind === 'reset') {
-            await writer.conn.reducers.resetStream({ stream_id: name(o.stream) }).catch(() => {});
+            await writer.conn.reducers.resetStream({ streamId: name(o.stream) }).catch(() => {});
           } else if (o.kind === 'truncate') {
             // Retention down to the newest `keep` events, applied now, then switched off again so
             // the maintenance timer cannot move history while the final state is read.
-            const stream_id = name(o.stream);
+            const streamId = name(o.stream);
             const configure = (n: number) =>
               writer.conn.reducers.configureStream({
-                stream_id,
-                retain_min_events: BigInt(n),
-                compact_by_key: false,
+                streamId,
+                retainMinEvents: BigInt(n),
+                compactByKey: false,
               });
             if (
               await configure(o.keep).then(
@@ -499,7 +499,7 @@ describe('SyncClient model', () => {
                 () => false,
               )
             ) {
-              await writer.conn.reducers.compactStream({ stream_id });
+              await writer.conn.reducers.compactStream({ streamId });
               await configure(0);
             }
           } else if (o.kind === 'restart') {
@@ -521,7 +521,7 @@ describe('SyncClient model', () => {
           // Since its last rebootstrap (or from seq 1), the application holds exactly the retained
           // run up to the head: nothing skipped silently at the start, nothing missing at the end.
           const expected = () => {
-            const head = world.writer.conn.db.sync_stream.stream_id.find(s)?.head_seq ?? 0n;
+            const head = world.writer.conn.db.syncStream.stream_id.find(s)?.headSeq ?? 0n;
             const last = app.rebootstraps.filter((r) => r.streamId === s).at(-1);
             const from = last?.lowWatermark ?? 1n;
             return from > head ? [] : range(Number(from), Number(head));

@@ -81,14 +81,14 @@ describe('devhost --data across kill -9', () => {
     const token = (await readFile(join(dataDir, 'owner-token'), 'utf8')).trim();
     const reader = await connect({ url }, token);
     await subscribe(reader.conn, ['SELECT * FROM sync_event']);
-    const rows = [...reader.conn.db.sync_event.iter()];
-    const present = new Set(rows.map((r) => r.idempotency_key));
+    const rows = [...reader.conn.db.syncEvent.iter()];
+    const present = new Set(rows.map((r) => r.idempotencyKey));
     expect(confirmed.size).toBeGreaterThan(0);
     for (const key of confirmed) expect(present.has(key), `confirmed ${key} lost`).toBe(true);
     for (const key of present) expect(sent.has(key), `${key} was never sent`).toBe(true);
     for (const s of ['crash-0', 'crash-1', 'crash-2']) {
       const seqs = rows
-        .filter((r) => r.stream_id === s)
+        .filter((r) => r.streamId === s)
         .map((r) => Number(r.seq))
         .sort((a, b) => a - b);
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));

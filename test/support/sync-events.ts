@@ -13,17 +13,17 @@ export interface EventOptions {
 export function eventInput(stream: string, key: string, options: EventOptions = {}): EventInput {
   const payload = new TextEncoder().encode(options.body ?? `${stream}:${key}`);
   return {
-    stream_id: stream,
-    idempotency_key: key,
+    streamId: stream,
+    idempotencyKey: key,
     kind: options.kind ?? 'test.v1',
     payload,
-    payload_hash: new Uint8Array(createHash('sha256').update(payload).digest()),
-    compaction_key: undefined,
-    source_topic: options.sourceTopic ?? 'authority',
-    source_seq: options.sourceSeq ?? 0n,
-    kafka_topic: undefined,
-    kafka_partition: undefined,
-    kafka_offset: undefined,
-    produced_at: Timestamp.now(),
+    payloadHash: new Uint8Array(createHash('sha256').update(payload).digest()),
+    compactionKey: undefined,
+    sourceTopic: options.sourceTopic ?? 'authority',
+    sourceSeq: options.sourceSeq ?? 0n,
+    kafkaTopic: undefined,
+    kafkaPartition: undefined,
+    kafkaOffset: undefined,
+    producedAt: Timestamp.now(),
   };
 }
