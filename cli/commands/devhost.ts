@@ -84,11 +84,17 @@ export function register(program: Command): void {
   devhost
     .command('generate')
     .description(
-      'write a module\'s TypeScript client bindings folder, as `spacetime generate --lang typescript` does',
+      "write a module's TypeScript client bindings folder, as `spacetime generate --lang typescript` does",
     )
     .requiredOption('--module <entry>', 'module entry file')
-    .requiredOption('--out-dir <dir>', 'bindings folder to write (files it wrote before and no longer needs are removed)')
-    .option('--include-private', 'keep private tables and private reducers (as `spacetime generate --include-private`)')
+    .requiredOption(
+      '--out-dir <dir>',
+      'bindings folder to write (files it wrote before and no longer needs are removed)',
+    )
+    .option(
+      '--include-private',
+      'keep private tables and private reducers (as `spacetime generate --include-private`)',
+    )
     .action(
       action(async (opts: { module: string; outDir: string; includePrivate?: boolean }) => {
         const { renderBindings, syncBindingsDir } = await import('@spacetime-sync/devhost');
