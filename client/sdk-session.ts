@@ -3,11 +3,11 @@
  * the generated bindings' table, field and reducer names. Everything else in the client speaks
  * `StreamHead`, `SyncEvent` and plain callbacks, so a bindings rename touches this file alone.
  */
-import type { Infer } from 'spacetimedb';
-import { DbConnection, type SubscriptionHandle, type SyncEventRow } from '../module/bindings/index.js';
+import { DbConnection, type SubscriptionHandle } from '../module/bindings/index.js';
+import type { SyncEvent as SyncEventRow } from '../module/bindings/types.js';
 import type { StreamHead } from './subscription-plan.js';
 
-export type SyncEvent = Infer<typeof SyncEventRow>;
+export type SyncEvent = SyncEventRow;
 
 export interface SessionTarget {
   readonly uri: string;
@@ -45,9 +45,9 @@ export class SdkSession {
       .onConnectError((_ctx, err) => cb.connectFailed(`connect error: ${String(err)}`))
       .onDisconnect((_ctx, err) => cb.lost(err ? `disconnected: ${String(err)}` : 'disconnected'))
       .build();
-    this.conn.db.sync_event.onInsert((_ctx, row) => cb.eventInserted(row.stream_id, row));
-    this.conn.db.sync_stream.onInsert((_ctx, row) => cb.streamChanged(row.stream_id, false));
-    this.conn.db.sync_stream.onUpdate((_ctx, _old, row) => cb.streamChanged(row.stream_id, true));
+    this.conn.db.syncEvent.onInsert((_ctx, row) => cb.eventInserted(row.streamId, row));
+    this.conn.db.syncStream.onInsert((_ctx, row) => cb.streamChanged(row.streamId, false));
+    this.conn.db.syncStream.onUpdate((_ctx, _old, row) => cb.streamChanged(row.streamId, true));
   }
 
   subscribe(queries: string[], applied: () => void, failed: (detail: string) => void): Subscription {
@@ -69,28 +69,28 @@ export class SdkSession {
 
   /** The stream's row as this connection's cache has it. */
   head(streamId: string): StreamHead | undefined {
-    const row = this.conn.db.sync_stream.stream_id.find(streamId);
-    return row ? { epoch: row.epoch, lowWatermark: row.low_watermark, headSeq: row.head_seq } : undefined;
+    const row = this.conn.db.syncStream.stream_id.find(streamId);
+    return row ? { epoch: row.epoch, lowWatermark: row.lowWatermark, headSeq: row.headSeq } : undefined;
   }
 
   /** Cached events of the stream past `from`, in seq order. */
   eventsAfter(streamId: string, from: bigint): SyncEvent[] {
     const rows: SyncEvent[] = [];
-    for (const r of this.conn.db.sync_event.iter())
-      if (r.stream_id === streamId && r.seq > from) rows.push(r);
+    for (const r of this.conn.db.syncEvent.iter())
+      if (r.streamId === streamId && r.seq > from) rows.push(r);
     return rows.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
   }
 
   /** Rows the SDK caches for this connection's event subscriptions. */
   get cachedEventCount(): number {
-    return Number(this.conn.db.sync_event.count());
+    return Number(this.conn.db.syncEvent.count());
   }
 
   ack(clientId: string, streamId: string, seq: bigint, epoch: bigint): Promise<void> {
     return this.conn.reducers.ackCheckpoint({
-      client_id: clientId,
-      stream_id: streamId,
-      acked_seq: seq,
+      clientId: clientId,
+      streamId: streamId,
+      ackedSeq: seq,
       epoch,
     });
   }
@@ -103,11 +103,11 @@ export class SdkSession {
     ttlMs: number;
   }): Promise<void> {
     return this.conn.reducers.upsertPresence({
-      session_id: p.sessionId,
-      device_id: p.deviceId,
+      sessionId: p.sessionId,
+      deviceId: p.deviceId,
       streams: p.streams,
       state: p.state,
-      ttl_ms: p.ttlMs,
+      ttlMs: p.ttlMs,
     });
   }
 
