@@ -76,8 +76,7 @@ export class SdkSession {
   /** Cached events of the stream past `from`, in seq order. */
   eventsAfter(streamId: string, from: bigint): SyncEvent[] {
     const rows: SyncEvent[] = [];
-    for (const r of this.conn.db.syncEvent.iter())
-      if (r.streamId === streamId && r.seq > from) rows.push(r);
+    for (const r of this.conn.db.syncEvent.iter()) if (r.streamId === streamId && r.seq > from) rows.push(r);
     return rows.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
   }
 
