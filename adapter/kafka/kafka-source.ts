@@ -302,10 +302,10 @@ export class KafkaSource {
   ): Promise<void> {
     const { topic, partition } = batch;
     const cursorOf = (next: bigint): SourceCursor => ({
-      consumer_group: this.o.groupId,
+      consumerGroup: this.o.groupId,
       topic,
       partition,
-      next_offset: next,
+      nextOffset: next,
     });
     const applied = this.o.writer.cursor(this.o.groupId, topic, partition);
     const max = this.o.maxBatch ?? 200;
@@ -473,6 +473,6 @@ export class KafkaSource {
   }
 
   private async deadLetterEvent(item: Pending, error: SyncError): Promise<void> {
-    await this.deadLetter(item.raw, item.event.kafka_topic ?? '', item.event.kafka_partition ?? -1, error);
+    await this.deadLetter(item.raw, item.event.kafkaTopic ?? '', item.event.kafkaPartition ?? -1, error);
   }
 }

@@ -22,10 +22,10 @@ export interface AppendReceipt {
 }
 
 export interface SourceCursor {
-  readonly consumer_group: string;
+  readonly consumerGroup: string;
   readonly topic: string;
   readonly partition: number;
-  readonly next_offset: bigint;
+  readonly nextOffset: bigint;
 }
 
 export interface StreamHead {
@@ -57,17 +57,17 @@ export function reducerError(e: unknown): SyncError {
   return err.reason === 'unavailable' && !err.detail ? unavailable('spacetimedb', err.message, e) : err;
 }
 
-type StreamRow = NonNullable<ReturnType<DbConnection['db']['sync_stream']['stream_id']['find']>>;
+type StreamRow = NonNullable<ReturnType<DbConnection['db']['syncStream']['stream_id']['find']>>;
 
 function toStreamHead(s: StreamRow): StreamHead {
   return {
-    head: s.head_seq,
-    lowWatermark: s.low_watermark,
+    head: s.headSeq,
+    lowWatermark: s.lowWatermark,
     epoch: s.epoch,
-    lastSourceSeq: s.last_source_seq,
-    sourceGapMissing: s.source_gap_missing,
-    updatedAtMicros: s.updated_at.microsSinceUnixEpoch,
-    retainMinEvents: s.retain_min_events,
+    lastSourceSeq: s.lastSourceSeq,
+    sourceGapMissing: s.sourceGapMissing,
+    updatedAtMicros: s.updatedAt.microsSinceUnixEpoch,
+    retainMinEvents: s.retainMinEvents,
   };
 }
 
@@ -153,12 +153,12 @@ export class SpacetimeWriter {
       .onConnectError((_ctx, err) => this.lost(conn, `connect failed: ${err.message}`))
       .onDisconnect((_ctx, err) => this.lost(conn, err ? err.message : 'disconnected'))
       .build();
-    conn.db.append_receipt.onInsert((ctx, r) => {
+    conn.db.appendReceipt.onInsert((ctx, r) => {
       // Only our own call's result is a Reducer event; other writers' receipts arrive as Transaction.
       if (ctx.event.tag !== 'Reducer') return;
-      this.collecting?.set(r.batch_index, {
-        stream: r.stream_id,
-        key: r.idempotency_key,
+      this.collecting?.set(r.batchIndex, {
+        stream: r.streamId,
+        key: r.idempotencyKey,
         seq: r.seq,
         status: r.status as ReceiptStatus,
       });
@@ -200,7 +200,7 @@ export class SpacetimeWriter {
 
   /** One stream's head, from the writer's own subscription (an index lookup, for per-request use). */
   stream(streamId: string): StreamHead | undefined {
-    const s = this.conn?.db.sync_stream.stream_id.find(streamId);
+    const s = this.conn?.db.syncStream.stream_id.find(streamId);
     return s ? toStreamHead(s) : undefined;
   }
 
@@ -243,10 +243,10 @@ export class SpacetimeWriter {
     }
     return events.map((e, i) => {
       const r = receipts.get(i);
-      if (!r || r.stream !== e.stream_id || r.key !== e.idempotency_key) {
+      if (!r || r.stream !== e.streamId || r.key !== e.idempotencyKey) {
         throw unavailable(
           'spacetimedb',
-          `no receipt for ${e.stream_id}/${e.idempotency_key} in the reducer result`,
+          `no receipt for ${e.streamId}/${e.idempotencyKey} in the reducer result`,
         );
       }
       return r;
@@ -256,8 +256,8 @@ export class SpacetimeWriter {
   /** The next Kafka offset SpacetimeDB holds for a partition (the exactly-once anchor). */
   cursor(group: string, topic: string, partition: number): bigint | undefined {
     if (!this.conn) return undefined;
-    for (const c of this.conn.db.source_cursor.iter()) {
-      if (c.consumer_group === group && c.topic === topic && c.partition === partition) return c.next_offset;
+    for (const c of this.conn.db.sourceCursor.iter()) {
+      if (c.consumerGroup === group && c.topic === topic && c.partition === partition) return c.nextOffset;
     }
     return undefined;
   }
@@ -265,7 +265,7 @@ export class SpacetimeWriter {
   streams(): Map<string, StreamHead> {
     const out = new Map<string, StreamHead>();
     if (!this.conn) return out;
-    for (const s of this.conn.db.sync_stream.iter()) out.set(s.stream_id, toStreamHead(s));
+    for (const s of this.conn.db.syncStream.iter()) out.set(s.streamId, toStreamHead(s));
     return out;
   }
 

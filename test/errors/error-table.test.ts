@@ -50,7 +50,7 @@ beforeAll(async () => {
   owner = await connect(devhost, devhost.ownerToken);
   stranger = await connect(devhost);
   await writer.appendBatch([eventInput('t:1', 'first', { body: 'original', sourceSeq: 10n })]);
-  await owner.conn.reducers.openComputeAssignment({ request_id: 'r1', provider_id: 'p', detail: 'd' });
+  await owner.conn.reducers.openComputeAssignment({ requestId: 'r1', providerId: 'p', detail: 'd' });
 }, 60_000);
 
 afterAll(async () => {
@@ -108,8 +108,7 @@ const rows: Row[] = [
   },
   {
     failure: 'append: a payload hash of the wrong length',
-    cause: () =>
-      refusal(writer.appendBatch([{ ...eventInput('t:2', 'k'), payload_hash: new Uint8Array(3) }])),
+    cause: () => refusal(writer.appendBatch([{ ...eventInput('t:2', 'k'), payloadHash: new Uint8Array(3) }])),
     code: Code.InvalidArgument,
     reason: ErrorReason.INVALID,
     retryable: false,
@@ -150,9 +149,7 @@ const rows: Row[] = [
   {
     failure: 'ack_checkpoint naming an old epoch',
     cause: () =>
-      refusal(
-        owner.conn.reducers.ackCheckpoint({ client_id: 'c', stream_id: 't:1', acked_seq: 1n, epoch: 7n }),
-      ),
+      refusal(owner.conn.reducers.ackCheckpoint({ clientId: 'c', streamId: 't:1', ackedSeq: 1n, epoch: 7n })),
     code: Code.FailedPrecondition,
     reason: ErrorReason.STALE_CURSOR,
     retryable: false,
@@ -168,9 +165,7 @@ const rows: Row[] = [
   {
     failure: "ack_checkpoint beyond the stream's head",
     cause: () =>
-      refusal(
-        owner.conn.reducers.ackCheckpoint({ client_id: 'c', stream_id: 't:1', acked_seq: 5n, epoch: 1n }),
-      ),
+      refusal(owner.conn.reducers.ackCheckpoint({ clientId: 'c', streamId: 't:1', ackedSeq: 5n, epoch: 1n })),
     code: Code.OutOfRange,
     reason: ErrorReason.BEYOND_HEAD,
     retryable: false,
@@ -180,7 +175,7 @@ const rows: Row[] = [
     failure: 'ack_checkpoint on a stream never written',
     cause: () =>
       refusal(
-        owner.conn.reducers.ackCheckpoint({ client_id: 'c', stream_id: 'none', acked_seq: 1n, epoch: 1n }),
+        owner.conn.reducers.ackCheckpoint({ clientId: 'c', streamId: 'none', ackedSeq: 1n, epoch: 1n }),
       ),
     code: Code.NotFound,
     reason: ErrorReason.UNKNOWN_STREAM,
@@ -192,8 +187,8 @@ const rows: Row[] = [
     cause: () =>
       refusal(
         owner.conn.reducers.updateComputeAssignment({
-          request_id: 'r1',
-          expected_revision: 5n,
+          requestId: 'r1',
+          expectedRevision: 5n,
           status: 'running',
           detail: '',
         }),

@@ -51,18 +51,18 @@ function event(stream: string, key: string, body: string, sourceSeq = 0n) {
 }
 
 function events(conn: DbConnection, stream: string): { seq: bigint; key: string }[] {
-  return [...conn.db.sync_event.iter()]
-    .filter((e) => e.stream_id === stream)
-    .map((e) => ({ seq: e.seq, key: e.idempotency_key }))
+  return [...conn.db.syncEvent.iter()]
+    .filter((e) => e.streamId === stream)
+    .map((e) => ({ seq: e.seq, key: e.idempotencyKey }))
     .sort((a, b) => (a.seq < b.seq ? -1 : 1));
 }
 
-const head = (conn: DbConnection, stream: string) => conn.db.sync_stream.stream_id.find(stream)?.head_seq;
+const head = (conn: DbConnection, stream: string) => conn.db.syncStream.stream_id.find(stream)?.headSeq;
 const append = (c: Connected, e: ReturnType<typeof event>) => c.conn.reducers.appendSyncEvent({ event: e });
 const appendBatch = (
   c: Connected,
   evs: ReturnType<typeof event>[],
-  cursor?: { consumer_group: string; topic: string; partition: number; next_offset: bigint },
+  cursor?: { consumerGroup: string; topic: string; partition: number; nextOffset: bigint },
 ) => c.conn.reducers.appendSyncEvents({ events: evs, cursor });
 
 describe('append_sync_event', () => {
@@ -79,8 +79,8 @@ describe('append_sync_event', () => {
 
   it('treats the same key with the same payload as a no-op and reports the existing seq', async () => {
     const receipts: { seq: bigint; status: string }[] = [];
-    writer.conn.db.append_receipt.onInsert((_ctx, r) => {
-      if (r.stream_id === 's-dup') receipts.push({ seq: r.seq, status: r.status });
+    writer.conn.db.appendReceipt.onInsert((_ctx, r) => {
+      if (r.streamId === 's-dup') receipts.push({ seq: r.seq, status: r.status });
     });
     await append(writer, event('s-dup', 'k1', 'one'));
     await append(writer, event('s-dup', 'k2', 'two'));
@@ -98,12 +98,12 @@ describe('append_sync_event', () => {
     const message = await rejection(append(writer, event('s-conflict', 'k', 'tampered')));
     expect(message).toMatch(/^conflict: .*'k'/);
     expect(events(writer.conn, 's-conflict')).toEqual([{ seq: 1n, key: 'k' }]);
-    const stored = [...writer.conn.db.sync_event.iter()].find((e) => e.stream_id === 's-conflict');
+    const stored = [...writer.conn.db.syncEvent.iter()].find((e) => e.streamId === 's-conflict');
     expect(new TextDecoder().decode(stored?.payload)).toBe('original');
   });
 
   it('rejects an envelope with a malformed hash as invalid', async () => {
-    const bad = { ...event('s-invalid', 'k', 'x'), payload_hash: new Uint8Array(3) };
+    const bad = { ...event('s-invalid', 'k', 'x'), payloadHash: new Uint8Array(3) };
     expect(await rejection(append(writer, bad))).toMatch(/^invalid: payload_hash must be 32 bytes/);
     expect(head(writer.conn, 's-invalid')).toBeUndefined();
   });
@@ -112,10 +112,10 @@ describe('append_sync_event', () => {
 describe('append_sync_events (batch)', () => {
   it('is atomic: one conflicting event rolls the whole batch back, cursor included', async () => {
     await appendBatch(writer, [event('s-batch', 'k1', 'one')], {
-      consumer_group: 'g',
+      consumerGroup: 'g',
       topic: 't',
       partition: 0,
-      next_offset: 10n,
+      nextOffset: 10n,
     });
     const before = events(writer.conn, 's-batch');
     const message = await rejection(
@@ -123,29 +123,29 @@ describe('append_sync_events (batch)', () => {
         writer,
         [event('s-batch', 'k2', 'two'), event('s-batch-2', 'x', 'x'), event('s-batch', 'k1', 'DIFFERENT')],
         {
-          consumer_group: 'g',
+          consumerGroup: 'g',
           topic: 't',
           partition: 0,
-          next_offset: 13n,
+          nextOffset: 13n,
         },
       ),
     );
     expect(message).toMatch(/conflict/);
     expect(events(writer.conn, 's-batch')).toEqual(before);
     expect(head(writer.conn, 's-batch-2')).toBeUndefined();
-    const cursor = [...writer.conn.db.source_cursor.iter()].find(
-      (c) => c.consumer_group === 'g' && c.topic === 't',
+    const cursor = [...writer.conn.db.sourceCursor.iter()].find(
+      (c) => c.consumerGroup === 'g' && c.topic === 't',
     );
-    expect(cursor?.next_offset).toBe(10n);
+    expect(cursor?.nextOffset).toBe(10n);
   });
 
   it('advances the Kafka cursor in the same transaction, never backwards', async () => {
-    const at = (n: bigint) => ({ consumer_group: 'g2', topic: 'orders', partition: 3, next_offset: n });
+    const at = (n: bigint) => ({ consumerGroup: 'g2', topic: 'orders', partition: 3, nextOffset: n });
     await appendBatch(writer, [event('s-cursor', 'a', 'a')], at(5n));
     await appendBatch(writer, [event('s-cursor', 'b', 'b')], at(7n));
     await appendBatch(writer, [event('s-cursor', 'a', 'a')], at(5n)); // a redelivered older batch
-    const cursor = [...writer.conn.db.source_cursor.iter()].find((c) => c.consumer_group === 'g2');
-    expect(cursor?.next_offset).toBe(7n);
+    const cursor = [...writer.conn.db.sourceCursor.iter()].find((c) => c.consumerGroup === 'g2');
+    expect(cursor?.nextOffset).toBe(7n);
     expect(events(writer.conn, 's-cursor').map((e) => e.seq)).toEqual([1n, 2n]);
   });
 
@@ -156,14 +156,14 @@ describe('append_sync_events (batch)', () => {
     );
     await append(writer, event('s-source', 'c', 'c', 14n)); // gap: 11..13 missing
     expect(events(writer.conn, 's-source').map((e) => e.key)).toEqual(['a', 'c']);
-    const s = writer.conn.db.sync_stream.stream_id.find('s-source');
-    expect([
-      s?.last_source_seq,
-      s?.source_gap_count,
-      s?.source_gap_missing,
-      s?.last_gap_from,
-      s?.last_gap_to,
-    ]).toEqual([14n, 1n, 3n, 11n, 13n]);
+    const s = writer.conn.db.syncStream.stream_id.find('s-source');
+    expect([s?.lastSourceSeq, s?.sourceGapCount, s?.sourceGapMissing, s?.lastGapFrom, s?.lastGapTo]).toEqual([
+      14n,
+      1n,
+      3n,
+      11n,
+      13n,
+    ]);
   });
 
   it('keeps seqs gapless under concurrent appends to many streams from several connections', async () => {
@@ -218,27 +218,27 @@ describe('read authorization', () => {
       'SELECT * FROM sync_checkpoint',
     ]);
     const seen = () =>
-      [...desk.conn.db.sync_event.iter()].map((e) => `${e.stream_id}/${e.idempotency_key}`).sort();
+      [...desk.conn.db.syncEvent.iter()].map((e) => `${e.streamId}/${e.idempotencyKey}`).sort();
     expect(seen()).toEqual([]);
-    expect(desk.conn.db.sync_stream.stream_id.find('secret:1')).toBeNull();
+    expect(desk.conn.db.syncStream.stream_id.find('secret:1')).toBeNull();
     await writer.conn.reducers.grantStreamRead({
       reader: Identity.fromString(desk.identityHex),
-      stream_id: 'secret:1',
+      streamId: 'secret:1',
     });
     await expect.poll(seen, { timeout: 5_000 }).toEqual(['secret:1/a']);
-    expect(desk.conn.db.sync_stream.stream_id.find('secret:1')?.head_seq).toBe(1n);
+    expect(desk.conn.db.syncStream.stream_id.find('secret:1')?.headSeq).toBe(1n);
     await append(writer, event('secret:1', 'c', 'c'));
     await append(writer, event('secret:2', 'd', 'd'));
     await expect.poll(seen, { timeout: 5_000 }).toEqual(['secret:1/a', 'secret:1/c']);
     await writer.conn.reducers.revokeStreamRead({
       reader: Identity.fromString(desk.identityHex),
-      stream_id: 'secret:1',
+      streamId: 'secret:1',
     });
     await expect.poll(seen, { timeout: 5_000 }).toEqual([]);
-    expect(desk.conn.db.sync_stream.stream_id.find('secret:1')).toBeNull();
+    expect(desk.conn.db.syncStream.stream_id.find('secret:1')).toBeNull();
     // Checkpoints are private to the identity that acked them.
     expect(
-      [...desk.conn.db.sync_checkpoint.iter()].every((c) => c.owner.toHexString() === desk.identityHex),
+      [...desk.conn.db.syncCheckpoint.iter()].every((c) => c.owner.toHexString() === desk.identityHex),
     ).toBe(true);
     desk.conn.disconnect();
   });
@@ -248,11 +248,10 @@ describe('ack_checkpoint', () => {
   it('is monotonic, bounded by the head, epoch-checked and bound to one identity', async () => {
     for (const k of ['1', '2', '3']) await append(writer, event('s-ack', k, k));
     const ack = (c: Connected, seq: bigint, epoch = 1n, client = 'desk-1') =>
-      c.conn.reducers.ackCheckpoint({ client_id: client, stream_id: 's-ack', acked_seq: seq, epoch });
+      c.conn.reducers.ackCheckpoint({ clientId: client, streamId: 's-ack', ackedSeq: seq, epoch });
     const acked = () =>
-      [...reader.conn.db.sync_checkpoint.iter()].find(
-        (c) => c.client_id === 'desk-1' && c.stream_id === 's-ack',
-      )?.acked_seq;
+      [...reader.conn.db.syncCheckpoint.iter()].find((c) => c.clientId === 'desk-1' && c.streamId === 's-ack')
+        ?.ackedSeq;
     await ack(reader, 2n);
     expect(acked()).toBe(2n);
     await ack(reader, 1n); // late, lower ack: accepted, ignored
@@ -272,42 +271,42 @@ describe('presence', () => {
     const desk = await connect(devhost);
     await subscribe(desk.conn, ['SELECT * FROM session_presence']);
     await desk.conn.reducers.upsertPresence({
-      session_id: 'sess-exp',
-      device_id: 'd1',
+      sessionId: 'sess-exp',
+      deviceId: 'd1',
       streams: ['s'],
       state: 'live',
-      ttl_ms: 500,
+      ttlMs: 500,
     });
     await desk.conn.reducers.upsertPresence({
-      session_id: 'sess-conn',
-      device_id: 'd1',
+      sessionId: 'sess-conn',
+      deviceId: 'd1',
       streams: ['s'],
       state: 'live',
-      ttl_ms: 600_000,
+      ttlMs: 600_000,
     });
-    expect(reader.conn.db.session_presence.session_id.find('sess-exp')?.state).toBe('live');
+    expect(reader.conn.db.sessionPresence.session_id.find('sess-exp')?.state).toBe('live');
     expect(
       await rejection(
         reader.conn.reducers.upsertPresence({
-          session_id: 'sess-exp',
-          device_id: 'x',
+          sessionId: 'sess-exp',
+          deviceId: 'x',
           streams: [],
           state: 'live',
-          ttl_ms: 500,
+          ttlMs: 500,
         }),
       ),
     ).toMatch(/unauthorized/);
     // The maintenance timer runs every 5 s.
     await expect
-      .poll(() => reader.conn.db.session_presence.session_id.find('sess-exp'), {
+      .poll(() => reader.conn.db.sessionPresence.session_id.find('sess-exp'), {
         timeout: 8_000,
         interval: 100,
       })
       .toBeNull();
-    expect(reader.conn.db.session_presence.session_id.find('sess-conn')?.state).toBe('live');
+    expect(reader.conn.db.sessionPresence.session_id.find('sess-conn')?.state).toBe('live');
     desk.conn.disconnect();
     await expect
-      .poll(() => reader.conn.db.session_presence.session_id.find('sess-conn'), {
+      .poll(() => reader.conn.db.sessionPresence.session_id.find('sess-conn'), {
         timeout: 3_000,
         interval: 50,
       })
@@ -319,39 +318,39 @@ describe('retention', () => {
   it('keeps the window, advances the low watermark, and bumps the epoch only when an acked client needs lost history', async () => {
     for (let i = 1; i <= 6; i++) await append(writer, event('s-ret', `k${i}`, `v${i}`));
     await reader.conn.reducers.ackCheckpoint({
-      client_id: 'desk-ret',
-      stream_id: 's-ret',
-      acked_seq: 5n,
+      clientId: 'desk-ret',
+      streamId: 's-ret',
+      ackedSeq: 5n,
       epoch: 1n,
     });
     await writer.conn.reducers.configureStream({
-      stream_id: 's-ret',
-      retain_min_events: 3n,
-      compact_by_key: false,
+      streamId: 's-ret',
+      retainMinEvents: 3n,
+      compactByKey: false,
     });
-    await writer.conn.reducers.compactStream({ stream_id: 's-ret' });
-    let s = writer.conn.db.sync_stream.stream_id.find('s-ret');
+    await writer.conn.reducers.compactStream({ streamId: 's-ret' });
+    let s = writer.conn.db.syncStream.stream_id.find('s-ret');
     expect(events(writer.conn, 's-ret').map((e) => e.seq)).toEqual([4n, 5n, 6n]);
-    expect([s?.low_watermark, s?.epoch]).toEqual([4n, 1n]); // the acked client (at 5) lost nothing it needs
+    expect([s?.lowWatermark, s?.epoch]).toEqual([4n, 1n]); // the acked client (at 5) lost nothing it needs
 
     await reader.conn.reducers.ackCheckpoint({
-      client_id: 'desk-slow',
-      stream_id: 's-ret',
-      acked_seq: 4n,
+      clientId: 'desk-slow',
+      streamId: 's-ret',
+      ackedSeq: 4n,
       epoch: 1n,
     });
     for (let i = 7; i <= 9; i++) await append(writer, event('s-ret', `k${i}`, `v${i}`));
-    await writer.conn.reducers.compactStream({ stream_id: 's-ret' });
-    s = writer.conn.db.sync_stream.stream_id.find('s-ret');
+    await writer.conn.reducers.compactStream({ streamId: 's-ret' });
+    s = writer.conn.db.syncStream.stream_id.find('s-ret');
     expect(events(writer.conn, 's-ret').map((e) => e.seq)).toEqual([7n, 8n, 9n]);
-    expect([s?.low_watermark, s?.epoch]).toEqual([7n, 2n]); // desk-slow (at 4) needs 5 and 6: gone
+    expect([s?.lowWatermark, s?.epoch]).toEqual([7n, 2n]); // desk-slow (at 4) needs 5 and 6: gone
   });
 
   it('reset drops history and moves the epoch', async () => {
     await append(writer, event('s-reset', 'a', 'a'));
-    await writer.conn.reducers.resetStream({ stream_id: 's-reset' });
-    const s = writer.conn.db.sync_stream.stream_id.find('s-reset');
-    expect([s?.head_seq, s?.low_watermark, s?.epoch]).toEqual([1n, 2n, 2n]);
+    await writer.conn.reducers.resetStream({ streamId: 's-reset' });
+    const s = writer.conn.db.syncStream.stream_id.find('s-reset');
+    expect([s?.headSeq, s?.lowWatermark, s?.epoch]).toEqual([1n, 2n, 2n]);
     expect(events(writer.conn, 's-reset')).toEqual([]);
   });
 });
