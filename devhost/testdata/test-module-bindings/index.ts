@@ -26,8 +26,10 @@ import {
 import AddBlobsReducer from './add_blobs_reducer.js';
 import AddDuplicateNameReducer from './add_duplicate_name_reducer.js';
 import AddPersonReducer from './add_person_reducer.js';
+import AddPerson2Reducer from './add_person_2_reducer.js';
 import AddSecretReducer from './add_secret_reducer.js';
 import BanIdentityReducer from './ban_identity_reducer.js';
+import CreatePlayer1Reducer from './create_player_1_reducer.js';
 import DeleteAgeRangeReducer from './delete_age_range_reducer.js';
 import DeletePersonReducer from './delete_person_reducer.js';
 import EmitNoticeReducer from './emit_notice_reducer.js';
@@ -37,11 +39,14 @@ import InsertThenFailReducer from './insert_then_fail_reducer.js';
 import QueryAgeReducer from './query_age_reducer.js';
 import QueryAgeRangeReducer from './query_age_range_reducer.js';
 import QueryTeamReducer from './query_team_reducer.js';
+import RemovePerson2Reducer from './remove_person_2_reducer.js';
 import RenamePersonReducer from './rename_person_reducer.js';
 import ScanBlobsReducer from './scan_blobs_reducer.js';
 import ScheduleOnceReducer from './schedule_once_reducer.js';
+import SetLevel2Reducer from './set_level_2_reducer.js';
 import StartTickerReducer from './start_ticker_reducer.js';
 import StopTickersReducer from './stop_tickers_reducer.js';
+import Player1Row from './player_1_table.js';
 import BlobRow from './blob_table.js';
 import ConnectionLogRow from './connection_log_table.js';
 import CounterRow from './counter_table.js';
@@ -49,10 +54,23 @@ import MessageRow from './message_table.js';
 import NoticeRow from './notice_table.js';
 import OneShotScheduleRow from './one_shot_schedule_table.js';
 import PersonRow from './person_table.js';
+import Person2Row from './person_2_table.js';
 import TickScheduleRow from './tick_schedule_table.js';
 
 /** Every table of the module, declared as the module declares it (canonical names, indexes, constraints). */
 const tablesSchema = __schema({
+  player1: __table(
+    {
+      name: "Player1Canonical",
+      indexes: [
+        { accessor: "Player1Id", name: "Player1Canonical_player_1_id_idx_btree", algorithm: 'btree', columns: ["player1Id"] },
+      ],
+      constraints: [
+        { name: "Player1Canonical_player_1_id_key", constraint: 'unique', columns: ["player1Id"] },
+      ],
+    },
+    Player1Row,
+  ),
   blob: __table(
     {
       name: "blob",
@@ -140,6 +158,19 @@ const tablesSchema = __schema({
     },
     PersonRow,
   ),
+  person2: __table(
+    {
+      name: "person_2",
+      indexes: [
+        { accessor: "Person2Id", name: "person_2_person_2_id_idx_btree", algorithm: 'btree', columns: ["person2Id"] },
+        { accessor: "playerRef", name: "person_2_player_ref_idx_btree", algorithm: 'btree', columns: ["playerRef"] },
+      ],
+      constraints: [
+        { name: "person_2_person_2_id_key", constraint: 'unique', columns: ["person2Id"] },
+      ],
+    },
+    Person2Row,
+  ),
   tickSchedule: __table(
     {
       name: "tick_schedule",
@@ -159,8 +190,10 @@ const reducersSchema = __reducers(
   __reducerSchema("add_blobs", AddBlobsReducer),
   __reducerSchema("add_duplicate_name", AddDuplicateNameReducer),
   __reducerSchema("add_person", AddPersonReducer),
+  __reducerSchema("add_person_2", AddPerson2Reducer),
   __reducerSchema("add_secret", AddSecretReducer),
   __reducerSchema("ban_identity", BanIdentityReducer),
+  __reducerSchema("create_player_1", CreatePlayer1Reducer),
   __reducerSchema("delete_age_range", DeleteAgeRangeReducer),
   __reducerSchema("delete_person", DeletePersonReducer),
   __reducerSchema("emit_notice", EmitNoticeReducer),
@@ -170,9 +203,11 @@ const reducersSchema = __reducers(
   __reducerSchema("query_age", QueryAgeReducer),
   __reducerSchema("query_age_range", QueryAgeRangeReducer),
   __reducerSchema("query_team", QueryTeamReducer),
+  __reducerSchema("remove_person_2", RemovePerson2Reducer),
   __reducerSchema("rename_person", RenamePersonReducer),
   __reducerSchema("scan_blobs", ScanBlobsReducer),
   __reducerSchema("schedule_once", ScheduleOnceReducer),
+  __reducerSchema("set_level_2", SetLevel2Reducer),
   __reducerSchema("start_ticker", StartTickerReducer),
   __reducerSchema("stop_tickers", StopTickersReducer),
 );

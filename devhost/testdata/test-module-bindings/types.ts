@@ -57,6 +57,29 @@ export const Person = __t.object("Person", {
 });
 export type Person = __Infer<typeof Person>;
 
+export const Person2 = __t.object("Person2", {
+  person2Id: __t.u32(),
+  firstName: __t.string(),
+  playerRef: __t.u32(),
+  get personInfo() {
+    return Person2Info;
+  },
+});
+export type Person2 = __Infer<typeof Person2>;
+
+export const Person2Info = __t.object("Person2Info", {
+  ageValue1: __t.u8(),
+  scoreTotal: __t.u32(),
+});
+export type Person2Info = __Infer<typeof Person2Info>;
+
+export const Player1Canonical = __t.object("Player1Canonical", {
+  player1Id: __t.u32(),
+  playerName: __t.string(),
+  currentLevel2: __t.u32(),
+});
+export type Player1Canonical = __Infer<typeof Player1Canonical>;
+
 export const SecretNote = __t.object("SecretNote", {
   id: __t.u64(),
   owner: __t.identity(),
