@@ -5,7 +5,7 @@
  *
  * Visibility: the sync module's bindings keep private tables and reducers (`--include-private`),
  * because the adapter, running as the module owner, reads the private `source_cursor` table; the
- * devhost test module's bindings are the official default (public only).
+ * other modules' bindings are the official default (public only).
  */
 import { renderBindings, syncBindingsDir, type Visibility } from '@spacetime-sync/devhost';
 
@@ -14,6 +14,17 @@ export const BINDINGS: readonly { module: string; out: string; visibility: Visib
   {
     module: 'devhost/testdata/test-module/index.ts',
     out: 'devhost/testdata/test-module-bindings',
+    visibility: 'public',
+  },
+  // Equivalents of SpacetimeDB modules whose official bindings the drift test compares against.
+  {
+    module: 'devhost/testdata/official/chat/index.ts',
+    out: 'devhost/testdata/official/chat/bindings',
+    visibility: 'public',
+  },
+  {
+    module: 'devhost/testdata/official/case-conversion/index.ts',
+    out: 'devhost/testdata/official/case-conversion/bindings',
     visibility: 'public',
   },
 ];
