@@ -36,8 +36,8 @@ function bridgeCase(name: string, relayDown: boolean): BenchCase {
       owner = await connect(devhost, devhost.ownerToken);
       await subscribe(owner.conn, ['SELECT * FROM bridge_outbox']);
       subscriber = await connect(devhost, devhost.ownerToken);
-      subscriber.conn.db.sync_event.onInsert((_c, e) => {
-        if (waiting && e.idempotency_key === waiting.key) waiting.done();
+      subscriber.conn.db.syncEvent.onInsert((_c, e) => {
+        if (waiting && e.idempotencyKey === waiting.key) waiting.done();
       });
       await subscribe(subscriber.conn, ["SELECT * FROM sync_event WHERE stream_id = 'bench:bridge'"]);
       files = await bridgeFiles(devhost);
@@ -53,20 +53,20 @@ function bridgeCase(name: string, relayDown: boolean): BenchCase {
       });
       const enqueued = Array.from({ length: BRIDGE_PER_RUN }, (_, i) =>
         owner.conn.reducers.enqueueBridgeEvent({
-          bridge_key: `b${n}-${i}`,
-          stream_id: 'bench:bridge',
+          bridgeKey: `b${n}-${i}`,
+          streamId: 'bench:bridge',
           seq: BigInt(n),
           target: 'nostr',
           kind: 1,
           payload: new TextEncoder().encode(`{"n":${n},"i":${i}}`),
-          max_attempts: 3,
+          maxAttempts: 3,
         }),
       );
       await service.writer.appendBatch(events);
       await Promise.all([delivered, ...enqueued]);
     },
     report() {
-      const rows = [...owner.conn.db.bridge_outbox.iter()];
+      const rows = [...owner.conn.db.bridgeOutbox.iter()];
       const pending = rows.filter((r) => r.status === 'pending').length;
       return [`outbox at the end: ${rows.length - pending} sent, ${pending} pending`];
     },

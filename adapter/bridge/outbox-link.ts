@@ -45,20 +45,20 @@ export interface OutboxLinkOptions {
   readonly callTimeoutMs?: number;
 }
 
-type OutboxRow = Parameters<Parameters<DbConnection['db']['bridge_outbox']['onInsert']>[0]>[1];
-type DeliveryRow = Parameters<Parameters<DbConnection['db']['bridge_delivery']['onInsert']>[0]>[1];
+type OutboxRow = Parameters<Parameters<DbConnection['db']['bridgeOutbox']['onInsert']>[0]>[1];
+type DeliveryRow = Parameters<Parameters<DbConnection['db']['bridgeDelivery']['onInsert']>[0]>[1];
 
 function toPendingRow(r: OutboxRow): PendingRow {
   return {
-    outboxId: r.outbox_id,
-    maxAttempts: r.max_attempts,
+    outboxId: r.outboxId,
+    maxAttempts: r.maxAttempts,
     entry: {
-      bridgeKey: r.bridge_key,
-      streamId: r.stream_id,
+      bridgeKey: r.bridgeKey,
+      streamId: r.streamId,
       seq: r.seq,
       kind: r.kind,
       payload: r.payload,
-      createdAtMicros: r.created_at.microsSinceUnixEpoch,
+      createdAtMicros: r.createdAt.microsSinceUnixEpoch,
     },
   };
 }
@@ -98,11 +98,11 @@ export class OutboxLink {
           target: this.o.target,
           relays: [...relays],
           reports: reports.map((r) => ({
-            bridge_key: r.bridgeKey,
+            bridgeKey: r.bridgeKey,
             relay: r.relay,
             accepted: r.accepted,
             message: r.message,
-            event_id: r.eventId,
+            eventId: r.eventId,
           })),
         }),
         new Promise((_, reject) => {
@@ -190,12 +190,12 @@ export class OutboxLink {
       this.state.tag !== 'stopped' && 'generation' in this.state && this.state.generation === generation;
     const l = this.o.listener;
     const delivery = (d: DeliveryRow) =>
-      l.delivery(d.outbox_id, d.relay, { status: d.status, attempts: d.attempts });
-    conn.db.bridge_outbox.onInsert((_c, r) => current() && l.row(toPendingRow(r)));
-    conn.db.bridge_outbox.onUpdate((_c, _old, r) => current() && l.row(toPendingRow(r)));
-    conn.db.bridge_outbox.onDelete((_c, r) => current() && l.rowGone(r.outbox_id));
-    conn.db.bridge_delivery.onInsert((_c, d) => current() && delivery(d));
-    conn.db.bridge_delivery.onUpdate((_c, _old, d) => current() && delivery(d));
-    conn.db.bridge_delivery.onDelete((_c, d) => current() && l.deliveryGone(d.outbox_id, d.relay));
+      l.delivery(d.outboxId, d.relay, { status: d.status, attempts: d.attempts });
+    conn.db.bridgeOutbox.onInsert((_c, r) => current() && l.row(toPendingRow(r)));
+    conn.db.bridgeOutbox.onUpdate((_c, _old, r) => current() && l.row(toPendingRow(r)));
+    conn.db.bridgeOutbox.onDelete((_c, r) => current() && l.rowGone(r.outboxId));
+    conn.db.bridgeDelivery.onInsert((_c, d) => current() && delivery(d));
+    conn.db.bridgeDelivery.onUpdate((_c, _old, d) => current() && delivery(d));
+    conn.db.bridgeDelivery.onDelete((_c, d) => current() && l.deliveryGone(d.outboxId, d.relay));
   }
 }

@@ -60,27 +60,27 @@ async function withFailed<T>(
 }
 
 function failedEvents(conn: DbConnection, target: string | undefined): FailedEvent[] {
-  const deliveries = [...conn.db.bridge_delivery.iter()];
-  return [...conn.db.bridge_outbox.iter()]
+  const deliveries = [...conn.db.bridgeDelivery.iter()];
+  return [...conn.db.bridgeOutbox.iter()]
     .filter((r) => r.status === 'failed' && (target === undefined || r.target === target))
-    .sort((a, b) => (a.outbox_id < b.outbox_id ? -1 : 1))
+    .sort((a, b) => (a.outboxId < b.outboxId ? -1 : 1))
     .map((r) => ({
-      bridgeKey: r.bridge_key,
+      bridgeKey: r.bridgeKey,
       target: r.target,
-      streamId: r.stream_id,
+      streamId: r.streamId,
       seq: r.seq.toString(),
       kind: r.kind,
       refusals: r.attempts,
-      lastError: r.last_error ?? null,
-      updatedAt: r.updated_at.toDate().toISOString(),
+      lastError: r.lastError ?? null,
+      updatedAt: r.updatedAt.toDate().toISOString(),
       deliveries: deliveries
-        .filter((d) => d.outbox_id === r.outbox_id)
+        .filter((d) => d.outboxId === r.outboxId)
         .map((d) => ({
           relay: d.relay,
           status: d.status,
           attempts: d.attempts,
-          lastError: d.last_error ?? null,
-          eventId: d.event_id,
+          lastError: d.lastError ?? null,
+          eventId: d.eventId,
         })),
     }));
 }
@@ -111,13 +111,13 @@ async function retry(keys: string[], opts: Opts): Promise<number> {
   return withFailed(opts, async (conn, failed) => {
     const chosen = opts.all ? failed.map((e) => e.bridgeKey) : keys;
     const results: { bridgeKey: string; retried: boolean; error?: string }[] = [];
-    for (const bridge_key of chosen) {
+    for (const bridgeKey of chosen) {
       try {
-        await conn.reducers.retryBridgeEvent({ bridge_key });
-        results.push({ bridgeKey: bridge_key, retried: true });
+        await conn.reducers.retryBridgeEvent({ bridgeKey });
+        results.push({ bridgeKey, retried: true });
       } catch (e) {
         results.push({
-          bridgeKey: bridge_key,
+          bridgeKey,
           retried: false,
           error: e instanceof Error ? e.message : String(e),
         });

@@ -9,6 +9,7 @@ export default {
   streamId: __t.string(),
   seq: __t.u64(),
   target: __t.string(),
+  kind: __t.u32(),
   payload: __t.byteArray(),
   maxAttempts: __t.u32(),
 };

@@ -27,21 +27,28 @@ import AckCheckpointReducer from './ack_checkpoint_reducer.js';
 import AppendSyncEventReducer from './append_sync_event_reducer.js';
 import AppendSyncEventsReducer from './append_sync_events_reducer.js';
 import CompactStreamReducer from './compact_stream_reducer.js';
+import ConfigureBridgeReducer from './configure_bridge_reducer.js';
 import ConfigureStreamReducer from './configure_stream_reducer.js';
 import EnqueueBridgeEventReducer from './enqueue_bridge_event_reducer.js';
+import GrantBridgeWorkerReducer from './grant_bridge_worker_reducer.js';
 import GrantStreamReadReducer from './grant_stream_read_reducer.js';
 import GrantWriterReducer from './grant_writer_reducer.js';
-import MarkBridgeEventSentReducer from './mark_bridge_event_sent_reducer.js';
 import OpenComputeAssignmentReducer from './open_compute_assignment_reducer.js';
 import PublishProviderCapabilityReducer from './publish_provider_capability_reducer.js';
+import RecordBridgeDeliveriesReducer from './record_bridge_deliveries_reducer.js';
 import ResetStreamReducer from './reset_stream_reducer.js';
+import RetryBridgeEventReducer from './retry_bridge_event_reducer.js';
+import RevokeBridgeWorkerReducer from './revoke_bridge_worker_reducer.js';
 import RevokeStreamReadReducer from './revoke_stream_read_reducer.js';
 import RevokeWriterReducer from './revoke_writer_reducer.js';
 import RunMaintenanceReducer from './run_maintenance_reducer.js';
 import UpdateComputeAssignmentReducer from './update_compute_assignment_reducer.js';
 import UpsertPresenceReducer from './upsert_presence_reducer.js';
 import AppendReceiptRow from './append_receipt_table.js';
+import BridgeConfigRow from './bridge_config_table.js';
+import BridgeDeliveryRow from './bridge_delivery_table.js';
 import BridgeOutboxRow from './bridge_outbox_table.js';
+import BridgeWorkerRow from './bridge_worker_table.js';
 import ComputeAssignmentRow from './compute_assignment_table.js';
 import MaintenanceScheduleRow from './maintenance_schedule_table.js';
 import ProviderCapabilityRow from './provider_capability_table.js';
@@ -66,6 +73,32 @@ const tablesSchema = __schema({
     },
     AppendReceiptRow,
   ),
+  bridgeConfig: __table(
+    {
+      name: "bridge_config",
+      indexes: [
+        { accessor: "config_id", name: "bridge_config_config_id_idx_btree", algorithm: 'btree', columns: ["configId"] },
+      ],
+      constraints: [
+        { name: "bridge_config_config_id_key", constraint: 'unique', columns: ["configId"] },
+      ],
+    },
+    BridgeConfigRow,
+  ),
+  bridgeDelivery: __table(
+    {
+      name: "bridge_delivery",
+      indexes: [
+        { accessor: "delivery_id", name: "bridge_delivery_delivery_id_idx_btree", algorithm: 'btree', columns: ["deliveryId"] },
+        { accessor: "by_outbox_relay", name: "bridge_delivery_outbox_id_relay_idx_btree", algorithm: 'btree', columns: ["outboxId", "relay"] },
+        { accessor: "by_target", name: "bridge_delivery_target_idx_btree", algorithm: 'btree', columns: ["target"] },
+      ],
+      constraints: [
+        { name: "bridge_delivery_delivery_id_key", constraint: 'unique', columns: ["deliveryId"] },
+      ],
+    },
+    BridgeDeliveryRow,
+  ),
   bridgeOutbox: __table(
     {
       name: "bridge_outbox",
@@ -73,6 +106,7 @@ const tablesSchema = __schema({
         { accessor: "bridge_key", name: "bridge_outbox_bridge_key_idx_btree", algorithm: 'btree', columns: ["bridgeKey"] },
         { accessor: "outbox_id", name: "bridge_outbox_outbox_id_idx_btree", algorithm: 'btree', columns: ["outboxId"] },
         { accessor: "by_status", name: "bridge_outbox_status_idx_btree", algorithm: 'btree', columns: ["status"] },
+        { accessor: "by_target", name: "bridge_outbox_target_idx_btree", algorithm: 'btree', columns: ["target"] },
       ],
       constraints: [
         { name: "bridge_outbox_bridge_key_key", constraint: 'unique', columns: ["bridgeKey"] },
@@ -80,6 +114,19 @@ const tablesSchema = __schema({
       ],
     },
     BridgeOutboxRow,
+  ),
+  bridgeWorker: __table(
+    {
+      name: "bridge_worker",
+      indexes: [
+        { accessor: "by_identity_target", name: "bridge_worker_identity_target_idx_btree", algorithm: 'btree', columns: ["identity", "target"] },
+        { accessor: "worker_id", name: "bridge_worker_worker_id_idx_btree", algorithm: 'btree', columns: ["workerId"] },
+      ],
+      constraints: [
+        { name: "bridge_worker_worker_id_key", constraint: 'unique', columns: ["workerId"] },
+      ],
+    },
+    BridgeWorkerRow,
   ),
   computeAssignment: __table(
     {
@@ -217,14 +264,18 @@ const reducersSchema = __reducers(
   __reducerSchema("append_sync_event", AppendSyncEventReducer),
   __reducerSchema("append_sync_events", AppendSyncEventsReducer),
   __reducerSchema("compact_stream", CompactStreamReducer),
+  __reducerSchema("configure_bridge", ConfigureBridgeReducer),
   __reducerSchema("configure_stream", ConfigureStreamReducer),
   __reducerSchema("enqueue_bridge_event", EnqueueBridgeEventReducer),
+  __reducerSchema("grant_bridge_worker", GrantBridgeWorkerReducer),
   __reducerSchema("grant_stream_read", GrantStreamReadReducer),
   __reducerSchema("grant_writer", GrantWriterReducer),
-  __reducerSchema("mark_bridge_event_sent", MarkBridgeEventSentReducer),
   __reducerSchema("open_compute_assignment", OpenComputeAssignmentReducer),
   __reducerSchema("publish_provider_capability", PublishProviderCapabilityReducer),
+  __reducerSchema("record_bridge_deliveries", RecordBridgeDeliveriesReducer),
   __reducerSchema("reset_stream", ResetStreamReducer),
+  __reducerSchema("retry_bridge_event", RetryBridgeEventReducer),
+  __reducerSchema("revoke_bridge_worker", RevokeBridgeWorkerReducer),
   __reducerSchema("revoke_stream_read", RevokeStreamReadReducer),
   __reducerSchema("revoke_writer", RevokeWriterReducer),
   __reducerSchema("run_maintenance", RunMaintenanceReducer),
@@ -238,8 +289,14 @@ type __SchemaWithTableAccessorAliases = Omit<typeof tablesSchema.schemaType, "ta
   tables: typeof tablesSchema.schemaType.tables & {
     /** @deprecated Use `appendReceipt` instead (the official bindings keep this alias until their next major version). */
     readonly "append_receipt": Omit<typeof tablesSchema.schemaType.tables["appendReceipt"], "accessorName"> & { readonly accessorName: "append_receipt" };
+    /** @deprecated Use `bridgeConfig` instead (the official bindings keep this alias until their next major version). */
+    readonly "bridge_config": Omit<typeof tablesSchema.schemaType.tables["bridgeConfig"], "accessorName"> & { readonly accessorName: "bridge_config" };
+    /** @deprecated Use `bridgeDelivery` instead (the official bindings keep this alias until their next major version). */
+    readonly "bridge_delivery": Omit<typeof tablesSchema.schemaType.tables["bridgeDelivery"], "accessorName"> & { readonly accessorName: "bridge_delivery" };
     /** @deprecated Use `bridgeOutbox` instead (the official bindings keep this alias until their next major version). */
     readonly "bridge_outbox": Omit<typeof tablesSchema.schemaType.tables["bridgeOutbox"], "accessorName"> & { readonly accessorName: "bridge_outbox" };
+    /** @deprecated Use `bridgeWorker` instead (the official bindings keep this alias until their next major version). */
+    readonly "bridge_worker": Omit<typeof tablesSchema.schemaType.tables["bridgeWorker"], "accessorName"> & { readonly accessorName: "bridge_worker" };
     /** @deprecated Use `computeAssignment` instead (the official bindings keep this alias until their next major version). */
     readonly "compute_assignment": Omit<typeof tablesSchema.schemaType.tables["computeAssignment"], "accessorName"> & { readonly accessorName: "compute_assignment" };
     /** @deprecated Use `maintenanceSchedule` instead (the official bindings keep this alias until their next major version). */
@@ -271,7 +328,7 @@ const REMOTE_MODULE = {
   ...proceduresSchema,
 } satisfies __RemoteModule<__SchemaWithTableAccessorAliases, typeof reducersSchema.reducersType, typeof proceduresSchema>;
 
-const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_outbox": "bridgeOutbox", "compute_assignment": "computeAssignment", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "stream_grant": "streamGrant", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_stream": "syncStream", "sync_writer": "syncWriter" } as const;
+const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "stream_grant": "streamGrant", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_stream": "syncStream", "sync_writer": "syncWriter" } as const;
 
 /** A copy of `target` that also answers to each deprecated accessor with the camelCase handle. */
 function __withTableAccessorAliases<T extends object>(target: T, freeze = false): T {
@@ -288,8 +345,14 @@ type __DbViewBase = __DbConnectionImpl<typeof REMOTE_MODULE>["db"];
 export type DbView = __DbViewBase & {
   /** @deprecated Use `appendReceipt` instead (the official bindings keep this alias until their next major version). */
   readonly "append_receipt": __DbViewBase["appendReceipt"];
+  /** @deprecated Use `bridgeConfig` instead (the official bindings keep this alias until their next major version). */
+  readonly "bridge_config": __DbViewBase["bridgeConfig"];
+  /** @deprecated Use `bridgeDelivery` instead (the official bindings keep this alias until their next major version). */
+  readonly "bridge_delivery": __DbViewBase["bridgeDelivery"];
   /** @deprecated Use `bridgeOutbox` instead (the official bindings keep this alias until their next major version). */
   readonly "bridge_outbox": __DbViewBase["bridgeOutbox"];
+  /** @deprecated Use `bridgeWorker` instead (the official bindings keep this alias until their next major version). */
+  readonly "bridge_worker": __DbViewBase["bridgeWorker"];
   /** @deprecated Use `computeAssignment` instead (the official bindings keep this alias until their next major version). */
   readonly "compute_assignment": __DbViewBase["computeAssignment"];
   /** @deprecated Use `maintenanceSchedule` instead (the official bindings keep this alias until their next major version). */
@@ -316,8 +379,14 @@ type __TablesBase = __QueryBuilder<typeof tablesSchema.schemaType>;
 export type Tables = __TablesBase & {
   /** @deprecated Use `appendReceipt` instead (the official bindings keep this alias until their next major version). */
   readonly "append_receipt": __TablesBase["appendReceipt"];
+  /** @deprecated Use `bridgeConfig` instead (the official bindings keep this alias until their next major version). */
+  readonly "bridge_config": __TablesBase["bridgeConfig"];
+  /** @deprecated Use `bridgeDelivery` instead (the official bindings keep this alias until their next major version). */
+  readonly "bridge_delivery": __TablesBase["bridgeDelivery"];
   /** @deprecated Use `bridgeOutbox` instead (the official bindings keep this alias until their next major version). */
   readonly "bridge_outbox": __TablesBase["bridgeOutbox"];
+  /** @deprecated Use `bridgeWorker` instead (the official bindings keep this alias until their next major version). */
+  readonly "bridge_worker": __TablesBase["bridgeWorker"];
   /** @deprecated Use `computeAssignment` instead (the official bindings keep this alias until their next major version). */
   readonly "compute_assignment": __TablesBase["computeAssignment"];
   /** @deprecated Use `maintenanceSchedule` instead (the official bindings keep this alias until their next major version). */

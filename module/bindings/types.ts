@@ -13,22 +13,59 @@ export const AppendReceipt = __t.object("AppendReceipt", {
 });
 export type AppendReceipt = __Infer<typeof AppendReceipt>;
 
+export const BridgeConfig = __t.object("BridgeConfig", {
+  configId: __t.u32(),
+  sentRetentionMicros: __t.u64(),
+  updatedAt: __t.timestamp(),
+});
+export type BridgeConfig = __Infer<typeof BridgeConfig>;
+
+export const BridgeDelivery = __t.object("BridgeDelivery", {
+  deliveryId: __t.u64(),
+  outboxId: __t.u64(),
+  target: __t.string(),
+  relay: __t.string(),
+  status: __t.string(),
+  attempts: __t.u32(),
+  lastError: __t.option(__t.string()),
+  eventId: __t.string(),
+  updatedAt: __t.timestamp(),
+});
+export type BridgeDelivery = __Infer<typeof BridgeDelivery>;
+
 export const BridgeOutbox = __t.object("BridgeOutbox", {
   outboxId: __t.u64(),
   bridgeKey: __t.string(),
   streamId: __t.string(),
   seq: __t.u64(),
   target: __t.string(),
+  kind: __t.u32(),
   payload: __t.byteArray(),
   status: __t.string(),
   attempts: __t.u32(),
   maxAttempts: __t.u32(),
-  nextAttemptAt: __t.timestamp(),
   lastError: __t.option(__t.string()),
   createdAt: __t.timestamp(),
   updatedAt: __t.timestamp(),
 });
 export type BridgeOutbox = __Infer<typeof BridgeOutbox>;
+
+export const BridgeReport = __t.object("BridgeReport", {
+  bridgeKey: __t.string(),
+  relay: __t.string(),
+  accepted: __t.bool(),
+  message: __t.string(),
+  eventId: __t.string(),
+});
+export type BridgeReport = __Infer<typeof BridgeReport>;
+
+export const BridgeWorker = __t.object("BridgeWorker", {
+  workerId: __t.u64(),
+  identity: __t.identity(),
+  target: __t.string(),
+  grantedAt: __t.timestamp(),
+});
+export type BridgeWorker = __Infer<typeof BridgeWorker>;
 
 export const ComputeAssignment = __t.object("ComputeAssignment", {
   requestId: __t.string(),

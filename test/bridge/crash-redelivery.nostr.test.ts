@@ -80,21 +80,21 @@ function killed(child: ChildProcess): Promise<void> {
   });
 }
 
-const rows = () => [...owner.conn.db.bridge_outbox.iter()];
+const rows = () => [...owner.conn.db.bridgeOutbox.iter()];
 const sentCount = () => rows().filter((r) => r.status === 'sent').length;
 const recordedAtRelay = (outboxId: bigint) =>
-  [...owner.conn.db.bridge_delivery.iter()].some((d) => d.outbox_id === outboxId && d.status === 'sent');
+  [...owner.conn.db.bridgeDelivery.iter()].some((d) => d.outboxId === outboxId && d.status === 'sent');
 
 async function enqueueRound(round: number): Promise<void> {
   for (let i = 0; i < ROUND; i++) {
     await owner.conn.reducers.enqueueBridgeEvent({
-      bridge_key: `crash-${round}-${i}`,
-      stream_id: 'orders:crash',
+      bridgeKey: `crash-${round}-${i}`,
+      streamId: 'orders:crash',
       seq: BigInt(round * ROUND + i + 1),
       target: 'nostr',
       kind: 1,
       payload: new TextEncoder().encode(`{"round":${round},"i":${i}}`),
-      max_attempts: 3,
+      maxAttempts: 3,
     });
   }
 }
@@ -116,7 +116,7 @@ describe('bridge worker under kill -9', () => {
       const atRelay = new Set(
         (await storedEvents(relay.url, { authors: [files.publicKey] })).map((e) => e.tags[0]?.[1]),
       );
-      const window = rows().filter((r) => atRelay.has(r.bridge_key) && !recordedAtRelay(r.outbox_id)).length;
+      const window = rows().filter((r) => atRelay.has(r.bridgeKey) && !recordedAtRelay(r.outboxId)).length;
       crashWindows += window;
       const next = await startServiceProcess();
       await expect.poll(sentCount, { timeout: 60_000, interval: 100 }).toBe(rows().length);
@@ -128,7 +128,7 @@ describe('bridge worker under kill -9', () => {
     const keys = events.map((e) => e.tags.find((t) => t[0] === 'd')?.[1]);
     expect(events).toHaveLength(rounds * ROUND);
     expect(new Set(events.map((e) => e.id)).size).toBe(rounds * ROUND);
-    expect(new Set(keys)).toEqual(new Set(rows().map((r) => r.bridge_key)));
+    expect(new Set(keys)).toEqual(new Set(rows().map((r) => r.bridgeKey)));
     // The crash windows happened, and each event in them went out again and was deduplicated by id.
     expect(crashWindows).toBeGreaterThan(0);
     expect(redelivered).toBeGreaterThanOrEqual(crashWindows);

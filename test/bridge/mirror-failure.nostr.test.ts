@@ -41,13 +41,13 @@ afterAll(async () => {
 
 const enqueue = (key: string, maxAttempts = 3, kind = 1) =>
   owner.conn.reducers.enqueueBridgeEvent({
-    bridge_key: key,
-    stream_id: 'orders:mirror',
+    bridgeKey: key,
+    streamId: 'orders:mirror',
     seq: 0n,
     target: 'nostr',
     kind,
     payload: new TextEncoder().encode(`{"key":"${key}"}`),
-    max_attempts: maxAttempts,
+    maxAttempts: maxAttempts,
   });
 
 const BIN = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
@@ -76,7 +76,7 @@ const asOwner = () => ({
 });
 
 const outbox = (prefix: string) =>
-  [...owner.conn.db.bridge_outbox.iter()].filter((r) => r.bridge_key.startsWith(prefix));
+  [...owner.conn.db.bridgeOutbox.iter()].filter((r) => r.bridgeKey.startsWith(prefix));
 const statusCount = (prefix: string, status: string) =>
   outbox(prefix).filter((r) => r.status === status).length;
 const storedKeys = async (url: string, pubkey: string, prefix: string) =>
@@ -96,8 +96,8 @@ describe('bridge worker and a failing mirror', () => {
     await relay.stop();
     const client = await connect(devhost, devhost.ownerToken);
     const seen = new Set<string>();
-    client.conn.db.sync_event.onInsert((_c, e) => {
-      if (e.stream_id === 'orders:down') seen.add(e.idempotency_key);
+    client.conn.db.syncEvent.onInsert((_c, e) => {
+      if (e.streamId === 'orders:down') seen.add(e.idempotencyKey);
     });
     await subscribe(client.conn, ["SELECT * FROM sync_event WHERE stream_id = 'orders:down'"]);
     const N = 200;
@@ -136,10 +136,8 @@ describe('bridge worker and a failing mirror', () => {
     await expect.poll(() => statusCount('ref-', 'failed'), { timeout: 60_000, interval: 200 }).toBe(3);
     for (const row of outbox('ref-')) {
       expect(row.attempts).toBe(3);
-      expect(row.last_error).toBe('refusing: blocked: event not related to owner of this relay');
-      const deliveries = [...owner.conn.db.bridge_delivery.iter()].filter(
-        (d) => d.outbox_id === row.outbox_id,
-      );
+      expect(row.lastError).toBe('refusing: blocked: event not related to owner of this relay');
+      const deliveries = [...owner.conn.db.bridgeDelivery.iter()].filter((d) => d.outboxId === row.outboxId);
       expect(deliveries.map((d) => [d.relay, d.status, d.attempts]).sort()).toEqual([
         ['good', 'sent', 0],
         ['refusing', 'failed', 3],

@@ -44,32 +44,35 @@ afterAll(async () => {
 
 const enqueue = (key: string, opts: { target?: string; body?: string; maxAttempts?: number } = {}) =>
   owner.conn.reducers.enqueueBridgeEvent({
-    bridge_key: key,
-    stream_id: 's-bridge',
+    bridgeKey: key,
+    streamId: 's-bridge',
     seq: 1n,
     target: opts.target ?? 'nostr',
     kind: 1,
     payload: new TextEncoder().encode(opts.body ?? 'hello'),
-    max_attempts: opts.maxAttempts ?? 2,
+    maxAttempts: opts.maxAttempts ?? 2,
   });
 
 const report = (key: string, relay: string, accepted: boolean, message = '') => ({
-  bridge_key: key,
+  bridgeKey: key,
   relay,
   accepted,
   message,
-  event_id: 'ab'.repeat(32),
+  eventId: 'ab'.repeat(32),
 });
 
 const record = (c: Connected, reports: ReturnType<typeof report>[], relays = ['a', 'b'], target = 'nostr') =>
   c.conn.reducers.recordBridgeDeliveries({ target, relays, reports });
 
-const row = (c: Connected, key: string) => c.conn.db.bridge_outbox.bridge_key.find(key) ?? undefined;
+// Read by scan: the bindings (like the official ones) type only primary-key indexes as unique, while
+// the SDK builds `bridge_key` as a unique index at run time, so neither `find` nor `filter` fits both.
+const row = (c: Connected, key: string) =>
+  [...c.conn.db.bridgeOutbox.iter()].find((r) => r.bridgeKey === key);
 const deliveries = (c: Connected, key: string) => {
-  const id = row(owner, key)?.outbox_id;
-  return [...c.conn.db.bridge_delivery.iter()]
-    .filter((d) => d.outbox_id === id)
-    .map((d) => ({ relay: d.relay, status: d.status, attempts: d.attempts, last_error: d.last_error }))
+  const id = row(owner, key)?.outboxId;
+  return [...c.conn.db.bridgeDelivery.iter()]
+    .filter((d) => d.outboxId === id)
+    .map((d) => ({ relay: d.relay, status: d.status, attempts: d.attempts, last_error: d.lastError }))
     .sort((x, y) => x.relay.localeCompare(y.relay));
 };
 
@@ -77,7 +80,7 @@ describe('bridge outbox', () => {
   it('enqueues idempotently by key and refuses a different event under the same key', async () => {
     await enqueue('k-idem');
     await enqueue('k-idem');
-    expect([...owner.conn.db.bridge_outbox.iter()].filter((r) => r.bridge_key === 'k-idem')).toHaveLength(1);
+    expect([...owner.conn.db.bridgeOutbox.iter()].filter((r) => r.bridgeKey === 'k-idem')).toHaveLength(1);
     expect(await rejection(enqueue('k-idem', { body: 'other' }))).toMatch(/conflict/);
     expect(await rejection(enqueue('k-bad', { maxAttempts: 0 }))).toMatch(/invalid/);
     expect(await rejection(worker.conn.reducers.enqueueBridgeEvent({ ...baseArgs('k-w') }))).toMatch(
@@ -91,14 +94,14 @@ describe('bridge outbox', () => {
     await expect.poll(() => row(worker, 'k-vis-nostr')?.status).toBe('pending');
     expect(row(worker, 'k-vis-other')).toBeUndefined();
     expect(row(owner, 'k-vis-other')?.status).toBe('pending');
-    expect([...stranger.conn.db.bridge_outbox.iter()]).toEqual([]);
+    expect([...stranger.conn.db.bridgeOutbox.iter()]).toEqual([]);
     expect(await rejection(record(stranger, [report('k-vis-nostr', 'a', true)]))).toMatch(
       /not a bridge worker/,
     );
     expect(
       await rejection(record(worker, [report('k-vis-other', 'a', true)], ['a'], 'other-mirror')),
     ).toMatch(/not a bridge worker/);
-    expect(await rejection(worker.conn.reducers.retryBridgeEvent({ bridge_key: 'k-vis-nostr' }))).toMatch(
+    expect(await rejection(worker.conn.reducers.retryBridgeEvent({ bridgeKey: 'k-vis-nostr' }))).toMatch(
       /unauthorized/,
     );
   });
@@ -126,7 +129,7 @@ describe('bridge outbox', () => {
     expect(row(owner, 'k-refused')).toMatchObject({
       status: 'pending',
       attempts: 1,
-      last_error: 'b: blocked: not yours',
+      lastError: 'b: blocked: not yours',
     });
     // Sync goes on whatever the mirror does.
     await owner.conn.reducers.appendSyncEvent({ event: eventInput('s-bridge', 'flows', { body: 'x' }) });
@@ -139,12 +142,12 @@ describe('bridge outbox', () => {
     // A failed delivery takes no more answers until an operator retries it.
     await record(worker, [report('k-refused', 'b', true)]);
     expect(row(owner, 'k-refused')?.status).toBe('failed');
-    await owner.conn.reducers.retryBridgeEvent({ bridge_key: 'k-refused' });
+    await owner.conn.reducers.retryBridgeEvent({ bridgeKey: 'k-refused' });
     expect(row(owner, 'k-refused')?.status).toBe('pending');
     expect(deliveries(owner, 'k-refused')[1]).toMatchObject({ status: 'pending', attempts: 0 });
     await record(worker, [report('k-refused', 'b', true)]);
     expect(row(owner, 'k-refused')?.status).toBe('sent');
-    expect(owner.conn.db.sync_stream.stream_id.find('s-bridge')?.head_seq).toBe(1n);
+    expect(owner.conn.db.syncStream.stream_id.find('s-bridge')?.headSeq).toBe(1n);
   });
 
   it('prunes sent rows older than the configured retention and keeps the others', async () => {
@@ -152,25 +155,25 @@ describe('bridge outbox', () => {
     await enqueue('k-prune-pending');
     await record(worker, [report('k-prune-sent', 'a', true), report('k-prune-sent', 'b', true)]);
     expect(row(owner, 'k-prune-sent')?.status).toBe('sent');
-    await owner.conn.reducers.configureBridge({ sent_retention_seconds: 0n });
+    await owner.conn.reducers.configureBridge({ sentRetentionSeconds: 0n });
     // The maintenance timer (every 5 s) prunes.
     await expect.poll(() => row(owner, 'k-prune-sent'), { timeout: 15_000, interval: 100 }).toBeUndefined();
     expect(deliveries(owner, 'k-prune-sent')).toEqual([]);
     expect(row(owner, 'k-prune-pending')?.status).toBe('pending');
     // A late report about a pruned row is harmless.
     await record(worker, [report('k-prune-sent', 'a', true)]);
-    await owner.conn.reducers.configureBridge({ sent_retention_seconds: 7n * 24n * 3600n });
+    await owner.conn.reducers.configureBridge({ sentRetentionSeconds: 7n * 24n * 3600n });
   }, 30_000);
 });
 
 function baseArgs(key: string) {
   return {
-    bridge_key: key,
-    stream_id: 's-bridge',
+    bridgeKey: key,
+    streamId: 's-bridge',
     seq: 1n,
     target: 'nostr',
     kind: 1,
     payload: new Uint8Array([1]),
-    max_attempts: 1,
+    maxAttempts: 1,
   };
 }

@@ -3,9 +3,12 @@
 /* eslint-disable */
 
 import { t as __t } from 'spacetimedb';
+import { BridgeReport } from './types.js';
 
 export default {
-  bridgeKey: __t.string(),
-  success: __t.bool(),
-  error: __t.option(__t.string()),
+  target: __t.string(),
+  relays: __t.array(__t.string()),
+  get reports() {
+    return __t.array(BridgeReport);
+  },
 };
