@@ -15,7 +15,10 @@ describe('module bindings', () => {
         .sort(),
     ).toEqual([
       'appendReceipt',
+      'bridgeConfig',
+      'bridgeDelivery',
       'bridgeOutbox',
+      'bridgeWorker',
       'computeAssignment',
       'maintenanceSchedule',
       'providerCapability',
