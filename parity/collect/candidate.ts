@@ -17,13 +17,13 @@ export interface CandidateTarget {
 /** The one place parity reads binding row fields. */
 function toCandidateEvent(e: SyncEvent, atMs: number): CandidateEvent {
   return {
-    streamId: e.stream_id,
+    streamId: e.streamId,
     seq: e.seq,
-    sourceTopic: e.source_topic,
-    sourceSeq: e.source_seq,
-    idempotencyKey: e.idempotency_key,
+    sourceTopic: e.sourceTopic,
+    sourceSeq: e.sourceSeq,
+    idempotencyKey: e.idempotencyKey,
     payload: e.payload,
-    payloadHash: e.payload_hash,
+    payloadHash: e.payloadHash,
     atMs,
   };
 }

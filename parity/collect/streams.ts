@@ -34,8 +34,8 @@ export function readStreams(target: CandidateTarget, timeoutMs = 15_000): Promis
         c.subscriptionBuilder()
           .onApplied(() => {
             const out = new Map<string, StreamInfo>();
-            for (const row of c.db.sync_stream.iter())
-              out.set(row.stream_id, { epoch: row.epoch, head: row.head_seq });
+            for (const row of c.db.syncStream.iter())
+              out.set(row.streamId, { epoch: row.epoch, head: row.headSeq });
             done(() => resolve(out));
           })
           .onError((ctx) => done(() => reject(new Error(`cannot read streams: ${String(ctx.event ?? '')}`))))

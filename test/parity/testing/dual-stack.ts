@@ -204,24 +204,24 @@ export class DualStack {
       });
       await vi.waitFor(
         () => {
-          const head = conn.db.sync_stream.stream_id.find(stream)?.head_seq ?? 0n;
-          const acked = [...conn.db.sync_checkpoint.iter()].map((c) => c.acked_seq);
+          const head = conn.db.syncStream.streamId.find(stream)?.headSeq ?? 0n;
+          const acked = [...conn.db.syncCheckpoint.iter()].map((c) => c.ackedSeq);
           expect(acked.every((a) => a >= head - keep)).toBe(true);
         },
         { timeout: 30_000, interval: 50 },
       );
       await conn.reducers.configureStream({
-        stream_id: stream,
-        retain_min_events: keep,
-        compact_by_key: false,
+        streamId: stream,
+        retainMinEvents: keep,
+        compactByKey: false,
       });
-      await conn.reducers.compactStream({ stream_id: stream });
+      await conn.reducers.compactStream({ streamId: stream });
       // Once, like the legacy lane's prune: the maintenance timer would otherwise keep trimming the
       // stream to `keep` events as more arrive, and the lanes would retain different histories.
       await conn.reducers.configureStream({
-        stream_id: stream,
-        retain_min_events: 0n,
-        compact_by_key: false,
+        streamId: stream,
+        retainMinEvents: 0n,
+        compactByKey: false,
       });
     } finally {
       conn.disconnect();
