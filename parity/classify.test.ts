@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalDigest, type JsonValue } from './canonical-json.js';
-import { classify, type DivergenceClass, longestIncreasing } from './classify.js';
+import { classify, type DivergenceClass } from './classify.js';
+import { longestIncreasing } from './longest-increasing.js';
 import { GEN1_RULES, LaneMapping } from './mapping.js';
 import type { CandidateEntry, LegacyEntry, Scope } from './observation.js';
 

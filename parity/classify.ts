@@ -17,6 +17,7 @@
  * - unmappable: an event whose name has no counterpart under the mapping (MappingError).
  */
 import type { JsonValue } from './canonical-json.js';
+import { longestIncreasing } from './longest-increasing.js';
 import { type AuthorityId, authorityKey, type LaneMapping, MappingError } from './mapping.js';
 import type { CandidateEvent, LegacyUpdate, Observations, Scope } from './observation.js';
 import {
@@ -27,6 +28,7 @@ import {
   DEFAULT_VOLATILE_FIELDS,
   legacyHashHolds,
 } from './payload-canon.js';
+import { staleDisagreements } from './stale-disagreement.js';
 import { type LatencyStats, latencyStats } from './stats.js';
 
 export const DIVERGENCE_CLASSES = [
@@ -422,63 +424,6 @@ function orderDivergences(
         legacy: legacySide(p.l.item),
         candidate: candidateSide(p.c.item),
       });
-    });
-  }
-  return out;
-}
-
-/** Indexes (into xs) of one longest strictly increasing subsequence; O(n log n). */
-export function longestIncreasing(xs: readonly number[]): Set<number> {
-  const tails: number[] = []; // index into xs of the smallest tail of an increasing run of length k+1
-  const prev = new Array<number>(xs.length).fill(-1);
-  xs.forEach((x, i) => {
-    let lo = 0;
-    let hi = tails.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((xs[tails[mid] as number] as number) < x) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0) prev[i] = tails[lo - 1] as number;
-    tails[lo] = i;
-  });
-  const keep = new Set<number>();
-  for (let i = tails.length ? (tails[tails.length - 1] as number) : -1; i !== -1; i = prev[i] as number)
-    keep.add(i);
-  return keep;
-}
-
-function staleDisagreements(
-  scope: Scope,
-  legacyStale: Map<string, number>,
-  rebootstraps: Map<string, number>,
-  topicsOfStream: Map<string, Set<string>>,
-): Divergence[] {
-  const out: Divergence[] = [];
-  // A stream whose topic no delivery revealed could be any subscribed topic's.
-  const topicsOf = (s: string) => topicsOfStream.get(s) ?? scope.topics;
-  const candidateStaleTopics = new Set<string>();
-  for (const s of rebootstraps.keys()) for (const t of topicsOf(s)) candidateStaleTopics.add(t);
-  for (const [topic, atMs] of legacyStale) {
-    if (candidateStaleTopics.has(topic)) continue;
-    out.push({
-      class: 'stale_cursor_disagreement',
-      atMs,
-      topic,
-      lane: 'legacy',
-      detail: `legacy answered stale_cursor for ${topic}; the candidate rebootstrapped none of its streams`,
-    });
-  }
-  for (const [stream, atMs] of rebootstraps) {
-    const topics = [...topicsOf(stream)];
-    if (topics.some((t) => legacyStale.has(t))) continue;
-    out.push({
-      class: 'stale_cursor_disagreement',
-      atMs,
-      topic: topics.join(','),
-      streamId: stream,
-      lane: 'candidate',
-      detail: `the candidate rebootstrapped ${stream}; legacy reported no stale cursor for ${topics.join(', ')}`,
     });
   }
   return out;
