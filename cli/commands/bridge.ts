@@ -7,30 +7,23 @@
  * Exit: 0 nothing failed / all retried; 1 failed events listed / the module refused a retry; 2 usage;
  * 3 SpacetimeDB unreachable.
  */
+import { create, toJson } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { type Command, Option } from 'commander';
+import {
+  BridgeDeliverySchema,
+  type BridgeEvent,
+  BridgeEventSchema,
+  BridgeStatus,
+} from '../../proto/gen/spacetime_sync/v1/bridge_pb.js';
 import { action } from '../action.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { jsonOption, resolveSpacetime, type SpacetimeOptions, spacetimeOptions } from '../options.js';
 
 type DbConnection = import('../../module/bindings/index.js').DbConnection;
 
-export interface FailedEvent {
-  readonly bridgeKey: string;
-  readonly target: string;
-  readonly streamId: string;
-  readonly seq: string;
-  readonly kind: number;
-  readonly refusals: number;
-  readonly lastError: string | null;
-  readonly updatedAt: string;
-  readonly deliveries: {
-    relay: string;
-    status: string;
-    attempts: number;
-    lastError: string | null;
-    eventId: string;
-  }[];
-}
+/** What operators see of a failed event: the contract's `BridgeEvent`, one delivery per relay. */
+export type FailedEvent = BridgeEvent;
 
 interface Opts extends SpacetimeOptions {
   readonly json?: boolean;
@@ -59,48 +52,77 @@ async function withFailed<T>(
   }
 }
 
+const STATUS: Record<string, BridgeStatus> = {
+  pending: BridgeStatus.PENDING,
+  sent: BridgeStatus.SENT,
+  failed: BridgeStatus.FAILED,
+};
+
+function status(text: string): BridgeStatus {
+  return STATUS[text] ?? BridgeStatus.UNSPECIFIED;
+}
+
 function failedEvents(conn: DbConnection, target: string | undefined): FailedEvent[] {
   const deliveries = [...conn.db.bridgeDelivery.iter()];
   return [...conn.db.bridgeOutbox.iter()]
     .filter((r) => r.status === 'failed' && (target === undefined || r.target === target))
     .sort((a, b) => (a.outboxId < b.outboxId ? -1 : 1))
-    .map((r) => ({
-      bridgeKey: r.bridgeKey,
-      target: r.target,
-      streamId: r.streamId,
-      seq: r.seq.toString(),
-      kind: r.kind,
-      refusals: r.attempts,
-      lastError: r.lastError ?? null,
-      updatedAt: r.updatedAt.toDate().toISOString(),
-      deliveries: deliveries
-        .filter((d) => d.outboxId === r.outboxId)
-        .map((d) => ({
-          relay: d.relay,
-          status: d.status,
-          attempts: d.attempts,
-          lastError: d.lastError ?? null,
-          eventId: d.eventId,
-        })),
-    }));
+    .map((r) =>
+      create(BridgeEventSchema, {
+        bridgeKey: r.bridgeKey,
+        streamId: r.streamId,
+        seq: r.seq,
+        destination: r.target,
+        payload: r.payload,
+        status: status(r.status),
+        attempts: r.attempts,
+        ...(r.lastError === undefined ? {} : { lastError: r.lastError }),
+        nostrKind: r.kind,
+        maxAttempts: r.maxAttempts,
+        updatedAt: timestampFromDate(r.updatedAt.toDate()),
+        deliveries: deliveries
+          .filter((d) => d.outboxId === r.outboxId)
+          .map((d) =>
+            create(BridgeDeliverySchema, {
+              relay: d.relay,
+              status: status(d.status),
+              attempts: d.attempts,
+              ...(d.lastError === undefined ? {} : { lastError: d.lastError }),
+              eventId: d.eventId,
+            }),
+          ),
+      }),
+    );
+}
+
+function statusName(s: BridgeStatus): string {
+  return (BridgeStatus[s] ?? 'UNSPECIFIED').toLowerCase();
 }
 
 function printFailed(events: readonly FailedEvent[]): void {
   if (events.length === 0) console.log('no failed bridge events');
   for (const e of events) {
     console.log(
-      `${e.bridgeKey}  target=${e.target} stream=${e.streamId} seq=${e.seq} kind=${e.kind} refusals=${e.refusals}`,
+      `${e.bridgeKey}  target=${e.destination} stream=${e.streamId} seq=${e.seq} kind=${e.nostrKind} refusals=${e.attempts}`,
     );
     for (const d of e.deliveries) {
       const why = d.lastError ? `(${d.attempts}×) ${d.lastError}` : '';
-      console.log(`  ${d.relay.padEnd(16)} ${d.status.padEnd(7)} ${why}`);
+      console.log(`  ${d.relay.padEnd(16)} ${statusName(d.status).padEnd(7)} ${why}`);
     }
   }
 }
 
 async function listFailed(opts: Opts): Promise<number> {
   return withFailed(opts, async (_conn, failed) => {
-    if (opts.json) console.log(JSON.stringify(failed, null, 2));
+    // --json is the contract's BridgeEvent in protobuf's canonical JSON, one per failed event.
+    if (opts.json)
+      console.log(
+        JSON.stringify(
+          failed.map((e) => toJson(BridgeEventSchema, e)),
+          null,
+          2,
+        ),
+      );
     else printFailed(failed);
     return failed.length === 0 ? ExitCode.Ok : ExitCode.NotOk;
   });

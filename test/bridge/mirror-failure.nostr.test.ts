@@ -6,9 +6,11 @@
  */
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import type { Devhost } from '@spacetime-sync/devhost';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
+import { BridgeEventSchema, BridgeStatus } from '../../proto/gen/spacetime_sync/v1/bridge_pb.js';
 import { bridgeFiles, type KeyFiles, metricValue, startBridgeService } from '../support/bridge-harness.js';
 import { type Connected, connect, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
 import { startRelay, storedEvents, type TestRelay } from '../support/nostr-relay.js';
@@ -157,14 +159,17 @@ describe('bridge worker and a failing mirror', () => {
     // The operator sees them with the relay's reason, and a retry gives them a fresh set of attempts.
     const listed = await cli(['bridge', 'failed', '--json'], asOwner());
     expect(listed.code).toBe(1);
-    const failed = JSON.parse(listed.stdout) as {
-      bridgeKey: string;
-      deliveries: { relay: string; lastError: string }[];
-    }[];
+    // The listing is the contract's BridgeEvent in canonical protobuf JSON: it parses strictly.
+    const failed = (JSON.parse(listed.stdout) as JsonValue[]).map((j) => fromJson(BridgeEventSchema, j));
     expect(failed.map((f) => f.bridgeKey)).toEqual(['ref-a', 'ref-b', 'ref-c', 'ref-d']);
-    expect(failed[0]?.deliveries.find((d) => d.relay === 'refusing')?.lastError).toBe(
-      'blocked: event not related to owner of this relay',
-    );
+    expect(failed.every((f) => f.status === BridgeStatus.FAILED && f.destination === 'nostr')).toBe(true);
+    const refusedAt = failed[0]?.deliveries.find((d) => d.relay === 'refusing');
+    expect(refusedAt).toMatchObject({
+      status: BridgeStatus.FAILED,
+      lastError: 'blocked: event not related to owner of this relay',
+    });
+    expect(refusedAt?.eventId).toMatch(/^[0-9a-f]{64}$/);
+    expect(failed[0]?.deliveries.find((d) => d.relay === 'good')?.status).toBe(BridgeStatus.SENT);
     const retried = await cli(['bridge', 'retry', 'ref-a'], asOwner());
     expect(retried).toMatchObject({ code: 0, stdout: 'retried ref-a\n' });
     await expect.poll(refused, { timeout: 30_000, interval: 200 }).toBe(14);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spacetime_sync/v1/bridge.proto.
  */
 export const file_spacetime_sync_v1_bridge: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zcGFjZXRpbWVfc3luYy92MS9icmlkZ2UucHJvdG8SEXNwYWNldGltZV9zeW5jLnYxIocCCgtCcmlkZ2VFdmVudBISCgpicmlkZ2Vfa2V5GAEgASgJEhEKCXN0cmVhbV9pZBgCIAEoCRILCgNzZXEYAyABKAQSEwoLZGVzdGluYXRpb24YBCABKAkSDwoHcGF5bG9hZBgFIAEoDBIvCgZzdGF0dXMYBiABKA4yHy5zcGFjZXRpbWVfc3luYy52MS5CcmlkZ2VTdGF0dXMSEAoIYXR0ZW1wdHMYByABKA0SFwoKbGFzdF9lcnJvchgIIAEoCUgAiAEBEjMKD25leHRfYXR0ZW1wdF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCDQoLX2xhc3RfZXJyb3IqegoMQnJpZGdlU3RhdHVzEh0KGUJSSURHRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVCUklER0VfU1RBVFVTX1BFTkRJTkcQARIWChJCUklER0VfU1RBVFVTX1NFTlQQAhIYChRCUklER0VfU1RBVFVTX0ZBSUxFRBADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5zcGFjZXRpbWVfc3luYy92MS9icmlkZ2UucHJvdG8SEXNwYWNldGltZV9zeW5jLnYxIpgDCgtCcmlkZ2VFdmVudBISCgpicmlkZ2Vfa2V5GAEgASgJEhEKCXN0cmVhbV9pZBgCIAEoCRILCgNzZXEYAyABKAQSEwoLZGVzdGluYXRpb24YBCABKAkSDwoHcGF5bG9hZBgFIAEoDBIvCgZzdGF0dXMYBiABKA4yHy5zcGFjZXRpbWVfc3luYy52MS5CcmlkZ2VTdGF0dXMSEAoIYXR0ZW1wdHMYByABKA0SFwoKbGFzdF9lcnJvchgIIAEoCUgAiAEBEjMKD25leHRfYXR0ZW1wdF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKbm9zdHJfa2luZBgKIAEoDRIUCgxtYXhfYXR0ZW1wdHMYCyABKA0SNQoKZGVsaXZlcmllcxgMIAMoCzIhLnNwYWNldGltZV9zeW5jLnYxLkJyaWRnZURlbGl2ZXJ5Ei4KCnVwZGF0ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg0KC19sYXN0X2Vycm9yIpwBCg5CcmlkZ2VEZWxpdmVyeRINCgVyZWxheRgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5zcGFjZXRpbWVfc3luYy52MS5CcmlkZ2VTdGF0dXMSEAoIYXR0ZW1wdHMYAyABKA0SFwoKbGFzdF9lcnJvchgEIAEoCUgAiAEBEhAKCGV2ZW50X2lkGAUgASgJQg0KC19sYXN0X2Vycm9yKnoKDEJyaWRnZVN0YXR1cxIdChlCUklER0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVQlJJREdFX1NUQVRVU19QRU5ESU5HEAESFgoSQlJJREdFX1NUQVRVU19TRU5UEAISGAoUQlJJREdFX1NUQVRVU19GQUlMRUQQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * BridgeEvent is one appended event queued for an external mirror (the outbox). Delivery failures stay
@@ -39,7 +39,7 @@ export type BridgeEvent = Message<"spacetime_sync.v1.BridgeEvent"> & {
   seq: bigint;
 
   /**
-   * Name of the mirror the event goes to.
+   * The outbox target (mirror lane) the event goes to, e.g. "nostr"; a bridge worker is granted targets.
    *
    * @generated from field: string destination = 4;
    */
@@ -56,7 +56,7 @@ export type BridgeEvent = Message<"spacetime_sync.v1.BridgeEvent"> & {
   status: BridgeStatus;
 
   /**
-   * Delivery attempts made so far.
+   * Refusals over all relays so far (a relay that is down or silent does not count).
    *
    * @generated from field: uint32 attempts = 7;
    */
@@ -75,6 +75,34 @@ export type BridgeEvent = Message<"spacetime_sync.v1.BridgeEvent"> & {
    * @generated from field: google.protobuf.Timestamp next_attempt_at = 9;
    */
   nextAttemptAt?: Timestamp | undefined;
+
+  /**
+   * Nostr event kind of the mirrored event (NIP-01).
+   *
+   * @generated from field: uint32 nostr_kind = 10;
+   */
+  nostrKind: number;
+
+  /**
+   * Refusals one relay may give before its delivery fails.
+   *
+   * @generated from field: uint32 max_attempts = 11;
+   */
+  maxAttempts: number;
+
+  /**
+   * One entry per relay that answered or was tried; status is the event's overall one.
+   *
+   * @generated from field: repeated spacetime_sync.v1.BridgeDelivery deliveries = 12;
+   */
+  deliveries: BridgeDelivery[];
+
+  /**
+   * When the outbox row last changed.
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 13;
+   */
+  updatedAt?: Timestamp | undefined;
 };
 
 /**
@@ -83,6 +111,54 @@ export type BridgeEvent = Message<"spacetime_sync.v1.BridgeEvent"> & {
  */
 export const BridgeEventSchema: GenMessage<BridgeEvent> = /*@__PURE__*/
   messageDesc(file_spacetime_sync_v1_bridge, 0);
+
+/**
+ * BridgeDelivery is one relay's delivery of one bridge event. A relay that is down never holds the
+ * others: each relay has its own status.
+ *
+ * @generated from message spacetime_sync.v1.BridgeDelivery
+ */
+export type BridgeDelivery = Message<"spacetime_sync.v1.BridgeDelivery"> & {
+  /**
+   * The relay's label from the worker's configuration (never a URL with credentials).
+   *
+   * @generated from field: string relay = 1;
+   */
+  relay: string;
+
+  /**
+   * @generated from field: spacetime_sync.v1.BridgeStatus status = 2;
+   */
+  status: BridgeStatus;
+
+  /**
+   * Refusals this relay gave.
+   *
+   * @generated from field: uint32 attempts = 3;
+   */
+  attempts: number;
+
+  /**
+   * The relay's reason for its latest refusal (`OK false` message).
+   *
+   * @generated from field: optional string last_error = 4;
+   */
+  lastError?: string | undefined;
+
+  /**
+   * The NIP-01 event id, derived from the outbox row, so a redelivery is the same event.
+   *
+   * @generated from field: string event_id = 5;
+   */
+  eventId: string;
+};
+
+/**
+ * Describes the message spacetime_sync.v1.BridgeDelivery.
+ * Use `create(BridgeDeliverySchema)` to create a new message.
+ */
+export const BridgeDeliverySchema: GenMessage<BridgeDelivery> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_bridge, 1);
 
 /**
  * BridgeStatus is where a bridge event is in its delivery to the external mirror.
