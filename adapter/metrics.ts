@@ -102,11 +102,45 @@ export function createAdapterMetrics(registry: Registry) {
       help: '1 while the adapter holds a live SpacetimeDB connection',
       registers,
     }),
+    // A SpacetimeDB restart can be shorter than a scrape interval; the counter still shows it.
+    spacetimeReconnects: new Counter({
+      name: `${p}spacetimedb_reconnects_total`,
+      help: 'SpacetimeDB connections re-established after a loss (SpacetimeDB restarted or the link dropped)',
+      registers,
+    }),
+    ready: new Gauge({
+      name: `${p}ready`,
+      help: '1 while /readyz answers ready (SpacetimeDB connected and, when configured, the Kafka consumer running)',
+      registers,
+    }),
+    epochChanges: new Counter({
+      name: `${p}stream_epoch_changes_total`,
+      help: 'Stream epoch bumps seen (reset, or retention past a client checkpoint): every follower of the stream rebootstraps',
+      labelNames: ['family'],
+      registers,
+    }),
   };
+  /** The Kafka consumer's readiness, registered only when Kafka is configured (else it would read as down). */
+  const kafkaConsumerReady = new Gauge({
+    name: `${p}kafka_consumer_ready`,
+    help: '1 while the Kafka consumer is running (not starting, restarting or crashed)',
+    registers: [],
+  });
   /** Highest authority seq seen per stream (from envelopes), to compare with the projected head. */
   const seenSource = new Map<string, bigint>();
+  /**
+   * Epoch per stream at the last refresh; bumps since then are counted. The first refresh (at start)
+   * is the baseline; a stream first seen later was created at epoch 1 after it.
+   */
+  const seenEpoch = new Map<string, bigint>();
+  let baselined = false;
   return {
     ...m,
+    kafkaConsumerReady,
+    /** Adds the Kafka consumer family; call once, when the service runs a consumer. */
+    enableKafkaConsumerMetrics(): void {
+      registry.registerMetric(kafkaConsumerReady);
+    },
     sawSourceSeq(stream: string, seq: bigint): void {
       if (seq > (seenSource.get(stream) ?? 0n)) seenSource.set(stream, seq);
     },
@@ -123,7 +157,11 @@ export function createAdapterMetrics(registry: Registry) {
         const seen = seenSource.get(id) ?? s.lastSourceSeq;
         lag.set(f, (lag.get(f) ?? 0) + Number(seen > s.lastSourceSeq ? seen - s.lastSourceSeq : 0n));
         gaps.set(f, (gaps.get(f) ?? 0) + Number(s.sourceGapMissing));
+        const before = seenEpoch.get(id) ?? (baselined ? 1n : s.epoch);
+        if (s.epoch > before) m.epochChanges.inc({ family: f }, Number(s.epoch - before));
+        seenEpoch.set(id, s.epoch);
       }
+      baselined = true;
       m.sequenceLag.reset();
       m.replayGaps.reset();
       for (const [f, v] of lag) m.sequenceLag.set({ family: f }, v);

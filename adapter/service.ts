@@ -75,13 +75,29 @@ export async function startService(
   const registry =
     options.registry ?? createMetricsRegistry({ defaultMetrics: options.defaultMetrics ?? true });
   const metrics = createAdapterMetrics(registry);
+  let connectedOnce = false;
   const writer = await SpacetimeWriter.connect({
     uri,
     database,
     ...(token ? { token } : {}),
     logger: logger.child({ subsystem: 'spacetimedb' }),
+    onConnected: () => {
+      if (connectedOnce) metrics.spacetimeReconnects.inc();
+      connectedOnce = true;
+    },
   });
+  // The baseline the epoch-change counter compares later scrapes with.
+  metrics.refreshStreams(writer.streams());
+  if (config.kafka) metrics.enableKafkaConsumerMetrics();
   let kafka: KafkaSource | undefined;
+  const readiness = (): { ok: boolean; why?: string } => {
+    if (!writer.isConnected) return { ok: false, why: 'SpacetimeDB not connected' };
+    // Not ready while the consumer starts, restarts or crashed (the watchdog restarts it).
+    if (config.kafka && !kafka?.ready) {
+      return { ok: false, why: `Kafka consumer ${kafka ? kafka.status().state : 'not started'}` };
+    }
+    return { ok: true };
+  };
   const http = await startHttpServer({
     host: config.ingest.host,
     port: config.ingest.port,
@@ -99,17 +115,12 @@ export async function startService(
     }),
     beforeScrape: () => {
       metrics.spacetimeConnected.set(writer.isConnected ? 1 : 0);
+      metrics.ready.set(readiness().ok ? 1 : 0);
+      metrics.kafkaConsumerReady.set(kafka?.ready ? 1 : 0);
       metrics.refreshStreams(writer.streams());
     },
     onError: (e) => logger.error({ err: String(e) }, 'Connect call failed while being answered'),
-    ready: () => {
-      if (!writer.isConnected) return { ok: false, why: 'SpacetimeDB not connected' };
-      // Not ready while the consumer starts, restarts or crashed (the watchdog restarts it).
-      if (config.kafka && !kafka?.ready) {
-        return { ok: false, why: `Kafka consumer ${kafka ? kafka.status().state : 'not started'}` };
-      }
-      return { ok: true };
-    },
+    ready: readiness,
   });
   if (config.kafka) {
     await waitForTopics({

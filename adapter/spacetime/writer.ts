@@ -46,6 +46,8 @@ export interface WriterOptions {
   readonly logger: Logger;
   /** A call that has not answered by then is treated as SpacetimeDB being unavailable. */
   readonly callTimeoutMs?: number;
+  /** Each time a connection is established and subscribed, reconnects included (for metrics). */
+  readonly onConnected?: () => void;
 }
 
 /**
@@ -141,6 +143,7 @@ export class SpacetimeWriter {
             this.attempt = 0;
             this.conn = conn;
             this.o.logger.info({ uri: this.o.uri, database: this.o.database }, 'connected to SpacetimeDB');
+            this.o.onConnected?.();
             this.markReady();
           })
           .onError((ctx) => this.lost(conn, `subscription failed: ${String(ctx.event)}`))

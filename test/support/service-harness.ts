@@ -10,6 +10,8 @@ export function startTestService(
     spacetime?: SpacetimeTarget;
     probeIntervalMs?: number;
     parityShadow?: ShadowConfig;
+    /** Node's process metrics (CPU, memory, event loop), as `npm start` exports them; off by default. */
+    processMetrics?: boolean;
   } = {},
 ): Promise<RunningService> {
   const config: ServiceConfig = {
@@ -20,5 +22,7 @@ export function startTestService(
     ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),
     ...(options.parityShadow ? { parityShadow: options.parityShadow } : {}),
   };
-  return startService(config, createLogger({ level: 'silent' }), { defaultMetrics: false });
+  return startService(config, createLogger({ level: 'silent' }), {
+    defaultMetrics: options.processMetrics === true,
+  });
 }

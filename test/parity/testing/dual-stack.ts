@@ -44,6 +44,7 @@ export class DualStack {
   legacyToken!: string;
   /** Shadow mode in the candidate service, when asked for. */
   private shadow: ShadowConfig | undefined;
+  private processMetrics = false;
 
   private constructor(
     /** Authority topics the legacy lane serves. */
@@ -64,7 +65,11 @@ export class DualStack {
 
   static async start(
     servedTopics: readonly string[],
-    options: { shadow?: Omit<ShadowConfig, 'legacyUrl' | 'legacyToken' | 'topics'> } = {},
+    options: {
+      shadow?: Omit<ShadowConfig, 'legacyUrl' | 'legacyToken' | 'topics'>;
+      /** The candidate service exports Node's process metrics too, as `npm start` does. */
+      processMetrics?: boolean;
+    } = {},
   ): Promise<DualStack> {
     const root = await mkdtemp(join(tmpdir(), 'parity-'));
     const stack = new DualStack(
@@ -89,6 +94,7 @@ export class DualStack {
       { topic: stack.ids.deadLetter },
     );
     await stack.producer.connect();
+    stack.processMetrics = options.processMetrics === true;
     stack.legacyToken = await mintToken(KEYRING, { topics: servedTopics, ttlSeconds: 3600 });
     await stack.startLegacy();
     if (options.shadow) {
@@ -122,6 +128,7 @@ export class DualStack {
         deadLetterTopic: this.ids.deadLetter,
       }),
       ...(this.shadow ? { parityShadow: this.shadow } : {}),
+      processMetrics: this.processMetrics,
     });
   }
 
