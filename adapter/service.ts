@@ -4,6 +4,7 @@
  * is the graceful path SIGTERM takes: stop fetching, finish and commit what is in flight, close.
  */
 
+import { join } from 'node:path';
 import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
@@ -19,7 +20,11 @@ import { createAdapterMetrics } from './metrics.js';
 import type { AcceptedEnvelopeSink } from './ports/accepted-envelopes.js';
 import { DeliveryProbe } from './spacetime/delivery-probe.js';
 import { SpacetimeWriter } from './spacetime/writer.js';
+import { provisionWriter } from './spacetime/writer-identity.js';
 import { createMetricsRegistry, type Registry } from './telemetry/metrics.js';
+
+/** The embedded writer identity's token, in the devhost data dir (0600), so restarts keep the identity. */
+export const WRITER_TOKEN_FILE = 'writer-token';
 
 /** startService was asked to stop before it finished starting; what it had started is stopped. */
 export class StartAborted extends Error {
@@ -66,7 +71,15 @@ export async function startService(
     );
     uri = devhost.url;
     database = EMBEDDED_DATABASE;
-    token = devhost.ownerToken;
+    // The owner token is used for this setup step only; the service writes as a granted writer.
+    const writerIdentity = await provisionWriter({
+      uri,
+      database,
+      ownerToken: devhost.ownerToken,
+      ...(st.dataDir ? { tokenFile: join(st.dataDir, WRITER_TOKEN_FILE) } : {}),
+    });
+    token = writerIdentity.token;
+    logger.info({ identity: writerIdentity.identityHex }, 'writing as a granted writer identity');
   } else {
     uri = st.uri;
     database = st.database;
@@ -179,7 +192,13 @@ export async function startService(
     const { ParityShadow } = await import('../parity/shadow/shadow.js');
     const s = new ParityShadow({
       config: config.parityShadow,
-      candidate: { uri, database, ...(token ? { token } : {}) },
+      candidate: {
+        uri,
+        database,
+        ...(token ? { token } : {}),
+        // The shadow reads as the writer identity, which reads what it grants itself.
+        grant: (streams) => writer.grantSelfRead(streams),
+      },
       streams: () => writer.streams().keys(),
       registry,
       logger: logger.child({ subsystem: 'parity-shadow' }),

@@ -22,7 +22,7 @@ const RETAIN = 100n;
 export interface DeliveryProbeOptions {
   readonly uri: string;
   readonly database: string;
-  /** A token that can read the probe stream (the writer's, which is the owner's). */
+  /** The writer's token: a writer, which grants itself the probe stream before reading it. */
   readonly token?: string;
   readonly writer: SpacetimeWriter;
   readonly metrics: AdapterMetrics;
@@ -63,8 +63,14 @@ export class DeliveryProbe {
       .withDatabaseName(this.o.database)
       .withToken(this.o.token)
       .withConfirmedReads(true)
-      .onConnect((c) => {
+      .onConnect((c, identity) => {
         c.subscriptionBuilder().subscribe(`SELECT * FROM sync_event WHERE stream_id = '${PROBE_STREAM}'`);
+        // Row-level security shows the probe's events once this identity holds a read grant.
+        c.reducers
+          .grantStreamRead({ reader: identity, streamId: PROBE_STREAM })
+          .catch((e) =>
+            this.o.logger.warn({ err: String(e) }, 'delivery probe could not grant itself its stream'),
+          );
       })
       .onDisconnect(() => this.reconnectLater(conn))
       .onConnectError(() => this.reconnectLater(conn))

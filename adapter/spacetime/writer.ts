@@ -5,6 +5,7 @@
  * confirmed reads only once it is durable. The connection is re-established with capped backoff.
  */
 import type { Logger } from 'pino';
+import { Identity } from 'spacetimedb';
 import { DbConnection } from '../../module/bindings/index.js';
 import { backoffDelay } from '../../shared/backoff.js';
 import { isSyncError, SyncError, unavailable } from '../../shared/errors/sync-error.js';
@@ -254,6 +255,24 @@ export class SpacetimeWriter {
       }
       return r;
     });
+  }
+
+  /**
+   * Grants this writer's own identity read access to `streams` (the shadow and the probe read events
+   * as the writer; row-level security shows a writer only the events it was granted).
+   */
+  async grantSelfRead(streams: readonly string[]): Promise<void> {
+    const conn = this.conn;
+    if (!conn?.isActive || this.identityHex === undefined)
+      throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
+    const reader = Identity.fromString(this.identityHex);
+    for (const streamId of streams) {
+      try {
+        await conn.reducers.grantStreamRead({ reader, streamId });
+      } catch (e) {
+        throw reducerError(e);
+      }
+    }
   }
 
   /** The next Kafka offset SpacetimeDB holds for a partition (the exactly-once anchor). */

@@ -5,6 +5,7 @@
 import { t as __t } from 'spacetimedb';
 
 export default __t.row({
+  caller: __t.identity(),
   streamId: __t.string().name("stream_id"),
   idempotencyKey: __t.string().name("idempotency_key"),
   seq: __t.u64(),

@@ -210,7 +210,7 @@ const tablesSchema = __schema({
       name: "sync_checkpoint",
       indexes: [
         { accessor: "checkpoint_id", name: "sync_checkpoint_checkpoint_id_idx_btree", algorithm: 'btree', columns: ["checkpointId"] },
-        { accessor: "by_client_stream", name: "sync_checkpoint_client_id_stream_id_idx_btree", algorithm: 'btree', columns: ["clientId", "streamId"] },
+        { accessor: "by_owner_client_stream", name: "sync_checkpoint_owner_client_id_stream_id_idx_btree", algorithm: 'btree', columns: ["owner", "clientId", "streamId"] },
       ],
       constraints: [
         { name: "sync_checkpoint_checkpoint_id_key", constraint: 'unique', columns: ["checkpointId"] },
@@ -249,6 +249,7 @@ const tablesSchema = __schema({
       name: "sync_writer",
       indexes: [
         { accessor: "identity", name: "sync_writer_identity_idx_btree", algorithm: 'btree', columns: ["identity"] },
+        { accessor: "scope", name: "sync_writer_scope_idx_btree", algorithm: 'btree', columns: ["scope"] },
       ],
       constraints: [
         { name: "sync_writer_identity_key", constraint: 'unique', columns: ["identity"] },

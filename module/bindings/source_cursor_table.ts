@@ -11,4 +11,5 @@ export default __t.row({
   partition: __t.i32(),
   nextOffset: __t.i64().name("next_offset"),
   updatedAt: __t.timestamp().name("updated_at"),
+  writerScope: __t.string().name("writer_scope"),
 });

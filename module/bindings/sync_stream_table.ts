@@ -18,4 +18,5 @@ export default __t.row({
   lastGapTo: __t.u64().name("last_gap_to"),
   createdAt: __t.timestamp().name("created_at"),
   updatedAt: __t.timestamp().name("updated_at"),
+  writerScope: __t.string().name("writer_scope"),
 });

@@ -8,4 +8,5 @@ export default __t.row({
   identity: __t.identity().primaryKey(),
   label: __t.string(),
   grantedAt: __t.timestamp().name("granted_at"),
+  scope: __t.string(),
 });

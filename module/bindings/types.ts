@@ -5,6 +5,7 @@
 import { type Infer as __Infer, t as __t } from 'spacetimedb';
 
 export const AppendReceipt = __t.object("AppendReceipt", {
+  caller: __t.identity(),
   streamId: __t.string(),
   idempotencyKey: __t.string(),
   seq: __t.u64(),
@@ -137,6 +138,7 @@ export const SourceCursor = __t.object("SourceCursor", {
   partition: __t.i32(),
   nextOffset: __t.i64(),
   updatedAt: __t.timestamp(),
+  writerScope: __t.string(),
 });
 export type SourceCursor = __Infer<typeof SourceCursor>;
 
@@ -192,6 +194,7 @@ export const SyncStream = __t.object("SyncStream", {
   lastGapTo: __t.u64(),
   createdAt: __t.timestamp(),
   updatedAt: __t.timestamp(),
+  writerScope: __t.string(),
 });
 export type SyncStream = __Infer<typeof SyncStream>;
 
@@ -199,5 +202,6 @@ export const SyncWriter = __t.object("SyncWriter", {
   identity: __t.identity(),
   label: __t.string(),
   grantedAt: __t.timestamp(),
+  scope: __t.string(),
 });
 export type SyncWriter = __Infer<typeof SyncWriter>;

@@ -32,9 +32,13 @@ export {
 } from './reducers/stream-admin.ts';
 export { default } from './schema.ts';
 export {
+  append_receipt_own,
   bridge_delivery_worker,
   bridge_outbox_worker,
+  session_presence_own,
+  source_cursor_writers,
   sync_checkpoint_own,
   sync_event_readable,
   sync_stream_readable,
+  sync_stream_writers,
 } from './visibility.ts';

@@ -33,6 +33,8 @@ export const sync_stream = table(
     last_gap_to: t.u64(),
     created_at: t.timestamp(),
     updated_at: t.timestamp(),
+    /** Always {@link WRITER_SCOPE}: the join key that shows every stream head to every writer (visibility.ts). */
+    writer_scope: t.string(),
   },
 );
 
@@ -70,16 +72,22 @@ export const sync_event = table(
   },
 );
 
-/** Per (client, stream) acknowledged seq: the resume watermark a client has confirmed applying. */
+/** Per (identity, client, stream) acknowledged seq: the resume watermark a client has confirmed applying. */
 export const sync_checkpoint = table(
   {
     name: 'sync_checkpoint',
     public: true,
-    indexes: [{ accessor: 'by_client_stream', algorithm: 'btree', columns: ['client_id', 'stream_id'] }],
+    indexes: [
+      {
+        accessor: 'by_owner_client_stream',
+        algorithm: 'btree',
+        columns: ['owner', 'client_id', 'stream_id'],
+      },
+    ],
   },
   {
     checkpoint_id: t.u64().primaryKey().autoInc(),
-    /** The client/device; bound to the identity that first acked it. */
+    /** The client/device, named within its owner's namespace: two identities may use the same id. */
     client_id: t.string(),
     owner: t.identity(),
     stream_id: t.string(),
@@ -89,7 +97,7 @@ export const sync_checkpoint = table(
   },
 );
 
-/** Live sessions; rows expire after their TTL and vanish on disconnect. */
+/** Live sessions; rows expire after their TTL and vanish on disconnect. Each identity sees its own only. */
 export const session_presence = table(
   { name: 'session_presence', public: true },
   {
@@ -132,11 +140,14 @@ export const compute_assignment = table(
   },
 );
 
-/** The adapter's exactly-once anchor: next Kafka offset per (group, topic, partition). */
+/**
+ * The adapter's exactly-once anchor: next Kafka offset per (group, topic, partition). Public only so
+ * row-level security can hand it to writers; every other identity sees no row (visibility.ts).
+ */
 export const source_cursor = table(
   {
     name: 'source_cursor',
-    public: false,
+    public: true,
     indexes: [
       { accessor: 'by_source', algorithm: 'btree', columns: ['consumer_group', 'topic', 'partition'] },
     ],
@@ -148,8 +159,18 @@ export const source_cursor = table(
     partition: t.i32(),
     next_offset: t.i64(),
     updated_at: t.timestamp(),
+    /** Always {@link WRITER_SCOPE}: writers (the adapter) read the cursors, nobody else (visibility.ts). */
+    writer_scope: t.string(),
   },
 );
+
+/**
+ * The value of every `writer_scope`/`scope` column. SpacetimeDB's row-level security can only say
+ * "the sender is a writer" through a join on equal columns, so the writer table and each table writers
+ * read carry this constant, and the rule joins on it (visibility.ts). Only the owner reads private
+ * tables; this is how the adapter reads what it needs while writing as a plain writer identity.
+ */
+export const WRITER_SCOPE = 'writers';
 
 /** Identities allowed to append and mutate stream state (the adapter, the owner). */
 export const sync_writer = table(
@@ -158,6 +179,8 @@ export const sync_writer = table(
     identity: t.identity().primaryKey(),
     label: t.string(),
     granted_at: t.timestamp(),
+    /** Always {@link WRITER_SCOPE} (the join key of the writers' visibility rules). */
+    scope: t.string().index('btree'),
   },
 );
 
@@ -176,10 +199,15 @@ export const stream_grant = table(
   },
 );
 
-/** Transient: one receipt per envelope an append call handled, so the caller sees its assigned seq. */
+/**
+ * Transient: one receipt per envelope an append call handled, so the caller sees its assigned seq.
+ * Only the caller sees its receipts (visibility.ts): they name streams and keys.
+ */
 export const append_receipt = table(
   { name: 'append_receipt', public: true, event: true },
   {
+    /** The identity whose call produced the receipt. */
+    caller: t.identity(),
     stream_id: t.string(),
     idempotency_key: t.string(),
     seq: t.u64(),

@@ -1,7 +1,8 @@
 /**
  * Who may read what (row-level security, SpacetimeDB's `clientVisibilityFilter`). A client sees a
  * stream's events and its head only when a writer granted it the stream (`grant_stream_read`), and
- * only its own checkpoints; a bridge worker sees the outbox of its targets. The owner (the adapter's identity) sees everything.
+ * only its own checkpoints, receipts and presence; a bridge worker sees the outbox of its targets;
+ * writers (the adapter) see every stream head and the Kafka cursors. The owner sees everything.
  */
 import spacetimedb from './schema.ts';
 
@@ -13,8 +14,28 @@ export const sync_stream_readable = spacetimedb.clientVisibilityFilter.sql(
   'SELECT sync_stream.* FROM sync_stream JOIN stream_grant ON sync_stream.stream_id = stream_grant.stream_id WHERE stream_grant.reader = :sender',
 );
 
+/** Writers see every stream head (ingest answers, lag): the constant `writer_scope` join (schema.ts). */
+export const sync_stream_writers = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT sync_stream.* FROM sync_stream JOIN sync_writer ON sync_stream.writer_scope = sync_writer.scope WHERE sync_writer.identity = :sender',
+);
+
+/** The Kafka cursors: writers only, so the adapter need not be the owner. */
+export const source_cursor_writers = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT source_cursor.* FROM source_cursor JOIN sync_writer ON source_cursor.writer_scope = sync_writer.scope WHERE sync_writer.identity = :sender',
+);
+
 export const sync_checkpoint_own = spacetimedb.clientVisibilityFilter.sql(
   'SELECT * FROM sync_checkpoint WHERE owner = :sender',
+);
+
+/** Receipts name streams and keys: the caller's own only. */
+export const append_receipt_own = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT * FROM append_receipt WHERE caller = :sender',
+);
+
+/** Presence carries connection ids, devices and streams: each identity sees its own sessions. */
+export const session_presence_own = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT * FROM session_presence WHERE identity = :sender',
 );
 
 /** A bridge worker sees the outbox and deliveries of the targets it was granted, nothing else. */

@@ -12,6 +12,8 @@ export interface CandidateTarget {
   readonly uri: string;
   readonly database: string;
   readonly token?: string;
+  /** Called before following `streams`, to obtain read grants for them (a writer grants itself). */
+  readonly grant?: (streams: readonly string[]) => Promise<void>;
 }
 
 /** The one place parity reads binding row fields. */
@@ -55,6 +57,7 @@ export class CandidateCollector implements Collector<CandidateEntry> {
       this.state = 'no streams to follow';
       return;
     }
+    await this.target.grant?.(this.streams);
     this.client = await SyncClient.open(this.streams, {
       uri: this.target.uri,
       database: this.target.database,

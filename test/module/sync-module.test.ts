@@ -247,6 +247,10 @@ describe('read authorization', () => {
 describe('ack_checkpoint', () => {
   it('is monotonic, bounded by the head, epoch-checked and bound to one identity', async () => {
     for (const k of ['1', '2', '3']) await append(writer, event('s-ack', k, k));
+    await writer.conn.reducers.grantStreamRead({
+      reader: Identity.fromString(reader.identityHex),
+      streamId: 's-ack',
+    });
     const ack = (c: Connected, seq: bigint, epoch = 1n, client = 'desk-1') =>
       c.conn.reducers.ackCheckpoint({ clientId: client, streamId: 's-ack', ackedSeq: seq, epoch });
     const acked = () =>
@@ -258,8 +262,9 @@ describe('ack_checkpoint', () => {
     expect(acked()).toBe(2n);
     expect(await rejection(ack(reader, 4n))).toMatch(/^beyond_head: /);
     expect(await rejection(ack(reader, 3n, 7n))).toMatch(/^stale_cursor: .*epoch 1/);
+    // Another identity can neither ack the stream nor touch desk-1 (client ids live in each identity's namespace).
     const other = await connect(devhost);
-    expect(await rejection(ack(other, 3n))).toMatch(/^unauthorized: client 'desk-1'/);
+    expect(await rejection(ack(other, 3n))).toMatch(/^unauthorized: no read grant for stream 's-ack'/);
     other.conn.disconnect();
     await ack(reader, 3n);
     expect(acked()).toBe(3n);
@@ -270,6 +275,8 @@ describe('presence', () => {
   it('upserts with a TTL, expires on the maintenance timer, and clears on disconnect', async () => {
     const desk = await connect(devhost);
     await subscribe(desk.conn, ['SELECT * FROM session_presence']);
+    // The owner sees every session (row-level security shows others their own only: access.test.ts).
+    await subscribe(writer.conn, ['SELECT * FROM session_presence']);
     await desk.conn.reducers.upsertPresence({
       sessionId: 'sess-exp',
       deviceId: 'd1',
@@ -284,7 +291,7 @@ describe('presence', () => {
       state: 'live',
       ttlMs: 600_000,
     });
-    expect(reader.conn.db.sessionPresence.session_id.find('sess-exp')?.state).toBe('live');
+    expect(writer.conn.db.sessionPresence.session_id.find('sess-exp')?.state).toBe('live');
     expect(
       await rejection(
         reader.conn.reducers.upsertPresence({
@@ -298,15 +305,15 @@ describe('presence', () => {
     ).toMatch(/unauthorized/);
     // The maintenance timer runs every 5 s.
     await expect
-      .poll(() => reader.conn.db.sessionPresence.session_id.find('sess-exp'), {
+      .poll(() => writer.conn.db.sessionPresence.session_id.find('sess-exp'), {
         timeout: 8_000,
         interval: 100,
       })
       .toBeNull();
-    expect(reader.conn.db.sessionPresence.session_id.find('sess-conn')?.state).toBe('live');
+    expect(writer.conn.db.sessionPresence.session_id.find('sess-conn')?.state).toBe('live');
     desk.conn.disconnect();
     await expect
-      .poll(() => reader.conn.db.sessionPresence.session_id.find('sess-conn'), {
+      .poll(() => writer.conn.db.sessionPresence.session_id.find('sess-conn'), {
         timeout: 3_000,
         interval: 50,
       })
@@ -317,6 +324,10 @@ describe('presence', () => {
 describe('retention', () => {
   it('keeps the window, advances the low watermark, and bumps the epoch only when an acked client needs lost history', async () => {
     for (let i = 1; i <= 6; i++) await append(writer, event('s-ret', `k${i}`, `v${i}`));
+    await writer.conn.reducers.grantStreamRead({
+      reader: Identity.fromString(reader.identityHex),
+      streamId: 's-ret',
+    });
     await reader.conn.reducers.ackCheckpoint({
       clientId: 'desk-ret',
       streamId: 's-ret',

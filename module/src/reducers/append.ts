@@ -8,7 +8,7 @@ import { t } from 'spacetimedb/server';
 import { planAppend } from '../logic/append-plan.ts';
 import { requireWriter } from '../logic/auth.ts';
 import { fail } from '../logic/fail.ts';
-import spacetimedb from '../schema.ts';
+import spacetimedb, { WRITER_SCOPE } from '../schema.ts';
 
 export const EventInput = t.object('EventInput', {
   stream_id: t.string(),
@@ -71,6 +71,7 @@ function streamRow(ctx: Ctx, streamId: string, now: Timestamp) {
     last_gap_to: 0n,
     created_at: now,
     updated_at: now,
+    writer_scope: WRITER_SCOPE,
   });
 }
 
@@ -84,6 +85,7 @@ function appendOne(ctx: Ctx, e: Event, batchIndex: number): void {
   const decision = planAppend(stream, existing, e);
   const receipt = (seq: bigint, status: string) =>
     ctx.db.append_receipt.insert({
+      caller: ctx.sender,
       stream_id: e.stream_id,
       idempotency_key: e.idempotency_key,
       seq,
@@ -160,7 +162,12 @@ function advanceCursor(ctx: Ctx, c: Cursor): void {
   let row: ReturnType<typeof ctx.db.source_cursor.insert> | undefined;
   for (const r of ctx.db.source_cursor.by_source.filter([c.consumer_group, c.topic, c.partition])) row = r;
   if (!row) {
-    ctx.db.source_cursor.insert({ cursor_id: 0n, ...c, updated_at: ctx.timestamp });
+    ctx.db.source_cursor.insert({
+      cursor_id: 0n,
+      ...c,
+      updated_at: ctx.timestamp,
+      writer_scope: WRITER_SCOPE,
+    });
   } else if (c.next_offset > row.next_offset) {
     // A cursor only moves forward: a redelivered older batch must not rewind the anchor.
     ctx.db.source_cursor.cursor_id.update({ ...row, next_offset: c.next_offset, updated_at: ctx.timestamp });

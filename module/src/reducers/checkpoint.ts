@@ -1,13 +1,24 @@
-/** ack_checkpoint: monotonic per (client, stream), bounded by the head, owned by one identity. */
+/**
+ * ack_checkpoint: monotonic per (identity, client, stream), bounded by the head. Only an identity that
+ * may read the stream acks it (so nobody else can hold back retention or force an epoch bump), and
+ * each identity names its clients in its own namespace (nobody can squat another's client id).
+ */
 import { t } from 'spacetimedb/server';
+import { requireReader } from '../logic/auth.ts';
 import { fail } from '../logic/fail.ts';
+import { MAX_CHECKPOINTS_PER_IDENTITY, MAX_CLIENT_ID } from '../logic/limits.ts';
 import spacetimedb from '../schema.ts';
 
 export const ack_checkpoint = spacetimedb.reducer(
   { client_id: t.string(), stream_id: t.string(), acked_seq: t.u64(), epoch: t.u64() },
   (ctx, { client_id, stream_id, acked_seq, epoch }) => {
-    if (client_id.length === 0)
-      throw fail('invalid', 'client_id is empty', { field: 'client_id', rule_id: 'string.min_len' });
+    if (client_id.length === 0 || client_id.length > MAX_CLIENT_ID) {
+      throw fail('invalid', `client_id must be 1..${MAX_CLIENT_ID} characters`, {
+        field: 'client_id',
+        rule_id: 'string.len_range',
+      });
+    }
+    requireReader(ctx.db, ctx.sender, stream_id, 'ack checkpoints');
     const stream = ctx.db.sync_stream.stream_id.find(stream_id);
     if (!stream) throw fail('unknown_stream', `no stream '${stream_id}'`, { resource: stream_id });
     if (epoch !== stream.epoch) {
@@ -31,8 +42,18 @@ export const ack_checkpoint = spacetimedb.reducer(
       });
     }
     let row: ReturnType<typeof ctx.db.sync_checkpoint.insert> | undefined;
-    for (const r of ctx.db.sync_checkpoint.by_client_stream.filter([client_id, stream_id])) row = r;
+    for (const r of ctx.db.sync_checkpoint.by_owner_client_stream.filter([ctx.sender, client_id, stream_id]))
+      row = r;
     if (!row) {
+      let held = 0;
+      for (const _ of ctx.db.sync_checkpoint.by_owner_client_stream.filter(ctx.sender)) held++;
+      if (held >= MAX_CHECKPOINTS_PER_IDENTITY) {
+        throw fail(
+          'invalid',
+          `an identity holds at most ${MAX_CHECKPOINTS_PER_IDENTITY} checkpoints (client, stream pairs)`,
+          { field: 'client_id', rule_id: 'checkpoint.per_identity_limit' },
+        );
+      }
       ctx.db.sync_checkpoint.insert({
         checkpoint_id: 0n,
         client_id,
@@ -43,12 +64,6 @@ export const ack_checkpoint = spacetimedb.reducer(
         updated_at: ctx.timestamp,
       });
       return;
-    }
-    if (!row.owner.isEqual(ctx.sender)) {
-      throw fail('unauthorized', `client '${client_id}' belongs to another identity`, {
-        action: 'ack checkpoints',
-        resource: client_id,
-      });
     }
     // Monotonic: a late or reordered lower ack is accepted and ignored, never a regression.
     if (acked_seq > row.acked_seq || epoch !== row.epoch) {

@@ -1,6 +1,6 @@
 /** init, client_disconnected and the maintenance timer (presence expiry, retention, bridge outbox pruning). */
 import { ScheduleAt } from 'spacetimedb';
-import spacetimedb, { maintenance_schedule } from '../schema.ts';
+import spacetimedb, { maintenance_schedule, WRITER_SCOPE } from '../schema.ts';
 import { pruneBridgeOutbox } from './bridge.ts';
 import { compactStream } from './stream-admin.ts';
 
@@ -9,7 +9,12 @@ const MAINTENANCE_INTERVAL_MICROS = 5_000_000n;
 
 export const init = spacetimedb.init((ctx) => {
   // The publisher (database owner) is the first writer; it grants the adapter's identity later.
-  ctx.db.sync_writer.insert({ identity: ctx.sender, label: 'owner', granted_at: ctx.timestamp });
+  ctx.db.sync_writer.insert({
+    identity: ctx.sender,
+    label: 'owner',
+    granted_at: ctx.timestamp,
+    scope: WRITER_SCOPE,
+  });
   ctx.db.maintenance_schedule.insert({
     scheduled_id: 0n,
     scheduled_at: ScheduleAt.interval(MAINTENANCE_INTERVAL_MICROS),

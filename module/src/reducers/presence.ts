@@ -3,6 +3,13 @@
 import { Timestamp } from 'spacetimedb';
 import { t } from 'spacetimedb/server';
 import { fail } from '../logic/fail.ts';
+import {
+  MAX_CLIENT_ID,
+  MAX_PRESENCE_STATE,
+  MAX_PRESENCE_STREAMS,
+  MAX_SESSIONS_PER_IDENTITY,
+  MAX_STREAM_ID,
+} from '../logic/limits.ts';
 import spacetimedb from '../schema.ts';
 
 const MAX_TTL_MS = 10 * 60 * 1000;
@@ -16,8 +23,22 @@ export const upsert_presence = spacetimedb.reducer(
     ttl_ms: t.u32(),
   },
   (ctx, { session_id, device_id, streams, state, ttl_ms }) => {
-    if (session_id.length === 0)
-      throw fail('invalid', 'session_id is empty', { field: 'session_id', rule_id: 'string.min_len' });
+    const tooLong = (field: string, value: string, max: number, min = 0) => {
+      if (value.length < min || value.length > max)
+        throw fail('invalid', `${field} must be ${min}..${max} characters`, {
+          field,
+          rule_id: 'string.len_range',
+        });
+    };
+    tooLong('session_id', session_id, MAX_CLIENT_ID, 1);
+    tooLong('device_id', device_id, MAX_CLIENT_ID);
+    tooLong('state', state, MAX_PRESENCE_STATE);
+    if (streams.length > MAX_PRESENCE_STREAMS)
+      throw fail('invalid', `a presence row lists at most ${MAX_PRESENCE_STREAMS} streams`, {
+        field: 'streams',
+        rule_id: 'repeated.max_items',
+      });
+    for (const s of streams) tooLong('streams', s, MAX_STREAM_ID, 1);
     if (ttl_ms === 0 || ttl_ms > MAX_TTL_MS) {
       throw fail('invalid', `ttl_ms must be 1..${MAX_TTL_MS}`, { field: 'ttl_ms', rule_id: 'uint32.range' });
     }
@@ -27,6 +48,15 @@ export const upsert_presence = spacetimedb.reducer(
         action: 'update presence',
         resource: session_id,
       });
+    }
+    if (!existing) {
+      let held = 0;
+      for (const _ of ctx.db.session_presence.identity.filter(ctx.sender)) held++;
+      if (held >= MAX_SESSIONS_PER_IDENTITY)
+        throw fail('invalid', `an identity holds at most ${MAX_SESSIONS_PER_IDENTITY} presence sessions`, {
+          field: 'session_id',
+          rule_id: 'presence.per_identity_limit',
+        });
     }
     const row = {
       session_id,

@@ -1,9 +1,9 @@
 /** Writer-only stream administration: retention policy, compaction, reset, and who may write. */
 import { t } from 'spacetimedb/server';
-import { requireWriter } from '../logic/auth.ts';
+import { mayRead, requireWriter } from '../logic/auth.ts';
 import { fail } from '../logic/fail.ts';
 import { planRetention } from '../logic/retention-plan.ts';
-import spacetimedb from '../schema.ts';
+import spacetimedb, { WRITER_SCOPE } from '../schema.ts';
 
 type Ctx = Parameters<Parameters<typeof spacetimedb.reducer>[1]>[0];
 
@@ -19,8 +19,9 @@ export function compactStream(ctx: Ctx, stream_id: string): void {
   const events = [...ctx.db.sync_event.by_stream_seq.filter(stream_id)].sort((a, b) =>
     a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0,
   );
+  // Only clients that may still read the stream hold its history back (a revoked reader does not).
   const acked = [...ctx.db.sync_checkpoint.iter()]
-    .filter((c) => c.stream_id === stream_id && c.epoch === s.epoch)
+    .filter((c) => c.stream_id === stream_id && c.epoch === s.epoch && mayRead(ctx.db, c.owner, stream_id))
     .map((c) => c.acked_seq);
   const plan = planRetention(events, s.head_seq, s.low_watermark, s, acked);
   if (plan.deleteSeqs.length === 0) return;
@@ -71,7 +72,7 @@ export const grant_writer = spacetimedb.reducer(
   (ctx, { identity, label }) => {
     requireWriter(ctx.db, ctx.sender, 'grant write access');
     if (ctx.db.sync_writer.identity.find(identity)) return;
-    ctx.db.sync_writer.insert({ identity, label, granted_at: ctx.timestamp });
+    ctx.db.sync_writer.insert({ identity, label, granted_at: ctx.timestamp, scope: WRITER_SCOPE });
   },
 );
 
