@@ -13,8 +13,11 @@ import type { TxClock } from './tx-clock.js';
 
 const NO_ARGS = new Uint8Array(0);
 
+export const callerKey = (c: Caller): string => `${c.identity.toString(16)}/${c.connectionId.toString(16)}`;
+
 export class ClientLifecycle {
-  private readonly jwtPayloads = new Map<bigint, string>();
+  /** By (identity, connection id), as SpacetimeDB keys clients: a connection id alone is chosen by the client. */
+  private readonly jwtPayloads = new Map<string, string>();
 
   constructor(
     private readonly schema: HostModuleSchema,
@@ -23,8 +26,8 @@ export class ClientLifecycle {
     private readonly log: (level: LogLevel, message: string) => void,
   ) {}
 
-  jwtPayload(connectionId: bigint): string | undefined {
-    return this.jwtPayloads.get(connectionId);
+  jwtPayload(caller: Caller): string | undefined {
+    return this.jwtPayloads.get(callerKey(caller));
   }
 
   /** Clients still in `st_client`: connected when the last process died. */
@@ -35,7 +38,7 @@ export class ClientLifecycle {
   /** Runs in a transaction of its own; false when `client_connected` refused the client. */
   connect(caller: Caller, jwtPayload?: string): boolean {
     const { store, run, commits } = this.engine;
-    if (jwtPayload !== undefined) this.jwtPayloads.set(caller.connectionId, jwtPayload);
+    if (jwtPayload !== undefined) this.jwtPayloads.set(callerKey(caller), jwtPayload);
     const onConnect = this.schema.lifecycle.get('clientConnected');
     store.begin();
     store.insert(ST_CLIENT_ID, stClientRow(caller));
@@ -43,7 +46,7 @@ export class ClientLifecycle {
       const result = run({ reducer: onConnect, caller, timestamp: this.clock(), args: NO_ARGS });
       if (!result.ok) {
         store.rollback();
-        this.jwtPayloads.delete(caller.connectionId);
+        this.jwtPayloads.delete(callerKey(caller));
         return false;
       }
     }
@@ -69,6 +72,6 @@ export class ClientLifecycle {
     if (!ran) store.begin();
     deleteClient();
     commits.commit(this.clock(), undefined, ran);
-    this.jwtPayloads.delete(caller.connectionId);
+    this.jwtPayloads.delete(callerKey(caller));
   }
 }

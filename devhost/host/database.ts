@@ -59,6 +59,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Devhos
     return live;
   };
   const immediate: { reducer: string; args: Uint8Array }[] = [];
+  /** The caller of the reducer running now (get_jwt_payload reads that caller's credentials). */
+  let running: Caller | undefined;
   const sys = createSys({
     get schema() {
       return ready().schema;
@@ -68,7 +70,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Devhos
     },
     hooks: () => loaded.hooks,
     databaseIdentity: () => identity,
-    jwtPayload: (connectionId) => ready().clients.jwtPayload(connectionId),
+    // Keyed by the running call's identity too: a connection id alone is the client's choice.
+    jwtPayload: (connectionId) =>
+      ready().clients.jwtPayload({ identity: running?.identity ?? 0n, connectionId }),
     scheduleImmediate: (reducer, args) => immediate.push({ reducer, args }),
     log,
   });
@@ -92,7 +96,19 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Devhos
       for (const call of immediate.splice(0)) void queue.run(() => runImmediate(call.reducer, call.args));
     },
   });
-  const engine: TxEngine = { store, run: createReducerRunner(loaded, log), commits };
+  const runReducer = createReducerRunner(loaded, log);
+  const engine: TxEngine = {
+    store,
+    run: (call) => {
+      running = call.caller;
+      try {
+        return runReducer(call);
+      } finally {
+        running = undefined;
+      }
+    },
+    commits,
+  };
   schedules = new ScheduledReducers({ schema, engine, clock, queue, system, log });
   const clients = new ClientLifecycle(schema, engine, clock, log);
   live = { schema, store, clients };

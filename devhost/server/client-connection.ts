@@ -79,9 +79,27 @@ function startKeepalive(ws: WebSocket, { pingIntervalMs, idleTimeoutMs }: Keepal
 
 /** Runs the connection to its end; resolves once client_disconnected has run (or connect was refused). */
 export async function runClientConnection(o: ClientConnectionOptions): Promise<void> {
-  const { ws, db, logger } = o;
   const caller = { identity: o.identity, connectionId: o.connectionId };
-  const log = { db: db.name, connectionId: o.connectionId.toString(16) };
+  const log = { db: o.db.name, connectionId: o.connectionId.toString(16) };
+  // One socket per (identity, connection id): a second would share, then tear down, the first's client row.
+  if (!o.hub.claim(caller)) {
+    o.logger.warn(log, 'connection refused: this identity already has a connection with this id');
+    o.ws.close(CLOSE_ERROR, 'this connection id is already connected');
+    return;
+  }
+  try {
+    await runClaimed(o, caller, log);
+  } finally {
+    o.hub.release(caller);
+  }
+}
+
+async function runClaimed(
+  o: ClientConnectionOptions,
+  caller: { identity: bigint; connectionId: bigint },
+  log: { db: string; connectionId: string },
+): Promise<void> {
+  const { ws, db, logger } = o;
   let session: ClientSession | undefined;
   let socketClosed = false;
   const early: Array<[Uint8Array, boolean]> = [];

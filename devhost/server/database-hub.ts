@@ -15,8 +15,12 @@ export interface HubClient {
   send(body: Uint8Array, txOffset?: bigint): void;
 }
 
+const clientKey = (c: { identity: bigint; connectionId: bigint }): string =>
+  `${c.identity.toString(16)}/${c.connectionId.toString(16)}`;
+
 export class DatabaseHub {
-  private readonly clients = new Map<bigint, HubClient>();
+  /** By (identity, connection id), SpacetimeDB's client key: a client-chosen connection id cannot displace another identity's. */
+  private readonly clients = new Map<string, HubClient>();
   private committedOffset: bigint | undefined;
   private readonly detach: () => void;
 
@@ -39,12 +43,31 @@ export class DatabaseHub {
     return this.clients.size;
   }
 
+  /** (identity, connection id) pairs with a connection from its connect transaction to its disconnect one. */
+  private readonly claimed = new Set<string>();
+
+  /**
+   * Claims the pair for a new socket, before its connect transaction; false when a live socket holds
+   * it (the newcomer is refused, the live one kept). Release it after the disconnect transaction.
+   */
+  claim(caller: { identity: bigint; connectionId: bigint }): boolean {
+    const key = clientKey(caller);
+    if (this.claimed.has(key)) return false;
+    this.claimed.add(key);
+    return true;
+  }
+
+  release(caller: { identity: bigint; connectionId: bigint }): void {
+    this.claimed.delete(clientKey(caller));
+  }
+
   add(client: HubClient): void {
-    this.clients.set(client.connectionId, client);
+    this.clients.set(clientKey(client), client);
   }
 
   remove(client: HubClient): void {
-    if (this.clients.get(client.connectionId) === client) this.clients.delete(client.connectionId);
+    const key = clientKey(client);
+    if (this.clients.get(key) === client) this.clients.delete(key);
   }
 
   close(): void {
