@@ -1,14 +1,16 @@
 import type { Devhost } from '@spacetime-sync/devhost';
-import { Identity } from 'spacetimedb';
+import { AlgebraicType, BinaryReader, BinaryWriter, Identity } from 'spacetimedb';
 import { MemoryCursorStore } from '../client/cursor-store.js';
 import { SyncClient } from '../client/sync-client.js';
+import { SyncEvent as SyncEventRow } from '../module/bindings/types.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../test/support/devhost-harness.js';
 import { eventInput } from '../test/support/sync-events.js';
 import type { BenchCase } from './harness.js';
 
 const REPLAY = Number(process.env.BENCH_REPLAY_EVENTS ?? 100_000);
 const REPLAY_NAME = (as: 'owner' | 'reader', window?: number) =>
-  `client: replay ${REPLAY.toLocaleString('en-US')} events from watermark 0 until live, as ${as === 'owner' ? 'owner' : 'granted reader'}${window ? `, windows of ${window.toLocaleString('en-US')}` : ''}`;
+  `client: replay ${REPLAY.toLocaleString('en-US')} events from watermark 0 until live, as ${as === 'owner' ? 'owner' : 'granted reader'}${window ? `, windows of ${window.toLocaleString('en-US')}` : ''} (memory only)`;
+const DECODE_CEILING = `ceiling: SDK row decode of ${REPLAY.toLocaleString('en-US')} sync_event rows, no cache (client only)`;
 
 function event(stream: string, key: string) {
   return eventInput(stream, key, {
@@ -16,6 +18,33 @@ function event(stream: string, key: string) {
     body: `{"k":"${key}","v":"${'x'.repeat(100)}"}`,
     sourceTopic: 'bench',
   });
+}
+
+/**
+ * What the SDK's own row decoder costs for the replay's rows, with nothing else: the rows encoded
+ * once, then decoded with the deserializer the SDK builds for the table (no socket, no cache).
+ */
+function decodeCeiling(): BenchCase {
+  let rows: Uint8Array = new Uint8Array();
+  let decode: (r: BinaryReader) => unknown;
+  return {
+    name: DECODE_CEILING,
+    opsPerRun: REPLAY,
+    setup: async () => {
+      const w = new BinaryWriter(REPLAY * 300);
+      const ser = AlgebraicType.makeSerializer(SyncEventRow.algebraicType, undefined as never);
+      for (let i = 0; i < REPLAY; i++) {
+        const e = event('replay', `r${i}`);
+        ser(w, { ...e, eventId: BigInt(i + 1), seq: BigInt(i + 1), committedAt: e.producedAt });
+      }
+      rows = w.getBuffer();
+      decode = AlgebraicType.makeDeserializer(SyncEventRow.algebraicType, undefined as never);
+    },
+    run: async () => {
+      const r = new BinaryReader(rows);
+      for (let i = 0; i < REPLAY; i++) decode(r);
+    },
+  };
 }
 
 export default function suite(): BenchCase[] {
@@ -50,6 +79,10 @@ export default function suite(): BenchCase[] {
     let peakCached = 0;
     return {
       name: REPLAY_NAME(as, window),
+      ceiling: DECODE_CEILING,
+      ...(REPLAY >= 1_000_000 && as === 'reader' && !window
+        ? { target: { text: '1M until live ≤ 5 s', minOpsPerSec: REPLAY / 5 } }
+        : {}),
       ...(as === 'reader' ? { compareTo: REPLAY_NAME(window ? 'reader' : 'owner') } : {}),
       report: () => [`peak rows in the SDK cache ${peakCached.toLocaleString('en-US')}`],
       opsPerRun: REPLAY,
@@ -85,6 +118,7 @@ export default function suite(): BenchCase[] {
   }
 
   return [
+    decodeCeiling(),
     // The same replay read as the owner (no row-level security) and as a granted desktop identity
     // (every row checked against its grants), side by side: the ratio is what the check costs.
     replayCase('owner'),
@@ -92,7 +126,7 @@ export default function suite(): BenchCase[] {
     // The same replay window by window: the time it costs, and the memory it saves (report lines).
     replayCase('reader', 10_000),
     {
-      name: 'client: live delivery, append → application callback (p50/p99 = latency)',
+      name: 'client: live delivery, append → application callback, as granted reader (memory only; p50/p99 = latency)',
       setup: async () => {
         await start();
         live = await SyncClient.open(['live'], {

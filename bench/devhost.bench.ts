@@ -1,11 +1,15 @@
 /**
- * devhost throughput and fan-out: reducer calls through the SDK (single and batched), the same
- * reducer on the host with no network (to see what the socket path costs), and the time from a
- * reducer call until every one of N subscribed (granted, non-owner) connections has the row.
+ * devhost throughput and fan-out: reducer calls through the SDK (single and batched; in memory and
+ * durable with a data dir and the default group fsync), the same reducer on the host with no network
+ * (to see what the socket path costs), the datastore alone (the ceiling of every append case), and the
+ * time from a reducer call until every one of N subscribed (granted, non-owner) connections has the row.
  */
 
-import type { Devhost } from '@spacetime-sync/devhost';
-import { AlgebraicType, BinaryWriter, Identity } from 'spacetimedb';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Devhost, type StoreOnly, storeOnly } from '@spacetime-sync/devhost';
+import { AlgebraicType, BinaryWriter, Identity, Timestamp } from 'spacetimedb';
 import {
   type Connected,
   connect,
@@ -17,6 +21,14 @@ import { eventInput } from '../test/support/sync-events.js';
 import type { BenchCase } from './harness.js';
 
 const SUBSCRIBERS = 10;
+export const STORE_CEILING =
+  'ceiling: devhost datastore insert of sync_event rows, no module (memory only, 100 rows/tx)';
+function durableName(inFlight: number): string {
+  return `devhost: append_sync_events via SDK, 100 events/call, ${inFlight} call${inFlight > 1 ? 's' : ''} in flight (durable: data dir, group fsync 5 ms)`;
+}
+const PIPELINED = 8;
+export const DURABLE_APPEND = durableName(PIPELINED);
+export const MEMORY_APPEND = 'devhost: append_sync_events via SDK, 100 events/call (memory only)';
 
 function event(stream: string, key: string) {
   return eventInput(stream, key, {
@@ -29,23 +41,94 @@ function event(stream: string, key: string) {
 export default function suite(): BenchCase[] {
   let devhost: Devhost;
   let writer: Connected;
+  let dataDir: string | undefined;
   let n = 0;
-  const start = async () => {
-    devhost = await startSyncDevhost();
+  const start = async (durable = false) => {
+    dataDir = durable ? mkdtempSync(join(tmpdir(), 'bench-devhost-')) : undefined;
+    devhost = await startSyncDevhost(dataDir);
     writer = await connect(devhost, devhost.ownerToken);
   };
   const stop = async () => {
     writer.conn.disconnect();
     await devhost.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
+  const batch = () =>
+    Array.from({ length: 100 }, () => {
+      n++;
+      return event(`s${n % 16}`, `k${n}`);
+    });
 
   const subscribers: Connected[] = [];
   let pending: { key: string; remaining: number; done: () => void } | undefined;
+  let store: StoreOnly;
+  let encodeRow: (row: object) => Uint8Array;
+
+  function durableAppend(inFlight: number): BenchCase {
+    return {
+      name: durableName(inFlight),
+      opsPerRun: 100 * inFlight,
+      ceiling: STORE_CEILING,
+      compareTo: MEMORY_APPEND,
+      target: { text: '≥ 40,000 ev/s', minOpsPerSec: 40_000 },
+      setup: () => start(true),
+      teardown: stop,
+      run: async () => {
+        await Promise.all(
+          Array.from({ length: inFlight }, () =>
+            writer.conn.reducers.appendSyncEvents({ events: batch(), cursor: undefined }),
+          ),
+        );
+      },
+    };
+  }
 
   return [
     {
-      name: 'devhost: append_sync_event via SDK (1 event/call)',
-      setup: start,
+      name: STORE_CEILING,
+      opsPerRun: 100,
+      setup: async () => {
+        await start();
+        const db = devhost.databases.get(SYNC_DB);
+        const table = db?.schema.tableByName('sync_event');
+        if (!db || !table) throw new Error('no sync_event');
+        store = storeOnly(db.schema, 'sync_event');
+        const ser = AlgebraicType.makeSerializer(table.rowType, db.schema.typespace as never);
+        encodeRow = (row) => {
+          const w = new BinaryWriter(512);
+          ser(w, row);
+          return w.getBuffer();
+        };
+      },
+      teardown: stop,
+      run: async () => {
+        const now = Timestamp.now();
+        // Encoded inside the measured loop: a reducer encodes its rows too (the SDK serializer).
+        const rows = batch().map((e) =>
+          encodeRow({
+            event_id: 0n,
+            stream_id: e.streamId,
+            seq: BigInt(n),
+            idempotency_key: e.idempotencyKey,
+            kind: e.kind,
+            payload: e.payload,
+            payload_hash: e.payloadHash,
+            compaction_key: undefined,
+            source_topic: e.sourceTopic,
+            source_seq: 0n,
+            kafka_topic: undefined,
+            kafka_partition: undefined,
+            kafka_offset: undefined,
+            produced_at: e.producedAt,
+            committed_at: now,
+          }),
+        );
+        store.insertTx(rows);
+      },
+    },
+    {
+      name: 'devhost: append_sync_event via SDK, 1 event/call (memory only)',
+      setup: () => start(),
       teardown: stop,
       run: async () => {
         n++;
@@ -53,21 +136,23 @@ export default function suite(): BenchCase[] {
       },
     },
     {
-      name: 'devhost: append_sync_events via SDK (100 events/call)',
+      name: MEMORY_APPEND,
       opsPerRun: 100,
-      setup: start,
+      ceiling: STORE_CEILING,
+      setup: () => start(),
       teardown: stop,
       run: async () => {
-        const events = Array.from({ length: 100 }, () => {
-          n++;
-          return event(`s${n % 16}`, `k${n}`);
-        });
-        await writer.conn.reducers.appendSyncEvents({ events, cursor: undefined });
+        await writer.conn.reducers.appendSyncEvents({ events: batch(), cursor: undefined });
       },
     },
+    // The reducer's answer with confirmed reads (the SDK's default) leaves only once the transaction
+    // is fsynced: with one call in flight every call waits for its group commit; with several in
+    // flight (the SDK sends them on one socket, the host runs them in order) they share commits.
+    durableAppend(1),
+    durableAppend(PIPELINED),
     {
-      name: 'devhost: append_sync_event on the host, no network (1 event/call)',
-      setup: start,
+      name: 'devhost: append_sync_event on the host, no network, 1 event/call (memory only)',
+      setup: () => start(),
       teardown: stop,
       run: async () => {
         n++;
@@ -86,7 +171,7 @@ export default function suite(): BenchCase[] {
       },
     },
     {
-      name: `devhost: fan-out, reducer call → row at all ${SUBSCRIBERS} subscribers (p50/p99 = latency)`,
+      name: `devhost: fan-out, reducer call → row at all ${SUBSCRIBERS} subscribers (memory only; p50/p99 = latency)`,
       setup: async () => {
         await start();
         for (let i = 0; i < SUBSCRIBERS; i++) {

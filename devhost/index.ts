@@ -27,3 +27,5 @@ export {
   type StartDevhostOptions,
   startDevhost,
 } from './start-devhost.js';
+// The datastore alone (no module, no log): the ceiling `npm run bench` prints beside append cases.
+export { type StoreOnly, storeOnly } from './store/insert-ceiling.js';
