@@ -46,6 +46,8 @@ export class SdkSession {
       .onDisconnect((_ctx, err) => cb.lost(err ? `disconnected: ${String(err)}` : 'disconnected'))
       .build();
     this.conn.db.syncEvent.onInsert((_ctx, row) => cb.eventInserted(row.streamId, row));
+    // The live event table has the same columns: its rows are events like replayed ones.
+    this.conn.db.syncEventLive.onInsert((_ctx, row) => cb.eventInserted(row.streamId, row));
     this.conn.db.syncStream.onInsert((_ctx, row) => cb.streamChanged(row.streamId, false));
     this.conn.db.syncStream.onUpdate((_ctx, _old, row) => cb.streamChanged(row.streamId, true));
   }

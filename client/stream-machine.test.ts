@@ -24,7 +24,6 @@ function context(
     position: { epoch: 1n, watermark: 20n },
     head,
     replayWindow: undefined,
-    rolloverEvents: 10,
     newSub: () => ++sub,
     ...overrides,
   };
@@ -39,17 +38,24 @@ const SAMPLE: Record<StreamKind, StreamState> = {
     plan: { from: 10n, upper: 20n },
     next: { sub: 6, plan: { from: 20n } },
   },
-  live: { kind: 'live', sub: 5, since: 3, next: { sub: 6, plan: { from: 20n } } },
+  live: { kind: 'live', refetch: { sub: 6, plan: { from: 20n } } },
   rebootstrapping: { kind: 'rebootstrapping', reason: { kind: 'epoch_changed', fromEpoch: 1n, toEpoch: 2n } },
 };
 
-/** The sub a state waits for: the first subscription, or the replacement. */
+/** The sub a state waits for: the first subscription, the replacement, or the live re-fetch. */
 const awaited = (s: StreamState) =>
-  s.kind === 'subscribing' ? s.sub : 'next' in s ? (s.next?.sub ?? -1) : -1;
-const active = (s: StreamState) => ('sub' in s ? s.sub : -1);
-/** Without a pending replacement (drained, delivered and gap_timeout wait for it otherwise). */
+  s.kind === 'subscribing'
+    ? s.sub
+    : s.kind === 'replaying'
+      ? (s.next?.sub ?? -1)
+      : s.kind === 'live'
+        ? (s.refetch?.sub ?? -1)
+        : -1;
+/** The sub whose rows are being delivered: the replay's, or the live re-fetch's. */
+const active = (s: StreamState) => ('sub' in s ? s.sub : s.kind === 'live' ? (s.refetch?.sub ?? -1) : -1);
+/** Without a pending replacement or re-fetch (drained on a window and gap_timeout wait for it otherwise). */
 const settled = (s: StreamState): StreamState =>
-  s.kind === 'replaying' || s.kind === 'live' ? { ...s, next: undefined } : s;
+  s.kind === 'replaying' ? { ...s, next: undefined } : s.kind === 'live' ? { kind: 'live' } : s;
 
 interface Sample {
   readonly state: StreamState;
@@ -69,21 +75,11 @@ const CASE: Record<StreamCase, (s: StreamState) => Sample> = {
     ctx: context(),
   }),
   'drained (open tail)': (s) => ({
-    state: s.kind === 'replaying' ? { kind: 'replaying', sub: 5, plan: { from: 10n } } : settled(s),
+    state: s.kind === 'replaying' ? { kind: 'replaying', sub: 5, plan: { from: 10n } } : s,
     event: { type: 'drained', sub: active(s) },
     ctx: context(),
   }),
-  'delivered (below rollover)': (s) => ({
-    state: settled(s),
-    event: { type: 'delivered', count: 2 },
-    ctx: context(),
-  }),
-  'delivered (rollover due)': (s) => ({
-    state: settled(s),
-    event: { type: 'delivered', count: 7 },
-    ctx: context(),
-  }),
-  gap_timeout: (s) => ({ state: settled(s), event: { type: 'gap_timeout', sub: active(s) }, ctx: context() }),
+  gap_timeout: (s) => ({ state: settled(s), event: { type: 'gap_timeout' }, ctx: context() }),
   'stream_updated (fresh)': (s) => ({ state: s, event: { type: 'stream_updated' }, ctx: context() }),
   'stream_updated (stale)': (s) => ({ state: s, event: { type: 'stream_updated' }, ctx: context(STALE) }),
   rebootstrapped: (s) => ({ state: s, event: { type: 'rebootstrapped' }, ctx: context() }),
@@ -107,7 +103,7 @@ describe('stream machine', () => {
   });
 
   it('a stale row means an explicit rebootstrap, with the reason, and the active subscription dropped', () => {
-    const { state, effects } = transitionStream(SAMPLE.live, { type: 'stream_updated' }, context(STALE));
+    const { state, effects } = transitionStream(SAMPLE.replaying, { type: 'stream_updated' }, context(STALE));
     const reason = { kind: 'epoch_changed', fromEpoch: 1n, toEpoch: 2n };
     expect(state).toEqual({ kind: 'rebootstrapping', reason });
     expect(effects).toEqual([
@@ -150,7 +146,9 @@ describe('stream machine', () => {
     t = transitionStream(t.state, { type: 'applied', sub: 101 }, ctx(80n));
     expect(t.state.kind).toBe('replaying');
     t = transitionStream(t.state, { type: 'drained', sub: 101 }, ctx(100n));
-    expect(t.state).toEqual({ kind: 'live', sub: 101, since: 0 });
+    // Live: the replay subscription (and the rows it cached) is dropped; the event table carries on.
+    expect(t.state).toEqual({ kind: 'live' });
+    expect(t.effects).toEqual([{ type: 'unsubscribe', sub: 101 }]);
   });
 
   it('a window that moved nothing falls back to the open tail instead of asking again', () => {
@@ -163,18 +161,17 @@ describe('stream machine', () => {
     expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 20n } }]);
   });
 
-  it('rolls the live subscription over after rolloverEvents deliveries, once, and keeps it until the new one applies', () => {
-    let t = transitionStream({ kind: 'live', sub: 5, since: 0 }, { type: 'delivered', count: 10 }, context());
+  it('live holds no event subscription; a gap re-fetches once from the watermark, then drops that subscription', () => {
+    let t = transitionStream({ kind: 'live' }, { type: 'gap_timeout' }, context());
     expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 20n } }]);
-    // More deliveries while the replacement is in flight do not ask again.
-    const again = transitionStream(t.state, { type: 'delivered', count: 10 }, context());
-    expect(again.effects).toEqual([]);
+    // Another timeout while the re-fetch is in flight does not ask again.
+    expect(transitionStream(t.state, { type: 'gap_timeout' }, context()).effects).toEqual([]);
     t = transitionStream(t.state, { type: 'applied', sub: 101 }, context());
-    expect(t.state).toEqual({ kind: 'live', sub: 101, since: 0 });
-    expect(t.effects).toEqual([
-      { type: 'unsubscribe', sub: 5 },
-      { type: 'deliver_snapshot', sub: 101, plan: { from: 20n } },
-    ]);
+    expect(t.state.kind).toBe('live');
+    expect(t.effects).toEqual([{ type: 'deliver_snapshot', sub: 101, plan: { from: 20n } }]);
+    t = transitionStream(t.state, { type: 'drained', sub: 101 }, context());
+    expect(t.state).toEqual({ kind: 'live' });
+    expect(t.effects).toEqual([{ type: 'unsubscribe', sub: 101 }]);
   });
 
   it('under any sequence of events the machine only ever waits for one replacement and never delivers from an unwanted subscription', () => {
@@ -185,9 +182,7 @@ describe('stream machine', () => {
       { type: 'applied', sub: 103 },
       { type: 'drained', sub: 101 },
       { type: 'drained', sub: 102 },
-      { type: 'delivered', count: 6 },
-      { type: 'gap_timeout', sub: 101 },
-      { type: 'gap_timeout', sub: 102 },
+      { type: 'gap_timeout' },
       { type: 'stream_updated' },
       { type: 'rebootstrapped' },
       { type: 'connection_lost' },
@@ -206,6 +201,7 @@ describe('stream machine', () => {
           }
           s = t.state;
           if ('sub' in s) expect(requested.has(s.sub)).toBe(true);
+          if (s.kind === 'live' && s.refetch) expect(requested.has(s.refetch.sub)).toBe(true);
         }
       }),
     );

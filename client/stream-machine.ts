@@ -37,8 +37,13 @@ export type StreamState =
       readonly plan: SubscriptionPlan;
       readonly next?: Replacement;
     }
-  /** Caught up; new events arrive on `sub`. `since` counts deliveries toward the next rollover. */
-  | { readonly kind: 'live'; readonly sub: SubId; readonly since: number; readonly next?: Replacement }
+  /**
+   * Caught up: new events arrive through the live event table (`sync_event_live`, subscribed with
+   * the stream's row for the whole connection), so no event subscription is held and nothing is
+   * cached. `refetch` is a one-off `seq > watermark` subscription asking again for seqs a gap left
+   * missing; it is dropped once its rows are delivered.
+   */
+  | { readonly kind: 'live'; readonly refetch?: Replacement }
   /** History moved under the client: waiting for the jittered delay and the application's reset. */
   | { readonly kind: 'rebootstrapping'; readonly reason: RebootstrapReason };
 
@@ -51,10 +56,8 @@ export type StreamEvent =
   | { readonly type: 'applied'; readonly sub: SubId }
   /** Everything delivered from `sub`'s snapshot has been applied by the application. */
   | { readonly type: 'drained'; readonly sub: SubId }
-  /** `count` events were delivered while live. */
-  | { readonly type: 'delivered'; readonly count: number }
-  /** Events held back behind a gap seen on `sub` stayed missing for the re-fetch delay. */
-  | { readonly type: 'gap_timeout'; readonly sub: SubId }
+  /** Events held back behind a gap stayed missing for the re-fetch delay. */
+  | { readonly type: 'gap_timeout' }
   /** The stream's row changed (new epoch, retention, head). */
   | { readonly type: 'stream_updated' }
   /** The application reset the stream and the client's position is the new low watermark − 1. */
@@ -73,7 +76,6 @@ export interface StreamContext {
   readonly position: StreamPosition;
   readonly head: StreamHead | undefined;
   readonly replayWindow: bigint | undefined;
-  readonly rolloverEvents: number;
   newSub(): SubId;
 }
 
@@ -99,35 +101,49 @@ export function transitionStream(s: StreamState, e: StreamEvent, ctx: StreamCont
     case 'rebootstrapped':
       return s.kind === 'rebootstrapping' ? subscribeFirst(ctx) : stay;
     case 'applied': {
-      if (s.kind === 'subscribing' && s.sub === e.sub) return activate(e.sub, s.plan, 'replaying', [], ctx);
-      if ((s.kind === 'replaying' || s.kind === 'live') && s.next?.sub === e.sub)
-        return activate(e.sub, s.next.plan, s.kind, [{ type: 'unsubscribe', sub: s.sub }], ctx);
+      if (s.kind === 'subscribing' && s.sub === e.sub) return activate(e.sub, s.plan, [], ctx);
+      if (s.kind === 'replaying' && s.next?.sub === e.sub)
+        return activate(e.sub, s.next.plan, [{ type: 'unsubscribe', sub: s.sub }], ctx);
+      if (s.kind === 'live' && s.refetch?.sub === e.sub) {
+        const reason = staleness(ctx.position, ctx.head);
+        if (reason) return rebootstrap(reason, [{ type: 'unsubscribe', sub: e.sub }]);
+        return { state: s, effects: [{ type: 'deliver_snapshot', sub: e.sub, plan: s.refetch.plan }] };
+      }
       return stay;
     }
     case 'drained': {
+      // A re-fetch has delivered what was missing: its rows are not needed in the cache any more.
+      if (s.kind === 'live' && s.refetch?.sub === e.sub)
+        return { state: { kind: 'live' }, effects: [{ type: 'unsubscribe', sub: e.sub }] };
       if (s.kind !== 'replaying' || s.sub !== e.sub || s.next) return stay;
-      if (s.plan.upper === undefined) return { state: { kind: 'live', sub: s.sub, since: 0 }, effects: [] };
+      // Caught up: from here on the live event table carries every new event (it was subscribed
+      // before this replay, so nothing committed after the replay's snapshot is missed); the replay
+      // subscription and its cached rows go.
+      if (s.plan.upper === undefined)
+        return { state: { kind: 'live' }, effects: [{ type: 'unsubscribe', sub: s.sub }] };
       // The next window; one that moved nothing (history changed under it) falls back to the open
       // tail rather than asking for the same window again.
       return replaceWith(s, ctx, ctx.position.watermark > s.plan.from);
     }
-    case 'delivered': {
-      if (s.kind !== 'live') return stay;
-      const since = s.since + e.count;
-      // The SDK caches every row a subscription matched: a fresh one from the watermark lets the
-      // old one (and its rows) go. A replay window is replaced by the next one anyway.
-      if (since >= ctx.rolloverEvents && !s.next) return replaceWith({ ...s, since: 0 }, ctx, true);
-      return { state: { ...s, since }, effects: [] };
-    }
-    case 'gap_timeout':
+    case 'gap_timeout': {
       // A fresh subscription from the watermark returns exactly the missing rows.
-      if ((s.kind === 'replaying' || s.kind === 'live') && s.sub === e.sub && !s.next)
-        return replaceWith(s, ctx, true);
+      if (s.kind === 'replaying' && !s.next) return replaceWith(s, ctx, true);
+      if (s.kind === 'live' && !s.refetch) {
+        const plan = planFrom(ctx, false);
+        const sub = ctx.newSub();
+        return {
+          state: { kind: 'live', refetch: { sub, plan } },
+          effects: [{ type: 'subscribe', sub, plan }],
+        };
+      }
       return stay;
+    }
     case 'stream_updated': {
       if (s.kind !== 'replaying' && s.kind !== 'live') return stay;
       const reason = staleness(ctx.position, ctx.head);
-      return reason ? rebootstrap(reason, [{ type: 'unsubscribe', sub: s.sub }]) : stay;
+      if (!reason) return stay;
+      const held = s.kind === 'replaying' ? s.sub : s.refetch?.sub;
+      return rebootstrap(reason, held === undefined ? [] : [{ type: 'unsubscribe', sub: held }]);
     }
   }
 }
@@ -146,7 +162,7 @@ function subscribeFirst(ctx: StreamContext): StreamTransition {
 }
 
 function replaceWith(
-  s: Extract<StreamState, { kind: 'replaying' | 'live' }>,
+  s: Extract<StreamState, { kind: 'replaying' }>,
   ctx: StreamContext,
   allowWindow: boolean,
 ): StreamTransition {
@@ -159,7 +175,6 @@ function replaceWith(
 function activate(
   sub: SubId,
   plan: SubscriptionPlan,
-  kind: 'replaying' | 'live',
   effects: StreamEffect[],
   ctx: StreamContext,
 ): StreamTransition {
@@ -168,7 +183,6 @@ function activate(
   const reason = staleness(ctx.position, ctx.head);
   if (reason) return rebootstrap(reason, [...effects, { type: 'unsubscribe', sub }]);
   effects.push({ type: 'deliver_snapshot', sub, plan });
-  if (kind === 'live' && plan.upper === undefined) return { state: { kind: 'live', sub, since: 0 }, effects };
   return { state: { kind: 'replaying', sub, plan }, effects };
 }
 

@@ -38,7 +38,6 @@ export interface StreamRunnerOptions {
   onRebootstrap?(info: RebootstrapInfo): void | Promise<void>;
   onProgress?(streamId: string, applied: bigint, head: bigint): void;
   readonly replayWindow: bigint | undefined;
-  readonly rolloverEvents: number;
   readonly gapRefetchMs: number;
 }
 
@@ -102,6 +101,11 @@ export class StreamRunner {
     this.dispatch({ type: 'connection_lost' });
   }
 
+  /**
+   * A row of a replay subscription or of the live event table. Before the replay's snapshot is
+   * applied (`subscribing`) a live row is dropped: the snapshot, taken after the live subscription
+   * was in place, holds it. From then on every row is offered and the applier drops the duplicates.
+   */
   eventInserted(event: SyncEvent): void {
     if (this.machine.kind === 'replaying' || this.machine.kind === 'live') this.offer([event]);
   }
@@ -117,7 +121,6 @@ export class StreamRunner {
       position: { epoch: this.epoch, watermark: this.applier.watermark },
       head: session?.head(this.id),
       replayWindow: this.options.replayWindow,
-      rolloverEvents: this.options.rolloverEvents,
       newSub: () => ++this.lastSub,
     });
     if (t.state === this.machine) return;
@@ -188,15 +191,13 @@ export class StreamRunner {
             await this.options.store.save(this.id, { epoch, watermark: this.appliedSeq });
         }
       });
-      this.dispatch({ type: 'delivered', count: deliver.length });
     }
-    if (gap && !this.gapTimer && 'sub' in this.machine) {
+    if (gap && !this.gapTimer) {
       // Bounded re-fetch: if the missing seqs do not arrive on their own, ask for them again.
-      const sub = this.machine.sub;
       this.gapTimer = true;
       this.hooks.timers.after(this.options.gapRefetchMs, () => {
         this.gapTimer = false;
-        if (this.applier.pendingCount > 0) this.dispatch({ type: 'gap_timeout', sub });
+        if (this.applier.pendingCount > 0) this.dispatch({ type: 'gap_timeout' });
       });
     }
   }

@@ -13,8 +13,6 @@ export type StreamCase =
   | 'applied (unwanted)'
   | 'drained (window)'
   | 'drained (open tail)'
-  | 'delivered (below rollover)'
-  | 'delivered (rollover due)'
   | 'gap_timeout'
   | 'stream_updated (fresh)'
   | 'stream_updated (stale)'
@@ -34,23 +32,21 @@ export const STREAM_SPEC: MachineSpec<StreamKind, StreamCase> = {
     idle: 'no connection, or its row is not read yet',
     subscribing: 'the first event subscription (`seq > watermark`, maybe a window) is in flight',
     replaying: 'a replay window, or the first stretch of the tail, is applied and being delivered',
-    live: 'caught up; new events arrive as they are appended',
+    live: 'caught up; new events arrive through the live event table as they are appended, no event subscription held (a gap re-fetch is the one exception while it lasts)',
     rebootstrapping: 'stale: waiting for the jittered delay and the application’s reset',
   },
   events: {
     'stream_row (fresh)': 'the connection read the stream’s row and the client can resume from its watermark',
     'stream_row (stale)': 'the connection read the stream’s row and it is stale',
     'applied (fresh)':
-      'the subscription the stream waits for is applied: its cached rows are delivered (a window stays `replaying`)',
+      'the subscription the stream waits for (a replay, its next window, or a live gap re-fetch) is applied: its cached rows are delivered (a window stays `replaying`)',
     'applied (stale)': 'that subscription is applied, but the row went stale meanwhile',
     'applied (unwanted)': 'a subscription the stream no longer waits for is applied (it is dropped)',
     'drained (window)': 'the application applied a window: subscribe the next one from the watermark',
-    'drained (open tail)': 'the application applied the snapshot of the open tail',
-    'delivered (below rollover)': 'events were delivered',
-    'delivered (rollover due)':
-      'the live subscription delivered `rolloverEvents`: re-subscribe from the watermark so the SDK cache stays bounded',
+    'drained (open tail)':
+      'the application applied the snapshot of the open tail (or of a gap re-fetch): that subscription and its cached rows are dropped; the live event table carries on',
     gap_timeout:
-      'events held back behind a gap stayed missing for `gapRefetchMs`: re-subscribe from the watermark',
+      'events held back behind a gap stayed missing for `gapRefetchMs`: subscribe from the watermark once more',
     'stream_updated (fresh)': 'the row changed and the client can still resume',
     'stream_updated (stale)': 'the row changed and it is stale',
     rebootstrapped: 'the application reset the stream; the watermark is the low watermark − 1',
@@ -67,9 +63,7 @@ export const STREAM_SPEC: MachineSpec<StreamKind, StreamCase> = {
     }),
     'applied (unwanted)': r({}),
     'drained (window)': r({ replaying: 'replaying' }),
-    'drained (open tail)': r({ replaying: 'live' }),
-    'delivered (below rollover)': r({ live: 'live' }),
-    'delivered (rollover due)': r({ live: 'live' }),
+    'drained (open tail)': r({ replaying: 'live', live: 'live' }),
     gap_timeout: r({ replaying: 'replaying', live: 'live' }),
     'stream_updated (fresh)': r({}),
     'stream_updated (stale)': r({ replaying: 'rebootstrapping', live: 'rebootstrapping' }),

@@ -83,6 +83,11 @@ export function eventQuery(streamId: string, plan: SubscriptionPlan): string {
   return `SELECT * FROM sync_event WHERE stream_id = ${quote(streamId)} AND seq > ${plan.from}${bound}`;
 }
 
+/** Live delivery of the stream's new events: the module's event table, never cached by the SDK. */
+export function liveQuery(streamId: string): string {
+  return `SELECT * FROM sync_event_live WHERE stream_id = ${quote(streamId)}`;
+}
+
 export function streamQuery(streamId: string): string {
   return `SELECT * FROM sync_stream WHERE stream_id = ${quote(streamId)}`;
 }

@@ -25,7 +25,7 @@ import { heartbeat, heartbeatInterval, type PresenceOptions } from './presence.j
 import { DEFAULT_REBOOTSTRAP, RebootstrapGuard, type RebootstrapPolicy } from './rebootstrap-guard.js';
 import { SdkSession, type SyncEvent } from './sdk-session.js';
 import { type RebootstrapInfo, type StartPosition, StreamRunner } from './stream-runner.js';
-import { streamQuery } from './subscription-plan.js';
+import { liveQuery, streamQuery } from './subscription-plan.js';
 import { Timers } from './timers.js';
 
 /** The contract's error type, as the application meets it in `onAckRefused`. */
@@ -72,12 +72,6 @@ export interface SyncClientOptions {
   readonly gapRefetchMs?: number;
   readonly presence?: PresenceOptions;
   /**
-   * The SDK caches every row a subscription matched; a live `seq > watermark` subscription would
-   * grow without end. After this many delivered events the client re-subscribes from its current
-   * watermark and drops the old subscription (and its cached rows). Default 10,000.
-   */
-  readonly rolloverEvents?: number;
-  /**
    * When set, a replay longer than this many seqs is read window by window
    * (`seq > w AND seq <= w + window`), one window subscription after another, so a client far behind
    * holds a few windows in the SDK's cache instead of the whole backlog (measured: at most 30,000
@@ -112,7 +106,6 @@ export class SyncClient {
     const runnerOptions = {
       ...options,
       replayWindow: options.replayWindow === undefined ? undefined : BigInt(options.replayWindow),
-      rolloverEvents: options.rolloverEvents ?? 10_000,
       gapRefetchMs: options.gapRefetchMs ?? 1_000,
     };
     this.runners = new Map();
@@ -168,7 +161,10 @@ export class SyncClient {
     return this.conn.kind === 'closing' || this.conn.kind === 'closed' ? this.conn.error : undefined;
   }
 
-  /** Rows the SDK currently caches for this client's event subscriptions (bounded by rollover). */
+  /**
+   * Rows the SDK currently caches for this client's event subscriptions: a replay's (or a gap
+   * re-fetch's) while it lasts; none while live, since live events come through an event table.
+   */
   get cachedEventCount(): number {
     return this.session?.cachedEventCount ?? 0;
   }
@@ -237,8 +233,10 @@ export class SyncClient {
         return;
       case 'subscribe_stream_rows': {
         const session = this.session;
+        // The stream rows and the live event table, together and before any replay: every event
+        // committed after this is applied reaches the client live, every one before is in the replay.
         session?.subscribe(
-          [...this.runners.keys()].map(streamQuery),
+          [...this.runners.keys()].flatMap((id) => [streamQuery(id), liveQuery(id)]),
           () => this.dispatch({ type: 'stream_rows_applied', socket: fx.socket }),
           (detail) => this.refused(`stream rows: ${detail}`),
         );

@@ -57,6 +57,7 @@ import SourceCursorRow from './source_cursor_table.js';
 import StreamGrantRow from './stream_grant_table.js';
 import SyncCheckpointRow from './sync_checkpoint_table.js';
 import SyncEventRow from './sync_event_table.js';
+import SyncEventLiveRow from './sync_event_live_table.js';
 import SyncStreamRow from './sync_stream_table.js';
 import SyncWriterRow from './sync_writer_table.js';
 
@@ -232,6 +233,17 @@ const tablesSchema = __schema({
     },
     SyncEventRow,
   ),
+  syncEventLive: __table(
+    {
+      name: "sync_event_live",
+      indexes: [
+      ],
+      constraints: [
+      ],
+      event: true,
+    },
+    SyncEventLiveRow,
+  ),
   syncStream: __table(
     {
       name: "sync_stream",
@@ -314,6 +326,8 @@ type __SchemaWithTableAccessorAliases = Omit<typeof tablesSchema.schemaType, "ta
     readonly "sync_checkpoint": Omit<typeof tablesSchema.schemaType.tables["syncCheckpoint"], "accessorName"> & { readonly accessorName: "sync_checkpoint" };
     /** @deprecated Use `syncEvent` instead (the official bindings keep this alias until their next major version). */
     readonly "sync_event": Omit<typeof tablesSchema.schemaType.tables["syncEvent"], "accessorName"> & { readonly accessorName: "sync_event" };
+    /** @deprecated Use `syncEventLive` instead (the official bindings keep this alias until their next major version). */
+    readonly "sync_event_live": Omit<typeof tablesSchema.schemaType.tables["syncEventLive"], "accessorName"> & { readonly accessorName: "sync_event_live" };
     /** @deprecated Use `syncStream` instead (the official bindings keep this alias until their next major version). */
     readonly "sync_stream": Omit<typeof tablesSchema.schemaType.tables["syncStream"], "accessorName"> & { readonly accessorName: "sync_stream" };
     /** @deprecated Use `syncWriter` instead (the official bindings keep this alias until their next major version). */
@@ -329,7 +343,7 @@ const REMOTE_MODULE = {
   ...proceduresSchema,
 } satisfies __RemoteModule<__SchemaWithTableAccessorAliases, typeof reducersSchema.reducersType, typeof proceduresSchema>;
 
-const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "stream_grant": "streamGrant", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_stream": "syncStream", "sync_writer": "syncWriter" } as const;
+const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "stream_grant": "streamGrant", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_event_live": "syncEventLive", "sync_stream": "syncStream", "sync_writer": "syncWriter" } as const;
 
 /** A copy of `target` that also answers to each deprecated accessor with the camelCase handle. */
 function __withTableAccessorAliases<T extends object>(target: T, freeze = false): T {
@@ -370,6 +384,8 @@ export type DbView = __DbViewBase & {
   readonly "sync_checkpoint": __DbViewBase["syncCheckpoint"];
   /** @deprecated Use `syncEvent` instead (the official bindings keep this alias until their next major version). */
   readonly "sync_event": __DbViewBase["syncEvent"];
+  /** @deprecated Use `syncEventLive` instead (the official bindings keep this alias until their next major version). */
+  readonly "sync_event_live": __DbViewBase["syncEventLive"];
   /** @deprecated Use `syncStream` instead (the official bindings keep this alias until their next major version). */
   readonly "sync_stream": __DbViewBase["syncStream"];
   /** @deprecated Use `syncWriter` instead (the official bindings keep this alias until their next major version). */
@@ -404,6 +420,8 @@ export type Tables = __TablesBase & {
   readonly "sync_checkpoint": __TablesBase["syncCheckpoint"];
   /** @deprecated Use `syncEvent` instead (the official bindings keep this alias until their next major version). */
   readonly "sync_event": __TablesBase["syncEvent"];
+  /** @deprecated Use `syncEventLive` instead (the official bindings keep this alias until their next major version). */
+  readonly "sync_event_live": __TablesBase["syncEventLive"];
   /** @deprecated Use `syncStream` instead (the official bindings keep this alias until their next major version). */
   readonly "sync_stream": __TablesBase["syncStream"];
   /** @deprecated Use `syncWriter` instead (the official bindings keep this alias until their next major version). */

@@ -180,6 +180,25 @@ export const SyncEvent = __t.object("SyncEvent", {
 });
 export type SyncEvent = __Infer<typeof SyncEvent>;
 
+export const SyncEventLive = __t.object("SyncEventLive", {
+  eventId: __t.u64(),
+  streamId: __t.string(),
+  seq: __t.u64(),
+  idempotencyKey: __t.string(),
+  kind: __t.string(),
+  payload: __t.byteArray(),
+  payloadHash: __t.byteArray(),
+  compactionKey: __t.option(__t.string()),
+  sourceTopic: __t.string(),
+  sourceSeq: __t.u64(),
+  kafkaTopic: __t.option(__t.string()),
+  kafkaPartition: __t.option(__t.i32()),
+  kafkaOffset: __t.option(__t.i64()),
+  producedAt: __t.timestamp(),
+  committedAt: __t.timestamp(),
+});
+export type SyncEventLive = __Infer<typeof SyncEventLive>;
+
 export const SyncStream = __t.object("SyncStream", {
   streamId: __t.string(),
   headSeq: __t.u64(),

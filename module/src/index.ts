@@ -38,6 +38,7 @@ export {
   session_presence_own,
   source_cursor_writers,
   sync_checkpoint_own,
+  sync_event_live_readable,
   sync_event_readable,
   sync_stream_readable,
   sync_stream_writers,

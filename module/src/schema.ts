@@ -39,6 +39,28 @@ export const sync_stream = table(
 );
 
 /**
+ * The columns of an event after its id, shared by `sync_event` (history) and `sync_event_live`
+ * (delivery): the same row type on both, so a client treats a live row and a replayed row alike.
+ */
+const eventColumns = () => ({
+  stream_id: t.string(),
+  seq: t.u64(),
+  idempotency_key: t.string(),
+  kind: t.string(),
+  payload: t.byteArray(),
+  /** SHA-256 of the payload (shared/payload-hash.ts; vectors in proto/testdata). */
+  payload_hash: t.byteArray(),
+  compaction_key: t.option(t.string()),
+  source_topic: t.string(),
+  source_seq: t.u64(),
+  kafka_topic: t.option(t.string()),
+  kafka_partition: t.option(t.i32()),
+  kafka_offset: t.option(t.i64()),
+  produced_at: t.timestamp(),
+  committed_at: t.timestamp(),
+});
+
+/**
  * Append-only, sequenced events. (stream_id, seq) and (stream_id, idempotency_key) are unique: the
  * TypeScript module API only declares single-column unique constraints, so the append reducer enforces
  * both through these btree indexes (reducers run serially, so check-then-insert is atomic).
@@ -52,24 +74,19 @@ export const sync_event = table(
       { accessor: 'by_stream_key', algorithm: 'btree', columns: ['stream_id', 'idempotency_key'] },
     ],
   },
-  {
-    event_id: t.u64().primaryKey().autoInc(),
-    stream_id: t.string(),
-    seq: t.u64(),
-    idempotency_key: t.string(),
-    kind: t.string(),
-    payload: t.byteArray(),
-    /** SHA-256 of the payload (shared/payload-hash.ts; vectors in proto/testdata). */
-    payload_hash: t.byteArray(),
-    compaction_key: t.option(t.string()),
-    source_topic: t.string(),
-    source_seq: t.u64(),
-    kafka_topic: t.option(t.string()),
-    kafka_partition: t.option(t.i32()),
-    kafka_offset: t.option(t.i64()),
-    produced_at: t.timestamp(),
-    committed_at: t.timestamp(),
-  },
+  { event_id: t.u64().primaryKey().autoInc(), ...eventColumns() },
+);
+
+/**
+ * Live delivery: an event table (`event: true`). Every append inserts its event here too, in the same
+ * transaction; SpacetimeDB sends the row to the subscribers whose query and row-level security match
+ * and never stores it (nor does the SDK cache it), so a client following a stream holds no rows and
+ * never has to re-subscribe to keep its cache bounded. `event_id` is the event's id in `sync_event`.
+ * History (replay from a watermark) stays in `sync_event`.
+ */
+export const sync_event_live = table(
+  { name: 'sync_event_live', public: true, event: true },
+  { event_id: t.u64(), ...eventColumns() },
 );
 
 /** Per (identity, client, stream) acknowledged seq: the resume watermark a client has confirmed applying. */
@@ -236,6 +253,7 @@ export const maintenance_schedule = table(
 const spacetimedb = schema({
   sync_stream,
   sync_event,
+  sync_event_live,
   sync_checkpoint,
   session_presence,
   bridge_outbox,

@@ -10,6 +10,11 @@ export const sync_event_readable = spacetimedb.clientVisibilityFilter.sql(
   'SELECT sync_event.* FROM sync_event JOIN stream_grant ON sync_event.stream_id = stream_grant.stream_id WHERE stream_grant.reader = :sender',
 );
 
+/** The live copy of an event goes to exactly the clients that may read it in `sync_event`. */
+export const sync_event_live_readable = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT sync_event_live.* FROM sync_event_live JOIN stream_grant ON sync_event_live.stream_id = stream_grant.stream_id WHERE stream_grant.reader = :sender',
+);
+
 export const sync_stream_readable = spacetimedb.clientVisibilityFilter.sql(
   'SELECT sync_stream.* FROM sync_stream JOIN stream_grant ON sync_stream.stream_id = stream_grant.stream_id WHERE stream_grant.reader = :sender',
 );

@@ -99,7 +99,7 @@ async function open(
   store: CursorStore,
   app: Recorder,
   clientId = 'desk-1',
-  extra: { replayWindow?: number; rolloverEvents?: number } = {},
+  extra: { replayWindow?: number } = {},
 ): Promise<SyncClient> {
   const client = await SyncClient.open(streams, {
     uri: devhost.url,
@@ -222,12 +222,13 @@ describe('SyncClient', () => {
     expect(app.violations).toEqual([]);
   });
 
-  it('rolls its live subscription over so the SDK cache stays bounded, without a gap or duplicate', async () => {
+  it('follows live through the event table: nothing stays cached and nothing is re-subscribed, without a gap or duplicate', async () => {
     const { devhost, writer } = await devhostWithWriter();
     cleanups.push(async () => {
       writer.conn.disconnect();
       await devhost.stop();
     });
+    await append(writer, 'long', ['k0']);
     const app = new Recorder();
     const client = await SyncClient.open(['long'], {
       uri: devhost.url,
@@ -236,15 +237,57 @@ describe('SyncClient', () => {
       clientId: 'desk-long',
       store: new MemoryCursorStore(),
       onEvent: app.onEvent,
-      rolloverEvents: 5,
     });
     cleanups.push(() => client.close());
     await client.waitLive();
+    // Live: the replay subscription is gone with its row.
+    await expect.poll(() => client.cachedEventCount, { timeout: 5_000 }).toBe(0);
     for (let i = 1; i <= 40; i++) await append(writer, 'long', [`k${i}`]);
-    await expect.poll(() => app.seqs('long'), { timeout: 5_000 }).toEqual(range(1, 40));
+    await expect.poll(() => app.seqs('long'), { timeout: 5_000 }).toEqual(range(1, 41));
     expect(app.violations).toEqual([]);
-    // Without rollover all 40 would stay cached; with it only the rows after the last rollover.
-    await expect.poll(() => client.cachedEventCount, { timeout: 5_000 }).toBeLessThanOrEqual(10);
+    // A subscription on sync_event would hold all 40; the event table holds none.
+    expect(client.cachedEventCount).toBe(0);
+    expect(client.currentState).toBe('live');
+  });
+
+  it('loses and repeats nothing across replay → live while a writer keeps appending', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    const batch = (from: number) => Array.from({ length: 50 }, (_, j) => eventInput('busy', `b${from + j}`));
+    for (let i = 0; i < 400; i += 50)
+      await writer.conn.reducers.appendSyncEvents({ events: batch(i), cursor: undefined });
+    const token = await readerToken(devhost, ['busy']);
+    // The writer goes on while the client connects, replays and turns live.
+    let written = 400;
+    let writing = true;
+    const writes = (async () => {
+      while (writing) {
+        await writer.conn.reducers.appendSyncEvents({ events: batch(written), cursor: undefined });
+        written += 50;
+      }
+    })();
+    const app = new Recorder();
+    const client = await SyncClient.open(['busy'], {
+      uri: devhost.url,
+      database: SYNC_DB,
+      token,
+      clientId: 'desk-busy',
+      store: new MemoryCursorStore(),
+      onEvent: app.onEvent,
+    });
+    cleanups.push(() => client.close());
+    await client.waitLive(60_000);
+    // Keep writing until some events arrived live, after the replay.
+    const liveFrom = written;
+    await expect.poll(() => written, { timeout: 30_000 }).toBeGreaterThan(liveFrom + 100);
+    writing = false;
+    await writes;
+    await expect.poll(() => app.seqs('busy').length, { timeout: 10_000 }).toBe(written);
+    expect(app.seqs('busy')).toEqual(range(1, written));
+    expect(app.violations).toEqual([]);
   });
 
   it('replays a long backlog window by window, holding a few windows rather than the backlog, then follows live', async () => {

@@ -124,7 +124,7 @@ function appendOne(ctx: Ctx, e: Event, batchIndex: number): void {
         },
       );
     case 'append': {
-      ctx.db.sync_event.insert({
+      const row = ctx.db.sync_event.insert({
         event_id: 0n,
         stream_id: e.stream_id,
         seq: decision.seq,
@@ -141,6 +141,8 @@ function appendOne(ctx: Ctx, e: Event, batchIndex: number): void {
         produced_at: e.produced_at,
         committed_at: now,
       });
+      // The same row to live subscribers (an event table: delivered, never stored).
+      ctx.db.sync_event_live.insert(row);
       const gap = decision.gap;
       ctx.db.sync_stream.stream_id.update({
         ...stream,
