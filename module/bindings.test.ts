@@ -27,6 +27,7 @@ describe('module bindings', () => {
       'streamGrant',
       'syncCheckpoint',
       'syncEvent',
+      'syncEventLive',
       'syncStream',
       'syncWriter',
     ]);
