@@ -5,10 +5,9 @@
  * Progress is a consumer group of its own: an interrupted replay resumes; a finished one stops at the
  * end offsets it saw at start.
  */
-import kafkajs from 'kafkajs';
+import type kafkajs from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from './dead-letter.js';
-
-const { Kafka, logLevel } = kafkajs;
+import { createKafkaClient } from './kafka-client.js';
 
 export interface ReplayOptions {
   readonly brokers: readonly string[];
@@ -52,11 +51,7 @@ async function retrying<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
 }
 
 export async function replayDeadLetters(o: ReplayOptions): Promise<ReplayResult> {
-  const kafka = new Kafka({
-    clientId: 'spacetime-sync-dlq-replay',
-    brokers: [...o.brokers],
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = createKafkaClient({ clientId: 'spacetime-sync-dlq-replay', brokers: o.brokers });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(o.deadLetterTopic);

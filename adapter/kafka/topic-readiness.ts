@@ -5,10 +5,8 @@
  * waits for, or creates the topics when asked to (KAFKA_CREATE_TOPICS=1). Also waits for the brokers
  * themselves, so the service can start before Kafka.
  */
-import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
-
-const { Kafka, logLevel } = kafkajs;
+import { createKafkaClient, type KafkaClient } from './kafka-client.js';
 
 export interface TopicReadinessOptions {
   readonly brokers: readonly string[];
@@ -27,12 +25,7 @@ export interface TopicReadinessOptions {
 type Check = string | undefined;
 
 export async function waitForTopics(o: TopicReadinessOptions): Promise<void> {
-  const kafka = new Kafka({
-    clientId: 'spacetime-sync-topic-check',
-    brokers: [...o.brokers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  });
+  const kafka = createKafkaClient({ clientId: 'spacetime-sync-topic-check', brokers: o.brokers, retries: 0 });
   const admin = kafka.admin();
   let said: string | undefined;
   let delay = 250;
@@ -58,10 +51,7 @@ export async function waitForTopics(o: TopicReadinessOptions): Promise<void> {
   }
 }
 
-async function check(
-  admin: ReturnType<InstanceType<typeof Kafka>['admin']>,
-  o: TopicReadinessOptions,
-): Promise<Check> {
+async function check(admin: ReturnType<KafkaClient['admin']>, o: TopicReadinessOptions): Promise<Check> {
   await admin.connect();
   const existing = new Set(await admin.listTopics());
   const missing = o.topics.filter((t) => !existing.has(t));

@@ -11,23 +11,9 @@ import { backoffDelay } from '../../shared/backoff.js';
 import { isSyncError, SyncError, unavailable } from '../../shared/errors/sync-error.js';
 import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { EventInput } from '../envelope/to-event.js';
+import type { AppendReceipt, ReceiptStatus, ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
 
-/** A source regression is not a receipt: the module refuses it (SyncError `source_regression`). */
-export type ReceiptStatus = 'appended' | 'duplicate';
-
-export interface AppendReceipt {
-  readonly stream: string;
-  readonly key: string;
-  readonly seq: bigint;
-  readonly status: ReceiptStatus;
-}
-
-export interface SourceCursor {
-  readonly consumerGroup: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly nextOffset: bigint;
-}
+export type { AppendReceipt, ReceiptStatus, SourceCursor } from '../ports/reducer-sink.js';
 
 export interface StreamHead {
   readonly head: bigint;
@@ -74,7 +60,7 @@ function toStreamHead(s: StreamRow): StreamHead {
   };
 }
 
-export class SpacetimeWriter {
+export class SpacetimeWriter implements ReducerSink {
   private conn: DbConnection | undefined;
   private ready: Promise<void>;
   private markReady: () => void = () => {};

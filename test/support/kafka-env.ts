@@ -36,8 +36,8 @@ export function testKafkaConfig(
   };
 }
 
-/** Creates topics (one partition unless given) and waits until each has a leader. */
-export async function createTopics(...topics: { topic: string; numPartitions?: number }[]): Promise<void> {
+/** Creates topics (one partition and the broker's settings unless given) and waits until each has a leader. */
+export async function createTopics(...topics: kafkajs.ITopicConfig[]): Promise<void> {
   const admin = testKafka().admin();
   await admin.connect();
   try {
