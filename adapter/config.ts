@@ -5,6 +5,7 @@
  */
 
 import { type ShadowConfig, shadowConfig } from '../parity/shadow/config.js';
+import { type AuthConfig, loadAuthConfig, type TlsFiles, tlsFiles } from './auth/config.js';
 import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
 
 export interface KafkaConfig {
@@ -31,7 +32,10 @@ export type SpacetimeTarget =
 export interface ServiceConfig {
   readonly kafka?: KafkaConfig;
   readonly spacetime: SpacetimeTarget;
-  readonly ingest: { readonly host: string; readonly port: number };
+  /** The HTTP listener (Connect ingest + AdminService, /metrics, /healthz, /readyz); TLS when set. */
+  readonly ingest: { readonly host: string; readonly port: number; readonly tls?: TlsFiles };
+  /** Who may call the listener (README "Security"); adapter/auth/config.ts reads it. */
+  readonly auth: AuthConfig;
   readonly logLevel: string;
   /** Delivery probe interval (fan-out latency metric); 0 or absent = no probe. */
   readonly probeIntervalMs?: number;
@@ -178,14 +182,15 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       }
     : undefined;
   const bridge = bridgeConfig(env);
+  const fail = (variable: string, message: string) => new ConfigError(variable, message);
+  const host = env.INGEST_HOST?.trim() || DEFAULTS.host;
+  const tls = tlsFiles(env, fail);
   return {
     ...(kafka ? { kafka } : {}),
     ...(bridge ? { bridge } : {}),
     spacetime: spacetime(env),
-    ingest: {
-      host: env.INGEST_HOST?.trim() || DEFAULTS.host,
-      port: port(env, 'INGEST_PORT', DEFAULTS.ingestPort),
-    },
+    ingest: { host, port: port(env, 'INGEST_PORT', DEFAULTS.ingestPort), ...(tls ? { tls } : {}) },
+    auth: loadAuthConfig(env, host, tls, fail),
     logLevel,
     probeIntervalMs: nonNegativeInt(env, 'PROBE_INTERVAL_MS', 10_000),
     ...optional(

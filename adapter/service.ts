@@ -4,15 +4,18 @@
  * is the graceful path SIGTERM takes: stop fetching, finish and commit what is in flight, close.
  */
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import { adminService } from './admin/admin-service.js';
+import { createAuthenticator } from './auth/setup.js';
 import type { BridgeWorker } from './bridge/bridge-worker.js';
 import type { ServiceConfig } from './config.js';
 import { EMBEDDED_DATABASE, startEmbeddedDevhost } from './embedded-devhost.js';
-import { startHttpServer } from './http/http-server.js';
+import { authGate } from './http/auth-gate.js';
+import { startHttpServer, type TlsMaterial } from './http/http-server.js';
 import { ingestService } from './ingest/ingest-service.js';
 import { KafkaSource } from './kafka/kafka-source.js';
 import { waitForTopics } from './kafka/topic-readiness.js';
@@ -57,6 +60,9 @@ export async function startService(
   } = {},
 ): Promise<RunningService> {
   const startedAtMs = Date.now();
+  // Keys and certificates first: a bad file stops the start before anything listens.
+  const authenticator = await createAuthenticator(config.auth);
+  const tls = tlsMaterial(config);
   // The SDK logs to the console on its own; the service's logs are pino's.
   setGlobalLogLevel('warn');
   let devhost: Devhost | undefined;
@@ -115,6 +121,11 @@ export async function startService(
     host: config.ingest.host,
     port: config.ingest.port,
     registry,
+    gate: authGate(authenticator, (why, where) =>
+      logger.info({ subsystem: 'auth', call: where, why }, 'call refused'),
+    ),
+    openOps: config.auth.openOps,
+    ...(tls ? { tls } : {}),
     ingest: ingestService(writer, metrics, options.acceptedSink, logger),
     admin: adminService({
       writer,
@@ -226,5 +237,22 @@ export async function startService(
       await writer.close();
       await devhost?.stop();
     },
+  };
+}
+
+function tlsMaterial(config: ServiceConfig): TlsMaterial | undefined {
+  const t = config.ingest.tls;
+  if (!t) return undefined;
+  const read = (variable: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`${variable}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+  };
+  return {
+    cert: read('INGEST_TLS_CERT_FILE', t.certFile),
+    key: read('INGEST_TLS_KEY_FILE', t.keyFile),
+    ...(t.clientCaFile ? { ca: read('INGEST_TLS_CLIENT_CA_FILE', t.clientCaFile) } : {}),
   };
 }

@@ -15,6 +15,7 @@ import { type RunningService, startService } from '../adapter/service.js';
 import { createLogger } from '../adapter/telemetry/logger.js';
 import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { hashPayload } from '../shared/payload-hash.js';
+import { testAuthConfig } from '../test/support/auth.js';
 import { DURABLE_APPEND as DURABLE_REDUCER, MEMORY_APPEND as RAW_REDUCER } from './devhost.bench.js';
 import type { BenchCase } from './harness.js';
 
@@ -125,6 +126,7 @@ function e2eCase(durable: boolean): BenchCase {
         {
           spacetime: { kind: 'embedded', port: 0, ...(dataDir ? { dataDir } : {}) },
           ingest: { host: '127.0.0.1', port: 0 },
+          auth: testAuthConfig,
           kafka: {
             brokers,
             topics: [e2eTopic],

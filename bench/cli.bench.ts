@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { RunningService } from '../adapter/service.js';
+import { tokenFileEnv } from '../test/support/auth.js';
 import { startTestService } from '../test/support/service-harness.js';
 import type { BenchCase } from './harness.js';
 
@@ -25,14 +26,16 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<void> {
 
 export default function suite(): BenchCase[] {
   let service: RunningService;
+  let token: Record<string, string> = {};
   return [
     { name: 'cli: spacetime-sync --help (process start to exit)', run: () => cli(['--help']) },
     {
       name: 'cli: spacetime-sync status against a running service (process start to exit)',
       async setup() {
         service = await startTestService();
+        token = await tokenFileEnv({ roles: ['operator'] });
       },
-      run: () => cli(['status'], { SPACETIME_SYNC_URL: service.httpUrl }),
+      run: () => cli(['status'], { SPACETIME_SYNC_URL: service.httpUrl, ...token }),
       async teardown() {
         await service.stop();
       },

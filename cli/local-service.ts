@@ -4,9 +4,10 @@
  * flags, and the token never goes to stdout or a log. The file is removed on graceful shutdown; one
  * left by a killed service points at a dead address, which commands report as unreachable (exit 3).
  */
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../shared/atomic-file.js';
+import { stateDir } from '../shared/state-dir.js';
 
 export interface LocalService {
   readonly pid: number;
@@ -15,23 +16,23 @@ export interface LocalService {
   readonly spacetimedb: { readonly uri: string; readonly database: string };
   /** The embedded devhost's owner token; absent when the service writes to a configured SpacetimeDB. */
   readonly ownerToken?: string;
+  /**
+   * The local token issuer it accepts (its private key file and the audience), from which the CLI
+   * mints short-lived tokens for calls to this service; absent when the local issuer is off.
+   */
+  readonly auth?: { readonly keyFile: string; readonly audience: string };
   /** The Kafka cluster and topics it consumes, when it does (for `publish --kafka`). */
   readonly kafka?: { readonly brokers: readonly string[]; readonly topics: readonly string[] };
 }
 
 /** `$SPACETIME_SYNC_STATE_DIR/local.json`, else `$XDG_STATE_HOME/spacetime-sync/local.json` (~/.local/state). */
 export function localServicePath(env: NodeJS.ProcessEnv = process.env): string {
-  const dir =
-    env.SPACETIME_SYNC_STATE_DIR?.trim() ||
-    join(env.XDG_STATE_HOME?.trim() || join(homedir(), '.local', 'state'), 'spacetime-sync');
-  return join(dir, 'local.json');
+  return join(stateDir(env), 'local.json');
 }
 
 export function writeLocalService(info: LocalService, path = localServicePath()): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  // writeFileSync keeps the mode of a file that already exists.
-  chmodSync(path, 0o600);
+  writeFileAtomic(path, `${JSON.stringify(info, null, 2)}\n`, 0o600);
 }
 
 /** Removes the file if it is still this process's (a newer `npm start` may have replaced it). */

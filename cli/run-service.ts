@@ -29,10 +29,17 @@ export function describePlan(config: ServiceConfig): string[] {
     : 'Nostr bridge off (set BRIDGE_NOSTR_RELAYS and BRIDGE_NOSTR_KEY_FILE to turn it on)';
   return [
     `SpacetimeDB: ${target}`,
-    `ingest: Connect RPC on http://${config.ingest.host}:${config.ingest.port}`,
+    `ingest: Connect RPC on ${config.ingest.tls ? `https (TLS${config.ingest.tls.clientCaFile ? ', client certificates required' : ''})` : 'http'}://${config.ingest.host}:${config.ingest.port}`,
+    `auth: bearer tokens for '${config.auth.audience}' from ${describeIssuers(config)}; open without a token: ${[...config.auth.openOps].map((e) => `/${e}`).join(' ') || 'nothing'}`,
     `kafka: ${kafka}`,
     `bridge: ${bridge}`,
   ];
+}
+
+function describeIssuers(config: ServiceConfig): string {
+  const names = config.auth.issuers.map((i) => `'${i.issuer}'`);
+  if (config.auth.localIssuerKeyFile) names.push(`the local issuer (key ${config.auth.localIssuerKeyFile})`);
+  return names.join(', ');
 }
 
 function stopRequested(): AbortSignal {
@@ -83,7 +90,7 @@ export async function runService(config: ServiceConfig): Promise<boolean> {
   );
   logger.info(
     { url: service.httpUrl },
-    `listening: ingest + /metrics /healthz /readyz on ${service.httpUrl}`,
+    `listening: ingest + /metrics /healthz /readyz on ${service.httpUrl}${config.auth.openOps.size < 3 ? ' (operations endpoints need a token)' : ''}`,
   );
   const file = localServicePath();
   writeLocalService({
@@ -91,11 +98,14 @@ export async function runService(config: ServiceConfig): Promise<boolean> {
     url: service.httpUrl,
     spacetimedb: { uri: spacetimeUri, database: service.database },
     ...(service.devhost ? { ownerToken: service.devhost.ownerToken } : {}),
+    ...(config.auth.localIssuerKeyFile
+      ? { auth: { keyFile: config.auth.localIssuerKeyFile, audience: config.auth.audience } }
+      : {}),
     ...(config.kafka ? { kafka: { brokers: config.kafka.brokers, topics: config.kafka.topics } } : {}),
   });
   logger.info(
     { file },
-    `local: address${service.devhost ? ' and owner token' : ''} for the CLI on this machine in ${file} (mode 0600)`,
+    `local: address${service.devhost ? ', owner token' : ''}${config.auth.localIssuerKeyFile ? ' and local token issuer' : ''} for the CLI on this machine in ${file} (mode 0600)`,
   );
   if (lane) logger.info({ url: lane.url }, `legacy lane listening on ${lane.url}`);
   logger.info('ready');

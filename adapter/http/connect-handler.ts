@@ -7,7 +7,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DescMessage, fromBinary, fromJson, type JsonValue } from '@bufbuild/protobuf';
-import { Code, ConnectError, type ConnectRouter, createConnectRouter } from '@connectrpc/connect';
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  createConnectRouter,
+  createContextValues,
+} from '@connectrpc/connect';
 import type { UniversalHandler, UniversalServerRequest } from '@connectrpc/connect/protocol';
 import { codeToHttpStatus, errorToJsonBytes, parseContentType } from '@connectrpc/connect/protocol-connect';
 import {
@@ -17,8 +23,10 @@ import {
   universalResponseToNodeResponse,
 } from '@connectrpc/connect-node';
 import type { SyncError } from '../../shared/errors/sync-error.js';
+import { methodKey } from '../auth/policy.js';
 import { invalid } from '../errors/invalid.js';
 import { toConnectError } from '../errors/to-connect.js';
+import { ADMISSION, type AuthGate, scopeInterceptor } from './auth-gate.js';
 
 const COMPRESSIONS = [compressionGzip, compressionBrotli];
 
@@ -28,6 +36,8 @@ export interface ConnectHandlerOptions {
   readonly readMaxBytes: number;
   /** A failure past the point where a Connect error could be answered (e.g. the socket broke). */
   readonly onError: (e: unknown) => void;
+  /** Authenticates and admits each call before its body is read (./auth-gate.ts). */
+  readonly gate: AuthGate;
 }
 
 export function connectHandler(
@@ -37,6 +47,7 @@ export function connectHandler(
     jsonOptions: { ignoreUnknownFields: false },
     readMaxBytes: o.readMaxBytes,
     acceptCompression: COMPRESSIONS,
+    interceptors: [scopeInterceptor],
   });
   o.routes(router);
   const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
@@ -46,7 +57,7 @@ export function connectHandler(
       res.writeHead(404).end();
       return;
     }
-    void serve(handler, req, res, o.readMaxBytes).catch((e: unknown) => {
+    void serve(handler, req, res, o).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
       if (ConnectError.from(e).code !== Code.Aborted) o.onError(e);
@@ -58,13 +69,20 @@ async function serve(
   handler: UniversalHandler,
   req: IncomingMessage,
   res: ServerResponse,
-  readMaxBytes: number,
+  o: ConnectHandlerOptions,
 ): Promise<void> {
-  let uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+  const admission = await o.gate.call(req, methodKey(handler.method));
+  const values = createContextValues().set(ADMISSION, admission);
+  let uReq = universalRequestFromNodeRequest(req, res, undefined, values);
   const type = parseContentType(req.headers['content-type'] ?? null);
-  // Connect-protocol unary POSTs only: streams, GETs and gRPC bodies are Connect's own business.
+  // Connect-protocol unary POSTs only: streams, GETs and gRPC bodies are Connect's own business
+  // (a refusal reaches them through the interceptor, in their own error format).
   if (handler.method.methodKind === 'unary' && req.method === 'POST' && type && !type.stream) {
-    const decoded = await decodeBody(handler.method.input, uReq, type.binary, readMaxBytes);
+    if (!('principal' in admission)) {
+      writeError(res, admission);
+      return;
+    }
+    const decoded = await decodeBody(handler.method.input, uReq, type.binary, o.readMaxBytes);
     if ('error' in decoded) {
       writeError(res, decoded.error);
       return;
@@ -130,5 +148,7 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 
 function writeError(res: ServerResponse, error: SyncError): void {
   const body = errorToJsonBytes(toConnectError(error), {});
-  res.writeHead(codeToHttpStatus(error.code), { 'content-type': 'application/json' }).end(body);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (error.reason === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
+  res.writeHead(codeToHttpStatus(error.code), headers).end(body);
 }

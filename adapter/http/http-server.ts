@@ -1,14 +1,32 @@
 /**
  * One HTTP listener for operations and ingest: `/metrics` (Prometheus text), `/healthz` (the process
  * answers), `/readyz` (SpacetimeDB connected and, when configured, the Kafka consumer running) and
- * the Connect services (ingest, admin) on every other path.
+ * the Connect services (ingest, admin) on every other path. Plain HTTP or TLS (optionally requiring
+ * client certificates); every Connect call passes the auth gate, the operations endpoints too unless
+ * configured open.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { Registry } from 'prom-client';
 import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { IngestService } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import type { SyncError } from '../../shared/errors/sync-error.js';
+import type { AuthGate } from './auth-gate.js';
 import { connectHandler } from './connect-handler.js';
+
+/** The Connect services the listener serves; each of their methods needs a row in auth/policy.ts. */
+export const SERVED_SERVICES = [IngestService, AdminService] as const;
+
+export const OPS_ENDPOINTS = ['metrics', 'healthz', 'readyz'] as const;
+export type OpsEndpoint = (typeof OPS_ENDPOINTS)[number];
+
+/** PEM contents, read from files by the caller. `ca`: client certificates are required and checked against it. */
+export interface TlsMaterial {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly ca?: Buffer;
+}
 
 /**
  * The largest request body: a full PublishRequest (500 envelopes of up to 1 MiB payload each) in
@@ -27,6 +45,19 @@ export interface HttpServerOptions {
   readonly ready: () => { ok: boolean; why?: string };
   /** A Connect call that failed past the point of answering it. */
   readonly onError: (e: unknown) => void;
+  readonly gate: AuthGate;
+  /** Operations endpoints that answer without a token. */
+  readonly openOps: ReadonlySet<OpsEndpoint>;
+  readonly tls?: TlsMaterial;
+}
+
+function refuse(res: ServerResponse, e: SyncError): void {
+  res
+    .writeHead(e.reason === 'unauthenticated' ? 401 : 403, {
+      'content-type': 'text/plain',
+      ...(e.reason === 'unauthenticated' ? { 'www-authenticate': 'Bearer' } : {}),
+    })
+    .end(`${e.reason}: ${e.message}\n`);
 }
 
 export async function startHttpServer(
@@ -36,30 +67,53 @@ export async function startHttpServer(
     routes: (router) => router.service(IngestService, o.ingest).service(AdminService, o.admin),
     readMaxBytes: READ_MAX_BYTES,
     onError: o.onError,
+    gate: o.gate,
   });
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/metrics') {
+  const answerOps = (res: ServerResponse, path: string) => {
+    if (path === '/metrics') {
       o.beforeScrape();
       void o.registry.metrics().then((text) => {
         res.writeHead(200, { 'content-type': o.registry.contentType });
         res.end(text);
       });
-      return;
-    }
-    if (req.method === 'GET' && path === '/healthz') {
+    } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-      return;
-    }
-    if (req.method === 'GET' && path === '/readyz') {
+    } else {
       const r = o.ready();
       res
         .writeHead(r.ok ? 200 : 503, { 'content-type': 'text/plain' })
         .end(r.ok ? 'ready\n' : `not ready: ${r.why ?? ''}\n`);
+    }
+  };
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const endpoint = OPS_ENDPOINTS.find((e) => path === `/${e}`);
+    if (req.method !== 'GET' || !endpoint) {
+      connect(req, res);
       return;
     }
-    connect(req, res);
-  });
+    if (o.openOps.has(endpoint)) {
+      answerOps(res, path);
+      return;
+    }
+    void o.gate.ops(req, path).then(
+      (ok) => (ok === true ? answerOps(res, path) : refuse(res, ok)),
+      (e: unknown) => {
+        o.onError(e);
+        res.writeHead(500).end();
+      },
+    );
+  };
+  const server: Server = o.tls
+    ? createTlsServer(
+        {
+          cert: o.tls.cert,
+          key: o.tls.key,
+          ...(o.tls.ca ? { ca: o.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+        },
+        listener,
+      )
+    : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
@@ -68,7 +122,7 @@ export async function startHttpServer(
   const port = typeof address === 'object' && address ? address.port : o.port;
   return {
     server,
-    url: `http://${o.host}:${port}`,
+    url: `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -18,6 +18,9 @@ const DISPOSITION: Record<SyncErrorReason, KafkaDisposition> = {
   // dead-letter topic in order and are replayed once the role is granted back
   // (runbooks/dead-letters.md), rather than holding every partition until an operator acts.
   unauthorized: 'dead_letter',
+  // Raised only by the HTTP surfaces' authenticator, never for a Kafka record (the broker's own
+  // authentication admits the records); if it ever were, retrying the same record cannot help.
+  unauthenticated: 'dead_letter',
   // Not raised by append_sync_events today; if a module ever does, the envelope named something
   // that is not there and waiting will not create it.
   stale_cursor: 'dead_letter',

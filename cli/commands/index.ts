@@ -23,6 +23,7 @@ import * as revoke from './revoke.js';
 import * as start from './start.js';
 import * as status from './status.js';
 import * as tail from './tail.js';
+import * as token from './token.js';
 
 export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   start,
@@ -38,4 +39,5 @@ export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   parity,
   devhost,
   legacyLane,
+  token,
 ];

@@ -51,6 +51,13 @@ export const REASONS = {
     retryable: false,
     detail: UnauthorizedDetailSchema,
   },
+  // No credentials the service accepts: the caller must authenticate (again) before anything else.
+  unauthenticated: {
+    proto: ErrorReason.UNAUTHENTICATED,
+    code: Code.Unauthenticated,
+    retryable: false,
+    detail: UnauthorizedDetailSchema,
+  },
   invalid: {
     proto: ErrorReason.INVALID,
     code: Code.InvalidArgument,
@@ -89,6 +96,7 @@ export interface DetailByReason {
   conflict: ConflictDetail;
   stale_cursor: StaleCursorDetail;
   unauthorized: UnauthorizedDetail;
+  unauthenticated: UnauthorizedDetail;
   invalid: InvalidDetail;
   source_regression: SourceRegressionDetail;
   unavailable: UnavailableDetail;

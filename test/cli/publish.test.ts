@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
+import { tokenFileEnv } from '../support/auth.js';
 import { cliEnv, runCli } from '../support/cli.js';
 import { storedEvents } from '../support/devhost-harness.js';
 import { startTestService } from '../support/service-harness.js';
@@ -16,7 +17,7 @@ let service: RunningService;
 let env: Record<string, string>;
 beforeAll(async () => {
   service = await startTestService();
-  env = cliEnv({ SPACETIME_SYNC_URL: service.httpUrl });
+  env = cliEnv({ SPACETIME_SYNC_URL: service.httpUrl, ...(await tokenFileEnv()) });
 });
 afterAll(() => service?.stop());
 

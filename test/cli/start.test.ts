@@ -1,10 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const BIN = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
+const PUBLIC_KEY_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+  type: 'spki',
+  format: 'pem',
+}) as string;
 
 /** The environment of a shell with none of the service's settings, and its own local-state dir. */
 function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -51,6 +56,26 @@ describe('spacetime-sync start', () => {
     expect(await new Promise((r) => status.once('exit', r))).toBe(0);
     expect(statusOut).toContain('(embedded devhost)');
 
+    // Every Connect call needs a token, even on loopback; the local issuer's key is the user's alone.
+    const keyFile = join(env.SPACETIME_SYNC_STATE_DIR as string, 'local-issuer.pem');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const getStatus = (headers: Record<string, string> = {}) =>
+      fetch(`${http}/spacetime_sync.v1.AdminService/GetStatus`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{}',
+      });
+    expect((await getStatus()).status).toBe(401);
+    // `token` prints the token and nothing else, for $(…) in a curl line.
+    const token = run(['token', '--role', 'operator'], env);
+    expect(token.status).toBe(0);
+    expect(token.stderr).toBe('');
+    expect(token.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect((await getStatus({ authorization: `Bearer ${token.stdout.trim()}` })).status).toBe(200);
+    const publisher = run(['token', '--role', 'publisher', '--streams', 'orders:'], env).stdout.trim();
+    expect((await getStatus({ authorization: `Bearer ${publisher}` })).status).toBe(403);
+    expect(out).not.toContain(token.stdout.trim());
+
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     // stdout is not a terminal: one JSON object per line, the banner included, no errors, "stopped" last.
@@ -70,6 +95,33 @@ describe('spacetime-sync start', () => {
     const r = run(['start'], cleanEnv({ KAFKA_BROKERS: 'no-port' }));
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('KAFKA_BROKERS');
+  });
+
+  it('refuses to listen off loopback without a token issuer, and without TLS, saying what to set', () => {
+    const open = run(['start'], cleanEnv({ INGEST_HOST: '0.0.0.0', INGEST_PORT: '0', DEVHOST_PORT: '0' }));
+    expect(open.status).toBe(2);
+    expect(open.stderr).toMatch(/AUTH_ISSUER_1: INGEST_HOST=0\.0\.0\.0 is not loopback/);
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'start-key-')), 'idp.pem');
+    writeFileSync(keyFile, PUBLIC_KEY_PEM);
+    const plaintext = run(
+      ['start'],
+      cleanEnv({
+        INGEST_HOST: '0.0.0.0',
+        AUTH_ISSUER_1: 'https://idp.test',
+        AUTH_ISSUER_1_KEY_FILES: keyFile,
+      }),
+    );
+    expect(plaintext.status).toBe(2);
+    expect(plaintext.stderr).toMatch(
+      /INGEST_TLS_CERT_FILE: .* bearer tokens would cross the network in clear/,
+    );
+  });
+
+  it('`token` without a local issuer key says to start the service first (exit 2)', () => {
+    const r = run(['token', '--role', 'admin'], cleanEnv());
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/no local issuer key .* start the service/);
   });
 
   it('an unknown command prints usage and exits 2', () => {

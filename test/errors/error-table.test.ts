@@ -4,13 +4,17 @@
  * (SyncError.from / the writer), answered through the one Connect mapping and the Connect wire
  * format, and given its Kafka disposition. The rows together raise every reason of the contract.
  */
+
+import type { IncomingMessage } from 'node:http';
 import { create, type DescMessage, type MessageShape, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { errorFromJsonBytes, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
 import type { Devhost } from '@spacetime-sync/devhost';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../adapter/auth/setup.js';
 import { decodeEnvelope } from '../../adapter/envelope/decode.js';
 import { toConnectError } from '../../adapter/errors/to-connect.js';
+import { authGate } from '../../adapter/http/auth-gate.js';
 import { type KafkaDisposition, kafkaDisposition } from '../../adapter/kafka/disposition.js';
 import { reducerError, SpacetimeWriter } from '../../adapter/spacetime/writer.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
@@ -28,8 +32,9 @@ import {
 } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { ProtocolVersionSchema } from '../../proto/gen/spacetime_sync/v1/protocol_pb.js';
 import { REASONS, SYNC_ERROR_REASONS } from '../../shared/errors/reasons.js';
-import { SyncError } from '../../shared/errors/sync-error.js';
+import { isSyncError, SyncError } from '../../shared/errors/sync-error.js';
 import { sha256 } from '../../shared/payload-hash.js';
+import { testAuthConfig } from '../support/auth.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { eventInput } from '../support/sync-events.js';
@@ -144,6 +149,26 @@ const rows: Row[] = [
     reason: ErrorReason.UNAUTHORIZED,
     retryable: false,
     detail: detail(UnauthorizedDetailSchema, { action: 'append events', resource: '' }),
+    kafka: 'dead_letter',
+  },
+  {
+    failure: 'a Connect call to the service without a bearer token',
+    cause: async () => {
+      const gate = authGate(await createAuthenticator(testAuthConfig), () => {});
+      const answer = await gate.call(
+        { headers: {} } as IncomingMessage,
+        'spacetime_sync.v1.IngestService/Publish',
+      );
+      if (!isSyncError(answer)) throw new Error('admitted');
+      return answer;
+    },
+    code: Code.Unauthenticated,
+    reason: ErrorReason.UNAUTHENTICATED,
+    retryable: false,
+    detail: detail(UnauthorizedDetailSchema, {
+      action: 'spacetime_sync.v1.IngestService/Publish',
+      resource: '',
+    }),
     kafka: 'dead_letter',
   },
   {

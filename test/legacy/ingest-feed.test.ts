@@ -8,7 +8,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningService, startService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
@@ -16,6 +15,7 @@ import { createMetricsRegistry } from '../../adapter/telemetry/metrics.js';
 import { LegacyLaneClient, type LegacyUpdate } from '../../legacy/client/index.js';
 import { type LegacyLane, mintToken, parseKeyring, startLegacyLane } from '../../legacy/index.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { authedTransport, testAuthConfig } from '../support/auth.js';
 import { syncEnvelope } from '../support/envelopes.js';
 
 const RUNS = 'runtime.run_summaries';
@@ -33,7 +33,12 @@ beforeAll(async () => {
     registry,
   });
   service = await startService(
-    { spacetime: { kind: 'embedded', port: 0 }, ingest: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' },
+    {
+      spacetime: { kind: 'embedded', port: 0 },
+      ingest: { host: '127.0.0.1', port: 0 },
+      auth: testAuthConfig,
+      logLevel: 'silent',
+    },
     logger,
     { registry, acceptedSink: lane.mirror },
   );
@@ -54,10 +59,7 @@ describe('legacy lane fed by the ingest path', () => {
       onUpdate: (u) => seen.push(u),
     });
     await client.subscribe([RUNS]);
-    const ingest = createClient(
-      IngestService,
-      createConnectTransport({ baseUrl: service.httpUrl, httpVersion: '1.1' }),
-    );
+    const ingest = createClient(IngestService, authedTransport(service.httpUrl));
     const runs = (key: string, body: string, seq: bigint) =>
       syncEnvelope('runtime/run_summary:run_7', key, body, seq, { authorityTopic: RUNS });
     const published = await ingest.publish({

@@ -8,6 +8,7 @@ import type { Devhost } from '@spacetime-sync/devhost';
 import { Identity } from 'spacetimedb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { tokenFileEnv } from '../support/auth.js';
 import { connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { createTopics, kafkaBrokers, testKafka, testKafkaConfig, uniqueTopic } from '../support/kafka-env.js';
@@ -68,6 +69,7 @@ describe('runbooks', () => {
     await expect.poll(() => service.writer.streams().get('orders:7')?.head, { timeout: 20_000 }).toBe(3n);
     const results = await runRunbook('health-check.md', {
       SPACETIME_SYNC_URL: service.httpUrl,
+      ...(await tokenFileEnv({ roles: ['operator'] })),
       STREAM: 'orders:7',
     });
     expect(
@@ -110,6 +112,7 @@ describe('runbooks', () => {
 
     const results = await runRunbook('dead-letters.md', {
       SPACETIME_SYNC_URL: service.httpUrl,
+      ...(await tokenFileEnv({ roles: ['operator'] })),
       STREAM: 'billing:3',
       KAFKA_BROKERS: kafkaBrokers().join(','),
       KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,

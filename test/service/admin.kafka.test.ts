@@ -5,7 +5,6 @@
 import { execFile } from 'node:child_process';
 import { toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
 import {
@@ -15,6 +14,7 @@ import {
 } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { ErrorInfoSchema, ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
+import { authedTransport, tokenFileEnv } from '../support/auth.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../support/kafka-env.js';
 import { startTestService } from '../support/service-harness.js';
@@ -24,8 +24,7 @@ const topic = uniqueTopic('admin-authority');
 const groupId = uniqueTopic('admin-adapter');
 let service: RunningService;
 
-const admin = () =>
-  createClient(AdminService, createConnectTransport({ baseUrl: service.httpUrl, httpVersion: '1.1' }));
+const admin = () => createClient(AdminService, authedTransport(service.httpUrl, { roles: ['operator'] }));
 
 /** Runs the CLI without blocking this process (the service it asks lives here). */
 function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -33,13 +32,16 @@ function cli(...args: string[]): Promise<{ code: number; out: string; err: strin
     execFile(
       process.execPath,
       [BIN, ...args],
-      { env: { ...process.env, SPACETIME_SYNC_URL: '' } },
+      { env: { ...process.env, SPACETIME_SYNC_URL: '', ...operatorToken } },
       (e, out, err) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
     );
   });
 }
 
+let operatorToken: Record<string, string> = {};
+
 beforeAll(async () => {
+  operatorToken = await tokenFileEnv({ roles: ['operator'] });
   const kafka = testKafka();
   await createTopics({ topic, numPartitions: 2 });
   service = await startTestService({

@@ -7,7 +7,6 @@
 import { create, type DescMessage, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { errorFromJsonBytes } from '@connectrpc/connect/protocol-connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
 import {
@@ -21,6 +20,7 @@ import {
 import { IngestService, PublishRequestSchema } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { ProtocolVersionSchema } from '../../proto/gen/spacetime_sync/v1/protocol_pb.js';
 import { sha256 } from '../../shared/payload-hash.js';
+import { authedTransport, bearer } from '../support/auth.js';
 import { storedEvents } from '../support/devhost-harness.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
@@ -35,8 +35,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
-const client = () =>
-  createClient(IngestService, createConnectTransport({ baseUrl: service.httpUrl, httpVersion: '1.1' }));
+const client = () => createClient(IngestService, authedTransport(service.httpUrl));
 
 /** A raw POST as curl sends it: the HTTP status and the Connect error in the body. */
 async function post(
@@ -45,7 +44,7 @@ async function post(
 ): Promise<{ status: number; error: ConnectError }> {
   const res = await fetch(`${service.httpUrl}/spacetime_sync.v1.IngestService/Publish`, {
     method: 'POST',
-    headers: { 'content-type': contentType },
+    headers: { 'content-type': contentType, ...(await bearer()) },
     body,
   });
   const bytes = new Uint8Array(await res.arrayBuffer());
@@ -111,7 +110,7 @@ describe('ingest: bodies that are not a valid request', () => {
     );
     const res = await fetch(`${service.httpUrl}/spacetime_sync.v1.IngestService/Publish`, {
       method: 'POST',
-      headers: { 'content-type': 'application/proto' },
+      headers: { 'content-type': 'application/proto', ...(await bearer()) },
       body,
     });
     expect(res.status).toBe(200);

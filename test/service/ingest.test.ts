@@ -3,11 +3,11 @@
  * with the assigned (stream, seq) after commit, and refuses bad batches with typed errors.
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
 import { ErrorInfoSchema, ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { authedTransport } from '../support/auth.js';
 import { storedEvents } from '../support/devhost-harness.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
@@ -32,8 +32,7 @@ function streamKeys(streamId: string): string[] | undefined {
 }
 
 describe('Connect ingest', () => {
-  const client = () =>
-    createClient(IngestService, createConnectTransport({ baseUrl: service.httpUrl, httpVersion: '1.1' }));
+  const client = () => createClient(IngestService, authedTransport(service.httpUrl));
 
   it('answers with the assigned (stream, seq) after commit, and duplicates keep their seq', async () => {
     const first = await client().publish({

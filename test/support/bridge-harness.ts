@@ -13,6 +13,7 @@ import { setGlobalLogLevel } from 'spacetimedb';
 import { type BridgeConfig, loadBridgeConfig } from '../../adapter/bridge/bridge-config.js';
 import { type RunningService, startService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
+import { testAuthConfig } from './auth.js';
 import { connect, SYNC_DB } from './devhost-harness.js';
 
 // The SDK's connection chatter would fill the test output.
@@ -60,6 +61,7 @@ export function startBridgeService(
     {
       spacetime: { kind: 'remote', uri: devhost.url, database: SYNC_DB, token: devhost.ownerToken },
       ingest: { host: '127.0.0.1', port: 0 },
+      auth: testAuthConfig,
       logLevel: 'silent',
       probeIntervalMs: 0,
       bridge,

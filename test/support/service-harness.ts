@@ -3,6 +3,7 @@ import type { KafkaConfig, ServiceConfig, SpacetimeTarget } from '../../adapter/
 import { type RunningService, startService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
 import type { ShadowConfig } from '../../parity/shadow/config.js';
+import { testAuthConfig } from './auth.js';
 
 export function startTestService(
   options: {
@@ -17,6 +18,7 @@ export function startTestService(
   const config: ServiceConfig = {
     spacetime: options.spacetime ?? { kind: 'embedded', port: 0 },
     ingest: { host: '127.0.0.1', port: 0 },
+    auth: testAuthConfig,
     logLevel: 'silent',
     ...(options.kafka ? { kafka: options.kafka } : {}),
     ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),

@@ -1,0 +1,158 @@
+/**
+ * The authenticator against real keys and a real JWKS endpoint: ES256 from PEM files, RS256 from a
+ * JWKS URL, two active keys at once (rotation) for both, the clock-skew bound on `exp` and `nbf`, and
+ * tokens that must never pass (no `exp`, an HMAC token keyed with the public key, another issuer).
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Authenticator, AuthFailure } from './authenticator.js';
+import { loadIssuerKeys } from './issuer-keys.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'authn-'));
+const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const rsa = () => generateKeyPairSync('rsa', { modulusLength: 2048 });
+const now = () => Math.floor(Date.now() / 1000);
+
+function pemFile(name: string, key: KeyObject): string {
+  const file = join(dir, name);
+  writeFileSync(file, key.export({ type: 'spki', format: 'pem' }) as string);
+  return file;
+}
+
+interface Claims {
+  iss?: string;
+  aud?: string;
+  exp?: number | null;
+  nbf?: number;
+  kid?: string;
+  alg?: string;
+}
+
+function sign(key: KeyObject | Uint8Array, c: Claims = {}): Promise<string> {
+  const jwt = new SignJWT({ roles: ['operator'] })
+    .setProtectedHeader({ alg: c.alg ?? 'ES256', ...(c.kid ? { kid: c.kid } : {}) })
+    .setIssuer(c.iss ?? 'https://idp.test')
+    .setAudience(c.aud ?? 'spacetime-sync')
+    .setSubject('svc');
+  if (c.exp !== null) jwt.setExpirationTime(c.exp ?? now() + 300);
+  if (c.nbf !== undefined) jwt.setNotBefore(c.nbf);
+  return jwt.sign(key);
+}
+
+async function outcome(a: Authenticator, token: string): Promise<string> {
+  try {
+    const p = await a.authenticate(`Bearer ${token}`);
+    return `ok ${[...p.roles].join(',')}`;
+  } catch (e) {
+    if (e instanceof AuthFailure) return `refused: ${e.publicMessage}`;
+    throw e;
+  }
+}
+
+const staticKeys = { current: ec(), next: ec(), retired: ec() };
+let jwks: { keys: unknown[] } = { keys: [] };
+let jwksServer: Server;
+let jwksUrl: string;
+const rsaKeys = { first: rsa(), second: rsa() };
+
+beforeAll(async () => {
+  jwksServer = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)),
+  );
+  await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
+  jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
+});
+afterAll(() => new Promise<void>((r) => jwksServer.close(() => r())));
+
+async function staticAuthenticator(clockSkewS = 30): Promise<Authenticator> {
+  const keys = await loadIssuerKeys({
+    issuer: 'https://idp.test',
+    keyFiles: [
+      pemFile('current.pem', staticKeys.current.publicKey),
+      pemFile('next.pem', staticKeys.next.publicKey),
+    ],
+  });
+  return new Authenticator({ issuers: [keys], audience: 'spacetime-sync', clockSkewS });
+}
+
+describe('static public keys from files (ES256)', () => {
+  it('accepts tokens of either active key during a rotation, with or without a key id, and refuses a retired one', async () => {
+    const a = await staticAuthenticator();
+    expect(await outcome(a, await sign(staticKeys.current.privateKey))).toBe('ok operator');
+    expect(await outcome(a, await sign(staticKeys.next.privateKey))).toBe('ok operator');
+    expect(await outcome(a, await sign(staticKeys.retired.privateKey))).toBe(
+      'refused: the bearer token was not accepted',
+    );
+    // A key id that is not one of the files' is not a way around the check.
+    expect(await outcome(a, await sign(staticKeys.retired.privateKey, { kid: 'current' }))).toMatch(
+      /^refused/,
+    );
+  });
+
+  it('bounds clock skew on exp and nbf', async () => {
+    const a = await staticAuthenticator(30);
+    const k = staticKeys.current.privateKey;
+    expect(await outcome(a, await sign(k, { exp: now() - 10 }))).toBe('ok operator');
+    expect(await outcome(a, await sign(k, { exp: now() - 60 }))).toBe(
+      'refused: the bearer token has expired',
+    );
+    expect(await outcome(a, await sign(k, { nbf: now() + 10 }))).toBe('ok operator');
+    expect(await outcome(a, await sign(k, { nbf: now() + 60 }))).toBe(
+      'refused: the bearer token was not accepted',
+    );
+  });
+
+  it('refuses a token without exp, for another audience, from another issuer, or HMAC-signed with the public key', async () => {
+    const a = await staticAuthenticator();
+    const k = staticKeys.current.privateKey;
+    for (const token of [
+      await sign(k, { exp: null }),
+      await sign(k, { aud: 'other-service' }),
+      await sign(k, { iss: 'https://elsewhere.test' }),
+      // Algorithm confusion: the verifier's public key bytes used as an HMAC secret.
+      await sign(
+        new TextEncoder().encode(
+          staticKeys.current.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+        ),
+        {
+          alg: 'HS256',
+        },
+      ),
+    ])
+      expect(await outcome(a, token)).toBe('refused: the bearer token was not accepted');
+  });
+
+  it('says what is missing when there is no bearer token at all', async () => {
+    const a = await staticAuthenticator();
+    await expect(a.authenticate(undefined)).rejects.toThrow(/no bearer token/);
+    await expect(a.authenticate('Basic dXNlcjpwYXNz')).rejects.toThrow(/not a bearer token/);
+  });
+});
+
+describe('a JWKS URL (RS256)', () => {
+  it('accepts the published key, and a key added to the set later without a restart', async () => {
+    const first = { ...(await exportJWK(rsaKeys.first.publicKey)), kid: 'rsa-1', alg: 'RS256' };
+    const second = { ...(await exportJWK(rsaKeys.second.publicKey)), kid: 'rsa-2', alg: 'RS256' };
+    jwks = { keys: [first] };
+    const keys = await loadIssuerKeys({ issuer: 'https://idp.test', jwksUrl }, { jwksCooldownMs: 100 });
+    const a = new Authenticator({ issuers: [keys], audience: 'spacetime-sync', clockSkewS: 30 });
+    const rs = (key: KeyObject, kid: string) => sign(key, { alg: 'RS256', kid });
+    expect(await outcome(a, await rs(rsaKeys.first.privateKey, 'rsa-1'))).toBe('ok operator');
+    expect(await outcome(a, await rs(rsaKeys.second.privateKey, 'rsa-2'))).toMatch(/^refused/);
+    // The issuer rotates: both keys are published; tokens of either pass.
+    jwks = { keys: [first, second] };
+    await expect
+      .poll(async () => outcome(a, await rs(rsaKeys.second.privateKey, 'rsa-2')), {
+        timeout: 60_000,
+        interval: 1_000,
+      })
+      .toBe('ok operator');
+    expect(await outcome(a, await rs(rsaKeys.first.privateKey, 'rsa-1'))).toBe('ok operator');
+  }, 60_000);
+});

@@ -1,0 +1,121 @@
+/**
+ * Bearer token → Principal. A token is accepted when it is a JWS signed with an asymmetric algorithm
+ * by a key of the issuer its `iss` names (one of the configured ones), for this service's audience,
+ * with an `exp` in the future and any `nbf` in the past, both within the configured clock skew.
+ * Everything else is refused alike to the caller ("not accepted"); the precise cause goes to the
+ * log with the issuer and subject, never the token.
+ */
+import { decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, type KeyObject } from 'jose';
+import type { IssuerKeys } from './issuer-keys.js';
+import { type Principal, principalFromClaims } from './principal.js';
+
+/** Asymmetric algorithms only: a shared secret would let every verifier mint tokens. */
+export const ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+  'Ed25519',
+];
+
+/** Largest clock skew that can be configured: beyond it an expired token lives on noticeably. */
+export const MAX_CLOCK_SKEW_S = 300;
+
+export class AuthFailure extends Error {
+  override readonly name = 'AuthFailure';
+  constructor(
+    /** What the caller is told. */
+    readonly publicMessage: string,
+    /** What the log says (never the token). */
+    readonly why: string,
+  ) {
+    super(publicMessage);
+  }
+}
+
+export interface AuthenticatorOptions {
+  readonly issuers: readonly IssuerKeys[];
+  readonly audience: string;
+  readonly clockSkewS: number;
+}
+
+export class Authenticator {
+  private readonly issuers: ReadonlyMap<string, JWTVerifyGetKey>;
+
+  constructor(private readonly o: AuthenticatorOptions) {
+    this.issuers = new Map(o.issuers.map((i) => [i.issuer, i.keys]));
+  }
+
+  /** The principal of an `authorization` header value; throws AuthFailure. */
+  async authenticate(header: string | undefined): Promise<Principal> {
+    const m = header?.match(/^Bearer[ \t]+([A-Za-z0-9_\-.]+)[ \t]*$/i);
+    if (!m?.[1]) {
+      throw new AuthFailure(
+        header
+          ? 'the authorization header is not a bearer token'
+          : 'no bearer token: authenticate with "authorization: Bearer <token>"',
+        header ? 'malformed authorization header' : 'no authorization header',
+      );
+    }
+    const token = m[1];
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      throw new AuthFailure('the bearer token was not accepted', 'not a JWT');
+    }
+    const iss = typeof unverified.iss === 'string' ? unverified.iss : '';
+    const keys = this.issuers.get(iss);
+    if (!keys) throw new AuthFailure('the bearer token was not accepted', `unknown issuer '${iss}'`);
+    try {
+      const { payload } = await verifyWithSet(token, keys, {
+        issuer: iss,
+        audience: this.o.audience,
+        clockTolerance: this.o.clockSkewS,
+        algorithms: ALGORITHMS,
+        requiredClaims: ['exp'],
+      });
+      return principalFromClaims(iss, payload);
+    } catch (e) {
+      if (e instanceof errors.JWTExpired)
+        throw new AuthFailure(
+          'the bearer token has expired',
+          `expired (issuer '${iss}', sub '${unverified.sub ?? ''}')`,
+        );
+      const why = e instanceof errors.JOSEError ? `${e.code}: ${e.message}` : String(e);
+      throw new AuthFailure(
+        'the bearer token was not accepted',
+        `${why} (issuer '${iss}', sub '${unverified.sub ?? ''}')`,
+      );
+    }
+  }
+}
+
+type VerifyOptions = Parameters<typeof jwtVerify>[2];
+
+/**
+ * jwtVerify against a key set. A token without a key id can match several keys of a set (two active
+ * keys during a rotation); jose then hands back the candidates and each is tried in turn.
+ */
+async function verifyWithSet(token: string, keys: JWTVerifyGetKey, options: VerifyOptions) {
+  try {
+    return await jwtVerify(token, keys, options);
+  } catch (e) {
+    if (!(e instanceof errors.JWKSMultipleMatchingKeys)) throw e;
+    let last: unknown = e;
+    for await (const key of e as unknown as AsyncIterable<KeyObject | Uint8Array>) {
+      try {
+        return await jwtVerify(token, key, options);
+      } catch (inner) {
+        last = inner;
+        if (!(inner instanceof errors.JWSSignatureVerificationFailed)) break;
+      }
+    }
+    throw last;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Who may call what: one row per Connect method the service serves, deny by default. A row names the
+ * roles it admits (admin is admitted everywhere) and, for calls a publisher may make, what in the
+ * request its scope must cover — checked per envelope, so one envelope outside the scope refuses the
+ * whole batch and names that envelope. A method without a row is refused to everyone: a new RPC
+ * stays closed until it is given a row here (the authorization matrix test lists every served method).
+ */
+import { create, type DescMessage, type DescMethod, type MessageShape } from '@bufbuild/protobuf';
+import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
+import { UnauthorizedDetailSchema } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
+import { IngestService } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { SyncError } from '../../shared/errors/sync-error.js';
+import { mayPublish, mayReadStream, type Principal, type Role } from './principal.js';
+
+export interface MethodPolicy {
+  /** The operation as UnauthorizedDetail.action names it. */
+  readonly action: string;
+  /** Roles admitted besides admin. */
+  readonly roles: readonly Role[];
+  /** For a caller admitted only as publisher: the refusal when the request leaves its scope. */
+  readonly publisherScope?: (p: Principal, message: unknown) => SyncError<'unauthorized'> | undefined;
+}
+
+export const unauthorized = (action: string, resource: string, message: string): SyncError<'unauthorized'> =>
+  new SyncError('unauthorized', message, { detail: create(UnauthorizedDetailSchema, { action, resource }) });
+
+export const unauthenticated = (action: string, message: string): SyncError<'unauthenticated'> =>
+  new SyncError('unauthenticated', message, {
+    detail: create(UnauthorizedDetailSchema, { action, resource: '' }),
+  });
+
+/** `spacetime_sync.v1.IngestService/Publish`: the key of a method, as in its request path. */
+export const methodKey = (m: DescMethod): string => `${m.parent.typeName}/${m.name}`;
+
+function row<I extends DescMessage>(
+  method: DescMethod & { readonly input: I },
+  policy: Omit<MethodPolicy, 'publisherScope'> & {
+    readonly publisherScope?: (p: Principal, m: MessageShape<I>) => SyncError<'unauthorized'> | undefined;
+  },
+): [string, MethodPolicy] {
+  return [methodKey(method), policy as MethodPolicy];
+}
+
+const who = (p: Principal) => (p.subject ? `'${p.subject}'` : 'the caller');
+
+function readStreams(action: string) {
+  return (p: Principal, streamIds: readonly string[]) => {
+    const outside = streamIds.find((s) => !mayReadStream(p, s));
+    return outside === undefined
+      ? undefined
+      : unauthorized(
+          action,
+          outside,
+          `${who(p)} may not ${action} for stream '${outside}': outside its publisher scope`,
+        );
+  };
+}
+
+const POLICIES: ReadonlyMap<string, MethodPolicy> = new Map([
+  row(IngestService.method.publish, {
+    action: 'publish',
+    roles: ['publisher'],
+    publisherScope: (p, req) => {
+      const i = req.envelopes.findIndex((e) => !mayPublish(p, e.streamId, e.source?.authorityTopic));
+      const e = req.envelopes[i];
+      if (!e) return undefined;
+      const topic = e.source?.authorityTopic ? ` (authority topic '${e.source.authorityTopic}')` : '';
+      return unauthorized(
+        'publish',
+        e.streamId,
+        `${who(p)} may not publish envelopes[${i}] to stream '${e.streamId}'${topic}: outside its publisher scope`,
+      );
+    },
+  }),
+  row(IngestService.method.negotiate, { action: 'negotiate', roles: ['publisher', 'operator'] }),
+  row(AdminService.method.getStatus, { action: 'get status', roles: ['operator'] }),
+  row(AdminService.method.getStreamHead, {
+    action: 'get stream head',
+    roles: ['operator', 'publisher'],
+    publisherScope: (p, req) => readStreams('get stream head')(p, [req.streamId]),
+  }),
+  row(AdminService.method.getLag, {
+    action: 'get lag',
+    roles: ['operator', 'publisher'],
+    publisherScope: (p, req) => readStreams('get lag')(p, req.streamIds),
+  }),
+  row(AdminService.method.getCutoverState, { action: 'get cutover state', roles: ['operator'] }),
+  row(AdminService.method.setCutoverState, { action: 'set cutover state', roles: [] }),
+]);
+
+export function policyOf(key: string): MethodPolicy | undefined {
+  return POLICIES.get(key);
+}
+
+/** Every method with a row (the matrix test compares it with what the service serves). */
+export const POLICY_KEYS: readonly string[] = [...POLICIES.keys()];
+
+/**
+ * Before the body is read: does one of the caller's roles admit it to the method at all? `scoped`:
+ * admitted only as publisher, so the request must still pass `checkScope`.
+ */
+export function admit(
+  p: Principal,
+  key: string,
+): { readonly scoped: boolean } | { readonly refused: SyncError<'unauthorized'> } {
+  const policy = POLICIES.get(key);
+  if (!policy)
+    return { refused: unauthorized(key, '', `no authorization policy for ${key}: refused to everyone`) };
+  if (p.roles.has('admin')) return { scoped: false };
+  const by = policy.roles.filter((r) => p.roles.has(r));
+  if (by.length === 0) {
+    const needed = ['admin', ...policy.roles].join(' or ');
+    return {
+      refused: unauthorized(
+        policy.action,
+        '',
+        `${who(p)} may not ${policy.action}: it needs the ${needed} role`,
+      ),
+    };
+  }
+  return { scoped: by.every((r) => r === 'publisher') && policy.publisherScope !== undefined };
+}
+
+/** After the body is decoded: a publisher's request must stay inside its scope. */
+export function checkScope(
+  p: Principal,
+  key: string,
+  message: unknown,
+): SyncError<'unauthorized'> | undefined {
+  return POLICIES.get(key)?.publisherScope?.(p, message);
+}
