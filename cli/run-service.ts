@@ -30,7 +30,7 @@ export function describePlan(config: ServiceConfig): string[] {
   return [
     `SpacetimeDB: ${target}`,
     `ingest: Connect RPC on ${config.ingest.tls ? `https (TLS${config.ingest.tls.clientCaFile ? ', client certificates required' : ''})` : 'http'}://${config.ingest.host}:${config.ingest.port}`,
-    `auth: bearer tokens for '${config.auth.audience}' from ${describeIssuers(config)}; open without a token: ${[...config.auth.openOps].map((e) => `/${e}`).join(' ') || 'nothing'}`,
+    `auth: bearer tokens for '${config.auth.audience}' from ${describeIssuers(config)}; operations endpoints open without a token: ${[...config.auth.openOps].join(', ') || 'none'}`,
     `kafka: ${kafka}`,
     `bridge: ${bridge}`,
   ];
