@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../shared/atomic-file.js';
+import { writeSecretFileSync } from '../shared/secret-file.js';
 import { stateDir } from '../shared/state-dir.js';
 
 export interface LocalService {
@@ -32,7 +32,7 @@ export function localServicePath(env: NodeJS.ProcessEnv = process.env): string {
 
 export function writeLocalService(info: LocalService, path = localServicePath()): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileAtomic(path, `${JSON.stringify(info, null, 2)}\n`, 0o600);
+  writeSecretFileSync(path, `${JSON.stringify(info, null, 2)}\n`);
 }
 
 /** Removes the file if it is still this process's (a newer `npm start` may have replaced it). */

@@ -2,12 +2,20 @@
  * Secret files (tokens, keys): created 0600 and written atomically (tmp + fsync + rename + directory
  * fsync), so a crash never leaves a half-written credential that makes every later start fail.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-export function writeSecretFileSync(path: string, data: string): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+function writeTemp(path: string, data: string): string {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const bytes = Buffer.from(data);
   const fd = openSync(tmp, 'w', 0o600);
   try {
@@ -17,7 +25,34 @@ export function writeSecretFileSync(path: string, data: string): void {
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
+  return tmp;
+}
+
+export function writeSecretFileSync(path: string, data: string): void {
+  renameSync(writeTemp(path, data), path);
+  syncDir(dirname(path));
+}
+
+/**
+ * Creates the file only if it does not exist yet (linked into place, so never over another's):
+ * false when another process got there first, whose file is kept — two services creating the same
+ * key at once end up sharing one.
+ */
+export function createSecretFileSync(path: string, data: string): boolean {
+  const tmp = writeTemp(path, data);
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  syncDir(dirname(path));
+  return true;
+}
+
+function syncDir(dir: string): void {
   const dfd = openSync(dir, 'r');
   try {
     fsyncSync(dfd);

@@ -9,7 +9,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, SignJWT } from 'jose';
-import { createFileAtomic } from '../../shared/atomic-file.js';
+import { createSecretFileSync } from '../../shared/secret-file.js';
 import type { IssuerKeys } from './issuer-keys.js';
 import type { Role } from './principal.js';
 
@@ -27,7 +27,7 @@ export function ensureLocalIssuerKey(file: string): KeyObject {
   }
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   // Two services starting at once: the second keeps the first one's key.
-  createFileAtomic(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+  createSecretFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
   return readLocalIssuerKey(file);
 }
 

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningService, WRITER_TOKEN_FILE } from '../../adapter/service.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { authedTransport } from '../support/auth.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
 
@@ -36,10 +36,7 @@ describe('the adapter identity', () => {
     expect(first).not.toBe(ownerHex(service));
     expect(statSync(join(dir, WRITER_TOKEN_FILE)).mode & 0o777).toBe(0o600);
 
-    const client = createClient(
-      IngestService,
-      createConnectTransport({ baseUrl: service.httpUrl, httpVersion: '1.1' }),
-    );
+    const client = createClient(IngestService, authedTransport(service.httpUrl));
     const res = await client.publish({ envelopes: [envelope('wid:1', 'k1', 'x', 1n)] });
     expect(res.results.map((r) => [r.seq, r.outcome])).toEqual([[1n, PublishOutcome.APPENDED]]);
     // The writer sees stream heads without a read grant (admin answers and lag come from them).
