@@ -3,7 +3,9 @@
  * reports an undecodable binary body as `internal` (HTTP 500) and, by default, ignores unknown JSON
  * fields. Here a body that does not decode as the method's request message — unknown fields
  * included — is an `invalid` SyncError (HTTP 400 with ErrorInfo and InvalidDetail); a body that does
- * goes on to Connect unchanged in meaning. Bodies are bounded by `readMaxBytes`.
+ * goes on to Connect unchanged in meaning. Bodies are bounded by `readMaxBytes`. Before any body is
+ * read the call passes the auth gate (./auth-gate.ts): a Connect-protocol unary call it refuses is
+ * answered here at once; other protocols get the refusal from the gate's interceptor, in their format.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DescMessage, fromBinary, fromJson, type JsonValue } from '@bufbuild/protobuf';
