@@ -14,7 +14,7 @@ import type { FieldRef, SqlExpr, SqlSelect } from './ast.js';
 import type { CompiledQuery } from './compile.js';
 import { planIndexScan } from './index-plan.js';
 import { SqlError } from './sql-error.js';
-import { decoder, readableTable, type SqlAuth } from './tables.js';
+import { columnsNeeded, decoder, readableTable, type SqlAuth } from './tables.js';
 import { resolveProjectedColumn, type Scope, typeFilter, unresolvedVar } from './typecheck.js';
 import { sameType } from './types.js';
 
@@ -106,7 +106,8 @@ export function compileJoin(sql: string, ast: SqlSelect, schema: ModuleSchema, a
     const expr = and(side.conditions);
     if (!expr) return () => true;
     const test = typeFilter(scope(side), expr);
-    const decode = decoder(side.table, schema);
+    const fields = side.conditions.flatMap((c) => fieldsOf(c).map((f) => f.field));
+    const decode = decoder(side.table, schema, columnsNeeded(side.table, fields));
     return (row) => test(decode(row));
   };
   // Typed in the order written (left table first), so errors name the first bad condition.
@@ -166,7 +167,8 @@ function and(conditions: readonly SqlExpr[]): SqlExpr | undefined {
   );
 }
 
-function fieldsOf(e: SqlExpr): FieldRef[] {
+/** The column references in an expression. */
+export function fieldsOf(e: SqlExpr): FieldRef[] {
   switch (e.kind) {
     case 'field':
       return [e];

@@ -3,12 +3,12 @@
  * rows it returns, over BSATN rows; and the row-level-security filter for non-owners (§4.4).
  */
 import type { ModuleSchema, TableSchema } from '../contract.js';
-import { compileJoin, type Semijoin } from './compile-join.js';
+import { compileJoin, fieldsOf, type Semijoin } from './compile-join.js';
 import { type IndexScan, planIndexScan } from './index-plan.js';
 import { parseSubscription } from './parser.js';
 import { parseSemijoinRule, SemijoinState } from './semijoin-rule.js';
 import { SqlError } from './sql-error.js';
-import { decoder, readableTable, type SqlAuth } from './tables.js';
+import { columnsNeeded, decoder, readableTable, type SqlAuth } from './tables.js';
 import { resolveProjectedColumn, type Scope, typeFilter, unresolvedVar } from './typecheck.js';
 
 export type { SqlAuth } from './tables.js';
@@ -68,7 +68,14 @@ export function compileQuery(sql: string, schema: ModuleSchema, auth: SqlAuth): 
       );
   }
   if (!filter) return [{ sql, table, matches: () => true }];
-  const decode = decoder(table, schema);
+  const decode = decoder(
+    table,
+    schema,
+    columnsNeeded(
+      table,
+      (ast.filter ? fieldsOf(ast.filter) : []).map((f) => f.field),
+    ),
+  );
   const indexScan = ast.filter ? planIndexScan(ast.filter, table, ast.from.alias, schema) : undefined;
   return [{ sql, table, matches: (row) => filter(decode(row)), ...(indexScan ? { indexScan } : {}) }];
 }
