@@ -17,6 +17,18 @@ export const BUILTINS_SOURCE = `(function (hostEncodeInto, hostDecode) {
     get encoding() { return 'utf-8'; }
     encode(input = '') {
       const s = String(input);
+      // Short ASCII strings (names, keys, kinds: most a module writes) are encoded in the realm:
+      // crossing to the host costs more than the loop. Anything else goes to the host's encoder.
+      if (s.length <= 256) {
+        const ascii = new Uint8Array(s.length);
+        let i = 0;
+        for (; i < s.length; i++) {
+          const c = s.charCodeAt(i);
+          if (c > 0x7f) break;
+          ascii[i] = c;
+        }
+        if (i === s.length) return ascii;
+      }
       const out = new Uint8Array(s.length * 3);
       const written = hostEncodeInto(s, out);
       return out.slice(0, written);
