@@ -1,0 +1,185 @@
+/**
+ * `npm run bench:peers` (not in CI): spacetime-sync and Centrifugo v6 side by side on this machine,
+ * the same workloads against both, three repetitions, each pair printed with its ratio and spread.
+ * Centrifugo is built once from the Go module proxy at a pinned version (scripts/centrifugo.sh) and
+ * configured by bench/peers/centrifugo.json (memory engine, history + recovery). Results are appended
+ * to bench/results/ like `npm run bench`.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { setGlobalLogLevel } from 'spacetimedb';
+import { percentile } from '../harness.js';
+import { describeMachine, machineLine } from '../machine.js';
+import { type PeerSystem, startCentrifugo, startOurs } from './systems.js';
+
+const REPS = Number(process.env.PEERS_REPS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const BIG = Number(process.env.PEERS_BIG_RECOVERY ?? 100_000);
+const BODY = 'x'.repeat(200);
+
+const now = () => performance.timeOrigin + performance.now();
+const payloads = (n: number) => Array.from({ length: n }, () => JSON.stringify({ t: now(), b: BODY }));
+const sentAt = (p: string) => (JSON.parse(p) as { t: number }).t;
+
+type Figures = Record<string, number>;
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+async function publishing(sys: PeerSystem, rep: number): Promise<Figures> {
+  const stream = `pub-${rep}`;
+  const lat: number[] = [];
+  const end = now() + SECONDS * 1000;
+  let events = 0;
+  const t0 = now();
+  while (now() < end) {
+    const t = now();
+    await sys.publish(stream, payloads(100));
+    lat.push(now() - t);
+    events += 100;
+  }
+  lat.sort((a, b) => a - b);
+  return {
+    'publish ev/s (batches of 100 × 200 B, 1 in flight)': events / ((now() - t0) / 1000),
+    'publish → response p50 ms': percentile(lat, 50),
+  };
+}
+
+async function fanout(sys: PeerSystem, rep: number, rate: number, subscribers: number): Promise<Figures> {
+  const stream = `fan-${rate}-${rep}`;
+  const lat: number[] = [];
+  const followers = [];
+  for (let i = 0; i < subscribers; i++)
+    followers.push(await sys.follow(stream, `fan-${rate}-${rep}-${i}`, (p) => lat.push(now() - sentAt(p))));
+  // Fixed rate: a batch of rate/100 every 10 ms; a publish that takes longer delays the next (counted).
+  const perTick = Math.max(1, Math.round(rate / 100));
+  const end = now() + SECONDS * 1000;
+  let sent = 0;
+  let next = now();
+  while (now() < end) {
+    await sys.publish(stream, payloads(perTick));
+    sent += perTick;
+    next += 10;
+    const wait = next - now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  const achieved = sent / (SECONDS + (now() - end) / 1000);
+  const expected = sent * subscribers;
+  const deadline = now() + 30_000;
+  while (lat.length < expected && now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  for (const f of followers) await f.close();
+  lat.sort((a, b) => a - b);
+  return {
+    [`fan-out ${rate} ev/s to ${subscribers}: p50 ms`]: percentile(lat, 50),
+    [`fan-out ${rate} ev/s to ${subscribers}: p99 ms`]: percentile(lat, 99),
+    [`fan-out ${rate} ev/s to ${subscribers}: delivered share`]: lat.length / expected,
+    // A publisher slower than the rate sends less: the latencies are then at that lower rate.
+    [`fan-out ${rate} ev/s to ${subscribers}: achieved publish ev/s`]: achieved,
+  };
+}
+
+async function recovery(sys: PeerSystem, rep: number, missed: number): Promise<Figures> {
+  const stream = `rec-${missed}-${rep}`;
+  const key = `rec-${missed}-${rep}`;
+  let got = 0;
+  let first = await sys.follow(stream, key, () => got++);
+  await sys.publish(stream, payloads(1));
+  while (got < 1) await new Promise((r) => setTimeout(r, 5));
+  await first.close();
+  for (let i = 0; i < missed; i += 500) await sys.publish(stream, payloads(Math.min(500, missed - i)));
+  got = 0;
+  let liveAt = 0;
+  let liveLatency = Number.NaN;
+  const t0 = now();
+  first = await sys.follow(stream, key, (p) => {
+    got++;
+    if (got === missed) liveAt = now();
+    if (got === missed + 1) liveLatency = now() - sentAt(p);
+  });
+  const deadline = now() + 120_000;
+  while (got < missed && now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  const recovered = got >= missed ? liveAt - t0 : Number.NaN;
+  await sys.publish(stream, payloads(1));
+  while (got < missed + 1 && now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  await first.close();
+  return {
+    [`recover ${missed} missed: ms`]: recovered,
+    [`recover ${missed} missed: share recovered`]: Math.min(got, missed) / missed,
+    [`first live event after recovering ${missed}: ms`]: liveLatency,
+  };
+}
+
+async function measure(
+  start: () => Promise<PeerSystem>,
+  rep: number,
+): Promise<{ name: string; config: string; figures: Figures }> {
+  const sys = await start();
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const figures: Figures = { 'idle server RSS MiB': rssMiB(sys.pid) };
+    Object.assign(figures, await publishing(sys, rep));
+    Object.assign(figures, await fanout(sys, rep, 1000, 10));
+    Object.assign(figures, await recovery(sys, rep, 250));
+    Object.assign(figures, await recovery(sys, rep, BIG));
+    return { name: sys.name, config: sys.config, figures };
+  } finally {
+    await sys.stop();
+  }
+}
+
+const fmt = (n: number) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 2 }) : 'n/a';
+
+async function main(): Promise<void> {
+  setGlobalLogLevel('warn');
+  const machine = describeMachine();
+  console.log(machineLine(machine));
+  const runs: { ours: Figures; peer: Figures }[] = [];
+  const configs = new Set<string>();
+  for (let rep = 0; rep < REPS; rep++) {
+    process.stderr.write(`repetition ${rep + 1}/${REPS}: spacetime-sync…\n`);
+    const ours = await measure(startOurs, rep);
+    process.stderr.write(`repetition ${rep + 1}/${REPS}: Centrifugo…\n`);
+    const peer = await measure(startCentrifugo, rep);
+    configs.add(`spacetime-sync: ${ours.config}`);
+    configs.add(`Centrifugo: ${peer.config}`);
+    runs.push({ ours: ours.figures, peer: peer.figures });
+  }
+  for (const c of configs) console.log(c);
+  console.log(machineLine(machine));
+  const rows = [
+    ['measure', 'spacetime-sync (median, min–max)', 'Centrifugo (median, min–max)', 'ours ÷ Centrifugo'],
+  ];
+  for (const key of Object.keys(runs[0]?.ours ?? {})) {
+    const cell = (side: 'ours' | 'peer') => {
+      const v = runs.map((r) => r[side][key] as number).sort((a, b) => a - b);
+      return {
+        median: percentile(v, 50),
+        text: `${fmt(percentile(v, 50))} (${fmt(v[0] as number)}–${fmt(v[v.length - 1] as number)})`,
+      };
+    };
+    const [o, p] = [cell('ours'), cell('peer')];
+    const ratio = o.median / p.median;
+    rows.push([key, o.text, p.text, Number.isFinite(ratio) ? ratio.toPrecision(3) : 'n/a']);
+  }
+  const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  for (const [i, r] of rows.entries()) {
+    console.log(`| ${r.map((c, j) => c.padEnd(widths[j] as number)).join(' | ')} |`);
+    if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  }
+  const dir = new URL('../results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL(
+    `${new Date().toISOString().replaceAll(':', '-').replace(/\..*$/, '')}-${machine.commit}-peers.json`,
+    dir,
+  );
+  writeFileSync(file, `${JSON.stringify({ machine, configs: [...configs], runs }, null, 2)}\n`);
+  console.log(`recorded in ${file.pathname}`);
+}
+
+await main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
