@@ -97,9 +97,22 @@ export async function startOurs(): Promise<PeerSystem> {
       url: string;
       spacetimedb: { uri: string; database: string };
       ownerToken: string;
+      auth?: { keyFile: string; audience: string };
     };
     return (await fetch(`${info.url}/readyz`)).ok ? info : undefined;
   });
+  // Ingest takes a bearer token: one from the service's machine-local issuer, as the CLI mints it.
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (local.auth) {
+    const { mintLocalToken, readLocalIssuerKey } = await import('../../adapter/auth/local-issuer.js');
+    const bearer = await mintLocalToken(readLocalIssuerKey(local.auth.keyFile), {
+      roles: ['publisher'],
+      streams: ['*'],
+      ttlS: 3600,
+      audience: local.auth.audience,
+    });
+    headers.authorization = `Bearer ${bearer}`;
+  }
   const { uri, database } = local.spacetimedb;
   const owner = await sdkConnect(uri, database, local.ownerToken);
   const reader = await sdkConnect(uri, database, undefined);
@@ -130,7 +143,7 @@ export async function startOurs(): Promise<PeerSystem> {
       });
       const res = await fetch(`${local.url}/spacetime_sync.v1.IngestService/Publish`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify({ envelopes }),
       });
       if (!res.ok) throw new Error(`publish: ${res.status} ${await res.text()}`);
