@@ -48,4 +48,29 @@ describe('SpacetimeWriter', () => {
     // The drop, not the 120 s call timeout ('append timed out'), ended it.
     expect((error as Error).message).toMatch(/connection lost during the call/);
   }, 30_000);
+
+  it('reconnects with backoff while SpacetimeDB is away, and close() then ends it for good', async () => {
+    const devhost = await startSyncDevhost();
+    const writer = await SpacetimeWriter.connect({
+      uri: devhost.url,
+      database: SYNC_DB,
+      token: devhost.ownerToken,
+      logger: createLogger({ level: 'silent' }),
+    });
+    cleanups.push(() => writer.close());
+    expect(writer.connection.state).toBe('connected');
+    await devhost.stop();
+    await expect.poll(() => writer.connection.state, { timeout: 10_000 }).toBe('reconnecting');
+    expect(writer.connection.lastError).toBeDefined();
+    // Appends are refused at once while reconnecting, as a retryable outage.
+    const refused = await writer.appendBatch([eventInput('w:2', 'a')]).catch((e: unknown) => e);
+    expect(isSyncError(refused, 'unavailable')).toBe(true);
+    const waiting = writer.waitConnected(60_000).catch((e: unknown) => e);
+    await writer.close();
+    expect(writer.phase).toBe('closed');
+    expect(writer.connection.state).toBe('closed');
+    // Whoever waited for the connection hears that it will not come.
+    expect(String(await waiting)).toMatch(/closed/);
+    await expect(writer.waitConnected(60_000)).rejects.toThrow(/closed/);
+  }, 30_000);
 });

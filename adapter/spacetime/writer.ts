@@ -2,7 +2,8 @@
  * The adapter's one connection to SpacetimeDB, through the unmodified SDK and the generated bindings.
  * Appends go out one batch at a time (the module orders them anyway, and one in flight keeps each
  * batch's receipts unambiguous); the answer arrives only after the transaction committed, and with
- * confirmed reads only once it is durable. The connection is re-established with capped backoff.
+ * confirmed reads only once it is durable. The connection's lifecycle is ./writer-machine.ts: this
+ * class feeds it the SDK's callbacks (each naming its socket) and carries out the effects it returns.
  */
 import type { Logger } from 'pino';
 import { Identity } from 'spacetimedb';
@@ -12,6 +13,16 @@ import { isSyncError, SyncError, unavailable } from '../../shared/errors/sync-er
 import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { EventInput } from '../envelope/to-event.js';
 import type { AppendReceipt, ReceiptStatus, ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
+import {
+  INITIAL_WRITER,
+  INITIAL_WRITER_EFFECTS,
+  reportedWriterState,
+  transitionWriter,
+  type WriterEffect,
+  type WriterEvent,
+  type WriterKind,
+  type WriterState,
+} from './writer-machine.js';
 
 export type { AppendReceipt, ReceiptStatus, SourceCursor } from '../ports/reducer-sink.js';
 
@@ -61,44 +72,46 @@ function toStreamHead(s: StreamRow): StreamHead {
 }
 
 export class SpacetimeWriter implements ReducerSink {
+  /** The connection lifecycle (./writer-machine.ts); changed only through `send`. */
+  private state: WriterState = INITIAL_WRITER;
+  /** The current socket's connection (state.socket's); its tables are read only while `connected`. */
   private conn: DbConnection | undefined;
-  private ready: Promise<void>;
-  private markReady: () => void = () => {};
-  private attempt = 0;
-  private closed = false;
+  private socketOf = new WeakMap<DbConnection, number>();
+  /** Callers of waitConnected, woken by `mark_ready`, failed by close(). */
+  private readonly waiters = new Set<{ ready: () => void; closed: (e: SyncError) => void }>();
   private chain: Promise<unknown> = Promise.resolve();
+  private draining: Promise<void> | undefined;
   /** Receipts of the call in flight, by position in its batch. */
   private collecting: Map<number, AppendReceipt> | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   /** Fails the call in flight when the connection drops: its answer will never come on this socket. */
   private failInFlight: ((e: SyncError) => void) | undefined;
   private lastError: string | undefined;
   private identityHex: string | undefined;
 
-  private constructor(private readonly o: WriterOptions) {
-    this.ready = new Promise((r) => {
-      this.markReady = r;
-    });
-  }
+  private constructor(private readonly o: WriterOptions) {}
 
+  /** Connects (or rejects after `waitMs`, closing the writer so it does not keep retrying unseen). */
   static async connect(options: WriterOptions, waitMs = 30_000): Promise<SpacetimeWriter> {
     ensureWebSocket();
     const w = new SpacetimeWriter(options);
-    w.open();
-    await Promise.race([
-      w.ready,
-      new Promise((_, reject) =>
-        setTimeout(
-          () => reject(unavailable('spacetimedb', `no SpacetimeDB at ${options.uri} within ${waitMs} ms`)),
-          waitMs,
-        ),
-      ),
-    ]);
+    for (const f of INITIAL_WRITER_EFFECTS) w.run(f);
+    try {
+      await w.waitConnected(waitMs);
+    } catch (e) {
+      await w.close();
+      throw unavailable('spacetimedb', `no SpacetimeDB at ${options.uri} within ${waitMs} ms`, e);
+    }
     return w;
   }
 
+  /** The lifecycle state's kind (./writer-machine.ts): for tests and logs. */
+  get phase(): WriterKind {
+    return this.state.kind;
+  }
+
   get isConnected(): boolean {
-    return this.conn?.isActive === true;
+    return this.state.kind === 'connected' && this.conn?.isActive === true;
   }
 
   /** For operators: where the link stands, why it last dropped, and the identity it writes as. */
@@ -107,41 +120,72 @@ export class SpacetimeWriter implements ReducerSink {
     lastError?: string;
     identity?: string;
   } {
-    const state = this.closed ? 'closed' : this.isConnected ? 'connected' : 'reconnecting';
     return {
-      state,
+      state: reportedWriterState(this.state),
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
       ...(this.identityHex !== undefined ? { identity: this.identityHex } : {}),
     };
   }
 
-  private open(): void {
-    if (this.closed) return;
+  private send(e: WriterEvent): void {
+    const { state, effects } = transitionWriter(this.state, e);
+    this.state = state;
+    for (const f of effects) this.run(f);
+  }
+
+  private run(f: WriterEffect): void {
+    switch (f.type) {
+      case 'open_socket':
+        this.open(f.socket);
+        return;
+      case 'subscribe':
+        this.subscribe(f.socket);
+        return;
+      case 'mark_ready':
+        this.o.logger.info({ uri: this.o.uri, database: this.o.database }, 'connected to SpacetimeDB');
+        this.o.onConnected?.();
+        for (const w of this.waiters) w.ready();
+        return;
+      case 'fail_in_flight':
+        // Whether it committed is unknown; the retry is safe because appends are idempotent by key.
+        this.failInFlight?.(unavailable('spacetimedb', `connection lost during the call: ${f.failure}`));
+        return;
+      case 'schedule_retry': {
+        const delay = backoffDelay(f.attempt, { baseMs: 100, capMs: 5_000 });
+        if (this.state.kind === 'backoff') this.lastError = this.state.failure;
+        this.o.logger.warn({ why: this.lastError, retryInMs: delay }, 'SpacetimeDB connection lost');
+        this.retryTimer = setTimeout(() => this.send({ type: 'retry_due', socket: f.socket }), delay);
+        return;
+      }
+      case 'cancel_retry':
+        clearTimeout(this.retryTimer);
+        return;
+      case 'drain':
+        this.draining = this.chain.then(() => this.send({ type: 'drained' }));
+        return;
+      case 'drop_socket': {
+        const conn = this.conn;
+        this.conn = undefined;
+        conn?.disconnect();
+        return;
+      }
+    }
+  }
+
+  private open(socket: number): void {
+    const lost = (why: string) => this.send({ type: 'socket_lost', socket, failure: why });
     const conn = DbConnection.builder()
       .withUri(this.o.uri)
       .withDatabaseName(this.o.database)
       .withToken(this.o.token)
       .withConfirmedReads(true)
       .withCompression('none')
-      .onConnect((c, identity) => {
+      .onConnect((_c, identity) => {
         this.identityHex = identity.toHexString();
-        c.subscriptionBuilder()
-          .onApplied(() => {
-            this.attempt = 0;
-            this.conn = conn;
-            this.o.logger.info({ uri: this.o.uri, database: this.o.database }, 'connected to SpacetimeDB');
-            this.o.onConnected?.();
-            this.markReady();
-          })
-          .onError((ctx) => this.lost(conn, `subscription failed: ${String(ctx.event)}`))
-          .subscribe([
-            'SELECT * FROM sync_stream',
-            'SELECT * FROM source_cursor',
-            'SELECT * FROM append_receipt',
-          ]);
+        this.send({ type: 'socket_opened', socket });
       })
-      .onConnectError((_ctx, err) => this.lost(conn, `connect failed: ${err.message}`))
-      .onDisconnect((_ctx, err) => this.lost(conn, err ? err.message : 'disconnected'))
+      .onConnectError((_ctx, err) => lost(`connect failed: ${err.message}`))
+      .onDisconnect((_ctx, err) => lost(err ? err.message : 'disconnected'))
       .build();
     conn.db.appendReceipt.onInsert((ctx, r) => {
       // Only our own call's result is a Reducer event; other writers' receipts arrive as Transaction.
@@ -153,44 +197,54 @@ export class SpacetimeWriter implements ReducerSink {
         status: r.status as ReceiptStatus,
       });
     });
+    this.conn = conn;
+    this.socketOf.set(conn, socket);
   }
 
-  private lost(conn: DbConnection, why: string): void {
-    if (this.closed) return;
-    if (this.conn === conn) this.conn = undefined;
-    this.lastError = why;
-    // Whether it committed is unknown; the retry is safe because appends are idempotent by key.
-    this.failInFlight?.(unavailable('spacetimedb', `connection lost during the call: ${why}`));
-    if (this.reconnectTimer) return;
-    this.ready = new Promise((r) => {
-      this.markReady = r;
-    });
-    const delay = backoffDelay(this.attempt++, { baseMs: 100, capMs: 5_000 });
-    this.o.logger.warn({ why, retryInMs: delay }, 'SpacetimeDB connection lost');
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.open();
-    }, delay);
-  }
-
-  /** Resolves when connected (or rejects after `ms`). */
-  async waitConnected(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.ready,
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(unavailable('spacetimedb', 'not connected')), ms);
-        }),
+  private subscribe(socket: number): void {
+    const conn = this.conn;
+    if (!conn || this.socketOf.get(conn) !== socket) return;
+    conn
+      .subscriptionBuilder()
+      .onApplied(() => this.send({ type: 'subscription_applied', socket }))
+      .onError((ctx) =>
+        this.send({ type: 'socket_lost', socket, failure: `subscription failed: ${String(ctx.event)}` }),
+      )
+      .subscribe([
+        'SELECT * FROM sync_stream',
+        'SELECT * FROM source_cursor',
+        'SELECT * FROM append_receipt',
       ]);
+  }
+
+  /** The subscribed tables, only while connected (a reconnecting writer knows no cursor). */
+  private get tables(): DbConnection['db'] | undefined {
+    return this.state.kind === 'connected' ? this.conn?.db : undefined;
+  }
+
+  /** Resolves when connected (or rejects after `ms`, or once the writer is closed). */
+  async waitConnected(ms: number): Promise<void> {
+    if (this.isConnected) return;
+    if (this.state.kind === 'closing' || this.state.kind === 'closed') {
+      throw unavailable('spacetimedb', 'the SpacetimeDB writer is closed');
+    }
+    let timer: NodeJS.Timeout | undefined;
+    let waiter: { ready: () => void; closed: (e: SyncError) => void } | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        waiter = { ready: resolve, closed: reject };
+        this.waiters.add(waiter);
+        timer = setTimeout(() => reject(unavailable('spacetimedb', 'not connected')), ms);
+      });
     } finally {
       clearTimeout(timer);
+      if (waiter) this.waiters.delete(waiter);
     }
   }
 
   /** One stream's head, from the writer's own subscription (an index lookup, for per-request use). */
   stream(streamId: string): StreamHead | undefined {
-    const s = this.conn?.db.syncStream.stream_id.find(streamId);
+    const s = this.tables?.syncStream.stream_id.find(streamId);
     return s ? toStreamHead(s) : undefined;
   }
 
@@ -206,7 +260,7 @@ export class SpacetimeWriter implements ReducerSink {
 
   private async call(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
     const conn = this.conn;
-    if (!conn?.isActive) throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
+    if (!conn || !this.isConnected) throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
     const receipts = new Map<number, AppendReceipt>();
     this.collecting = receipts;
     let timer: NodeJS.Timeout | undefined;
@@ -263,8 +317,9 @@ export class SpacetimeWriter implements ReducerSink {
 
   /** The next Kafka offset SpacetimeDB holds for a partition (the exactly-once anchor). */
   cursor(group: string, topic: string, partition: number): bigint | undefined {
-    if (!this.conn) return undefined;
-    for (const c of this.conn.db.sourceCursor.iter()) {
+    const tables = this.tables;
+    if (!tables) return undefined;
+    for (const c of tables.sourceCursor.iter()) {
       if (c.consumerGroup === group && c.topic === topic && c.partition === partition) return c.nextOffset;
     }
     return undefined;
@@ -272,16 +327,17 @@ export class SpacetimeWriter implements ReducerSink {
 
   streams(): Map<string, StreamHead> {
     const out = new Map<string, StreamHead>();
-    if (!this.conn) return out;
-    for (const s of this.conn.db.syncStream.iter()) out.set(s.streamId, toStreamHead(s));
+    const tables = this.tables;
+    if (!tables) return out;
+    for (const s of tables.syncStream.iter()) out.set(s.streamId, toStreamHead(s));
     return out;
   }
 
+  /** Lets the calls already queued finish, then closes the connection; nothing reconnects. */
   async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.reconnectTimer);
-    await this.chain;
-    this.conn?.disconnect();
-    this.conn = undefined;
+    this.send({ type: 'close' });
+    const closed = unavailable('spacetimedb', 'the SpacetimeDB writer is closed');
+    for (const w of this.waiters) w.closed(closed);
+    await this.draining;
   }
 }
