@@ -3,7 +3,8 @@
  * stream through the service's writer (the same path and queue as real traffic) and times how long
  * until a separate subscriber connection — confirmed reads on, like a desktop client — receives it.
  * Real streams are never read: subscribing to them all would copy the whole lane into this process.
- * The probe stream keeps only its newest events (retention), so it stays small.
+ * The probe stream keeps only its newest events (retention), so it stays small. The lifecycle is
+ * ./probe-machine.ts; this class feeds it the SDK's callbacks and carries out its effects.
  */
 import { create } from '@bufbuild/protobuf';
 import type { Logger } from 'pino';
@@ -13,6 +14,13 @@ import { ensureWebSocket } from '../../shared/node-websocket.js';
 import { hashPayload } from '../../shared/payload-hash.js';
 import { toEventInput } from '../envelope/to-event.js';
 import type { AdapterMetrics } from '../metrics.js';
+import {
+  type ProbeEffect,
+  type ProbeEvent,
+  type ProbeKind,
+  type ProbeState,
+  transitionProbe,
+} from './probe-machine.js';
 import type { SpacetimeWriter } from './writer.js';
 
 export const PROBE_STREAM = 'spacetime-sync.probe';
@@ -33,30 +41,70 @@ export interface DeliveryProbeOptions {
 }
 
 export class DeliveryProbe {
+  /** The lifecycle (./probe-machine.ts); changed only through `send`. */
+  private state: ProbeState = { kind: 'idle' };
   private conn: DbConnection | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private tick: NodeJS.Timeout | undefined;
+  private reconnect: NodeJS.Timeout | undefined;
   private n = 0;
-  private configured = false;
   private readonly instance = `${process.pid}-${Date.now().toString(36)}`;
   /** Probe key → when its append was handed to the writer (performance.now()). */
   private readonly pending = new Map<string, number>();
 
   constructor(private readonly o: DeliveryProbeOptions) {}
 
-  start(): void {
-    this.connect();
-    const tick = () => {
-      if (this.stopped) return;
-      void this.fire().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.o.intervalMs);
-      });
-    };
-    this.timer = setTimeout(tick, this.o.intervalMs);
+  /** The lifecycle state's kind: for tests and logs. */
+  get phase(): ProbeKind {
+    return this.state.kind;
   }
 
-  private connect(): void {
-    if (this.stopped) return;
+  start(): void {
+    this.send({ type: 'start' });
+  }
+
+  stop(): void {
+    this.send({ type: 'stop' });
+  }
+
+  private send(e: ProbeEvent): void {
+    const { state, effects } = transitionProbe(this.state, e);
+    this.state = state;
+    for (const f of effects) this.run(f);
+  }
+
+  private run(f: ProbeEffect): void {
+    switch (f.type) {
+      case 'open_socket':
+        this.connect(f.socket);
+        return;
+      case 'start_ticks': {
+        const tick = () => {
+          void this.fire().finally(() => {
+            if (this.state.kind !== 'stopped') this.tick = setTimeout(tick, this.o.intervalMs);
+          });
+        };
+        this.tick = setTimeout(tick, this.o.intervalMs);
+        return;
+      }
+      case 'schedule_reconnect':
+        this.reconnect = setTimeout(() => this.send({ type: 'retry_due', socket: f.socket }), 1_000);
+        this.reconnect.unref();
+        return;
+      case 'drop_socket': {
+        const conn = this.conn;
+        this.conn = undefined;
+        conn?.disconnect();
+        return;
+      }
+      case 'stop_all':
+        clearTimeout(this.tick);
+        clearTimeout(this.reconnect);
+        this.pending.clear();
+        return;
+    }
+  }
+
+  private connect(socket: number): void {
     ensureWebSocket();
     const conn = DbConnection.builder()
       .withUri(this.o.uri)
@@ -64,7 +112,10 @@ export class DeliveryProbe {
       .withToken(this.o.token)
       .withConfirmedReads(true)
       .onConnect((c, identity) => {
-        c.subscriptionBuilder().subscribe(`SELECT * FROM sync_event WHERE stream_id = '${PROBE_STREAM}'`);
+        c.subscriptionBuilder()
+          .onApplied(() => this.send({ type: 'subscribed', socket }))
+          .onError(() => this.send({ type: 'socket_lost', socket }))
+          .subscribe(`SELECT * FROM sync_event WHERE stream_id = '${PROBE_STREAM}'`);
         // Row-level security shows the probe's events once this identity holds a read grant.
         c.reducers
           .grantStreamRead({ reader: identity, streamId: PROBE_STREAM })
@@ -72,8 +123,8 @@ export class DeliveryProbe {
             this.o.logger.warn({ err: String(e) }, 'delivery probe could not grant itself its stream'),
           );
       })
-      .onDisconnect(() => this.reconnectLater(conn))
-      .onConnectError(() => this.reconnectLater(conn))
+      .onDisconnect(() => this.send({ type: 'socket_lost', socket }))
+      .onConnectError(() => this.send({ type: 'socket_lost', socket }))
       .build();
     conn.db.syncEvent.onInsert((_ctx, row) => {
       const sent = this.pending.get(row.idempotencyKey);
@@ -82,12 +133,6 @@ export class DeliveryProbe {
       this.o.metrics.fanoutLatency.observe((performance.now() - sent) / 1000);
     });
     this.conn = conn;
-  }
-
-  private reconnectLater(conn: DbConnection): void {
-    if (this.stopped || this.conn !== conn) return;
-    this.conn = undefined;
-    setTimeout(() => this.connect(), 1_000).unref();
   }
 
   private async fire(): Promise<void> {
@@ -99,7 +144,7 @@ export class DeliveryProbe {
       this.o.metrics.probesMissed.inc();
       this.o.logger.warn({ key, afterMs: Math.round(now - sent) }, 'delivery probe not received');
     }
-    if (!this.conn?.isActive || !this.o.writer.isConnected) return;
+    if (this.state.kind !== 'watching' || !this.o.writer.isConnected) return;
     const key = `probe-${this.instance}-${++this.n}`;
     const payload = new TextEncoder().encode(key);
     this.pending.set(key, performance.now());
@@ -113,26 +158,20 @@ export class DeliveryProbe {
         ...hashPayload(payload),
       });
       await this.o.writer.appendBatch([toEventInput(envelope)]);
-      if (!this.configured) {
-        await this.conn?.reducers.configureStream({
+      // Re-checked after the await: the probe may have stopped or lost its socket meanwhile.
+      const s = this.state;
+      if (s.kind === 'watching' && !s.configured && this.conn) {
+        await this.conn.reducers.configureStream({
           streamId: PROBE_STREAM,
           retainMinEvents: RETAIN,
           compactByKey: false,
         });
-        this.configured = true;
+        this.send({ type: 'configured' });
       }
     } catch (e) {
       // A failed probe is what the metric is for; it is not the service's failure.
       this.pending.delete(key);
       this.o.logger.debug({ err: String(e) }, 'delivery probe append failed');
     }
-  }
-
-  stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.conn?.disconnect();
-    this.conn = undefined;
-    this.pending.clear();
   }
 }
