@@ -21,6 +21,7 @@ import { KafkaSource } from './kafka/kafka-source.js';
 import { waitForTopics } from './kafka/topic-readiness.js';
 import { createAdapterMetrics } from './metrics.js';
 import type { AcceptedEnvelopeSink } from './ports/accepted-envelopes.js';
+import { ServiceLifecycle } from './service-lifecycle.js';
 import { DeliveryProbe } from './spacetime/delivery-probe.js';
 import { SpacetimeWriter } from './spacetime/writer.js';
 import { provisionWriter } from './spacetime/writer-identity.js';
@@ -29,13 +30,7 @@ import { createMetricsRegistry, type Registry } from './telemetry/metrics.js';
 /** The embedded writer identity's token, in the devhost data dir (0600), so restarts keep the identity. */
 export const WRITER_TOKEN_FILE = 'writer-token';
 
-/** startService was asked to stop before it finished starting; what it had started is stopped. */
-export class StartAborted extends Error {
-  override readonly name = 'StartAborted';
-  constructor() {
-    super('stopped while starting');
-  }
-}
+export { StartAborted } from './service-lifecycle.js';
 
 export interface RunningService {
   readonly spacetimeUrl: string;
@@ -65,16 +60,22 @@ export async function startService(
   const tls = tlsMaterial(config);
   // The SDK logs to the console on its own; the service's logs are pino's.
   setGlobalLogLevel('warn');
+  // The lifecycle (./service-machine.ts): a part is recorded once it started (stop() stops it), a
+  // failed step stops what started, and the state is re-checked after every await.
+  const life = new ServiceLifecycle(options.signal);
   let devhost: Devhost | undefined;
   let uri: string;
   let database: string;
   let token: string | undefined;
   const st = config.spacetime;
   if (st.kind === 'embedded') {
-    devhost = await startEmbeddedDevhost(
+    const d = await startEmbeddedDevhost(
       { port: st.port, ...(st.dataDir ? { dataDir: st.dataDir } : {}) },
       logger,
-    );
+    ).catch(life.failed);
+    life.started(() => d.stop());
+    await life.checkpoint();
+    devhost = d;
     uri = devhost.url;
     database = EMBEDDED_DATABASE;
     // The owner token is used for this setup step only; the service writes as a granted writer.
@@ -83,7 +84,8 @@ export async function startService(
       database,
       ownerToken: devhost.ownerToken,
       ...(st.dataDir ? { tokenFile: join(st.dataDir, WRITER_TOKEN_FILE) } : {}),
-    });
+    }).catch(life.failed);
+    await life.checkpoint();
     token = writerIdentity.token;
     logger.info({ identity: writerIdentity.identityHex }, 'writing as a granted writer identity');
   } else {
@@ -104,19 +106,20 @@ export async function startService(
       if (connectedOnce) metrics.spacetimeReconnects.inc();
       connectedOnce = true;
     },
-  });
+  }).catch(life.failed);
+  life.started(() => writer.close());
+  await life.checkpoint();
   // The baseline the epoch-change counter compares later scrapes with.
   metrics.refreshStreams(writer.streams());
   if (config.kafka) metrics.enableKafkaConsumerMetrics();
   let kafka: KafkaSource | undefined;
-  const readiness = (): { ok: boolean; why?: string } => {
-    if (!writer.isConnected) return { ok: false, why: 'SpacetimeDB not connected' };
-    // Not ready while the consumer starts, restarts or crashed (the watchdog restarts it).
-    if (config.kafka && !kafka?.ready) {
-      return { ok: false, why: `Kafka consumer ${kafka ? kafka.status().state : 'not started'}` };
-    }
-    return { ok: true };
-  };
+  const readiness = () =>
+    life.readiness({
+      spacetimeConnected: writer.isConnected,
+      ...(config.kafka
+        ? { kafka: { ready: kafka?.ready === true, state: kafka ? kafka.status().state : 'not started' } }
+        : {}),
+    });
   const http = await startHttpServer({
     host: config.ingest.host,
     port: config.ingest.port,
@@ -145,7 +148,9 @@ export async function startService(
     },
     onError: (e) => logger.error({ err: String(e) }, 'Connect call failed while being answered'),
     ready: readiness,
-  });
+  }).catch(life.failed);
+  life.started(() => http.close());
+  await life.checkpoint();
   if (config.kafka) {
     await waitForTopics({
       brokers: config.kafka.brokers,
@@ -153,25 +158,23 @@ export async function startService(
       create: config.kafka.createTopics === true,
       alsoCreate: [config.kafka.deadLetterTopic],
       logger: logger.child({ subsystem: 'kafka' }),
-      stopping: () => options.signal?.aborted === true,
-    });
-    if (options.signal?.aborted) {
-      await http.close();
-      await writer.close();
-      await devhost?.stop();
-      throw new StartAborted();
-    }
-    kafka = new KafkaSource({
+      stopping: () => life.kind !== 'starting',
+    }).catch(life.failed);
+    await life.checkpoint();
+    const source = new KafkaSource({
       ...config.kafka,
       writer,
       metrics,
       logger: logger.child({ subsystem: 'kafka' }),
     });
-    await kafka.start();
+    kafka = source;
+    // Recorded before it starts: a stop during its start must stop it too.
+    life.started(() => source.stop());
+    await source.start().catch(life.failed);
+    await life.checkpoint();
   }
-  let probe: DeliveryProbe | undefined;
   if (config.probeIntervalMs) {
-    probe = new DeliveryProbe({
+    const probe = new DeliveryProbe({
       uri,
       database,
       ...(token ? { token } : {}),
@@ -181,12 +184,14 @@ export async function startService(
       intervalMs: config.probeIntervalMs,
     });
     probe.start();
+    life.started(() => probe.stop());
   }
   let bridge: BridgeWorker | undefined;
   if (config.bridge) {
     // Loaded only when configured: the worker pulls in nostr-tools.
     const { startBridge } = await import('./bridge/start-bridge.js');
-    bridge = await startBridge({
+    await life.checkpoint();
+    const b = await startBridge({
       config: config.bridge,
       uri,
       database,
@@ -194,13 +199,16 @@ export async function startService(
       embedded: devhost !== undefined,
       registry,
       logger: logger.child({ subsystem: 'bridge' }),
-    });
+    }).catch(life.failed);
+    life.started(() => b.stop());
+    await life.checkpoint();
+    bridge = b;
   }
-  let shadow: { stop(): Promise<void> } | undefined;
   if (config.parityShadow) {
     // Loaded only when on. It runs a desktop client (SyncClient) and a legacy-lane client on purpose:
     // shadow parity measures what a resuming client of each lane receives.
     const { ParityShadow } = await import('../parity/shadow/shadow.js');
+    await life.checkpoint();
     const s = new ParityShadow({
       config: config.parityShadow,
       candidate: {
@@ -214,10 +222,11 @@ export async function startService(
       registry,
       logger: logger.child({ subsystem: 'parity-shadow' }),
     });
-    await s.start();
-    shadow = s;
+    await s.start().catch(life.failed);
+    life.started(() => s.stop());
+    await life.checkpoint();
   }
-  let stopped = false;
+  await life.running();
   return {
     spacetimeUrl: uri,
     database,
@@ -226,17 +235,8 @@ export async function startService(
     writer,
     ...(kafka ? { kafka } : {}),
     ...(bridge ? { bridge } : {}),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      probe?.stop();
-      await bridge?.stop();
-      await shadow?.stop();
-      await kafka?.stop();
-      await http.close();
-      await writer.close();
-      await devhost?.stop();
-    },
+    /** Stops the parts newest first (shadow, bridge, probe, Kafka, HTTP, writer, devhost); idempotent. */
+    stop: () => life.stop(),
   };
 }
 

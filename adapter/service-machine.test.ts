@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import {
+  readiness,
+  type ServiceEvent,
+  type ServiceKind,
+  type ServiceState,
+  transitionService,
+} from './service-machine.js';
+import { SERVICE_SPEC, type ServiceCase } from './service-spec.js';
+
+const SAMPLE: Record<ServiceKind, ServiceState> = {
+  starting: { kind: 'starting' },
+  running: { kind: 'running' },
+  stopping: { kind: 'stopping', duringStart: false },
+  stopped: { kind: 'stopped' },
+};
+
+const EVENT: Record<ServiceCase, ServiceEvent> = {
+  started: { type: 'started' },
+  stop: { type: 'stop' },
+  stopped: { type: 'stopped' },
+};
+
+describe('service machine', () => {
+  const cells = (Object.keys(SERVICE_SPEC.table) as ServiceCase[]).flatMap((c) =>
+    (Object.keys(SAMPLE) as ServiceKind[]).map((k) => [c, k, SERVICE_SPEC.table[c][k]] as const),
+  );
+
+  it.each(cells)('%s in %s → %s', (c, k, expected) => {
+    const next = transitionService(SAMPLE[k], EVENT[c]);
+    if (expected === '·') expect(next).toBeUndefined();
+    else expect(next?.kind).toBe(expected);
+  });
+
+  it('a stop while starting is remembered as such: the start then ends with StartAborted', () => {
+    expect(transitionService(SAMPLE.starting, EVENT.stop)).toEqual({ kind: 'stopping', duringStart: true });
+    expect(transitionService(SAMPLE.running, EVENT.stop)).toEqual({ kind: 'stopping', duringStart: false });
+    // A start that finishes after the stop cannot make the service running again.
+    expect(transitionService({ kind: 'stopping', duringStart: true }, EVENT.started)).toBeUndefined();
+  });
+
+  it('is ready only while running, with SpacetimeDB connected and the consumer (if any) running', () => {
+    const up = { spacetimeConnected: true, kafka: { ready: true, state: 'consuming' } };
+    expect(readiness(SAMPLE.running, up)).toEqual({ ok: true });
+    expect(readiness(SAMPLE.running, { spacetimeConnected: true })).toEqual({ ok: true });
+    expect(readiness(SAMPLE.starting, up)).toEqual({ ok: false, why: 'service starting' });
+    expect(readiness(SAMPLE.stopping, up)).toEqual({ ok: false, why: 'service stopping' });
+    expect(readiness(SAMPLE.running, { ...up, spacetimeConnected: false })).toEqual({
+      ok: false,
+      why: 'SpacetimeDB not connected',
+    });
+    expect(
+      readiness(SAMPLE.running, { spacetimeConnected: true, kafka: { ready: false, state: 'crashed' } }),
+    ).toEqual({
+      ok: false,
+      why: 'Kafka consumer crashed',
+    });
+  });
+});
