@@ -2,10 +2,12 @@
  * The service machine's specification (./service-machine.ts): checked cell by cell against
  * `transitionService` by service-machine.test.ts, rendered into adapter/STATE-MACHINE.md.
  */
-import type { MachineSpec, Outcome } from '../shared/machine-spec.js';
+import { type MachineSpec, type Outcome, specRow } from '../shared/machine-spec.js';
 import type { ServiceKind } from './service-machine.js';
 
 export type ServiceCase = 'started' | 'stop' | 'stopped';
+
+const KINDS: readonly ServiceKind[] = ['starting', 'running', 'stopping', 'stopped'];
 
 export const SERVICE_SPEC: MachineSpec<ServiceKind, ServiceCase> = {
   title: 'Service',
@@ -34,10 +36,5 @@ export const SERVICE_SPEC: MachineSpec<ServiceKind, ServiceCase> = {
 };
 
 function row(cells: Partial<Record<ServiceKind, ServiceKind>>): Record<ServiceKind, Outcome<ServiceKind>> {
-  return {
-    starting: cells.starting ?? '·',
-    running: cells.running ?? '·',
-    stopping: cells.stopping ?? '·',
-    stopped: cells.stopped ?? '·',
-  };
+  return specRow(KINDS, cells);
 }

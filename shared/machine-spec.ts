@@ -49,3 +49,14 @@ export function renderSpec<K extends string, C extends string>(spec: MachineSpec
     '',
   ].join('\n');
 }
+
+/**
+ * One event's row of a table: the listed cells, `·` in every other state of `kinds` (the keys of
+ * the spec's `states`, in order).
+ */
+export function specRow<K extends string>(
+  kinds: readonly K[],
+  cells: Partial<Record<K, K>>,
+): Record<K, Outcome<K>> {
+  return Object.fromEntries(kinds.map((k) => [k, cells[k] ?? '·'])) as Record<K, Outcome<K>>;
+}

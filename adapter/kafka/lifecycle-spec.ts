@@ -2,7 +2,7 @@
  * The Kafka source machine's specification (./lifecycle.ts): checked cell by cell against
  * `transition` by lifecycle.test.ts, rendered into adapter/STATE-MACHINE.md.
  */
-import type { MachineSpec, Outcome } from '../../shared/machine-spec.js';
+import { type MachineSpec, type Outcome, specRow } from '../../shared/machine-spec.js';
 import type { SourceState } from './lifecycle.js';
 
 type Kind = SourceState['kind'];
@@ -16,6 +16,16 @@ export type SourceCase =
   | 'restart'
   | 'stop'
   | 'stopped';
+
+const KINDS: readonly Kind[] = [
+  'idle',
+  'starting',
+  'running',
+  'restarting',
+  'crashed',
+  'stopping',
+  'stopped',
+];
 
 export const KAFKA_SOURCE_SPEC: MachineSpec<Kind, SourceCase> = {
   title: 'KafkaSource',
@@ -63,13 +73,5 @@ export const KAFKA_SOURCE_SPEC: MachineSpec<Kind, SourceCase> = {
 };
 
 function row(cells: Partial<Record<Kind, Kind>>): Record<Kind, Outcome<Kind>> {
-  return {
-    idle: cells.idle ?? '·',
-    starting: cells.starting ?? '·',
-    running: cells.running ?? '·',
-    restarting: cells.restarting ?? '·',
-    crashed: cells.crashed ?? '·',
-    stopping: cells.stopping ?? '·',
-    stopped: cells.stopped ?? '·',
-  };
+  return specRow(KINDS, cells);
 }

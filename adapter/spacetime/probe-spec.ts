@@ -2,7 +2,7 @@
  * The delivery probe machine's specification (./probe-machine.ts): checked cell by cell against
  * `transitionProbe` by probe-machine.test.ts, rendered into adapter/STATE-MACHINE.md.
  */
-import type { MachineSpec, Outcome } from '../../shared/machine-spec.js';
+import { type MachineSpec, type Outcome, specRow } from '../../shared/machine-spec.js';
 import type { ProbeKind } from './probe-machine.js';
 
 export type ProbeCase =
@@ -13,6 +13,8 @@ export type ProbeCase =
   | 'event from an earlier socket'
   | 'configured (first time)'
   | 'stop';
+
+const KINDS: readonly ProbeKind[] = ['idle', 'connecting', 'watching', 'waiting', 'stopped'];
 
 export const PROBE_SPEC: MachineSpec<ProbeKind, ProbeCase> = {
   title: 'DeliveryProbe',
@@ -48,11 +50,5 @@ export const PROBE_SPEC: MachineSpec<ProbeKind, ProbeCase> = {
 };
 
 function row(cells: Partial<Record<ProbeKind, ProbeKind>>): Record<ProbeKind, Outcome<ProbeKind>> {
-  return {
-    idle: cells.idle ?? '·',
-    connecting: cells.connecting ?? '·',
-    watching: cells.watching ?? '·',
-    waiting: cells.waiting ?? '·',
-    stopped: cells.stopped ?? '·',
-  };
+  return specRow(KINDS, cells);
 }

@@ -2,7 +2,7 @@
  * The writer machine's specification (./writer-machine.ts): checked cell by cell against
  * `transitionWriter` by writer-machine.test.ts, rendered into adapter/STATE-MACHINE.md.
  */
-import type { MachineSpec, Outcome } from '../../shared/machine-spec.js';
+import { type MachineSpec, type Outcome, specRow } from '../../shared/machine-spec.js';
 import type { WriterKind } from './writer-machine.js';
 
 export type WriterCase =
@@ -13,6 +13,15 @@ export type WriterCase =
   | 'event from an earlier socket'
   | 'close'
   | 'drained';
+
+const KINDS: readonly WriterKind[] = [
+  'connecting',
+  'subscribing',
+  'connected',
+  'backoff',
+  'closing',
+  'closed',
+];
 
 export const WRITER_SPEC: MachineSpec<WriterKind, WriterCase> = {
   title: 'SpacetimeWriter',
@@ -61,12 +70,5 @@ export const WRITER_SPEC: MachineSpec<WriterKind, WriterCase> = {
 };
 
 function row(cells: Partial<Record<WriterKind, WriterKind>>): Record<WriterKind, Outcome<WriterKind>> {
-  return {
-    connecting: cells.connecting ?? '·',
-    subscribing: cells.subscribing ?? '·',
-    connected: cells.connected ?? '·',
-    backoff: cells.backoff ?? '·',
-    closing: cells.closing ?? '·',
-    closed: cells.closed ?? '·',
-  };
+  return specRow(KINDS, cells);
 }

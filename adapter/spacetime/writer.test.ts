@@ -11,17 +11,23 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A devhost with the sync module and a writer connected to it (closed after the test). */
+async function connected(callTimeoutMs?: number) {
+  const devhost = await startSyncDevhost();
+  const writer = await SpacetimeWriter.connect({
+    uri: devhost.url,
+    database: SYNC_DB,
+    token: devhost.ownerToken,
+    logger: createLogger({ level: 'silent' }),
+    ...(callTimeoutMs !== undefined ? { callTimeoutMs } : {}),
+  });
+  cleanups.push(() => writer.close());
+  return { devhost, writer };
+}
+
 describe('SpacetimeWriter', () => {
   it('fails a call in flight as soon as the connection drops, instead of waiting out its timeout', async () => {
-    const devhost = await startSyncDevhost();
-    const writer = await SpacetimeWriter.connect({
-      uri: devhost.url,
-      database: SYNC_DB,
-      token: devhost.ownerToken,
-      logger: createLogger({ level: 'silent' }),
-      callTimeoutMs: 120_000,
-    });
-    cleanups.push(() => writer.close());
+    const { devhost, writer } = await connected(120_000);
     expect((await writer.appendBatch([eventInput('w:1', 'a')]))[0]?.seq).toBe(1n);
 
     // A host that takes the call and never answers, then goes away.
@@ -50,14 +56,7 @@ describe('SpacetimeWriter', () => {
   }, 30_000);
 
   it('reconnects with backoff while SpacetimeDB is away, and close() then ends it for good', async () => {
-    const devhost = await startSyncDevhost();
-    const writer = await SpacetimeWriter.connect({
-      uri: devhost.url,
-      database: SYNC_DB,
-      token: devhost.ownerToken,
-      logger: createLogger({ level: 'silent' }),
-    });
-    cleanups.push(() => writer.close());
+    const { devhost, writer } = await connected();
     expect(writer.connection.state).toBe('connected');
     await devhost.stop();
     await expect.poll(() => writer.connection.state, { timeout: 10_000 }).toBe('reconnecting');

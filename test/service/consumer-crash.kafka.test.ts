@@ -49,8 +49,8 @@ async function produce(topic: string, ...messages: { key: string; value: Buffer 
   await producer.disconnect();
 }
 
-/** A service consuming `topic` whose dead-letter topic refuses every real record (for now). */
-async function crashingService() {
+/** A topic to consume and a dead-letter topic that refuses every real record (for now). */
+async function crashingTopics() {
   const topic = uniqueTopic('crash-src');
   const deadLetterTopic = uniqueTopic('crash-dlq');
   const groupId = uniqueTopic('crash-group');
@@ -58,6 +58,12 @@ async function crashingService() {
     { topic },
     { topic: deadLetterTopic, configEntries: [{ name: 'max.message.bytes', value: '100' }] },
   );
+  return { topic, deadLetterTopic, groupId };
+}
+
+/** A service consuming such a topic. */
+async function crashingService() {
+  const { topic, deadLetterTopic, groupId } = await crashingTopics();
   const service = await startTestService({
     kafka: testKafkaConfig({ topics: [topic], groupId, deadLetterTopic, watchdogMs: 1_000 }),
   });
@@ -130,13 +136,7 @@ describe('a crashed Kafka consumer', () => {
   }, 150_000);
 
   it('stopped while the watchdog starts its replacement, leaves no consumer running once stop() resolves', async () => {
-    const topic = uniqueTopic('crash-src');
-    const deadLetterTopic = uniqueTopic('crash-dlq');
-    const groupId = uniqueTopic('crash-group');
-    await createTopics(
-      { topic },
-      { topic: deadLetterTopic, configEntries: [{ name: 'max.message.bytes', value: '100' }] },
-    );
+    const { topic, deadLetterTopic, groupId } = await crashingTopics();
     await produce(topic, tampered('bad'));
     const service = await startTestService();
     services.push(service);
