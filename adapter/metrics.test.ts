@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAdapterMetrics } from './metrics.js';
-import type { StreamHead } from './spacetime/writer.js';
+import type { StreamHead } from './ports/stream-head.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
 
 const head = (epoch: bigint): StreamHead => ({

@@ -4,7 +4,7 @@
  * (streams themselves are unbounded and never a label), error reasons are the contract's closed set.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { StreamHead } from './spacetime/writer.js';
+import type { StreamHead } from './ports/stream-head.js';
 
 export const streamFamily = (streamId: string): string => streamId.split(':', 1)[0] || 'default';
 

@@ -13,6 +13,7 @@ import { isSyncError, SyncError, unavailable } from '../../shared/errors/sync-er
 import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { EventInput } from '../envelope/to-event.js';
 import type { AppendReceipt, ReceiptStatus, ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
+import type { StreamHead } from '../ports/stream-head.js';
 import {
   INITIAL_WRITER,
   INITIAL_WRITER_EFFECTS,
@@ -25,17 +26,7 @@ import {
 } from './writer-machine.js';
 
 export type { AppendReceipt, ReceiptStatus, SourceCursor } from '../ports/reducer-sink.js';
-
-export interface StreamHead {
-  readonly head: bigint;
-  readonly lowWatermark: bigint;
-  readonly epoch: bigint;
-  readonly lastSourceSeq: bigint;
-  readonly sourceGapMissing: bigint;
-  readonly updatedAtMicros: bigint;
-  /** Retention policy: newest events kept (0 = keep everything). */
-  readonly retainMinEvents: bigint;
-}
+export type { StreamHead } from '../ports/stream-head.js';
 
 export interface WriterOptions {
   readonly uri: string;

@@ -4,7 +4,8 @@ import { setGlobalLogLevel } from 'spacetimedb';
 import { describe, expect, it } from 'vitest';
 import { DbConnection } from '../../module/bindings/index.js';
 import { ensureWebSocket } from '../../shared/node-websocket.js';
-import { createLogger, createMetricsRegistry } from './index.js';
+import { createLogger } from './logger.js';
+import { createMetricsRegistry } from './metrics.js';
 import { routeSdkLogs } from './sdk-logs.js';
 
 function captureLines(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {

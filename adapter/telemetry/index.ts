@@ -1,2 +1,0 @@
-export { createLogger, type Logger, type LoggerConfig, REDACTED_PATHS } from './logger.js';
-export { createMetricsRegistry, type MetricsConfig, Registry } from './metrics.js';
