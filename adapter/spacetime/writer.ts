@@ -294,7 +294,7 @@ export class SpacetimeWriter implements ReducerSink {
    */
   async grantSelfRead(streams: readonly string[]): Promise<void> {
     const conn = this.conn;
-    if (!conn?.isActive || this.identityHex === undefined)
+    if (!conn || !this.isConnected || this.identityHex === undefined)
       throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
     const reader = Identity.fromString(this.identityHex);
     for (const streamId of streams) {
