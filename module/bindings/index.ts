@@ -26,19 +26,23 @@ import {
 import AckCheckpointReducer from './ack_checkpoint_reducer.js';
 import AppendSyncEventReducer from './append_sync_event_reducer.js';
 import AppendSyncEventsReducer from './append_sync_events_reducer.js';
+import AutoRollbackCutoverReducer from './auto_rollback_cutover_reducer.js';
 import CompactStreamReducer from './compact_stream_reducer.js';
 import ConfigureBridgeReducer from './configure_bridge_reducer.js';
 import ConfigureStreamReducer from './configure_stream_reducer.js';
 import EnqueueBridgeEventReducer from './enqueue_bridge_event_reducer.js';
 import GrantBridgeWorkerReducer from './grant_bridge_worker_reducer.js';
+import GrantCutoverAdminReducer from './grant_cutover_admin_reducer.js';
 import GrantStreamReadReducer from './grant_stream_read_reducer.js';
 import GrantWriterReducer from './grant_writer_reducer.js';
+import MoveCutoverReducer from './move_cutover_reducer.js';
 import OpenComputeAssignmentReducer from './open_compute_assignment_reducer.js';
 import PublishProviderCapabilityReducer from './publish_provider_capability_reducer.js';
 import RecordBridgeDeliveriesReducer from './record_bridge_deliveries_reducer.js';
 import ResetStreamReducer from './reset_stream_reducer.js';
 import RetryBridgeEventReducer from './retry_bridge_event_reducer.js';
 import RevokeBridgeWorkerReducer from './revoke_bridge_worker_reducer.js';
+import RevokeCutoverAdminReducer from './revoke_cutover_admin_reducer.js';
 import RevokeStreamReadReducer from './revoke_stream_read_reducer.js';
 import RevokeWriterReducer from './revoke_writer_reducer.js';
 import RunMaintenanceReducer from './run_maintenance_reducer.js';
@@ -50,6 +54,9 @@ import BridgeDeliveryRow from './bridge_delivery_table.js';
 import BridgeOutboxRow from './bridge_outbox_table.js';
 import BridgeWorkerRow from './bridge_worker_table.js';
 import ComputeAssignmentRow from './compute_assignment_table.js';
+import CutoverAdminRow from './cutover_admin_table.js';
+import CutoverAuditRow from './cutover_audit_table.js';
+import CutoverStateRow from './cutover_state_table.js';
 import MaintenanceScheduleRow from './maintenance_schedule_table.js';
 import ProviderCapabilityRow from './provider_capability_table.js';
 import SessionPresenceRow from './session_presence_table.js';
@@ -141,6 +148,42 @@ const tablesSchema = __schema({
       ],
     },
     ComputeAssignmentRow,
+  ),
+  cutoverAdmin: __table(
+    {
+      name: "cutover_admin",
+      indexes: [
+        { accessor: "identity", name: "cutover_admin_identity_idx_btree", algorithm: 'btree', columns: ["identity"] },
+      ],
+      constraints: [
+        { name: "cutover_admin_identity_key", constraint: 'unique', columns: ["identity"] },
+      ],
+    },
+    CutoverAdminRow,
+  ),
+  cutoverAudit: __table(
+    {
+      name: "cutover_audit",
+      indexes: [
+        { accessor: "audit_id", name: "cutover_audit_audit_id_idx_btree", algorithm: 'btree', columns: ["auditId"] },
+      ],
+      constraints: [
+        { name: "cutover_audit_audit_id_key", constraint: 'unique', columns: ["auditId"] },
+      ],
+    },
+    CutoverAuditRow,
+  ),
+  cutoverState: __table(
+    {
+      name: "cutover_state",
+      indexes: [
+        { accessor: "id", name: "cutover_state_id_idx_btree", algorithm: 'btree', columns: ["id"] },
+      ],
+      constraints: [
+        { name: "cutover_state_id_key", constraint: 'unique', columns: ["id"] },
+      ],
+    },
+    CutoverStateRow,
   ),
   maintenanceSchedule: __table(
     {
@@ -276,19 +319,23 @@ const reducersSchema = __reducers(
   __reducerSchema("ack_checkpoint", AckCheckpointReducer),
   __reducerSchema("append_sync_event", AppendSyncEventReducer),
   __reducerSchema("append_sync_events", AppendSyncEventsReducer),
+  __reducerSchema("auto_rollback_cutover", AutoRollbackCutoverReducer),
   __reducerSchema("compact_stream", CompactStreamReducer),
   __reducerSchema("configure_bridge", ConfigureBridgeReducer),
   __reducerSchema("configure_stream", ConfigureStreamReducer),
   __reducerSchema("enqueue_bridge_event", EnqueueBridgeEventReducer),
   __reducerSchema("grant_bridge_worker", GrantBridgeWorkerReducer),
+  __reducerSchema("grant_cutover_admin", GrantCutoverAdminReducer),
   __reducerSchema("grant_stream_read", GrantStreamReadReducer),
   __reducerSchema("grant_writer", GrantWriterReducer),
+  __reducerSchema("move_cutover", MoveCutoverReducer),
   __reducerSchema("open_compute_assignment", OpenComputeAssignmentReducer),
   __reducerSchema("publish_provider_capability", PublishProviderCapabilityReducer),
   __reducerSchema("record_bridge_deliveries", RecordBridgeDeliveriesReducer),
   __reducerSchema("reset_stream", ResetStreamReducer),
   __reducerSchema("retry_bridge_event", RetryBridgeEventReducer),
   __reducerSchema("revoke_bridge_worker", RevokeBridgeWorkerReducer),
+  __reducerSchema("revoke_cutover_admin", RevokeCutoverAdminReducer),
   __reducerSchema("revoke_stream_read", RevokeStreamReadReducer),
   __reducerSchema("revoke_writer", RevokeWriterReducer),
   __reducerSchema("run_maintenance", RunMaintenanceReducer),
@@ -312,6 +359,12 @@ type __SchemaWithTableAccessorAliases = Omit<typeof tablesSchema.schemaType, "ta
     readonly "bridge_worker": Omit<typeof tablesSchema.schemaType.tables["bridgeWorker"], "accessorName"> & { readonly accessorName: "bridge_worker" };
     /** @deprecated Use `computeAssignment` instead (the official bindings keep this alias until their next major version). */
     readonly "compute_assignment": Omit<typeof tablesSchema.schemaType.tables["computeAssignment"], "accessorName"> & { readonly accessorName: "compute_assignment" };
+    /** @deprecated Use `cutoverAdmin` instead (the official bindings keep this alias until their next major version). */
+    readonly "cutover_admin": Omit<typeof tablesSchema.schemaType.tables["cutoverAdmin"], "accessorName"> & { readonly accessorName: "cutover_admin" };
+    /** @deprecated Use `cutoverAudit` instead (the official bindings keep this alias until their next major version). */
+    readonly "cutover_audit": Omit<typeof tablesSchema.schemaType.tables["cutoverAudit"], "accessorName"> & { readonly accessorName: "cutover_audit" };
+    /** @deprecated Use `cutoverState` instead (the official bindings keep this alias until their next major version). */
+    readonly "cutover_state": Omit<typeof tablesSchema.schemaType.tables["cutoverState"], "accessorName"> & { readonly accessorName: "cutover_state" };
     /** @deprecated Use `maintenanceSchedule` instead (the official bindings keep this alias until their next major version). */
     readonly "maintenance_schedule": Omit<typeof tablesSchema.schemaType.tables["maintenanceSchedule"], "accessorName"> & { readonly accessorName: "maintenance_schedule" };
     /** @deprecated Use `providerCapability` instead (the official bindings keep this alias until their next major version). */
@@ -343,7 +396,7 @@ const REMOTE_MODULE = {
   ...proceduresSchema,
 } satisfies __RemoteModule<__SchemaWithTableAccessorAliases, typeof reducersSchema.reducersType, typeof proceduresSchema>;
 
-const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "stream_grant": "streamGrant", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_event_live": "syncEventLive", "sync_stream": "syncStream", "sync_writer": "syncWriter" } as const;
+const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "cutover_admin": "cutoverAdmin", "cutover_audit": "cutoverAudit", "cutover_state": "cutoverState", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "stream_grant": "streamGrant", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_event_live": "syncEventLive", "sync_stream": "syncStream", "sync_writer": "syncWriter" } as const;
 
 /** A copy of `target` that also answers to each deprecated accessor with the camelCase handle. */
 function __withTableAccessorAliases<T extends object>(target: T, freeze = false): T {
@@ -370,6 +423,12 @@ export type DbView = __DbViewBase & {
   readonly "bridge_worker": __DbViewBase["bridgeWorker"];
   /** @deprecated Use `computeAssignment` instead (the official bindings keep this alias until their next major version). */
   readonly "compute_assignment": __DbViewBase["computeAssignment"];
+  /** @deprecated Use `cutoverAdmin` instead (the official bindings keep this alias until their next major version). */
+  readonly "cutover_admin": __DbViewBase["cutoverAdmin"];
+  /** @deprecated Use `cutoverAudit` instead (the official bindings keep this alias until their next major version). */
+  readonly "cutover_audit": __DbViewBase["cutoverAudit"];
+  /** @deprecated Use `cutoverState` instead (the official bindings keep this alias until their next major version). */
+  readonly "cutover_state": __DbViewBase["cutoverState"];
   /** @deprecated Use `maintenanceSchedule` instead (the official bindings keep this alias until their next major version). */
   readonly "maintenance_schedule": __DbViewBase["maintenanceSchedule"];
   /** @deprecated Use `providerCapability` instead (the official bindings keep this alias until their next major version). */
@@ -406,6 +465,12 @@ export type Tables = __TablesBase & {
   readonly "bridge_worker": __TablesBase["bridgeWorker"];
   /** @deprecated Use `computeAssignment` instead (the official bindings keep this alias until their next major version). */
   readonly "compute_assignment": __TablesBase["computeAssignment"];
+  /** @deprecated Use `cutoverAdmin` instead (the official bindings keep this alias until their next major version). */
+  readonly "cutover_admin": __TablesBase["cutoverAdmin"];
+  /** @deprecated Use `cutoverAudit` instead (the official bindings keep this alias until their next major version). */
+  readonly "cutover_audit": __TablesBase["cutoverAudit"];
+  /** @deprecated Use `cutoverState` instead (the official bindings keep this alias until their next major version). */
+  readonly "cutover_state": __TablesBase["cutoverState"];
   /** @deprecated Use `maintenanceSchedule` instead (the official bindings keep this alias until their next major version). */
   readonly "maintenance_schedule": __TablesBase["maintenanceSchedule"];
   /** @deprecated Use `providerCapability` instead (the official bindings keep this alias until their next major version). */

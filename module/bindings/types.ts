@@ -87,6 +87,43 @@ export const CursorInput = __t.object("CursorInput", {
 });
 export type CursorInput = __Infer<typeof CursorInput>;
 
+export const CutoverAdmin = __t.object("CutoverAdmin", {
+  identity: __t.identity(),
+  label: __t.string(),
+  grantedAt: __t.timestamp(),
+});
+export type CutoverAdmin = __Infer<typeof CutoverAdmin>;
+
+export const CutoverAudit = __t.object("CutoverAudit", {
+  auditId: __t.u64(),
+  revision: __t.u64(),
+  move: __t.string(),
+  automatic: __t.bool(),
+  fromStage: __t.string(),
+  fromPercent: __t.u8(),
+  toStage: __t.string(),
+  toPercent: __t.u8(),
+  actor: __t.string(),
+  sender: __t.identity(),
+  reason: __t.string(),
+  gateReadings: __t.string(),
+  at: __t.timestamp(),
+});
+export type CutoverAudit = __Infer<typeof CutoverAudit>;
+
+export const CutoverState = __t.object("CutoverState", {
+  id: __t.u8(),
+  stage: __t.string(),
+  canaryPercent: __t.u8(),
+  revision: __t.u64(),
+  reason: __t.string(),
+  actor: __t.string(),
+  changedBy: __t.identity(),
+  changedAt: __t.timestamp(),
+  rollbackDelegate: __t.option(__t.identity()),
+});
+export type CutoverState = __Infer<typeof CutoverState>;
+
 export const EventInput = __t.object("EventInput", {
   streamId: __t.string(),
   idempotencyKey: __t.string(),

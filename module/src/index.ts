@@ -19,6 +19,12 @@ export {
   publish_provider_capability,
   update_compute_assignment,
 } from './reducers/compute.ts';
+export {
+  auto_rollback_cutover,
+  grant_cutover_admin,
+  move_cutover,
+  revoke_cutover_admin,
+} from './reducers/cutover.ts';
 export { client_disconnected, init, run_maintenance } from './reducers/lifecycle.ts';
 export { upsert_presence } from './reducers/presence.ts';
 export {

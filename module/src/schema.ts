@@ -5,8 +5,17 @@
  */
 import { schema, t, table } from 'spacetimedb/server';
 import { bridge_config, bridge_delivery, bridge_outbox, bridge_worker } from './bridge-tables.ts';
+import { cutover_admin, cutover_audit, cutover_state } from './cutover-tables.ts';
 
-export { bridge_config, bridge_delivery, bridge_outbox, bridge_worker };
+export {
+  bridge_config,
+  bridge_delivery,
+  bridge_outbox,
+  bridge_worker,
+  cutover_admin,
+  cutover_audit,
+  cutover_state,
+};
 
 /** One logical stream: its head, what history is still retained, and the epoch of that history. */
 export const sync_stream = table(
@@ -267,6 +276,9 @@ const spacetimedb = schema({
   stream_grant,
   append_receipt,
   maintenance_schedule,
+  cutover_state,
+  cutover_audit,
+  cutover_admin,
 });
 
 export default spacetimedb;

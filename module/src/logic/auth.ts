@@ -47,3 +47,25 @@ export function requireReader(db: ReaderLookup, sender: Identity, stream_id: str
     });
   }
 }
+
+/** The slice of the db the cutover-admin check reads. */
+export interface CutoverAdminLookup {
+  readonly sync_writer: {
+    readonly identity: { find(id: Identity): { readonly label: string } | null | undefined };
+  };
+  readonly cutover_admin: { readonly identity: { find(id: Identity): unknown } };
+}
+
+/**
+ * Guard for moving the cutover: the database owner (today: the writer `init` recorded with label
+ * `owner`) or an identity an admin granted (`grant_cutover_admin`). A writer — the adapter's
+ * identity — is not an admin by being a writer. The one place that decides it.
+ */
+export function requireCutoverAdmin(db: CutoverAdminLookup, sender: Identity, action: string): void {
+  const isOwner = db.sync_writer.identity.find(sender)?.label === 'owner';
+  if (isOwner || db.cutover_admin.identity.find(sender) != null) return;
+  throw fail('unauthorized', `${sender.toHexString()} is not a cutover admin and may not ${action}`, {
+    action,
+    resource: 'cutover',
+  });
+}
