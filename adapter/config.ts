@@ -7,6 +7,7 @@
 import { type ShadowConfig, shadowConfig } from '../parity/shadow/config.js';
 import { type AuthConfig, loadAuthConfig, type TlsFiles, tlsFiles } from './auth/config.js';
 import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
+import { type CutoverConfig, cutoverConfig } from './cutover/config.js';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -43,6 +44,8 @@ export interface ServiceConfig {
   readonly bridge?: BridgeConfig;
   /** Shadow parity against the legacy lane (PARITY_SHADOW=1); absent = off. */
   readonly parityShadow?: ShadowConfig;
+  /** The cutover controller's gate thresholds, window and tick (CUTOVER_*); absent = the defaults. */
+  readonly cutover?: CutoverConfig;
 }
 
 export class ConfigError extends Error {
@@ -193,6 +196,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     auth: loadAuthConfig(env, host, tls, fail),
     logLevel,
     probeIntervalMs: nonNegativeInt(env, 'PROBE_INTERVAL_MS', 10_000),
+    cutover: cutoverConfig(env, (variable, message) => new ConfigError(variable, message)),
     ...optional(
       'parityShadow',
       shadowConfig(env, (variable, message) => new ConfigError(variable, message)),

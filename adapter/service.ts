@@ -10,9 +10,13 @@ import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import { adminService } from './admin/admin-service.js';
+import { cutoverRpcs } from './admin/cutover-rpcs.js';
 import { createAuthenticator } from './auth/setup.js';
 import type { BridgeWorker } from './bridge/bridge-worker.js';
 import type { ServiceConfig } from './config.js';
+import { cutoverConfig } from './cutover/config.js';
+import { CutoverController } from './cutover/controller.js';
+import { CutoverStore } from './cutover/store.js';
 import { EMBEDDED_DATABASE, startEmbeddedDevhost } from './embedded-devhost.js';
 import { authGate } from './http/auth-gate.js';
 import { startHttpServer, type TlsMaterial } from './http/http-server.js';
@@ -40,6 +44,7 @@ export interface RunningService {
   readonly writer: SpacetimeWriter;
   readonly kafka?: KafkaSource;
   readonly bridge?: BridgeWorker;
+  readonly cutover: CutoverController;
   stop(): Promise<void>;
 }
 
@@ -120,6 +125,21 @@ export async function startService(
         ? { kafka: { ready: kafka?.ready === true, state: kafka ? kafka.status().state : 'not started' } }
         : {}),
     });
+  // The stage lives in SpacetimeDB: a restarted service resumes it from there.
+  const cutoverStore = await CutoverStore.open({
+    uri,
+    database,
+    ...(token ? { token } : {}),
+    logger: logger.child({ subsystem: 'cutover' }),
+  });
+  life.started(async () => cutoverStore.close());
+  const cutover = new CutoverController({
+    store: cutoverStore,
+    registry,
+    config: config.cutover ?? cutoverConfig({}, (v, m) => new Error(`${v}: ${m}`)),
+    logger: logger.child({ subsystem: 'cutover' }),
+    kafkaRunning: () => kafka !== undefined,
+  });
   const http = await startHttpServer({
     host: config.ingest.host,
     port: config.ingest.port,
@@ -130,16 +150,19 @@ export async function startService(
     openOps: config.auth.openOps,
     ...(tls ? { tls } : {}),
     ingest: ingestService(writer, metrics, options.acceptedSink, logger),
-    admin: adminService({
-      writer,
-      metrics,
-      spacetime: { uri, database, embedded: devhost !== undefined },
-      kafka: () => kafka,
-      ...(config.kafka
-        ? { kafkaConfig: { groupId: config.kafka.groupId, topics: config.kafka.topics } }
-        : {}),
-      startedAtMs,
-    }),
+    admin: {
+      ...adminService({
+        writer,
+        metrics,
+        spacetime: { uri, database, embedded: devhost !== undefined },
+        kafka: () => kafka,
+        ...(config.kafka
+          ? { kafkaConfig: { groupId: config.kafka.groupId, topics: config.kafka.topics } }
+          : {}),
+        startedAtMs,
+      }),
+      ...cutoverRpcs(cutover),
+    },
     beforeScrape: () => {
       metrics.spacetimeConnected.set(writer.isConnected ? 1 : 0);
       metrics.ready.set(readiness().ok ? 1 : 0);
@@ -226,6 +249,8 @@ export async function startService(
     life.started(() => s.stop());
     await life.checkpoint();
   }
+  await cutover.start();
+  life.started(async () => cutover.stop());
   await life.running();
   return {
     spacetimeUrl: uri,
@@ -235,6 +260,7 @@ export async function startService(
     writer,
     ...(kafka ? { kafka } : {}),
     ...(bridge ? { bridge } : {}),
+    cutover,
     /** Stops the parts newest first (shadow, bridge, probe, Kafka, HTTP, writer, devhost); idempotent. */
     stop: () => life.stop(),
   };

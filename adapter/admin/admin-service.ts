@@ -1,8 +1,8 @@
 /**
  * The operators' Connect API (`AdminService`): status of both links, a stream's head, and lag per
  * partition and per stream. Everything is read from state the service already holds; only partition
- * lag asks Kafka (its committed and end offsets). The cutover methods belong to the cutover
- * controller and are not served yet: Connect answers them with `unimplemented`.
+ * lag asks Kafka (its committed and end offsets). The cutover methods are the cutover controller's
+ * (./cutover-rpcs.ts), merged into the same AdminService implementation by the service.
  */
 import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';

@@ -27,12 +27,16 @@ export async function startSyncDevhost(dataDir?: string, port?: number): Promise
 }
 
 /** Connects with `token` (or anonymously) and resolves once `InitialConnection` arrived. */
-export function connect(devhost: Pick<Devhost, 'url'>, token?: string): Promise<Connected> {
+export function connect(
+  devhost: Pick<Devhost, 'url'>,
+  token?: string,
+  database = SYNC_DB,
+): Promise<Connected> {
   ensureWebSocket();
   return new Promise((resolve, reject) => {
     const conn = DbConnection.builder()
       .withUri(devhost.url)
-      .withDatabaseName(SYNC_DB)
+      .withDatabaseName(database)
       .withToken(token)
       .withCompression('none')
       .onConnect((c, identity, tok) =>

@@ -1,5 +1,6 @@
 /** Test-only: the whole service in this process, quiet, on free ports (embedded devhost unless told). */
 import type { KafkaConfig, ServiceConfig, SpacetimeTarget } from '../../adapter/config.js';
+import type { CutoverConfig } from '../../adapter/cutover/config.js';
 import { type RunningService, startService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
 import type { ShadowConfig } from '../../parity/shadow/config.js';
@@ -13,6 +14,7 @@ export function startTestService(
     parityShadow?: ShadowConfig;
     /** Node's process metrics (CPU, memory, event loop), as `npm start` exports them; off by default. */
     processMetrics?: boolean;
+    cutover?: CutoverConfig;
   } = {},
 ): Promise<RunningService> {
   const config: ServiceConfig = {
@@ -23,6 +25,7 @@ export function startTestService(
     ...(options.kafka ? { kafka: options.kafka } : {}),
     ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),
     ...(options.parityShadow ? { parityShadow: options.parityShadow } : {}),
+    ...(options.cutover ? { cutover: options.cutover } : {}),
   };
   return startService(config, createLogger({ level: 'silent' }), {
     defaultMetrics: options.processMetrics === true,

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spacetime_sync/v1/admin_service.proto.
  */
 export const file_spacetime_sync_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVzcGFjZXRpbWVfc3luYy92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhFzcGFjZXRpbWVfc3luYy52MSISChBHZXRTdGF0dXNSZXF1ZXN0IrEBChFTcGFjZXRpbWVEYlN0YXR1cxIxCgVzdGF0ZRgBIAEoDjIiLnNwYWNldGltZV9zeW5jLnYxLkNvbm5lY3Rpb25TdGF0ZRILCgN1cmkYAiABKAkSEAoIZGF0YWJhc2UYAyABKAkSEAoIZW1iZWRkZWQYBCABKAgSFwoKbGFzdF9lcnJvchgFIAEoCUgAiAEBEhAKCGlkZW50aXR5GAYgASgJQg0KC19sYXN0X2Vycm9yIoUBCgtLYWZrYVN0YXR1cxIsCgVzdGF0ZRgBIAEoDjIdLnNwYWNldGltZV9zeW5jLnYxLkthZmthU3RhdGUSEAoIZ3JvdXBfaWQYAiABKAkSDgoGdG9waWNzGAMgAygJEhcKCmxhc3RfZXJyb3IYBCABKAlIAIgBAUINCgtfbGFzdF9lcnJvciKoAgoRR2V0U3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIpCgZ1cHRpbWUYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoKc3RhcnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoLc3BhY2V0aW1lZGIYBCABKAsyJC5zcGFjZXRpbWVfc3luYy52MS5TcGFjZXRpbWVEYlN0YXR1cxItCgVrYWZrYRgFIAEoCzIeLnNwYWNldGltZV9zeW5jLnYxLkthZmthU3RhdHVzEj0KEXByb3RvY29sX3ZlcnNpb25zGAYgAygLMiIuc3BhY2V0aW1lX3N5bmMudjEuUHJvdG9jb2xWZXJzaW9uIjUKFEdldFN0cmVhbUhlYWRSZXF1ZXN0Eh0KCXN0cmVhbV9pZBgBIAEoCUIKukgHcgUQARiAAiKrAQoVR2V0U3RyZWFtSGVhZFJlc3BvbnNlEhEKCXN0cmVhbV9pZBgBIAEoCRIQCghoZWFkX3NlcRgCIAEoBBIVCg1sb3dfd2F0ZXJtYXJrGAMgASgEEg0KBWVwb2NoGAQgASgEEhcKD2xhc3Rfc291cmNlX3NlcRgFIAEoBBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI0Cg1HZXRMYWdSZXF1ZXN0EiMKCnN0cmVhbV9pZHMYASADKAlCD7pIDJIBCRDoByIEcgIQASJrCgxQYXJ0aXRpb25MYWcSDQoFdG9waWMYASABKAkSEQoJcGFydGl0aW9uGAIgASgFEhgKEGNvbW1pdHRlZF9vZmZzZXQYAyABKAMSEgoKZW5kX29mZnNldBgEIAEoAxILCgNsYWcYBSABKAMiaAoJU3RyZWFtTGFnEhEKCXN0cmVhbV9pZBgBIAEoCRIXCg9sYXN0X3NvdXJjZV9zZXEYAiABKAQSGQoRbGF0ZXN0X3NvdXJjZV9zZXEYAyABKAQSFAoMc2VxdWVuY2VfbGFnGAQgASgEIqUBCg5HZXRMYWdSZXNwb25zZRIzCgpwYXJ0aXRpb25zGAEgAygLMh8uc3BhY2V0aW1lX3N5bmMudjEuUGFydGl0aW9uTGFnEi0KB3N0cmVhbXMYAiADKAsyHC5zcGFjZXRpbWVfc3luYy52MS5TdHJlYW1MYWcSLwoLb2JzZXJ2ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp0BCgxDdXRvdmVyU3RhdGUSLAoEbGFuZRgBIAEoDjIeLnNwYWNldGltZV9zeW5jLnYxLkN1dG92ZXJMYW5lEg4KBnJlYXNvbhgCIAEoCRINCgVhY3RvchgDIAEoCRIuCgpjaGFuZ2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgFIAEoBCIYChZHZXRDdXRvdmVyU3RhdGVSZXF1ZXN0IkkKF0dldEN1dG92ZXJTdGF0ZVJlc3BvbnNlEi4KBXN0YXRlGAEgASgLMh8uc3BhY2V0aW1lX3N5bmMudjEuQ3V0b3ZlclN0YXRlIr8BChZTZXRDdXRvdmVyU3RhdGVSZXF1ZXN0EjgKBGxhbmUYASABKA4yHi5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyTGFuZUIKukgHggEEEAEgABIaCgZyZWFzb24YAiABKAlCCrpIB3IFEAEYgAgSGQoFYWN0b3IYAyABKAlCCrpIB3IFEAEYgAISHgoRZXhwZWN0ZWRfcmV2aXNpb24YBCABKARIAIgBAUIUChJfZXhwZWN0ZWRfcmV2aXNpb24ifAoXU2V0Q3V0b3ZlclN0YXRlUmVzcG9uc2USLgoFc3RhdGUYASABKAsyHy5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyU3RhdGUSMQoIcHJldmlvdXMYAiABKAsyHy5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyU3RhdGUqugEKD0Nvbm5lY3Rpb25TdGF0ZRIgChxDT05ORUNUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASHwobQ09OTkVDVElPTl9TVEFURV9DT05ORUNUSU5HEAESHgoaQ09OTkVDVElPTl9TVEFURV9DT05ORUNURUQQAhIhCh1DT05ORUNUSU9OX1NUQVRFX1JFQ09OTkVDVElORxADEiEKHUNPTk5FQ1RJT05fU1RBVEVfRElTQ09OTkVDVEVEEAQq4QEKCkthZmthU3RhdGUSGwoXS0FGS0FfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRLQUZLQV9TVEFURV9ESVNBQkxFRBABEhoKFktBRktBX1NUQVRFX0NPTk5FQ1RJTkcQAhIZChVLQUZLQV9TVEFURV9DT05TVU1JTkcQAxIbChdLQUZLQV9TVEFURV9SRUJBTEFOQ0lORxAEEhYKEktBRktBX1NUQVRFX1BBVVNFRBAFEhcKE0tBRktBX1NUQVRFX0NSQVNIRUQQBhIXChNLQUZLQV9TVEFURV9TVE9QUEVEEAcqdwoLQ3V0b3ZlckxhbmUSHAoYQ1VUT1ZFUl9MQU5FX1VOU1BFQ0lGSUVEEAASFwoTQ1VUT1ZFUl9MQU5FX0xFR0FDWRABEhUKEUNVVE9WRVJfTEFORV9EVUFMEAISGgoWQ1VUT1ZFUl9MQU5FX1NQQUNFVElNRRADMoYECgxBZG1pblNlcnZpY2USWwoJR2V0U3RhdHVzEiMuc3BhY2V0aW1lX3N5bmMudjEuR2V0U3RhdHVzUmVxdWVzdBokLnNwYWNldGltZV9zeW5jLnYxLkdldFN0YXR1c1Jlc3BvbnNlIgOQAgESZwoNR2V0U3RyZWFtSGVhZBInLnNwYWNldGltZV9zeW5jLnYxLkdldFN0cmVhbUhlYWRSZXF1ZXN0Giguc3BhY2V0aW1lX3N5bmMudjEuR2V0U3RyZWFtSGVhZFJlc3BvbnNlIgOQAgESUgoGR2V0TGFnEiAuc3BhY2V0aW1lX3N5bmMudjEuR2V0TGFnUmVxdWVzdBohLnNwYWNldGltZV9zeW5jLnYxLkdldExhZ1Jlc3BvbnNlIgOQAgESbQoPR2V0Q3V0b3ZlclN0YXRlEikuc3BhY2V0aW1lX3N5bmMudjEuR2V0Q3V0b3ZlclN0YXRlUmVxdWVzdBoqLnNwYWNldGltZV9zeW5jLnYxLkdldEN1dG92ZXJTdGF0ZVJlc3BvbnNlIgOQAgESbQoPU2V0Q3V0b3ZlclN0YXRlEikuc3BhY2V0aW1lX3N5bmMudjEuU2V0Q3V0b3ZlclN0YXRlUmVxdWVzdBoqLnNwYWNldGltZV9zeW5jLnYxLlNldEN1dG92ZXJTdGF0ZVJlc3BvbnNlIgOQAgJiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp, file_spacetime_sync_v1_protocol]);
+  fileDesc("CiVzcGFjZXRpbWVfc3luYy92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEhFzcGFjZXRpbWVfc3luYy52MSISChBHZXRTdGF0dXNSZXF1ZXN0IrEBChFTcGFjZXRpbWVEYlN0YXR1cxIxCgVzdGF0ZRgBIAEoDjIiLnNwYWNldGltZV9zeW5jLnYxLkNvbm5lY3Rpb25TdGF0ZRILCgN1cmkYAiABKAkSEAoIZGF0YWJhc2UYAyABKAkSEAoIZW1iZWRkZWQYBCABKAgSFwoKbGFzdF9lcnJvchgFIAEoCUgAiAEBEhAKCGlkZW50aXR5GAYgASgJQg0KC19sYXN0X2Vycm9yIoUBCgtLYWZrYVN0YXR1cxIsCgVzdGF0ZRgBIAEoDjIdLnNwYWNldGltZV9zeW5jLnYxLkthZmthU3RhdGUSEAoIZ3JvdXBfaWQYAiABKAkSDgoGdG9waWNzGAMgAygJEhcKCmxhc3RfZXJyb3IYBCABKAlIAIgBAUINCgtfbGFzdF9lcnJvciKoAgoRR2V0U3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIpCgZ1cHRpbWUYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoKc3RhcnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoLc3BhY2V0aW1lZGIYBCABKAsyJC5zcGFjZXRpbWVfc3luYy52MS5TcGFjZXRpbWVEYlN0YXR1cxItCgVrYWZrYRgFIAEoCzIeLnNwYWNldGltZV9zeW5jLnYxLkthZmthU3RhdHVzEj0KEXByb3RvY29sX3ZlcnNpb25zGAYgAygLMiIuc3BhY2V0aW1lX3N5bmMudjEuUHJvdG9jb2xWZXJzaW9uIjUKFEdldFN0cmVhbUhlYWRSZXF1ZXN0Eh0KCXN0cmVhbV9pZBgBIAEoCUIKukgHcgUQARiAAiKrAQoVR2V0U3RyZWFtSGVhZFJlc3BvbnNlEhEKCXN0cmVhbV9pZBgBIAEoCRIQCghoZWFkX3NlcRgCIAEoBBIVCg1sb3dfd2F0ZXJtYXJrGAMgASgEEg0KBWVwb2NoGAQgASgEEhcKD2xhc3Rfc291cmNlX3NlcRgFIAEoBBIuCgp1cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI0Cg1HZXRMYWdSZXF1ZXN0EiMKCnN0cmVhbV9pZHMYASADKAlCD7pIDJIBCRDoByIEcgIQASJrCgxQYXJ0aXRpb25MYWcSDQoFdG9waWMYASABKAkSEQoJcGFydGl0aW9uGAIgASgFEhgKEGNvbW1pdHRlZF9vZmZzZXQYAyABKAMSEgoKZW5kX29mZnNldBgEIAEoAxILCgNsYWcYBSABKAMiaAoJU3RyZWFtTGFnEhEKCXN0cmVhbV9pZBgBIAEoCRIXCg9sYXN0X3NvdXJjZV9zZXEYAiABKAQSGQoRbGF0ZXN0X3NvdXJjZV9zZXEYAyABKAQSFAoMc2VxdWVuY2VfbGFnGAQgASgEIqUBCg5HZXRMYWdSZXNwb25zZRIzCgpwYXJ0aXRpb25zGAEgAygLMh8uc3BhY2V0aW1lX3N5bmMudjEuUGFydGl0aW9uTGFnEi0KB3N0cmVhbXMYAiADKAsyHC5zcGFjZXRpbWVfc3luYy52MS5TdHJlYW1MYWcSLwoLb2JzZXJ2ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuUBCgxDdXRvdmVyU3RhdGUSLAoEbGFuZRgBIAEoDjIeLnNwYWNldGltZV9zeW5jLnYxLkN1dG92ZXJMYW5lEg4KBnJlYXNvbhgCIAEoCRINCgVhY3RvchgDIAEoCRIuCgpjaGFuZ2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZXZpc2lvbhgFIAEoBBIuCgVzdGFnZRgGIAEoDjIfLnNwYWNldGltZV9zeW5jLnYxLkN1dG92ZXJTdGFnZRIWCg5jYW5hcnlfcGVyY2VudBgHIAEoDSJ5CgtHYXRlUmVhZGluZxIMCgRnYXRlGAEgASgJEhQKB3JlYWRpbmcYAiABKAFIAIgBARIRCgl0aHJlc2hvbGQYAyABKAESDQoFYm91bmQYBCABKAkSCgoCb2sYBSABKAgSDAoEdGV4dBgGIAEoCUIKCghfcmVhZGluZyLSAgoRQ3V0b3ZlckF1ZGl0RW50cnkSEAoIcmV2aXNpb24YASABKAQSDAoEbW92ZRgCIAEoCRIRCglhdXRvbWF0aWMYAyABKAgSLQoEZnJvbRgEIAEoDjIfLnNwYWNldGltZV9zeW5jLnYxLkN1dG92ZXJTdGFnZRIUCgxmcm9tX3BlcmNlbnQYBSABKA0SKwoCdG8YBiABKA4yHy5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyU3RhZ2USEgoKdG9fcGVyY2VudBgHIAEoDRINCgVhY3RvchgIIAEoCRIOCgZzZW5kZXIYCSABKAkSDgoGcmVhc29uGAogASgJEiYKAmF0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgVnYXRlcxgMIAMoCzIeLnNwYWNldGltZV9zeW5jLnYxLkdhdGVSZWFkaW5nIhgKFkdldEN1dG92ZXJTdGF0ZVJlcXVlc3QiyAEKF0dldEN1dG92ZXJTdGF0ZVJlc3BvbnNlEi4KBXN0YXRlGAEgASgLMh8uc3BhY2V0aW1lX3N5bmMudjEuQ3V0b3ZlclN0YXRlEi0KBWdhdGVzGAIgAygLMh4uc3BhY2V0aW1lX3N5bmMudjEuR2F0ZVJlYWRpbmcSFwoPYWR2YW5jZV9hbGxvd2VkGAMgASgIEjUKB2hpc3RvcnkYBCADKAsyJC5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyQXVkaXRFbnRyeSL0AQoVQWR2YW5jZUN1dG92ZXJSZXF1ZXN0EjoKAnRvGAEgASgOMh8uc3BhY2V0aW1lX3N5bmMudjEuQ3V0b3ZlclN0YWdlQgi6SAWCAQIQAUgAiAEBEh8KB3BlcmNlbnQYAiABKA1CCbpIBioEGGMoAUgBiAEBEhoKBnJlYXNvbhgDIAEoCUIKukgHcgUQARiACBIZCgVhY3RvchgEIAEoCUIKukgHcgUQARiAAhIeChFleHBlY3RlZF9yZXZpc2lvbhgFIAEoBEgCiAEBQgUKA190b0IKCghfcGVyY2VudEIUChJfZXhwZWN0ZWRfcmV2aXNpb24i9QEKFlJvbGxiYWNrQ3V0b3ZlclJlcXVlc3QSOgoCdG8YASABKA4yHy5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyU3RhZ2VCCLpIBYIBAhABSACIAQESHwoHcGVyY2VudBgCIAEoDUIJukgGKgQYYygBSAGIAQESGgoGcmVhc29uGAMgASgJQgq6SAdyBRABGIAIEhkKBWFjdG9yGAQgASgJQgq6SAdyBRABGIACEh4KEWV4cGVjdGVkX3JldmlzaW9uGAUgASgESAKIAQFCBQoDX3RvQgoKCF9wZXJjZW50QhQKEl9leHBlY3RlZF9yZXZpc2lvbiKfAQoLQ3V0b3Zlck1vdmUSLgoFc3RhdGUYASABKAsyHy5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyU3RhdGUSMQoIcHJldmlvdXMYAiABKAsyHy5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyU3RhdGUSLQoFZ2F0ZXMYAyADKAsyHi5zcGFjZXRpbWVfc3luYy52MS5HYXRlUmVhZGluZyJGChZBZHZhbmNlQ3V0b3ZlclJlc3BvbnNlEiwKBG1vdmUYASABKAsyHi5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyTW92ZSJHChdSb2xsYmFja0N1dG92ZXJSZXNwb25zZRIsCgRtb3ZlGAEgASgLMh4uc3BhY2V0aW1lX3N5bmMudjEuQ3V0b3Zlck1vdmUiMwoSUm91dGVDbGllbnRSZXF1ZXN0Eh0KCWNsaWVudF9pZBgBIAEoCUIKukgHcgUQARiAAiKtAQoTUm91dGVDbGllbnRSZXNwb25zZRIsCgRsYW5lGAEgASgOMh4uc3BhY2V0aW1lX3N5bmMudjEuQ3V0b3ZlckxhbmUSLgoFc3RhZ2UYAiABKA4yHy5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyU3RhZ2USFgoOY2FuYXJ5X3BlcmNlbnQYAyABKA0SEAoIcmV2aXNpb24YBCABKAQSDgoGYnVja2V0GAUgASgNIr8BChZTZXRDdXRvdmVyU3RhdGVSZXF1ZXN0EjgKBGxhbmUYASABKA4yHi5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyTGFuZUIKukgHggEEEAEgABIaCgZyZWFzb24YAiABKAlCCrpIB3IFEAEYgAgSGQoFYWN0b3IYAyABKAlCCrpIB3IFEAEYgAISHgoRZXhwZWN0ZWRfcmV2aXNpb24YBCABKARIAIgBAUIUChJfZXhwZWN0ZWRfcmV2aXNpb24ifAoXU2V0Q3V0b3ZlclN0YXRlUmVzcG9uc2USLgoFc3RhdGUYASABKAsyHy5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyU3RhdGUSMQoIcHJldmlvdXMYAiABKAsyHy5zcGFjZXRpbWVfc3luYy52MS5DdXRvdmVyU3RhdGUqugEKD0Nvbm5lY3Rpb25TdGF0ZRIgChxDT05ORUNUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASHwobQ09OTkVDVElPTl9TVEFURV9DT05ORUNUSU5HEAESHgoaQ09OTkVDVElPTl9TVEFURV9DT05ORUNURUQQAhIhCh1DT05ORUNUSU9OX1NUQVRFX1JFQ09OTkVDVElORxADEiEKHUNPTk5FQ1RJT05fU1RBVEVfRElTQ09OTkVDVEVEEAQq4QEKCkthZmthU3RhdGUSGwoXS0FGS0FfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRLQUZLQV9TVEFURV9ESVNBQkxFRBABEhoKFktBRktBX1NUQVRFX0NPTk5FQ1RJTkcQAhIZChVLQUZLQV9TVEFURV9DT05TVU1JTkcQAxIbChdLQUZLQV9TVEFURV9SRUJBTEFOQ0lORxAEEhYKEktBRktBX1NUQVRFX1BBVVNFRBAFEhcKE0tBRktBX1NUQVRFX0NSQVNIRUQQBhIXChNLQUZLQV9TVEFURV9TVE9QUEVEEAcqdwoLQ3V0b3ZlckxhbmUSHAoYQ1VUT1ZFUl9MQU5FX1VOU1BFQ0lGSUVEEAASFwoTQ1VUT1ZFUl9MQU5FX0xFR0FDWRABEhUKEUNVVE9WRVJfTEFORV9EVUFMEAISGgoWQ1VUT1ZFUl9MQU5FX1NQQUNFVElNRRADKscBCgxDdXRvdmVyU3RhZ2USHQoZQ1VUT1ZFUl9TVEFHRV9VTlNQRUNJRklFRBAAEh0KGUNVVE9WRVJfU1RBR0VfTEVHQUNZX09OTFkQARIYChRDVVRPVkVSX1NUQUdFX1NIQURPVxACEhgKFENVVE9WRVJfU1RBR0VfQ0FOQVJZEAMSIwofQ1VUT1ZFUl9TVEFHRV9TUEFDRVRJTUVfUFJJTUFSWRAEEiAKHENVVE9WRVJfU1RBR0VfTEVHQUNZX1JFVElSRUQQBTK+BgoMQWRtaW5TZXJ2aWNlElsKCUdldFN0YXR1cxIjLnNwYWNldGltZV9zeW5jLnYxLkdldFN0YXR1c1JlcXVlc3QaJC5zcGFjZXRpbWVfc3luYy52MS5HZXRTdGF0dXNSZXNwb25zZSIDkAIBEmcKDUdldFN0cmVhbUhlYWQSJy5zcGFjZXRpbWVfc3luYy52MS5HZXRTdHJlYW1IZWFkUmVxdWVzdBooLnNwYWNldGltZV9zeW5jLnYxLkdldFN0cmVhbUhlYWRSZXNwb25zZSIDkAIBElIKBkdldExhZxIgLnNwYWNldGltZV9zeW5jLnYxLkdldExhZ1JlcXVlc3QaIS5zcGFjZXRpbWVfc3luYy52MS5HZXRMYWdSZXNwb25zZSIDkAIBEm0KD0dldEN1dG92ZXJTdGF0ZRIpLnNwYWNldGltZV9zeW5jLnYxLkdldEN1dG92ZXJTdGF0ZVJlcXVlc3QaKi5zcGFjZXRpbWVfc3luYy52MS5HZXRDdXRvdmVyU3RhdGVSZXNwb25zZSIDkAIBEm0KD1NldEN1dG92ZXJTdGF0ZRIpLnNwYWNldGltZV9zeW5jLnYxLlNldEN1dG92ZXJTdGF0ZVJlcXVlc3QaKi5zcGFjZXRpbWVfc3luYy52MS5TZXRDdXRvdmVyU3RhdGVSZXNwb25zZSIDkAICEmcKDkFkdmFuY2VDdXRvdmVyEiguc3BhY2V0aW1lX3N5bmMudjEuQWR2YW5jZUN1dG92ZXJSZXF1ZXN0Gikuc3BhY2V0aW1lX3N5bmMudjEuQWR2YW5jZUN1dG92ZXJSZXNwb25zZSIAEmoKD1JvbGxiYWNrQ3V0b3ZlchIpLnNwYWNldGltZV9zeW5jLnYxLlJvbGxiYWNrQ3V0b3ZlclJlcXVlc3QaKi5zcGFjZXRpbWVfc3luYy52MS5Sb2xsYmFja0N1dG92ZXJSZXNwb25zZSIAEmEKC1JvdXRlQ2xpZW50EiUuc3BhY2V0aW1lX3N5bmMudjEuUm91dGVDbGllbnRSZXF1ZXN0GiYuc3BhY2V0aW1lX3N5bmMudjEuUm91dGVDbGllbnRSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp, file_spacetime_sync_v1_protocol]);
 
 /**
  * @generated from message spacetime_sync.v1.GetStatusRequest
@@ -355,6 +355,8 @@ export const GetLagResponseSchema: GenMessage<GetLagResponse> = /*@__PURE__*/
  */
 export type CutoverState = Message<"spacetime_sync.v1.CutoverState"> & {
   /**
+   * The lane clients use in general: LEGACY before the canary, DUAL in shadow and canary, SPACETIME after.
+   *
    * @generated from field: spacetime_sync.v1.CutoverLane lane = 1;
    */
   lane: CutoverLane;
@@ -384,6 +386,18 @@ export type CutoverState = Message<"spacetime_sync.v1.CutoverState"> & {
    * @generated from field: uint64 revision = 5;
    */
   revision: bigint;
+
+  /**
+   * @generated from field: spacetime_sync.v1.CutoverStage stage = 6;
+   */
+  stage: CutoverStage;
+
+  /**
+   * 1-99 in CANARY, else 0.
+   *
+   * @generated from field: uint32 canary_percent = 7;
+   */
+  canaryPercent: number;
 };
 
 /**
@@ -392,6 +406,141 @@ export type CutoverState = Message<"spacetime_sync.v1.CutoverState"> & {
  */
 export const CutoverStateSchema: GenMessage<CutoverState> = /*@__PURE__*/
   messageDesc(file_spacetime_sync_v1_admin_service, 10);
+
+/**
+ * GateReading is one cutover gate: a live figure over the gate window against its threshold.
+ *
+ * @generated from message spacetime_sync.v1.GateReading
+ */
+export type GateReading = Message<"spacetime_sync.v1.GateReading"> & {
+  /**
+   * parity_mismatches, parity_compared, fanout_p99_ms, dead_letters_per_min, consumer_lag,
+   * rebootstraps_per_min, auth_failures_per_min, soak_ms.
+   *
+   * @generated from field: string gate = 1;
+   */
+  gate: string;
+
+  /**
+   * Unset when not measured (its source is off or had no sample in the window).
+   *
+   * @generated from field: optional double reading = 2;
+   */
+  reading?: number | undefined;
+
+  /**
+   * @generated from field: double threshold = 3;
+   */
+  threshold: number;
+
+  /**
+   * "max": the reading must stay at or below the threshold; "min": at or above.
+   *
+   * @generated from field: string bound = 4;
+   */
+  bound: string;
+
+  /**
+   * @generated from field: bool ok = 5;
+   */
+  ok: boolean;
+
+  /**
+   * One line for operators, e.g. "fanout_p99_ms 140 > 100".
+   *
+   * @generated from field: string text = 6;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message spacetime_sync.v1.GateReading.
+ * Use `create(GateReadingSchema)` to create a new message.
+ */
+export const GateReadingSchema: GenMessage<GateReading> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_admin_service, 11);
+
+/**
+ * CutoverAuditEntry is one move of the controller as SpacetimeDB recorded it.
+ *
+ * @generated from message spacetime_sync.v1.CutoverAuditEntry
+ */
+export type CutoverAuditEntry = Message<"spacetime_sync.v1.CutoverAuditEntry"> & {
+  /**
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+
+  /**
+   * "advance" or "rollback".
+   *
+   * @generated from field: string move = 2;
+   */
+  move: string;
+
+  /**
+   * True for a rollback the controller made on a gate breach.
+   *
+   * @generated from field: bool automatic = 3;
+   */
+  automatic: boolean;
+
+  /**
+   * @generated from field: spacetime_sync.v1.CutoverStage from = 4;
+   */
+  from: CutoverStage;
+
+  /**
+   * @generated from field: uint32 from_percent = 5;
+   */
+  fromPercent: number;
+
+  /**
+   * @generated from field: spacetime_sync.v1.CutoverStage to = 6;
+   */
+  to: CutoverStage;
+
+  /**
+   * @generated from field: uint32 to_percent = 7;
+   */
+  toPercent: number;
+
+  /**
+   * @generated from field: string actor = 8;
+   */
+  actor: string;
+
+  /**
+   * The SpacetimeDB identity (hex) that made the move.
+   *
+   * @generated from field: string sender = 9;
+   */
+  sender: string;
+
+  /**
+   * @generated from field: string reason = 10;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp at = 11;
+   */
+  at?: Timestamp | undefined;
+
+  /**
+   * The gate readings seen when the move was decided.
+   *
+   * @generated from field: repeated spacetime_sync.v1.GateReading gates = 12;
+   */
+  gates: GateReading[];
+};
+
+/**
+ * Describes the message spacetime_sync.v1.CutoverAuditEntry.
+ * Use `create(CutoverAuditEntrySchema)` to create a new message.
+ */
+export const CutoverAuditEntrySchema: GenMessage<CutoverAuditEntry> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_admin_service, 12);
 
 /**
  * @generated from message spacetime_sync.v1.GetCutoverStateRequest
@@ -404,7 +553,7 @@ export type GetCutoverStateRequest = Message<"spacetime_sync.v1.GetCutoverStateR
  * Use `create(GetCutoverStateRequestSchema)` to create a new message.
  */
 export const GetCutoverStateRequestSchema: GenMessage<GetCutoverStateRequest> = /*@__PURE__*/
-  messageDesc(file_spacetime_sync_v1_admin_service, 11);
+  messageDesc(file_spacetime_sync_v1_admin_service, 13);
 
 /**
  * @generated from message spacetime_sync.v1.GetCutoverStateResponse
@@ -414,6 +563,27 @@ export type GetCutoverStateResponse = Message<"spacetime_sync.v1.GetCutoverState
    * @generated from field: spacetime_sync.v1.CutoverState state = 1;
    */
   state?: CutoverState | undefined;
+
+  /**
+   * Every gate of an advance out of the current stage, as it reads now.
+   *
+   * @generated from field: repeated spacetime_sync.v1.GateReading gates = 2;
+   */
+  gates: GateReading[];
+
+  /**
+   * Whether the gates allow an advance now.
+   *
+   * @generated from field: bool advance_allowed = 3;
+   */
+  advanceAllowed: boolean;
+
+  /**
+   * The latest moves, newest first (at most 20).
+   *
+   * @generated from field: repeated spacetime_sync.v1.CutoverAuditEntry history = 4;
+   */
+  history: CutoverAuditEntry[];
 };
 
 /**
@@ -421,7 +591,216 @@ export type GetCutoverStateResponse = Message<"spacetime_sync.v1.GetCutoverState
  * Use `create(GetCutoverStateResponseSchema)` to create a new message.
  */
 export const GetCutoverStateResponseSchema: GenMessage<GetCutoverStateResponse> = /*@__PURE__*/
-  messageDesc(file_spacetime_sync_v1_admin_service, 12);
+  messageDesc(file_spacetime_sync_v1_admin_service, 14);
+
+/**
+ * @generated from message spacetime_sync.v1.AdvanceCutoverRequest
+ */
+export type AdvanceCutoverRequest = Message<"spacetime_sync.v1.AdvanceCutoverRequest"> & {
+  /**
+   * Unset: the next stage (from a canary with `percent`: that canary; without: spacetime_primary).
+   *
+   * @generated from field: optional spacetime_sync.v1.CutoverStage to = 1;
+   */
+  to?: CutoverStage | undefined;
+
+  /**
+   * The canary percentage, 1-99 (default 10 when advancing from shadow).
+   *
+   * @generated from field: optional uint32 percent = 2;
+   */
+  percent?: number | undefined;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string actor = 4;
+   */
+  actor: string;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 5;
+   */
+  expectedRevision?: bigint | undefined;
+};
+
+/**
+ * Describes the message spacetime_sync.v1.AdvanceCutoverRequest.
+ * Use `create(AdvanceCutoverRequestSchema)` to create a new message.
+ */
+export const AdvanceCutoverRequestSchema: GenMessage<AdvanceCutoverRequest> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_admin_service, 15);
+
+/**
+ * @generated from message spacetime_sync.v1.RollbackCutoverRequest
+ */
+export type RollbackCutoverRequest = Message<"spacetime_sync.v1.RollbackCutoverRequest"> & {
+  /**
+   * Unset: shadow (from legacy_retired: spacetime_primary; from shadow: legacy_only).
+   *
+   * @generated from field: optional spacetime_sync.v1.CutoverStage to = 1;
+   */
+  to?: CutoverStage | undefined;
+
+  /**
+   * With to = CANARY: the smaller canary percentage, 1-99.
+   *
+   * @generated from field: optional uint32 percent = 2;
+   */
+  percent?: number | undefined;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string actor = 4;
+   */
+  actor: string;
+
+  /**
+   * @generated from field: optional uint64 expected_revision = 5;
+   */
+  expectedRevision?: bigint | undefined;
+};
+
+/**
+ * Describes the message spacetime_sync.v1.RollbackCutoverRequest.
+ * Use `create(RollbackCutoverRequestSchema)` to create a new message.
+ */
+export const RollbackCutoverRequestSchema: GenMessage<RollbackCutoverRequest> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_admin_service, 16);
+
+/**
+ * CutoverMove is what a move did.
+ *
+ * @generated from message spacetime_sync.v1.CutoverMove
+ */
+export type CutoverMove = Message<"spacetime_sync.v1.CutoverMove"> & {
+  /**
+   * @generated from field: spacetime_sync.v1.CutoverState state = 1;
+   */
+  state?: CutoverState | undefined;
+
+  /**
+   * @generated from field: spacetime_sync.v1.CutoverState previous = 2;
+   */
+  previous?: CutoverState | undefined;
+
+  /**
+   * The gate readings the move was decided on (recorded in the audit trail).
+   *
+   * @generated from field: repeated spacetime_sync.v1.GateReading gates = 3;
+   */
+  gates: GateReading[];
+};
+
+/**
+ * Describes the message spacetime_sync.v1.CutoverMove.
+ * Use `create(CutoverMoveSchema)` to create a new message.
+ */
+export const CutoverMoveSchema: GenMessage<CutoverMove> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_admin_service, 17);
+
+/**
+ * @generated from message spacetime_sync.v1.AdvanceCutoverResponse
+ */
+export type AdvanceCutoverResponse = Message<"spacetime_sync.v1.AdvanceCutoverResponse"> & {
+  /**
+   * @generated from field: spacetime_sync.v1.CutoverMove move = 1;
+   */
+  move?: CutoverMove | undefined;
+};
+
+/**
+ * Describes the message spacetime_sync.v1.AdvanceCutoverResponse.
+ * Use `create(AdvanceCutoverResponseSchema)` to create a new message.
+ */
+export const AdvanceCutoverResponseSchema: GenMessage<AdvanceCutoverResponse> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_admin_service, 18);
+
+/**
+ * @generated from message spacetime_sync.v1.RollbackCutoverResponse
+ */
+export type RollbackCutoverResponse = Message<"spacetime_sync.v1.RollbackCutoverResponse"> & {
+  /**
+   * @generated from field: spacetime_sync.v1.CutoverMove move = 1;
+   */
+  move?: CutoverMove | undefined;
+};
+
+/**
+ * Describes the message spacetime_sync.v1.RollbackCutoverResponse.
+ * Use `create(RollbackCutoverResponseSchema)` to create a new message.
+ */
+export const RollbackCutoverResponseSchema: GenMessage<RollbackCutoverResponse> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_admin_service, 19);
+
+/**
+ * @generated from message spacetime_sync.v1.RouteClientRequest
+ */
+export type RouteClientRequest = Message<"spacetime_sync.v1.RouteClientRequest"> & {
+  /**
+   * A stable identity of the client: its device id or user id.
+   *
+   * @generated from field: string client_id = 1;
+   */
+  clientId: string;
+};
+
+/**
+ * Describes the message spacetime_sync.v1.RouteClientRequest.
+ * Use `create(RouteClientRequestSchema)` to create a new message.
+ */
+export const RouteClientRequestSchema: GenMessage<RouteClientRequest> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_admin_service, 20);
+
+/**
+ * @generated from message spacetime_sync.v1.RouteClientResponse
+ */
+export type RouteClientResponse = Message<"spacetime_sync.v1.RouteClientResponse"> & {
+  /**
+   * LEGACY or SPACETIME: the lane this client consumes now.
+   *
+   * @generated from field: spacetime_sync.v1.CutoverLane lane = 1;
+   */
+  lane: CutoverLane;
+
+  /**
+   * @generated from field: spacetime_sync.v1.CutoverStage stage = 2;
+   */
+  stage: CutoverStage;
+
+  /**
+   * @generated from field: uint32 canary_percent = 3;
+   */
+  canaryPercent: number;
+
+  /**
+   * The controller's revision the answer is from.
+   *
+   * @generated from field: uint64 revision = 4;
+   */
+  revision: bigint;
+
+  /**
+   * The client's fixed bucket, 0-99: it is on SpacetimeDB while bucket < the stage's percentage.
+   *
+   * @generated from field: uint32 bucket = 5;
+   */
+  bucket: number;
+};
+
+/**
+ * Describes the message spacetime_sync.v1.RouteClientResponse.
+ * Use `create(RouteClientResponseSchema)` to create a new message.
+ */
+export const RouteClientResponseSchema: GenMessage<RouteClientResponse> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_admin_service, 21);
 
 /**
  * @generated from message spacetime_sync.v1.SetCutoverStateRequest
@@ -455,7 +834,7 @@ export type SetCutoverStateRequest = Message<"spacetime_sync.v1.SetCutoverStateR
  * Use `create(SetCutoverStateRequestSchema)` to create a new message.
  */
 export const SetCutoverStateRequestSchema: GenMessage<SetCutoverStateRequest> = /*@__PURE__*/
-  messageDesc(file_spacetime_sync_v1_admin_service, 13);
+  messageDesc(file_spacetime_sync_v1_admin_service, 22);
 
 /**
  * @generated from message spacetime_sync.v1.SetCutoverStateResponse
@@ -477,7 +856,7 @@ export type SetCutoverStateResponse = Message<"spacetime_sync.v1.SetCutoverState
  * Use `create(SetCutoverStateResponseSchema)` to create a new message.
  */
 export const SetCutoverStateResponseSchema: GenMessage<SetCutoverStateResponse> = /*@__PURE__*/
-  messageDesc(file_spacetime_sync_v1_admin_service, 14);
+  messageDesc(file_spacetime_sync_v1_admin_service, 23);
 
 /**
  * ConnectionState is the state of the link to SpacetimeDB.
@@ -620,6 +999,59 @@ export const CutoverLaneSchema: GenEnum<CutoverLane> = /*@__PURE__*/
   enumDesc(file_spacetime_sync_v1_admin_service, 2);
 
 /**
+ * CutoverStage is where the controller stands on the way from the legacy lane to SpacetimeDB.
+ *
+ * @generated from enum spacetime_sync.v1.CutoverStage
+ */
+export enum CutoverStage {
+  /**
+   * @generated from enum value: CUTOVER_STAGE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Clients on the legacy lane only.
+   *
+   * @generated from enum value: CUTOVER_STAGE_LEGACY_ONLY = 1;
+   */
+  LEGACY_ONLY = 1,
+
+  /**
+   * Clients on the legacy lane; spacetime-sync runs beside it and shadow parity compares the lanes.
+   *
+   * @generated from enum value: CUTOVER_STAGE_SHADOW = 2;
+   */
+  SHADOW = 2,
+
+  /**
+   * canary_percent of clients (by a stable hash of their identity) on spacetime-sync.
+   *
+   * @generated from enum value: CUTOVER_STAGE_CANARY = 3;
+   */
+  CANARY = 3,
+
+  /**
+   * Every client on spacetime-sync; the legacy lane still runs for a rollback.
+   *
+   * @generated from enum value: CUTOVER_STAGE_SPACETIME_PRIMARY = 4;
+   */
+  SPACETIME_PRIMARY = 4,
+
+  /**
+   * Retirement of the legacy lane requested; rollback is still possible while it runs.
+   *
+   * @generated from enum value: CUTOVER_STAGE_LEGACY_RETIRED = 5;
+   */
+  LEGACY_RETIRED = 5,
+}
+
+/**
+ * Describes the enum spacetime_sync.v1.CutoverStage.
+ */
+export const CutoverStageSchema: GenEnum<CutoverStage> = /*@__PURE__*/
+  enumDesc(file_spacetime_sync_v1_admin_service, 3);
+
+/**
  * AdminService is the operators' view of one spacetime-sync instance and the switch between lanes.
  *
  * @generated from service spacetime_sync.v1.AdminService
@@ -652,6 +1084,8 @@ export const AdminService: GenService<{
     output: typeof GetLagResponseSchema;
   },
   /**
+   * GetCutoverState: the controller's stage, the gates as they read now, and the latest moves.
+   *
    * @generated from rpc spacetime_sync.v1.AdminService.GetCutoverState
    */
   getCutoverState: {
@@ -662,6 +1096,9 @@ export const AdminService: GenService<{
   /**
    * SetCutoverState moves traffic between lanes. With expected_revision set it fails with ABORTED
    * (ERROR_REASON_REVISION_MISMATCH) if someone else changed the state since it was read.
+   * Kept for older callers: LEGACY means a rollback to legacy_only, DUAL a move to shadow, SPACETIME
+   * an advance to spacetime_primary (only from a canary), each under the rules of AdvanceCutover and
+   * RollbackCutover.
    *
    * @generated from rpc spacetime_sync.v1.AdminService.SetCutoverState
    */
@@ -669,6 +1106,43 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof SetCutoverStateRequestSchema;
     output: typeof SetCutoverStateResponseSchema;
+  },
+  /**
+   * AdvanceCutover moves one stage forward (or to `to`). Refused with INVALID_ARGUMENT
+   * (ERROR_REASON_INVALID) naming each failing gate (field `gates.<name>`) or the refused transition
+   * (field `to`); with PERMISSION_DENIED (ERROR_REASON_UNAUTHORIZED) unless the request carries a cutover
+   * admin's SpacetimeDB token in the `spacetime-sync-operator-token` header. Concurrent moves are
+   * applied one at a time; expected_revision makes a move conditional on the state the caller read.
+   *
+   * @generated from rpc spacetime_sync.v1.AdminService.AdvanceCutover
+   */
+  advanceCutover: {
+    methodKind: "unary";
+    input: typeof AdvanceCutoverRequestSchema;
+    output: typeof AdvanceCutoverResponseSchema;
+  },
+  /**
+   * RollbackCutover moves back to an earlier stage (default: clients back on the legacy lane, i.e.
+   * shadow; from legacy_retired: spacetime_primary). No gate is checked; the same credentials as
+   * AdvanceCutover.
+   *
+   * @generated from rpc spacetime_sync.v1.AdminService.RollbackCutover
+   */
+  rollbackCutover: {
+    methodKind: "unary";
+    input: typeof RollbackCutoverRequestSchema;
+    output: typeof RollbackCutoverResponseSchema;
+  },
+  /**
+   * RouteClient: which lane a desktop client uses now. Stable per client: a client in the canary at
+   * 10 % stays in it at 50 %.
+   *
+   * @generated from rpc spacetime_sync.v1.AdminService.RouteClient
+   */
+  routeClient: {
+    methodKind: "unary";
+    input: typeof RouteClientRequestSchema;
+    output: typeof RouteClientResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_spacetime_sync_v1_admin_service, 0);
