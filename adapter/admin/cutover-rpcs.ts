@@ -32,13 +32,15 @@ import {
   SetCutoverStateResponseSchema,
 } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { SyncError } from '../../shared/errors/sync-error.js';
+import { OPERATOR_TOKEN_HEADER } from '../../shared/operator-token.js';
+
+export { OPERATOR_TOKEN_HEADER };
+
 import type { CutoverController, MoveAsk, MoveResult } from '../cutover/controller.js';
 import type { GateResult } from '../cutover/gates.js';
 import type { CutoverSnapshot } from '../cutover/store.js';
 import { contractViolations, invalid } from '../errors/invalid.js';
 import { toConnectError } from '../errors/to-connect.js';
-
-export const OPERATOR_TOKEN_HEADER = 'spacetime-sync-operator-token';
 
 const TO_PROTO: Record<CutoverStageKind, ProtoStage> = {
   legacy_only: ProtoStage.LEGACY_ONLY,

@@ -11,6 +11,7 @@
  */
 import type { Command } from 'commander';
 import * as bridge from './bridge.js';
+import * as cutover from './cutover.js';
 import * as devhost from './devhost.js';
 import * as dlqReplay from './dlq-replay.js';
 import * as grant from './grant.js';
@@ -37,6 +38,7 @@ export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   dlqReplay,
   bridge,
   parity,
+  cutover,
   devhost,
   legacyLane,
   token,

@@ -5,7 +5,8 @@
  * applied one at a time, and a restarted service resuming the stored stage. The walk through every
  * stage with live parity is test/cutover/cutover.kafka.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
@@ -45,6 +46,20 @@ const start = () =>
 const admin = () =>
   createClient(AdminService, createConnectTransport({ baseUrl: service.httpUrl, httpVersion: '1.1' }));
 const as = (token: string | undefined) => (token ? { headers: { [OPERATOR_TOKEN_HEADER]: token } } : {});
+
+const BIN = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
+
+/** Runs the CLI without blocking this process (the service it asks lives here). */
+function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args, '--url', service.httpUrl],
+      { env: { ...process.env, SPACETIME_SYNC_URL: '', SPACETIMEDB_TOKEN: '' } },
+      (e, out, err) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
+    );
+  });
+}
 
 async function refusal(call: Promise<unknown>): Promise<ConnectError> {
   try {
@@ -168,6 +183,49 @@ describe('cutover over AdminService', () => {
     const chain = s.history.slice(0, done).reverse();
     for (let i = 1; i < chain.length; i++) expect(chain[i]?.from).toBe(chain[i - 1]?.to);
     expect(chain[0]?.from).toBe(CutoverStage.SHADOW);
+  });
+
+  it('the cutover CLI: status, refused advance, rollback, route, with documented exit codes', async () => {
+    const tokenFile = join(dataDir, 'operator.token');
+    writeFileSync(tokenFile, ownerToken, { mode: 0o600 });
+    const st = await cli('cutover', 'status');
+    expect(st.code).toBe(1); // in shadow with no parity running, the gates refuse an advance
+    expect(st.out).toMatch(/^stage {5}shadow {2}revision \d+/);
+    expect(st.out).toMatch(/FAIL parity_mismatches: not measured \(required\)/);
+    const adv = await cli(
+      'cutover',
+      'advance',
+      '--percent',
+      '10',
+      '--token-file',
+      tokenFile,
+      '--actor',
+      'cli',
+    );
+    expect(adv.code).toBe(1);
+    expect(adv.err).toMatch(/gates\.parity_compared: parity_compared: not measured/);
+    const noToken = await cli('cutover', 'advance');
+    expect(noToken.code).toBe(2);
+    expect(noToken.err).toMatch(/needs a cutover admin token/);
+    const back = await cli('cutover', 'rollback', '--reason', 'drill', '--token-file', tokenFile, '--json');
+    expect(back.code).toBe(0);
+    expect(JSON.parse(back.out)).toMatchObject({
+      state: { stage: 'CUTOVER_STAGE_LEGACY_ONLY' },
+      previous: { stage: 'CUTOVER_STAGE_SHADOW' },
+    });
+    const forth = await cli('cutover', 'advance', '--token-file', tokenFile, '--reason', 'again');
+    expect(forth).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^advance: legacy_only -> shadow \(revision \d+\)/),
+    });
+    const route = await cli('cutover', 'route', 'device-7', '--json');
+    expect(route.code).toBe(0);
+    expect(JSON.parse(route.out)).toMatchObject({
+      lane: 'CUTOVER_LANE_LEGACY',
+      stage: 'CUTOVER_STAGE_SHADOW',
+    });
+    const usage = await cli('cutover', 'advance', '--to', 'shadow', '--percent', '5');
+    expect(usage.code).toBe(2);
   });
 
   it('a restarted service resumes the stored stage and revision', async () => {
