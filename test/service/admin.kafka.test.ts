@@ -131,11 +131,16 @@ describe('AdminService', () => {
     ]);
   });
 
-  it('does not serve the cutover switch yet: it answers UNIMPLEMENTED rather than pretending', async () => {
-    const e = await admin()
-      .getCutoverState({})
-      .catch((err: unknown) => ConnectError.from(err));
-    expect((e as ConnectError).code).toBe(Code.Unimplemented);
+  it('serves the cutover state, its gates reading the consumer lag of the running consumer', async () => {
+    const c = await admin().getCutoverState({});
+    expect(c.state?.revision).toBe(0n);
+    await vi.waitFor(
+      async () => {
+        const text = await (await fetch(`${service.httpUrl}/metrics`)).text();
+        expect(text).toMatch(/^spacetime_sync_cutover_gate_reading\{gate="consumer_lag"\} \d+$/m);
+      },
+      { timeout: 30_000, interval: 200 },
+    );
   });
 });
 

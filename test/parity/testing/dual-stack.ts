@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
 import { expect, vi } from 'vitest';
+import type { CutoverConfig } from '../../../adapter/cutover/config.js';
 import type { RunningService } from '../../../adapter/service.js';
 import { createLogger } from '../../../adapter/telemetry/logger.js';
 import { parseKeyring } from '../../../legacy/auth/keyring.js';
@@ -45,6 +46,8 @@ export class DualStack {
   /** Shadow mode in the candidate service, when asked for. */
   private shadow: ShadowConfig | undefined;
   private processMetrics = false;
+  private cutover: CutoverConfig | undefined;
+  private probeIntervalMs: number | undefined;
 
   private constructor(
     /** Authority topics the legacy lane serves. */
@@ -69,6 +72,9 @@ export class DualStack {
       shadow?: Omit<ShadowConfig, 'legacyUrl' | 'legacyToken' | 'topics'>;
       /** The candidate service exports Node's process metrics too, as `npm start` does. */
       processMetrics?: boolean;
+      /** The candidate's cutover controller settings (short gate windows for tests). */
+      cutover?: CutoverConfig;
+      probeIntervalMs?: number;
     } = {},
   ): Promise<DualStack> {
     const root = await mkdtemp(join(tmpdir(), 'parity-'));
@@ -95,6 +101,8 @@ export class DualStack {
     );
     await stack.producer.connect();
     stack.processMetrics = options.processMetrics === true;
+    stack.cutover = options.cutover;
+    stack.probeIntervalMs = options.probeIntervalMs;
     stack.legacyToken = await mintToken(KEYRING, { topics: servedTopics, ttlSeconds: 3600 });
     await stack.startLegacy();
     if (options.shadow) {
@@ -129,6 +137,8 @@ export class DualStack {
       }),
       ...(this.shadow ? { parityShadow: this.shadow } : {}),
       processMetrics: this.processMetrics,
+      ...(this.cutover ? { cutover: this.cutover } : {}),
+      ...(this.probeIntervalMs !== undefined ? { probeIntervalMs: this.probeIntervalMs } : {}),
     });
   }
 
