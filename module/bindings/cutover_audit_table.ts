@@ -18,4 +18,5 @@ export default __t.row({
   reason: __t.string(),
   gateReadings: __t.string().name("gate_readings"),
   at: __t.timestamp(),
+  writerScope: __t.string().name("writer_scope"),
 });

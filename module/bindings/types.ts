@@ -108,6 +108,7 @@ export const CutoverAudit = __t.object("CutoverAudit", {
   reason: __t.string(),
   gateReadings: __t.string(),
   at: __t.timestamp(),
+  writerScope: __t.string(),
 });
 export type CutoverAudit = __Infer<typeof CutoverAudit>;
 

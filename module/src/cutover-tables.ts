@@ -4,7 +4,9 @@
  * the owner that may move it. Changed only by the reducers in reducers/cutover.ts.
  *
  * `cutover_state` is public: which stage runs is what every client's lane follows, nothing secret.
- * The audit (operators' names and reasons) and the admin list are private (the owner reads them).
+ * The audit (operators' names and reasons) is public only so row-level security can hand it to
+ * writers — the service, which is not the owner — and nobody else (visibility.ts); the admin list is
+ * private.
  */
 import { t, table } from 'spacetimedb/server';
 
@@ -33,7 +35,7 @@ export const cutover_state = table(
 );
 
 export const cutover_audit = table(
-  { name: 'cutover_audit', public: false },
+  { name: 'cutover_audit', public: true },
   {
     audit_id: t.u64().primaryKey().autoInc(),
     /** The revision the move produced. */
@@ -52,6 +54,8 @@ export const cutover_audit = table(
     /** The gate readings the caller saw when it decided (JSON, as the service's GateResult list). */
     gate_readings: t.string(),
     at: t.timestamp(),
+    /** Always WRITER_SCOPE (schema.ts): the join that shows the trail to writers only. */
+    writer_scope: t.string(),
   },
 );
 

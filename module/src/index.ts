@@ -41,6 +41,7 @@ export {
   append_receipt_own,
   bridge_delivery_worker,
   bridge_outbox_worker,
+  cutover_audit_writers,
   session_presence_own,
   source_cursor_writers,
   sync_checkpoint_own,

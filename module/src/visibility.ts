@@ -29,6 +29,11 @@ export const source_cursor_writers = spacetimedb.clientVisibilityFilter.sql(
   'SELECT source_cursor.* FROM source_cursor JOIN sync_writer ON source_cursor.writer_scope = sync_writer.scope WHERE sync_writer.identity = :sender',
 );
 
+/** The cutover audit trail (operators' names and reasons): writers only, like the cursors. */
+export const cutover_audit_writers = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT cutover_audit.* FROM cutover_audit JOIN sync_writer ON cutover_audit.writer_scope = sync_writer.scope WHERE sync_writer.identity = :sender',
+);
+
 export const sync_checkpoint_own = spacetimedb.clientVisibilityFilter.sql(
   'SELECT * FROM sync_checkpoint WHERE owner = :sender',
 );

@@ -10,7 +10,7 @@ import { t } from 'spacetimedb/server';
 import { type CutoverMove, type CutoverStage, planCutoverMove, stageFrom } from '../cutover-machine.ts';
 import { requireCutoverAdmin } from '../logic/auth.ts';
 import { fail } from '../logic/fail.ts';
-import spacetimedb from '../schema.ts';
+import spacetimedb, { WRITER_SCOPE } from '../schema.ts';
 
 type Ctx = Parameters<Parameters<typeof spacetimedb.reducer>[1]>[0];
 
@@ -90,6 +90,7 @@ function applyMove(ctx: Ctx, a: MoveArgs): void {
     reason: a.reason,
     gate_readings: a.gate_readings,
     at: ctx.timestamp,
+    writer_scope: WRITER_SCOPE,
   });
 }
 
