@@ -37,6 +37,13 @@ function shadowMetrics(registry: Registry) {
     registers,
   });
   for (const c of DIVERGENCE_CLASSES) mismatch.inc({ class: c }, 0); // every class exported from the start
+  const rebootstraps = new Counter({
+    name: 'spacetime_sync_parity_rebootstraps_total',
+    help: "Shadow parity: stale cursors the shadow's resuming clients met (candidate: rebootstrap, legacy: stale_cursor)",
+    labelNames: ['lane'],
+    registers,
+  });
+  for (const lane of ['legacy', 'candidate']) rebootstraps.inc({ lane }, 0);
   return {
     mismatch,
     compared: new Counter({
@@ -50,6 +57,7 @@ function shadowMetrics(registry: Registry) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
+    rebootstraps,
     connected: new Gauge({
       name: 'spacetime_sync_parity_shadow_connected',
       help: "Shadow parity: 1 while the lane's client is subscribed and following",
@@ -70,6 +78,8 @@ export class ParityShadow {
   private readonly legacy: LegacyCollector;
   private candidate: CandidateCollector;
   private ticking = false;
+  /** Rebootstrap/stale entries already counted, per lane (those entries are never forgotten). */
+  private readonly staleCounted = { legacy: 0, candidate: 0 };
 
   constructor(
     private readonly o: {
@@ -139,11 +149,25 @@ export class ParityShadow {
       if (delta.compared) this.metrics.compared.inc(delta.compared);
       for (const lag of delta.lagsMs) this.metrics.timeToParity.observe(Math.max(0, lag) / 1000);
       for (const [cls, n] of delta.mismatches) this.metrics.mismatch.inc({ class: cls }, n);
+      this.countStale();
       this.metrics.connected.set({ lane: 'legacy' }, this.legacy.describe().startsWith('subscribed') ? 1 : 0);
       this.metrics.connected.set({ lane: 'candidate' }, this.candidate.describe().startsWith('live') ? 1 : 0);
       this.forget(nowMs - RETAIN_MS);
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /** The cutover's rebootstrap gate reads these: what a resuming client of each lane met. */
+  private countStale(): void {
+    const now = {
+      legacy: this.legacy.entries.filter((e) => e.kind === 'stale').length,
+      candidate: this.candidate.entries.filter((e) => e.kind === 'rebootstrap').length,
+    };
+    for (const lane of ['legacy', 'candidate'] as const) {
+      if (now[lane] > this.staleCounted[lane])
+        this.metrics.rebootstraps.inc({ lane }, now[lane] - this.staleCounted[lane]);
+      this.staleCounted[lane] = now[lane];
     }
   }
 
