@@ -228,6 +228,23 @@ describe('cutover over AdminService', () => {
     expect(usage.code).toBe(2);
   });
 
+  it('the older lane-based SetCutoverState moves under the same rules and credentials', async () => {
+    const set = (lane: CutoverLane, token?: string) =>
+      admin().setCutoverState({ lane, reason: 'lane switch', actor: 'old-tool' }, as(token));
+    expect((await refusal(set(CutoverLane.LEGACY))).code).toBe(Code.PermissionDenied);
+    expect((await refusal(set(CutoverLane.SPACETIME, ownerToken))).rawMessage).toMatch(
+      /shadow advances to canary only/,
+    );
+    const back = await set(CutoverLane.LEGACY, ownerToken);
+    expect(back.previous?.stage).toBe(CutoverStage.SHADOW);
+    expect(back.state).toMatchObject({
+      stage: CutoverStage.LEGACY_ONLY,
+      lane: CutoverLane.LEGACY,
+      actor: 'old-tool',
+    });
+    expect((await set(CutoverLane.DUAL, ownerToken)).state?.stage).toBe(CutoverStage.SHADOW);
+  });
+
   it('a restarted service resumes the stored stage and revision', async () => {
     await admin()
       .advanceCutover({ to: CutoverStage.SHADOW, reason: 'settle', actor: 'alice' }, as(ownerToken))
