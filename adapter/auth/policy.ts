@@ -86,6 +86,10 @@ const POLICIES: ReadonlyMap<string, MethodPolicy> = new Map([
   }),
   row(AdminService.method.getCutoverState, { action: 'get cutover state', roles: ['operator'] }),
   row(AdminService.method.setCutoverState, { action: 'set cutover state', roles: [] }),
+  // Moving the cutover: admins only here, and the module checks the operator's SpacetimeDB identity too.
+  row(AdminService.method.advanceCutover, { action: 'advance the cutover', roles: [] }),
+  row(AdminService.method.rollbackCutover, { action: 'roll the cutover back', roles: [] }),
+  row(AdminService.method.routeClient, { action: 'route a client', roles: ['operator'] }),
 ]);
 
 export function policyOf(key: string): MethodPolicy | undefined {

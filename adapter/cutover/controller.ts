@@ -29,7 +29,7 @@ import {
 } from './gates.js';
 import { sampleFigures } from './live-figures.js';
 import { type CutoverMetrics, createCutoverMetrics, type RefusalKind } from './metrics.js';
-import { failingGates, refusedTransition, unauthorizedMove } from './refusals.js';
+import { failingGates, missingOperatorToken, refusedTransition } from './refusals.js';
 import type { AuditEntry, CutoverSnapshot, CutoverStore } from './store.js';
 
 export interface MoveAsk {
@@ -155,12 +155,9 @@ export class CutoverController {
 
   private async move(move: CutoverMove, ask: MoveAsk): Promise<MoveResult> {
     if (!ask.operatorToken) {
-      throw this.refuse(
-        'unauthorized',
-        unauthorizedMove(
-          'moving the cutover needs a cutover admin token (header spacetime-sync-operator-token)',
-        ),
-      );
+      // A missing part of the request, not a refused identity: the caller passed the service's own
+      // authorization already, and the module decides about the identity once the token is there.
+      throw this.refuse('unauthorized', missingOperatorToken());
     }
     const readings = await this.sample();
     const before = this.o.store.snapshot(); // read after the await: this is the state decided on

@@ -18,3 +18,12 @@ export const unauthorizedMove = (message: string): SyncError<'unauthorized'> =>
   new SyncError('unauthorized', message, {
     detail: create(UnauthorizedDetailSchema, { action: 'move the cutover', resource: 'cutover' }),
   });
+
+export const missingOperatorToken = (): SyncError<'invalid'> =>
+  invalid([
+    {
+      field: 'header spacetime-sync-operator-token',
+      ruleId: 'cutover.operator_token.required',
+      description: "moving the cutover needs a cutover admin's SpacetimeDB token in this header",
+    },
+  ]);

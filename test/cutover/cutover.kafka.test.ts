@@ -9,7 +9,6 @@
  * settings here; every wait is on a condition.
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cohortBucket } from '../../adapter/cutover/cohort.js';
 import { cutoverConfig } from '../../adapter/cutover/config.js';
@@ -22,6 +21,7 @@ import {
 import { InvalidDetailSchema } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { OPERATOR_TOKEN_HEADER } from '../../shared/operator-token.js';
 import { DualStack } from '../parity/testing/dual-stack.js';
+import { authedTransport } from '../support/auth.js';
 import { syncEnvelope } from '../support/envelopes.js';
 
 const TOPIC = 'runtime.run_summaries';
@@ -49,8 +49,7 @@ const clients: { id: string; bucket: number; client: LaneClient; got: LaneEvent[
 const produced = new Map<string, bigint[]>(STREAMS.map((s) => [s, []]));
 let nextSeq = 1n;
 
-const admin = () =>
-  createClient(AdminService, createConnectTransport({ baseUrl: stack.service.httpUrl, httpVersion: '1.1' }));
+const admin = () => createClient(AdminService, authedTransport(stack.service.httpUrl));
 const asOwner = () => ({ headers: { [OPERATOR_TOKEN_HEADER]: stack.ownerToken } });
 const stage = async () => (await admin().getCutoverState({})).state;
 
@@ -148,10 +147,9 @@ beforeAll(async () => {
     const switches: string[] = [];
     const client = await LaneClient.open({
       route: async () => {
-        const r = await createClient(
-          AdminService,
-          createConnectTransport({ baseUrl: stack.service.httpUrl, httpVersion: '1.1' }),
-        ).routeClient({ clientId: id });
+        const r = await createClient(AdminService, authedTransport(stack.service.httpUrl)).routeClient({
+          clientId: id,
+        });
         return r.lane === CutoverLane.SPACETIME ? 'spacetime' : 'legacy';
       },
       routeIntervalMs: 100,

@@ -217,6 +217,46 @@ const METHODS: Method[] = [
       admin: 'ok',
     },
   },
+  {
+    key: 'spacetime_sync.v1.AdminService/AdvanceCutover',
+    action: 'advance the cutover',
+    call: (t, who) => createClient(AdminService, t).advanceCutover({ reason: 'matrix', actor: who }),
+    // Past the gate the handler refuses: no operator SpacetimeDB token (not authorization's business).
+    works: () => {},
+    cells: {
+      ...REFUSED_TOKENS,
+      'publisher of matrix:': 'denied',
+      'publisher of other:': 'denied',
+      operator: 'denied',
+      admin: 'ok',
+    },
+  },
+  {
+    key: 'spacetime_sync.v1.AdminService/RollbackCutover',
+    action: 'roll the cutover back',
+    call: (t, who) => createClient(AdminService, t).rollbackCutover({ reason: 'matrix', actor: who }),
+    works: () => {},
+    cells: {
+      ...REFUSED_TOKENS,
+      'publisher of matrix:': 'denied',
+      'publisher of other:': 'denied',
+      operator: 'denied',
+      admin: 'ok',
+    },
+  },
+  {
+    key: 'spacetime_sync.v1.AdminService/RouteClient',
+    action: 'route a client',
+    call: (t) => createClient(AdminService, t).routeClient({ clientId: 'device-1' }),
+    works: (r) => expect((r as { lane: CutoverLane }).lane).toBe(CutoverLane.LEGACY),
+    cells: {
+      ...REFUSED_TOKENS,
+      'publisher of matrix:': 'denied',
+      'publisher of other:': 'denied',
+      operator: 'ok',
+      admin: 'ok',
+    },
+  },
 ];
 
 /** The call's result, or the ConnectError it failed with. */

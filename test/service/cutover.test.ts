@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_TOKEN_HEADER } from '../../adapter/admin/cutover-rpcs.js';
 import { cutoverConfig } from '../../adapter/cutover/config.js';
@@ -25,6 +24,7 @@ import {
   ErrorReason,
   InvalidDetailSchema,
 } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
+import { authedTransport, tokenFileEnv } from '../support/auth.js';
 import { connect } from '../support/devhost-harness.js';
 import { startTestService } from '../support/service-harness.js';
 
@@ -43,19 +43,19 @@ const start = () =>
     cutover: config,
   });
 
-const admin = () =>
-  createClient(AdminService, createConnectTransport({ baseUrl: service.httpUrl, httpVersion: '1.1' }));
+const admin = () => createClient(AdminService, authedTransport(service.httpUrl));
 const as = (token: string | undefined) => (token ? { headers: { [OPERATOR_TOKEN_HEADER]: token } } : {});
 
 const BIN = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
 
 /** Runs the CLI without blocking this process (the service it asks lives here). */
-function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const credentials = await tokenFileEnv();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [BIN, ...args, '--url', service.httpUrl],
-      { env: { ...process.env, SPACETIME_SYNC_URL: '', SPACETIMEDB_TOKEN: '' } },
+      { env: { ...process.env, ...credentials, SPACETIME_SYNC_URL: '', SPACETIMEDB_TOKEN: '' } },
       (e, out, err) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
     );
   });
@@ -95,8 +95,9 @@ describe('cutover over AdminService', () => {
 
   it('refuses a move without a cutover admin token, and with a token that is no admin', async () => {
     const none = await refusal(admin().advanceCutover({ reason: 'go', actor: 'mallory' }));
-    expect(none.code).toBe(Code.PermissionDenied);
-    expect(none.findDetails(ErrorInfoSchema)[0]?.reason).toBe(ErrorReason.UNAUTHORIZED);
+    expect(none.code).toBe(Code.InvalidArgument);
+    expect(none.findDetails(ErrorInfoSchema)[0]?.reason).toBe(ErrorReason.INVALID);
+    expect(none.rawMessage).toMatch(/needs a cutover admin's SpacetimeDB token/);
     const stranger = await connect({ url: service.spacetimeUrl }, undefined, service.database);
     stranger.conn.disconnect();
     const notAdmin = await refusal(
@@ -231,7 +232,7 @@ describe('cutover over AdminService', () => {
   it('the older lane-based SetCutoverState moves under the same rules and credentials', async () => {
     const set = (lane: CutoverLane, token?: string) =>
       admin().setCutoverState({ lane, reason: 'lane switch', actor: 'old-tool' }, as(token));
-    expect((await refusal(set(CutoverLane.LEGACY))).code).toBe(Code.PermissionDenied);
+    expect((await refusal(set(CutoverLane.LEGACY))).code).toBe(Code.InvalidArgument);
     expect((await refusal(set(CutoverLane.SPACETIME, ownerToken))).rawMessage).toMatch(
       /shadow advances to canary only/,
     );
