@@ -41,9 +41,9 @@ describe('the Kafka consumer family', () => {
   it('is exported only once enabled, so a service without Kafka does not read as down', async () => {
     const registry = createMetricsRegistry();
     const metrics = createAdapterMetrics(registry);
-    expect(await registry.metrics()).not.toContain('spacetime_sync_kafka_consumer_ready');
+    expect(await registry.metrics()).not.toContain('spacetime_sync_kafka_consuming');
     metrics.enableKafkaConsumerMetrics();
-    metrics.kafkaConsumerReady.set(1);
-    expect(await registry.metrics()).toMatch(/^spacetime_sync_kafka_consumer_ready 1$/m);
+    metrics.kafkaConsuming.set(1);
+    expect(await registry.metrics()).toMatch(/^spacetime_sync_kafka_consuming 1$/m);
   });
 });

@@ -120,10 +120,14 @@ export function createAdapterMetrics(registry: Registry) {
       registers,
     }),
   };
-  /** The Kafka consumer's readiness, registered only when Kafka is configured (else it would read as down). */
-  const kafkaConsumerReady = new Gauge({
-    name: `${p}kafka_consumer_ready`,
-    help: '1 while the Kafka consumer is running (not starting, restarting or crashed)',
+  /**
+   * Whether the Kafka consumer consumes, registered only when Kafka is configured (else it would read
+   * as down). Not /readyz's notion: while kafkajs retries lost brokers the consumer still counts as
+   * running there, but consumes nothing.
+   */
+  const kafkaConsuming = new Gauge({
+    name: `${p}kafka_consuming`,
+    help: '1 while the Kafka consumer consumes or is paused for backpressure; 0 while it connects (e.g. the brokers are down), rebalances, restarts or crashed',
     registers: [],
   });
   /** Highest authority seq seen per stream (from envelopes), to compare with the projected head. */
@@ -136,10 +140,10 @@ export function createAdapterMetrics(registry: Registry) {
   let baselined = false;
   return {
     ...m,
-    kafkaConsumerReady,
+    kafkaConsuming,
     /** Adds the Kafka consumer family; call once, when the service runs a consumer. */
     enableKafkaConsumerMetrics(): void {
-      registry.registerMetric(kafkaConsumerReady);
+      registry.registerMetric(kafkaConsuming);
     },
     sawSourceSeq(stream: string, seq: bigint): void {
       if (seq > (seenSource.get(stream) ?? 0n)) seenSource.set(stream, seq);

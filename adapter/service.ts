@@ -166,7 +166,8 @@ export async function startService(
     beforeScrape: () => {
       metrics.spacetimeConnected.set(writer.isConnected ? 1 : 0);
       metrics.ready.set(readiness().ok ? 1 : 0);
-      metrics.kafkaConsumerReady.set(kafka?.ready ? 1 : 0);
+      const kafkaState = kafka?.status().state;
+      metrics.kafkaConsuming.set(kafkaState === 'consuming' || kafkaState === 'paused' ? 1 : 0);
       metrics.refreshStreams(writer.streams());
     },
     onError: (e) => logger.error({ err: String(e) }, 'Connect call failed while being answered'),

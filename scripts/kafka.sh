@@ -3,6 +3,9 @@
 #   scripts/kafka.sh install          resolve the broker jars from Maven Central into the cache (once)
 #   scripts/kafka.sh start [--data D] format D (default: a new dir under $TMPDIR) and start;
 #                                     prints KAFKA_BROKERS=... and KAFKA_DATA=<the data dir>
+#   scripts/kafka.sh start --data D --keep
+#                                     start again a broker that was stopped, on its data and port (a broker
+#                                     that was down and comes back, topics and committed offsets intact)
 #   scripts/kafka.sh stop  [--data D] stop the broker started with that data dir (default: the last started)
 #   scripts/kafka.sh status [--data D]
 # Env: SPACETIME_SYNC_CACHE (default ~/.cache/spacetime-sync), KAFKA_PORT (default: a free port),
@@ -44,6 +47,7 @@ data_dir() {
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --data) dir="$2"; shift 2 ;;
+      --keep) shift ;;  # start's, read there
       *) die "unknown option $1" ;;
     esac
   done
@@ -71,12 +75,22 @@ is_running() {
 
 start() {
   local dir; dir="$(data_dir start "$@")"
+  local keep=""
+  [[ " $* " == *" --keep "* ]] && keep=1
   mkdir -p "$(dirname "$LAST_DIR_FILE")"
   echo "$dir" > "$LAST_DIR_FILE"
   [[ -f "$LIBS/.complete" ]] || install
   if is_running "$dir"; then
     echo "KAFKA_BROKERS=127.0.0.1:$(cat "$dir/broker.port")"
     echo "KAFKA_DATA=$dir"
+    return
+  fi
+  local jvm=(-Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
+             -Dkafka.log.file="$dir/broker.log" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties")
+  if [[ -n "$keep" ]]; then
+    [[ -f "$dir/server.properties" && -f "$dir/logs/meta.properties" ]] \
+      || die "--keep: no broker was formatted in $dir"
+    launch "$dir" "$(cat "$dir/broker.port")" "${jvm[@]}"
     return
   fi
   local port="${KAFKA_PORT:-$(free_port)}"
@@ -104,8 +118,6 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 PROPS
-  local jvm=(-Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
-             -Dkafka.log.file="$dir/broker.log" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties")
   # A KRaft cluster id is 16 random bytes in base64url. One that starts with '-' reads as an option to
   # the storage tool (about 1 run in 64 failed that way), so draw again, as Kafka's own Uuid does.
   local cluster; cluster="$(node -e '
@@ -115,6 +127,13 @@ PROPS
     console.log(id);')"
   java "${jvm[@]}" -cp "$LIBS/*" kafka.tools.StorageTool format -t "$cluster" -c "$dir/server.properties" \
     > "$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "formatting KRaft storage failed"; }
+  launch "$dir" "$port" "${jvm[@]}"
+}
+
+# Starts the broker of a formatted data dir and waits until it reports it started.
+launch() {
+  local dir="$1" port="$2"; shift 2
+  local jvm=("$@")
   : > "$dir/broker.log"
   nohup java "${jvm[@]}" -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" > "$dir/broker.out" 2>&1 &
   echo $! > "$dir/broker.pid"

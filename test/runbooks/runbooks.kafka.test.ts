@@ -2,7 +2,7 @@
  * The runbooks' commands, run exactly as written against a real service, broker and devhost, each in
  * the situation its runbook is for. A runbook that stops working fails here.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { toBinary } from '@bufbuild/protobuf';
 import type { Devhost } from '@spacetime-sync/devhost';
 import { Identity } from 'spacetimedb';
@@ -12,10 +12,18 @@ import { tokenFileEnv } from '../support/auth.js';
 import { connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { createTopics, kafkaBrokers, testKafka, testKafkaConfig, uniqueTopic } from '../support/kafka-env.js';
-import { RUNBOOKS_DIR, runbookSteps, runRunbook, type StepResult } from '../support/runbook.js';
+import { explain, RUNBOOKS_DIR, runbookSteps, runRunbook } from '../support/runbook.js';
 import { startTestService } from '../support/service-harness.js';
 
-const TESTED = ['health-check.md', 'dead-letters.md'];
+/** The runbooks some test in this folder runs (`runRunbook('<file>'`), each in its own situation. */
+function tested(): string[] {
+  const dir = new URL('./', import.meta.url);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .flatMap((f) =>
+      [...readFileSync(new URL(f, dir), 'utf8').matchAll(/runRunbook\(\s*'([^']+)'/g)].map((m) => m[1] ?? ''),
+    );
+}
 const stops: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const s of stops.reverse()) await s();
@@ -50,16 +58,10 @@ async function serviceOn(devhost: Devhost | undefined, token?: string) {
   return { service, topic, deadLetterTopic, produce };
 }
 
-function explain(results: StepResult[]): string {
-  return results
-    .map((r) => `## ${r.step.heading} (exit ${r.code})\n$ ${r.step.script}\n${r.out}${r.err}`)
-    .join('\n');
-}
-
 describe('runbooks', () => {
-  it('every runbook has a scenario here, and every one has commands to run', () => {
+  it('every runbook is run by a test in test/runbooks/, and every one has commands to run', () => {
     const files = readdirSync(RUNBOOKS_DIR).filter((f) => f.endsWith('.md') && f !== 'README.md');
-    expect(files.sort()).toEqual([...TESTED].sort());
+    expect(files.sort()).toEqual([...new Set(tested())].sort());
     for (const f of files) expect(runbookSteps(f).length).toBeGreaterThan(0);
   });
 

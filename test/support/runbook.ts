@@ -55,13 +55,47 @@ function runStep(step: RunbookStep, env: Record<string, string>): Promise<StepRe
   });
 }
 
-/** Runs every step in order; stops at the first that fails and returns what ran. */
-export async function runRunbook(file: string, env: Record<string, string>): Promise<StepResult[]> {
+export interface RunbookScenario {
+  /**
+   * The exit code each step must end with, in order (default: every step 0). An incident runbook's
+   * diagnosis steps exit 1 on purpose (e.g. `status` while a link is down), as the runbook says.
+   */
+  readonly codes?: readonly number[];
+  /**
+   * What happens in the world before the step under that heading runs: the change the runbook waits
+   * for that no command of its own makes (e.g. SpacetimeDB comes back).
+   */
+  readonly before?: Readonly<Record<string, () => Promise<void>>>;
+}
+
+/** Runs every step in order; stops at the first that ends otherwise than expected and returns what ran. */
+export async function runRunbook(
+  file: string,
+  env: Record<string, string>,
+  scenario: RunbookScenario = {},
+): Promise<StepResult[]> {
+  const steps = runbookSteps(file);
+  const unknown = Object.keys(scenario.before ?? {}).filter((h) => !steps.some((s) => s.heading === h));
+  if (unknown.length) throw new Error(`${file} has no step under ${unknown.join(', ')}`);
+  if (scenario.codes && scenario.codes.length !== steps.length) {
+    throw new Error(
+      `${file} has ${steps.length} steps, the scenario expects ${scenario.codes.length} exit codes`,
+    );
+  }
   const results: StepResult[] = [];
-  for (const step of runbookSteps(file)) {
+  for (const [i, step] of steps.entries()) {
+    // Once per heading, before its first block.
+    if (steps.findIndex((s) => s.heading === step.heading) === i) await scenario.before?.[step.heading]?.();
     const r = await runStep(step, env);
     results.push(r);
-    if (r.code !== 0) break;
+    if (r.code !== (scenario.codes?.[i] ?? 0)) break;
   }
   return results;
+}
+
+/** Every step's output, for failure messages: heading, exit code, command, stdout and stderr. */
+export function explain(results: readonly StepResult[]): string {
+  return results
+    .map((r) => `## ${r.step.heading} (exit ${r.code})\n$ ${r.step.script}\n${r.out}${r.err}`)
+    .join('\n');
 }
