@@ -20,6 +20,7 @@ import * as lag from './lag.js';
 import * as legacyLane from './legacy-lane.js';
 import * as parity from './parity.js';
 import * as publish from './publish.js';
+import * as retention from './retention.js';
 import * as revoke from './revoke.js';
 import * as start from './start.js';
 import * as status from './status.js';
@@ -35,6 +36,7 @@ export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   lag,
   grant,
   revoke,
+  retention,
   dlqReplay,
   bridge,
   parity,
