@@ -15,7 +15,7 @@ import { createTopics, kafkaBrokers, testKafka, testKafkaConfig, uniqueTopic } f
 import { explain, RUNBOOKS_DIR, runbookSteps, runRunbook } from '../support/runbook.js';
 import { startTestService } from '../support/service-harness.js';
 
-/** The runbooks some test in this folder runs (`runRunbook('<file>'`), each in its own situation. */
+/** The runbooks some test in this folder runs (the file each runRunbook call names), each in its own situation. */
 function tested(): string[] {
   const dir = new URL('./', import.meta.url);
   return readdirSync(dir)
