@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
+import { tokenFileEnv } from '../support/auth.js';
 import { explain, runRunbook } from '../support/runbook.js';
 import { runbookStack } from './testing/stack.js';
 
@@ -28,6 +29,7 @@ it('broker-down.md: consumer idle while the broker is down, resumed once it is b
   stops.push(() => run('bash', [KAFKA_SH, 'stop', '--data', dataDir], { timeout: 60_000 }));
   const stack = await runbookStack({ brokers: [brokers] });
   stops.push(() => stack.service.stop());
+  const operator = await tokenFileEnv({ roles: ['operator'] });
   await stack.produce('orders:5', 3);
   await expect.poll(() => stack.service.writer.streams().get('orders:5')?.head, { timeout: 30_000 }).toBe(3n);
 
@@ -38,6 +40,7 @@ it('broker-down.md: consumer idle while the broker is down, resumed once it is b
     'broker-down.md',
     {
       SPACETIME_SYNC_URL: stack.service.httpUrl,
+      ...operator,
       STREAM: 'orders:5',
       KAFKA_BROKERS: brokers,
       KAFKA_DATA: dataDir,

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Devhost } from '@spacetime-sync/devhost';
 import { afterAll, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { tokenFileEnv } from '../support/auth.js';
+import { cliEnv, runCli } from '../support/cli.js';
 import { startSyncDevhost } from '../support/devhost-harness.js';
 import { explain, runRunbook } from '../support/runbook.js';
 import { runbookStack } from './testing/stack.js';
@@ -39,18 +40,20 @@ it('consumer-lag.md: lag grows while SpacetimeDB is away, the cause is named, an
     kafka: { sessionTimeoutMs: 15_000, maxInFlight: 10 },
   });
   stops.push(() => stack.service.stop());
+  const operator = await tokenFileEnv({ roles: ['operator'] });
   await stack.produce('orders:2', 3);
   await expect.poll(() => stack.service.writer.streams().get('orders:2')?.head, { timeout: 30_000 }).toBe(3n);
 
   await devhost.stop();
   await expect.poll(() => stack.service.writer.isConnected, { timeout: 30_000 }).toBe(false);
   await stack.produce('orders:2', 40, 4);
-  const lag = () => runCli(['lag', '--url', stack.service.httpUrl]).then((r) => r.out);
+  const lag = () =>
+    runCli(['lag', '--url', stack.service.httpUrl], { env: cliEnv(operator) }).then((r) => r.out);
   await expect.poll(lag, { timeout: 30_000 }).toMatch(/ end 43 {2}lag 40$/m);
 
   const results = await runRunbook(
     'consumer-lag.md',
-    { SPACETIME_SYNC_URL: stack.service.httpUrl },
+    { SPACETIME_SYNC_URL: stack.service.httpUrl, ...operator },
     {
       before: {
         '4. Watch it drain once the cause is fixed': async () => {

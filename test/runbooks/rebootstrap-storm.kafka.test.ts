@@ -5,6 +5,7 @@
  * retention with its own command.
  */
 import { afterAll, expect, it } from 'vitest';
+import { tokenFileEnv } from '../support/auth.js';
 import { cliEnv, runCli } from '../support/cli.js';
 import { connect, SYNC_DB, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
 import { explain, runRunbook } from '../support/runbook.js';
@@ -52,6 +53,7 @@ it('rebootstrap-storm.md: a dozen epoch changes by retention found, explained an
 
   const env = {
     SPACETIME_SYNC_URL: stack.service.httpUrl,
+    ...(await tokenFileEnv({ roles: ['operator'] })),
     STREAM: 'orders:3',
     SPACETIMEDB_URI: devhost.url,
     SPACETIMEDB_DB: SYNC_DB,

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Devhost } from '@spacetime-sync/devhost';
 import { afterAll, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { tokenFileEnv } from '../support/auth.js';
+import { cliEnv, runCli } from '../support/cli.js';
 import { startSyncDevhost } from '../support/devhost-harness.js';
 import { explain, runRunbook } from '../support/runbook.js';
 import { runbookStack } from './testing/stack.js';
@@ -40,6 +41,7 @@ it('spacetimedb-restarted.md: down, back on its data, reconnected, nothing lost'
     kafka: { sessionTimeoutMs: 15_000 },
   });
   stops.push(() => stack.service.stop());
+  const operator = await tokenFileEnv({ roles: ['operator'] });
   await stack.produce('orders:9', 3);
   await expect.poll(() => stack.service.writer.streams().get('orders:9')?.head, { timeout: 30_000 }).toBe(3n);
 
@@ -47,12 +49,13 @@ it('spacetimedb-restarted.md: down, back on its data, reconnected, nothing lost'
   await expect.poll(() => stack.service.writer.isConnected, { timeout: 30_000 }).toBe(false);
   await stack.produce('orders:9', 2, 4); // arrives while SpacetimeDB is away
   // The consumer has fetched them (it retries their append): two authority seqs seen, not appended.
-  const lag = () => runCli(['lag', 'orders:9', '--url', stack.service.httpUrl]).then((r) => r.out);
+  const lag = () =>
+    runCli(['lag', 'orders:9', '--url', stack.service.httpUrl], { env: cliEnv(operator) }).then((r) => r.out);
   await expect.poll(lag, { timeout: 30_000 }).toMatch(/^stream orders:9 .*seen 5 /m);
 
   const results = await runRunbook(
     'spacetimedb-restarted.md',
-    { SPACETIME_SYNC_URL: stack.service.httpUrl, STREAM: 'orders:9' },
+    { SPACETIME_SYNC_URL: stack.service.httpUrl, ...operator, STREAM: 'orders:9' },
     {
       codes: [1, 0, 0, 0, 0, 0],
       before: {
