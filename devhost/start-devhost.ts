@@ -12,6 +12,7 @@ import { type FsyncPolicy, openDurability } from './durability/index.js';
 import { type DevhostDatabase, type LogLevel, openDatabase } from './host/index.js';
 import { bundleModule } from './loader/index.js';
 import { startServer } from './server/index.js';
+import type { DevhostLimits } from './server/limits.js';
 import { TokenAuthority } from './server/tokens.js';
 
 export interface DevhostDatabaseSpec {
@@ -27,6 +28,8 @@ export interface StartDevhostOptions {
   readonly dataDir?: string;
   readonly fsync?: FsyncPolicy;
   readonly log?: (level: LogLevel | 'info', message: string) => void;
+  /** What one client may cost the host (connections, buffers, query size, reducer arguments). */
+  readonly limits?: Partial<DevhostLimits>;
 }
 
 export interface Devhost {
@@ -112,6 +115,7 @@ export async function startDevhost(options: StartDevhostOptions): Promise<Devhos
     signingKey,
     ...(options.host ? { host: options.host } : {}),
     ...(options.port ? { port: options.port } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   let stopped = false;
   return {

@@ -9,6 +9,7 @@ import type { HostedDatabase } from '../contract.js';
 import { ClientSession } from './client-session.js';
 import type { DatabaseHub } from './database-hub.js';
 import type { Compression, WsVersion } from './framing.js';
+import type { DevhostLimits } from './limits.js';
 import type { DevhostLogger } from './logger.js';
 
 export interface KeepaliveOptions {
@@ -21,6 +22,10 @@ export const DEFAULT_KEEPALIVE: KeepaliveOptions = { pingIntervalMs: 15_000, idl
 
 /** Close code SpacetimeDB uses when a client message cannot be handled (`CloseCode::Error`). */
 export const CLOSE_ERROR = 1011;
+/** Close code for a client dropped for exceeding a limit (`CloseCode::Policy`). */
+export const CLOSE_POLICY = 1008;
+/** How long a dropped client that does not read gets to take its close frame before the socket is cut. */
+const DROP_GRACE_MS = 1_000;
 /** A close frame's reason must fit 123 bytes of UTF-8. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -36,6 +41,7 @@ export interface ClientConnectionOptions {
   readonly compression: Compression;
   readonly confirmedReads: boolean;
   readonly keepalive: KeepaliveOptions;
+  readonly limits: DevhostLimits;
   readonly logger: DevhostLogger;
 }
 
@@ -141,8 +147,19 @@ async function runClaimed(
       version: o.version,
       compression: o.compression,
       confirmedReads: o.confirmedReads,
+      limits: o.limits,
       sendFrame: (frame) => {
-        if (ws.readyState === ws.OPEN) ws.send(frame, { binary: true });
+        if (ws.readyState !== ws.OPEN) return;
+        // A client that stops reading would make the server hold everything for it: drop it instead.
+        if (ws.bufferedAmount > o.limits.outboundBytes) {
+          const reason = `outbound buffer limit of ${o.limits.outboundBytes} bytes exceeded: the client is not reading`;
+          logger.warn({ ...log, buffered: ws.bufferedAmount }, reason);
+          live.close();
+          ws.close(CLOSE_POLICY, closeReason(reason));
+          setTimeout(() => ws.terminate(), DROP_GRACE_MS).unref();
+          return;
+        }
+        ws.send(frame, { binary: true });
       },
       closeWithError: (reason) => {
         logger.warn({ ...log, reason }, 'closing connection after a client error');

@@ -8,6 +8,7 @@ import type { ClientMessage, QuerySetUpdate } from '../stdb-internal/client-api.
 import type { DatabaseHub, HubClient } from './database-hub.js';
 import { ClientFrameError, type Compression, decodeClientFrame, type WsVersion } from './framing.js';
 import { identityToHex } from './identity.js';
+import type { DevhostLimits } from './limits.js';
 import type { DevhostLogger } from './logger.js';
 import { OutboundQueue } from './outbound-queue.js';
 import { ClientQuerySets } from './query-sets.js';
@@ -24,6 +25,7 @@ import {
   compileQuery,
   compileVisibility,
   type QueryAuth,
+  queryTermCount,
   type RowVisibility,
   type SubscriptionQuery,
 } from './sql-port.js';
@@ -42,6 +44,10 @@ export interface ClientSessionOptions {
   readonly version: WsVersion;
   readonly compression: Compression;
   readonly confirmedReads: boolean;
+  readonly limits: Pick<
+    DevhostLimits,
+    'queryBytes' | 'queryTerms' | 'queriesPerConnection' | 'reducerArgsBytes'
+  >;
   readonly sendFrame: (frame: Buffer) => void;
   /** Close the socket because of something the client sent (code 1011, like SpacetimeDB). */
   readonly closeWithError: (reason: string) => void;
@@ -164,7 +170,15 @@ export class ClientSession implements HubClient {
     return `(Identity(${identityToHex(this.identity)}), ConnectionId(${this.connectionId.toString(16).padStart(32, '0')}))`;
   }
 
+  /** Compiles a query the client sent, within the size and complexity limits. */
   private compile(sql: string): SubscriptionQuery[] {
+    const { queryBytes, queryTerms } = this.o.limits;
+    const bytes = Buffer.byteLength(sql);
+    if (bytes > queryBytes)
+      throw new Error(`query of ${bytes} bytes is over the limit of ${queryBytes} bytes`);
+    const terms = queryTermCount(sql);
+    if (terms > queryTerms)
+      throw new Error(`query with ${terms} comparisons is over the limit of ${queryTerms}`);
     return compileQuery(sql, this.o.db.schema, this.auth);
   }
 
@@ -179,6 +193,17 @@ export class ClientSession implements HubClient {
         this.send(subscriptionError(requestId, querySetId.id, `${messageOf(e)}, executing: \`${sql}\``));
         return;
       }
+    }
+    const limit = this.o.limits.queriesPerConnection;
+    if (this.querySets.queryCount + queries.length > limit) {
+      this.send(
+        subscriptionError(
+          requestId,
+          querySetId.id,
+          `too many queries on this connection: at most ${limit} (unsubscribe some first)`,
+        ),
+      );
+      return;
     }
     if (this.querySets.has(querySetId.id)) {
       // SpacetimeDB returns this from the handler, which ends the connection rather than answering.
@@ -224,6 +249,12 @@ export class ClientSession implements HubClient {
   }
 
   private callReducer({ requestId, reducer, args }: Msg<'CallReducer'>): void {
+    const max = this.o.limits.reducerArgsBytes;
+    if (args.length > max) {
+      const message = `reducer ${reducer}: arguments of ${args.length} bytes are over the limit of ${max} bytes`;
+      this.send(reducerResult(requestId, nowMicros(), { kind: 'internal', message }));
+      return;
+    }
     // Like `enqueue_reducer_v2`: later messages are handled without waiting for this one to run.
     this.o.db.callReducer(reducer, args, { identity: this.identity, connectionId: this.connectionId }).then(
       (outcome) => {

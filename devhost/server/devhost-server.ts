@@ -15,6 +15,7 @@ import { requestToken } from './credentials.js';
 import { DatabaseHub } from './database-hub.js';
 import { identityRoutes, sendText } from './http-api.js';
 import { identityToHex } from './identity.js';
+import { ConnectionCounter, type DevhostLimits, resolveLimits } from './limits.js';
 import { type DevhostLogger, silentLogger } from './logger.js';
 import {
   offeredProtocols,
@@ -35,6 +36,8 @@ export interface DevhostServerOptions {
   readonly logger?: DevhostLogger;
   /** Websocket keepalive; SpacetimeDB's defaults (ping every 15 s, drop after 30 s of silence) unless given. */
   readonly keepalive?: Partial<KeepaliveOptions>;
+  /** What one client may cost (limits.ts); the defaults unless given. */
+  readonly limits?: Partial<DevhostLimits>;
 }
 
 export interface DevhostServer {
@@ -70,6 +73,8 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
   const logger = options.logger ?? silentLogger;
   const authority = new TokenAuthority(options.signingKey);
   const keepalive: KeepaliveOptions = { ...DEFAULT_KEEPALIVE, ...options.keepalive };
+  const limits = resolveLimits(options.limits);
+  const open = new ConnectionCounter(limits);
   const routes = identityRoutes(authority);
   const hubs = new Map<HostedDatabase, DatabaseHub>();
   const connections = new Map<import('ws').WebSocket, Promise<void>>();
@@ -162,12 +167,20 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
       if (!selected) return rejectUpgrade(socket, 400, 'no valid protocol selected');
 
       const identity = verified.claims.identity;
+      const refused = open.open(identity);
+      if (refused) return rejectUpgrade(socket, refused.status, refused.text);
+      // Counted from here until the connection ends, or until the socket dies before the upgrade completes.
+      let handedOver = false;
+      socket.once('close', () => {
+        if (!handedOver) open.close(identity);
+      });
       upgradeHeaders.set(req, [
         `spacetime-identity: ${identityToHex(identity)}`,
         `spacetime-identity-token: ${token}`,
       ]);
       const hub = hubFor(db);
       wss.handleUpgrade(req, socket, head, (ws) => {
+        handedOver = true;
         const done = runClientConnection({
           ws,
           db,
@@ -181,8 +194,12 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
           // `resolve_confirmed_reads_default`: v2/v3 default to confirmed reads.
           confirmedReads: params.confirmed ?? true,
           keepalive,
+          limits,
           logger,
-        }).finally(() => connections.delete(ws));
+        }).finally(() => {
+          connections.delete(ws);
+          open.close(identity);
+        });
         connections.set(ws, done);
       });
     } catch (e) {

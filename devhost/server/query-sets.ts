@@ -23,6 +23,13 @@ export class ClientQuerySets {
     private readonly visible: RowVisibility | undefined,
   ) {}
 
+  /** Queries registered over all sets (what the per-connection limit counts). */
+  get queryCount(): number {
+    let n = 0;
+    for (const set of this.sets.values()) n += set.length;
+    return n;
+  }
+
   get hasRegistered(): boolean {
     return this.registered;
   }

@@ -8,3 +8,4 @@ export {
 } from './compile.js';
 export type { Semijoin } from './compile-join.js';
 export { SqlError, type SqlErrorKind } from './sql-error.js';
+export { queryTermCount } from './terms.js';
