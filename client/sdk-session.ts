@@ -23,6 +23,8 @@ export interface SessionCallbacks {
   eventInserted(streamId: string, event: SyncEvent): void;
   /** A stream's row appeared (`updated` false) or changed (`updated` true). */
   streamChanged(streamId: string, updated: boolean): void;
+  /** The scoped-token session this connection belongs to was revoked (the server keeps the socket open). */
+  sessionRevoked(sessionId: string): void;
 }
 
 export interface Subscription {
@@ -64,6 +66,13 @@ export class SdkSession {
     this.conn.db.syncEventLive.onInsert((_ctx, row) => cb.eventInserted(row.streamId, row));
     this.conn.db.syncStream.onInsert((_ctx, row) => cb.streamChanged(row.streamId, false));
     this.conn.db.syncStream.onUpdate((_ctx, _old, row) => cb.streamChanged(row.streamId, true));
+    // Row-level security shows an identity its own token sessions only.
+    this.conn.db.tokenSession.onInsert((_ctx, row) => {
+      if (row.revoked) cb.sessionRevoked(row.sessionId);
+    });
+    this.conn.db.tokenSession.onUpdate((_ctx, _old, row) => {
+      if (row.revoked) cb.sessionRevoked(row.sessionId);
+    });
   }
 
   subscribe(queries: string[], applied: () => void, failed: (detail: string) => void): Subscription {

@@ -88,6 +88,9 @@ export function liveQuery(streamId: string): string {
   return `SELECT * FROM sync_event_live WHERE stream_id = ${quote(streamId)}`;
 }
 
+/** The client's own scoped-token sessions: how it learns that its session was revoked. */
+export const TOKEN_SESSION_QUERY = 'SELECT * FROM token_session';
+
 export function streamQuery(streamId: string): string {
   return `SELECT * FROM sync_stream WHERE stream_id = ${quote(streamId)}`;
 }

@@ -25,7 +25,7 @@ import { heartbeat, heartbeatInterval, type PresenceOptions } from './presence.j
 import { DEFAULT_REBOOTSTRAP, RebootstrapGuard, type RebootstrapPolicy } from './rebootstrap-guard.js';
 import { SdkSession, type SyncEvent } from './sdk-session.js';
 import { type RebootstrapInfo, type StartPosition, StreamRunner } from './stream-runner.js';
-import { liveQuery, streamQuery } from './subscription-plan.js';
+import { liveQuery, streamQuery, TOKEN_SESSION_QUERY } from './subscription-plan.js';
 import { Timers } from './timers.js';
 
 /** The contract's error type, as the application meets it in `onAckRefused`. */
@@ -236,7 +236,10 @@ export class SyncClient {
         // The stream rows and the live event table, together and before any replay: every event
         // committed after this is applied reaches the client live, every one before is in the replay.
         session?.subscribe(
-          [...this.runners.keys()].flatMap((id) => [streamQuery(id), liveQuery(id)]),
+          [
+            ...[...this.runners.keys()].flatMap((id) => [streamQuery(id), liveQuery(id)]),
+            TOKEN_SESSION_QUERY,
+          ],
           () => this.dispatch({ type: 'stream_rows_applied', socket: fx.socket }),
           (detail) => this.refused(`stream rows: ${detail}`),
         );
@@ -289,6 +292,14 @@ export class SyncClient {
         streamChanged: (streamId, updated) => {
           if (this.socketOpen(socket)) this.runners.get(streamId)?.streamChanged(updated);
         },
+        // The module cannot drop the socket: the client closes itself, permanently, saying why.
+        sessionRevoked: (sessionId) =>
+          this.closeWith(
+            new SyncClientError(
+              'unauthenticated',
+              `session '${sessionId}' was revoked; sign in again for a new token`,
+            ),
+          ),
       },
     );
   }
@@ -298,8 +309,11 @@ export class SyncClient {
   }
 
   private refused(detail: string): void {
+    this.closeWith(new SyncClientError('subscription_refused', detail));
+  }
+
+  private closeWith(error: SyncClientError): void {
     if (!('socket' in this.conn)) return;
-    const error = new SyncClientError('subscription_refused', detail);
     this.dispatch({ type: 'subscription_refused', socket: this.conn.socket, error });
   }
 

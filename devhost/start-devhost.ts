@@ -28,6 +28,8 @@ export interface StartDevhostOptions {
   readonly dataDir?: string;
   readonly fsync?: FsyncPolicy;
   readonly log?: (level: LogLevel | 'info', message: string) => void;
+  /** OIDC issuers whose tokens clients may connect with (their keys found through openid-configuration). */
+  readonly trustedIssuers?: readonly string[];
   /** What one client may cost the host (connections, buffers, query size, reducer arguments). */
   readonly limits?: Partial<DevhostLimits>;
 }
@@ -116,6 +118,7 @@ export async function startDevhost(options: StartDevhostOptions): Promise<Devhos
     ...(options.host ? { host: options.host } : {}),
     ...(options.port ? { port: options.port } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.trustedIssuers ? { trustedIssuers: options.trustedIssuers } : {}),
   });
   let stopped = false;
   return {

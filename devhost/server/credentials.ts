@@ -3,7 +3,30 @@
  * `Authorization: Bearer` header first, else a `?token=` query parameter.
  */
 import type { IncomingMessage } from 'node:http';
+import { type OidcValidator, rawIssuer } from './oidc.js';
 import { AuthError, type TokenAuthority, type VerifiedToken } from './tokens.js';
+
+/** Verifies a token: this server's own first, else a trusted OIDC issuer's (`FullTokenValidator`). */
+export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
+
+export function tokenVerifier(authority: TokenAuthority, oidc: OidcValidator): TokenVerifier {
+  return async (token) => {
+    try {
+      return authority.verify(token);
+    } catch (e) {
+      if (!(e instanceof AuthError)) throw e;
+      const issuer = rawIssuer(token);
+      // Our own issuer's tokens must carry our signature: that failure stands.
+      if (issuer === undefined || issuer === authority.issuer) throw e;
+      if (!oidc.trusts(issuer))
+        throw new AuthError(
+          'invalid-token',
+          `Invalid token: issuer ${JSON.stringify(issuer)} is not trusted here`,
+        );
+      return oidc.verify(token, issuer);
+    }
+  };
+}
 
 const BEARER = /^bearer +(\S+) *$/i;
 
@@ -19,11 +42,11 @@ export function requestToken(req: IncomingMessage, url: URL): string | undefined
 }
 
 /** The verified credential of a request, or undefined when it carries none; throws {@link AuthError}. */
-export function authenticate(
-  authority: TokenAuthority,
+export async function authenticate(
+  verify: TokenVerifier,
   req: IncomingMessage,
   url: URL,
-): VerifiedToken | undefined {
+): Promise<VerifiedToken | undefined> {
   const token = requestToken(req, url);
-  return token === undefined ? undefined : authority.verify(token);
+  return token === undefined ? undefined : verify(token);
 }

@@ -11,12 +11,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { DatabaseRegistry, HostedDatabase } from '../contract.js';
 import { DEFAULT_KEEPALIVE, type KeepaliveOptions, runClientConnection } from './client-connection.js';
-import { requestToken } from './credentials.js';
+import { requestToken, tokenVerifier } from './credentials.js';
 import { DatabaseHub } from './database-hub.js';
 import { identityRoutes, sendText } from './http-api.js';
 import { identityToHex } from './identity.js';
 import { ConnectionCounter, type DevhostLimits, resolveLimits } from './limits.js';
 import { type DevhostLogger, silentLogger } from './logger.js';
+import { OidcValidator } from './oidc.js';
 import {
   offeredProtocols,
   parseSubscribeParams,
@@ -36,6 +37,11 @@ export interface DevhostServerOptions {
   readonly logger?: DevhostLogger;
   /** Websocket keepalive; SpacetimeDB's defaults (ping every 15 s, drop after 30 s of silence) unless given. */
   readonly keepalive?: Partial<KeepaliveOptions>;
+  /**
+   * Issuers (their `iss` exactly) whose OIDC tokens are accepted, their keys found through
+   * `{iss}/.well-known/openid-configuration` (oidc.ts); none unless given.
+   */
+  readonly trustedIssuers?: readonly string[];
   /** What one client may cost (limits.ts); the defaults unless given. */
   readonly limits?: Partial<DevhostLimits>;
 }
@@ -75,7 +81,8 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
   const keepalive: KeepaliveOptions = { ...DEFAULT_KEEPALIVE, ...options.keepalive };
   const limits = resolveLimits(options.limits);
   const open = new ConnectionCounter(limits);
-  const routes = identityRoutes(authority);
+  const verify = tokenVerifier(authority, new OidcValidator(new Set(options.trustedIssuers ?? [])));
+  const routes = identityRoutes(authority, verify);
   const hubs = new Map<HostedDatabase, DatabaseHub>();
   const connections = new Map<import('ws').WebSocket, Promise<void>>();
   /** Headers the anonymous-auth step adds to the 101 response (`anon_auth_middleware`). */
@@ -103,12 +110,12 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
     return hub;
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://devhost');
     const matching = routes.filter((r) => r.path.test(url.pathname));
     const route = matching.find((r) => r.method === req.method);
     try {
-      if (route) return route.handle(req, res, url, (route.path.exec(url.pathname) ?? []).slice(1));
+      if (route) return await route.handle(req, res, url, (route.path.exec(url.pathname) ?? []).slice(1));
       if (matching.length > 0) return sendText(res, 405, '');
       // axum's WebSocketUpgrade rejection for a plain GET.
       if (SUBSCRIBE_PATH.test(url.pathname))
@@ -124,7 +131,7 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
     }
   });
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     try {
       if (closing) return rejectUpgrade(socket, 503);
       const url = new URL(req.url ?? '/', 'http://devhost');
@@ -139,8 +146,10 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
         verified = undefined;
         const presented = requestToken(req, url);
         if (presented !== undefined) {
-          verified = authority.verify(presented);
+          verified = await verify(presented);
           token = presented;
+          // Verifying may have fetched an issuer's keys: the socket or the server may be gone by now.
+          if (closing || socket.destroyed) return rejectUpgrade(socket, 503);
         } else {
           const minted = authority.mintAnonymous();
           token = minted.token;

@@ -3,7 +3,7 @@
  * use; the TS SDK itself only calls `POST /v1/identity/websocket-token` before upgrading.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authenticate } from './credentials.js';
+import { authenticate, type TokenVerifier } from './credentials.js';
 import { identityFromHex, identityToHex } from './identity.js';
 import { AuthError, type TokenAuthority } from './tokens.js';
 
@@ -24,15 +24,23 @@ function sendJson(res: ServerResponse, body: object): void {
   sendText(res, 200, JSON.stringify(body), 'application/json');
 }
 
-function requireAuth(authority: TokenAuthority, req: IncomingMessage, url: URL) {
-  const auth = authenticate(authority, req, url);
+async function requireAuth(verify: TokenVerifier, req: IncomingMessage, url: URL) {
+  const auth = await authenticate(verify, req, url);
   if (!auth) throw new AuthError('required', 'Authorization required');
   return auth;
 }
 
-type Route = (req: IncomingMessage, res: ServerResponse, url: URL, params: readonly string[]) => void;
+type Route = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  params: readonly string[],
+) => void | Promise<void>;
 
-export function identityRoutes(authority: TokenAuthority): ReadonlyArray<{
+export function identityRoutes(
+  authority: TokenAuthority,
+  verify: TokenVerifier,
+): ReadonlyArray<{
   readonly method: string;
   readonly path: RegExp;
   readonly handle: Route;
@@ -49,8 +57,9 @@ export function identityRoutes(authority: TokenAuthority): ReadonlyArray<{
     {
       method: 'POST',
       path: /^\/v1\/identity\/websocket-token$/,
-      handle: (req, res, url) => {
-        const { claims } = requireAuth(authority, req, url);
+      handle: async (req, res, url) => {
+        // A third-party token is re-signed with this server's key, its claims kept (`re_sign_with_expiry`).
+        const { claims } = await requireAuth(verify, req, url);
         sendJson(res, { token: authority.resign(claims, WEBSOCKET_TOKEN_TTL_SECONDS).token });
       },
     },
@@ -62,10 +71,10 @@ export function identityRoutes(authority: TokenAuthority): ReadonlyArray<{
     {
       method: 'GET',
       path: /^\/v1\/identity\/([^/]+)\/verify$/,
-      handle: (req, res, url, [hex]) => {
+      handle: async (req, res, url, [hex]) => {
         const identity = identityFromHex(hex ?? '');
         if (identity === undefined) return sendText(res, 400, 'Invalid identity');
-        const { claims } = requireAuth(authority, req, url);
+        const { claims } = await requireAuth(verify, req, url);
         res.writeHead(claims.identity === identity ? 204 : 400).end();
       },
     },

@@ -30,6 +30,7 @@ import AutoRollbackCutoverReducer from './auto_rollback_cutover_reducer.js';
 import CompactStreamReducer from './compact_stream_reducer.js';
 import ConfigureBridgeReducer from './configure_bridge_reducer.js';
 import ConfigureStreamReducer from './configure_stream_reducer.js';
+import DistrustTokenIssuerReducer from './distrust_token_issuer_reducer.js';
 import EnqueueBridgeEventReducer from './enqueue_bridge_event_reducer.js';
 import GrantBridgeWorkerReducer from './grant_bridge_worker_reducer.js';
 import GrantCutoverAdminReducer from './grant_cutover_admin_reducer.js';
@@ -42,10 +43,12 @@ import RecordBridgeDeliveriesReducer from './record_bridge_deliveries_reducer.js
 import ResetStreamReducer from './reset_stream_reducer.js';
 import RetryBridgeEventReducer from './retry_bridge_event_reducer.js';
 import RevokeBridgeWorkerReducer from './revoke_bridge_worker_reducer.js';
+import RevokeClientSessionReducer from './revoke_client_session_reducer.js';
 import RevokeCutoverAdminReducer from './revoke_cutover_admin_reducer.js';
 import RevokeStreamReadReducer from './revoke_stream_read_reducer.js';
 import RevokeWriterReducer from './revoke_writer_reducer.js';
 import RunMaintenanceReducer from './run_maintenance_reducer.js';
+import TrustTokenIssuerReducer from './trust_token_issuer_reducer.js';
 import UpdateComputeAssignmentReducer from './update_compute_assignment_reducer.js';
 import UpsertPresenceReducer from './upsert_presence_reducer.js';
 import AppendReceiptRow from './append_receipt_table.js';
@@ -59,6 +62,7 @@ import CutoverAuditRow from './cutover_audit_table.js';
 import CutoverStateRow from './cutover_state_table.js';
 import MaintenanceScheduleRow from './maintenance_schedule_table.js';
 import ProviderCapabilityRow from './provider_capability_table.js';
+import RevokedSessionRow from './revoked_session_table.js';
 import SessionPresenceRow from './session_presence_table.js';
 import SourceCursorRow from './source_cursor_table.js';
 import StreamGrantRow from './stream_grant_table.js';
@@ -67,6 +71,9 @@ import SyncEventRow from './sync_event_table.js';
 import SyncEventLiveRow from './sync_event_live_table.js';
 import SyncStreamRow from './sync_stream_table.js';
 import SyncWriterRow from './sync_writer_table.js';
+import TokenGrantRow from './token_grant_table.js';
+import TokenIssuerRow from './token_issuer_table.js';
+import TokenSessionRow from './token_session_table.js';
 
 /** Every table of the module, declared as the module declares it (canonical names, indexes, constraints). */
 const tablesSchema = __schema({
@@ -210,6 +217,18 @@ const tablesSchema = __schema({
     },
     ProviderCapabilityRow,
   ),
+  revokedSession: __table(
+    {
+      name: "revoked_session",
+      indexes: [
+        { accessor: "session_id", name: "revoked_session_session_id_idx_btree", algorithm: 'btree', columns: ["sessionId"] },
+      ],
+      constraints: [
+        { name: "revoked_session_session_id_key", constraint: 'unique', columns: ["sessionId"] },
+      ],
+    },
+    RevokedSessionRow,
+  ),
   sessionPresence: __table(
     {
       name: "session_presence",
@@ -312,6 +331,48 @@ const tablesSchema = __schema({
     },
     SyncWriterRow,
   ),
+  tokenGrant: __table(
+    {
+      name: "token_grant",
+      indexes: [
+        { accessor: "connection_id", name: "token_grant_connection_id_idx_btree", algorithm: 'btree', columns: ["connectionId"] },
+        { accessor: "grant_id", name: "token_grant_grant_id_idx_btree", algorithm: 'btree', columns: ["grantId"] },
+        { accessor: "by_reader_stream", name: "token_grant_reader_stream_id_idx_btree", algorithm: 'btree', columns: ["reader", "streamId"] },
+        { accessor: "session_id", name: "token_grant_session_id_idx_btree", algorithm: 'btree', columns: ["sessionId"] },
+        { accessor: "stream_id", name: "token_grant_stream_id_idx_btree", algorithm: 'btree', columns: ["streamId"] },
+      ],
+      constraints: [
+        { name: "token_grant_grant_id_key", constraint: 'unique', columns: ["grantId"] },
+      ],
+    },
+    TokenGrantRow,
+  ),
+  tokenIssuer: __table(
+    {
+      name: "token_issuer",
+      indexes: [
+        { accessor: "issuer", name: "token_issuer_issuer_idx_btree", algorithm: 'btree', columns: ["issuer"] },
+      ],
+      constraints: [
+        { name: "token_issuer_issuer_key", constraint: 'unique', columns: ["issuer"] },
+      ],
+    },
+    TokenIssuerRow,
+  ),
+  tokenSession: __table(
+    {
+      name: "token_session",
+      indexes: [
+        { accessor: "connection_id", name: "token_session_connection_id_idx_btree", algorithm: 'btree', columns: ["connectionId"] },
+        { accessor: "identity", name: "token_session_identity_idx_btree", algorithm: 'btree', columns: ["identity"] },
+        { accessor: "session_id", name: "token_session_session_id_idx_btree", algorithm: 'btree', columns: ["sessionId"] },
+      ],
+      constraints: [
+        { name: "token_session_connection_id_key", constraint: 'unique', columns: ["connectionId"] },
+      ],
+    },
+    TokenSessionRow,
+  ),
 });
 
 /** Every reducer a client may call, by canonical name, with its argument types. */
@@ -323,6 +384,7 @@ const reducersSchema = __reducers(
   __reducerSchema("compact_stream", CompactStreamReducer),
   __reducerSchema("configure_bridge", ConfigureBridgeReducer),
   __reducerSchema("configure_stream", ConfigureStreamReducer),
+  __reducerSchema("distrust_token_issuer", DistrustTokenIssuerReducer),
   __reducerSchema("enqueue_bridge_event", EnqueueBridgeEventReducer),
   __reducerSchema("grant_bridge_worker", GrantBridgeWorkerReducer),
   __reducerSchema("grant_cutover_admin", GrantCutoverAdminReducer),
@@ -335,10 +397,12 @@ const reducersSchema = __reducers(
   __reducerSchema("reset_stream", ResetStreamReducer),
   __reducerSchema("retry_bridge_event", RetryBridgeEventReducer),
   __reducerSchema("revoke_bridge_worker", RevokeBridgeWorkerReducer),
+  __reducerSchema("revoke_client_session", RevokeClientSessionReducer),
   __reducerSchema("revoke_cutover_admin", RevokeCutoverAdminReducer),
   __reducerSchema("revoke_stream_read", RevokeStreamReadReducer),
   __reducerSchema("revoke_writer", RevokeWriterReducer),
   __reducerSchema("run_maintenance", RunMaintenanceReducer),
+  __reducerSchema("trust_token_issuer", TrustTokenIssuerReducer),
   __reducerSchema("update_compute_assignment", UpdateComputeAssignmentReducer),
   __reducerSchema("upsert_presence", UpsertPresenceReducer),
 );
@@ -369,6 +433,8 @@ type __SchemaWithTableAccessorAliases = Omit<typeof tablesSchema.schemaType, "ta
     readonly "maintenance_schedule": Omit<typeof tablesSchema.schemaType.tables["maintenanceSchedule"], "accessorName"> & { readonly accessorName: "maintenance_schedule" };
     /** @deprecated Use `providerCapability` instead (the official bindings keep this alias until their next major version). */
     readonly "provider_capability": Omit<typeof tablesSchema.schemaType.tables["providerCapability"], "accessorName"> & { readonly accessorName: "provider_capability" };
+    /** @deprecated Use `revokedSession` instead (the official bindings keep this alias until their next major version). */
+    readonly "revoked_session": Omit<typeof tablesSchema.schemaType.tables["revokedSession"], "accessorName"> & { readonly accessorName: "revoked_session" };
     /** @deprecated Use `sessionPresence` instead (the official bindings keep this alias until their next major version). */
     readonly "session_presence": Omit<typeof tablesSchema.schemaType.tables["sessionPresence"], "accessorName"> & { readonly accessorName: "session_presence" };
     /** @deprecated Use `sourceCursor` instead (the official bindings keep this alias until their next major version). */
@@ -385,6 +451,12 @@ type __SchemaWithTableAccessorAliases = Omit<typeof tablesSchema.schemaType, "ta
     readonly "sync_stream": Omit<typeof tablesSchema.schemaType.tables["syncStream"], "accessorName"> & { readonly accessorName: "sync_stream" };
     /** @deprecated Use `syncWriter` instead (the official bindings keep this alias until their next major version). */
     readonly "sync_writer": Omit<typeof tablesSchema.schemaType.tables["syncWriter"], "accessorName"> & { readonly accessorName: "sync_writer" };
+    /** @deprecated Use `tokenGrant` instead (the official bindings keep this alias until their next major version). */
+    readonly "token_grant": Omit<typeof tablesSchema.schemaType.tables["tokenGrant"], "accessorName"> & { readonly accessorName: "token_grant" };
+    /** @deprecated Use `tokenIssuer` instead (the official bindings keep this alias until their next major version). */
+    readonly "token_issuer": Omit<typeof tablesSchema.schemaType.tables["tokenIssuer"], "accessorName"> & { readonly accessorName: "token_issuer" };
+    /** @deprecated Use `tokenSession` instead (the official bindings keep this alias until their next major version). */
+    readonly "token_session": Omit<typeof tablesSchema.schemaType.tables["tokenSession"], "accessorName"> & { readonly accessorName: "token_session" };
   };
 };
 
@@ -396,7 +468,7 @@ const REMOTE_MODULE = {
   ...proceduresSchema,
 } satisfies __RemoteModule<__SchemaWithTableAccessorAliases, typeof reducersSchema.reducersType, typeof proceduresSchema>;
 
-const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "cutover_admin": "cutoverAdmin", "cutover_audit": "cutoverAudit", "cutover_state": "cutoverState", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "stream_grant": "streamGrant", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_event_live": "syncEventLive", "sync_stream": "syncStream", "sync_writer": "syncWriter" } as const;
+const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "cutover_admin": "cutoverAdmin", "cutover_audit": "cutoverAudit", "cutover_state": "cutoverState", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "revoked_session": "revokedSession", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "stream_grant": "streamGrant", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_event_live": "syncEventLive", "sync_stream": "syncStream", "sync_writer": "syncWriter", "token_grant": "tokenGrant", "token_issuer": "tokenIssuer", "token_session": "tokenSession" } as const;
 
 /** A copy of `target` that also answers to each deprecated accessor with the camelCase handle. */
 function __withTableAccessorAliases<T extends object>(target: T, freeze = false): T {
@@ -433,6 +505,8 @@ export type DbView = __DbViewBase & {
   readonly "maintenance_schedule": __DbViewBase["maintenanceSchedule"];
   /** @deprecated Use `providerCapability` instead (the official bindings keep this alias until their next major version). */
   readonly "provider_capability": __DbViewBase["providerCapability"];
+  /** @deprecated Use `revokedSession` instead (the official bindings keep this alias until their next major version). */
+  readonly "revoked_session": __DbViewBase["revokedSession"];
   /** @deprecated Use `sessionPresence` instead (the official bindings keep this alias until their next major version). */
   readonly "session_presence": __DbViewBase["sessionPresence"];
   /** @deprecated Use `sourceCursor` instead (the official bindings keep this alias until their next major version). */
@@ -449,6 +523,12 @@ export type DbView = __DbViewBase & {
   readonly "sync_stream": __DbViewBase["syncStream"];
   /** @deprecated Use `syncWriter` instead (the official bindings keep this alias until their next major version). */
   readonly "sync_writer": __DbViewBase["syncWriter"];
+  /** @deprecated Use `tokenGrant` instead (the official bindings keep this alias until their next major version). */
+  readonly "token_grant": __DbViewBase["tokenGrant"];
+  /** @deprecated Use `tokenIssuer` instead (the official bindings keep this alias until their next major version). */
+  readonly "token_issuer": __DbViewBase["tokenIssuer"];
+  /** @deprecated Use `tokenSession` instead (the official bindings keep this alias until their next major version). */
+  readonly "token_session": __DbViewBase["tokenSession"];
 };
 
 type __TablesBase = __QueryBuilder<typeof tablesSchema.schemaType>;
@@ -475,6 +555,8 @@ export type Tables = __TablesBase & {
   readonly "maintenance_schedule": __TablesBase["maintenanceSchedule"];
   /** @deprecated Use `providerCapability` instead (the official bindings keep this alias until their next major version). */
   readonly "provider_capability": __TablesBase["providerCapability"];
+  /** @deprecated Use `revokedSession` instead (the official bindings keep this alias until their next major version). */
+  readonly "revoked_session": __TablesBase["revokedSession"];
   /** @deprecated Use `sessionPresence` instead (the official bindings keep this alias until their next major version). */
   readonly "session_presence": __TablesBase["sessionPresence"];
   /** @deprecated Use `sourceCursor` instead (the official bindings keep this alias until their next major version). */
@@ -491,6 +573,12 @@ export type Tables = __TablesBase & {
   readonly "sync_stream": __TablesBase["syncStream"];
   /** @deprecated Use `syncWriter` instead (the official bindings keep this alias until their next major version). */
   readonly "sync_writer": __TablesBase["syncWriter"];
+  /** @deprecated Use `tokenGrant` instead (the official bindings keep this alias until their next major version). */
+  readonly "token_grant": __TablesBase["tokenGrant"];
+  /** @deprecated Use `tokenIssuer` instead (the official bindings keep this alias until their next major version). */
+  readonly "token_issuer": __TablesBase["tokenIssuer"];
+  /** @deprecated Use `tokenSession` instead (the official bindings keep this alias until their next major version). */
+  readonly "token_session": __TablesBase["tokenSession"];
 };
 
 /** Query builders, one per table: `tables.syncEvent.where((r) => r.seq.gt(10n))`. */

@@ -157,6 +157,12 @@ export const ProviderCapability = __t.object("ProviderCapability", {
 });
 export type ProviderCapability = __Infer<typeof ProviderCapability>;
 
+export const RevokedSession = __t.object("RevokedSession", {
+  sessionId: __t.string(),
+  revokedAt: __t.timestamp(),
+});
+export type RevokedSession = __Infer<typeof RevokedSession>;
+
 export const SessionPresence = __t.object("SessionPresence", {
   sessionId: __t.string(),
   identity: __t.identity(),
@@ -262,3 +268,30 @@ export const SyncWriter = __t.object("SyncWriter", {
   scope: __t.string(),
 });
 export type SyncWriter = __Infer<typeof SyncWriter>;
+
+export const TokenGrant = __t.object("TokenGrant", {
+  grantId: __t.u64(),
+  reader: __t.identity(),
+  streamId: __t.string(),
+  connectionId: __t.connectionId(),
+  sessionId: __t.string(),
+});
+export type TokenGrant = __Infer<typeof TokenGrant>;
+
+export const TokenIssuer = __t.object("TokenIssuer", {
+  issuer: __t.string(),
+  audience: __t.string(),
+  updatedAt: __t.timestamp(),
+});
+export type TokenIssuer = __Infer<typeof TokenIssuer>;
+
+export const TokenSession = __t.object("TokenSession", {
+  connectionId: __t.connectionId(),
+  identity: __t.identity(),
+  sessionId: __t.string(),
+  userId: __t.string(),
+  deviceId: __t.string(),
+  revoked: __t.bool(),
+  connectedAt: __t.timestamp(),
+});
+export type TokenSession = __Infer<typeof TokenSession>;

@@ -25,7 +25,7 @@ export {
   move_cutover,
   revoke_cutover_admin,
 } from './reducers/cutover.ts';
-export { client_disconnected, init, run_maintenance } from './reducers/lifecycle.ts';
+export { client_connected, client_disconnected, init, run_maintenance } from './reducers/lifecycle.ts';
 export { upsert_presence } from './reducers/presence.ts';
 export {
   compact_stream,
@@ -36,6 +36,7 @@ export {
   revoke_stream_read,
   revoke_writer,
 } from './reducers/stream-admin.ts';
+export { distrust_token_issuer, revoke_client_session, trust_token_issuer } from './reducers/tokens.ts';
 export { default } from './schema.ts';
 export {
   append_receipt_own,
@@ -46,7 +47,11 @@ export {
   source_cursor_writers,
   sync_checkpoint_own,
   sync_event_live_readable,
+  sync_event_live_token,
   sync_event_readable,
+  sync_event_token,
   sync_stream_readable,
+  sync_stream_token,
   sync_stream_writers,
+  token_session_own,
 } from './visibility.ts';

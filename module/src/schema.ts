@@ -6,6 +6,7 @@
 import { schema, t, table } from 'spacetimedb/server';
 import { bridge_config, bridge_delivery, bridge_outbox, bridge_worker } from './bridge-tables.ts';
 import { cutover_admin, cutover_audit, cutover_state } from './cutover-tables.ts';
+import { revoked_session, token_grant, token_issuer, token_session } from './token-tables.ts';
 
 export {
   bridge_config,
@@ -15,6 +16,10 @@ export {
   cutover_admin,
   cutover_audit,
   cutover_state,
+  revoked_session,
+  token_grant,
+  token_issuer,
+  token_session,
 };
 
 /** One logical stream: its head, what history is still retained, and the epoch of that history. */
@@ -279,6 +284,10 @@ const spacetimedb = schema({
   cutover_state,
   cutover_audit,
   cutover_admin,
+  token_issuer,
+  token_session,
+  token_grant,
+  revoked_session,
 });
 
 export default spacetimedb;

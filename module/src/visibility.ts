@@ -34,6 +34,24 @@ export const cutover_audit_writers = spacetimedb.clientVisibilityFilter.sql(
   'SELECT cutover_audit.* FROM cutover_audit JOIN sync_writer ON cutover_audit.writer_scope = sync_writer.scope WHERE sync_writer.identity = :sender',
 );
 
+/** A connection made with a scoped token reads the streams its token named (token_grant, client_connected). */
+export const sync_event_token = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT sync_event.* FROM sync_event JOIN token_grant ON sync_event.stream_id = token_grant.stream_id WHERE token_grant.reader = :sender',
+);
+
+export const sync_event_live_token = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT sync_event_live.* FROM sync_event_live JOIN token_grant ON sync_event_live.stream_id = token_grant.stream_id WHERE token_grant.reader = :sender',
+);
+
+export const sync_stream_token = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT sync_stream.* FROM sync_stream JOIN token_grant ON sync_stream.stream_id = token_grant.stream_id WHERE token_grant.reader = :sender',
+);
+
+/** Each identity sees its own token sessions (a revoked one tells the client to stop). */
+export const token_session_own = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT * FROM token_session WHERE identity = :sender',
+);
+
 export const sync_checkpoint_own = spacetimedb.clientVisibilityFilter.sql(
   'SELECT * FROM sync_checkpoint WHERE owner = :sender',
 );

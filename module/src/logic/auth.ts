@@ -11,6 +11,10 @@ export interface ReaderLookup extends WriterLookup {
   readonly stream_grant: {
     readonly by_reader_stream: { filter(key: [Identity, string]): Iterable<unknown> };
   };
+  /** Grants a scoped token gave a live connection. */
+  readonly token_grant: {
+    readonly by_reader_stream: { filter(key: [Identity, string]): Iterable<unknown> };
+  };
 }
 
 export function isWriter(db: WriterLookup, sender: Identity): boolean {
@@ -31,6 +35,7 @@ export function requireWriter(db: WriterLookup, sender: Identity, action: string
 export function mayRead(db: ReaderLookup, sender: Identity, stream_id: string): boolean {
   if (isWriter(db, sender)) return true;
   for (const _ of db.stream_grant.by_reader_stream.filter([sender, stream_id])) return true;
+  for (const _ of db.token_grant.by_reader_stream.filter([sender, stream_id])) return true;
   return false;
 }
 

@@ -8,6 +8,7 @@ import { requireReader } from '../logic/auth.ts';
 import { fail } from '../logic/fail.ts';
 import { MAX_CHECKPOINTS_PER_IDENTITY, MAX_CLIENT_ID } from '../logic/limits.ts';
 import spacetimedb from '../schema.ts';
+import { requireLiveSession } from './tokens.ts';
 
 export const ack_checkpoint = spacetimedb.reducer(
   { client_id: t.string(), stream_id: t.string(), acked_seq: t.u64(), epoch: t.u64() },
@@ -18,6 +19,7 @@ export const ack_checkpoint = spacetimedb.reducer(
         rule_id: 'string.len_range',
       });
     }
+    requireLiveSession(ctx, 'ack checkpoints');
     requireReader(ctx.db, ctx.sender, stream_id, 'ack checkpoints');
     const stream = ctx.db.sync_stream.stream_id.find(stream_id);
     if (!stream) throw fail('unknown_stream', `no stream '${stream_id}'`, { resource: stream_id });

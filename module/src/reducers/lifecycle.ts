@@ -1,8 +1,9 @@
-/** init, client_disconnected and the maintenance timer (presence expiry, retention, bridge outbox pruning). */
+/** init, client_connected/client_disconnected (token sessions) and the maintenance timer (presence expiry, retention, bridge outbox pruning). */
 import { ScheduleAt } from 'spacetimedb';
 import spacetimedb, { maintenance_schedule, WRITER_SCOPE } from '../schema.ts';
 import { pruneBridgeOutbox } from './bridge.ts';
 import { compactStream } from './stream-admin.ts';
+import { closeTokenSession, openTokenSession } from './tokens.ts';
 
 /** How often expired presence is swept and retention applied. */
 const MAINTENANCE_INTERVAL_MICROS = 5_000_000n;
@@ -21,8 +22,11 @@ export const init = spacetimedb.init((ctx) => {
   });
 });
 
+export const client_connected = spacetimedb.clientConnected((ctx) => openTokenSession(ctx));
+
 export const client_disconnected = spacetimedb.clientDisconnected((ctx) => {
   if (!ctx.connectionId) return;
+  closeTokenSession(ctx);
   for (const p of [...ctx.db.session_presence.identity.filter(ctx.sender)]) {
     if (p.connection_id?.isEqual(ctx.connectionId)) ctx.db.session_presence.session_id.delete(p.session_id);
   }

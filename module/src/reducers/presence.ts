@@ -11,6 +11,7 @@ import {
   MAX_STREAM_ID,
 } from '../logic/limits.ts';
 import spacetimedb from '../schema.ts';
+import { requireLiveSession } from './tokens.ts';
 
 const MAX_TTL_MS = 10 * 60 * 1000;
 
@@ -23,6 +24,7 @@ export const upsert_presence = spacetimedb.reducer(
     ttl_ms: t.u32(),
   },
   (ctx, { session_id, device_id, streams, state, ttl_ms }) => {
+    requireLiveSession(ctx, 'update presence');
     const tooLong = (field: string, value: string, max: number, min = 0) => {
       if (value.length < min || value.length > max)
         throw fail('invalid', `${field} must be ${min}..${max} characters`, {
