@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DbConnection, reducers, tables } from './bindings/index.js';
 
 describe('module bindings', () => {
-  it('has camelCase handles for every table, private ones included (the owner reads source_cursor)', () => {
+  it('has camelCase handles for every table, private ones included (the owner reads the grants)', () => {
     expect(
       Object.keys(tables)
         .filter((k) => !k.includes('_'))
@@ -25,6 +25,7 @@ describe('module bindings', () => {
       'cutoverState',
       'maintenanceSchedule',
       'providerCapability',
+      'revokedSession',
       'sessionPresence',
       'sourceCursor',
       'streamGrant',
@@ -33,6 +34,9 @@ describe('module bindings', () => {
       'syncEventLive',
       'syncStream',
       'syncWriter',
+      'tokenGrant',
+      'tokenIssuer',
+      'tokenSession',
     ]);
   });
 
