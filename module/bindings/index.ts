@@ -48,6 +48,7 @@ import RevokeCutoverAdminReducer from './revoke_cutover_admin_reducer.js';
 import RevokeStreamReadReducer from './revoke_stream_read_reducer.js';
 import RevokeWriterReducer from './revoke_writer_reducer.js';
 import RunMaintenanceReducer from './run_maintenance_reducer.js';
+import SetSourcePolicyReducer from './set_source_policy_reducer.js';
 import TrustTokenIssuerReducer from './trust_token_issuer_reducer.js';
 import UpdateComputeAssignmentReducer from './update_compute_assignment_reducer.js';
 import UpsertPresenceReducer from './upsert_presence_reducer.js';
@@ -65,7 +66,10 @@ import ProviderCapabilityRow from './provider_capability_table.js';
 import RevokedSessionRow from './revoked_session_table.js';
 import SessionPresenceRow from './session_presence_table.js';
 import SourceCursorRow from './source_cursor_table.js';
+import SourceGapRow from './source_gap_table.js';
+import SourcePolicyRow from './source_policy_table.js';
 import StreamGrantRow from './stream_grant_table.js';
+import StreamSourceRow from './stream_source_table.js';
 import SyncCheckpointRow from './sync_checkpoint_table.js';
 import SyncEventRow from './sync_event_table.js';
 import SyncEventLiveRow from './sync_event_live_table.js';
@@ -255,6 +259,31 @@ const tablesSchema = __schema({
     },
     SourceCursorRow,
   ),
+  sourceGap: __table(
+    {
+      name: "source_gap",
+      indexes: [
+        { accessor: "gap_id", name: "source_gap_gap_id_idx_btree", algorithm: 'btree', columns: ["gapId"] },
+        { accessor: "by_stream_topic", name: "source_gap_stream_id_authority_topic_idx_btree", algorithm: 'btree', columns: ["streamId", "authorityTopic"] },
+      ],
+      constraints: [
+        { name: "source_gap_gap_id_key", constraint: 'unique', columns: ["gapId"] },
+      ],
+    },
+    SourceGapRow,
+  ),
+  sourcePolicy: __table(
+    {
+      name: "source_policy",
+      indexes: [
+        { accessor: "policy_id", name: "source_policy_policy_id_idx_btree", algorithm: 'btree', columns: ["policyId"] },
+      ],
+      constraints: [
+        { name: "source_policy_policy_id_key", constraint: 'unique', columns: ["policyId"] },
+      ],
+    },
+    SourcePolicyRow,
+  ),
   streamGrant: __table(
     {
       name: "stream_grant",
@@ -267,6 +296,19 @@ const tablesSchema = __schema({
       ],
     },
     StreamGrantRow,
+  ),
+  streamSource: __table(
+    {
+      name: "stream_source",
+      indexes: [
+        { accessor: "source_id", name: "stream_source_source_id_idx_btree", algorithm: 'btree', columns: ["sourceId"] },
+        { accessor: "by_stream_topic", name: "stream_source_stream_id_authority_topic_idx_btree", algorithm: 'btree', columns: ["streamId", "authorityTopic"] },
+      ],
+      constraints: [
+        { name: "stream_source_source_id_key", constraint: 'unique', columns: ["sourceId"] },
+      ],
+    },
+    StreamSourceRow,
   ),
   syncCheckpoint: __table(
     {
@@ -288,6 +330,7 @@ const tablesSchema = __schema({
         { accessor: "event_id", name: "sync_event_event_id_idx_btree", algorithm: 'btree', columns: ["eventId"] },
         { accessor: "by_stream_key", name: "sync_event_stream_id_idempotency_key_idx_btree", algorithm: 'btree', columns: ["streamId", "idempotencyKey"] },
         { accessor: "by_stream_seq", name: "sync_event_stream_id_seq_idx_btree", algorithm: 'btree', columns: ["streamId", "seq"] },
+        { accessor: "by_stream_source", name: "sync_event_stream_id_source_topic_source_seq_idx_btree", algorithm: 'btree', columns: ["streamId", "sourceTopic", "sourceSeq"] },
       ],
       constraints: [
         { name: "sync_event_event_id_key", constraint: 'unique', columns: ["eventId"] },
@@ -402,6 +445,7 @@ const reducersSchema = __reducers(
   __reducerSchema("revoke_stream_read", RevokeStreamReadReducer),
   __reducerSchema("revoke_writer", RevokeWriterReducer),
   __reducerSchema("run_maintenance", RunMaintenanceReducer),
+  __reducerSchema("set_source_policy", SetSourcePolicyReducer),
   __reducerSchema("trust_token_issuer", TrustTokenIssuerReducer),
   __reducerSchema("update_compute_assignment", UpdateComputeAssignmentReducer),
   __reducerSchema("upsert_presence", UpsertPresenceReducer),
@@ -439,8 +483,14 @@ type __SchemaWithTableAccessorAliases = Omit<typeof tablesSchema.schemaType, "ta
     readonly "session_presence": Omit<typeof tablesSchema.schemaType.tables["sessionPresence"], "accessorName"> & { readonly accessorName: "session_presence" };
     /** @deprecated Use `sourceCursor` instead (the official bindings keep this alias until their next major version). */
     readonly "source_cursor": Omit<typeof tablesSchema.schemaType.tables["sourceCursor"], "accessorName"> & { readonly accessorName: "source_cursor" };
+    /** @deprecated Use `sourceGap` instead (the official bindings keep this alias until their next major version). */
+    readonly "source_gap": Omit<typeof tablesSchema.schemaType.tables["sourceGap"], "accessorName"> & { readonly accessorName: "source_gap" };
+    /** @deprecated Use `sourcePolicy` instead (the official bindings keep this alias until their next major version). */
+    readonly "source_policy": Omit<typeof tablesSchema.schemaType.tables["sourcePolicy"], "accessorName"> & { readonly accessorName: "source_policy" };
     /** @deprecated Use `streamGrant` instead (the official bindings keep this alias until their next major version). */
     readonly "stream_grant": Omit<typeof tablesSchema.schemaType.tables["streamGrant"], "accessorName"> & { readonly accessorName: "stream_grant" };
+    /** @deprecated Use `streamSource` instead (the official bindings keep this alias until their next major version). */
+    readonly "stream_source": Omit<typeof tablesSchema.schemaType.tables["streamSource"], "accessorName"> & { readonly accessorName: "stream_source" };
     /** @deprecated Use `syncCheckpoint` instead (the official bindings keep this alias until their next major version). */
     readonly "sync_checkpoint": Omit<typeof tablesSchema.schemaType.tables["syncCheckpoint"], "accessorName"> & { readonly accessorName: "sync_checkpoint" };
     /** @deprecated Use `syncEvent` instead (the official bindings keep this alias until their next major version). */
@@ -468,7 +518,7 @@ const REMOTE_MODULE = {
   ...proceduresSchema,
 } satisfies __RemoteModule<__SchemaWithTableAccessorAliases, typeof reducersSchema.reducersType, typeof proceduresSchema>;
 
-const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "cutover_admin": "cutoverAdmin", "cutover_audit": "cutoverAudit", "cutover_state": "cutoverState", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "revoked_session": "revokedSession", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "stream_grant": "streamGrant", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_event_live": "syncEventLive", "sync_stream": "syncStream", "sync_writer": "syncWriter", "token_grant": "tokenGrant", "token_issuer": "tokenIssuer", "token_session": "tokenSession" } as const;
+const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "cutover_admin": "cutoverAdmin", "cutover_audit": "cutoverAudit", "cutover_state": "cutoverState", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "revoked_session": "revokedSession", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "source_gap": "sourceGap", "source_policy": "sourcePolicy", "stream_grant": "streamGrant", "stream_source": "streamSource", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_event_live": "syncEventLive", "sync_stream": "syncStream", "sync_writer": "syncWriter", "token_grant": "tokenGrant", "token_issuer": "tokenIssuer", "token_session": "tokenSession" } as const;
 
 /** A copy of `target` that also answers to each deprecated accessor with the camelCase handle. */
 function __withTableAccessorAliases<T extends object>(target: T, freeze = false): T {
@@ -511,8 +561,14 @@ export type DbView = __DbViewBase & {
   readonly "session_presence": __DbViewBase["sessionPresence"];
   /** @deprecated Use `sourceCursor` instead (the official bindings keep this alias until their next major version). */
   readonly "source_cursor": __DbViewBase["sourceCursor"];
+  /** @deprecated Use `sourceGap` instead (the official bindings keep this alias until their next major version). */
+  readonly "source_gap": __DbViewBase["sourceGap"];
+  /** @deprecated Use `sourcePolicy` instead (the official bindings keep this alias until their next major version). */
+  readonly "source_policy": __DbViewBase["sourcePolicy"];
   /** @deprecated Use `streamGrant` instead (the official bindings keep this alias until their next major version). */
   readonly "stream_grant": __DbViewBase["streamGrant"];
+  /** @deprecated Use `streamSource` instead (the official bindings keep this alias until their next major version). */
+  readonly "stream_source": __DbViewBase["streamSource"];
   /** @deprecated Use `syncCheckpoint` instead (the official bindings keep this alias until their next major version). */
   readonly "sync_checkpoint": __DbViewBase["syncCheckpoint"];
   /** @deprecated Use `syncEvent` instead (the official bindings keep this alias until their next major version). */
@@ -561,8 +617,14 @@ export type Tables = __TablesBase & {
   readonly "session_presence": __TablesBase["sessionPresence"];
   /** @deprecated Use `sourceCursor` instead (the official bindings keep this alias until their next major version). */
   readonly "source_cursor": __TablesBase["sourceCursor"];
+  /** @deprecated Use `sourceGap` instead (the official bindings keep this alias until their next major version). */
+  readonly "source_gap": __TablesBase["sourceGap"];
+  /** @deprecated Use `sourcePolicy` instead (the official bindings keep this alias until their next major version). */
+  readonly "source_policy": __TablesBase["sourcePolicy"];
   /** @deprecated Use `streamGrant` instead (the official bindings keep this alias until their next major version). */
   readonly "stream_grant": __TablesBase["streamGrant"];
+  /** @deprecated Use `streamSource` instead (the official bindings keep this alias until their next major version). */
+  readonly "stream_source": __TablesBase["streamSource"];
   /** @deprecated Use `syncCheckpoint` instead (the official bindings keep this alias until their next major version). */
   readonly "sync_checkpoint": __TablesBase["syncCheckpoint"];
   /** @deprecated Use `syncEvent` instead (the official bindings keep this alias until their next major version). */

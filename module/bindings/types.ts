@@ -186,6 +186,22 @@ export const SourceCursor = __t.object("SourceCursor", {
 });
 export type SourceCursor = __Infer<typeof SourceCursor>;
 
+export const SourceGap = __t.object("SourceGap", {
+  gapId: __t.u64(),
+  streamId: __t.string(),
+  authorityTopic: __t.string(),
+  fromSeq: __t.u64(),
+  toSeq: __t.u64(),
+});
+export type SourceGap = __Infer<typeof SourceGap>;
+
+export const SourcePolicy = __t.object("SourcePolicy", {
+  policyId: __t.u32(),
+  maxForwardJump: __t.u64(),
+  updatedAt: __t.timestamp(),
+});
+export type SourcePolicy = __Infer<typeof SourcePolicy>;
+
 export const StreamGrant = __t.object("StreamGrant", {
   grantId: __t.u64(),
   reader: __t.identity(),
@@ -193,6 +209,14 @@ export const StreamGrant = __t.object("StreamGrant", {
   grantedAt: __t.timestamp(),
 });
 export type StreamGrant = __Infer<typeof StreamGrant>;
+
+export const StreamSource = __t.object("StreamSource", {
+  sourceId: __t.u64(),
+  streamId: __t.string(),
+  authorityTopic: __t.string(),
+  lastSeq: __t.u64(),
+});
+export type StreamSource = __Infer<typeof StreamSource>;
 
 export const SyncCheckpoint = __t.object("SyncCheckpoint", {
   checkpointId: __t.u64(),

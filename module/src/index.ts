@@ -27,6 +27,7 @@ export {
 } from './reducers/cutover.ts';
 export { client_connected, client_disconnected, init, run_maintenance } from './reducers/lifecycle.ts';
 export { upsert_presence } from './reducers/presence.ts';
+export { set_source_policy } from './reducers/source-order.ts';
 export {
   compact_stream,
   configure_stream,

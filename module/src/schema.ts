@@ -7,6 +7,7 @@ import { schema, t, table } from 'spacetimedb/server';
 import { bridge_config, bridge_delivery, bridge_outbox, bridge_worker } from './bridge-tables.ts';
 import { cutover_admin, cutover_audit, cutover_state } from './cutover-tables.ts';
 import { revoked_session, token_grant, token_issuer, token_session } from './token-tables.ts';
+import { source_gap, source_policy, stream_source } from './source-tables.ts';
 
 export {
   bridge_config,
@@ -20,6 +21,9 @@ export {
   token_grant,
   token_issuer,
   token_session,
+  source_gap,
+  source_policy,
+  stream_source,
 };
 
 /** One logical stream: its head, what history is still retained, and the epoch of that history. */
@@ -37,7 +41,7 @@ export const sync_stream = table(
     retain_min_events: t.u64(),
     /** Retention: older events are dropped except the newest one per compaction key. */
     compact_by_key: t.bool(),
-    /** Authority seq of the newest appended event (0 before the first). */
+    /** Authority seq of the newest event appended in authority order (0 before the first); the order itself is kept per authority topic in `stream_source`. */
     last_source_seq: t.u64(),
     /** Number of times the authority seq jumped forward by more than one, and how many seqs went missing. */
     source_gap_count: t.u64(),
@@ -86,6 +90,12 @@ export const sync_event = table(
     indexes: [
       { accessor: 'by_stream_seq', algorithm: 'btree', columns: ['stream_id', 'seq'] },
       { accessor: 'by_stream_key', algorithm: 'btree', columns: ['stream_id', 'idempotency_key'] },
+      /** Which event holds an authority seq of a topic: proves a re-sent event the same one (append-plan.ts). */
+      {
+        accessor: 'by_stream_source',
+        algorithm: 'btree',
+        columns: ['stream_id', 'source_topic', 'source_seq'],
+      },
     ],
   },
   { event_id: t.u64().primaryKey().autoInc(), ...eventColumns() },
@@ -288,6 +298,9 @@ const spacetimedb = schema({
   token_session,
   token_grant,
   revoked_session,
+  stream_source,
+  source_gap,
+  source_policy,
 });
 
 export default spacetimedb;

@@ -140,6 +140,46 @@ const rows: Row[] = [
     kafka: 'dead_letter',
   },
   {
+    failure: 'append: a new key under an authority seq another event holds',
+    cause: () =>
+      refusal(writer.appendBatch([eventInput('t:1', 'usurper', { body: 'other', sourceSeq: 10n })])),
+    code: Code.FailedPrecondition,
+    reason: ErrorReason.SOURCE_REGRESSION,
+    retryable: false,
+    detail: detail(SourceRegressionDetailSchema, {
+      streamId: 't:1',
+      authorityTopic: 'authority',
+      lastAuthoritySeq: 10n,
+      offeredAuthoritySeq: 10n,
+      envelopeIndex: 0,
+    }),
+    kafka: 'dead_letter',
+  },
+  {
+    failure:
+      "append: an authority seq too far past its topic's newest (one envelope must not block a stream)",
+    cause: () =>
+      refusal(
+        writer.appendBatch([
+          eventInput('t:5', 'ok', { sourceSeq: 1n }),
+          eventInput('t:5', 'huge', { sourceSeq: 2n ** 64n - 1n }),
+        ]),
+      ),
+    code: Code.InvalidArgument,
+    reason: ErrorReason.INVALID,
+    retryable: false,
+    detail: detail(InvalidDetailSchema, {
+      fieldViolations: [
+        expect.objectContaining({
+          field: 'envelopes[1].source.authority_seq',
+          ruleId: 'authority_seq.max_forward_jump',
+          description: expect.stringContaining('allowed step of 1000000'),
+        }),
+      ],
+    }),
+    kafka: 'dead_letter',
+  },
+  {
     failure: 'append by an identity that is not a writer',
     cause: () =>
       refusal(

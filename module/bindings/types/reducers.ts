@@ -31,6 +31,7 @@ import RevokeCutoverAdminReducer from '../revoke_cutover_admin_reducer.js';
 import RevokeStreamReadReducer from '../revoke_stream_read_reducer.js';
 import RevokeWriterReducer from '../revoke_writer_reducer.js';
 import RunMaintenanceReducer from '../run_maintenance_reducer.js';
+import SetSourcePolicyReducer from '../set_source_policy_reducer.js';
 import TrustTokenIssuerReducer from '../trust_token_issuer_reducer.js';
 import UpdateComputeAssignmentReducer from '../update_compute_assignment_reducer.js';
 import UpsertPresenceReducer from '../upsert_presence_reducer.js';
@@ -62,6 +63,7 @@ export type RevokeCutoverAdminParams = __Infer<typeof RevokeCutoverAdminReducer>
 export type RevokeStreamReadParams = __Infer<typeof RevokeStreamReadReducer>;
 export type RevokeWriterParams = __Infer<typeof RevokeWriterReducer>;
 export type RunMaintenanceParams = __Infer<typeof RunMaintenanceReducer>;
+export type SetSourcePolicyParams = __Infer<typeof SetSourcePolicyReducer>;
 export type TrustTokenIssuerParams = __Infer<typeof TrustTokenIssuerReducer>;
 export type UpdateComputeAssignmentParams = __Infer<typeof UpdateComputeAssignmentReducer>;
 export type UpsertPresenceParams = __Infer<typeof UpsertPresenceReducer>;

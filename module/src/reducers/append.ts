@@ -1,6 +1,8 @@
 /**
  * append_sync_event / append_sync_events: gapless, monotonic seq per stream, idempotent by
- * (stream_id, idempotency_key), conflict on a reused key with a different payload hash.
+ * (stream_id, idempotency_key), conflict on a reused key with a different payload hash; authority
+ * seqs ordered per (stream, authority topic) (source-order.ts): a taken or stale one is refused as a
+ * source regression, a too-big step forward as invalid, a skipped one filled late.
  */
 
 import type { Timestamp } from 'spacetimedb';
@@ -9,6 +11,7 @@ import { planAppend } from '../logic/append-plan.ts';
 import { requireWriter } from '../logic/auth.ts';
 import { fail } from '../logic/fail.ts';
 import spacetimedb, { WRITER_SCOPE } from '../schema.ts';
+import { advanceOrder, authorityOrder, fillOrder } from './source-order.ts';
 
 export const EventInput = t.object('EventInput', {
   stream_id: t.string(),
@@ -82,7 +85,7 @@ function appendOne(ctx: Ctx, e: Event, batchIndex: number): void {
   const stream = streamRow(ctx, e.stream_id, now);
   let existing: { seq: bigint; payload_hash: Uint8Array } | undefined;
   for (const row of ctx.db.sync_event.by_stream_key.filter([e.stream_id, e.idempotency_key])) existing = row;
-  const decision = planAppend(stream, existing, e);
+  const decision = planAppend(stream, existing, e, authorityOrder(ctx, e));
   const receipt = (seq: bigint, status: string) =>
     ctx.db.append_receipt.insert({
       caller: ctx.sender,
@@ -114,7 +117,7 @@ function appendOne(ctx: Ctx, e: Event, batchIndex: number): void {
       // silently; the adapter dead-letters it or answers the publisher with this reason.
       throw fail(
         'source_regression',
-        `stream '${e.stream_id}' already holds authority seq ${decision.last_source_seq} of '${e.source_topic}'; key '${e.idempotency_key}' offers ${e.source_seq}`,
+        `stream '${e.stream_id}' already holds authority seq ${decision.last_source_seq} of '${e.source_topic}'; key '${e.idempotency_key}' offers ${e.source_seq}, which is taken by another event or was never left open`,
         {
           stream_id: e.stream_id,
           authority_topic: e.source_topic,
@@ -123,27 +126,32 @@ function appendOne(ctx: Ctx, e: Event, batchIndex: number): void {
           envelope_index: batchIndex,
         },
       );
-    case 'append': {
-      const row = ctx.db.sync_event.insert({
-        event_id: 0n,
-        stream_id: e.stream_id,
-        seq: decision.seq,
-        idempotency_key: e.idempotency_key,
-        kind: e.kind,
-        payload: e.payload,
-        payload_hash: e.payload_hash,
-        compaction_key: e.compaction_key,
-        source_topic: e.source_topic,
-        source_seq: e.source_seq,
-        kafka_topic: e.kafka_topic,
-        kafka_partition: e.kafka_partition,
-        kafka_offset: e.kafka_offset,
-        produced_at: e.produced_at,
-        committed_at: now,
+    case 'forward_jump':
+      // One envelope with an absurd seq would otherwise leave the topic accepting nothing after it.
+      throw fail(
+        'invalid',
+        `stream '${e.stream_id}' is at authority seq ${decision.last_source_seq} of '${e.source_topic}'; key '${e.idempotency_key}' offers ${e.source_seq}, more than the allowed step of ${decision.max_forward_jump} ahead`,
+        {
+          field: 'source.authority_seq',
+          rule_id: 'authority_seq.max_forward_jump',
+          envelope_index: batchIndex,
+        },
+      );
+    case 'append_late':
+      insertEvent(ctx, e, decision.seq);
+      fillOrder(ctx, e, decision.fills);
+      ctx.db.sync_stream.stream_id.update({
+        ...stream,
+        head_seq: decision.seq,
+        source_gap_missing: stream.source_gap_missing > 0n ? stream.source_gap_missing - 1n : 0n,
+        updated_at: now,
       });
-      // The same row to live subscribers (an event table: delivered, never stored).
-      ctx.db.sync_event_live.insert(row);
+      receipt(decision.seq, 'appended');
+      return;
+    case 'append': {
+      insertEvent(ctx, e, decision.seq);
       const gap = decision.gap;
+      if (e.source_seq !== 0n) advanceOrder(ctx, e, e.source_seq, gap);
       ctx.db.sync_stream.stream_id.update({
         ...stream,
         head_seq: decision.seq,
@@ -158,6 +166,28 @@ function appendOne(ctx: Ctx, e: Event, batchIndex: number): void {
       return;
     }
   }
+}
+
+function insertEvent(ctx: Ctx, e: Event, seq: bigint): void {
+  const row = ctx.db.sync_event.insert({
+    event_id: 0n,
+    stream_id: e.stream_id,
+    seq,
+    idempotency_key: e.idempotency_key,
+    kind: e.kind,
+    payload: e.payload,
+    payload_hash: e.payload_hash,
+    compaction_key: e.compaction_key,
+    source_topic: e.source_topic,
+    source_seq: e.source_seq,
+    kafka_topic: e.kafka_topic,
+    kafka_partition: e.kafka_partition,
+    kafka_offset: e.kafka_offset,
+    produced_at: e.produced_at,
+    committed_at: ctx.timestamp,
+  });
+  // The same row to live subscribers (an event table: delivered, never stored).
+  ctx.db.sync_event_live.insert(row);
 }
 
 function advanceCursor(ctx: Ctx, c: Cursor): void {
