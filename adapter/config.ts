@@ -26,7 +26,13 @@ export interface KafkaConfig {
 
 export type SpacetimeTarget =
   /** The in-process devhost hosting the sync module: the zero-setup default. */
-  | { readonly kind: 'embedded'; readonly port: number; readonly dataDir?: string }
+  | {
+      readonly kind: 'embedded';
+      readonly port: number;
+      readonly dataDir?: string;
+      /** `start --truncate-corrupt`: cut a commit log damaged in the middle instead of refusing to start. */
+      readonly truncateCorrupt?: boolean;
+    }
   /** A real SpacetimeDB. */
   | { readonly kind: 'remote'; readonly uri: string; readonly database: string; readonly token?: string };
 

@@ -75,7 +75,11 @@ export async function startService(
   const st = config.spacetime;
   if (st.kind === 'embedded') {
     const d = await startEmbeddedDevhost(
-      { port: st.port, ...(st.dataDir ? { dataDir: st.dataDir } : {}) },
+      {
+        port: st.port,
+        ...(st.dataDir ? { dataDir: st.dataDir } : {}),
+        ...(st.truncateCorrupt ? { truncateCorrupt: true } : {}),
+      },
       logger,
     ).catch(life.failed);
     life.started(() => d.stop());

@@ -16,7 +16,9 @@ export type {
   ReducerOutcome,
   TableSchema,
 } from './contract.js';
-export type { FsyncPolicy } from './durability/index.js';
+export type { FsyncPolicy, HistoryCutReport } from './durability/index.js';
+// Telling a module its commit log was cut (`truncateCorrupt`).
+export { callHistoryCutReducer, HISTORY_CUT_REDUCER } from './history-cut-hook.js';
 export type { DevhostDatabase, LogLevel } from './host/index.js';
 // The subscription query compiler, for callers that inspect how a query will be planned.
 export { type CompiledQuery, compileQuery, type SqlAuth } from './sql/index.js';

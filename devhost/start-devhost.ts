@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBundle } from './codegen/index.js';
 import type { DatabaseRegistry } from './contract.js';
-import { type FsyncPolicy, openDurability } from './durability/index.js';
+import { type FsyncPolicy, type HistoryCutReport, openDurability } from './durability/index.js';
+import { callHistoryCutReducer, HISTORY_CUT_REDUCER } from './history-cut-hook.js';
 import { type DevhostDatabase, type LogLevel, openDatabase } from './host/index.js';
 import { bundleModule } from './loader/index.js';
 import { startServer } from './server/index.js';
@@ -32,6 +33,17 @@ export interface StartDevhostOptions {
   readonly trustedIssuers?: readonly string[];
   /** What one client may cost the host (connections, buffers, query size, reducer arguments). */
   readonly limits?: Partial<DevhostLimits>;
+  /**
+   * The operator's override for a commit log damaged in the middle: cut it at the damage (the cut
+   * bytes are kept aside) instead of refusing to start, and call `onHistoryCut` for each database
+   * cut, before any client can connect. Without it such a log stops the start with the offset named.
+   */
+  readonly truncateCorrupt?: boolean;
+  /**
+   * Tell the module its history was cut; default: call its `note_history_cut` reducer as the owner,
+   * when it has one (history-cut-hook.ts).
+   */
+  readonly onHistoryCut?: (db: DevhostDatabase, cut: HistoryCutReport) => Promise<void>;
 }
 
 export interface Devhost {
@@ -96,6 +108,9 @@ export async function startDevhost(options: StartDevhostOptions): Promise<Devhos
         ? openDurability(join(dir, 'db', spec.name), {
             schemaHash,
             ...(options.fsync ? { fsync: options.fsync } : {}),
+            truncateCorrupt: options.truncateCorrupt === true,
+            // Recovery's own repairs (a torn tail cut, a damaged snapshot skipped) are the operator's to see.
+            onWarning: (message) => log('warn', `[${spec.name}] ${message}`),
           })
         : undefined;
       const db = await openDatabase({
@@ -106,6 +121,17 @@ export async function startDevhost(options: StartDevhostOptions): Promise<Devhos
         log: (level, message) => log(level, `[${spec.name}] ${message}`),
       });
       databases.set(spec.name, db);
+      const cut = durability?.historyCut;
+      if (cut) {
+        log(
+          'warn',
+          `[${spec.name}] history cut: committed offsets ${cut.fromOffset}..${cut.throughOffset} are gone ` +
+            `(damage at byte ${cut.atByte} of ${cut.segment}: ${cut.problem}); kept aside in ${cut.keptAs.join(', ')}`,
+        );
+        if (options.onHistoryCut) await options.onHistoryCut(db, cut);
+        else if (await callHistoryCutReducer(db, cut))
+          log('warn', `[${spec.name}] told the module (${HISTORY_CUT_REDUCER})`);
+      }
     }
   } catch (e) {
     await Promise.all([...databases.values()].map((d) => d.close()));

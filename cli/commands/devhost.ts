@@ -33,6 +33,7 @@ interface ServeOptions {
   readonly data?: string;
   readonly fsync?: Fsync;
   readonly ownerTokenFile?: string;
+  readonly truncateCorrupt?: boolean;
 }
 
 export function register(program: Command): void {
@@ -46,6 +47,10 @@ export function register(program: Command): void {
     .option('--data <dir>', 'keep databases in this directory (default: memory only)')
     .addOption(new Option('--fsync <policy>', 'always | never | <ms> (group commits)').argParser(fsyncPolicy))
     .option('--owner-token-file <file>', 'write the owner token to this file (mode 0600)')
+    .option(
+      '--truncate-corrupt',
+      'operator override: cut a commit log damaged in the middle at the damage (the cut is logged and kept aside; a module with note_history_cut moves its streams to a new epoch) instead of refusing to start',
+    )
     .action(
       action(async (opts: ServeOptions) => {
         // Not commander's requiredOption: that would also demand them of `devhost generate`.
@@ -60,6 +65,7 @@ export function register(program: Command): void {
           port: opts.port,
           ...(opts.host ? { host: opts.host } : {}),
           ...(opts.data ? { dataDir: opts.data } : {}),
+          ...(opts.truncateCorrupt ? { truncateCorrupt: true } : {}),
           log: (level, message) => {
             if (level === 'error' || level === 'warn' || level === 'panic')
               console.error(`${level}: ${message}`);

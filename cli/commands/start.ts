@@ -12,8 +12,12 @@ export function register(program: Command): void {
   program
     .command('start')
     .description('run the sync service; configured by environment variables (README, "Configuration")')
+    .option(
+      '--truncate-corrupt',
+      "operator override for the embedded devhost's data dir (DEVHOST_DATA_DIR): cut a commit log damaged in the middle at the damage, log what was cut and keep it aside, and move every stream to a new epoch, instead of refusing to start",
+    )
     .action(
-      action(async () => {
+      action(async (opts: { truncateCorrupt?: boolean }) => {
         const { ConfigError, loadConfig } = await import('../../adapter/config.js');
         let config: ReturnType<typeof loadConfig>;
         try {
@@ -21,6 +25,13 @@ export function register(program: Command): void {
         } catch (e) {
           if (e instanceof ConfigError) throw new UsageError(`invalid configuration: ${e.message}`);
           throw e;
+        }
+        if (opts.truncateCorrupt) {
+          if (config.spacetime.kind !== 'embedded')
+            throw new UsageError(
+              '--truncate-corrupt applies to the embedded devhost only (SPACETIMEDB_URI is set)',
+            );
+          config = { ...config, spacetime: { ...config.spacetime, truncateCorrupt: true } };
         }
         const { runService } = await import('../run-service.js');
         const { LaneConfigError } = await import('../../legacy/config.js');

@@ -14,7 +14,14 @@ import { LogWriter } from './log-writer.js';
 import { readMetaFile, schemaMismatch, writeMetaFile } from './meta-file.js';
 import { recover } from './recover.js';
 import { encodeSnapshot, SNAPSHOT_EXT } from './snapshot-file.js';
-import type { DatabaseImage, Durability, DurabilityOptions, DurableTx, FsyncPolicy } from './types.js';
+import type {
+  DatabaseImage,
+  Durability,
+  DurabilityOptions,
+  DurableTx,
+  FsyncPolicy,
+  HistoryCutReport,
+} from './types.js';
 
 const DEFAULT_FSYNC: FsyncPolicy = { intervalMs: 5 };
 const DEFAULT_SNAPSHOT_EVERY = 10_000;
@@ -59,7 +66,14 @@ export function openDurability(dir: string, options: DurabilityOptions = {}): Du
       throw schemaMismatch(dir, stored.schemaHash, options.schemaHash);
     const schemaHash = stored?.schemaHash ?? options.schemaHash;
     const warn = options.onWarning ?? (() => {});
-    const recovery = recover({ dir, clogDir, snapDir, schemaHash: options.schemaHash, warn });
+    const recovery = recover({
+      dir,
+      clogDir,
+      snapDir,
+      schemaHash: options.schemaHash,
+      warn,
+      truncateCorrupt: options.truncateCorrupt === true,
+    });
     // Only after recovery accepted the data: a refused open must not stamp its hash on the directory.
     if (stored === undefined || stored.schemaHash !== schemaHash)
       writeMetaFile(dir, { schemaHash, meta: stored?.meta ?? {} });
@@ -80,6 +94,7 @@ export function openDurability(dir: string, options: DurabilityOptions = {}): Du
       writer,
       release,
       recovered: recovery.image,
+      ...(recovery.cut ? { historyCut: recovery.cut } : {}),
       snapshots: recovery.snapshotOffsets,
       meta: stored?.meta ?? {},
       schemaHash,
@@ -99,6 +114,7 @@ interface DiskDurabilityParts {
   readonly writer: LogWriter;
   readonly release: () => void;
   readonly recovered: DatabaseImage;
+  readonly historyCut?: HistoryCutReport;
   /** Snapshot offsets on disk, oldest first. */
   readonly snapshots: bigint[];
   readonly meta: Readonly<Record<string, string>>;
@@ -108,6 +124,7 @@ interface DiskDurabilityParts {
 
 class DiskDurability implements Durability {
   readonly recovered: DatabaseImage;
+  readonly historyCut?: HistoryCutReport;
   private metaNow: Readonly<Record<string, string>>;
   private nextOffset: bigint;
   /** Newest snapshot written or being written; what `shouldSnapshot` counts from. */
@@ -118,6 +135,7 @@ class DiskDurability implements Durability {
 
   constructor(private readonly parts: DiskDurabilityParts) {
     this.recovered = parts.recovered;
+    if (parts.historyCut) this.historyCut = parts.historyCut;
     this.metaNow = Object.freeze({ ...parts.meta });
     this.nextOffset = parts.recovered.offset + 1n;
     this.snapshotRequested = parts.snapshots.at(-1) ?? -1n;

@@ -65,3 +65,24 @@ export function scanFrames(buf: Buffer, start: number): FrameScan {
   }
   return { frames, validEnd: pos };
 }
+
+/**
+ * The next intact frame after `from` whose payload `plausible` accepts, searching byte by byte: a
+ * torn write leaves nothing intact behind it, so a frame found here proves the damage at `from` sits
+ * in the middle of the log. `plausible` is a cheap filter (the tx offset) run before the checksum.
+ */
+export function findNextFrame(
+  buf: Buffer,
+  from: number,
+  plausible: (payload: Buffer) => boolean,
+): ScannedFrame | undefined {
+  for (let pos = from + 1; pos + FRAME_HEADER_BYTES < buf.length; pos++) {
+    const len = buf.readUInt32LE(pos);
+    if (len === 0 || len > MAX_PAYLOAD_BYTES || buf.length - pos - FRAME_HEADER_BYTES < len) continue;
+    const frame = buf.subarray(pos, pos + FRAME_HEADER_BYTES + len);
+    if (!plausible(frame.subarray(FRAME_HEADER_BYTES))) continue;
+    if (frameCrc(frame, len) === buf.readUInt32LE(pos + 4))
+      return { at: pos, payload: frame.subarray(FRAME_HEADER_BYTES) };
+  }
+  return undefined;
+}

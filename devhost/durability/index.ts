@@ -12,6 +12,7 @@ export type {
   DurabilityOptions,
   DurableTx,
   FsyncPolicy,
+  HistoryCutReport,
   SequenceAllocation,
   TableMutations,
 } from './types.js';

@@ -1,8 +1,9 @@
 /**
  * Startup recovery: newest snapshot that validates (older ones as fallback), then every log record
  * after it, in order. A torn tail in the last segment is cut away (it was never reported durable);
- * anything else missing between the snapshot and the end of the log is an error, because committed
- * transactions would silently disappear.
+ * a damaged record with intact ones after it is damage, not a torn tail (log-damage.ts), and like
+ * anything else missing between the snapshot and the end of the log it is an error, because committed
+ * transactions would silently disappear — unless the operator asked to cut there (`truncateCorrupt`).
  */
 import {
   closeSync,
@@ -19,6 +20,13 @@ import { DurabilityError } from './errors.js';
 import { scanFrames } from './frame.js';
 import { fsyncDirSync, offsetName } from './fs-util.js';
 import { ImageBuilder } from './image-builder.js';
+import {
+  type HistoryCut,
+  intactOffsetsAfter,
+  keepCutAside,
+  lastOffsetIn,
+  midLogDamage,
+} from './log-damage.js';
 import { schemaMismatch } from './meta-file.js';
 import { listSegments, SEGMENT_HEADER_BYTES, type SegmentRef, segmentHeaderProblem } from './segment-file.js';
 import {
@@ -36,6 +44,8 @@ export interface RecoveryInput {
   readonly snapDir: string;
   readonly schemaHash: string | undefined;
   readonly warn: (message: string) => void;
+  /** Cut the log at damage in its middle instead of refusing to start (the operator's explicit choice). */
+  readonly truncateCorrupt?: boolean;
 }
 
 export interface Recovery {
@@ -46,6 +56,8 @@ export interface Recovery {
   readonly segments: SegmentRef[];
   /** The last segment, when appending can continue in it: its path and valid length. */
   readonly resume: { readonly path: string; readonly size: number } | undefined;
+  /** Set when `truncateCorrupt` cut committed transactions away. */
+  readonly cut?: HistoryCut;
 }
 
 interface TailRepair {
@@ -90,6 +102,9 @@ export function recover(input: RecoveryInput): Recovery {
   const segments = listSegments(clogDir);
   let expected = baseOffset + 1n;
   let tail: TailRepair | undefined;
+  let cut: HistoryCut | undefined;
+  let cutLater: SegmentRef[] = [];
+  let kept = segments;
   let lastSegmentEnd: { readonly lastOffset: bigint | undefined; readonly size: number } | undefined;
   for (const [i, segment] of segments.entries()) {
     const isLast = i === segments.length - 1;
@@ -120,6 +135,33 @@ export function recover(input: RecoveryInput): Recovery {
       expected++;
     }
     if (scan.problem !== undefined) {
+      const lastGood = segLast ?? segment.firstOffset - 1n;
+      const later = segments.slice(i + 1);
+      const intactAfter = intactOffsetsAfter(file, scan.validEnd, lastGood).at(-1) ?? lastGood;
+      // What the damage loses: intact records behind it here, or (older segment) what the next one lacks.
+      const lossEnd = isLast ? intactAfter : (later[0] as SegmentRef).firstOffset - 1n;
+      if (lossEnd > lastGood && lossEnd > baseOffset && (isLast || input.truncateCorrupt)) {
+        const throughOffset = lastOffsetIn(
+          later.map((ref) => ({ ref, file: readFileSync(ref.path) })),
+          intactAfter,
+        );
+        // Committed records after the damage would be lost: refuse, or cut as the operator asked.
+        if (!input.truncateCorrupt)
+          throw midLogDamage(segment.path, scan.validEnd, scan.problem, lastGood + 1n, throughOffset);
+        cut = {
+          segment: segment.path,
+          atByte: scan.validEnd,
+          problem: scan.problem,
+          fromOffset: lastGood + 1n,
+          throughOffset,
+          keptAs: [],
+        };
+        cutLater = later;
+        tail = { segment, validEnd: scan.validEnd };
+        lastSegmentEnd = { lastOffset: segLast, size: scan.validEnd };
+        kept = segments.slice(0, i + 1);
+        break;
+      }
       if (isLast) {
         warn(
           `torn tail in log segment ${segment.path} (${scan.problem}); dropping its last ` +
@@ -140,18 +182,24 @@ export function recover(input: RecoveryInput): Recovery {
   const recoveredOffset = expected - 1n;
   // A segment is only created after everything before its first offset was written and fsynced, so
   // the newest segment's name proves how far the log reached, even if its predecessor got damaged.
-  const newest = segments.at(-1);
+  const newest = kept.at(-1);
   if (newest && newest.firstOffset - 1n > recoveredOffset)
     throw missing(expected, newest.firstOffset, newest.path, notes);
 
   // ---- repairs, only once everything above validated ----
-  let kept = segments;
   let resume: Recovery['resume'];
+  if (cut) {
+    cut = { ...cut, keptAs: keepCutAside(cut.segment, cut.atByte, cutLater) };
+    warn(
+      `--truncate-corrupt: cut log offsets ${cut.fromOffset}..${cut.throughOffset} at byte ${cut.atByte} of ` +
+        `${cut.segment} (${cut.problem}); the cut bytes are kept in ${cut.keptAs.join(', ')}`,
+    );
+  }
   if (tail?.validEnd !== undefined) truncateAndSync(tail.segment.path, tail.validEnd);
-  const last = segments.at(-1);
+  const last = kept.at(-1);
   if (last && tail !== undefined && tail.validEnd === undefined) {
     unlinkSync(last.path);
-    kept = segments.slice(0, -1);
+    kept = kept.slice(0, -1);
   } else if (last && lastSegmentEnd) {
     const continuesLog =
       lastSegmentEnd.lastOffset === undefined
@@ -161,7 +209,7 @@ export function recover(input: RecoveryInput): Recovery {
     else if (lastSegmentEnd.lastOffset === undefined) {
       // An empty segment named for an offset that will not come next: holds nothing, would be in the way.
       unlinkSync(last.path);
-      kept = segments.slice(0, -1);
+      kept = kept.slice(0, -1);
     }
   }
   if (kept !== segments) fsyncDirSync(clogDir);
@@ -176,6 +224,7 @@ export function recover(input: RecoveryInput): Recovery {
     snapshotOffsets: onDisk.filter((o) => o <= baseOffset && !corruptSnapshots.includes(o)).reverse(),
     segments: kept,
     resume,
+    ...(cut ? { cut } : {}),
   };
 }
 

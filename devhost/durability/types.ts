@@ -59,11 +59,28 @@ export interface DurabilityOptions {
   readonly schemaHash?: string;
   /** Recovery repairs it could make on its own (torn log tail, corrupt snapshot skipped). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * The operator's override for damage in the middle of the log: cut it there (keeping the cut bytes
+   * aside) instead of refusing to open. What was cut is in `historyCut`.
+   */
+  readonly truncateCorrupt?: boolean;
+}
+
+/** Committed transactions `truncateCorrupt` cut away at open. */
+export interface HistoryCutReport {
+  readonly segment: string;
+  readonly atByte: number;
+  readonly problem: string;
+  readonly fromOffset: bigint;
+  readonly throughOffset: bigint;
+  readonly keptAs: readonly string[];
 }
 
 export interface Durability {
   /** State at open (the empty image for a new directory). */
   readonly recovered: DatabaseImage;
+  /** Set when opening cut committed transactions away (`truncateCorrupt`). */
+  readonly historyCut?: HistoryCutReport;
   /** Small metadata (database identity, owner, ...) stored once. */
   readonly meta: Readonly<Record<string, string>>;
   /** Replaces the metadata; durable (fsynced) before it returns. */

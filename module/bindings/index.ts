@@ -37,6 +37,7 @@ import GrantCutoverAdminReducer from './grant_cutover_admin_reducer.js';
 import GrantStreamReadReducer from './grant_stream_read_reducer.js';
 import GrantWriterReducer from './grant_writer_reducer.js';
 import MoveCutoverReducer from './move_cutover_reducer.js';
+import NoteHistoryCutReducer from './note_history_cut_reducer.js';
 import OpenComputeAssignmentReducer from './open_compute_assignment_reducer.js';
 import PublishProviderCapabilityReducer from './publish_provider_capability_reducer.js';
 import RecordBridgeDeliveriesReducer from './record_bridge_deliveries_reducer.js';
@@ -434,6 +435,7 @@ const reducersSchema = __reducers(
   __reducerSchema("grant_stream_read", GrantStreamReadReducer),
   __reducerSchema("grant_writer", GrantWriterReducer),
   __reducerSchema("move_cutover", MoveCutoverReducer),
+  __reducerSchema("note_history_cut", NoteHistoryCutReducer),
   __reducerSchema("open_compute_assignment", OpenComputeAssignmentReducer),
   __reducerSchema("publish_provider_capability", PublishProviderCapabilityReducer),
   __reducerSchema("record_bridge_deliveries", RecordBridgeDeliveriesReducer),

@@ -25,6 +25,7 @@ export {
   move_cutover,
   revoke_cutover_admin,
 } from './reducers/cutover.ts';
+export { note_history_cut } from './reducers/history-cut.ts';
 export { client_connected, client_disconnected, init, run_maintenance } from './reducers/lifecycle.ts';
 export { upsert_presence } from './reducers/presence.ts';
 export { set_source_policy } from './reducers/source-order.ts';
