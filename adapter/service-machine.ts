@@ -38,6 +38,8 @@ export function transitionService(s: ServiceState, e: ServiceEvent): ServiceStat
 /** What /readyz needs to know of the parts. */
 export interface PartsReadiness {
   readonly spacetimeConnected: boolean;
+  /** Why the embedded devhost cannot commit right now (e.g. its commit log is out of space); empty when it can. */
+  readonly commitProblems?: readonly string[];
   /** Undefined when no Kafka source is configured; else whether its consumer runs and why not. */
   readonly kafka?: { readonly ready: boolean; readonly state: string };
 }
@@ -45,6 +47,9 @@ export interface PartsReadiness {
 /** /readyz: ready only while running with SpacetimeDB connected and, when configured, a consumer running. */
 export function readiness(s: ServiceState, parts: PartsReadiness): { ok: boolean; why?: string } {
   if (s.kind !== 'running') return { ok: false, why: `service ${s.kind}` };
+  // Nothing can be written while the embedded devhost cannot commit.
+  if (parts.commitProblems && parts.commitProblems.length > 0)
+    return { ok: false, why: `SpacetimeDB cannot commit: ${parts.commitProblems.join('; ')}` };
   if (!parts.spacetimeConnected) return { ok: false, why: 'SpacetimeDB not connected' };
   // Not ready while the consumer starts, restarts or crashed (the watchdog restarts it).
   if (parts.kafka && !parts.kafka.ready) return { ok: false, why: `Kafka consumer ${parts.kafka.state}` };

@@ -125,6 +125,7 @@ export async function startService(
   const readiness = () =>
     life.readiness({
       spacetimeConnected: writer.isConnected,
+      commitProblems: devhost?.commitProblems() ?? [],
       ...(config.kafka
         ? { kafka: { ready: kafka?.ready === true, state: kafka ? kafka.status().state : 'not started' } }
         : {}),

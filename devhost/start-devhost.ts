@@ -53,6 +53,8 @@ export interface Devhost {
   /** Token of the identity that owns (published) every database here: may read private tables. */
   readonly ownerToken: string;
   readonly ownerIdentity: bigint;
+  /** Why some database cannot commit right now (e.g. its commit log is out of space); empty when all can. */
+  commitProblems(): string[];
   stop(): Promise<void>;
 }
 
@@ -153,6 +155,11 @@ export async function startDevhost(options: StartDevhostOptions): Promise<Devhos
     databases,
     ownerToken,
     ownerIdentity,
+    commitProblems: () =>
+      [...databases.values()].flatMap((d) => {
+        const why = d.commitBlocked();
+        return why === undefined ? [] : [`${d.name}: ${why}`];
+      }),
     async stop() {
       if (stopped) return;
       stopped = true;

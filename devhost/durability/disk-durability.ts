@@ -77,9 +77,11 @@ export function openDurability(dir: string, options: DurabilityOptions = {}): Du
     // Only after recovery accepted the data: a refused open must not stamp its hash on the directory.
     if (stored === undefined || stored.schemaHash !== schemaHash)
       writeMetaFile(dir, { schemaHash, meta: stored?.meta ?? {} });
+    const logFs = options.logFs ?? nodeLogFs;
     const writer = new LogWriter({
       clogDir,
-      fs: nodeLogFs,
+      fs: logFs,
+      ...(options.spaceProbeMs !== undefined ? { spaceProbeMs: options.spaceProbeMs } : {}),
       policy,
       segmentBytes,
       segments: recovery.segments,
@@ -90,7 +92,7 @@ export function openDurability(dir: string, options: DurabilityOptions = {}): Du
       dir,
       snapDir,
       clogDir,
-      fs: nodeLogFs,
+      fs: logFs,
       writer,
       release,
       recovered: recovery.image,
@@ -132,6 +134,7 @@ class DiskDurability implements Durability {
   private snapshotChain: Promise<void> = Promise.resolve();
   private snapshotsPending = 0;
   private closing: Promise<void> | undefined;
+  private stallHandler: Parameters<NonNullable<Durability['onStall']>>[0] | undefined;
 
   constructor(private readonly parts: DiskDurabilityParts) {
     this.recovered = parts.recovered;
@@ -139,6 +142,22 @@ class DiskDurability implements Durability {
     this.metaNow = Object.freeze({ ...parts.meta });
     this.nextOffset = parts.recovered.offset + 1n;
     this.snapshotRequested = parts.snapshots.at(-1) ?? -1n;
+    parts.writer.onStall({
+      stalled: (lastLogged, reason) => {
+        // What was not logged is gone from the log: the next append takes its offset again.
+        this.nextOffset = lastLogged + 1n;
+        this.stallHandler?.stalled(lastLogged, reason);
+      },
+      resumed: () => this.stallHandler?.resumed(),
+    });
+  }
+
+  blocked(): string | undefined {
+    return this.parts.writer.stalledReason;
+  }
+
+  onStall(handler: Parameters<NonNullable<Durability['onStall']>>[0]): void {
+    this.stallHandler = handler;
   }
 
   get meta(): Readonly<Record<string, string>> {

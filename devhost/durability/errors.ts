@@ -17,6 +17,8 @@ export type DurabilityErrorCode =
   | 'invalid-argument'
   /** Writing or fsyncing failed; nothing appended after this can become durable. */
   | 'io'
+  /** The log ran out of space: what was not logged is rolled back, appends wait for space. */
+  | 'no-space'
   /** Used after `close()`, or waited for an offset that was never appended before close. */
   | 'closed';
 

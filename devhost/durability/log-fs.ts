@@ -2,14 +2,16 @@
  * The file operations the log writer needs, as a port: the Node adapter below for real directories,
  * and a recording fake in tests to check when fsyncs happen relative to the durable offset.
  */
-import { close, fsync, open, openSync, writev } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { close, fsync, ftruncate, open, openSync, writev } from 'node:fs';
+import { open as openFile, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { fsyncDir } from './fs-util.js';
 
 export interface LogFile {
   /** Appends the chunks, in order, at the end of the file. */
   append(chunks: readonly Uint8Array[]): Promise<void>;
+  /** Cuts the file back to `size` bytes (after a write that ran out of space). */
+  truncate(size: number): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
 }
@@ -21,11 +23,14 @@ export interface LogFs {
   resume(path: string): LogFile;
   syncDir(path: string): Promise<void>;
   remove(path: string): Promise<void>;
+  /** Resolves once `bytes` could be written and fsynced in `dir` (a probe file, removed again). */
+  probeSpace(dir: string, bytes: number): Promise<void>;
 }
 
 const writevAsync = promisify(writev);
 const fsyncAsync = promisify(fsync);
 const closeAsync = promisify(close);
+const ftruncateAsync = promisify(ftruncate);
 const openAsync = promisify(open) as (path: string, flags: string) => Promise<number>;
 
 function fdLogFile(fd: number): LogFile {
@@ -46,6 +51,7 @@ function fdLogFile(fd: number): LogFile {
         pending = rest;
       }
     },
+    truncate: (size) => ftruncateAsync(fd, size),
     sync: () => fsyncAsync(fd),
     close: () => closeAsync(fd),
   };
@@ -66,4 +72,15 @@ export const nodeLogFs: LogFs = {
   resume: (path) => fdLogFile(openSync(path, 'a')),
   syncDir: fsyncDir,
   remove: (path) => unlink(path),
+  async probeSpace(dir, bytes) {
+    const path = `${dir}/.space-probe`;
+    const file = await openFile(path, 'w');
+    try {
+      await file.write(Buffer.alloc(bytes));
+      await file.sync();
+    } finally {
+      await file.close();
+      await unlink(path).catch(() => {});
+    }
+  },
 };

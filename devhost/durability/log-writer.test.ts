@@ -43,6 +43,7 @@ class RecordingFs implements LogFs {
         this.written.get(path)?.push(...offsets);
         this.ops.push({ op: 'write', path, offsets });
       },
+      truncate: async () => {},
       sync: async () => {
         if (this.failSync) throw new Error('EIO: simulated disk failure');
         const covers = [...(this.written.get(path) ?? [])];
@@ -73,6 +74,8 @@ class RecordingFs implements LogFs {
   }
 
   async remove(): Promise<void> {}
+
+  async probeSpace(): Promise<void> {}
 }
 
 function writer(fs: RecordingFs, policy: FsyncPolicy, segmentBytes = 1 << 20): LogWriter {

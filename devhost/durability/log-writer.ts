@@ -2,6 +2,12 @@
  * Background writer for the commit log. `append` only queues an encoded frame; one async loop writes
  * whatever is queued in a single writev, rotates segments by size, and fsyncs per policy. Appends that
  * arrive while an fsync is running are written and fsynced together next round (group commit).
+ *
+ * A write refused for lack of space (ENOSPC, EDQUOT) stalls the writer instead of failing it for
+ * good: the records that did not reach the file are dropped (the file is cut back to its last whole
+ * record), their waiters rejected, and the owner told which offset is the last logged one so it can
+ * roll the rest back. Appends are refused while stalled; a background probe (a small file written,
+ * fsynced, removed) ends the stall once space returns.
  */
 import { DurabilityError } from './errors.js';
 import type { LogFile, LogFs } from './log-fs.js';
@@ -20,12 +26,28 @@ export interface LogWriterOptions {
   readonly resume?: { readonly path: string; readonly size: number } | undefined;
   /** Offset of the last transaction already in the log (-1n: none). */
   readonly lastOffset: bigint;
+  /** While stalled for space: how often to probe for it again. Default 1000 ms. */
+  readonly spaceProbeMs?: number;
+}
+
+/** What the writer's owner hears about a stall for lack of space. */
+export interface StallHandler {
+  /** Records after `lastLogged` never reached the log; `reason` says why. */
+  stalled(lastLogged: bigint, reason: string): void;
+  resumed(): void;
 }
 
 interface ActiveSegment {
   readonly file: LogFile;
+  /** Bytes counted for frames handed to the writer, flushed or not. */
   size: number;
+  /** Bytes known to be in the file: the length to cut back to when a write fails. */
+  flushed: number;
 }
+
+const SPACE_ERRORS = new Set(['ENOSPC', 'EDQUOT']);
+const isSpaceError = (e: unknown): boolean => SPACE_ERRORS.has((e as NodeJS.ErrnoException)?.code ?? '');
+const SPACE_PROBE_BYTES = 256 * 1024;
 
 interface QueuedFrame {
   readonly offset: bigint;
@@ -50,11 +72,31 @@ export class LogWriter {
   private timer: NodeJS.Timeout | undefined;
   private failure: DurabilityError | undefined;
   private closing: Promise<void> | undefined;
+  /** Set while writes are refused for lack of space. */
+  private stall: DurabilityError | undefined;
+  private stallHandler: StallHandler | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  /** A segment being created: removed again if creating it ran out of space. */
+  private creating: string | undefined;
 
   constructor(opts: LogWriterOptions) {
     this.opts = opts;
     this.writtenTo = this.syncedTo = this.durableTo = opts.lastOffset;
-    if (opts.resume) this.active = { file: opts.fs.resume(opts.resume.path), size: opts.resume.size };
+    if (opts.resume)
+      this.active = {
+        file: opts.fs.resume(opts.resume.path),
+        size: opts.resume.size,
+        flushed: opts.resume.size,
+      };
+  }
+
+  onStall(handler: StallHandler): void {
+    this.stallHandler = handler;
+  }
+
+  /** Why appends are refused right now (no space), or undefined. */
+  get stalledReason(): string | undefined {
+    return this.stall?.message;
   }
 
   durableOffset(): bigint {
@@ -64,6 +106,7 @@ export class LogWriter {
   /** Queues one framed record; the caller guarantees consecutive offsets. */
   append(offset: bigint, frame: Uint8Array): void {
     if (this.failure) throw this.failure;
+    if (this.stall) throw this.stall;
     if (this.closing) throw new DurabilityError('closed', 'append after close()');
     this.queue.push({ offset, bytes: frame });
     if (!this.pumping && !this.kickQueued) {
@@ -100,6 +143,8 @@ export class LogWriter {
     this.closing ??= (async () => {
       clearTimeout(this.timer);
       this.timer = undefined;
+      clearTimeout(this.probeTimer);
+      this.probeTimer = undefined;
       this.syncWanted = true;
       this.kick();
       while (this.pumping) await this.pumpDone;
@@ -115,18 +160,24 @@ export class LogWriter {
   }
 
   private kick(): void {
-    if (this.pumping || this.failure) return;
+    if (this.pumping || this.failure || this.stall) return;
     this.pumpDone = this.pump();
   }
 
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
-      while (!this.failure) {
+      while (!this.failure && !this.stall) {
         if (this.queue.length > 0) {
           const batch = this.queue;
           this.queue = [];
-          await this.writeBatch(batch);
+          try {
+            await this.writeBatch(batch);
+          } catch (e) {
+            if (!isSpaceError(e)) throw e;
+            await this.stallForSpace(e);
+            return;
+          }
           const { policy } = this.opts;
           if (policy === 'always') await this.sync();
           else if (policy === 'never') this.advanceDurable(this.writtenTo);
@@ -169,7 +220,61 @@ export class LogWriter {
   private async flush(active: ActiveSegment, chunks: Uint8Array[], last: bigint): Promise<void> {
     if (chunks.length === 0) return;
     await active.file.append(chunks);
+    active.flushed = active.size;
     this.writtenTo = last;
+  }
+
+  /**
+   * A write ran out of space: what was not written is given up (the owner rolls it back), the file is
+   * cut back to its last whole record, and a probe waits for space.
+   */
+  private async stallForSpace(e: unknown): Promise<void> {
+    const lastLogged = this.writtenTo;
+    this.queue = [];
+    this.stall = new DurabilityError(
+      'no-space',
+      `the commit log cannot grow (${String(e)}): transactions after offset ${lastLogged} were not logged; ` +
+        'new ones are refused until space returns',
+      { cause: e },
+    );
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.waiters.rejectAbove(lastLogged, this.stall);
+    this.stallHandler?.stalled(lastLogged, this.stall.message);
+    try {
+      const active = this.active;
+      if (active && active.size !== active.flushed) {
+        await active.file.truncate(active.flushed);
+        active.size = active.flushed;
+      }
+      if (this.creating !== undefined) {
+        // Its header may be half there; recovery would remove it too, but appends must not find it.
+        await this.opts.fs.remove(this.creating).catch(() => {});
+        this.creating = undefined;
+      }
+      // What did reach the file becomes durable as usual (the interval's timer was cleared above).
+      await this.sync();
+    } catch (cut) {
+      this.fail(cut);
+      return;
+    }
+    this.armProbe();
+  }
+
+  private armProbe(): void {
+    if (this.closing || this.failure) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      this.opts.fs.probeSpace(this.opts.clogDir, SPACE_PROBE_BYTES).then(
+        () => {
+          if (this.closing || this.failure) return;
+          this.stall = undefined;
+          this.stallHandler?.resumed();
+          this.kick();
+        },
+        () => this.armProbe(),
+      );
+    }, this.opts.spaceProbeMs ?? 1000);
   }
 
   /**
@@ -185,11 +290,13 @@ export class LogWriter {
 
   private async openSegment(firstOffset: bigint): Promise<ActiveSegment> {
     const path = segmentPath(this.opts.clogDir, firstOffset);
+    this.creating = path;
     const file = await this.opts.fs.create(path, segmentHeader(firstOffset));
+    this.creating = undefined;
     // The new directory entry must survive a crash before any offset in it can count as durable.
     await this.opts.fs.syncDir(this.opts.clogDir);
     this.opts.segments.push({ firstOffset, path });
-    this.active = { file, size: SEGMENT_HEADER_BYTES };
+    this.active = { file, size: SEGMENT_HEADER_BYTES, flushed: SEGMENT_HEADER_BYTES };
     return this.active;
   }
 

@@ -64,6 +64,10 @@ export interface DurabilityOptions {
    * aside) instead of refusing to open. What was cut is in `historyCut`.
    */
   readonly truncateCorrupt?: boolean;
+  /** While the log is out of space: how often to probe for space again. Default 1000 ms. */
+  readonly spaceProbeMs?: number;
+  /** The file operations of the log (tests inject faults here); default: node:fs. */
+  readonly logFs?: import('./log-fs.js').LogFs;
 }
 
 /** Committed transactions `truncateCorrupt` cut away at open. */
@@ -89,6 +93,13 @@ export interface Durability {
   append(tx: DurableTx): void;
   /** Highest offset known durable (-1n: none). */
   durableOffset(): bigint;
+  /** Why nothing can be appended right now (the log ran out of space), or undefined. Memory: never. */
+  blocked?(): string | undefined;
+  /**
+   * Told when the log runs out of space: transactions after `lastLogged` were not logged and never
+   * will be (the caller rolls them back; appends continue at `lastLogged + 1` once `resumed`).
+   */
+  onStall?(handler: { stalled(lastLogged: bigint, reason: string): void; resumed(): void }): void;
   /** Resolves once `offset` is durable; resolution follows offset order. */
   waitDurable(offset: bigint): Promise<void>;
   /** True when enough txs have been appended since the last snapshot and none is being written. */

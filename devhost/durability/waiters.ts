@@ -32,6 +32,13 @@ export class DurableWaiters {
     for (const w of this.list.splice(0, n)) w.resolve();
   }
 
+  /** Rejects every waiter for an offset above `offset` (those offsets will never become durable). */
+  rejectAbove(offset: bigint, error: Error): void {
+    let n = 0;
+    while (n < this.list.length && (this.list[n] as Waiter).offset <= offset) n++;
+    for (const w of this.list.splice(n)) w.reject(error);
+  }
+
   rejectAll(error: Error): void {
     for (const w of this.list.splice(0)) w.reject(error);
   }

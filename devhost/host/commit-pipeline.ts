@@ -3,6 +3,10 @@
  * log under the next offset (empty transactions are not logged, as in SpacetimeDB), schedule timers
  * follow the schedule tables' changes, commit listeners (subscriptions) get the transaction, a
  * snapshot is taken when durability asks for one, and `afterCommit` runs (immediate calls queue).
+ *
+ * When the log runs out of space, the transactions it could not write are rolled back here (newest
+ * first, as one compensating transaction that listeners see), so memory never holds state the log
+ * lacks; until space returns, `blocked` says why nothing can commit.
  */
 import type { Caller, CommittedTx, TableDelta } from '../contract.js';
 import type { Datastore, TableChanges } from '../store/datastore.js';
@@ -22,9 +26,20 @@ export interface CommitPipelineOptions {
 export class CommitPipeline {
   private readonly listeners = new Set<(tx: CommittedTx) => void>();
   private nextOffset: bigint;
+  /** Logged transactions not yet durable, with what they changed: what a stall may have to undo. */
+  private undurable: { readonly offset: bigint; readonly changes: TableChanges[] }[] = [];
 
   constructor(private readonly options: CommitPipelineOptions) {
     this.nextOffset = options.durability.recovered.offset + 1n;
+    options.durability.onStall?.({
+      stalled: (lastLogged, reason) => this.rollBackAfter(lastLogged, reason),
+      resumed: () => options.log('warn', 'the commit log has space again: commits resume'),
+    });
+  }
+
+  /** Why no transaction can commit right now (the commit log is out of space), or undefined. */
+  get blocked(): string | undefined {
+    return this.options.durability.blocked?.();
   }
 
   /** Offset of the last logged transaction (-1 before the first). */
@@ -47,6 +62,12 @@ export class CommitPipeline {
     reducer?: { readonly name: string; readonly args: Uint8Array },
   ): CommittedTx {
     const { store, durability, log } = this.options;
+    const blocked = this.blocked;
+    if (blocked !== undefined) {
+      // Callers check `blocked` first; this keeps memory from ever running ahead of the log.
+      store.rollback();
+      throw new Error(`the database cannot commit: ${blocked}`);
+    }
     const { changes, sequences } = store.commit();
     const mutations: LoggedMutations[] = changes
       .filter((c) => !c.table.isEvent)
@@ -62,6 +83,9 @@ export class CommitPipeline {
         mutations,
         sequences,
       });
+      const durable = durability.durableOffset();
+      this.undurable = this.undurable.filter((u) => u.offset > durable);
+      this.undurable.push({ offset, changes });
     } else {
       // Nothing to log (SpacetimeDB skips empty transactions): the answer is durable with what came before.
       offset = this.lastOffset;
@@ -82,17 +106,57 @@ export class CommitPipeline {
       deltas,
     };
     this.options.onChanges?.(changes, timestamp);
-    for (const listener of this.listeners) {
-      try {
-        listener(tx);
-      } catch (e) {
-        log('error', `commit listener failed: ${String(e)}`);
-      }
-    }
+    this.publish(tx);
     if (durability.shouldSnapshot())
       void durability.snapshot(this.image()).catch((e) => log('error', `snapshot failed: ${String(e)}`));
     this.options.afterCommit?.();
     return tx;
+  }
+
+  private publish(tx: CommittedTx): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(tx);
+      } catch (e) {
+        this.options.log('error', `commit listener failed: ${String(e)}`);
+      }
+    }
+  }
+
+  /** The log stopped after `lastLogged`: undo what memory holds beyond it, newest first. */
+  private rollBackAfter(lastLogged: bigint, reason: string): void {
+    const { store, log } = this.options;
+    const doomed = this.undurable.filter((u) => u.offset > lastLogged).reverse();
+    this.undurable = this.undurable.filter((u) => u.offset <= lastLogged);
+    this.nextOffset = lastLogged + 1n;
+    if (doomed.length === 0) return;
+    store.begin();
+    for (const u of doomed) {
+      for (const c of [...u.changes].reverse()) {
+        if (c.table.isEvent) continue;
+        if (c.inserts.length > 0) store.deleteAllByEq(c.table.tableId, bsatnArray(c.inserts));
+        for (const row of c.deletes) store.insert(c.table.tableId, row);
+      }
+    }
+    const { changes } = store.commit();
+    log(
+      'error',
+      `rolled back ${doomed.length} committed transaction(s) (offsets ${doomed.at(-1)?.offset}..${doomed[0]?.offset}) ` +
+        `the commit log could not hold; their callers were told: ${reason}`,
+    );
+    this.options.onChanges?.(changes, BigInt(Date.now()) * 1000n);
+    this.publish({
+      offset: lastLogged,
+      timestamp: BigInt(Date.now()) * 1000n,
+      deltas: changes
+        .filter((c) => c.table.tableId !== ST_CLIENT_ID)
+        .map((c) => ({
+          tableId: c.table.tableId,
+          table: c.table.name,
+          inserts: c.inserts,
+          deletes: c.deletes,
+        })),
+    });
   }
 
   /** The committed state as of the last logged offset, for a snapshot. */
@@ -101,4 +165,16 @@ export class CommitPipeline {
     for (const t of this.options.store.allTables()) tables.set(t.schema.tableId, [...t.rows.values()]);
     return { offset: this.lastOffset, tables, sequences: this.options.store.sequenceStates() };
   }
+}
+
+/** Rows as the BSATN `Array<Row>` the datastore's delete-by-equality takes. */
+function bsatnArray(rows: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(4 + rows.reduce((n, r) => n + r.length, 0));
+  new DataView(out.buffer).setUint32(0, rows.length, true);
+  let at = 4;
+  for (const r of rows) {
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
 }

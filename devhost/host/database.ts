@@ -41,6 +41,8 @@ export interface DevhostDatabase extends HostedDatabase {
   readonly schema: HostModuleSchema;
   /** Rows of a table as the module would see them right now (tests, tools). */
   rows(tableName: string): Uint8Array[];
+  /** Why no transaction can commit right now (its commit log is out of space), or undefined. */
+  commitBlocked(): string | undefined;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DevhostDatabase> {
@@ -150,6 +152,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Devhos
       return [...store.committedRows(t.tableId)];
     },
     onCommit: (listener) => commits.onCommit(listener),
+    commitBlocked: () => commits.blocked,
     waitDurable: (offset) => durability.waitDurable(offset),
     async close() {
       if (closed) return;

@@ -21,6 +21,9 @@ export function transact(
   timestamp: bigint,
   record: boolean,
 ): ReducerOutcome {
+  const blocked = engine.commits.blocked;
+  if (blocked !== undefined)
+    return { kind: 'failed-internal', timestamp, message: `the database cannot commit: ${blocked}` };
   engine.store.begin();
   const result = engine.run({ reducer, caller, timestamp, args });
   if (!result.ok) {

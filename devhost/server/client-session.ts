@@ -88,7 +88,9 @@ export class ClientSession implements HubClient {
           { err: messageOf(error), connectionId: this.connectionId.toString(16) },
           'durability wait failed',
         );
-        o.closeWithError('database went away');
+        // A transaction the commit log had no space for was rolled back: its answer will never come.
+        const noSpace = (error as { code?: unknown })?.code === 'no-space';
+        o.closeWithError(noSpace ? 'commit log out of space: transaction rolled back' : 'database went away');
       },
     });
   }
