@@ -14,11 +14,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_DATABASE } from '../../adapter/embedded-devhost.js';
 import type { RunningService } from '../../adapter/service.js';
 import { IngestService } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { authedTransport } from '../support/auth.js';
 import { storedEvents } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
@@ -50,8 +50,7 @@ async function start(): Promise<RunningService> {
   return s;
 }
 
-const publisher = (s: RunningService) =>
-  createClient(IngestService, createConnectTransport({ baseUrl: s.httpUrl, httpVersion: '1.1' }));
+const publisher = (s: RunningService) => createClient(IngestService, authedTransport(s.httpUrl));
 const event = (n: number) => syncEnvelope('full:1', `k${n}`, `${n}:${'x'.repeat(64 * 1024)}`, BigInt(n));
 const events = (s: RunningService) =>
   storedEvents(s.devhost?.databases.get(EMBEDDED_DATABASE) as never).get('full:1') ?? [];
