@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+import { describeKafkaSecurity, kafkaClientSecurity } from './kafka/security-config.js';
 
 describe('loadConfig', () => {
   it('defaults to the embedded devhost, no Kafka consumer', () => {
@@ -22,6 +26,7 @@ describe('loadConfig', () => {
       maxInFlight: 5_000,
       sessionTimeoutMs: 15_000,
       createTopics: false,
+      unexplainedRetries: 5,
     });
     expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_IN_FLIGHT: '64' }).kafka?.maxInFlight).toBe(64);
   });
@@ -70,5 +75,69 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('bounds retries of failures without a module reason (KAFKA_UNEXPLAINED_RETRIES)', () => {
+    expect(
+      loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_UNEXPLAINED_RETRIES: '9' }).kafka?.unexplainedRetries,
+    ).toBe(9);
+    expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_UNEXPLAINED_RETRIES: '0' })).toThrow(
+      /KAFKA_UNEXPLAINED_RETRIES/,
+    );
+  });
+
+  it('reads Kafka TLS and SASL settings, secrets from files only, and names the variable of a bad one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kafka-security-'));
+    const at = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text, { mode: 0o600 });
+      return join(dir, name);
+    };
+    const env = {
+      KAFKA_BROKERS: 'k:9093',
+      KAFKA_TLS_CA_FILE: at('ca.pem', 'CA PEM'),
+      KAFKA_TLS_CERT_FILE: at('cert.pem', 'CERT PEM'),
+      KAFKA_TLS_KEY_FILE: at('key.pem', 'KEY PEM'),
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'adapter',
+      KAFKA_SASL_PASSWORD_FILE: at('password', 's3cret\n'),
+    };
+    const security = loadConfig(env).kafka?.security;
+    expect(kafkaClientSecurity(security)).toEqual({
+      ssl: { ca: 'CA PEM', cert: 'CERT PEM', key: 'KEY PEM', rejectUnauthorized: true },
+      sasl: { mechanism: 'scram-sha-512', username: 'adapter', password: 's3cret' },
+    });
+    expect(describeKafkaSecurity(security)).toBe('tls (client certificate), sasl scram-sha-512 as adapter');
+    expect(describeKafkaSecurity(security)).not.toContain('s3cret');
+    expect(
+      kafkaClientSecurity(loadConfig({ KAFKA_BROKERS: 'k:9093', KAFKA_TLS: '1' }).kafka?.security),
+    ).toEqual({ ssl: true });
+    expect(loadConfig({ KAFKA_BROKERS: 'k:9092' }).kafka?.security).toBeUndefined();
+
+    const bad = (extra: Record<string, string>, variable: string) => {
+      const e = (() => {
+        try {
+          loadConfig({ KAFKA_BROKERS: 'k:9092', ...extra });
+        } catch (err) {
+          return err;
+        }
+        return undefined;
+      })();
+      expect(e, variable).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).variable).toBe(variable);
+      expect(String(e)).not.toContain('s3cret');
+    };
+    bad(
+      { KAFKA_SASL_PASSWORD: 's3cret', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' },
+      'KAFKA_SASL_PASSWORD',
+    );
+    bad({ KAFKA_SASL_MECHANISM: 'gssapi' }, 'KAFKA_SASL_MECHANISM');
+    bad(
+      { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD_FILE: env.KAFKA_SASL_PASSWORD_FILE },
+      'KAFKA_SASL_USERNAME',
+    );
+    bad({ KAFKA_SASL_USERNAME: 'u' }, 'KAFKA_SASL_MECHANISM');
+    bad({ KAFKA_TLS_CA_FILE: join(dir, 'missing.pem') }, 'KAFKA_TLS_CA_FILE');
+    bad({ KAFKA_TLS_CERT_FILE: env.KAFKA_TLS_CERT_FILE }, 'KAFKA_TLS_KEY_FILE');
+    bad({ KAFKA_TLS: 'yes' }, 'KAFKA_TLS');
   });
 });

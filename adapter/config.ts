@@ -8,6 +8,7 @@ import { type ShadowConfig, shadowConfig } from '../parity/shadow/config.js';
 import { type AuthConfig, loadAuthConfig, type TlsFiles, tlsFiles } from './auth/config.js';
 import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
 import { type CutoverConfig, cutoverConfig } from './cutover/config.js';
+import { type KafkaSecurity, kafkaSecurity } from './kafka/security-config.js';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -22,6 +23,10 @@ export interface KafkaConfig {
   readonly sessionTimeoutMs: number;
   /** Create missing topics (consumed and dead-letter) at start instead of waiting for them. */
   readonly createTopics?: boolean;
+  /** Attempts a write may fail without a module reason before its envelope is dead-lettered. */
+  readonly unexplainedRetries?: number;
+  /** TLS and SASL to the brokers (kafka/security-config.ts); absent: plaintext, no authentication. */
+  readonly security?: KafkaSecurity;
 }
 
 export type SpacetimeTarget =
@@ -171,6 +176,11 @@ function bridgeConfig(env: Env): BridgeConfig | undefined {
   }
 }
 
+function securityOrUndefined(env: Env): KafkaSecurity | undefined {
+  const s = kafkaSecurity(env, (variable, message) => new ConfigError(variable, message));
+  return s.tls || s.sasl ? s : undefined;
+}
+
 /** Read and validate the configuration; throws ConfigError naming the offending variable. */
 export function loadConfig(env: Env = process.env): ServiceConfig {
   const logLevel = env.LOG_LEVEL?.trim() || DEFAULTS.logLevel;
@@ -188,6 +198,8 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
         maxInFlight: positiveInt(env, 'KAFKA_MAX_IN_FLIGHT', 5_000),
         sessionTimeoutMs: sessionTimeout(env),
         createTopics: flag(env, 'KAFKA_CREATE_TOPICS'),
+        unexplainedRetries: positiveInt(env, 'KAFKA_UNEXPLAINED_RETRIES', 5),
+        ...optional('security', securityOrUndefined(env)),
       }
     : undefined;
   const bridge = bridgeConfig(env);

@@ -186,6 +186,7 @@ export async function startService(
       topics: config.kafka.topics,
       create: config.kafka.createTopics === true,
       alsoCreate: [config.kafka.deadLetterTopic],
+      ...(config.kafka.security ? { security: config.kafka.security } : {}),
       logger: logger.child({ subsystem: 'kafka' }),
       stopping: () => life.kind !== 'starting',
     }).catch(life.failed);

@@ -58,6 +58,8 @@ export interface BatchLoopOptions {
   /** Called at each commit (the watchdog's progress). */
   readonly progressed: () => void;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Attempts a write may fail without a module reason before its envelope is dead-lettered. */
+  readonly maxUnexplained?: number;
 }
 
 /** Commits `next` as the partition's Kafka offset (through the consumer that fetched the batch). */
@@ -250,6 +252,7 @@ export class BatchLoop {
         }
       },
       ...(this.o.sleep ? { sleep: this.o.sleep } : {}),
+      ...(this.o.maxUnexplained !== undefined ? { maxUnexplained: this.o.maxUnexplained } : {}),
     });
   }
 }

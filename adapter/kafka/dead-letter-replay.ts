@@ -8,10 +8,13 @@
 import type kafkajs from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from './dead-letter.js';
 import { createKafkaClient } from './kafka-client.js';
+import type { KafkaSecurity } from './security-config.js';
 
 export interface ReplayOptions {
   readonly brokers: readonly string[];
   readonly deadLetterTopic: string;
+  /** TLS/SASL to the brokers (KAFKA_TLS*, KAFKA_SASL_*). */
+  readonly security?: KafkaSecurity;
   /** Only these reasons (x-dead-letter-reason); all when empty. */
   readonly reasons?: readonly string[];
   /** Override the destination; default: each message's x-source-topic header. */
@@ -51,7 +54,11 @@ async function retrying<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
 }
 
 export async function replayDeadLetters(o: ReplayOptions): Promise<ReplayResult> {
-  const kafka = createKafkaClient({ clientId: 'spacetime-sync-dlq-replay', brokers: o.brokers });
+  const kafka = createKafkaClient({
+    clientId: 'spacetime-sync-dlq-replay',
+    brokers: o.brokers,
+    ...(o.security ? { security: o.security } : {}),
+  });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(o.deadLetterTopic);

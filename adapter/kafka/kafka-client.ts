@@ -1,10 +1,11 @@
 /**
- * The one place a kafkajs client is built from the service's Kafka settings (brokers today; TLS
- * and SASL settings belong here too), so the consumer, the topic check and the dead-letter replay
+ * The one place a kafkajs client is built from the service's Kafka settings (brokers, TLS and
+ * SASL), so the consumer, the topic check and the dead-letter replay
  * connect alike. kafkajs is in maintenance mode: its client is created nowhere else in adapter/.
  */
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
+import { type KafkaSecurity, kafkaClientSecurity } from './security-config.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -17,6 +18,8 @@ export interface KafkaClientOptions {
   readonly logger?: Logger;
   /** kafkajs's retry policy for its own requests (its default when absent). */
   readonly retries?: number;
+  /** TLS and SASL to the brokers (security-config.ts); absent: plaintext. */
+  readonly security?: KafkaSecurity;
 }
 
 export function createKafkaClient(o: KafkaClientOptions): KafkaClient {
@@ -24,6 +27,7 @@ export function createKafkaClient(o: KafkaClientOptions): KafkaClient {
   return new Kafka({
     clientId: o.clientId,
     brokers: [...o.brokers],
+    ...kafkaClientSecurity(o.security),
     ...(o.retries !== undefined ? { retry: { retries: o.retries } } : {}),
     ...(logger
       ? {

@@ -61,6 +61,7 @@ export class KafkaSource {
       clientId: 'spacetime-sync-adapter',
       brokers: o.brokers,
       logger: o.logger,
+      ...(o.security ? { security: o.security } : {}),
     });
     this.watchdog = new Watchdog(o.watchdogMs, () => {
       const why = restartReason(this.life, this.progress.stalledMs(), o.watchdogMs);
@@ -159,6 +160,7 @@ export class KafkaSource {
       logger: this.o.logger,
       stopping: () => this.stopping,
       progressed: () => this.progress.progressed(),
+      ...(this.o.unexplainedRetries !== undefined ? { maxUnexplained: this.o.unexplainedRetries } : {}),
     });
     const start: StartConsumer = this.o.startConsumer ?? ((setup) => startKafkaConsumer(this.kafka, setup));
     return start({

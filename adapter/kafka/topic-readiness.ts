@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { createKafkaClient, type KafkaClient } from './kafka-client.js';
+import type { KafkaSecurity } from './security-config.js';
 
 export interface TopicReadinessOptions {
   readonly brokers: readonly string[];
@@ -16,6 +17,7 @@ export interface TopicReadinessOptions {
   readonly create: boolean;
   /** Created with the others when `create` is set, but not waited for (e.g. the dead-letter topic). */
   readonly alsoCreate?: readonly string[];
+  readonly security?: KafkaSecurity;
   readonly logger: Logger;
   /** Returns true once the service is stopping: the wait ends early. */
   readonly stopping?: () => boolean;
@@ -25,7 +27,12 @@ export interface TopicReadinessOptions {
 type Check = string | undefined;
 
 export async function waitForTopics(o: TopicReadinessOptions): Promise<void> {
-  const kafka = createKafkaClient({ clientId: 'spacetime-sync-topic-check', brokers: o.brokers, retries: 0 });
+  const kafka = createKafkaClient({
+    clientId: 'spacetime-sync-topic-check',
+    brokers: o.brokers,
+    retries: 0,
+    ...(o.security ? { security: o.security } : {}),
+  });
   const admin = kafka.admin();
   let said: string | undefined;
   let delay = 250;

@@ -45,7 +45,22 @@ export interface WriterOptions {
  */
 export function reducerError(e: unknown): SyncError {
   const err = SyncError.from(e);
-  return err.reason === 'unavailable' && !err.detail ? unavailable('spacetimedb', err.message, e) : err;
+  if (err.reason !== 'unavailable' || err.detail) return err;
+  const u = unavailable('spacetimedb', err.message, e);
+  // A host that says it cannot commit at all (e.g. its disk is full) is down, whatever the call.
+  if (!/cannot commit/.test(err.message)) unexplained.add(u);
+  return u;
+}
+
+const unexplained = new WeakSet<SyncError>();
+
+/**
+ * SpacetimeDB failed the call without a module reason: the module crashed or trapped, the reducer is
+ * unknown, its arguments did not decode (bindings drift). It may pass on a retry or may be caused by
+ * the call itself, so the Kafka path retries it a bounded number of times, then dead-letters it.
+ */
+export function isUnexplainedFailure(e: SyncError): boolean {
+  return unexplained.has(e);
 }
 
 type StreamRow = NonNullable<ReturnType<DbConnection['db']['syncStream']['stream_id']['find']>>;

@@ -40,6 +40,7 @@ export function register(program: Command): void {
         const result = await replayDeadLetters({
           brokers: config.kafka.brokers,
           deadLetterTopic: config.kafka.deadLetterTopic,
+          ...(config.kafka.security ? { security: config.kafka.security } : {}),
           ...(opts.reason ? { reasons: opts.reason } : {}),
           ...(opts.to ? { toTopic: opts.to } : {}),
           dryRun: opts.dryRun === true,
