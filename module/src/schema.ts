@@ -6,8 +6,8 @@
 import { schema, t, table } from 'spacetimedb/server';
 import { bridge_config, bridge_delivery, bridge_outbox, bridge_worker } from './bridge-tables.ts';
 import { cutover_admin, cutover_audit, cutover_state } from './cutover-tables.ts';
-import { revoked_session, token_grant, token_issuer, token_session } from './token-tables.ts';
 import { source_gap, source_policy, stream_source } from './source-tables.ts';
+import { revoked_session, token_grant, token_issuer, token_session } from './token-tables.ts';
 
 export {
   bridge_config,
@@ -18,12 +18,12 @@ export {
   cutover_audit,
   cutover_state,
   revoked_session,
-  token_grant,
-  token_issuer,
-  token_session,
   source_gap,
   source_policy,
   stream_source,
+  token_grant,
+  token_issuer,
+  token_session,
 };
 
 /** One logical stream: its head, what history is still retained, and the epoch of that history. */
