@@ -1,0 +1,60 @@
+/**
+ * What a chaos scenario observed, in the plain shape the invariant checker reads: what the authority
+ * published, what SpacetimeDB holds after the run, and what every client applied. Collectors fill it
+ * from processes and public surfaces; the checker never talks to anything.
+ */
+
+/** One event the authority sent (and was told was accepted by Kafka). Hash in hex. */
+export interface PublishedEvent {
+  readonly streamId: string;
+  readonly key: string;
+  readonly payloadHash: string;
+}
+
+/** One `sync_event` row as SpacetimeDB holds it at the end of the run. */
+export interface StoredEvent {
+  readonly streamId: string;
+  readonly seq: bigint;
+  readonly key: string;
+  readonly payloadHash: string;
+}
+
+/** One `sync_stream` row: the durable head and the first retained seq. */
+export interface StreamHead {
+  readonly streamId: string;
+  readonly headSeq: bigint;
+  readonly lowWatermark: bigint;
+  readonly epoch: bigint;
+}
+
+/** A client's journal, in the order the client wrote it. */
+export type ClientEntry =
+  | {
+      readonly type: 'applied';
+      readonly streamId: string;
+      readonly epoch: bigint;
+      readonly seq: bigint;
+      readonly key: string;
+      readonly payloadHash: string;
+    }
+  /** The client reset its state for the stream; it resumes after `watermark` in `epoch`. */
+  | {
+      readonly type: 'rebootstrap';
+      readonly streamId: string;
+      readonly epoch: bigint;
+      readonly watermark: bigint;
+    };
+
+export interface ClientHistory {
+  readonly clientId: string;
+  readonly entries: readonly ClientEntry[];
+}
+
+export interface History {
+  readonly published: readonly PublishedEvent[];
+  readonly stored: readonly StoredEvent[];
+  readonly heads: readonly StreamHead[];
+  readonly clients: readonly ClientHistory[];
+  /** Divergences the parity harness found between this run's two lanes, when it was run. */
+  readonly parity?: { readonly divergences: number; readonly first?: string };
+}
