@@ -7,6 +7,7 @@
 #                                     start again a broker that was stopped, on its data and port (a broker
 #                                     that was down and comes back, topics and committed offsets intact)
 #   scripts/kafka.sh stop  [--data D] stop the broker started with that data dir (default: the last started)
+#   scripts/kafka.sh restart [--data D] stop it and start it again on the same dir and port, keeping its data
 #   scripts/kafka.sh status [--data D]
 # Env: SPACETIME_SYNC_CACHE (default ~/.cache/spacetime-sync), KAFKA_PORT (default: a free port),
 #      KAFKA_START_TIMEOUT (seconds, default 60). See scripts/kafka.md.
@@ -176,6 +177,15 @@ stop() {
   echo "kafka stopped ($dir)"
 }
 
+# Stops the broker and starts it again on the same data dir and port, keeping its topics, offsets and
+# groups (a broker restart, as chaos runs need; `start` would re-format the dir).
+restart() {
+  local dir; dir="$(data_dir restart "$@")"
+  [[ -f "$dir/server.properties" && -f "$dir/broker.port" ]] || die "no broker was started in $dir"
+  stop --data "$dir" >/dev/null
+  start --data "$dir" --keep
+}
+
 status() {
   local dir; dir="$(data_dir status "$@")"
   if is_running "$dir"; then echo "running: KAFKA_BROKERS=127.0.0.1:$(cat "$dir/broker.port") (pid $(cat "$dir/broker.pid"))"
@@ -187,6 +197,7 @@ case "$cmd" in
   install) install ;;
   start) start "$@" ;;
   stop) stop "$@" ;;
+  restart) restart "$@" ;;
   status) status "$@" ;;
-  *) die "usage: scripts/kafka.sh install|start|stop|status [--data DIR]" ;;
+  *) die "usage: scripts/kafka.sh install|start|stop|restart|status [--data DIR]" ;;
 esac
