@@ -28,6 +28,8 @@ export class Authority {
   private readonly seqs = new Map<string, bigint>();
   private producer: Producer | undefined;
   private count = 0;
+  /** Sends go out one after another: two in flight could land out of authority order when retried. */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: AuthorityOptions) {}
 
@@ -80,11 +82,14 @@ export class Authority {
 
   /** Publishes `n` events round-robin over the streams (or all to `only`); returns their keys. */
   async publish(n: number, only?: string): Promise<string[]> {
+    const first = this.published.length;
     const messages = Array.from({ length: n }, () =>
       this.next(only ?? (this.o.streams[this.count % this.o.streams.length] as string)),
     );
-    await this.send(messages);
-    return this.published.slice(-n).map((p) => p.key);
+    const sent = this.chain.then(() => this.send(messages));
+    this.chain = sent;
+    await sent;
+    return this.published.slice(first, first + n).map((p) => p.key);
   }
 
   /** Sends until acknowledged: a broker that is restarting or frozen only delays it. */

@@ -30,8 +30,14 @@ export function cleanEnv(env: Record<string, string>): Record<string, string> {
   return { ...base, ...env };
 }
 
-export function startProc(name: string, command: string, args: string[], env: Record<string, string>): Proc {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProc(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd?: string,
+): Proc {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   let out = '';
   const waiters = new Set<() => void>();
   const append = (d: Buffer) => {

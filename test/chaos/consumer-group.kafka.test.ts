@@ -18,6 +18,7 @@ import { readDatabase, type Target } from '../../chaos/invariants/collect.js';
 import { type AdapterSettings, adapterReady, startAdapterProc } from '../../chaos/procs/adapter-proc.js';
 import type { Proc } from '../../chaos/procs/child.js';
 import { type DevhostProc, SYNC_DB, startDevhostProc } from '../../chaos/procs/devhost-proc.js';
+import { grantedWriter } from '../../chaos/procs/writer.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { createTopics, kafkaBrokers, testKafka, uniqueTopic } from '../support/kafka-env.js';
 
@@ -48,7 +49,7 @@ async function setup(
   const settings: AdapterSettings = {
     spacetimeUri: devhost.url,
     database: SYNC_DB,
-    token: devhost.ownerToken,
+    token: await grantedWriter({ uri: devhost.url, database: SYNC_DB, ownerToken: devhost.ownerToken }),
     brokers: kafkaBrokers().join(','),
     topic,
     groupId: uniqueTopic('group-id'),

@@ -1,0 +1,154 @@
+/**
+ * The faults a chaos run injects, one function each: inject, hold for a random while, heal, then
+ * wait for the recovery signal — a marker event published after the heal reaching SpacetimeDB (or,
+ * for client faults, reaching the affected clients). The time from heal to that signal is the
+ * fault's recovery time.
+ */
+import { appendFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ProxyMode } from './net/tcp-proxy.js';
+import { appliedMarker } from './procs/client-proc.js';
+import { startDevhostProc } from './procs/devhost-proc.js';
+import type { Rng } from './rng.js';
+import type { World } from './world.js';
+
+export const FAULT_KINDS = [
+  'adapter_kill',
+  'devhost_crash',
+  'broker_restart',
+  'broker_unreachable',
+  'net_adapter',
+  'net_client',
+  'client_kill',
+  'mass_reconnect',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultResult {
+  readonly kind: FaultKind;
+  readonly detail: string;
+  readonly recoveryMs: number;
+  /** Client processes killed (client_kill, mass_reconnect restart them all). */
+  readonly clientKills?: number;
+}
+
+const RECOVERY_TIMEOUT_MS = 180_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Heal happened at `healedAt`: publish a marker and wait until SpacetimeDB has it. */
+async function storedAfter(world: World, healedAt: number): Promise<number> {
+  const seq = await world.marker();
+  await world.stored(seq, RECOVERY_TIMEOUT_MS);
+  return Date.now() - healedAt;
+}
+
+/** Heal happened at `healedAt`: publish a marker and wait until each of `clients` applied it. */
+async function appliedAfter(world: World, clients: number[], healedAt: number): Promise<number> {
+  const seq = await world.marker();
+  await Promise.all(
+    clients.map((i) => {
+      const p = world.clients[i];
+      if (!p) throw new Error(`client ${i} is not running`);
+      return appliedMarker(p, seq, RECOVERY_TIMEOUT_MS);
+    }),
+  );
+  return Date.now() - healedAt;
+}
+
+/** The newest commit-log segment of the devhost data dir (`<20 digits>.log`). */
+async function lastSegment(dir: string): Promise<string | undefined> {
+  const found: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else if (/^\d{20}\.log$/.test(e.name)) found.push(join(d, e.name));
+    }
+  };
+  await walk(dir);
+  return found.sort((a, b) => (a.split('/').pop() ?? '').localeCompare(b.split('/').pop() ?? '')).pop();
+}
+
+export async function runFault(kind: FaultKind, world: World, rng: Rng): Promise<FaultResult> {
+  switch (kind) {
+    case 'adapter_kill': {
+      const i = rng.int(0, world.adapters.length - 1);
+      await world.adapters[i]?.kill9();
+      await sleep(rng.int(0, 2_000));
+      const healedAt = Date.now();
+      await world.startAdapter(i);
+      return { kind, detail: `adapter-${i}`, recoveryMs: await storedAfter(world, healedAt) };
+    }
+    case 'devhost_crash': {
+      await world.devhost.proc.kill9();
+      const torn = rng.next() < 0.5;
+      const segment = torn ? await lastSegment(join(world.dir, 'devhost')) : undefined;
+      // A write cut short by the crash: half a record's worth of bytes after the last whole one.
+      if (segment) await appendFile(segment, Buffer.from('\u0001torn-record-cut-short-by-kill-9'));
+      await sleep(rng.int(0, 2_000));
+      const healedAt = Date.now();
+      world.devhost = await startDevhostProc(join(world.dir, 'devhost'), world.devhost.port);
+      return {
+        kind,
+        detail: segment ? 'torn last record' : 'clean log',
+        recoveryMs: await storedAfter(world, healedAt),
+      };
+    }
+    case 'broker_restart': {
+      await world.broker.restart();
+      return { kind, detail: 'SIGTERM + start, data kept', recoveryMs: await storedAfter(world, Date.now()) };
+    }
+    case 'broker_unreachable': {
+      const ms = rng.int(2_000, 8_000);
+      await world.broker.freeze();
+      await sleep(ms);
+      await world.broker.thaw();
+      return { kind, detail: `frozen ${ms} ms`, recoveryMs: await storedAfter(world, Date.now()) };
+    }
+    case 'net_adapter':
+    case 'net_client': {
+      const proxy = kind === 'net_adapter' ? world.adapterProxy : world.clientProxy;
+      const mode = rng.pick<ProxyMode | 'delay'>(['delay', 'drop', 'reset', 'blackhole']);
+      const ms = rng.int(1_000, 5_000);
+      if (mode === 'delay') proxy.set('pass', rng.int(50, 400));
+      else proxy.set(mode);
+      await sleep(ms);
+      proxy.set('pass');
+      const healedAt = Date.now();
+      const recoveryMs =
+        kind === 'net_adapter'
+          ? await storedAfter(world, healedAt)
+          : await appliedAfter(
+              world,
+              world.clients.map((_, i) => i),
+              healedAt,
+            );
+      return { kind, detail: `${mode} ${ms} ms`, recoveryMs };
+    }
+    case 'client_kill': {
+      const i = rng.int(0, world.clients.length - 1);
+      await world.clients[i]?.kill9();
+      await sleep(rng.int(0, 1_000));
+      const healedAt = Date.now();
+      world.startClient(i);
+      return {
+        kind,
+        detail: `client-${i}`,
+        recoveryMs: await appliedAfter(world, [i], healedAt),
+        clientKills: 1,
+      };
+    }
+    case 'mass_reconnect': {
+      // Every client killed and restarted at once: they all replay and resubscribe together.
+      const all = world.clients.map((_, i) => i);
+      await Promise.all(all.map((i) => world.clients[i]?.kill9()));
+      const healedAt = Date.now();
+      for (const i of all) world.startClient(i);
+      return {
+        kind,
+        detail: `${all.length} clients`,
+        recoveryMs: await appliedAfter(world, all, healedAt),
+        clientKills: all.length,
+      };
+    }
+  }
+}

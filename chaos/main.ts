@@ -1,0 +1,99 @@
+/**
+ * `npm run chaos [-- --long] [--report FILE] [--keep]`: the fault campaign against real processes.
+ * Short mode (default): every fault kind once, then a few combined rounds. `--long`: combined random
+ * rounds until CHAOS_ROUNDS rounds or CHAOS_MINUTES minutes. CHAOS_SEED replays a run's choices.
+ * Prints a progress line per round and the "Faults survived" table; exit 0 when the invariant checker
+ * found nothing, 1 when it found violations, 2 on a usage error, 3 when the system could not be started.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../adapter/telemetry/logger.js';
+import { routeSdkLogs } from '../adapter/telemetry/sdk-logs.js';
+import { FAULT_KINDS } from './faults.js';
+import { renderTable, reportJson } from './report.js';
+import { runChaos } from './runner.js';
+
+const HELP = `usage: npm run chaos [-- --long] [--report FILE] [--keep]
+  --long          random combined faults until CHAOS_ROUNDS (default 1000) rounds or CHAOS_MINUTES (default 60)
+  --report FILE   also write the report as JSON (and the table as FILE.md)
+  --keep          keep the work dir (broker, devhost data, client journals); kept anyway on violations
+env: CHAOS_ROUNDS, CHAOS_MINUTES, CHAOS_SEED, CHAOS_ADAPTERS (3), CHAOS_CLIENTS (4)
+exit: 0 no violation, 1 violations, 2 usage, 3 the system could not be started`;
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`${name} must be a positive number, not ${raw}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+let args: ReturnType<
+  typeof parseArgs<{
+    options: {
+      long: { type: 'boolean' };
+      report: { type: 'string' };
+      keep: { type: 'boolean' };
+      help: { type: 'boolean' };
+    };
+  }>
+>;
+try {
+  args = parseArgs({
+    options: {
+      long: { type: 'boolean' },
+      report: { type: 'string' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+} catch (e) {
+  console.error(`${(e as Error).message}\n${HELP}`);
+  process.exit(2);
+}
+if (args.values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+// The runner's own SDK connections (head watcher, collector) report every fault it injects; the
+// SDK has no logger hook, so its console lines are routed away as the service routes them.
+routeSdkLogs(createLogger({ level: 'silent' }));
+const long = args.values.long === true;
+const rounds = intEnv('CHAOS_ROUNDS', long ? 1000 : FAULT_KINDS.length + 2);
+const minutes = intEnv('CHAOS_MINUTES', long ? 60 : 10);
+const seed = intEnv('CHAOS_SEED', Math.floor(Math.random() * 2 ** 31));
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+const meta = { date: new Date().toISOString().slice(0, 10), commit };
+
+let report: Awaited<ReturnType<typeof runChaos>>;
+try {
+  report = await runChaos({
+    rounds,
+    minutes,
+    seed,
+    adapters: intEnv('CHAOS_ADAPTERS', 3),
+    clients: intEnv('CHAOS_CLIENTS', 4),
+    streams: 8,
+    partitions: 6,
+    eventsPerRound: 200,
+    maxCombined: long ? 3 : 2,
+    firstEach: true,
+    checkEvery: long ? 50 : 0,
+    keepDir: args.values.keep === true,
+    log: (line) => console.log(line),
+  });
+} catch (e) {
+  console.error(`chaos: could not run: ${e instanceof Error ? e.stack : String(e)}`);
+  process.exit(3);
+}
+const table = renderTable(report, meta);
+console.log(`\n${table}`);
+if (args.values.report) {
+  writeFileSync(args.values.report, reportJson(report, meta));
+  writeFileSync(`${args.values.report}.md`, `${table}\n`);
+}
+process.exit(report.violations.length === 0 ? 0 : 1);

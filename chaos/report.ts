@@ -1,0 +1,43 @@
+/** The chaos report as the README's "Faults survived" table (markdown) and as JSON. */
+import { FAULT_KINDS, type FaultKind } from './faults.js';
+import type { ChaosReport } from './runner.js';
+
+const LABEL: Record<FaultKind, string> = {
+  adapter_kill: 'kill -9 of one adapter of 3 in the group, restarted',
+  devhost_crash: 'kill -9 of devhost (data dir), restarted; half of them with a torn last record',
+  broker_restart: 'Kafka broker restart (data kept)',
+  broker_unreachable: 'Kafka broker unreachable (frozen 2–8 s)',
+  net_adapter: 'network fault adapter → SpacetimeDB (delay / drop / reset / black hole, 1–5 s)',
+  net_client: 'network fault clients → SpacetimeDB (delay / drop / reset / black hole, 1–5 s)',
+  client_kill: 'kill -9 of one desktop client, restarted from its cursor store',
+  mass_reconnect: 'every desktop client killed and restarted at once',
+};
+
+export function renderTable(r: ChaosReport, meta: { date: string; commit: string }): string {
+  const rows = FAULT_KINDS.map(
+    (k) => `| ${LABEL[k]} | ${r.faults[k].rounds} | ${(r.faults[k].maxRecoveryMs / 1000).toFixed(1)} s |`,
+  );
+  const c = r.counts;
+  return [
+    `Run of ${meta.date}, commit ${meta.commit}, seed ${r.seed}: ${r.rounds} rounds in ${r.minutes.toFixed(0)} min.`,
+    '',
+    '| fault | rounds | max recovery |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+    '| events | count |',
+    '| --- | --- |',
+    `| published by the authority | ${r.published} |`,
+    `| stored in SpacetimeDB | ${r.stored} |`,
+    `| applied by desktop clients (all journals) | ${r.clientEventsApplied} |`,
+    `| desktop client kills (incl. mass restarts) | ${r.clientKills} |`,
+    `| lost | ${c.lost} |`,
+    `| duplicated (stored twice / applied twice by a client) | ${c.duplicate_stored} / ${c.client_duplicate} |`,
+    `| gaps (stored seqs / client seqs) | ${c.gap} / ${c.client_gap} |`,
+    `| other violations (unexpected, payload mismatch, client mismatch, watermark past head) | ${c.unexpected + c.payload_mismatch + c.client_mismatch + c.watermark_beyond_head} |`,
+  ].join('\n');
+}
+
+export function reportJson(r: ChaosReport, meta: { date: string; commit: string }): string {
+  return `${JSON.stringify({ ...r, ...meta }, null, 2)}\n`;
+}

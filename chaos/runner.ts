@@ -1,0 +1,187 @@
+/**
+ * The chaos runner: rounds of randomly chosen, combined faults against a live World while the
+ * authority keeps publishing, then a settle and the invariant checker over everything SpacetimeDB
+ * and every client journal hold. Counts per fault kind and the worst recovery time go in the report.
+ */
+import { PROBE_STREAM } from '../adapter/spacetime/delivery-probe.js';
+import { FAULT_KINDS, type FaultKind, type FaultResult, runFault } from './faults.js';
+import { checkInvariants, countByKind, type Violation } from './invariants/check.js';
+import { readDatabase, readJournal } from './invariants/collect.js';
+import { Rng } from './rng.js';
+import { World } from './world.js';
+
+export interface ChaosOptions {
+  /** Stop after this many rounds… */
+  readonly rounds: number;
+  /** …or after this many minutes, whichever comes first. */
+  readonly minutes: number;
+  readonly seed: number;
+  readonly adapters: number;
+  readonly clients: number;
+  readonly streams: number;
+  readonly partitions: number;
+  readonly eventsPerRound: number;
+  /** Faults per round: 1..maxCombined distinct kinds at random offsets. */
+  readonly maxCombined: number;
+  /** Rounds 1..n run each kind once in this order before random rounds (the short mode's coverage). */
+  readonly firstEach?: boolean;
+  /** Check the invariants every this many rounds too (besides the end). 0 = only at the end. */
+  readonly checkEvery: number;
+  readonly keepDir: boolean;
+  readonly log: (line: string) => void;
+}
+
+export interface FaultStats {
+  rounds: number;
+  maxRecoveryMs: number;
+}
+
+export interface ChaosReport {
+  readonly seed: number;
+  readonly rounds: number;
+  readonly minutes: number;
+  readonly faults: Record<FaultKind, FaultStats>;
+  readonly clientKills: number;
+  readonly published: number;
+  readonly stored: number;
+  readonly clientEventsApplied: number;
+  readonly violations: Violation[];
+  readonly counts: ReturnType<typeof countByKind>;
+}
+
+/** Kinds that hit the same part are not combined in one round (they would fight over it). */
+const PART: Record<FaultKind, string> = {
+  adapter_kill: 'adapter',
+  devhost_crash: 'devhost',
+  broker_restart: 'broker',
+  broker_unreachable: 'broker',
+  net_adapter: 'adapter-net',
+  net_client: 'clients',
+  client_kill: 'clients',
+  mass_reconnect: 'clients',
+};
+
+function chooseFaults(rng: Rng, max: number): FaultKind[] {
+  const n = rng.int(1, max);
+  const out: FaultKind[] = [];
+  for (let tries = 0; out.length < n && tries < 50; tries++) {
+    const k = rng.pick(FAULT_KINDS);
+    if (!out.some((o) => PART[o] === PART[k])) out.push(k);
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
+  const rng = new Rng(o.seed);
+  const started = Date.now();
+  const deadline = started + o.minutes * 60_000;
+  o.log(`chaos: seed ${o.seed}, up to ${o.rounds} rounds / ${o.minutes} min`);
+  const world = await World.start(o);
+  const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, { rounds: 0, maxRecoveryMs: 0 }])) as Record<
+    FaultKind,
+    FaultStats
+  >;
+  let clientKills = 0;
+  let rounds = 0;
+  let violations: Violation[] = [];
+  let stored = 0;
+  let applied = 0;
+  let checkedAt = -1;
+  const failed = true;
+  try {
+    for (let round = 0; round < o.rounds && Date.now() < deadline; round++) {
+      const kinds =
+        o.firstEach && round < FAULT_KINDS.length
+          ? [FAULT_KINDS[round] as FaultKind]
+          : chooseFaults(rng, o.maxCombined);
+      o.log(`round ${round + 1}: ${kinds.join(' + ')}`);
+      // The wave is published while the faults hit; each fault starts at its own random offset.
+      const wave = world.authority.publish(o.eventsPerRound);
+      const results = await Promise.all(
+        kinds.map(async (k): Promise<FaultResult> => {
+          await sleep(rng.int(0, 1_500));
+          try {
+            return await runFault(k, world, rng);
+          } catch (e) {
+            throw new Error(`${k} in round ${round + 1}: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }),
+      );
+      await wave;
+      rounds = round + 1;
+      for (const r of results) {
+        const s = faults[r.kind];
+        s.rounds += 1;
+        s.maxRecoveryMs = Math.max(s.maxRecoveryMs, r.recoveryMs);
+        clientKills += r.clientKills ?? 0;
+      }
+      o.log(
+        `round ${rounds}: ${results.map((r) => `${r.kind} (${r.detail}) recovered in ${(r.recoveryMs / 1000).toFixed(1)} s`).join(', ')}; published ${world.authority.published.length}, stored ${world.watcher.total()}`,
+      );
+      if (o.checkEvery > 0 && rounds % o.checkEvery === 0) {
+        violations = await settleAndCheck(world, o);
+        checkedAt = rounds;
+        if (violations.length > 0) break;
+      }
+    }
+    if (checkedAt !== rounds) violations = await settleAndCheck(world, o);
+    stored = world.watcher.total();
+    for (let i = 0; i < world.clients.length; i++)
+      applied += (await readJournal(`c${i}`, world.journal(i))).entries.filter(
+        (e) => e.type === 'applied',
+      ).length;
+  } finally {
+    await world.stop(o.keepDir || violations.length > 0);
+  }
+  const report: ChaosReport = {
+    seed: o.seed,
+    rounds,
+    minutes: (Date.now() - started) / 60_000,
+    faults,
+    clientKills,
+    published: world.authority.published.length,
+    stored,
+    clientEventsApplied: applied,
+    violations,
+    counts: countByKind(violations),
+  };
+  return report;
+}
+
+/** Every fault has healed itself: waits until all is stored and every client caught up, then checks. */
+async function settleAndCheck(world: World, o: ChaosOptions): Promise<Violation[]> {
+  const published = world.authority.published.length;
+  o.log(`chaos: settling: waiting for ${published} events in SpacetimeDB and at every client`);
+  try {
+    await world.watcher.until(() => world.watcher.total() >= published, 300_000, `${published} stored`);
+  } catch (e) {
+    o.log(`chaos: ${String(e)}`); // the checker below says what is missing
+  }
+  const db = await readDatabase(world.target, 120_000);
+  const heads = new Map(db.heads.map((h) => [h.streamId, h.headSeq]));
+  const caughtUp = async () => {
+    for (let i = 0; i < world.clients.length; i++) {
+      const j = await readJournal(`c${i}`, world.journal(i));
+      const last = new Map<string, bigint>();
+      for (const e of j.entries) last.set(e.streamId, e.type === 'applied' ? e.seq : e.watermark);
+      for (const [s, h] of heads) if (s !== PROBE_STREAM && (last.get(s) ?? 0n) < h) return false;
+    }
+    return true;
+  };
+  const until = Date.now() + 300_000;
+  while (!(await caughtUp()) && Date.now() < until) await sleep(500);
+  const clients = await Promise.all(
+    world.clients.map((_, i) => readJournal(`chaos-client-${i}`, world.journal(i))),
+  );
+  const violations = checkInvariants(
+    { published: world.authority.published, ...db, clients },
+    { ignoreStreams: [PROBE_STREAM] },
+  );
+  o.log(
+    `chaos: checked ${published} published, ${db.stored.length} stored, ${clients.length} client journals: ${violations.length} violations`,
+  );
+  for (const v of violations.slice(0, 20)) o.log(`  violation: ${JSON.stringify(v)}`);
+  return violations;
+}

@@ -1,0 +1,168 @@
+/**
+ * The system a chaos run attacks, all real processes on loopback: its own Kafka broker, one devhost
+ * process with a data dir, several adapter processes in one consumer group, desktop client processes,
+ * and two TCP fault proxies (adapters -> SpacetimeDB, clients -> SpacetimeDB). The invariant side
+ * (authority, head watcher) talks to Kafka and devhost directly, never through a proxy.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import kafkajs from 'kafkajs';
+import { PROBE_STREAM } from '../adapter/spacetime/delivery-probe.js';
+import { Authority } from './authority.js';
+import { HeadWatcher } from './head-watcher.js';
+import type { Target } from './invariants/collect.js';
+import { TcpProxy } from './net/tcp-proxy.js';
+import { adapterReady, startAdapterProc } from './procs/adapter-proc.js';
+import { Broker } from './procs/broker.js';
+import type { Proc } from './procs/child.js';
+import { startClientProc } from './procs/client-proc.js';
+import { type DevhostProc, SYNC_DB, startDevhostProc } from './procs/devhost-proc.js';
+import { grantedWriter } from './procs/writer.js';
+
+export const MARKER_STREAM = 'chaos.marker';
+
+export interface WorldOptions {
+  readonly adapters: number;
+  readonly clients: number;
+  readonly streams: number;
+  readonly partitions: number;
+  readonly log: (line: string) => void;
+}
+
+const streamNames = (n: number) => Array.from({ length: n }, (_, i) => `chaos:${i}`);
+
+export class World {
+  readonly adapters: (Proc | undefined)[] = [];
+  readonly clients: (Proc | undefined)[] = [];
+  readonly streams: string[];
+  private constructor(
+    readonly o: WorldOptions,
+    readonly dir: string,
+    readonly broker: Broker,
+    public devhost: DevhostProc,
+    readonly adapterProxy: TcpProxy,
+    readonly clientProxy: TcpProxy,
+    readonly authority: Authority,
+    readonly watcher: HeadWatcher,
+    readonly topic: string,
+    /** The adapters' token: a writer the owner granted, not the owner. */
+    readonly writerToken: string,
+  ) {
+    this.streams = streamNames(o.streams);
+  }
+
+  static async start(o: WorldOptions): Promise<World> {
+    const dir = await mkdtemp(join(tmpdir(), 'spacetime-sync-chaos-'));
+    for (const d of ['kafka', 'devhost', 'clients', 'state']) await mkdir(join(dir, d));
+    o.log(`chaos: work dir ${dir}`);
+    const broker = await Broker.start(join(dir, 'kafka'));
+    o.log(`chaos: broker ${broker.brokers}`);
+    const topic = 'chaos.authority';
+    const admin = new kafkajs.Kafka({
+      brokers: broker.brokers.split(','),
+      logLevel: kafkajs.logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: o.partitions }, { topic: 'chaos.dead-letter' }],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    const devhost = await startDevhostProc(join(dir, 'devhost'));
+    o.log(`chaos: devhost ${devhost.url}`);
+    const target = { host: '127.0.0.1', port: devhost.port };
+    const adapterProxy = await TcpProxy.start({ ...target });
+    const clientProxy = await TcpProxy.start({ ...target });
+    const streams = streamNames(o.streams);
+    const authority = new Authority({ brokers: broker.brokers, topic, streams });
+    const watcher = new HeadWatcher(
+      { uri: devhost.url, database: SYNC_DB, token: devhost.ownerToken },
+      new Set([PROBE_STREAM]),
+    );
+    const writerToken = await grantedWriter({
+      uri: devhost.url,
+      database: SYNC_DB,
+      ownerToken: devhost.ownerToken,
+    });
+    const world = new World(
+      o,
+      dir,
+      broker,
+      devhost,
+      adapterProxy,
+      clientProxy,
+      authority,
+      watcher,
+      topic,
+      writerToken,
+    );
+    await Promise.all(Array.from({ length: o.adapters }, (_, i) => world.startAdapter(i)));
+    for (let i = 0; i < o.clients; i++) world.startClient(i);
+    return world;
+  }
+
+  get target(): Target {
+    return { uri: this.devhost.url, database: SYNC_DB, token: this.devhost.ownerToken };
+  }
+
+  /** (Re)starts adapter slot `i` and waits until it is ready. */
+  async startAdapter(i: number): Promise<void> {
+    const p = startAdapterProc(`adapter-${i}`, {
+      spacetimeUri: this.adapterProxy.url,
+      database: SYNC_DB,
+      token: this.writerToken,
+      brokers: this.broker.brokers,
+      topic: this.topic,
+      groupId: 'chaos',
+      deadLetterTopic: 'chaos.dead-letter',
+      env: { PROBE_INTERVAL_MS: '0', SPACETIME_SYNC_STATE_DIR: join(this.dir, 'state', `adapter-${i}`) },
+    });
+    this.adapters[i] = p;
+    await adapterReady(p, 180_000);
+  }
+
+  startClient(i: number): Proc {
+    const p = startClientProc({
+      clientId: `chaos-client-${i}`,
+      journal: this.journal(i),
+      uri: this.clientProxy.url,
+      database: SYNC_DB,
+      token: this.devhost.ownerToken,
+      streams: this.streams,
+      markerStream: MARKER_STREAM,
+    });
+    this.clients[i] = p;
+    return p;
+  }
+
+  journal(i: number): string {
+    return join(this.dir, 'clients', `client-${i}.jsonl`);
+  }
+
+  /** Publishes one marker event and returns its seq (stream seq = authority seq: nothing is lost). */
+  async marker(): Promise<bigint> {
+    await this.authority.publish(1, MARKER_STREAM);
+    return BigInt(this.authority.published.filter((p) => p.streamId === MARKER_STREAM).length);
+  }
+
+  /** The marker stream's head has reached `seq`: SpacetimeDB stored it. */
+  stored(seq: bigint, timeoutMs: number): Promise<void> {
+    return this.watcher.until(
+      () => (this.watcher.heads.get(MARKER_STREAM) ?? 0n) >= seq,
+      timeoutMs,
+      `marker ${seq}`,
+    );
+  }
+
+  async stop(keep: boolean): Promise<void> {
+    this.watcher.stop();
+    await this.authority.close();
+    for (const p of [...this.clients, ...this.adapters]) await p?.stop(5_000);
+    await this.devhost.proc.stop();
+    await this.adapterProxy.stop();
+    await this.clientProxy.stop();
+    await this.broker.stop();
+    if (!keep) await rm(this.dir, { recursive: true, force: true });
+  }
+}
