@@ -30,6 +30,8 @@ export interface FaultResult {
   readonly recoveryMs: number;
   /** Client processes killed (client_kill, mass_reconnect restart them all). */
   readonly clientKills?: number;
+  /** The recovery signal never came (the runner records the failure). */
+  readonly failed?: true;
 }
 
 const RECOVERY_TIMEOUT_MS = 180_000;

@@ -19,7 +19,7 @@ const HELP = `usage: npm run chaos [-- --long] [--report FILE] [--keep]
   --report FILE   also write the report as JSON (and the table as FILE.md)
   --keep          keep the work dir (broker, devhost data, client journals); kept anyway on violations
 env: CHAOS_ROUNDS, CHAOS_MINUTES, CHAOS_SEED, CHAOS_ADAPTERS (3), CHAOS_CLIENTS (4)
-exit: 0 no violation, 1 violations, 2 usage, 3 the system could not be started`;
+exit: 0 no violation, 1 violations or a fault the system did not recover from, 2 usage, 3 the system could not be started`;
 
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -96,4 +96,4 @@ if (args.values.report) {
   writeFileSync(args.values.report, reportJson(report, meta));
   writeFileSync(`${args.values.report}.md`, `${table}\n`);
 }
-process.exit(report.violations.length === 0 ? 0 : 1);
+process.exit(report.violations.length === 0 && report.failures.length === 0 ? 0 : 1);

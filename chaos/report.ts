@@ -35,6 +35,7 @@ export function renderTable(r: ChaosReport, meta: { date: string; commit: string
     `| duplicated (stored twice / applied twice by a client) | ${c.duplicate_stored} / ${c.client_duplicate} |`,
     `| gaps (stored seqs / client seqs) | ${c.gap} / ${c.client_gap} |`,
     `| other violations (unexpected, payload mismatch, client mismatch, watermark past head) | ${c.unexpected + c.payload_mismatch + c.client_mismatch + c.watermark_beyond_head} |`,
+    `| faults not recovered from within 180 s, clients that never caught up | ${r.failures.length} |`,
   ].join('\n');
 }
 

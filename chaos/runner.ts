@@ -46,6 +46,8 @@ export interface ChaosReport {
   readonly stored: number;
   readonly clientEventsApplied: number;
   readonly violations: Violation[];
+  /** Faults whose recovery signal never came, and clients that never caught up: each a finding. */
+  readonly failures: { round: number; what: string; message: string }[];
   readonly counts: ReturnType<typeof countByKind>;
 }
 
@@ -89,7 +91,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let stored = 0;
   let applied = 0;
   let checkedAt = -1;
-  const failed = true;
+  const failures: ChaosReport['failures'] = [];
+  let failed = true;
   try {
     for (let round = 0; round < o.rounds && Date.now() < deadline; round++) {
       const kinds =
@@ -105,13 +108,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           try {
             return await runFault(k, world, rng);
           } catch (e) {
-            throw new Error(`${k} in round ${round + 1}: ${e instanceof Error ? e.message : String(e)}`);
+            // A finding, not the end of the run: recorded, and the next rounds go on.
+            const message = e instanceof Error ? e.message : String(e);
+            failures.push({ round: round + 1, what: k, message });
+            o.log(`round ${round + 1}: ${k} FAILED: ${message.slice(0, 2000)}`);
+            return { kind: k, detail: 'failed', recoveryMs: 0, failed: true };
           }
         }),
       );
       await wave;
       rounds = round + 1;
       for (const r of results) {
+        if (r.failed) continue; // counted in failures, not as survived
         const s = faults[r.kind];
         s.rounds += 1;
         s.maxRecoveryMs = Math.max(s.maxRecoveryMs, r.recoveryMs);
@@ -121,19 +129,23 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         `round ${rounds}: ${results.map((r) => `${r.kind} (${r.detail}) recovered in ${(r.recoveryMs / 1000).toFixed(1)} s`).join(', ')}; published ${world.authority.published.length}, stored ${world.watcher.total()}`,
       );
       if (o.checkEvery > 0 && rounds % o.checkEvery === 0) {
-        violations = await settleAndCheck(world, o);
+        violations = await settleAndCheck(world, o, failures, rounds);
         checkedAt = rounds;
         if (violations.length > 0) break;
       }
     }
-    if (checkedAt !== rounds) violations = await settleAndCheck(world, o);
+    if (checkedAt !== rounds) violations = await settleAndCheck(world, o, failures, rounds);
     stored = world.watcher.total();
     for (let i = 0; i < world.clients.length; i++)
       applied += (await readJournal(`c${i}`, world.journal(i))).entries.filter(
         (e) => e.type === 'applied',
       ).length;
+    failed = false;
   } finally {
-    await world.stop(o.keepDir || violations.length > 0);
+    // Kept for diagnosis when anything went wrong: broker and devhost data, client journals.
+    const keep = o.keepDir || failed || violations.length > 0;
+    if (keep) o.log(`chaos: work dir kept: ${world.dir}`);
+    await world.stop(keep);
   }
   const report: ChaosReport = {
     seed: o.seed,
@@ -145,13 +157,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     stored,
     clientEventsApplied: applied,
     violations,
+    failures,
     counts: countByKind(violations),
   };
   return report;
 }
 
 /** Every fault has healed itself: waits until all is stored and every client caught up, then checks. */
-async function settleAndCheck(world: World, o: ChaosOptions): Promise<Violation[]> {
+async function settleAndCheck(
+  world: World,
+  o: ChaosOptions,
+  failures: ChaosReport['failures'],
+  round: number,
+): Promise<Violation[]> {
   const published = world.authority.published.length;
   o.log(`chaos: settling: waiting for ${published} events in SpacetimeDB and at every client`);
   try {
@@ -161,17 +179,32 @@ async function settleAndCheck(world: World, o: ChaosOptions): Promise<Violation[
   }
   const db = await readDatabase(world.target, 120_000);
   const heads = new Map(db.heads.map((h) => [h.streamId, h.headSeq]));
-  const caughtUp = async () => {
+  const behind = async () => {
+    const out: string[] = [];
     for (let i = 0; i < world.clients.length; i++) {
       const j = await readJournal(`c${i}`, world.journal(i));
       const last = new Map<string, bigint>();
       for (const e of j.entries) last.set(e.streamId, e.type === 'applied' ? e.seq : e.watermark);
-      for (const [s, h] of heads) if (s !== PROBE_STREAM && (last.get(s) ?? 0n) < h) return false;
+      for (const [s, h] of heads)
+        if (s !== PROBE_STREAM && (last.get(s) ?? 0n) < h)
+          out.push(`client ${i} at ${last.get(s) ?? 0n} of ${s}'s ${h}`);
     }
-    return true;
+    return out;
   };
   const until = Date.now() + 300_000;
-  while (!(await caughtUp()) && Date.now() < until) await sleep(500);
+  let lagging = await behind();
+  while (lagging.length > 0 && Date.now() < until) {
+    await sleep(500);
+    lagging = await behind();
+  }
+  if (lagging.length > 0) {
+    failures.push({
+      round,
+      what: 'settle',
+      message: `clients never caught up: ${lagging.slice(0, 5).join('; ')}`,
+    });
+    o.log(`chaos: clients never caught up: ${lagging.slice(0, 5).join('; ')}`);
+  }
   const clients = await Promise.all(
     world.clients.map((_, i) => readJournal(`chaos-client-${i}`, world.journal(i))),
   );

@@ -28,6 +28,7 @@ describe('chaos, short mode', () => {
     });
     const summary = lines.join('\n');
     expect(report.violations, summary).toEqual([]);
+    expect(report.failures, summary).toEqual([]);
     expect(report.rounds).toBe(FAULT_KINDS.length);
     for (const k of FAULT_KINDS) expect(report.faults[k].rounds, k).toBe(1);
     // The run did work: every event published reached SpacetimeDB and every client applied them all.
