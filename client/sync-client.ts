@@ -70,6 +70,13 @@ export interface SyncClientOptions {
   readonly rebootstrap?: RebootstrapPolicy;
   /** Held-back events older than this trigger a re-fetch from the watermark. */
   readonly gapRefetchMs?: number;
+  /**
+   * A connection attempt that has neither opened (`InitialConnection`) nor failed after this long is
+   * given up as a transient failure and retried with backoff. Without it a handshake the network
+   * swallows (a black hole, a host killed mid-accept behind a proxy) kept the client in `connecting`
+   * forever; the chaos runs found that. Default 15,000.
+   */
+  readonly connectTimeoutMs?: number;
   readonly presence?: PresenceOptions;
   /**
    * When set, a replay longer than this many seqs is read window by window
@@ -228,9 +235,20 @@ export class SyncClient {
 
   private perform(fx: ConnectionEffect): void {
     switch (fx.type) {
-      case 'open_socket':
+      case 'open_socket': {
         this.session = this.openSession(fx.socket);
+        const ms = this.options.connectTimeoutMs ?? 15_000;
+        this.timers.after(ms, () => {
+          // Only if this very attempt is still waiting: a later state or socket is not touched.
+          if (this.conn.kind === 'connecting' && this.conn.socket === fx.socket)
+            this.dispatch({
+              type: 'connect_failed',
+              socket: fx.socket,
+              failure: `no answer to the connection within ${ms} ms`,
+            });
+        });
         return;
+      }
       case 'subscribe_stream_rows': {
         const session = this.session;
         // The stream rows and the live event table, together and before any replay: every event
