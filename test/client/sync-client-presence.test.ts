@@ -1,0 +1,88 @@
+/** SyncClient presence heartbeats and the `tail` command built on it. */
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileCursorStore, MemoryCursorStore } from '../../client/cursor-store.js';
+import { SyncClient } from '../../client/sync-client.js';
+import { SYNC_DB } from '../support/devhost-harness.js';
+import { append, cleanups, devhostWithWriter, readerToken, tempDir } from './testing/sync-client-fixture.js';
+
+describe('SyncClient presence and tail', () => {
+  it('heartbeats presence while open and the server clears it when the client goes away', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    await new Promise<void>((r) =>
+      writer.conn
+        .subscriptionBuilder()
+        .onApplied(() => r())
+        .subscribe('SELECT * FROM session_presence'),
+    );
+    const client = await SyncClient.open(['p'], {
+      uri: devhost.url,
+      database: SYNC_DB,
+      clientId: 'desk-p',
+      store: new MemoryCursorStore(),
+      onEvent: () => {},
+      presence: { sessionId: 'sess-p', deviceId: 'laptop', ttlMs: 300 },
+    });
+    await client.waitLive();
+    await expect
+      .poll(() => writer.conn.db.sessionPresence.session_id.find('sess-p')?.state, { timeout: 5_000 })
+      .toBe('live');
+    const first =
+      writer.conn.db.sessionPresence.session_id.find('sess-p')?.lastSeen.microsSinceUnixEpoch ?? 0n;
+    await expect
+      .poll(
+        () =>
+          (writer.conn.db.sessionPresence.session_id.find('sess-p')?.lastSeen.microsSinceUnixEpoch ?? 0n) >
+          first,
+        { timeout: 5_000 },
+      )
+      .toBe(true);
+    await client.close();
+    await expect
+      .poll(() => writer.conn.db.sessionPresence.session_id.find('sess-p'), { timeout: 5_000 })
+      .toBeNull();
+  });
+
+  it('`spacetime-sync tail` prints events and resumes from its store after a restart', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    const store = join(await tempDir(), 'tail.json');
+    await append(writer, 'tailed', ['a', 'b']);
+    const token = await readerToken(devhost, ['tailed'], 'tail');
+    const bin = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
+    const tail = async (expectLines: number, savedWatermark: bigint) => {
+      const child = spawn(
+        process.execPath,
+        [bin, 'tail', 'tailed', '--store', store, '--spacetimedb', devhost.url, '--database', SYNC_DB],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPACETIMEDB_TOKEN: token } },
+      );
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      await expect
+        .poll(() => out.trim().split('\n').filter(Boolean).length, { timeout: 10_000 })
+        .toBe(expectLines);
+      // The cursor is saved after delivery: stop only once the store holds the last printed seq.
+      await expect
+        .poll(async () => (await new FileCursorStore(store).load('tailed'))?.watermark, { timeout: 10_000 })
+        .toBe(savedWatermark);
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      return out.trim().split('\n');
+    };
+    expect(await tail(2, 2n)).toEqual(['tailed\t1\ttest.v1\ttailed:a', 'tailed\t2\ttest.v1\ttailed:b']);
+    await append(writer, 'tailed', ['c']);
+    expect(await tail(1, 3n)).toEqual(['tailed\t3\ttest.v1\ttailed:c']);
+  });
+});
