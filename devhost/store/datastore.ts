@@ -1,33 +1,16 @@
 /**
  * The transactional in-memory datastore: SpacetimeDB's mutable-transaction semantics over `Table`s
- * (host spec §2.5): set semantics, unique constraints, auto-increment sequences that are never rolled
+ * (host spec §2.5): set semantics, unique constraints, auto-increment sequences (sequences.ts) never rolled
  * back, update through a unique index, event tables whose rows live only inside their transaction.
  * Writes apply in place and are undone from an undo log on rollback, so a transaction costs what it
  * touches, not what the database holds.
  */
 import type { AlgebraicTypeType } from 'spacetimedb';
 import type { TableSchema, Typespace } from '../contract.js';
-import { BsatnError, bytesKey, fixedSizeOf, orderedKey, skipValue } from './bsatn-layout.js';
+import { BsatnError, bytesKey, orderedKey, skipValue } from './bsatn-layout.js';
 import { Errno, HostError } from './errno.js';
+import { type Sequence, type SequenceState, Sequences, stateOf } from './sequences.js';
 import { Table } from './table.js';
-
-/** SpacetimeDB persists sequence allocations in steps of 4096 (`SEQUENCE_ALLOCATION_STEP`). */
-export const SEQUENCE_ALLOCATION_STEP = 4096n;
-
-interface Sequence {
-  readonly tableId: number;
-  readonly colId: number;
-  readonly size: number;
-  readonly signed: boolean;
-  next: bigint;
-  allocated: bigint;
-}
-
-export interface SequenceState {
-  readonly tableId: number;
-  readonly colId: number;
-  readonly allocated: bigint;
-}
 
 export interface TableChanges {
   readonly table: TableSchema;
@@ -66,25 +49,10 @@ class Tx {
   }
 }
 
-function encodeInt(value: bigint, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let v = BigInt.asUintN(size * 8, value);
-  for (let i = 0; i < size; i++) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
-
-function isZero(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (bytes[i] !== 0) return false;
-  return true;
-}
-
 export class Datastore {
   private readonly tables = new Map<number, Table>();
   private readonly tableByIndex = new Map<number, Table>();
-  private readonly sequences = new Map<number, Sequence[]>();
+  private readonly sequences = new Sequences();
   private nextPtr = 1;
   private tx: Tx | undefined;
 
@@ -94,21 +62,7 @@ export class Datastore {
     const table = new Table(schema, this.typespace, uniqueColumnSets);
     this.tables.set(schema.tableId, table);
     for (const ix of schema.indexes) this.tableByIndex.set(ix.indexId, table);
-    const seqs = schema.sequenceColumns.map((colId) => {
-      const ty = schema.columns[colId]?.type as AlgebraicTypeType;
-      const size = fixedSizeOf(ty);
-      if (size === undefined || ty.tag === 'Bool' || ty.tag.startsWith('F'))
-        throw new Error(`${schema.name}: sequence on non-integer column ${colId}`);
-      return {
-        tableId: schema.tableId,
-        colId,
-        size,
-        signed: ty.tag.startsWith('I'),
-        next: 1n,
-        allocated: 0n,
-      };
-    });
-    this.sequences.set(schema.tableId, seqs);
+    this.sequences.addTable(schema);
   }
 
   table(tableId: number): Table {
@@ -139,16 +93,11 @@ export class Datastore {
 
   /** Resumes a sequence after its persisted allocation, as SpacetimeDB does after a restart. */
   restoreSequence(state: SequenceState): void {
-    const seq = this.sequences.get(state.tableId)?.find((s) => s.colId === state.colId);
-    if (!seq) return;
-    seq.allocated = state.allocated;
-    seq.next = state.allocated + 1n;
+    this.sequences.restore(state);
   }
 
   sequenceStates(): SequenceState[] {
-    return [...this.sequences.values()]
-      .flat()
-      .map((s) => ({ tableId: s.tableId, colId: s.colId, allocated: s.allocated }));
+    return this.sequences.states();
   }
 
   // ---- transactions ----
@@ -183,11 +132,7 @@ export class Datastore {
       if (table.schema.isEvent) for (const ptr of t.inserted) table.remove(ptr);
       if (inserts.length > 0 || deletes.length > 0) changes.push({ table: table.schema, inserts, deletes });
     }
-    const sequences = [...tx.sequencesMoved].map((s) => ({
-      tableId: s.tableId,
-      colId: s.colId,
-      allocated: s.allocated,
-    }));
+    const sequences = [...tx.sequencesMoved].map(stateOf);
     this.tx = undefined;
     return { changes, sequences };
   }
@@ -310,43 +255,6 @@ export class Datastore {
     }
   }
 
-  /** Fills sequence columns holding numeric zero; returns the new row and the generated columns' BSATN. */
-  private generate(
-    table: Table,
-    tx: Tx,
-    row: Uint8Array,
-    bounds: number[],
-  ): { row: Uint8Array; generated: Uint8Array } {
-    const seqs = this.sequences.get(table.schema.tableId) ?? [];
-    const parts: Uint8Array[] = [];
-    let out = row;
-    for (const seq of seqs) {
-      const start = bounds[seq.colId] as number;
-      const end = bounds[seq.colId + 1] as number;
-      if (!isZero(out, start, end)) continue;
-      const value = seq.next;
-      const max = seq.signed ? (1n << BigInt(seq.size * 8 - 1)) - 1n : (1n << BigInt(seq.size * 8)) - 1n;
-      if (value > max)
-        throw new HostError(Errno.AUTO_INC_OVERFLOW, `${table.schema.name} column ${seq.colId}`);
-      seq.next = value + 1n;
-      if (value > seq.allocated) {
-        seq.allocated = value - 1n + SEQUENCE_ALLOCATION_STEP;
-        tx.sequencesMoved.add(seq);
-      }
-      const encoded = encodeInt(value, seq.size);
-      if (out === row) out = row.slice();
-      out.set(encoded, start);
-      parts.push(encoded);
-    }
-    const generated = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      generated.set(p, at);
-      at += p.length;
-    }
-    return { row: out, generated };
-  }
-
   private addRow(tx: Tx, table: Table, row: Uint8Array, bounds: number[]): void {
     const t = tx.of(table);
     const key = t.deletedByBytes.size > 0 ? bytesKey(row) : undefined;
@@ -383,7 +291,7 @@ export class Datastore {
     const table = this.table(tableId);
     // Generated values are fixed-width ints written in place: the column layout stays the same.
     const bounds = this.bounds(table, input);
-    const { row, generated } = this.generate(table, tx, input, bounds);
+    const { row, generated } = this.sequences.fill(table.schema, input, bounds, tx.sequencesMoved);
     if (table.findIdentical(row, bounds) !== undefined) return { row, generated };
     if (table.uniqueConflict(row, bounds))
       throw new HostError(Errno.UNIQUE_ALREADY_EXISTS, `${table.schema.name}`);
@@ -399,7 +307,7 @@ export class Datastore {
     if (!index) throw new HostError(Errno.NO_SUCH_INDEX, `index id ${indexId} on ${table.schema.name}`);
     if (!index.schema.unique) throw new HostError(Errno.INDEX_NOT_UNIQUE, index.schema.name);
     const bounds = this.bounds(table, input);
-    const { row, generated } = this.generate(table, tx, input, bounds);
+    const { row, generated } = this.sequences.fill(table.schema, input, bounds, tx.sequencesMoved);
     let key: Uint8Array = new Uint8Array(0);
     for (const col of index.schema.columns) key = concat(key, row.subarray(bounds[col], bounds[col + 1]));
     const oldPtr = table.findUnique(index.schema.columns, key);
