@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { specCells } from '../shared/machine-spec.js';
 import {
   readiness,
   type ServiceEvent,
@@ -22,9 +23,7 @@ const EVENT: Record<ServiceCase, ServiceEvent> = {
 };
 
 describe('service machine', () => {
-  const cells = (Object.keys(SERVICE_SPEC.table) as ServiceCase[]).flatMap((c) =>
-    (Object.keys(SAMPLE) as ServiceKind[]).map((k) => [c, k, SERVICE_SPEC.table[c][k]] as const),
-  );
+  const cells = specCells(SERVICE_SPEC);
 
   it.each(cells)('%s in %s → %s', (c, k, expected) => {
     const next = transitionService(SAMPLE[k], EVENT[c]);

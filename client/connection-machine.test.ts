@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { specCells } from '../shared/machine-spec.js';
 import { SyncClientError } from './client-error.js';
 import {
   type ConnectionContext,
@@ -50,9 +51,7 @@ const EVENT: Record<ConnectionCase, ConnectionEvent> = {
 };
 
 describe('connection machine', () => {
-  const cells = (Object.keys(CONNECTION_SPEC.table) as ConnectionCase[]).flatMap((c) =>
-    (Object.keys(SAMPLE) as ConnectionKind[]).map((k) => [c, k, CONNECTION_SPEC.table[c][k]] as const),
-  );
+  const cells = specCells(CONNECTION_SPEC);
 
   it.each(cells)('%s in %s → %s', (c, k, expected) => {
     const before = SAMPLE[k];

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { specCells } from '../shared/machine-spec.js';
 import {
   IDLE,
   type StreamContext,
@@ -87,9 +88,7 @@ const CASE: Record<StreamCase, (s: StreamState) => Sample> = {
 };
 
 describe('stream machine', () => {
-  const cells = (Object.keys(STREAM_SPEC.table) as StreamCase[]).flatMap((c) =>
-    (Object.keys(SAMPLE) as StreamKind[]).map((k) => [c, k, STREAM_SPEC.table[c][k]] as const),
-  );
+  const cells = specCells(STREAM_SPEC);
 
   it.each(cells)('%s in %s → %s', (c, k, expected) => {
     const { state: before, event, ctx } = CASE[c](SAMPLE[k]);

@@ -60,3 +60,14 @@ export function specRow<K extends string>(
 ): Record<K, Outcome<K>> {
   return Object.fromEntries(kinds.map((k) => [k, cells[k] ?? '·'])) as Record<K, Outcome<K>>;
 }
+
+/**
+ * Every cell of a spec's table as `[event case, state, expected outcome]`, in table order: what the
+ * machines' tests feed to `it.each`, so each refused transition is a test of its own.
+ */
+export function specCells<K extends string, C extends string>(
+  spec: MachineSpec<K, C>,
+): (readonly [C, K, Outcome<K>])[] {
+  const kinds = Object.keys(spec.states) as K[];
+  return (Object.keys(spec.table) as C[]).flatMap((c) => kinds.map((k) => [c, k, spec.table[c][k]] as const));
+}

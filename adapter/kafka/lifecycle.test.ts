@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { specCells } from '../../shared/machine-spec.js';
 import { isReady, reported, type SourceEvent, type SourceState, transition } from './lifecycle.js';
 import { KAFKA_SOURCE_SPEC, type SourceCase } from './lifecycle-spec.js';
 
@@ -24,11 +25,7 @@ const EVENTS: Record<SourceCase, SourceEvent> = {
 };
 
 describe('Kafka source lifecycle', () => {
-  const cells = (Object.keys(KAFKA_SOURCE_SPEC.table) as SourceCase[]).flatMap((c) =>
-    (Object.keys(STATES) as (keyof typeof STATES)[]).map(
-      (k) => [c, k, KAFKA_SOURCE_SPEC.table[c][k]] as const,
-    ),
-  );
+  const cells = specCells(KAFKA_SOURCE_SPEC);
 
   it.each(cells)('%s in %s → %s', (c, k, expected) => {
     const next = transition(STATES[k], EVENTS[c]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { specCells } from '../../shared/machine-spec.js';
 import { type ProbeEvent, type ProbeKind, type ProbeState, transitionProbe } from './probe-machine.js';
 import { PROBE_SPEC, type ProbeCase } from './probe-spec.js';
 
@@ -22,9 +23,7 @@ const EVENT: Record<ProbeCase, ProbeEvent> = {
 };
 
 describe('delivery probe machine', () => {
-  const cells = (Object.keys(PROBE_SPEC.table) as ProbeCase[]).flatMap((c) =>
-    (Object.keys(SAMPLE) as ProbeKind[]).map((k) => [c, k, PROBE_SPEC.table[c][k]] as const),
-  );
+  const cells = specCells(PROBE_SPEC);
 
   it.each(cells)('%s in %s → %s', (c, k, expected) => {
     const before = SAMPLE[k];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { specCells } from '../../shared/machine-spec.js';
 import {
   INITIAL_WRITER,
   reportedWriterState,
@@ -30,9 +31,7 @@ const EVENT: Record<WriterCase, WriterEvent> = {
 };
 
 describe('writer machine', () => {
-  const cells = (Object.keys(WRITER_SPEC.table) as WriterCase[]).flatMap((c) =>
-    (Object.keys(SAMPLE) as WriterKind[]).map((k) => [c, k, WRITER_SPEC.table[c][k]] as const),
-  );
+  const cells = specCells(WRITER_SPEC);
 
   it.each(cells)('%s in %s → %s', (c, k, expected) => {
     const before = SAMPLE[k];
