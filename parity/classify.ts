@@ -17,9 +17,10 @@
  * - unmappable: an event whose name has no counterpart under the mapping (MappingError).
  */
 import type { JsonValue } from './canonical-json.js';
-import { longestIncreasing } from './longest-increasing.js';
+import { cutBeforeHorizon } from './horizon.js';
 import { type AuthorityId, authorityKey, type LaneMapping, MappingError } from './mapping.js';
 import type { CandidateEvent, LegacyUpdate, Observations, Scope } from './observation.js';
+import { orderDivergences } from './order-divergence.js';
 import {
   type Canon,
   candidateHashHolds,
@@ -28,6 +29,7 @@ import {
   DEFAULT_VOLATILE_FIELDS,
   legacyHashHolds,
 } from './payload-canon.js';
+import { candidateSide, keyJson, legacySide, type Seen } from './seen.js';
 import { staleDisagreements } from './stale-disagreement.js';
 import { type LatencyStats, latencyStats } from './stats.js';
 
@@ -98,46 +100,6 @@ export interface ClassifyOptions {
   readonly volatileFields?: readonly string[];
 }
 
-interface Seen<T> {
-  readonly item: T;
-  readonly index: number;
-  readonly id: AuthorityId;
-  readonly stream: string;
-  readonly canon: Canon;
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function legacySide(u: LegacyUpdate): LegacySide {
-  return {
-    topic: u.topic,
-    watermark: u.watermark.toString(),
-    docKey: u.docKey,
-    docVersion: u.docVersion.toString(),
-    payload: u.payload === null ? null : JSON.stringify(u.payload),
-    payloadHash: u.payloadHash,
-    atMs: u.atMs,
-  };
-}
-
-function candidateSide(e: CandidateEvent): CandidateSide {
-  let payload: string;
-  try {
-    payload = utf8.decode(e.payload);
-  } catch {
-    payload = `base64:${Buffer.from(e.payload).toString('base64')}`;
-  }
-  return {
-    streamId: e.streamId,
-    seq: e.seq.toString(),
-    idempotencyKey: e.idempotencyKey,
-    payload,
-    payloadHash: Buffer.from(e.payloadHash).toString('hex'),
-    atMs: e.atMs,
-  };
-}
-
-const keyJson = (id: AuthorityId) => ({ topic: id.topic, docKey: id.docKey, version: id.version.toString() });
 const canonText = (c: Canon) => (c.ok ? c.hash : c.reason);
 
 export function classify(
@@ -346,32 +308,6 @@ export function classify(
   };
 }
 
-/** Per (topic, stream), drops events older than the later of the two lanes' first delivered version. */
-function cutBeforeHorizon(...lanes: Map<string, Seen<unknown>>[]): number {
-  const group = (s: Seen<unknown>) => JSON.stringify([s.id.topic, s.stream]);
-  const firsts = lanes.map((lane) => {
-    const mins = new Map<string, bigint>();
-    for (const s of lane.values()) {
-      const cur = mins.get(group(s));
-      if (cur === undefined || s.id.version < cur) mins.set(group(s), s.id.version);
-    }
-    return mins;
-  });
-  let cut = 0;
-  for (const lane of lanes) {
-    for (const [k, s] of lane) {
-      const starts = firsts.map((m) => m.get(group(s)));
-      if (starts.some((v) => v === undefined)) continue; // only one lane has the group: nothing to align
-      const horizon = (starts as bigint[]).sort((a, b) => (a < b ? 1 : -1))[0] as bigint; // the later start
-      if (s.id.version < horizon) {
-        lane.delete(k);
-        cut++;
-      }
-    }
-  }
-  return cut;
-}
-
 function duplicateDetail(first: Canon, again: Canon, firstAt: string, againAt: string): string {
   const same = first.ok && again.ok && first.hash === again.hash;
   return same
@@ -392,39 +328,4 @@ function payloadProblem(l: Seen<LegacyUpdate>, c: Seen<CandidateEvent>): string 
     return `canonical hashes differ (volatile fields dropped): legacy ${l.canon.hash}, candidate ${c.canon.hash}`;
   }
   return undefined;
-}
-
-/** Per (topic, stream): events the candidate delivered outside the longest order it shares with legacy. */
-function orderDivergences(
-  legacy: Map<string, Seen<LegacyUpdate>>,
-  candidate: Map<string, Seen<CandidateEvent>>,
-): Divergence[] {
-  const groups = new Map<string, { l: Seen<LegacyUpdate>; c: Seen<CandidateEvent> }[]>();
-  for (const [key, l] of legacy) {
-    const c = candidate.get(key);
-    if (!c) continue;
-    const g = JSON.stringify([l.id.topic, l.stream]);
-    const list = groups.get(g) ?? [];
-    list.push({ l, c });
-    groups.set(g, list);
-  }
-  const out: Divergence[] = [];
-  for (const pairs of groups.values()) {
-    pairs.sort((a, b) => a.l.index - b.l.index);
-    const inOrder = longestIncreasing(pairs.map((p) => p.c.index));
-    pairs.forEach((p, i) => {
-      if (inOrder.has(i)) return;
-      out.push({
-        class: 'order_differs',
-        atMs: p.c.item.atMs,
-        topic: p.l.id.topic,
-        streamId: p.l.stream,
-        key: keyJson(p.l.id),
-        detail: `${p.l.id.docKey}@${p.l.id.version} is #${i + 1} of its stream in legacy order, delivered out of that order by the candidate`,
-        legacy: legacySide(p.l.item),
-        candidate: candidateSide(p.c.item),
-      });
-    });
-  }
-  return out;
 }
