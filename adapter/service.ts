@@ -26,7 +26,7 @@ import { waitForTopics } from './kafka/topic-readiness.js';
 import { createAdapterMetrics } from './metrics.js';
 import type { AcceptedEnvelopeSink } from './ports/accepted-envelopes.js';
 import { ServiceLifecycle } from './service-lifecycle.js';
-import { DeliveryProbe } from './spacetime/delivery-probe.js';
+import { DeliveryProbe, PROBE_STREAM } from './spacetime/delivery-probe.js';
 import { SpacetimeWriter } from './spacetime/writer.js';
 import { provisionWriter } from './spacetime/writer-identity.js';
 import { createMetricsRegistry, type Registry } from './telemetry/metrics.js';
@@ -248,7 +248,9 @@ export async function startService(
         // The shadow reads as the writer identity, which reads what it grants itself.
         grant: (streams) => writer.grantSelfRead(streams),
       },
-      streams: () => writer.streams().keys(),
+      // The delivery probe's stream is the service's own, not an authority stream: the legacy lane
+      // never carries it, and comparing it would count it as unmappable (a parity breach).
+      streams: () => [...writer.streams().keys()].filter((s) => s !== PROBE_STREAM),
       registry,
       logger: logger.child({ subsystem: 'parity-shadow' }),
     });

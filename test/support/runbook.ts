@@ -38,7 +38,8 @@ export function runbookSteps(file: string): RunbookStep[] {
   return steps;
 }
 
-function runStep(step: RunbookStep, env: Record<string, string>): Promise<StepResult> {
+/** One step alone (e.g. a check run again in another situation than the runbook's walk). */
+export function runStep(step: RunbookStep, env: Record<string, string>): Promise<StepResult> {
   // Only what a shell on an operator's machine has, plus the runbook's variables.
   const base = Object.fromEntries(
     ['PATH', 'HOME', 'TMPDIR', 'LANG'].flatMap((k) =>
