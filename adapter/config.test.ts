@@ -10,7 +10,12 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.spacetime).toEqual({ kind: 'embedded', port: 3000 });
     expect(c.kafka).toBeUndefined();
-    expect(c.ingest).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.ingest).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      limits: { maxBodyBytes: 16 * 1024 * 1024, maxQueued: 64, jsonMaxDepth: 32 },
+    });
+    expect(loadConfig({ INGEST_MAX_BODY_BYTES: '1024' }).ingest.limits?.maxBodyBytes).toBe(1024);
     expect(c.probeIntervalMs).toBe(10_000);
     expect(loadConfig({ PROBE_INTERVAL_MS: '0' }).probeIntervalMs).toBe(0);
   });

@@ -8,6 +8,7 @@ import { type ShadowConfig, shadowConfig } from '../parity/shadow/config.js';
 import { type AuthConfig, loadAuthConfig, type TlsFiles, tlsFiles } from './auth/config.js';
 import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
 import { type CutoverConfig, cutoverConfig } from './cutover/config.js';
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest/ingest-limits.js';
 import { type KafkaSecurity, kafkaSecurity } from './kafka/security-config.js';
 
 export interface KafkaConfig {
@@ -45,7 +46,13 @@ export interface ServiceConfig {
   readonly kafka?: KafkaConfig;
   readonly spacetime: SpacetimeTarget;
   /** The HTTP listener (Connect ingest + AdminService, /metrics, /healthz, /readyz); TLS when set. */
-  readonly ingest: { readonly host: string; readonly port: number; readonly tls?: TlsFiles };
+  readonly ingest: {
+    readonly host: string;
+    readonly port: number;
+    readonly tls?: TlsFiles;
+    /** Request bounds (ingest/ingest-limits.ts); the defaults when absent. */
+    readonly limits?: IngestLimits;
+  };
   /** Who may call the listener (README "Security"); adapter/auth/config.ts reads it. */
   readonly auth: AuthConfig;
   readonly logLevel: string;
@@ -210,7 +217,16 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     ...(kafka ? { kafka } : {}),
     ...(bridge ? { bridge } : {}),
     spacetime: spacetime(env),
-    ingest: { host, port: port(env, 'INGEST_PORT', DEFAULTS.ingestPort), ...(tls ? { tls } : {}) },
+    ingest: {
+      host,
+      port: port(env, 'INGEST_PORT', DEFAULTS.ingestPort),
+      ...(tls ? { tls } : {}),
+      limits: {
+        maxBodyBytes: positiveInt(env, 'INGEST_MAX_BODY_BYTES', DEFAULT_INGEST_LIMITS.maxBodyBytes),
+        maxQueued: positiveInt(env, 'INGEST_MAX_QUEUED', DEFAULT_INGEST_LIMITS.maxQueued),
+        jsonMaxDepth: positiveInt(env, 'INGEST_JSON_MAX_DEPTH', DEFAULT_INGEST_LIMITS.jsonMaxDepth),
+      },
+    },
     auth: loadAuthConfig(env, host, tls, fail),
     logLevel,
     probeIntervalMs: nonNegativeInt(env, 'PROBE_INTERVAL_MS', 10_000),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAdapterMetrics } from './metrics.js';
+import { createAdapterMetrics, MAX_FAMILIES, OTHER_FAMILY } from './metrics.js';
 import type { StreamHead } from './ports/stream-head.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
 
@@ -45,5 +45,30 @@ describe('the Kafka consumer family', () => {
     metrics.enableKafkaConsumerMetrics();
     metrics.kafkaConsuming.set(1);
     expect(await registry.metrics()).toMatch(/^spacetime_sync_kafka_consuming 1$/m);
+  });
+});
+
+describe('bounded metric labels and state (security audit finding 10)', () => {
+  it('stream families past MAX_FAMILIES are counted as other; a caller cannot grow the label set', async () => {
+    const registry = createMetricsRegistry();
+    const metrics = createAdapterMetrics(registry);
+    const streams = new Map(Array.from({ length: 1000 }, (_, i) => [`fam${i}:1`, head(1n)] as const));
+    metrics.refreshStreams(streams);
+    const lag = await registry.getSingleMetric('spacetime_sync_sequence_lag')?.get();
+    const families = new Set((lag?.values ?? []).map((v) => v.labels.family));
+    expect(families.size).toBe(MAX_FAMILIES + 1);
+    expect(families.has(OTHER_FAMILY)).toBe(true);
+  });
+
+  it('seen authority seqs are kept only for streams SpacetimeDB holds, and a refused one is forgotten', () => {
+    const metrics = createAdapterMetrics(createMetricsRegistry());
+    for (let i = 0; i < 10_000; i++) metrics.sawSourceSeq(`ghost:${i}`, 5n);
+    metrics.sawSourceSeq('orders:1', 12n);
+    metrics.refreshStreams(new Map([['orders:1', head(1n)]]));
+    expect(metrics.latestSourceSeq('ghost:1')).toBeUndefined();
+    expect(metrics.latestSourceSeq('orders:1')).toBe(12n);
+    metrics.sawSourceSeq('orders:1', 10n ** 18n);
+    metrics.refusedSourceSeq('orders:1', 10n ** 18n); // dead-lettered: must not poison the lag
+    expect(metrics.latestSourceSeq('orders:1')).toBeUndefined();
   });
 });

@@ -1,12 +1,19 @@
 /**
  * The adapter's metric families, in base units (seconds, counts). Labels are bounded: topic and
  * partition come from the configuration, stream families are the stream id up to its first ':'
- * (streams themselves are unbounded and never a label), error reasons are the contract's closed set.
+ * (streams themselves are unbounded and never a label) for at most `MAX_FAMILIES` families of
+ * streams SpacetimeDB holds (the rest are `other`), error reasons are the contract's closed set.
+ * Only written events move a gauge: the seen authority seqs are recorded after an append, dropped
+ * again for a dead-lettered envelope, and kept only for streams that exist.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { StreamHead } from './ports/stream-head.js';
 
 export const streamFamily = (streamId: string): string => streamId.split(':', 1)[0] || 'default';
+
+/** Distinct stream-family label values; streams of later families are counted under `other`. */
+export const MAX_FAMILIES = 64;
+export const OTHER_FAMILY = 'other';
 
 export function createAdapterMetrics(registry: Registry) {
   const p = 'spacetime_sync_';
@@ -138,6 +145,15 @@ export function createAdapterMetrics(registry: Registry) {
    */
   const seenEpoch = new Map<string, bigint>();
   let baselined = false;
+  /** Family label values in use, first come first served up to MAX_FAMILIES. */
+  const families = new Set<string>();
+  const familyLabel = (streamId: string): string => {
+    const f = streamFamily(streamId);
+    if (families.has(f)) return f;
+    if (families.size >= MAX_FAMILIES) return OTHER_FAMILY;
+    families.add(f);
+    return f;
+  };
   return {
     ...m,
     kafkaConsuming,
@@ -148,6 +164,10 @@ export function createAdapterMetrics(registry: Registry) {
     sawSourceSeq(stream: string, seq: bigint): void {
       if (seq > (seenSource.get(stream) ?? 0n)) seenSource.set(stream, seq);
     },
+    /** The envelope carrying `seq` was refused (dead-lettered): it must not count as seen. */
+    refusedSourceSeq(stream: string, seq: bigint): void {
+      if (seenSource.get(stream) === seq) seenSource.delete(stream);
+    },
     /** Highest authority seq this process has seen for the stream, appended or not. */
     latestSourceSeq(stream: string): bigint | undefined {
       return seenSource.get(stream);
@@ -156,8 +176,11 @@ export function createAdapterMetrics(registry: Registry) {
     refreshStreams(streams: ReadonlyMap<string, StreamHead>): void {
       const lag = new Map<string, number>();
       const gaps = new Map<string, number>();
+      // Per-stream state only for streams SpacetimeDB holds: anything else was never written.
+      for (const id of seenSource.keys()) if (!streams.has(id)) seenSource.delete(id);
+      for (const id of seenEpoch.keys()) if (!streams.has(id)) seenEpoch.delete(id);
       for (const [id, s] of streams) {
-        const f = streamFamily(id);
+        const f = familyLabel(id);
         const seen = seenSource.get(id) ?? s.lastSourceSeq;
         lag.set(f, (lag.get(f) ?? 0) + Number(seen > s.lastSourceSeq ? seen - s.lastSourceSeq : 0n));
         gaps.set(f, (gaps.get(f) ?? 0) + Number(s.sourceGapMissing));

@@ -20,6 +20,7 @@ import { CutoverStore } from './cutover/store.js';
 import { EMBEDDED_DATABASE, startEmbeddedDevhost } from './embedded-devhost.js';
 import { authGate } from './http/auth-gate.js';
 import { startHttpServer, type TlsMaterial } from './http/http-server.js';
+import { DEFAULT_INGEST_LIMITS } from './ingest/ingest-limits.js';
 import { ingestService } from './ingest/ingest-service.js';
 import { KafkaSource } from './kafka/kafka-source.js';
 import { waitForTopics } from './kafka/topic-readiness.js';
@@ -145,6 +146,7 @@ export async function startService(
     logger: logger.child({ subsystem: 'cutover' }),
     kafkaRunning: () => kafka !== undefined,
   });
+  const limits = config.ingest.limits ?? DEFAULT_INGEST_LIMITS;
   const http = await startHttpServer({
     host: config.ingest.host,
     port: config.ingest.port,
@@ -154,7 +156,8 @@ export async function startService(
     ),
     openOps: config.auth.openOps,
     ...(tls ? { tls } : {}),
-    ingest: ingestService(writer, metrics, options.acceptedSink, logger),
+    ingest: ingestService(writer, metrics, options.acceptedSink, logger, limits.maxQueued),
+    limits,
     admin: {
       ...adminService({
         writer,

@@ -28,14 +28,19 @@ import type { SyncError } from '../../shared/errors/sync-error.js';
 import { methodKey } from '../auth/policy.js';
 import { invalid } from '../errors/invalid.js';
 import { toConnectError } from '../errors/to-connect.js';
+import { jsonDeeperThan } from '../ingest/ingest-limits.js';
 import { ADMISSION, type AuthGate, scopeInterceptor } from './auth-gate.js';
 
 const COMPRESSIONS = [compressionGzip, compressionBrotli];
+/** Invalid UTF-8 is refused, not replaced by U+FFFD: a publisher must learn its bytes were wrong. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface ConnectHandlerOptions {
   readonly routes: (router: ConnectRouter) => void;
   /** Largest request body accepted, compressed or not. */
   readonly readMaxBytes: number;
+  /** Deepest nesting a JSON body may have; checked before parsing, so a deep body costs one scan. */
+  readonly jsonMaxDepth: number;
   /** A failure past the point where a Connect error could be answered (e.g. the socket broke). */
   readonly onError: (e: unknown) => void;
   /** Authenticates and admits each call before its body is read (./auth-gate.ts). */
@@ -84,7 +89,7 @@ async function serve(
       writeError(res, admission);
       return;
     }
-    const decoded = await decodeBody(handler.method.input, uReq, type.binary, o.readMaxBytes);
+    const decoded = await decodeBody(handler.method.input, uReq, type.binary, o);
     if ('error' in decoded) {
       writeError(res, decoded.error);
       return;
@@ -98,7 +103,7 @@ async function decodeBody(
   schema: DescMessage,
   uReq: UniversalServerRequest,
   binary: boolean,
-  readMaxBytes: number,
+  { readMaxBytes, jsonMaxDepth }: Pick<ConnectHandlerOptions, 'readMaxBytes' | 'jsonMaxDepth'>,
 ): Promise<{ request: UniversalServerRequest } | { error: SyncError }> {
   const encoding = uReq.header.get('content-encoding');
   const compression = COMPRESSIONS.find((c) => c.name === encoding);
@@ -114,6 +119,12 @@ async function decodeBody(
     try {
       bytes = await compression.decompress(bytes, readMaxBytes);
     } catch (e) {
+      if (ConnectError.from(e).code === Code.ResourceExhausted)
+        return refuse(
+          'request.max_bytes',
+          `${encoding} body decompresses to more than ${readMaxBytes} bytes`,
+          e,
+        );
       return refuse('request.decode', `${encoding} body does not decompress: ${(e as Error).message}`, e);
     }
     header.delete('content-encoding');
@@ -123,7 +134,15 @@ async function decodeBody(
       fromBinary(schema, bytes);
       return { request: { ...uReq, header, body: once(bytes) } };
     }
-    const json = JSON.parse(new TextDecoder().decode(bytes)) as JsonValue;
+    let text: string;
+    try {
+      text = UTF8.decode(bytes);
+    } catch (e) {
+      return refuse('request.utf8', 'JSON body is not valid UTF-8', e);
+    }
+    if (jsonDeeperThan(bytes, jsonMaxDepth))
+      return refuse('request.json_depth', `JSON body nests deeper than ${jsonMaxDepth} levels`);
+    const json = JSON.parse(text) as JsonValue;
     fromJson(schema, json, { ignoreUnknownFields: false });
     return { request: { ...uReq, header, body: json } };
   } catch (e) {

@@ -12,6 +12,7 @@ import type { Registry } from 'prom-client';
 import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { IngestService } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import type { SyncError } from '../../shared/errors/sync-error.js';
+import type { IngestLimits } from '../ingest/ingest-limits.js';
 import type { AuthGate } from './auth-gate.js';
 import { connectHandler } from './connect-handler.js';
 
@@ -28,12 +29,6 @@ export interface TlsMaterial {
   readonly ca?: Buffer;
 }
 
-/**
- * The largest request body: a full PublishRequest (500 envelopes of up to 1 MiB payload each) in
- * JSON, whose base64 payloads are a third larger than the bytes, with room for the other fields.
- */
-export const READ_MAX_BYTES = 700 * 1024 * 1024;
-
 export interface HttpServerOptions {
   readonly host: string;
   readonly port: number;
@@ -49,6 +44,8 @@ export interface HttpServerOptions {
   /** Operations endpoints that answer without a token. */
   readonly openOps: ReadonlySet<OpsEndpoint>;
   readonly tls?: TlsMaterial;
+  /** Request bounds (ingest/ingest-limits.ts). */
+  readonly limits: Pick<IngestLimits, 'maxBodyBytes' | 'jsonMaxDepth'>;
 }
 
 function refuse(res: ServerResponse, e: SyncError): void {
@@ -65,7 +62,8 @@ export async function startHttpServer(
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const connect = connectHandler({
     routes: (router) => router.service(IngestService, o.ingest).service(AdminService, o.admin),
-    readMaxBytes: READ_MAX_BYTES,
+    readMaxBytes: o.limits.maxBodyBytes,
+    jsonMaxDepth: o.limits.jsonMaxDepth,
     onError: o.onError,
     gate: o.gate,
   });

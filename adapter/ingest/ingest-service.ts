@@ -27,21 +27,26 @@ import { acceptedProtocols, negotiate } from '../protocol.js';
 import { reducerError, type SpacetimeWriter } from '../spacetime/writer.js';
 import { SERVICE_VERSION } from '../version.js';
 import { checkPublish } from './check-publish.js';
+import { DEFAULT_INGEST_LIMITS, IngestGate } from './ingest-limits.js';
 
 export function ingestService(
   writer: SpacetimeWriter,
   metrics: AdapterMetrics,
   acceptedSink?: AcceptedEnvelopeSink,
   logger?: Logger,
+  maxQueued: number = DEFAULT_INGEST_LIMITS.maxQueued,
 ): ServiceImpl<typeof IngestService> {
+  const gate = new IngestGate(maxQueued);
   return {
     async publish(req) {
       const refused = checkPublish(req);
       if (refused) throw toConnectError(refused);
-      const events = req.envelopes.map((envelope) => {
-        metrics.sawSourceSeq(envelope.streamId, envelope.source?.authoritySeq ?? 0n);
-        return toEventInput(envelope);
-      });
+      const release = gate.enter();
+      if (typeof release !== 'function') {
+        metrics.reducerErrors.inc({ reason: release.reason });
+        throw toConnectError(release);
+      }
+      const events = req.envelopes.map((envelope) => toEventInput(envelope));
       let receipts: Awaited<ReturnType<SpacetimeWriter['appendBatch']>>;
       try {
         receipts = await writer.appendBatch(events);
@@ -49,7 +54,12 @@ export function ingestService(
         const err = isSyncError(e) ? e : reducerError(e);
         metrics.reducerErrors.inc({ reason: err.reason });
         throw toConnectError(err);
+      } finally {
+        release();
       }
+      // Only what was written counts as seen: a refused batch never moves the lag gauge.
+      for (const envelope of req.envelopes)
+        metrics.sawSourceSeq(envelope.streamId, envelope.source?.authoritySeq ?? 0n);
       // Committed: a sink (the legacy lane) mirrors them; its failure is logged, the publish stands.
       await acceptedSink?.accept(req.envelopes).catch((e: unknown) => {
         logger?.error({ err: (e as Error).message }, 'accepted-envelope sink failed');

@@ -38,6 +38,7 @@ export type BatchMetrics = Pick<
   | 'inFlight'
   | 'consumerLag'
   | 'sawSourceSeq'
+  | 'refusedSourceSeq'
   | 'reducerDuration'
   | 'reducerErrors'
   | 'batchSize'
@@ -189,6 +190,8 @@ export class BatchLoop {
         await this.timedAppend([item], scope.cursorOf(item.offset + 1n), scope);
       } catch (e) {
         if (!refused(e)) throw e;
+        // Refused: its authority seq must not count as seen (it would poison the lag gauge).
+        this.o.metrics.refusedSourceSeq(item.event.streamId, item.event.sourceSeq);
         await this.o.deadLetters.deadLetter(item.raw, { topic: scope.topic, partition: scope.partition }, e);
         await this.advanceCursor(scope.cursorOf(item.offset + 1n), scope);
       }

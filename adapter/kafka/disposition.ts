@@ -27,6 +27,8 @@ const DISPOSITION: Record<SyncErrorReason, KafkaDisposition> = {
   unknown_stream: 'dead_letter',
   beyond_head: 'dead_letter',
   unavailable: 'retry',
+  // A limit of the moment (not raised on the Kafka path today, which has its own backpressure).
+  resource_exhausted: 'retry',
   revision_mismatch: 'retry',
 };
 

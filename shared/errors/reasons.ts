@@ -13,6 +13,8 @@ import {
   InvalidDetailSchema,
   type ProtocolVersionMismatchDetail,
   ProtocolVersionMismatchDetailSchema,
+  type ResourceExhaustedDetail,
+  ResourceExhaustedDetailSchema,
   type SourceRegressionDetail,
   SourceRegressionDetailSchema,
   type StaleCursorDetail,
@@ -85,6 +87,12 @@ export const REASONS = {
     retryable: false,
     detail: ProtocolVersionMismatchDetailSchema,
   },
+  resource_exhausted: {
+    proto: ErrorReason.RESOURCE_EXHAUSTED,
+    code: Code.ResourceExhausted,
+    retryable: true,
+    detail: ResourceExhaustedDetailSchema,
+  },
 } as const satisfies Record<string, ReasonSpec>;
 
 export type SyncErrorReason = keyof typeof REASONS;
@@ -104,6 +112,7 @@ export interface DetailByReason {
   beyond_head: never;
   revision_mismatch: never;
   protocol_version_mismatch: ProtocolVersionMismatchDetail;
+  resource_exhausted: ResourceExhaustedDetail;
 }
 
 export const isSyncErrorReason = (s: unknown): s is SyncErrorReason =>

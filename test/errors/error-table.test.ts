@@ -15,6 +15,7 @@ import { createAuthenticator } from '../../adapter/auth/setup.js';
 import { decodeEnvelope } from '../../adapter/envelope/decode.js';
 import { toConnectError } from '../../adapter/errors/to-connect.js';
 import { authGate } from '../../adapter/http/auth-gate.js';
+import { IngestGate } from '../../adapter/ingest/ingest-limits.js';
 import { type KafkaDisposition, kafkaDisposition } from '../../adapter/kafka/disposition.js';
 import { reducerError, SpacetimeWriter } from '../../adapter/spacetime/writer.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
@@ -25,6 +26,7 @@ import {
   ErrorReason,
   InvalidDetailSchema,
   ProtocolVersionMismatchDetailSchema,
+  ResourceExhaustedDetailSchema,
   SourceRegressionDetailSchema,
   StaleCursorDetailSchema,
   UnauthorizedDetailSchema,
@@ -270,6 +272,21 @@ const rows: Row[] = [
     reason: ErrorReason.UNAVAILABLE,
     retryable: true,
     detail: detail(UnavailableDetailSchema, { dependency: 'spacetimedb' }),
+    kafka: 'retry',
+  },
+  {
+    failure: 'ingest: a publish past the ingest queue depth',
+    cause: async () => {
+      const gate = new IngestGate(1);
+      gate.enter();
+      const refused = gate.enter();
+      if (typeof refused === 'function') throw new Error('entered');
+      return refused;
+    },
+    code: Code.ResourceExhausted,
+    reason: ErrorReason.RESOURCE_EXHAUSTED,
+    retryable: true,
+    detail: detail(ResourceExhaustedDetailSchema, { limit: 'ingest queue', max: 1n }),
     kafka: 'retry',
   },
   {

@@ -1,6 +1,7 @@
 /** Test-only: the whole service in this process, quiet, on free ports (embedded devhost unless told). */
 import type { KafkaConfig, ServiceConfig, SpacetimeTarget } from '../../adapter/config.js';
 import type { CutoverConfig } from '../../adapter/cutover/config.js';
+import type { IngestLimits } from '../../adapter/ingest/ingest-limits.js';
 import { type RunningService, startService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
 import type { ShadowConfig } from '../../parity/shadow/config.js';
@@ -15,11 +16,12 @@ export function startTestService(
     /** Node's process metrics (CPU, memory, event loop), as `npm start` exports them; off by default. */
     processMetrics?: boolean;
     cutover?: CutoverConfig;
+    ingestLimits?: IngestLimits;
   } = {},
 ): Promise<RunningService> {
   const config: ServiceConfig = {
     spacetime: options.spacetime ?? { kind: 'embedded', port: 0 },
-    ingest: { host: '127.0.0.1', port: 0 },
+    ingest: { host: '127.0.0.1', port: 0, ...(options.ingestLimits ? { limits: options.ingestLimits } : {}) },
     auth: testAuthConfig,
     logLevel: 'silent',
     ...(options.kafka ? { kafka: options.kafka } : {}),

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spacetime_sync/v1/errors.proto.
  */
 export const file_spacetime_sync_v1_errors: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zcGFjZXRpbWVfc3luYy92MS9lcnJvcnMucHJvdG8SEXNwYWNldGltZV9zeW5jLnYxIk4KCUVycm9ySW5mbxIuCgZyZWFzb24YASABKA4yHi5zcGFjZXRpbWVfc3luYy52MS5FcnJvclJlYXNvbhIRCglyZXRyeWFibGUYAiABKAgi+QEKDkNvbmZsaWN0RGV0YWlsEhEKCXN0cmVhbV9pZBgBIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAiABKAkSFAoMZXhpc3Rpbmdfc2VxGAMgASgEEh0KFWV4aXN0aW5nX3BheWxvYWRfaGFzaBgEIAEoDBIcChRvZmZlcmVkX3BheWxvYWRfaGFzaBgFIAEoDBI4Cg5oYXNoX2FsZ29yaXRobRgGIAEoDjIgLnNwYWNldGltZV9zeW5jLnYxLkhhc2hBbGdvcml0aG0SGwoOZW52ZWxvcGVfaW5kZXgYByABKA1IAIgBAUIRCg9fZW52ZWxvcGVfaW5kZXgiggEKEVN0YWxlQ3Vyc29yRGV0YWlsEhEKCXN0cmVhbV9pZBgBIAEoCRIbChNyZXF1ZXN0ZWRfd2F0ZXJtYXJrGAIgASgEEhUKDWxvd193YXRlcm1hcmsYAyABKAQSDQoFZXBvY2gYBCABKAQSFwoPcmVxdWVzdGVkX2Vwb2NoGAUgASgEIjYKElVuYXV0aG9yaXplZERldGFpbBIOCgZhY3Rpb24YASABKAkSEAoIcmVzb3VyY2UYAiABKAkiRQoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSDwoHcnVsZV9pZBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCSJMCg1JbnZhbGlkRGV0YWlsEjsKEGZpZWxkX3Zpb2xhdGlvbnMYASADKAsyIS5zcGFjZXRpbWVfc3luYy52MS5GaWVsZFZpb2xhdGlvbiKvAQoWU291cmNlUmVncmVzc2lvbkRldGFpbBIRCglzdHJlYW1faWQYASABKAkSFwoPYXV0aG9yaXR5X3RvcGljGAIgASgJEhoKEmxhc3RfYXV0aG9yaXR5X3NlcRgDIAEoBBIdChVvZmZlcmVkX2F1dGhvcml0eV9zZXEYBCABKAQSGwoOZW52ZWxvcGVfaW5kZXgYBSABKA1IAIgBAUIRCg9fZW52ZWxvcGVfaW5kZXgiVwoRVW5hdmFpbGFibGVEZXRhaWwSEgoKZGVwZW5kZW5jeRgBIAEoCRIuCgtyZXRyeV9hZnRlchgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKKAQodUHJvdG9jb2xWZXJzaW9uTWlzbWF0Y2hEZXRhaWwSNAoIYWNjZXB0ZWQYASADKAsyIi5zcGFjZXRpbWVfc3luYy52MS5Qcm90b2NvbFZlcnNpb24SMwoHb2ZmZXJlZBgCIAMoCzIiLnNwYWNldGltZV9zeW5jLnYxLlByb3RvY29sVmVyc2lvbiqRAwoLRXJyb3JSZWFzb24SHAoYRVJST1JfUkVBU09OX1VOU1BFQ0lGSUVEEAASGQoVRVJST1JfUkVBU09OX0NPTkZMSUNUEAESHQoZRVJST1JfUkVBU09OX1NUQUxFX0NVUlNPUhACEh0KGUVSUk9SX1JFQVNPTl9VTkFVVEhPUklaRUQQAxIYChRFUlJPUl9SRUFTT05fSU5WQUxJRBAEEiIKHkVSUk9SX1JFQVNPTl9TT1VSQ0VfUkVHUkVTU0lPThAFEhwKGEVSUk9SX1JFQVNPTl9VTkFWQUlMQUJMRRAGEh8KG0VSUk9SX1JFQVNPTl9VTktOT1dOX1NUUkVBTRAHEhwKGEVSUk9SX1JFQVNPTl9CRVlPTkRfSEVBRBAIEiIKHkVSUk9SX1JFQVNPTl9SRVZJU0lPTl9NSVNNQVRDSBAJEioKJkVSUk9SX1JFQVNPTl9QUk9UT0NPTF9WRVJTSU9OX01JU01BVENIEAoSIAocRVJST1JfUkVBU09OX1VOQVVUSEVOVElDQVRFRBALYgZwcm90bzM", [file_google_protobuf_duration, file_spacetime_sync_v1_envelope, file_spacetime_sync_v1_protocol]);
+  fileDesc("Ch5zcGFjZXRpbWVfc3luYy92MS9lcnJvcnMucHJvdG8SEXNwYWNldGltZV9zeW5jLnYxIk4KCUVycm9ySW5mbxIuCgZyZWFzb24YASABKA4yHi5zcGFjZXRpbWVfc3luYy52MS5FcnJvclJlYXNvbhIRCglyZXRyeWFibGUYAiABKAgi+QEKDkNvbmZsaWN0RGV0YWlsEhEKCXN0cmVhbV9pZBgBIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAiABKAkSFAoMZXhpc3Rpbmdfc2VxGAMgASgEEh0KFWV4aXN0aW5nX3BheWxvYWRfaGFzaBgEIAEoDBIcChRvZmZlcmVkX3BheWxvYWRfaGFzaBgFIAEoDBI4Cg5oYXNoX2FsZ29yaXRobRgGIAEoDjIgLnNwYWNldGltZV9zeW5jLnYxLkhhc2hBbGdvcml0aG0SGwoOZW52ZWxvcGVfaW5kZXgYByABKA1IAIgBAUIRCg9fZW52ZWxvcGVfaW5kZXgiggEKEVN0YWxlQ3Vyc29yRGV0YWlsEhEKCXN0cmVhbV9pZBgBIAEoCRIbChNyZXF1ZXN0ZWRfd2F0ZXJtYXJrGAIgASgEEhUKDWxvd193YXRlcm1hcmsYAyABKAQSDQoFZXBvY2gYBCABKAQSFwoPcmVxdWVzdGVkX2Vwb2NoGAUgASgEIjYKElVuYXV0aG9yaXplZERldGFpbBIOCgZhY3Rpb24YASABKAkSEAoIcmVzb3VyY2UYAiABKAkiRQoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSDwoHcnVsZV9pZBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCSJMCg1JbnZhbGlkRGV0YWlsEjsKEGZpZWxkX3Zpb2xhdGlvbnMYASADKAsyIS5zcGFjZXRpbWVfc3luYy52MS5GaWVsZFZpb2xhdGlvbiKvAQoWU291cmNlUmVncmVzc2lvbkRldGFpbBIRCglzdHJlYW1faWQYASABKAkSFwoPYXV0aG9yaXR5X3RvcGljGAIgASgJEhoKEmxhc3RfYXV0aG9yaXR5X3NlcRgDIAEoBBIdChVvZmZlcmVkX2F1dGhvcml0eV9zZXEYBCABKAQSGwoOZW52ZWxvcGVfaW5kZXgYBSABKA1IAIgBAUIRCg9fZW52ZWxvcGVfaW5kZXgiVwoRVW5hdmFpbGFibGVEZXRhaWwSEgoKZGVwZW5kZW5jeRgBIAEoCRIuCgtyZXRyeV9hZnRlchgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJlChdSZXNvdXJjZUV4aGF1c3RlZERldGFpbBINCgVsaW1pdBgBIAEoCRILCgNtYXgYAiABKAQSLgoLcmV0cnlfYWZ0ZXIYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iigEKHVByb3RvY29sVmVyc2lvbk1pc21hdGNoRGV0YWlsEjQKCGFjY2VwdGVkGAEgAygLMiIuc3BhY2V0aW1lX3N5bmMudjEuUHJvdG9jb2xWZXJzaW9uEjMKB29mZmVyZWQYAiADKAsyIi5zcGFjZXRpbWVfc3luYy52MS5Qcm90b2NvbFZlcnNpb24qtgMKC0Vycm9yUmVhc29uEhwKGEVSUk9SX1JFQVNPTl9VTlNQRUNJRklFRBAAEhkKFUVSUk9SX1JFQVNPTl9DT05GTElDVBABEh0KGUVSUk9SX1JFQVNPTl9TVEFMRV9DVVJTT1IQAhIdChlFUlJPUl9SRUFTT05fVU5BVVRIT1JJWkVEEAMSGAoURVJST1JfUkVBU09OX0lOVkFMSUQQBBIiCh5FUlJPUl9SRUFTT05fU09VUkNFX1JFR1JFU1NJT04QBRIcChhFUlJPUl9SRUFTT05fVU5BVkFJTEFCTEUQBhIfChtFUlJPUl9SRUFTT05fVU5LTk9XTl9TVFJFQU0QBxIcChhFUlJPUl9SRUFTT05fQkVZT05EX0hFQUQQCBIiCh5FUlJPUl9SRUFTT05fUkVWSVNJT05fTUlTTUFUQ0gQCRIqCiZFUlJPUl9SRUFTT05fUFJPVE9DT0xfVkVSU0lPTl9NSVNNQVRDSBAKEiAKHEVSUk9SX1JFQVNPTl9VTkFVVEhFTlRJQ0FURUQQCxIjCh9FUlJPUl9SRUFTT05fUkVTT1VSQ0VfRVhIQVVTVEVEEAxiBnByb3RvMw", [file_google_protobuf_duration, file_spacetime_sync_v1_envelope, file_spacetime_sync_v1_protocol]);
 
 /**
  * ErrorInfo is present in the details of every error spacetime-sync raises itself.
@@ -299,6 +299,41 @@ export const UnavailableDetailSchema: GenMessage<UnavailableDetail> = /*@__PURE_
   messageDesc(file_spacetime_sync_v1_errors, 7);
 
 /**
+ * ResourceExhaustedDetail names the limit that was reached and when to try again.
+ *
+ * @generated from message spacetime_sync.v1.ResourceExhaustedDetail
+ */
+export type ResourceExhaustedDetail = Message<"spacetime_sync.v1.ResourceExhaustedDetail"> & {
+  /**
+   * What is full, e.g. "ingest queue".
+   *
+   * @generated from field: string limit = 1;
+   */
+  limit: string;
+
+  /**
+   * The limit's size, in its own unit (requests for the ingest queue).
+   *
+   * @generated from field: uint64 max = 2;
+   */
+  max: bigint;
+
+  /**
+   * How long to wait before retrying.
+   *
+   * @generated from field: google.protobuf.Duration retry_after = 3;
+   */
+  retryAfter?: Duration | undefined;
+};
+
+/**
+ * Describes the message spacetime_sync.v1.ResourceExhaustedDetail.
+ * Use `create(ResourceExhaustedDetailSchema)` to create a new message.
+ */
+export const ResourceExhaustedDetailSchema: GenMessage<ResourceExhaustedDetail> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_errors, 8);
+
+/**
  * ProtocolVersionMismatchDetail: Negotiate found no shared major version.
  *
  * @generated from message spacetime_sync.v1.ProtocolVersionMismatchDetail
@@ -324,7 +359,7 @@ export type ProtocolVersionMismatchDetail = Message<"spacetime_sync.v1.ProtocolV
  * Use `create(ProtocolVersionMismatchDetailSchema)` to create a new message.
  */
 export const ProtocolVersionMismatchDetailSchema: GenMessage<ProtocolVersionMismatchDetail> = /*@__PURE__*/
-  messageDesc(file_spacetime_sync_v1_errors, 8);
+  messageDesc(file_spacetime_sync_v1_errors, 9);
 
 /**
  * ErrorReason refines a Connect error code. A failed call carries an ErrorInfo with the reason in its
@@ -419,6 +454,14 @@ export enum ErrorReason {
    * @generated from enum value: ERROR_REASON_UNAUTHENTICATED = 11;
    */
   UNAUTHENTICATED = 11,
+
+  /**
+   * RESOURCE_EXHAUSTED, ResourceExhaustedDetail: the service is at a limit for now (its ingest queue is
+   * full). Retry the same call after retry_after.
+   *
+   * @generated from enum value: ERROR_REASON_RESOURCE_EXHAUSTED = 12;
+   */
+  RESOURCE_EXHAUSTED = 12,
 }
 
 /**
