@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import { adminService } from './admin/admin-service.js';
 import { cutoverRpcs } from './admin/cutover-rpcs.js';
+import { authFailureCounter } from './auth/failures.js';
 import { createAuthenticator } from './auth/setup.js';
 import type { BridgeWorker } from './bridge/bridge-worker.js';
 import type { ServiceConfig } from './config.js';
@@ -147,13 +148,16 @@ export async function startService(
     kafkaRunning: () => kafka !== undefined,
   });
   const limits = config.ingest.limits ?? DEFAULT_INGEST_LIMITS;
+  // Read by the cutover's auth-failures gate (adapter/cutover/live-figures.ts) by name.
+  const authFailures = authFailureCounter(registry);
   const http = await startHttpServer({
     host: config.ingest.host,
     port: config.ingest.port,
     registry,
-    gate: authGate(authenticator, (why, where) =>
-      logger.info({ subsystem: 'auth', call: where, why }, 'call refused'),
-    ),
+    gate: authGate(authenticator, (why, where, reason) => {
+      authFailures.inc({ reason });
+      logger.info({ subsystem: 'auth', call: where, why, reason }, 'call refused');
+    }),
     openOps: config.auth.openOps,
     ...(tls ? { tls } : {}),
     ingest: ingestService(writer, metrics, options.acceptedSink, logger, limits.maxQueued),

@@ -6,6 +6,7 @@
  * log with the issuer and subject, never the token.
  */
 import { decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, type KeyObject } from 'jose';
+import type { AuthFailureReason } from './failures.js';
 import type { IssuerKeys } from './issuer-keys.js';
 import { type Principal, principalFromClaims } from './principal.js';
 
@@ -33,6 +34,8 @@ export class AuthFailure extends Error {
     readonly publicMessage: string,
     /** What the log says (never the token). */
     readonly why: string,
+    /** The counted reason (a closed set). */
+    readonly reason: AuthFailureReason = 'rejected',
   ) {
     super(publicMessage);
   }
@@ -60,6 +63,7 @@ export class Authenticator {
           ? 'the authorization header is not a bearer token'
           : 'no bearer token: authenticate with "authorization: Bearer <token>"',
         header ? 'malformed authorization header' : 'no authorization header',
+        header ? 'malformed' : 'missing',
       );
     }
     const token = m[1];
@@ -67,7 +71,7 @@ export class Authenticator {
     try {
       unverified = decodeJwt(token);
     } catch {
-      throw new AuthFailure('the bearer token was not accepted', 'not a JWT');
+      throw new AuthFailure('the bearer token was not accepted', 'not a JWT', 'malformed');
     }
     const iss = typeof unverified.iss === 'string' ? unverified.iss : '';
     const keys = this.issuers.get(iss);
@@ -86,6 +90,7 @@ export class Authenticator {
         throw new AuthFailure(
           'the bearer token has expired',
           `expired (issuer '${iss}', sub '${unverified.sub ?? ''}')`,
+          'expired',
         );
       const why = e instanceof errors.JOSEError ? `${e.code}: ${e.message}` : String(e);
       throw new AuthFailure(

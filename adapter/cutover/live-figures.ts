@@ -1,8 +1,9 @@
 /**
  * Where the gates' live figures come from: the service's own Prometheus registry, read the way a
  * scrape would see it. Shadow parity, dead letters, the delivery probe's fan-out histogram and the
- * consumer lag are exported by the service; rebootstraps and auth failures are read when a part of
- * the service exports them, else they are "not measured". Reading by name keeps the controller
+ * consumer lag are exported by the service, auth failures by its authentication layer
+ * (adapter/auth/failures.ts); rebootstraps are read while shadow parity runs, else they are "not
+ * measured". Reading by name keeps the controller
  * independent of which component owns each family.
  */
 import type { Registry } from 'prom-client';

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { createContextKey, type Interceptor } from '@connectrpc/connect';
 import type { SyncError } from '../../shared/errors/sync-error.js';
 import { type Authenticator, AuthFailure } from '../auth/authenticator.js';
+import type { AuthFailureReason } from '../auth/failures.js';
 import { admit, checkScope, methodKey, unauthenticated, unauthorized } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
 import { toConnectError } from '../errors/to-connect.js';
@@ -27,7 +28,8 @@ export const ADMISSION = createContextKey<Admission | SyncError | undefined>(und
   description: 'admission',
 });
 
-export type Refusal = (why: string, where: string) => void;
+/** Told about every refused call: what the log says, the call, and the counted reason. */
+export type Refusal = (why: string, where: string, reason: AuthFailureReason) => void;
 
 export interface AuthGate {
   /** A Connect call to the method `key`: admitted, or the SyncError to answer. */
@@ -42,7 +44,7 @@ export function authGate(authenticator: Authenticator, onRefused: Refusal): Auth
       return await authenticator.authenticate(req.headers.authorization);
     } catch (e) {
       if (!(e instanceof AuthFailure)) throw e;
-      onRefused(e.why, action);
+      onRefused(e.why, action, e.reason);
       return unauthenticated(action, e.publicMessage);
     }
   };
@@ -52,7 +54,7 @@ export function authGate(authenticator: Authenticator, onRefused: Refusal): Auth
       if (!('roles' in p)) return p;
       const a = admit(p, key);
       if ('refused' in a) {
-        onRefused(`${p.issuer}/${p.subject}: ${a.refused.message}`, key);
+        onRefused(`${p.issuer}/${p.subject}: ${a.refused.message}`, key, 'forbidden');
         return a.refused;
       }
       return { principal: p, scoped: a.scoped };
@@ -61,6 +63,7 @@ export function authGate(authenticator: Authenticator, onRefused: Refusal): Auth
       const p = await authenticate(req, `GET ${path}`);
       if (!('roles' in p)) return p;
       if (p.roles.has('operator') || p.roles.has('admin')) return true;
+      onRefused(`${p.issuer}/${p.subject}: no operator or admin role`, `GET ${path}`, 'forbidden');
       return unauthorized(`GET ${path}`, '', `${path} needs the operator or admin role`);
     },
   };

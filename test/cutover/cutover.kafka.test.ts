@@ -182,9 +182,9 @@ describe('cutover end to end', () => {
 
     await advance({ reason: 'start the shadow' });
     expect((await stage())?.stage).toBe(CutoverStage.SHADOW);
-    // Every gate reads a live figure here; only auth failures have no exporter in this service.
+    // Every gate reads a live figure here (auth failures from the authentication layer's counter).
     const unmeasured = (await admin().getCutoverState({})).gates.filter((g) => g.reading === undefined);
-    expect(unmeasured.map((g) => g.gate)).toEqual(['auth_failures_per_min']);
+    expect(unmeasured.map((g) => g.gate)).toEqual([]);
     await produce(2); // compared by the shadow: the canary's parity evidence
 
     await advance({ percent: 10, reason: 'first canary' });
