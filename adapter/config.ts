@@ -10,6 +10,7 @@ import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge
 import { type CutoverConfig, cutoverConfig } from './cutover/config.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest/ingest-limits.js';
 import { type KafkaSecurity, kafkaSecurity } from './kafka/security-config.js';
+import { type ClientTokenConfig, loadClientTokenConfig } from './tokens/config.js';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -55,6 +56,8 @@ export interface ServiceConfig {
   };
   /** Who may call the listener (README "Security"); adapter/auth/config.ts reads it. */
   readonly auth: AuthConfig;
+  /** The client-token issuer (TokenService, JWKS); absent: MintClientToken is refused. */
+  readonly clientTokens?: ClientTokenConfig;
   readonly logLevel: string;
   /** Delivery probe interval (fan-out latency metric); 0 or absent = no probe. */
   readonly probeIntervalMs?: number;
@@ -228,6 +231,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       },
     },
     auth: loadAuthConfig(env, host, tls, fail),
+    clientTokens: loadClientTokenConfig(env, fail),
     logLevel,
     probeIntervalMs: nonNegativeInt(env, 'PROBE_INTERVAL_MS', 10_000),
     cutover: cutoverConfig(env, (variable, message) => new ConfigError(variable, message)),

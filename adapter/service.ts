@@ -32,6 +32,8 @@ import { DeliveryProbe, PROBE_STREAM } from './spacetime/delivery-probe.js';
 import { SpacetimeWriter } from './spacetime/writer.js';
 import { provisionWriter } from './spacetime/writer-identity.js';
 import { createMetricsRegistry, type Registry } from './telemetry/metrics.js';
+import { startTokenIssuer } from './tokens/start.js';
+import { tokenServiceOff } from './tokens/token-service.js';
 
 /** The embedded writer identity's token, in the devhost data dir (0600), so restarts keep the identity. */
 export const WRITER_TOKEN_FILE = 'writer-token';
@@ -150,6 +152,9 @@ export async function startService(
   const limits = config.ingest.limits ?? DEFAULT_INGEST_LIMITS;
   // Read by the cutover's auth-failures gate (adapter/cutover/live-figures.ts) by name.
   const authFailures = authFailureCounter(registry);
+  const issuer = config.clientTokens ? startTokenIssuer(config.clientTokens, logger) : undefined;
+  // The key set is created (or checked) now: a damaged file stops the start, naming it.
+  await issuer?.keys.state().catch(life.failed);
   const http = await startHttpServer({
     host: config.ingest.host,
     port: config.ingest.port,
@@ -175,6 +180,8 @@ export async function startService(
       }),
       ...cutoverRpcs(cutover),
     },
+    tokens: issuer ? issuer.service : tokenServiceOff(),
+    ...(issuer ? { publicDocument: issuer.publicDocument } : {}),
     beforeScrape: () => {
       metrics.spacetimeConnected.set(writer.isConnected ? 1 : 0);
       metrics.ready.set(readiness().ok ? 1 : 0);
@@ -187,6 +194,13 @@ export async function startService(
   }).catch(life.failed);
   life.started(() => http.close());
   await life.checkpoint();
+  if (issuer) {
+    // SpacetimeDB accepts the service's client tokens, and the module grants their streams.
+    const iss = issuer.listening(http.url);
+    devhost?.trustIssuer(iss);
+    await writer.trustTokenIssuer(iss, issuer.audience).catch(life.failed);
+    await life.checkpoint();
+  }
   if (config.kafka) {
     await waitForTopics({
       brokers: config.kafka.brokers,

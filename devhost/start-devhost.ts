@@ -31,6 +31,8 @@ export interface StartDevhostOptions {
   readonly log?: (level: LogLevel | 'info', message: string) => void;
   /** OIDC issuers whose tokens clients may connect with (their keys found through openid-configuration). */
   readonly trustedIssuers?: readonly string[];
+  /** How long a trusted issuer's key set is cached (default 5 min): a retired key verifies at most this long. */
+  readonly oidcKeyCacheMs?: number;
   /** What one client may cost the host (connections, buffers, query size, reducer arguments). */
   readonly limits?: Partial<DevhostLimits>;
   /**
@@ -53,6 +55,8 @@ export interface Devhost {
   /** Token of the identity that owns (published) every database here: may read private tables. */
   readonly ownerToken: string;
   readonly ownerIdentity: bigint;
+  /** Accept tokens of one more OIDC issuer from now on (its keys found through its openid-configuration). */
+  trustIssuer(issuer: string): void;
   /** Why some database cannot commit right now (e.g. its commit log is out of space); empty when all can. */
   commitProblems(): string[];
   stop(): Promise<void>;
@@ -147,6 +151,7 @@ export async function startDevhost(options: StartDevhostOptions): Promise<Devhos
     ...(options.port ? { port: options.port } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.trustedIssuers ? { trustedIssuers: options.trustedIssuers } : {}),
+    ...(options.oidcKeyCacheMs !== undefined ? { oidcKeyCacheMs: options.oidcKeyCacheMs } : {}),
   });
   let stopped = false;
   return {
@@ -155,6 +160,7 @@ export async function startDevhost(options: StartDevhostOptions): Promise<Devhos
     databases,
     ownerToken,
     ownerIdentity,
+    trustIssuer: (issuer) => server.trustIssuer(issuer),
     commitProblems: () =>
       [...databases.values()].flatMap((d) => {
         const why = d.commitBlocked();

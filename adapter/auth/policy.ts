@@ -9,6 +9,7 @@ import { create, type DescMessage, type DescMethod, type MessageShape } from '@b
 import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { UnauthorizedDetailSchema } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { TokenService } from '../../proto/gen/spacetime_sync/v1/token_service_pb.js';
 import { SyncError } from '../../shared/errors/sync-error.js';
 import { mayPublish, mayReadStream, type Principal, type Role } from './principal.js';
 
@@ -90,6 +91,9 @@ const POLICIES: ReadonlyMap<string, MethodPolicy> = new Map([
   row(AdminService.method.advanceCutover, { action: 'advance the cutover', roles: [] }),
   row(AdminService.method.rollbackCutover, { action: 'roll the cutover back', roles: [] }),
   row(AdminService.method.routeClient, { action: 'route a client', roles: ['operator'] }),
+  // A narrow role for the control service that signs users in; the handler bounds the streams by
+  // the caller's own `streams` claim (tokens/mint.ts).
+  row(TokenService.method.mintClientToken, { action: 'mint client tokens', roles: ['token_issuer'] }),
 ]);
 
 export function policyOf(key: string): MethodPolicy | undefined {

@@ -11,13 +11,14 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import type { Registry } from 'prom-client';
 import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { IngestService } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { TokenService } from '../../proto/gen/spacetime_sync/v1/token_service_pb.js';
 import type { SyncError } from '../../shared/errors/sync-error.js';
 import type { IngestLimits } from '../ingest/ingest-limits.js';
 import type { AuthGate } from './auth-gate.js';
 import { connectHandler } from './connect-handler.js';
 
 /** The Connect services the listener serves; each of their methods needs a row in auth/policy.ts. */
-export const SERVED_SERVICES = [IngestService, AdminService] as const;
+export const SERVED_SERVICES = [IngestService, AdminService, TokenService] as const;
 
 export const OPS_ENDPOINTS = ['metrics', 'healthz', 'readyz'] as const;
 export type OpsEndpoint = (typeof OPS_ENDPOINTS)[number];
@@ -35,6 +36,9 @@ export interface HttpServerOptions {
   readonly registry: Registry;
   readonly ingest: ServiceImpl<typeof IngestService>;
   readonly admin: Partial<ServiceImpl<typeof AdminService>>;
+  readonly tokens: ServiceImpl<typeof TokenService>;
+  /** Public documents answered to any GET without a token (the token issuer's discovery and JWKS). */
+  readonly publicDocument?: (path: string) => Promise<object | undefined>;
   /** Called before each scrape, to refresh gauges computed from state. */
   readonly beforeScrape: () => void;
   readonly ready: () => { ok: boolean; why?: string };
@@ -61,7 +65,8 @@ export async function startHttpServer(
   o: HttpServerOptions,
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const connect = connectHandler({
-    routes: (router) => router.service(IngestService, o.ingest).service(AdminService, o.admin),
+    routes: (router) =>
+      router.service(IngestService, o.ingest).service(AdminService, o.admin).service(TokenService, o.tokens),
     readMaxBytes: o.limits.maxBodyBytes,
     jsonMaxDepth: o.limits.jsonMaxDepth,
     onError: o.onError,
@@ -83,9 +88,27 @@ export async function startHttpServer(
         .end(r.ok ? 'ready\n' : `not ready: ${r.why ?? ''}\n`);
     }
   };
+  const answerPublic = (res: ServerResponse, path: string) => {
+    void (o.publicDocument?.(path) ?? Promise.resolve(undefined)).then(
+      (doc) =>
+        doc
+          ? res
+              .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=60' })
+              .end(JSON.stringify(doc))
+          : res.writeHead(404).end(),
+      (e: unknown) => {
+        o.onError(e);
+        res.writeHead(500).end();
+      },
+    );
+  };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const endpoint = OPS_ENDPOINTS.find((e) => path === `/${e}`);
+    if (req.method === 'GET' && o.publicDocument && path.startsWith('/.well-known/')) {
+      answerPublic(res, path);
+      return;
+    }
     if (req.method !== 'GET' || !endpoint) {
       connect(req, res);
       return;

@@ -321,6 +321,17 @@ export class SpacetimeWriter implements ReducerSink {
     }
   }
 
+  /** Makes the module accept client tokens of `issuer` for `audience` (their streams become grants). */
+  async trustTokenIssuer(issuer: string, audience: string): Promise<void> {
+    const conn = this.conn;
+    if (!conn || !this.isConnected) throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
+    try {
+      await conn.reducers.trustTokenIssuer({ issuer, audience });
+    } catch (e) {
+      throw reducerError(e);
+    }
+  }
+
   /** The next Kafka offset SpacetimeDB holds for a partition (the exactly-once anchor). */
   cursor(group: string, topic: string, partition: number): bigint | undefined {
     const tables = this.tables;

@@ -12,7 +12,7 @@ import { action } from '../action.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { readLocalService } from '../local-service.js';
 
-const ROLES = ['publisher', 'operator', 'admin'] as const;
+const ROLES = ['publisher', 'operator', 'admin', 'token_issuer'] as const;
 type Role = (typeof ROLES)[number];
 const MAX_TTL_S = 24 * 3600;
 
@@ -47,7 +47,7 @@ export function register(program: Command): void {
       "print a token of this machine's local issuer (created by `npm start`) for the local service, and nothing else",
     )
     .addOption(
-      new Option('--role <roles>', 'publisher, operator or admin (comma-separated or repeated)')
+      new Option('--role <roles>', 'publisher, operator, admin or token_issuer (comma-separated or repeated)')
         .argParser(commaList)
         .makeOptionMandatory(),
     )

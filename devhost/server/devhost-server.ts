@@ -42,6 +42,8 @@ export interface DevhostServerOptions {
    * `{iss}/.well-known/openid-configuration` (oidc.ts); none unless given.
    */
   readonly trustedIssuers?: readonly string[];
+  /** How long an issuer's fetched key set is used before it is fetched again (oidc.ts); 5 min unless given. */
+  readonly oidcKeyCacheMs?: number;
   /** What one client may cost (limits.ts); the defaults unless given. */
   readonly limits?: Partial<DevhostLimits>;
 }
@@ -50,6 +52,8 @@ export interface DevhostServer {
   readonly port: number;
   /** `http://host:port`, what `DbConnection.builder().withUri()` takes. */
   readonly url: string;
+  /** Accept tokens of one more OIDC issuer from now on (e.g. a service whose URL is known only once it listens). */
+  trustIssuer(issuer: string): void;
   /** Closes every socket (their client_disconnected reducers run), then stops listening. */
   close(): Promise<void>;
 }
@@ -81,7 +85,14 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
   const keepalive: KeepaliveOptions = { ...DEFAULT_KEEPALIVE, ...options.keepalive };
   const limits = resolveLimits(options.limits);
   const open = new ConnectionCounter(limits);
-  const verify = tokenVerifier(authority, new OidcValidator(new Set(options.trustedIssuers ?? [])));
+  const trusted = new Set(options.trustedIssuers ?? []);
+  const verify = tokenVerifier(
+    authority,
+    new OidcValidator(
+      trusted,
+      options.oidcKeyCacheMs === undefined ? {} : { cacheMaxAgeMs: options.oidcKeyCacheMs },
+    ),
+  );
   const routes = identityRoutes(authority, verify);
   const hubs = new Map<HostedDatabase, DatabaseHub>();
   const connections = new Map<import('ws').WebSocket, Promise<void>>();
@@ -232,6 +243,9 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
   return {
     port: address.port,
     url: `http://${urlHost}:${address.port}`,
+    trustIssuer: (issuer) => {
+      trusted.add(issuer);
+    },
     async close() {
       if (closing) return;
       closing = true;

@@ -35,7 +35,15 @@ export function rawIssuer(token: string): string | undefined {
 export class OidcValidator {
   private readonly keySets = new Map<string, Promise<JWTVerifyGetKey>>();
 
-  constructor(private readonly trustedIssuers: ReadonlySet<string>) {}
+  /**
+   * `trustedIssuers` is read on every token, so a caller may add to it later. `cacheMaxAgeMs`: how
+   * long a fetched key set is used before it is fetched again, i.e. how late a key the issuer retired
+   * stops verifying here (an unknown `kid` refetches at once, within the cooldown).
+   */
+  constructor(
+    private readonly trustedIssuers: ReadonlySet<string>,
+    private readonly o: { readonly cacheMaxAgeMs?: number } = {},
+  ) {}
 
   trusts(issuer: string): boolean {
     return this.trustedIssuers.has(issuer);
@@ -51,8 +59,8 @@ export class OidcValidator {
         if (typeof config.jwks_uri !== 'string') throw new Error('openid-configuration has no jwks_uri');
         // Caches the key set and refetches it for an unknown kid (rotation), with a cooldown.
         return createRemoteJWKSet(new URL(config.jwks_uri), {
-          cooldownDuration: 5_000,
-          cacheMaxAge: 300_000,
+          cooldownDuration: Math.min(5_000, this.o.cacheMaxAgeMs ?? 5_000),
+          cacheMaxAge: this.o.cacheMaxAgeMs ?? 300_000,
         });
       })();
       this.keySets.set(issuer, keys);

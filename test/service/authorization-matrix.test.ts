@@ -1,6 +1,6 @@
 /**
  * Who may call what on the service's HTTP surface, cell by cell: every identity (none, publishers
- * in and out of scope, operator, admin, and tokens that must not be accepted: expired, not yet
+ * in and out of scope, operator, admin, a token issuer (control service), and tokens that must not be accepted: expired, not yet
  * valid, forged, from another issuer, for another audience) against every Connect method served.
  * A forbidden cell is refused with the contract's code and reason (UNAUTHENTICATED /
  * ERROR_REASON_UNAUTHENTICATED, or PERMISSION_DENIED / ERROR_REASON_UNAUTHORIZED with the refused
@@ -23,6 +23,7 @@ import {
   UnauthorizedDetailSchema,
 } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { TokenService } from '../../proto/gen/spacetime_sync/v1/token_service_pb.js';
 import { TEST_ISSUER_KEY_FILE, testToken } from '../support/auth.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
@@ -68,6 +69,7 @@ type Identity =
   | 'publisher of other:'
   | 'operator'
   | 'admin'
+  | 'token issuer'
   | 'expired'
   | 'not yet valid'
   | 'forged signature'
@@ -80,6 +82,7 @@ const IDENTITIES: Record<Identity, () => Promise<string | undefined>> = {
   'publisher of other:': () => testToken({ roles: ['publisher'], streams: ['other:'], subject: 'pub-o' }),
   operator: () => testToken({ roles: ['operator'], subject: 'op' }),
   admin: () => testToken({ roles: ['admin'], subject: 'adm' }),
+  'token issuer': () => testToken({ roles: ['token_issuer'], subject: 'control' }),
   // Past the 30 s skew either way.
   expired: () => raw(readLocalIssuerKey(TEST_ISSUER_KEY_FILE), { exp: now() - 120 }),
   'not yet valid': () => raw(readLocalIssuerKey(TEST_ISSUER_KEY_FILE), { nbf: now() + 120 }),
@@ -128,6 +131,7 @@ const METHODS: Method[] = [
       'publisher of other:': 'denied',
       operator: 'denied',
       admin: 'ok',
+      'token issuer': 'denied',
     },
   },
   {
@@ -141,6 +145,7 @@ const METHODS: Method[] = [
       'publisher of other:': 'ok',
       operator: 'ok',
       admin: 'ok',
+      'token issuer': 'denied',
     },
   },
   {
@@ -154,6 +159,7 @@ const METHODS: Method[] = [
       'publisher of other:': 'denied',
       operator: 'ok',
       admin: 'ok',
+      'token issuer': 'denied',
     },
   },
   {
@@ -167,6 +173,7 @@ const METHODS: Method[] = [
       'publisher of other:': 'denied',
       operator: 'ok',
       admin: 'ok',
+      'token issuer': 'denied',
     },
   },
   {
@@ -183,6 +190,7 @@ const METHODS: Method[] = [
       'publisher of other:': 'denied',
       operator: 'ok',
       admin: 'ok',
+      'token issuer': 'denied',
     },
   },
   {
@@ -197,6 +205,7 @@ const METHODS: Method[] = [
       'publisher of other:': 'denied',
       operator: 'ok',
       admin: 'ok',
+      'token issuer': 'denied',
     },
   },
   {
@@ -215,6 +224,7 @@ const METHODS: Method[] = [
       'publisher of other:': 'denied',
       operator: 'denied',
       admin: 'ok',
+      'token issuer': 'denied',
     },
   },
   {
@@ -229,6 +239,7 @@ const METHODS: Method[] = [
       'publisher of other:': 'denied',
       operator: 'denied',
       admin: 'ok',
+      'token issuer': 'denied',
     },
   },
   {
@@ -242,6 +253,7 @@ const METHODS: Method[] = [
       'publisher of other:': 'denied',
       operator: 'denied',
       admin: 'ok',
+      'token issuer': 'denied',
     },
   },
   {
@@ -255,6 +267,27 @@ const METHODS: Method[] = [
       'publisher of other:': 'denied',
       operator: 'ok',
       admin: 'ok',
+      'token issuer': 'denied',
+    },
+  },
+  {
+    key: 'spacetime_sync.v1.TokenService/MintClientToken',
+    action: 'mint client tokens',
+    call: (t, who) =>
+      createClient(TokenService, t).mintClientToken({
+        userId: 'u',
+        deviceId: 'd',
+        sessionId: who.replace(/\W+/g, '-'),
+        streams: ['matrix:seed'],
+      }),
+    works: (r) => expect((r as { streams: string[] }).streams).toEqual(['matrix:seed']),
+    cells: {
+      ...REFUSED_TOKENS,
+      'publisher of matrix:': 'denied',
+      'publisher of other:': 'denied',
+      operator: 'denied',
+      admin: 'ok',
+      'token issuer': 'ok',
     },
   },
 ];

@@ -1,9 +1,13 @@
 /** Test-only: the whole service in this process, quiet, on free ports (embedded devhost unless told). */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KafkaConfig, ServiceConfig, SpacetimeTarget } from '../../adapter/config.js';
 import type { CutoverConfig } from '../../adapter/cutover/config.js';
 import type { IngestLimits } from '../../adapter/ingest/ingest-limits.js';
 import { type RunningService, startService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
+import { type ClientTokenConfig, DEFAULT_CLIENT_AUDIENCE } from '../../adapter/tokens/config.js';
 import type { ShadowConfig } from '../../parity/shadow/config.js';
 import { testAuthConfig } from './auth.js';
 
@@ -17,12 +21,18 @@ export function startTestService(
     processMetrics?: boolean;
     cutover?: CutoverConfig;
     ingestLimits?: IngestLimits;
+    /** The client-token issuer; default: its own key set in a fresh temporary directory. */
+    clientTokens?: ClientTokenConfig;
   } = {},
 ): Promise<RunningService> {
   const config: ServiceConfig = {
     spacetime: options.spacetime ?? { kind: 'embedded', port: 0 },
     ingest: { host: '127.0.0.1', port: 0, ...(options.ingestLimits ? { limits: options.ingestLimits } : {}) },
     auth: testAuthConfig,
+    clientTokens: options.clientTokens ?? {
+      keysFile: join(mkdtempSync(join(tmpdir(), 'client-token-keys-')), 'keys.json'),
+      audience: DEFAULT_CLIENT_AUDIENCE,
+    },
     logLevel: 'silent',
     ...(options.kafka ? { kafka: options.kafka } : {}),
     ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),

@@ -1,0 +1,35 @@
+/**
+ * The service's client-token issuer, put together: the key set (created on first use), TokenService
+ * and the public discovery documents. The issuer URL is fixed by configuration or, by default, by the
+ * listener's URL once it listens (`listening`); until then nothing can call it.
+ */
+import type { Logger } from 'pino';
+import type { ClientTokenConfig } from './config.js';
+import { discoveryDocument } from './discovery.js';
+import { IssuerKeySet } from './issuer-key-set.js';
+import { tokenService } from './token-service.js';
+
+export function startTokenIssuer(config: ClientTokenConfig, logger: Logger) {
+  const keys = new IssuerKeySet(config.keysFile);
+  let issuer = config.issuer;
+  const iss = () => {
+    if (issuer === undefined) throw new Error('the token issuer is used before the listener listens');
+    return issuer;
+  };
+  return {
+    audience: config.audience,
+    keys,
+    service: tokenService({
+      keys,
+      issuer: iss,
+      audience: config.audience,
+      onMinted: (m) => logger.info({ subsystem: 'tokens', ...m }, 'client token minted'),
+    }),
+    publicDocument: (path: string) => discoveryDocument(path, iss(), keys),
+    /** Fixes the issuer URL (the configured one, else `url`) and returns it. */
+    listening(url: string): string {
+      issuer ??= url.replace(/\/+$/, '');
+      return issuer;
+    },
+  };
+}
