@@ -1,7 +1,7 @@
 /**
  * Who may call what: one row per Connect method the service serves, deny by default. A row names the
- * roles it admits (admin is admitted everywhere) and, for calls a publisher may make, what in the
- * request its scope must cover — checked per envelope, so one envelope outside the scope refuses the
+ * roles it admits (admin is admitted everywhere) and, for calls a publisher or a client may make,
+ * what in the request its scope must cover (a client: only itself) — checked per envelope, so one envelope outside the scope refuses the
  * whole batch and names that envelope. A method without a row is refused to everyone: a new RPC
  * stays closed until it is given a row here (the authorization matrix test lists every served method).
  */
@@ -20,6 +20,17 @@ export interface MethodPolicy {
   readonly roles: readonly Role[];
   /** For a caller admitted only as publisher: the refusal when the request leaves its scope. */
   readonly publisherScope?: (p: Principal, message: unknown) => SyncError<'unauthorized'> | undefined;
+  /** For a caller admitted only as client: the refusal when the request is not about itself. */
+  readonly clientScope?: (p: Principal, message: unknown) => SyncError<'unauthorized'> | undefined;
+}
+
+type Scope = (p: Principal, message: unknown) => SyncError<'unauthorized'> | undefined;
+
+/** The scope check a role admitted to a method must pass, or undefined when the role is not scoped there. */
+function scopeOf(policy: MethodPolicy, role: Role): Scope | undefined {
+  if (role === 'publisher') return policy.publisherScope;
+  if (role === 'client') return policy.clientScope;
+  return undefined;
 }
 
 export const unauthorized = (action: string, resource: string, message: string): SyncError<'unauthorized'> =>
@@ -35,8 +46,9 @@ export const methodKey = (m: DescMethod): string => `${m.parent.typeName}/${m.na
 
 function row<I extends DescMessage>(
   method: DescMethod & { readonly input: I },
-  policy: Omit<MethodPolicy, 'publisherScope'> & {
+  policy: Omit<MethodPolicy, 'publisherScope' | 'clientScope'> & {
     readonly publisherScope?: (p: Principal, m: MessageShape<I>) => SyncError<'unauthorized'> | undefined;
+    readonly clientScope?: (p: Principal, m: MessageShape<I>) => SyncError<'unauthorized'> | undefined;
   },
 ): [string, MethodPolicy] {
   return [methodKey(method), policy as MethodPolicy];
@@ -90,7 +102,20 @@ const POLICIES: ReadonlyMap<string, MethodPolicy> = new Map([
   // Moving the cutover: admins only here, and the module checks the operator's SpacetimeDB identity too.
   row(AdminService.method.advanceCutover, { action: 'advance the cutover', roles: [] }),
   row(AdminService.method.rollbackCutover, { action: 'roll the cutover back', roles: [] }),
-  row(AdminService.method.routeClient, { action: 'route a client', roles: ['operator'] }),
+  // A desktop client asks which lane to use: for its own id only (its token's subject), so one client
+  // cannot map the cohorts of others.
+  row(AdminService.method.routeClient, {
+    action: 'route a client',
+    roles: ['operator', 'client'],
+    clientScope: (p, req) =>
+      p.subject !== '' && req.clientId === p.subject
+        ? undefined
+        : unauthorized(
+            'route a client',
+            req.clientId,
+            `${who(p)} may route only itself: client_id must be its token's subject`,
+          ),
+  }),
   // A narrow role for the control service that signs users in; the handler bounds the streams by
   // the caller's own `streams` claim (tokens/mint.ts).
   row(TokenService.method.mintClientToken, { action: 'mint client tokens', roles: ['token_issuer'] }),
@@ -126,14 +151,25 @@ export function admit(
       ),
     };
   }
-  return { scoped: by.every((r) => r === 'publisher') && policy.publisherScope !== undefined };
+  return { scoped: by.every((r) => scopeOf(policy, r) !== undefined) };
 }
 
-/** After the body is decoded: a publisher's request must stay inside its scope. */
+/**
+ * After the body is decoded: a caller admitted only by scoped roles (publisher, client) must stay
+ * inside the scope of one of them.
+ */
 export function checkScope(
   p: Principal,
   key: string,
   message: unknown,
 ): SyncError<'unauthorized'> | undefined {
-  return POLICIES.get(key)?.publisherScope?.(p, message);
+  const policy = POLICIES.get(key);
+  if (!policy) return unauthorized(key, '', `no authorization policy for ${key}: refused to everyone`);
+  const scopes = policy.roles.filter((r) => p.roles.has(r)).flatMap((r) => scopeOf(policy, r) ?? []);
+  let refused: SyncError<'unauthorized'> | undefined;
+  for (const scope of scopes) {
+    refused = scope(p, message);
+    if (!refused) return undefined;
+  }
+  return refused;
 }

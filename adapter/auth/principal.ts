@@ -2,12 +2,14 @@
  * Who a verified bearer token speaks for, read from its claims. The roles are the service's own:
  * `publisher` may publish within its scope (stream-id prefixes in `streams`, authority topics in
  * `topics`), `operator` may read every admin view, `token_issuer` (a control service) may mint client
- * tokens — for the streams its own `streams` claim covers, when it has one — and `admin` may do everything. Unknown roles are
+ * tokens — for the streams its own `streams` claim covers, when it has one —, `client` (a desktop
+ * client) may only ask which cutover lane it uses, for itself (its `sub` is its client id), and
+ * `admin` may do everything. Unknown roles are
  * ignored, so one identity provider can carry other services' roles in the same claim.
  */
 import type { JWTPayload } from 'jose';
 
-export const ROLES = ['publisher', 'operator', 'admin', 'token_issuer'] as const;
+export const ROLES = ['publisher', 'operator', 'admin', 'token_issuer', 'client'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A `streams` entry that matches every stream id. */

@@ -12,7 +12,7 @@ import { action } from '../action.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { readLocalService } from '../local-service.js';
 
-const ROLES = ['publisher', 'operator', 'admin', 'token_issuer'] as const;
+const ROLES = ['publisher', 'operator', 'admin', 'token_issuer', 'client'] as const;
 type Role = (typeof ROLES)[number];
 const MAX_TTL_S = 24 * 3600;
 
@@ -47,7 +47,10 @@ export function register(program: Command): void {
       "print a token of this machine's local issuer (created by `npm start`) for the local service, and nothing else",
     )
     .addOption(
-      new Option('--role <roles>', 'publisher, operator, admin or token_issuer (comma-separated or repeated)')
+      new Option(
+        '--role <roles>',
+        'publisher, operator, admin, token_issuer or client (comma-separated or repeated)',
+      )
         .argParser(commaList)
         .makeOptionMandatory(),
     )
@@ -59,7 +62,12 @@ export function register(program: Command): void {
     )
     .addOption(new Option('--topics <topics>', 'authority topics a publisher may write').argParser(commaList))
     .addOption(new Option('--ttl <duration>', 'lifetime, up to 24h').argParser(ttl).default(900, '15m'))
-    .addOption(new Option('--subject <name>', "the token's sub (who it is for, shown in the service's logs)"))
+    .addOption(
+      new Option(
+        '--subject <name>',
+        "the token's sub (who it is for, shown in the service's logs; a client's id)",
+      ),
+    )
     .action(
       action(async (opts: Options) => {
         for (const r of opts.role)
@@ -67,6 +75,8 @@ export function register(program: Command): void {
             throw new UsageError(`--role '${r}' is not one of ${ROLES.join(', ')}`);
         if (opts.role.includes('publisher') && !opts.streams?.length && !opts.topics?.length)
           throw new UsageError('a publisher token needs --streams or --topics (its scope)');
+        if (opts.role.includes('client') && !opts.subject)
+          throw new UsageError('a client token needs --subject, the client id it may route');
         const local = readLocalService()?.auth;
         const keyFile =
           local?.keyFile ??

@@ -74,6 +74,18 @@ describe('spacetime-sync start', () => {
     expect((await getStatus({ authorization: `Bearer ${token.stdout.trim()}` })).status).toBe(200);
     const publisher = run(['token', '--role', 'publisher', '--streams', 'orders:'], env).stdout.trim();
     expect((await getStatus({ authorization: `Bearer ${publisher}` })).status).toBe(403);
+    // A desktop client's token routes its own id and nothing else; it needs the id as its subject.
+    expect(run(['token', '--role', 'client'], env).status).toBe(2);
+    const client = run(['token', '--role', 'client', '--subject', 'device-7'], env).stdout.trim();
+    const route = (clientId: string) =>
+      fetch(`${http}/spacetime_sync.v1.AdminService/RouteClient`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${client}` },
+        body: JSON.stringify({ clientId }),
+      });
+    expect((await route('device-7')).status).toBe(200);
+    expect((await route('device-8')).status).toBe(403);
+    expect((await getStatus({ authorization: `Bearer ${client}` })).status).toBe(403);
     expect(out).not.toContain(token.stdout.trim());
 
     child.kill('SIGTERM');

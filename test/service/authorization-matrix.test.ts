@@ -63,7 +63,11 @@ function raw(key: typeof stranger, claims: { iss?: string; aud?: string; exp?: n
     .sign(key);
 }
 
+/** Desktop clients (role client, subject = client id): RouteClient for themselves only, nothing else. */
+type ClientIdentity = 'client device-1' | 'client device-2';
+
 type Identity =
+  | ClientIdentity
   | 'anonymous'
   | 'publisher of matrix:'
   | 'publisher of other:'
@@ -81,6 +85,8 @@ const IDENTITIES: Record<Identity, () => Promise<string | undefined>> = {
   'publisher of matrix:': () => testToken({ roles: ['publisher'], streams: ['matrix:'], subject: 'pub-p' }),
   'publisher of other:': () => testToken({ roles: ['publisher'], streams: ['other:'], subject: 'pub-o' }),
   operator: () => testToken({ roles: ['operator'], subject: 'op' }),
+  'client device-1': () => testToken({ roles: ['client'], subject: 'device-1' }),
+  'client device-2': () => testToken({ roles: ['client'], subject: 'device-2' }),
   admin: () => testToken({ roles: ['admin'], subject: 'adm' }),
   'token issuer': () => testToken({ roles: ['token_issuer'], subject: 'control' }),
   // Past the 30 s skew either way.
@@ -101,7 +107,8 @@ interface Method {
   /** What the successful call returned, checked for allowed cells. */
   readonly works: (result: unknown, who: string) => void;
   readonly action: string;
-  readonly cells: Record<Identity, Cell>;
+  /** A client identity without a cell is denied (the policy's default). */
+  readonly cells: Record<Exclude<Identity, ClientIdentity>, Cell> & Partial<Record<ClientIdentity, Cell>>;
 }
 
 const REFUSED_TOKENS = {
@@ -268,6 +275,9 @@ const METHODS: Method[] = [
       operator: 'ok',
       admin: 'ok',
       'token issuer': 'denied',
+      // The call asks for device-1: that client may, another may not ask on its behalf.
+      'client device-1': 'ok',
+      'client device-2': 'denied',
     },
   },
   {
@@ -340,7 +350,8 @@ describe('authorization matrix', () => {
 
   const cells = METHODS.flatMap((m) =>
     (Object.keys(IDENTITIES) as Identity[]).map(
-      (who) => [m.key.split('.').at(-1), who, m.cells[who], m, who] as const,
+      (who) =>
+        [m.key.split('.').at(-1), who, m.cells[who as keyof Method['cells']] ?? 'denied', m, who] as const,
     ),
   );
   it.each(cells)('%s as %s: %s', async (_name, _who, cell, m, who) => {
