@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import { adminService } from './admin/admin-service.js';
 import { cutoverRpcs } from './admin/cutover-rpcs.js';
+import { FailureLimiter } from './auth/failure-limiter.js';
 import { authFailureCounter } from './auth/failures.js';
 import { createAuthenticator } from './auth/setup.js';
 import type { BridgeWorker } from './bridge/bridge-worker.js';
@@ -159,10 +160,14 @@ export async function startService(
     host: config.ingest.host,
     port: config.ingest.port,
     registry,
-    gate: authGate(authenticator, (why, where, reason) => {
-      authFailures.inc({ reason });
-      logger.info({ subsystem: 'auth', call: where, why, reason }, 'call refused');
-    }),
+    gate: authGate(
+      authenticator,
+      (why, where, reason) => {
+        authFailures.inc({ reason });
+        logger.info({ subsystem: 'auth', call: where, why, reason }, 'call refused');
+      },
+      config.auth.failureLimits ? new FailureLimiter(config.auth.failureLimits) : undefined,
+    ),
     openOps: config.auth.openOps,
     ...(tls ? { tls } : {}),
     ingest: ingestService(writer, metrics, options.acceptedSink, logger, limits.maxQueued),

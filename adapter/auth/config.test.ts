@@ -20,7 +20,15 @@ describe('listener security settings', () => {
       issuers: [],
       localIssuerKeyFile: '/state/local-issuer.pem',
       openOps: new Set(['metrics', 'healthz', 'readyz']),
+      failureLimits: { burst: 20, windowMs: 60_000, maxPeers: 10_000 },
     });
+    expect(loadConfig({ AUTH_FAILURE_BURST: '5', AUTH_FAILURE_WINDOW_S: '300' }).auth.failureLimits).toEqual({
+      burst: 5,
+      windowMs: 300_000,
+      maxPeers: 10_000,
+    });
+    expect(loadConfig({ AUTH_FAILURE_BURST: '0' }).auth.failureLimits).toBeUndefined();
+    expect(() => loadConfig({ AUTH_FAILURE_WINDOW_S: '0' })).toThrow(/AUTH_FAILURE_WINDOW_S/);
     expect(loadConfig({ AUTH_LOCAL_ISSUER: '0', OPS_OPEN: 'healthz' }).auth).toMatchObject({
       openOps: new Set(['healthz']),
     });

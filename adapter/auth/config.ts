@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { stateDir } from '../../shared/state-dir.js';
 import type { OpsEndpoint } from '../http/http-server.js';
 import { MAX_CLOCK_SKEW_S } from './authenticator.js';
+import { DEFAULT_FAILURE_LIMITS, type FailureLimits } from './failure-limiter.js';
 import type { IssuerConfig } from './issuer-keys.js';
 import { DEFAULT_AUDIENCE } from './local-issuer.js';
 
@@ -22,6 +23,8 @@ export interface AuthConfig {
   readonly localIssuerKeyFile?: string;
   /** Operations endpoints answered without a token. */
   readonly openOps: ReadonlySet<OpsEndpoint>;
+  /** Failed authentications per peer address before it is refused for a while; absent = off. */
+  readonly failureLimits?: FailureLimits;
 }
 
 export interface TlsFiles {
@@ -105,6 +108,21 @@ function openOps(env: Env, loopback: boolean, fail: Fail): Set<OpsEndpoint> {
   return new Set(items as OpsEndpoint[]);
 }
 
+/** AUTH_FAILURE_BURST (0 = off) and AUTH_FAILURE_WINDOW_S: see ./failure-limiter.ts. */
+function failureLimits(env: Env, fail: Fail): FailureLimits | undefined {
+  const whole = (name: string, fallback: number, min: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw fail(name, `'${raw}' is not a whole number >= ${min}`);
+    return n;
+  };
+  const burst = whole('AUTH_FAILURE_BURST', DEFAULT_FAILURE_LIMITS.burst, 0);
+  if (burst === 0) return undefined;
+  const windowS = whole('AUTH_FAILURE_WINDOW_S', DEFAULT_FAILURE_LIMITS.windowMs / 1000, 1);
+  return { ...DEFAULT_FAILURE_LIMITS, burst, windowMs: windowS * 1000 };
+}
+
 function onOff(env: Env, name: string, fail: Fail): boolean | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
@@ -143,6 +161,7 @@ export function loadAuthConfig(env: Env, host: string, tls: TlsFiles | undefined
         `INGEST_HOST=${host} is not loopback, so bearer tokens would cross the network in clear: set INGEST_TLS_CERT_FILE and INGEST_TLS_KEY_FILE (or INGEST_ALLOW_PLAINTEXT=1 behind a TLS-terminating proxy)`,
       );
   }
+  const limits = failureLimits(env, fail);
   return {
     audience: env.AUTH_AUDIENCE?.trim() || DEFAULT_AUDIENCE,
     clockSkewS: clockSkew(env, fail),
@@ -154,5 +173,6 @@ export function loadAuthConfig(env: Env, host: string, tls: TlsFiles | undefined
         }
       : {}),
     openOps: openOps(env, loopback, fail),
+    ...(limits ? { failureLimits: limits } : {}),
   };
 }

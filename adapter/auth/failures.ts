@@ -15,6 +15,8 @@ export const AUTH_FAILURE_REASONS = [
   'expired',
   /** Authenticated, but no role of the token allows the call. */
   'forbidden',
+  /** Refused unverified: its address used up its failed authentications (./failure-limiter.ts). */
+  'throttled',
 ] as const;
 
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];

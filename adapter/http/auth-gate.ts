@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { createContextKey, type Interceptor } from '@connectrpc/connect';
 import type { SyncError } from '../../shared/errors/sync-error.js';
 import { type Authenticator, AuthFailure } from '../auth/authenticator.js';
+import type { FailureLimiter } from '../auth/failure-limiter.js';
 import type { AuthFailureReason } from '../auth/failures.js';
 import { admit, checkScope, methodKey, unauthenticated, unauthorized } from '../auth/policy.js';
 import type { Principal } from '../auth/principal.js';
@@ -38,12 +39,27 @@ export interface AuthGate {
   ops(req: IncomingMessage, path: string): Promise<true | SyncError>;
 }
 
-export function authGate(authenticator: Authenticator, onRefused: Refusal): AuthGate {
+/**
+ * `limiter`: failed authentications per peer address; a peer that used them up is refused before its
+ * token is verified (resource_exhausted with a retry hint), so guessing costs the service nothing.
+ */
+export function authGate(
+  authenticator: Authenticator,
+  onRefused: Refusal,
+  limiter?: FailureLimiter,
+): AuthGate {
   const authenticate = async (req: IncomingMessage, action: string): Promise<Principal | SyncError> => {
+    const peer = limiter ? (req.socket.remoteAddress ?? 'unknown') : '';
+    const throttled = limiter?.check(peer, action);
+    if (throttled) {
+      onRefused(`${peer}: too many failed authentications`, action, 'throttled');
+      return throttled;
+    }
     try {
       return await authenticator.authenticate(req.headers.authorization);
     } catch (e) {
       if (!(e instanceof AuthFailure)) throw e;
+      limiter?.failed(peer);
       onRefused(e.why, action, e.reason);
       return unauthenticated(action, e.publicMessage);
     }

@@ -30,6 +30,7 @@ import { invalid } from '../errors/invalid.js';
 import { toConnectError } from '../errors/to-connect.js';
 import { jsonDeeperThan } from '../ingest/ingest-limits.js';
 import { ADMISSION, type AuthGate, scopeInterceptor } from './auth-gate.js';
+import { refusalHeaders } from './refusal-headers.js';
 
 const COMPRESSIONS = [compressionGzip, compressionBrotli];
 /** Invalid UTF-8 is refused, not replaced by U+FFFD: a publisher must learn its bytes were wrong. */
@@ -169,7 +170,6 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 
 function writeError(res: ServerResponse, error: SyncError): void {
   const body = errorToJsonBytes(toConnectError(error), {});
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (error.reason === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
+  const headers = { 'content-type': 'application/json', ...refusalHeaders(error) };
   res.writeHead(codeToHttpStatus(error.code), headers).end(body);
 }

@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { ServiceImpl } from '@connectrpc/connect';
+import { codeToHttpStatus } from '@connectrpc/connect/protocol-connect';
 import type { Registry } from 'prom-client';
 import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { IngestService } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
@@ -16,6 +17,7 @@ import type { SyncError } from '../../shared/errors/sync-error.js';
 import type { IngestLimits } from '../ingest/ingest-limits.js';
 import type { AuthGate } from './auth-gate.js';
 import { connectHandler } from './connect-handler.js';
+import { refusalHeaders } from './refusal-headers.js';
 
 /** The Connect services the listener serves; each of their methods needs a row in auth/policy.ts. */
 export const SERVED_SERVICES = [IngestService, AdminService, TokenService] as const;
@@ -54,10 +56,7 @@ export interface HttpServerOptions {
 
 function refuse(res: ServerResponse, e: SyncError): void {
   res
-    .writeHead(e.reason === 'unauthenticated' ? 401 : 403, {
-      'content-type': 'text/plain',
-      ...(e.reason === 'unauthenticated' ? { 'www-authenticate': 'Bearer' } : {}),
-    })
+    .writeHead(codeToHttpStatus(e.code), { 'content-type': 'text/plain', ...refusalHeaders(e) })
     .end(`${e.reason}: ${e.message}\n`);
 }
 

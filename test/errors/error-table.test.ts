@@ -11,6 +11,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { errorFromJsonBytes, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
 import type { Devhost } from '@spacetime-sync/devhost';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FailureLimiter } from '../../adapter/auth/failure-limiter.js';
 import { createAuthenticator } from '../../adapter/auth/setup.js';
 import { decodeEnvelope } from '../../adapter/envelope/decode.js';
 import { toConnectError } from '../../adapter/errors/to-connect.js';
@@ -272,6 +273,23 @@ const rows: Row[] = [
     reason: ErrorReason.UNAVAILABLE,
     retryable: true,
     detail: detail(UnavailableDetailSchema, { dependency: 'spacetimedb' }),
+    kafka: 'retry',
+  },
+  {
+    failure: 'a Connect call from an address that used up its failed authentications',
+    cause: async () => {
+      const limiter = new FailureLimiter({ burst: 1, windowMs: 60_000, maxPeers: 10 });
+      const gate = authGate(await createAuthenticator(testAuthConfig), () => {}, limiter);
+      const req = { headers: {}, socket: { remoteAddress: '192.0.2.7' } } as IncomingMessage;
+      await gate.call(req, 'spacetime_sync.v1.IngestService/Publish');
+      const answer = await gate.call(req, 'spacetime_sync.v1.IngestService/Publish');
+      if (!isSyncError(answer)) throw new Error('admitted');
+      return answer;
+    },
+    code: Code.ResourceExhausted,
+    reason: ErrorReason.RESOURCE_EXHAUSTED,
+    retryable: true,
+    detail: detail(ResourceExhaustedDetailSchema, { limit: 'failed authentications', max: 1n }),
     kafka: 'retry',
   },
   {

@@ -71,7 +71,14 @@ afterAll(async () => {
 
 describe('auth failures', () => {
   it('are exported by reason from the start, and the gate reads 0 (measured, open)', async () => {
-    expect(await failures()).toEqual({ missing: 0, malformed: 0, rejected: 0, expired: 0, forbidden: 0 });
+    expect(await failures()).toEqual({
+      missing: 0,
+      malformed: 0,
+      rejected: 0,
+      expired: 0,
+      forbidden: 0,
+      throttled: 0,
+    });
     await vi.waitFor(async () => expect((await gate())?.reading).toBe(0), { timeout: 10_000 });
     expect((await gate())?.ok).toBe(true);
   });
@@ -90,7 +97,14 @@ describe('auth failures', () => {
     expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 403]);
     // Accepted calls count nothing.
     expect(await call(`Bearer ${await testToken({ roles: ['operator'] })}`)).toBe(200);
-    expect(await failures()).toEqual({ missing: 2, malformed: 2, rejected: 1, expired: 1, forbidden: 1 });
+    expect(await failures()).toEqual({
+      missing: 2,
+      malformed: 2,
+      rejected: 1,
+      expired: 1,
+      forbidden: 1,
+      throttled: 0,
+    });
 
     await vi.waitFor(
       async () => expect(await gate()).toMatchObject({ reading: 7, ok: false, threshold: 5 }),

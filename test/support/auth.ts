@@ -26,6 +26,9 @@ export const testAuthConfig: AuthConfig = {
   issuers: [],
   localIssuerKeyFile: TEST_ISSUER_KEY_FILE,
   openOps: new Set(['metrics', 'healthz', 'readyz']),
+  // Every test client is the one peer 127.0.0.1: tests that refuse many tokens on purpose must not
+  // be throttled by each other (test/service/auth-throttle.test.ts sets a small burst).
+  failureLimits: { burst: 1_000_000, windowMs: 60_000, maxPeers: 10_000 },
 };
 
 export type Claims = Partial<TokenClaims>;

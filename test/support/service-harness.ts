@@ -2,6 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FailureLimits } from '../../adapter/auth/failure-limiter.js';
 import type { KafkaConfig, ServiceConfig, SpacetimeTarget } from '../../adapter/config.js';
 import type { CutoverConfig } from '../../adapter/cutover/config.js';
 import type { IngestLimits } from '../../adapter/ingest/ingest-limits.js';
@@ -23,12 +24,16 @@ export function startTestService(
     ingestLimits?: IngestLimits;
     /** The client-token issuer; default: its own key set in a fresh temporary directory. */
     clientTokens?: ClientTokenConfig;
+    /** Failed authentications per peer (the test default is high: every test client is 127.0.0.1). */
+    failureLimits?: FailureLimits;
   } = {},
 ): Promise<RunningService> {
   const config: ServiceConfig = {
     spacetime: options.spacetime ?? { kind: 'embedded', port: 0 },
     ingest: { host: '127.0.0.1', port: 0, ...(options.ingestLimits ? { limits: options.ingestLimits } : {}) },
-    auth: testAuthConfig,
+    auth: options.failureLimits
+      ? { ...testAuthConfig, failureLimits: options.failureLimits }
+      : testAuthConfig,
     clientTokens: options.clientTokens ?? {
       keysFile: join(mkdtempSync(join(tmpdir(), 'client-token-keys-')), 'keys.json'),
       audience: DEFAULT_CLIENT_AUDIENCE,
