@@ -39,6 +39,8 @@ export type SpacetimeTarget =
       readonly dataDir?: string;
       /** `start --truncate-corrupt`: cut a commit log damaged in the middle instead of refusing to start. */
       readonly truncateCorrupt?: boolean;
+      /** How long devhost keeps a trusted issuer's fetched JWKS (default 60 s, the JWKS's max-age). */
+      readonly oidcKeyCacheMs?: number;
     }
   /** A real SpacetimeDB. */
   | { readonly kind: 'remote'; readonly uri: string; readonly database: string; readonly token?: string };

@@ -12,7 +12,7 @@ export const SYNC_MODULE_ENTRY = new URL('../module/src/index.ts', import.meta.u
 export const EMBEDDED_DATABASE = 'spacetime-sync';
 
 export async function startEmbeddedDevhost(
-  options: { port: number; dataDir?: string; truncateCorrupt?: boolean },
+  options: { port: number; dataDir?: string; truncateCorrupt?: boolean; oidcKeyCacheMs?: number },
   logger: Logger,
 ): Promise<Devhost> {
   const { startDevhost } = await import('@spacetime-sync/devhost');
@@ -22,6 +22,8 @@ export async function startEmbeddedDevhost(
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     // The sync module's note_history_cut (devhost's default hook) moves every stream to a new epoch.
     ...(options.truncateCorrupt ? { truncateCorrupt: true } : {}),
+    // The service's own issuer serves its JWKS with max-age 60: a retired key stops verifying within it.
+    oidcKeyCacheMs: options.oidcKeyCacheMs ?? 60_000,
     log: (level, message) => {
       if (level === 'error' || level === 'panic') logger.error({ module: message }, 'module error');
       else if (level === 'warn') logger.warn({ module: message }, 'module warning');

@@ -84,6 +84,7 @@ export async function startService(
         port: st.port,
         ...(st.dataDir ? { dataDir: st.dataDir } : {}),
         ...(st.truncateCorrupt ? { truncateCorrupt: true } : {}),
+        ...(st.oidcKeyCacheMs !== undefined ? { oidcKeyCacheMs: st.oidcKeyCacheMs } : {}),
       },
       logger,
     ).catch(life.failed);

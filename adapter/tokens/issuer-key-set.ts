@@ -141,8 +141,18 @@ const summary = (s: StoredSet, retired?: string): KeySetSummary => {
   };
 };
 
-export async function describeKeySet(file: string): Promise<KeySetSummary> {
-  return summary(await ensureStored(file));
+/** The set in `file` as it is; throws ENOENT when there is none (reading never creates one). */
+export function describeKeySet(file: string): KeySetSummary {
+  return summary(readStored(file));
+}
+
+/**
+ * Until when tokens the previous key signed may still be valid: it stopped signing when the current
+ * key was made, and no token lives longer than `maxTtlS`. Undefined when there is no previous key.
+ */
+export function previousKeyTokensValidUntil(s: KeySetSummary, maxTtlS: number): Date | undefined {
+  if (!s.previous) return undefined;
+  return new Date(Date.parse(s.current.createdAt) + maxTtlS * 1000);
 }
 
 /**

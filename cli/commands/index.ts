@@ -26,6 +26,7 @@ import * as start from './start.js';
 import * as status from './status.js';
 import * as tail from './tail.js';
 import * as token from './token.js';
+import * as tokenKeys from './token-keys.js';
 
 export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   start,
@@ -44,4 +45,5 @@ export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   devhost,
   legacyLane,
   token,
+  tokenKeys,
 ];
