@@ -150,6 +150,7 @@ export async function startService(
     config: config.cutover ?? cutoverConfig({}, (v, m) => new Error(`${v}: ${m}`)),
     logger: logger.child({ subsystem: 'cutover' }),
     kafkaRunning: () => kafka !== undefined,
+    ...(config.parityShadow ? { parityGraceMs: config.parityShadow.graceMs } : {}),
   });
   const limits = config.ingest.limits ?? DEFAULT_INGEST_LIMITS;
   // Read by the cutover's auth-failures gate (adapter/cutover/live-figures.ts) by name.

@@ -78,6 +78,8 @@ export class CutoverController {
       readonly config: CutoverConfig;
       readonly logger: Logger;
       readonly kafkaRunning: () => boolean;
+      /** Shadow parity's grace (PARITY_SHADOW_GRACE_MS): how late it records a divergence. */
+      readonly parityGraceMs?: number;
     },
   ) {
     this.window = new GateWindow(o.config.thresholds.windowMs);
@@ -109,14 +111,27 @@ export class CutoverController {
   private async sample(): Promise<GateReadings> {
     this.window.push(await sampleFigures(this.o.registry, Date.now(), this.o.kafkaRunning()));
     const s = this.o.store.snapshot();
-    const r = this.window.readings(Math.max(0, Date.now() - s.changedAtMs));
+    const r = this.advanceReadings(s);
     this.metrics.showGates(r, advanceGates(r, this.o.config.thresholds, s.stage.kind));
     return r;
   }
 
+  /** For an advance: parity mismatches recorded since the stage began. */
+  private advanceReadings(s: CutoverSnapshot): GateReadings {
+    return this.window.readings(Math.max(0, Date.now() - s.changedAtMs), s.changedAtMs);
+  }
+
+  /** For the rollback watch: parity mismatches of the stage's own events (recorded a grace later). */
+  private breachReadings(s: CutoverSnapshot): GateReadings {
+    return this.window.readings(
+      Math.max(0, Date.now() - s.changedAtMs),
+      s.changedAtMs + (this.o.parityGraceMs ?? 0),
+    );
+  }
+
   status(): CutoverStatus {
     const state = this.o.store.snapshot();
-    const readings = this.window.readings(Math.max(0, Date.now() - state.changedAtMs));
+    const readings = this.advanceReadings(state);
     const gates = advanceGates(readings, this.o.config.thresholds, state.stage.kind);
     return {
       state,
@@ -238,10 +253,11 @@ export class CutoverController {
     if (this.life.t !== 'running' || this.ticking) return;
     this.ticking = true;
     try {
-      const readings = await this.sample();
+      await this.sample();
       if (this.life.t !== 'running') return;
       const seen = this.o.store.snapshot();
       if (!WATCHED_STAGES.has(seen.stage.kind)) return;
+      const readings = this.breachReadings(seen);
       const breached = failing(breachGates(readings, this.o.config.thresholds, seen.stage.kind));
       if (breached.length === 0) return;
       await this.serialized(() => this.autoRollback(seen, readings, breached));

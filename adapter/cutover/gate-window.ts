@@ -4,6 +4,12 @@
  * lag gauge every tick; the readings are what happened between the newest sample and the last one at
  * or before the window's start. A counter that went down was reset (the process or the shadow
  * restarted): the later value is then what happened since.
+ *
+ * Parity mismatches are read from a later start when one is given (`parityFromMs`): divergences
+ * recorded before the current stage began are no evidence about it. Shadow parity records a divergence
+ * only once its grace has passed, so the rollback watch starts the stage's parity evidence a grace after
+ * the stage began — a divergence of an event from before the stage, recorded late, does not roll the new
+ * stage back — and reads "not measured" (never a breach) until then.
  */
 import type { GateReadings } from './gates.js';
 
@@ -69,6 +75,17 @@ export function quantile(
 export class GateWindow {
   private samples: GateSample[] = [];
 
+  /** A counter's increase since `fromMs`: from the last sample at or before it (or the window's first). */
+  private increaseFrom(k: CounterKey, fromMs: number): number | undefined {
+    const newest = this.samples.at(-1);
+    if (!newest || newest.atMs < fromMs) return undefined;
+    let base = 0;
+    this.samples.forEach((x, i) => {
+      if (x.atMs <= fromMs) base = i;
+    });
+    return increase(this.samples.slice(base).map((x) => x[k]));
+  }
+
   constructor(private windowMs: number) {}
 
   setWindow(ms: number): void {
@@ -84,8 +101,11 @@ export class GateWindow {
     this.samples = this.samples.slice(Math.max(0, firstInside - 1));
   }
 
-  /** Readings over the window; `stageAgeMs` is the soak. Undefined readings were not measured. */
-  readings(stageAgeMs: number): GateReadings {
+  /**
+   * Readings over the window; `stageAgeMs` is the soak. Undefined readings were not measured.
+   * `parityFromMs`: parity mismatches count only from then on (the window's start when later).
+   */
+  readings(stageAgeMs: number, parityFromMs?: number): GateReadings {
     const newest = this.samples.at(-1);
     const perMin = (n: number | undefined) => (n === undefined ? undefined : (n * 60_000) / this.windowMs);
     const inc = (k: CounterKey) => increase(this.samples.map((s) => s[k]));
@@ -96,7 +116,10 @@ export class GateWindow {
       fanout = q === undefined ? undefined : q * 1000;
     }
     return {
-      parity_mismatches: inc('parityMismatches'),
+      parity_mismatches:
+        parityFromMs === undefined
+          ? inc('parityMismatches')
+          : this.increaseFrom('parityMismatches', parityFromMs),
       parity_compared: inc('parityCompared'),
       fanout_p99_ms: fanout,
       dead_letters_per_min: perMin(inc('deadLetters')),

@@ -102,6 +102,27 @@ describe('gate window', () => {
     expect(w.readings(16_000)).toMatchObject({ parity_mismatches: 0, parity_compared: 200, soak_ms: 16_000 });
   });
 
+  it('parity mismatches count from the given start (the stage, or the stage plus the grace) within the window', () => {
+    const w = new GateWindow(60_000);
+    w.push({ atMs: 0, parityMismatches: 0, parityCompared: 0 });
+    w.push({ atMs: 1_000, parityMismatches: 1, parityCompared: 10 }); // recorded in the previous stage
+    w.push({ atMs: 2_000, parityMismatches: 1, parityCompared: 20 }); // the stage begins at 2 s
+    w.push({ atMs: 3_000, parityMismatches: 2, parityCompared: 30 }); // recorded 1 s into the stage
+    w.push({ atMs: 9_000, parityMismatches: 3, parityCompared: 40 }); // recorded 7 s into it
+    expect(w.readings(7_000).parity_mismatches).toBe(3); // no start: the whole window
+    // For an advance: what was recorded since the stage began.
+    expect(w.readings(7_000, 2_000).parity_mismatches).toBe(2);
+    // For the rollback watch with a 5 s grace: the 3 s one may be an older event's, recorded late.
+    expect(w.readings(7_000, 2_000 + 5_000).parity_mismatches).toBe(1);
+    // Other counters keep the whole window.
+    expect(w.readings(7_000, 7_000).parity_compared).toBe(40);
+    // Before the grace has passed nothing is known about the stage's own events: not measured.
+    expect(w.readings(7_000, 10_000).parity_mismatches).toBeUndefined();
+    // A start older than the window is the window's start.
+    w.push({ atMs: 80_000, parityMismatches: 3 });
+    expect(w.readings(78_000, 2_000).parity_mismatches).toBe(0);
+  });
+
   it('counts a counter that went down as reset, not as negative', () => {
     const w = new GateWindow(60_000);
     w.push({ atMs: 0, parityMismatches: 5 });

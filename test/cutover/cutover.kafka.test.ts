@@ -4,8 +4,9 @@
  * walks legacy_only → shadow → canary 10 % → 50 % → primary on live gates while desktop clients
  * (LaneClient) follow their cohort's lane, each receiving every event exactly once across its
  * switches; a restarted service resumes mid-stage; an event only one lane carries (an injected parity
- * fault) rolls primary back on its own; an advance while that mismatch is in the gate window is
- * refused with the reason; and an operator's rollback from primary works. Gate windows are short
+ * fault) rolls primary back on its own; the shadow stage it lands in does not count that older
+ * divergence, and an advance while a divergence of its own is in the gate window is refused with the
+ * reason; and an operator's rollback from primary works. Gate windows are short
  * settings here; every wait is on a condition.
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
@@ -182,9 +183,15 @@ describe('cutover end to end', () => {
 
     await advance({ reason: 'start the shadow' });
     expect((await stage())?.stage).toBe(CutoverStage.SHADOW);
-    // Every gate reads a live figure here (auth failures from the authentication layer's counter).
-    const unmeasured = (await admin().getCutoverState({})).gates.filter((g) => g.reading === undefined);
-    expect(unmeasured.map((g) => g.gate)).toEqual([]);
+    // Every gate reads a live figure here (auth failures from the authentication layer's counter)
+    // once the controller sampled the new stage (parity evidence counts from the stage's start).
+    await vi.waitFor(
+      async () => {
+        const unmeasured = (await admin().getCutoverState({})).gates.filter((g) => g.reading === undefined);
+        expect(unmeasured.map((g) => g.gate)).toEqual([]);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
     await produce(2); // compared by the shadow: the canary's parity evidence
 
     await advance({ percent: 10, reason: 'first canary' });
@@ -223,7 +230,7 @@ describe('cutover end to end', () => {
     expect(got).toContain('spacetime');
   }, 300_000);
 
-  it('an injected parity fault in primary rolls back on its own, and an advance is refused while it is in the window', async () => {
+  it('an injected parity fault in primary rolls back on its own; an advance is refused while a divergence of the new stage is in the window', async () => {
     // One event only the candidate's feed carries: an `extra` divergence once the grace has passed.
     await stack.produce(stack.candidateOnly, [
       syncEnvelope('run:9', 'run:9#fault', '{"fault":true}', nextSeq++, { authorityTopic: TOPIC }),
@@ -247,6 +254,18 @@ describe('cutover end to end', () => {
     expect(metrics).toMatch(/^spacetime_sync_cutover_automatic_rollbacks_total 1$/m);
     await lanesAre(() => 'legacy');
 
+    // The divergence that rolled primary back was recorded before this shadow stage began: no evidence
+    // about it. A new one, recorded in this stage, closes the gate for an advance.
+    const parityReading = async () =>
+      (await admin().getCutoverState({})).gates.find((g) => g.gate === 'parity_mismatches')?.reading;
+    await vi.waitFor(async () => expect(await parityReading()).toBe(0), { timeout: 10_000, interval: 100 });
+    await stack.produce(stack.candidateOnly, [
+      syncEnvelope('run:9', 'run:9#fault-2', '{"fault":2}', nextSeq++, { authorityTopic: TOPIC }),
+    ]);
+    await vi.waitFor(async () => expect(await parityReading()).toBeGreaterThan(0), {
+      timeout: 60_000,
+      interval: 200,
+    });
     const refused = await admin()
       .advanceCutover({ percent: 10, reason: 'too soon', actor: 'e2e' }, asOwner())
       .then(
@@ -262,10 +281,9 @@ describe('cutover end to end', () => {
   }, 180_000);
 
   it('an operator rolls back from primary by hand', async () => {
-    await produce(1); // fresh comparisons once the fault has left the window
-    // The injected fault may still be counted after this first advance (its grace ends late on a
-    // loaded machine) and roll the canary back to shadow on its own: advance again from wherever
-    // the controller stands until primary.
+    await produce(1); // fresh comparisons once the second fault has left the window
+    // Advance until primary from wherever the controller stands: an advance is refused until the
+    // shadow stage's own fault has left the window.
     await vi.waitFor(
       async () => {
         const now = (await stage())?.stage;
