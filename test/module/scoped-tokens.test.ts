@@ -4,13 +4,8 @@
  * validates it as SpacetimeDB validates third-party tokens; the module turns its streams into grant
  * rows for the connection, removes them on disconnect, and revocation takes effect on the live session.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type Devhost, startDevhost } from '@spacetime-sync/devhost';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-
-type KeyLike = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
-
+import { generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCursorStore } from '../../client/cursor-store.js';
 import { SyncClient } from '../../client/sync-client.js';
@@ -23,61 +18,22 @@ import {
   SYNC_MODULE,
   subscribe,
 } from '../support/devhost-harness.js';
+import {
+  CLIENT_AUDIENCE,
+  type KeyLike,
+  scopes,
+  startIssuer,
+  type TestIssuer,
+} from '../support/oidc-issuer.js';
 import { eventInput } from '../support/sync-events.js';
 
-const AUDIENCE = 'spacetime-sync';
-
-/** A minimal OIDC issuer: discovery document and key set over HTTP, signing with any of its keys. */
-async function startIssuer(keyIds: string[]) {
-  const keys = new Map<string, KeyLike>();
-  const jwks: JWK[] = [];
-  for (const kid of keyIds) {
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    keys.set(kid, pair.privateKey as KeyLike);
-    jwks.push({ ...(await exportJWK(pair.publicKey)), kid, alg: 'ES256', use: 'sig' });
-  }
-  let url = '';
-  const server: Server = createServer((req, res) => {
-    const body =
-      req.url === '/.well-known/openid-configuration'
-        ? { issuer: url, jwks_uri: `${url}/jwks.json` }
-        : req.url === '/jwks.json'
-          ? { keys: jwks }
-          : undefined;
-    res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sign = async (
-    kid: string,
-    claims: Record<string, unknown>,
-    { expiresIn = '5m' as string | number, key = keys.get(kid) } = {},
-  ) =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: 'ES256', kid })
-      .setIssuer(url)
-      // One identity per (user, device, session), as the token endpoint mints them.
-      .setSubject(`${String(claims['uid'])}:${String(claims['did'])}:${String(claims['sid'])}`)
-      .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(expiresIn)
-      .sign(key as KeyLike);
-  return {
-    get url() {
-      return url;
-    },
-    sign,
-    close: () => new Promise((r) => server.close(r)),
-  };
-}
+const AUDIENCE = CLIENT_AUDIENCE;
 
 let devhost: Devhost;
 let owner: Connected;
-let issuer: Awaited<ReturnType<typeof startIssuer>>;
-let other: Awaited<ReturnType<typeof startIssuer>>;
+let issuer: TestIssuer;
+let other: TestIssuer;
 const opened: Connected[] = [];
-
-const scopes = (sid: string, streams: string[]) => ({ sid, uid: 'user-1', did: 'desk-1', streams });
 
 async function open(token: string): Promise<Connected> {
   const c = await connect(devhost, token);

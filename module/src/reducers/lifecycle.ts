@@ -1,5 +1,6 @@
 /** init, client_connected/client_disconnected (token sessions) and the maintenance timer (presence expiry, retention, bridge outbox pruning). */
 import { ScheduleAt } from 'spacetimedb';
+import { fail } from '../logic/fail.ts';
 import spacetimedb, { maintenance_schedule, WRITER_SCOPE } from '../schema.ts';
 import { pruneBridgeOutbox } from './bridge.ts';
 import { compactStream } from './stream-admin.ts';
@@ -36,6 +37,14 @@ export const run_maintenance = spacetimedb.reducer(
   { name: 'run_maintenance', onSchedule: maintenance_schedule },
   { arg: maintenance_schedule.rowType },
   (ctx) => {
+    // Hosts refuse clients a scheduled reducer (SpacetimeDB 2; devhost answers "no such reducer");
+    // should one not, only the schedule (the database's own identity) runs it, or anyone could make
+    // every stream compact on demand.
+    if (!ctx.sender.isEqual(ctx.identity))
+      throw fail('unauthorized', 'run_maintenance runs on its schedule only', {
+        action: 'run maintenance',
+        resource: '',
+      });
     const now = ctx.timestamp.microsSinceUnixEpoch;
     for (const p of [...ctx.db.session_presence.iter()]) {
       if (p.expires_at.microsSinceUnixEpoch <= now) ctx.db.session_presence.session_id.delete(p.session_id);

@@ -5,6 +5,9 @@ import { fail } from '../logic/fail.ts';
 import { planRetention } from '../logic/retention-plan.ts';
 import spacetimedb, { WRITER_SCOPE } from '../schema.ts';
 
+/** The label init gives the module owner's writer row (lifecycle.ts, logic/auth.ts). */
+const OWNER_LABEL = 'owner';
+
 type Ctx = Parameters<Parameters<typeof spacetimedb.reducer>[1]>[0];
 
 function stream(ctx: Ctx, stream_id: string) {
@@ -71,6 +74,13 @@ export const grant_writer = spacetimedb.reducer(
   { identity: t.identity(), label: t.string() },
   (ctx, { identity, label }) => {
     requireWriter(ctx.db, ctx.sender, 'grant write access');
+    // 'owner' marks the module owner's row, which also makes it a cutover admin: a writer handing
+    // it out would make any identity one.
+    if (label === OWNER_LABEL)
+      throw fail('invalid', `the label '${OWNER_LABEL}' is the module owner's`, {
+        field: 'label',
+        rule_id: 'writer.label_reserved',
+      });
     if (ctx.db.sync_writer.identity.find(identity)) return;
     ctx.db.sync_writer.insert({ identity, label, granted_at: ctx.timestamp, scope: WRITER_SCOPE });
   },
@@ -81,6 +91,11 @@ export const revoke_writer = spacetimedb.reducer({ identity: t.identity() }, (ct
   if (identity.isEqual(ctx.sender)) {
     throw fail('invalid', 'a writer cannot revoke itself', { field: 'identity', rule_id: 'writer.not_self' });
   }
+  if (ctx.db.sync_writer.identity.find(identity)?.label === OWNER_LABEL)
+    throw fail('unauthorized', 'the module owner cannot be revoked', {
+      action: 'revoke write access',
+      resource: identity.toHexString(),
+    });
   ctx.db.sync_writer.identity.delete(identity);
 });
 
