@@ -15,6 +15,11 @@ export class DeliveredMarks {
     return true;
   }
 
+  /** A mark loaded from a cursor store (a restarted client): only ever raises it. */
+  restore(streamId: string, authoritySeq: bigint): void {
+    if (authoritySeq > this.mark(streamId)) this.byStream.set(streamId, authoritySeq);
+  }
+
   mark(streamId: string): bigint {
     return this.byStream.get(streamId) ?? 0n;
   }

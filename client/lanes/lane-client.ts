@@ -5,14 +5,24 @@
  * across the switch: the new lane resumes from the last position it knew (or from the start of retained
  * history) and what the application already has is skipped by authority identity (./delivered.ts).
  *
+ * With a persistent cursor store (`store`, e.g. the client library's FileCursorStore) a restarted
+ * client resumes where it was, on either lane: the store keeps each stream's delivered mark (authority
+ * seq, `mark:<stream>`), the legacy lane's watermark per topic (`legacy:<topic>`) and SpacetimeDB's
+ * cursor per stream (`spacetime:<stream>`, written by the SyncClient itself). The mark is saved after
+ * the application's onEvent returned and before the lane's own position, and close() waits for the
+ * saves: a client closed and opened again neither loses nor repeats an event. A crash between
+ * onEvent and the save can hand that event over again (the mark is not in the application's
+ * transaction). The legacy lane's socket is kept up by ./legacy-follower.ts (reconnect with backoff).
+ *
  *   idle ──open──► following(lane) ──route answer differs──► switching(from, to) ──► following(to)
  *                        └──────────────── close ──────────────────────┴──────────► closed
  */
-import { isLegacyLaneError, LegacyLaneClient, type LegacyUpdate } from '../../legacy/client/index.js';
+import type { LegacyUpdate } from '../../legacy/client/index.js';
 import { GEN1_RULES, LaneMapping, MappingError } from '../../parity/mapping.js';
-import { MemoryCursorStore } from '../cursor-store.js';
+import { type Cursor, type CursorStore, MemoryCursorStore } from '../cursor-store.js';
 import { SyncClient, type SyncEvent } from '../sync-client.js';
 import { DeliveredMarks } from './delivered.js';
+import { LegacyFollower, type LegacyFollowerOptions } from './legacy-follower.js';
 
 export type Lane = 'legacy' | 'spacetime';
 
@@ -36,7 +46,14 @@ export interface LaneClientOptions {
     readonly token?: string;
     readonly clientId: string;
   };
-  readonly legacy: { readonly url: string; readonly token: () => Promise<string> };
+  readonly legacy: {
+    readonly url: string;
+    readonly token: () => Promise<string>;
+    /** Reconnect delay after a dropped socket (default 100 ms doubling to 5 s, with jitter). */
+    readonly backoff?: LegacyFollowerOptions['backoff'];
+  };
+  /** Where positions survive a restart (default: memory, i.e. they do not). */
+  readonly store?: CursorStore;
   /** The streams followed; their legacy topics are derived through the mapping. */
   readonly streams: readonly string[];
   readonly topics: readonly string[];
@@ -47,7 +64,7 @@ export interface LaneClientOptions {
 }
 
 type Consumer =
-  | { readonly lane: 'legacy'; readonly client: LegacyLaneClient }
+  | { readonly lane: 'legacy'; readonly client: LegacyFollower }
   | { readonly lane: 'spacetime'; readonly client: SyncClient };
 
 type Life =
@@ -62,20 +79,31 @@ export class LaneClient {
   private life: Life = { t: 'idle' };
   private readonly marks = new DeliveredMarks();
   private readonly mapping: LaneMapping;
-  /** Resume hints per lane: legacy watermark per topic, our seq per stream. */
+  /** The legacy lane's resume hint per topic (SpacetimeDB's lives in the store, per stream). */
   private readonly legacyAfter = new Map<string, number>();
-  private readonly spacetimeAfter = new Map<string, bigint>();
   private readonly followed: ReadonlySet<string>;
+  private readonly store: CursorStore;
+  /** Saves not yet known to be written; close() waits for them. */
+  private readonly saving = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private routing = false;
 
   private constructor(private readonly o: LaneClientOptions) {
     this.mapping = o.mapping ?? new LaneMapping(GEN1_RULES);
     this.followed = new Set(o.streams);
+    this.store = o.store ?? new MemoryCursorStore();
   }
 
   static async open(o: LaneClientOptions): Promise<LaneClient> {
     const c = new LaneClient(o);
+    for (const s of o.streams) {
+      const mark = await c.store.load(`mark:${s}`);
+      if (mark) c.marks.restore(s, mark.watermark);
+    }
+    for (const t of o.topics) {
+      const w = await c.store.load(`legacy:${t}`);
+      if (w && w.watermark > 0n) c.legacyAfter.set(t, Number(w.watermark));
+    }
     await c.switchTo(await o.route());
     c.timer = setInterval(() => void c.reroute(), o.routeIntervalMs);
     c.timer.unref();
@@ -116,19 +144,33 @@ export class LaneClient {
     if (from !== undefined) this.o.onSwitch?.(from, to);
   }
 
-  private deliver(e: LaneEvent): void {
-    if (!this.followed.has(e.streamId)) return;
-    if (this.marks.admit(e.streamId, e.authoritySeq)) this.o.onEvent(e);
+  private save(key: string, cursor: Cursor): Promise<void> {
+    const p = this.store.save(key, cursor).catch((e) => this.o.onError?.(e));
+    this.saving.add(p);
+    void p.finally(() => this.saving.delete(p));
+    return p;
+  }
+
+  /** Hands a new event to the application, then records it delivered (the save, to be awaited or not). */
+  private deliver(e: LaneEvent): Promise<void> | undefined {
+    if (!this.followed.has(e.streamId)) return undefined;
+    if (!this.marks.admit(e.streamId, e.authoritySeq)) return undefined;
+    this.o.onEvent(e);
+    return this.save(`mark:${e.streamId}`, { epoch: 0n, watermark: e.authoritySeq });
   }
 
   private async openSpacetime(): Promise<Consumer> {
+    const store = this.store;
     const client = await SyncClient.open(this.o.streams, {
       ...this.o.spacetime,
-      store: new MemoryCursorStore(),
-      startAfter: this.spacetimeAfter,
-      onEvent: (streamId: string, e: SyncEvent) => {
-        this.spacetimeAfter.set(streamId, e.seq);
-        this.deliver({
+      // The SyncClient keeps its own cursors here, under a prefix of their own.
+      store: {
+        load: (streamId) => store.load(`spacetime:${streamId}`),
+        save: (streamId, cursor) => this.save(`spacetime:${streamId}`, cursor),
+      },
+      // It saves its cursor once this resolves: the mark is saved first.
+      onEvent: async (streamId: string, e: SyncEvent) => {
+        await this.deliver({
           lane: 'spacetime',
           streamId,
           authorityTopic: e.sourceTopic,
@@ -141,43 +183,61 @@ export class LaneClient {
   }
 
   private async openLegacy(): Promise<Consumer> {
-    const client = await LegacyLaneClient.connect({
+    const client = await LegacyFollower.start({
       url: this.o.legacy.url,
-      token: await this.o.legacy.token(),
-      onUpdate: (u: LegacyUpdate) => {
-        if (u.watermark > (this.legacyAfter.get(u.topic) ?? 0)) this.legacyAfter.set(u.topic, u.watermark);
-        let streamId: string;
-        try {
-          streamId = this.mapping.streamOf(
-            this.mapping.fromLegacy({ topic: u.topic, docKey: u.docKey, docVersion: BigInt(u.docVersion) }),
-          );
-        } catch (e) {
-          if (e instanceof MappingError) return; // another principal's document on a shared topic
-          throw e;
-        }
-        this.deliver({
-          lane: 'legacy',
-          streamId,
-          authorityTopic: u.topic,
-          authoritySeq: BigInt(u.docVersion),
-          payload: u.payload,
-        });
-      },
-    });
-    try {
-      await client.subscribe(this.o.topics, { resumeAfter: Object.fromEntries(this.legacyAfter) });
-    } catch (e) {
+      token: this.o.legacy.token,
+      topics: this.o.topics,
+      ...(this.o.legacy.backoff ? { backoff: this.o.legacy.backoff } : {}),
+      resumeAfter: () => Object.fromEntries(this.legacyAfter),
       // A watermark the lane no longer retains: replay those topics from the start; the marks skip
       // what was delivered, so this costs replay, not duplicates.
-      if (!isLegacyLaneError(e) || e.code !== 'stale_cursor' || e.staleTopics.length === 0) throw e;
-      for (const st of e.staleTopics) this.legacyAfter.delete(st.topic);
-      await client.subscribe(this.o.topics, { resumeAfter: Object.fromEntries(this.legacyAfter) });
-    }
+      onStale: (topics) => {
+        for (const t of topics) {
+          this.legacyAfter.delete(t);
+          void this.save(`legacy:${t}`, { epoch: 0n, watermark: 0n });
+        }
+      },
+      onError: (e) => this.o.onError?.(e),
+      onUpdate: (u: LegacyUpdate) => {
+        this.legacyUpdate(u);
+        if (u.watermark > (this.legacyAfter.get(u.topic) ?? 0)) {
+          this.legacyAfter.set(u.topic, u.watermark);
+          // Saved after the mark (saves are applied in order): the hint is never ahead of it.
+          void this.save(`legacy:${u.topic}`, { epoch: 0n, watermark: BigInt(u.watermark) });
+        }
+      },
+    });
     return { lane: 'legacy', client };
+  }
+
+  private legacyUpdate(u: LegacyUpdate): void {
+    let streamId: string;
+    try {
+      streamId = this.mapping.streamOf(
+        this.mapping.fromLegacy({ topic: u.topic, docKey: u.docKey, docVersion: BigInt(u.docVersion) }),
+      );
+    } catch (e) {
+      if (e instanceof MappingError) return; // another principal's document on a shared topic
+      throw e;
+    }
+    void this.deliver({
+      lane: 'legacy',
+      streamId,
+      authorityTopic: u.topic,
+      authoritySeq: BigInt(u.docVersion),
+      payload: u.payload,
+    });
   }
 
   private async stopConsumer(c: Consumer): Promise<void> {
     await c.client.close();
+  }
+
+  /** The legacy lane's reconnects after dropped sockets (while it is the lane followed). */
+  get legacyReconnects(): number {
+    return this.life.t === 'following' && this.life.consumer.lane === 'legacy'
+      ? this.life.consumer.client.reconnected
+      : 0;
   }
 
   async close(): Promise<void> {
@@ -185,5 +245,6 @@ export class LaneClient {
     this.life = { t: 'closed' };
     clearInterval(this.timer);
     if (life.t === 'following') await this.stopConsumer(life.consumer);
+    await Promise.all([...this.saving]);
   }
 }

@@ -148,9 +148,11 @@ beforeAll(async () => {
     const switches: string[] = [];
     const client = await LaneClient.open({
       route: async () => {
-        const r = await createClient(AdminService, authedTransport(stack.service.httpUrl)).routeClient({
-          clientId: id,
-        });
+        // As a desktop client asks: with a client token for its own id, not an operator's.
+        const r = await createClient(
+          AdminService,
+          authedTransport(stack.service.httpUrl, { roles: ['client'], subject: id }),
+        ).routeClient({ clientId: id });
         return r.lane === CutoverLane.SPACETIME ? 'spacetime' : 'legacy';
       },
       routeIntervalMs: 100,
