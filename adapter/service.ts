@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
+import { isSyncError } from '../shared/errors/sync-error.js';
 import { adminService } from './admin/admin-service.js';
 import { cutoverRpcs } from './admin/cutover-rpcs.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
@@ -205,7 +206,15 @@ export async function startService(
     // SpacetimeDB accepts the service's client tokens, and the module grants their streams.
     const iss = issuer.listening(http.url);
     devhost?.trustIssuer(iss);
-    await writer.trustTokenIssuer(iss, issuer.audience).catch(life.failed);
+    await writer.trustTokenIssuer(iss, issuer.audience).catch((e: unknown) => {
+      // An identity that is not (yet) a writer may still run: it dead-letters what it may not write
+      // (runbooks/dead-letters.md) and an owner can grant it later. Only its client tokens wait.
+      if (!isSyncError(e, 'unauthorized')) return life.failed(e);
+      logger.warn(
+        { err: e.message },
+        'SpacetimeDB refused to trust this service as a token issuer: the client tokens it mints are refused until an owner grants it writer and the service restarts',
+      );
+    });
     await life.checkpoint();
   }
   if (config.kafka) {
