@@ -88,18 +88,19 @@ describe('runbooks', () => {
   it('dead-letters.md: envelopes refused as unauthorized are granted, replayed and land in order', async () => {
     const devhost = await startSyncDevhost();
     stops.push(() => devhost.stop());
-    // The service runs as the module's owner, as it must (it reads the private source_cursor). An
-    // operator with writer rights revokes the owner's: everything it consumes is dead-lettered.
+    // The service writes as an identity the owner granted writer; an operator, a writer too, revokes
+    // it: everything the service consumes is dead-lettered as unauthorized.
     const owner = await connect(devhost, devhost.ownerToken);
     const operator = await connect(devhost);
-    await owner.conn.reducers.grantWriter({
-      identity: Identity.fromString(operator.identityHex),
-      label: 'sre',
-    });
-    await operator.conn.reducers.revokeWriter({ identity: Identity.fromString(owner.identityHex) });
-    owner.conn.disconnect();
-    operator.conn.disconnect();
-    const { service, deadLetterTopic, produce } = await serviceOn(devhost, devhost.ownerToken);
+    const adapter = await connect(devhost);
+    for (const [who, label] of [
+      [operator, 'sre'],
+      [adapter, 'spacetime-sync-adapter'],
+    ] as const)
+      await owner.conn.reducers.grantWriter({ identity: Identity.fromString(who.identityHex), label });
+    await operator.conn.reducers.revokeWriter({ identity: Identity.fromString(adapter.identityHex) });
+    for (const c of [owner, operator, adapter]) c.conn.disconnect();
+    const { service, deadLetterTopic, produce } = await serviceOn(devhost, adapter.token);
     await produce('billing:3', 4);
     await expect
       .poll(
