@@ -28,12 +28,26 @@ type RawExpr =
 
 const JOIN_ON_ONLY = 'a subscription joins two tables on one column of each being equal';
 
+/**
+ * Expression nesting (parentheses, signs, right operands) the parser descends into: sqlparser's
+ * default recursion limit, so deeper text is refused as SpacetimeDB refuses it, with a parse error
+ * instead of exhausting the stack (the fuzzer found `((((…` crashing the parse with a RangeError).
+ */
+export const MAX_EXPR_NESTING = 50;
+/**
+ * Binary operators in one query. A chain `a = 1 AND a = 1 AND …` nests as deep as it is long and
+ * every later step walks it recursively; the host's own bound (64 comparisons) is far below this.
+ */
+export const MAX_EXPR_OPERATORS = 1000;
+
 function unsupported(message: string): SqlError {
   return new SqlError('unsupported', message);
 }
 
 class Parser {
   private i = 0;
+  private nesting = 0;
+  private operators = 0;
   constructor(
     private readonly sql: string,
     private readonly tokens: readonly Token[],
@@ -349,11 +363,19 @@ class Parser {
   }
 
   expr(precedence: number): RawExpr {
-    let left = this.prefix();
-    for (;;) {
-      const next = this.infixPrecedence();
-      if (next <= precedence) return left;
-      left = this.infix(left, next);
+    if (++this.nesting > MAX_EXPR_NESTING)
+      throw new SqlError('parse', 'sql parser error: recursion limit exceeded');
+    try {
+      let left = this.prefix();
+      for (;;) {
+        const next = this.infixPrecedence();
+        if (next <= precedence) return left;
+        if (++this.operators > MAX_EXPR_OPERATORS)
+          throw unsupported(`Unsupported expression: more than ${MAX_EXPR_OPERATORS} operators in one query`);
+        left = this.infix(left, next);
+      }
+    } finally {
+      this.nesting--;
     }
   }
 

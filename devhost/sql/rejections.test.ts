@@ -203,3 +203,23 @@ describe('type errors', () => {
     expect(e.kind).toBe('type');
   });
 });
+
+describe('bounded nesting (found by test/fuzz/subscription-sql.fuzz.test.ts)', () => {
+  const where = (w: string) => `SELECT * FROM person WHERE ${w}`;
+  it('deeper than 50 levels is a parse error, as in SpacetimeDB, not a crashed stack', () => {
+    expect(compileQuery(where(`${'('.repeat(45)}age = 1${')'.repeat(45)}`), schema, anyone)).toHaveLength(1);
+    check([
+      [where(`${'('.repeat(20_000)}age = 1${')'.repeat(20_000)}`), 'parse', /recursion limit exceeded/],
+      [where(`age = ${'- '.repeat(20_000)}1`), 'parse', /recursion limit exceeded/],
+    ]);
+  });
+
+  it('more than 1000 operators in one query is refused, however they are chained', () => {
+    const chain = (n: number) => Array.from({ length: n }, () => 'age = 1').join(' AND ');
+    expect(compileQuery(where(chain(400)), schema, anyone)).toHaveLength(1);
+    check([
+      [where(chain(20_000)), 'unsupported', /more than 1000 operators/],
+      [where(`${'(age = 1) = '.repeat(20_000)}TRUE`), 'unsupported', /more than 1000 operators/],
+    ]);
+  });
+});
