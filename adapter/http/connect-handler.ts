@@ -129,6 +129,9 @@ async function decodeBody(
       return refuse('request.decode', `${encoding} body does not decompress: ${(e as Error).message}`, e);
     }
     header.delete('content-encoding');
+    // The length sent was the compressed one; Connect would hold the inflated body to it (the
+    // fuzzer found a gzipped empty body answered with an untyped "promised 20 bytes, received 0").
+    header.delete('content-length');
   }
   try {
     if (binary) {

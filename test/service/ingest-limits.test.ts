@@ -82,6 +82,23 @@ describe('ingest bounds', () => {
     await stillServes();
   });
 
+  it('a gzipped binary body is judged by its inflated bytes, whatever length it was sent with (found by fuzzing)', async () => {
+    const empty = await post(
+      { 'content-type': 'application/proto', 'content-encoding': 'gzip' },
+      gzipSync(new Uint8Array(0)),
+    );
+    expect(empty.status).toBe(400);
+    expect(violation(empty.error)).toMatchObject({ field: 'envelopes', ruleId: 'repeated.min_items' });
+    const request = create(PublishRequestSchema, { envelopes: [envelope('gz:1', 'g1', 'x'.repeat(500), 1n)] });
+    const res = await fetch(`${service.httpUrl}${PUBLISH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip', ...(await bearer()) },
+      body: gzipSync(toBinary(PublishRequestSchema, request)),
+    });
+    expect(res.status).toBe(200);
+    expect(stored('gz:1')).toEqual(['g1']);
+  });
+
   it('a body over the limit as sent is refused with 400 request.max_bytes', async () => {
     const big = JSON.stringify({ envelopes: [], pad: 'x'.repeat(MAX_BODY) });
     const { status, error } = await post({ 'content-type': 'application/json' }, big);
