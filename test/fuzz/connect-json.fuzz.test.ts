@@ -17,11 +17,13 @@ import type { RunningService } from '../../adapter/service.js';
 import { ErrorInfoSchema, ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import {
   IngestService,
-  NegotiateResponseSchema,
   PublishRequestSchema,
   PublishResponseSchema,
 } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
-import { ProtocolVersionSchema } from '../../proto/gen/spacetime_sync/v1/protocol_pb.js';
+import {
+  NegotiateResponseSchema,
+  ProtocolVersionSchema,
+} from '../../proto/gen/spacetime_sync/v1/protocol_pb.js';
 import { hashPayload } from '../../shared/payload-hash.js';
 import { authedTransport, bearer } from '../support/auth.js';
 import { syncEnvelope } from '../support/envelopes.js';

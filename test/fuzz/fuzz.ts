@@ -100,7 +100,7 @@ export const anyBytes = (max = 4096): fc.Arbitrary<Uint8Array> =>
   );
 
 /** One edit of a byte string: flip, set, insert, delete, truncate, duplicate a span, or splice bytes. */
-type Edit =
+export type Edit =
   | { readonly kind: 'flip'; readonly at: number; readonly bit: number }
   | { readonly kind: 'set'; readonly at: number; readonly byte: number }
   | { readonly kind: 'insert'; readonly at: number; readonly bytes: Uint8Array }
@@ -109,7 +109,7 @@ type Edit =
   | { readonly kind: 'repeat'; readonly at: number; readonly length: number; readonly times: number };
 
 const position = fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true });
-const edit: fc.Arbitrary<Edit> = fc.oneof(
+export const edit: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: position, bit: fc.nat({ max: 7 }) }),
   fc.record({
     kind: fc.constant('set' as const),
@@ -131,7 +131,7 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
   }),
 );
 
-function apply(bytes: Uint8Array, e: Edit): Uint8Array {
+export function apply(bytes: Uint8Array, e: Edit): Uint8Array {
   const at = Math.floor(e.at * (bytes.length + 1));
   const b = Buffer.from(bytes);
   switch (e.kind) {
