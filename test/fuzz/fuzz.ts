@@ -4,6 +4,9 @@
  * 1,000,000), optionally capped by FUZZ_MINUTES per target, printing progress and, at the end, the
  * cases run and the heap before and after (after a full GC) — the figures the README reports. Those
  * lines are also appended to FUZZ_REPORT when it is set.
+ *
+ * All fuzz targets live in this folder; the devhost ones drive decoders the package does not export,
+ * so this folder alone may import devhost's internals (biome.json's devhost import rule skips it).
  */
 import { appendFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';

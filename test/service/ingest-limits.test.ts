@@ -89,7 +89,9 @@ describe('ingest bounds', () => {
     );
     expect(empty.status).toBe(400);
     expect(violation(empty.error)).toMatchObject({ field: 'envelopes', ruleId: 'repeated.min_items' });
-    const request = create(PublishRequestSchema, { envelopes: [envelope('gz:1', 'g1', 'x'.repeat(500), 1n)] });
+    const request = create(PublishRequestSchema, {
+      envelopes: [envelope('gz:1', 'g1', 'x'.repeat(500), 1n)],
+    });
     const res = await fetch(`${service.httpUrl}${PUBLISH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip', ...(await bearer()) },
