@@ -143,6 +143,10 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
   });
 
   server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node hands the socket over without an error listener, and authentication may await an
+    // issuer's keys: a client resetting meanwhile must not be an uncaught error that ends the host.
+    // (Once upgraded, the websocket's own error handling takes over.)
+    socket.on('error', (err) => logger.info({ err: err.message }, 'client socket failed during upgrade'));
     try {
       if (closing) return rejectUpgrade(socket, 503);
       const url = new URL(req.url ?? '/', 'http://devhost');
