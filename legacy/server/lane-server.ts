@@ -68,6 +68,9 @@ export async function startLaneServer(o: LaneServerOptions): Promise<LaneServer>
   });
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node hands the socket over without an error listener and the token check awaits: a client
+    // resetting meanwhile must not be an uncaught error (as devhost's upgrade-reset test shows).
+    socket.on('error', (err) => o.logger.info({ err: err.message }, 'legacy socket failed during upgrade'));
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://lane');
       if (!LANE_PATHS.includes(url.pathname)) return refuse(socket, 404, 'Not Found');
