@@ -194,7 +194,7 @@ export class BridgeWorker {
       metrics.publishLatency.observe({ relay }, Number(process.hrtime.bigint() - sentAt) / 1e9);
       if (o.kind === 'accepted') metrics.published.inc({ relay });
       if (o.kind === 'accepted' && o.message.startsWith('duplicate:')) metrics.duplicates.inc({ relay });
-      else metrics.refused.inc({ relay });
+      if (o.kind === 'refused') metrics.refused.inc({ relay });
       this.plan.answered(row.outboxId, relay, o.kind === 'refused', Date.now());
       this.reports.push({
         outboxId: row.outboxId,

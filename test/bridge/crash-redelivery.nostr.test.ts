@@ -10,7 +10,7 @@ import type { Devhost } from '@spacetime-sync/devhost';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bridgeEnv, bridgeFiles, type KeyFiles, metricValue } from '../support/bridge-harness.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
-import { startRelay, storedEvents, type TestRelay } from '../support/nostr-relay.js';
+import { countEvents, startRelay, storedEvents, type TestRelay } from '../support/nostr-relay.js';
 
 const BIN = new URL('../../bin/spacetime-sync.js', import.meta.url).pathname;
 const ROUND = 300;
@@ -80,6 +80,7 @@ function killed(child: ChildProcess): Promise<void> {
   });
 }
 
+const dTag = (tags: string[][]) => tags.find((t) => t[0] === 'd')?.[1];
 const rows = () => [...owner.conn.db.bridgeOutbox.iter()];
 const sentCount = () => rows().filter((r) => r.status === 'sent').length;
 const recordedAtRelay = (outboxId: bigint) =>
@@ -114,7 +115,7 @@ describe('bridge worker under kill -9', () => {
       await enqueued;
       // What the relay has that the module doesn't know it has: the crash window.
       const atRelay = new Set(
-        (await storedEvents(relay.url, { authors: [files.publicKey] })).map((e) => e.tags[0]?.[1]),
+        (await storedEvents(relay.url, { authors: [files.publicKey] })).map((e) => dTag(e.tags)),
       );
       const window = rows().filter((r) => atRelay.has(r.bridgeKey) && !recordedAtRelay(r.outboxId)).length;
       crashWindows += window;
@@ -125,7 +126,9 @@ describe('bridge worker under kill -9', () => {
       rounds++;
     }
     const events = await storedEvents(relay.url, { authors: [files.publicKey] });
-    const keys = events.map((e) => e.tags.find((t) => t[0] === 'd')?.[1]);
+    const keys = events.map((e) => dTag(e.tags));
+    // The relay's own count agrees with what the REQ returned (a truncated read can't pass for loss).
+    expect(await countEvents(relay.url, { authors: [files.publicKey] })).toBe(events.length);
     expect(events).toHaveLength(rounds * ROUND);
     expect(new Set(events.map((e) => e.id)).size).toBe(rounds * ROUND);
     expect(new Set(keys)).toEqual(new Set(rows().map((r) => r.bridgeKey)));

@@ -152,6 +152,8 @@ describe('bridge worker and a failing mirror', () => {
     await enqueue('ref-d', 2);
     await expect.poll(() => statusCount('ref-', 'failed'), { timeout: 30_000, interval: 200 }).toBe(4);
     expect(await refused()).toBe(11);
+    // Accepted events are no refusals: the good relay's refused counter stays at zero.
+    expect(await metricValue(service.httpUrl, 'spacetime_sync_bridge_refused_total', 'relay="good"')).toBe(0);
     expect(await metricValue(service.httpUrl, 'spacetime_sync_bridge_published_total', 'relay="good"')).toBe(
       4,
     );
