@@ -43,6 +43,20 @@ describe('service machine', () => {
     expect(readiness(SAMPLE.running, up)).toEqual({ ok: true });
     expect(readiness(SAMPLE.running, { spacetimeConnected: true })).toEqual({ ok: true });
     expect(readiness(SAMPLE.starting, up)).toEqual({ ok: false, why: 'service starting' });
+    // Started during a SpacetimeDB outage: /readyz names what it waits for and the last failure.
+    expect(readiness(SAMPLE.starting, { spacetimeConnected: false })).toEqual({
+      ok: false,
+      why: 'service starting: SpacetimeDB not connected',
+    });
+    expect(
+      readiness(SAMPLE.starting, {
+        spacetimeConnected: false,
+        spacetimeProblem: 'connect failed: fetch failed',
+      }),
+    ).toEqual({
+      ok: false,
+      why: 'service starting: SpacetimeDB not connected (connect failed: fetch failed; retrying)',
+    });
     expect(readiness(SAMPLE.stopping, up)).toEqual({ ok: false, why: 'service stopping' });
     expect(readiness(SAMPLE.running, { ...up, spacetimeConnected: false })).toEqual({
       ok: false,

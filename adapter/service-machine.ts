@@ -38,6 +38,8 @@ export function transitionService(s: ServiceState, e: ServiceEvent): ServiceStat
 /** What /readyz needs to know of the parts. */
 export interface PartsReadiness {
   readonly spacetimeConnected: boolean;
+  /** Why the last SpacetimeDB connection attempt failed (shown while it is not connected). */
+  readonly spacetimeProblem?: string;
   /** Why the embedded devhost cannot commit right now (e.g. its commit log is out of space); empty when it can. */
   readonly commitProblems?: readonly string[];
   /** Undefined when no Kafka source is configured; else whether its consumer runs and why not. */
@@ -46,6 +48,11 @@ export interface PartsReadiness {
 
 /** /readyz: ready only while running with SpacetimeDB connected and, when configured, a consumer running. */
 export function readiness(s: ServiceState, parts: PartsReadiness): { ok: boolean; why?: string } {
+  if (s.kind === 'starting' && !parts.spacetimeConnected) {
+    // An adapter started during a SpacetimeDB outage waits it out; say what it is waiting for.
+    const problem = parts.spacetimeProblem ? ` (${parts.spacetimeProblem}; retrying)` : '';
+    return { ok: false, why: `service starting: SpacetimeDB not connected${problem}` };
+  }
   if (s.kind !== 'running') return { ok: false, why: `service ${s.kind}` };
   // Nothing can be written while the embedded devhost cannot commit.
   if (parts.commitProblems && parts.commitProblems.length > 0)

@@ -13,12 +13,14 @@ export const SERVICE_SPEC: MachineSpec<ServiceKind, ServiceCase> = {
   title: 'Service',
   intro:
     '`startService` (`adapter/service-machine.ts`) starts its parts in order — devhost when embedded, the ' +
-    'writer, the HTTP listener, the Kafka source, the probe, the bridge, shadow parity — re-checking the ' +
+    'writer and cutover store (connecting in the background), the HTTP listener, then waits for SpacetimeDB ' +
+    'however long it is away (a refused token or a missing database end the start), then the Kafka source, ' +
+    'the probe, the bridge, shadow parity — re-checking the ' +
     'machine after each await; each part that started is stopped (in reverse) by `stop()`, by a stop that ' +
     'lands while starting, or when a later part fails to start. `/readyz` answers 200 only in `running`, ' +
     'with SpacetimeDB connected and, when Kafka is configured, its consumer running.',
   states: {
-    starting: 'parts are starting; not ready',
+    starting: 'parts are starting; not ready (`/readyz` says when it waits for SpacetimeDB, and why)',
     running: 'every part is up; ready while SpacetimeDB is connected and the consumer runs',
     stopping: 'stopping the parts that started, newest first; not ready',
     stopped: 'done',

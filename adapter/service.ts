@@ -30,6 +30,7 @@ import { waitForTopics } from './kafka/topic-readiness.js';
 import { createAdapterMetrics } from './metrics.js';
 import type { AcceptedEnvelopeSink } from './ports/accepted-envelopes.js';
 import { ServiceLifecycle } from './service-lifecycle.js';
+import { SpacetimeRefusedError } from './spacetime/connect-refusal.js';
 import { DeliveryProbe, PROBE_STREAM } from './spacetime/delivery-probe.js';
 import { SpacetimeWriter } from './spacetime/writer.js';
 import { provisionWriter } from './spacetime/writer-identity.js';
@@ -113,7 +114,9 @@ export async function startService(
     options.registry ?? createMetricsRegistry({ defaultMetrics: options.defaultMetrics ?? true });
   const metrics = createAdapterMetrics(registry);
   let connectedOnce = false;
-  const writer = await SpacetimeWriter.connect({
+  // The SpacetimeDB links start connecting now and retry with capped backoff for as long as it is
+  // away; the HTTP listener comes up first so /readyz can say why the service is not ready yet.
+  const writer = SpacetimeWriter.open({
     uri,
     database,
     ...(token ? { token } : {}),
@@ -122,23 +125,21 @@ export async function startService(
       if (connectedOnce) metrics.spacetimeReconnects.inc();
       connectedOnce = true;
     },
-  }).catch(life.failed);
+  });
   life.started(() => writer.close());
-  await life.checkpoint();
-  // The baseline the epoch-change counter compares later scrapes with.
-  metrics.refreshStreams(writer.streams());
   if (config.kafka) metrics.enableKafkaConsumerMetrics();
   let kafka: KafkaSource | undefined;
   const readiness = () =>
     life.readiness({
       spacetimeConnected: writer.isConnected,
+      ...(writer.connection.lastError !== undefined ? { spacetimeProblem: writer.connection.lastError } : {}),
       commitProblems: devhost?.commitProblems() ?? [],
       ...(config.kafka
         ? { kafka: { ready: kafka?.ready === true, state: kafka ? kafka.status().state : 'not started' } }
         : {}),
     });
   // The stage lives in SpacetimeDB: a restarted service resumes it from there.
-  const cutoverStore = await CutoverStore.open({
+  const cutoverStore = CutoverStore.connecting({
     uri,
     database,
     ...(token ? { token } : {}),
@@ -202,6 +203,10 @@ export async function startService(
   }).catch(life.failed);
   life.started(() => http.close());
   await life.checkpoint();
+  await untilConnected(life, (ms) => writer.waitConnected(ms));
+  await untilConnected(life, (ms) => cutoverStore.waitLive(ms));
+  // The baseline the epoch-change counter compares later scrapes with.
+  metrics.refreshStreams(writer.streams());
   if (issuer) {
     // SpacetimeDB accepts the service's client tokens, and the module grants their streams.
     const iss = issuer.listening(http.url);
@@ -310,6 +315,22 @@ export async function startService(
     /** Stops the parts newest first (shadow, bridge, probe, Kafka, HTTP, writer, devhost); idempotent. */
     stop: () => life.stop(),
   };
+}
+
+/**
+ * Waits as long as SpacetimeDB is away (the links retry by themselves), re-checking for a stop every
+ * second; a permanent refusal (./spacetime/connect-refusal.ts) ends the start.
+ */
+async function untilConnected(life: ServiceLifecycle, wait: (ms: number) => Promise<void>): Promise<void> {
+  for (;;) {
+    await life.checkpoint();
+    try {
+      await wait(1_000);
+      return;
+    } catch (e) {
+      if (e instanceof SpacetimeRefusedError) await life.failed(e);
+    }
+  }
 }
 
 function tlsMaterial(config: ServiceConfig): TlsMaterial | undefined {

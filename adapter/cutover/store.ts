@@ -75,11 +75,22 @@ export class CutoverStore {
   private constructor(private readonly o: StoreOptions) {}
 
   static async open(o: StoreOptions, waitMs = 30_000): Promise<CutoverStore> {
+    const s = CutoverStore.connecting(o);
+    await s.waitLive(waitMs);
+    return s;
+  }
+
+  /** A store that starts connecting now and keeps retrying; `waitLive` tells when its state loaded. */
+  static connecting(o: StoreOptions): CutoverStore {
     ensureWebSocket();
     const s = new CutoverStore(o);
     s.connect();
-    await s.until(() => s.life.t === 'live', waitMs, 'the cutover state did not load');
     return s;
+  }
+
+  /** Resolves once the cutover state is loaded; rejects (unavailable) after `ms`. */
+  waitLive(ms: number): Promise<void> {
+    return this.until(() => this.life.t === 'live', ms, 'the cutover state did not load');
   }
 
   /** Called with the new snapshot whenever the stored state changes (any writer). */

@@ -14,6 +14,7 @@ import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { EventInput } from '../envelope/to-event.js';
 import type { AppendReceipt, ReceiptStatus, ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
 import type { StreamHead } from '../ports/stream-head.js';
+import { refusalKind, SpacetimeRefusedError } from './connect-refusal.js';
 import {
   INITIAL_WRITER,
   INITIAL_WRITER_EFFECTS,
@@ -54,6 +55,13 @@ export function reducerError(e: unknown): SyncError {
 
 const unexplained = new WeakSet<SyncError>();
 
+/** The SDK's connect error with its cause: undici says only "fetch failed", the cause says why. */
+function describeConnectError(err: Error): string {
+  const cause = err.cause as { code?: string; message?: string } | undefined;
+  const why = cause?.code ?? cause?.message;
+  return why && !err.message.includes(why) ? `${err.message} (${why})` : err.message;
+}
+
 /**
  * SpacetimeDB failed the call without a module reason: the module crashed or trapped, the reducer is
  * unknown, its arguments did not decode (bindings drift). It may pass on a retry or may be caused by
@@ -83,8 +91,8 @@ export class SpacetimeWriter implements ReducerSink {
   /** The current socket's connection (state.socket's); its tables are read only while `connected`. */
   private conn: DbConnection | undefined;
   private socketOf = new WeakMap<DbConnection, number>();
-  /** Callers of waitConnected, woken by `mark_ready`, failed by close(). */
-  private readonly waiters = new Set<{ ready: () => void; closed: (e: SyncError) => void }>();
+  /** Callers of waitConnected, woken by `mark_ready`, failed by close() or a permanent refusal. */
+  private readonly waiters = new Set<{ ready: () => void; closed: (e: Error) => void }>();
   private chain: Promise<unknown> = Promise.resolve();
   private draining: Promise<void> | undefined;
   /** Receipts of the call in flight, by position in its batch. */
@@ -94,21 +102,39 @@ export class SpacetimeWriter implements ReducerSink {
   private failInFlight: ((e: SyncError) => void) | undefined;
   private lastError: string | undefined;
   private identityHex: string | undefined;
+  /** Set when SpacetimeDB refused the very first connection for good (./connect-refusal.ts). */
+  private refusedWith: SpacetimeRefusedError | undefined;
+  private everConnected = false;
 
   private constructor(private readonly o: WriterOptions) {}
 
-  /** Connects (or rejects after `waitMs`, closing the writer so it does not keep retrying unseen). */
-  static async connect(options: WriterOptions, waitMs = 30_000): Promise<SpacetimeWriter> {
+  /**
+   * A writer that starts connecting now and keeps retrying with capped backoff however long
+   * SpacetimeDB is away; `waitConnected` tells when it is there (or that it refused for good).
+   */
+  static open(options: WriterOptions): SpacetimeWriter {
     ensureWebSocket();
     const w = new SpacetimeWriter(options);
     for (const f of INITIAL_WRITER_EFFECTS) w.run(f);
+    return w;
+  }
+
+  /** Connects (or rejects after `waitMs`, closing the writer so it does not keep retrying unseen). */
+  static async connect(options: WriterOptions, waitMs = 30_000): Promise<SpacetimeWriter> {
+    const w = SpacetimeWriter.open(options);
     try {
       await w.waitConnected(waitMs);
     } catch (e) {
       await w.close();
+      if (e instanceof SpacetimeRefusedError) throw e;
       throw unavailable('spacetimedb', `no SpacetimeDB at ${options.uri} within ${waitMs} ms`, e);
     }
     return w;
+  }
+
+  /** The permanent refusal of the first connection (bad credentials, no such database), if any. */
+  get refused(): SpacetimeRefusedError | undefined {
+    return this.refusedWith;
   }
 
   /** The lifecycle state's kind (./writer-machine.ts): for tests and logs. */
@@ -148,6 +174,8 @@ export class SpacetimeWriter implements ReducerSink {
         this.subscribe(f.socket);
         return;
       case 'mark_ready':
+        this.everConnected = true;
+        this.refusedWith = undefined;
         this.o.logger.info({ uri: this.o.uri, database: this.o.database }, 'connected to SpacetimeDB');
         this.o.onConnected?.();
         for (const w of this.waiters) w.ready();
@@ -190,7 +218,10 @@ export class SpacetimeWriter implements ReducerSink {
         this.identityHex = identity.toHexString();
         this.send({ type: 'socket_opened', socket });
       })
-      .onConnectError((_ctx, err) => lost(`connect failed: ${err.message}`))
+      .onConnectError((_ctx, err) => {
+        this.noteRefusal(err.message);
+        lost(`connect failed: ${describeConnectError(err)}`);
+      })
       .onDisconnect((_ctx, err) => lost(err ? err.message : 'disconnected'))
       .build();
     conn.db.appendReceipt.onInsert((ctx, r) => {
@@ -205,6 +236,18 @@ export class SpacetimeWriter implements ReducerSink {
     });
     this.conn = conn;
     this.socketOf.set(conn, socket);
+  }
+
+  /**
+   * A start-up connection SpacetimeDB refused for good fails whoever waits for the writer. Once it
+   * has been connected, every failure is an outage (a token revoked later shows in the logs and
+   * /readyz while the writer keeps retrying).
+   */
+  private noteRefusal(message: string): void {
+    const kind = this.everConnected ? undefined : refusalKind(message);
+    if (!kind) return;
+    this.refusedWith = new SpacetimeRefusedError(kind, this.o.uri, this.o.database, message);
+    for (const w of this.waiters) w.closed(this.refusedWith);
   }
 
   private subscribe(socket: number): void {
@@ -228,14 +271,15 @@ export class SpacetimeWriter implements ReducerSink {
     return this.state.kind === 'connected' ? this.conn?.db : undefined;
   }
 
-  /** Resolves when connected (or rejects after `ms`, or once the writer is closed). */
+  /** Resolves when connected (or rejects after `ms`, once the writer is closed, or when refused for good). */
   async waitConnected(ms: number): Promise<void> {
     if (this.isConnected) return;
+    if (this.refusedWith) throw this.refusedWith;
     if (this.state.kind === 'closing' || this.state.kind === 'closed') {
       throw unavailable('spacetimedb', 'the SpacetimeDB writer is closed');
     }
     let timer: NodeJS.Timeout | undefined;
-    let waiter: { ready: () => void; closed: (e: SyncError) => void } | undefined;
+    let waiter: { ready: () => void; closed: (e: Error) => void } | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
         waiter = { ready: resolve, closed: reject };
