@@ -25,7 +25,9 @@ export function startTokenIssuer(config: ClientTokenConfig, logger: Logger) {
       audience: config.audience,
       onMinted: (m) => logger.info({ subsystem: 'tokens', ...m }, 'client token minted'),
     }),
-    publicDocument: (path: string) => discoveryDocument(path, iss(), keys),
+    // Before the listener's URL is known there is no issuer to describe (404, not an error).
+    publicDocument: async (path: string) =>
+      issuer === undefined ? undefined : discoveryDocument(path, issuer, keys),
     /** Fixes the issuer URL (the configured one, else `url`) and returns it. */
     listening(url: string): string {
       issuer ??= url.replace(/\/+$/, '');
