@@ -1,7 +1,8 @@
 /**
  * Test-only: the identities of the module's authorization matrices, each connected to the real sync
  * module on devhost — the SpacetimeDB-side counterpart of the Connect matrix's identities
- * (test/service/authorization-matrix.test.ts). Readers come in both kinds the module knows: a scoped
+ * (test/service/authorization-matrix.test.ts), the same kinds of refused tokens included (another
+ * issuer, another audience, expired, forged). Readers come in both kinds the module knows: a scoped
  * client token of a trusted issuer (its streams become token grants) and a writer's grant. Tokens
  * that must not be accepted at all (expired, forged) cannot connect: `refusedTokens` makes them.
  */
@@ -21,6 +22,7 @@ export const MODULE_IDENTITIES = [
   'cutover admin',
   'bridge worker',
   'other issuer',
+  'wrong audience',
   'revoked session',
 ] as const;
 export type ModuleIdentity = (typeof MODULE_IDENTITIES)[number];
@@ -78,6 +80,11 @@ export async function startModuleWorld(): Promise<ModuleWorld> {
     'cutover admin': cutoverAdmin,
     'bridge worker': bridgeWorker,
     'other issuer': await open(await other.sign('k1', scopes('sess-other', [SEEDED.a]))),
+    // The trusted issuer, but for another audience: devhost accepts it (SpacetimeDB checks no
+    // audience), the module grants nothing.
+    'wrong audience': await open(
+      await issuer.sign('k1', scopes('sess-aud', [SEEDED.a]), { audience: 'another-service' }),
+    ),
     'revoked session': revoked,
   };
   return {

@@ -17,7 +17,7 @@ export interface TestIssuer {
   sign(
     kid: string,
     claims: Record<string, unknown>,
-    options?: { expiresIn?: string | number; key?: KeyLike },
+    options?: { expiresIn?: string | number; key?: KeyLike; audience?: string },
   ): Promise<string>;
   close(): Promise<void>;
 }
@@ -52,12 +52,12 @@ export async function startIssuer(keyIds: string[]): Promise<TestIssuer> {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    sign: async (kid, claims, { expiresIn = '5m', key = keys.get(kid) } = {}) =>
+    sign: async (kid, claims, { expiresIn = '5m', key = keys.get(kid), audience = CLIENT_AUDIENCE } = {}) =>
       new SignJWT(claims)
         .setProtectedHeader({ alg: 'ES256', kid })
         .setIssuer(url)
         .setSubject(`${String(claims['uid'])}:${String(claims['did'])}:${String(claims['sid'])}`)
-        .setAudience(CLIENT_AUDIENCE)
+        .setAudience(audience)
         .setIssuedAt()
         .setExpirationTime(expiresIn)
         .sign(key as KeyLike),
