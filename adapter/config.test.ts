@@ -20,6 +20,31 @@ describe('loadConfig', () => {
     expect(loadConfig({ PROBE_INTERVAL_MS: '0' }).probeIntervalMs).toBe(0);
   });
 
+  it('spreads streams over SPACETIMEDB_SHARDS, or over SPACETIMEDB_SHARD_COUNT embedded databases', () => {
+    expect(
+      loadConfig({
+        SPACETIMEDB_SHARDS: 'shard-0=ws://a:3000/sync,shard-1=ws://b:3000/sync',
+        SPACETIMEDB_TOKEN: 'w',
+        SPACETIMEDB_SHARD_TOKEN_SHARD_1: 'w1',
+      }).spacetime,
+    ).toEqual({
+      kind: 'sharded',
+      token: 'w',
+      shards: [
+        { name: 'shard-0', uri: 'ws://a:3000', database: 'sync' },
+        { name: 'shard-1', uri: 'ws://b:3000', database: 'sync', token: 'w1' },
+      ],
+    });
+    expect(loadConfig({ SPACETIMEDB_SHARD_COUNT: '3' }).spacetime).toEqual({
+      kind: 'embedded',
+      port: 3000,
+      shardCount: 3,
+    });
+    expect(() => loadConfig({ SPACETIMEDB_SHARDS: 'x' })).toThrow(ConfigError);
+    expect(() => loadConfig({ SPACETIMEDB_SHARDS: 'x' })).toThrow(/^SPACETIMEDB_SHARDS: 'x' is not name=uri/);
+    expect(() => loadConfig({ SPACETIMEDB_SHARD_COUNT: '99' })).toThrow(/^SPACETIMEDB_SHARD_COUNT:/);
+  });
+
   it('turns the Kafka consumer on when KAFKA_BROKERS is set', () => {
     const c = loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092, kafka-2:19092', KAFKA_TOPICS: 'a,b' });
     expect(c.kafka).toEqual({

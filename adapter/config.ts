@@ -5,6 +5,7 @@
  */
 
 import { type ShadowConfig, shadowConfig } from '../parity/shadow/config.js';
+import { embeddedShardCount, type RemoteShard, remoteShards } from '../shared/shards/config.js';
 import { type AuthConfig, loadAuthConfig, type TlsFiles, tlsFiles } from './auth/config.js';
 import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
 import { type CutoverConfig, cutoverConfig } from './cutover/config.js';
@@ -41,9 +42,13 @@ export type SpacetimeTarget =
       readonly truncateCorrupt?: boolean;
       /** How long devhost keeps a trusted issuer's fetched JWKS (default 60 s, the JWKS's max-age). */
       readonly oidcKeyCacheMs?: number;
+      /** Databases the devhost hosts, one per shard (`SPACETIMEDB_SHARD_COUNT`); absent = 1. */
+      readonly shardCount?: number;
     }
-  /** A real SpacetimeDB. */
-  | { readonly kind: 'remote'; readonly uri: string; readonly database: string; readonly token?: string };
+  /** A real SpacetimeDB: one database, the only shard (`shard-0`). */
+  | { readonly kind: 'remote'; readonly uri: string; readonly database: string; readonly token?: string }
+  /** Real SpacetimeDB databases, one per shard (`SPACETIMEDB_SHARDS`), written with one token. */
+  | { readonly kind: 'sharded'; readonly shards: readonly RemoteShard[]; readonly token?: string };
 
 export interface ServiceConfig {
   readonly kafka?: KafkaConfig;
@@ -130,6 +135,13 @@ function brokers(env: Env): string[] | undefined {
 function spacetime(env: Env): SpacetimeTarget {
   const uri = env.SPACETIMEDB_URI?.trim();
   const database = env.SPACETIMEDB_DB?.trim();
+  const fail = (variable: string, message: string) => new ConfigError(variable, message);
+  const shards = remoteShards(env, fail);
+  if (shards) {
+    const token = env.SPACETIMEDB_TOKEN?.trim();
+    return { kind: 'sharded', shards, ...(token ? { token } : {}) };
+  }
+  const shardCount = embeddedShardCount(env, fail);
   if (!uri) {
     if (database) throw new ConfigError('SPACETIMEDB_URI', 'required when SPACETIMEDB_DB is set');
     const dataDir = env.DEVHOST_DATA_DIR?.trim();
@@ -137,6 +149,7 @@ function spacetime(env: Env): SpacetimeTarget {
       kind: 'embedded',
       port: port(env, 'DEVHOST_PORT', DEFAULTS.devhostPort),
       ...(dataDir ? { dataDir } : {}),
+      ...(shardCount > 1 ? { shardCount } : {}),
     };
   }
   if (!/^(wss?|https?):\/\/[^/\s]+/.test(uri)) {

@@ -5,6 +5,7 @@
  */
 import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
+import { embeddedDatabase } from '../shared/shards/config.js';
 
 // Beside service.ts at the adapter root, so the path also holds from the compiled dist/ (one level down).
 export const SYNC_MODULE_ENTRY = new URL('../module/src/index.ts', import.meta.url).pathname;
@@ -12,12 +13,22 @@ export const SYNC_MODULE_ENTRY = new URL('../module/src/index.ts', import.meta.u
 export const EMBEDDED_DATABASE = 'spacetime-sync';
 
 export async function startEmbeddedDevhost(
-  options: { port: number; dataDir?: string; truncateCorrupt?: boolean; oidcKeyCacheMs?: number },
+  options: {
+    port: number;
+    dataDir?: string;
+    truncateCorrupt?: boolean;
+    oidcKeyCacheMs?: number;
+    shardCount?: number;
+  },
   logger: Logger,
 ): Promise<Devhost> {
   const { startDevhost } = await import('@spacetime-sync/devhost');
   return startDevhost({
-    databases: [{ name: EMBEDDED_DATABASE, moduleEntry: SYNC_MODULE_ENTRY }],
+    // One database per shard (SPACETIMEDB_SHARD_COUNT); the first keeps the unsharded name.
+    databases: Array.from({ length: options.shardCount ?? 1 }, (_, i) => ({
+      name: embeddedDatabase(EMBEDDED_DATABASE, i),
+      moduleEntry: SYNC_MODULE_ENTRY,
+    })),
     port: options.port,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     // The sync module's note_history_cut (devhost's default hook) moves every stream to a new epoch.

@@ -120,6 +120,25 @@ export function createAdapterMetrics(registry: Registry) {
       help: '1 while /readyz answers ready (SpacetimeDB connected and, when configured, the Kafka consumer running)',
       registers,
     }),
+    // Per shard: the label's values are the configured shard names, never derived from traffic.
+    shardConnected: new Gauge({
+      name: `${p}shard_connected`,
+      help: "1 while the adapter's writer connection to the shard's database is live",
+      labelNames: ['shard'],
+      registers,
+    }),
+    shardEventsAppended: new Counter({
+      name: `${p}shard_events_appended_total`,
+      help: 'Envelopes appended, by shard and outcome (Kafka and Connect together)',
+      labelNames: ['shard', 'outcome'],
+      registers,
+    }),
+    shardLaggingPartitions: new Gauge({
+      name: `${p}shard_lagging_partitions`,
+      help: "Partitions where the shard's events wait for a re-read because it was down",
+      labelNames: ['shard'],
+      registers,
+    }),
     epochChanges: new Counter({
       name: `${p}stream_epoch_changes_total`,
       help: 'Stream epoch bumps seen (reset, or retention past a client checkpoint): every follower of the stream rebootstraps',

@@ -40,6 +40,8 @@ export interface PartsReadiness {
   readonly spacetimeConnected: boolean;
   /** Why the last SpacetimeDB connection attempt failed (shown while it is not connected). */
   readonly spacetimeProblem?: string;
+  /** Shards whose writer is not connected (sharded deployments): /readyz names them. */
+  readonly shardsDown?: readonly string[];
   /** Why the embedded devhost cannot commit right now (e.g. its commit log is out of space); empty when it can. */
   readonly commitProblems?: readonly string[];
   /** Undefined when no Kafka source is configured; else whether its consumer runs and why not. */
@@ -57,6 +59,10 @@ export function readiness(s: ServiceState, parts: PartsReadiness): { ok: boolean
   // Nothing can be written while the embedded devhost cannot commit.
   if (parts.commitProblems && parts.commitProblems.length > 0)
     return { ok: false, why: `SpacetimeDB cannot commit: ${parts.commitProblems.join('; ')}` };
+  // Not ready while a shard is down (its streams' Connect publishes fail), named; the Kafka consumer
+  // keeps applying the other shards' events meanwhile (kafka/batch-loop.ts).
+  if (parts.shardsDown && parts.shardsDown.length > 0)
+    return { ok: false, why: `SpacetimeDB shard not connected: ${parts.shardsDown.join(', ')}` };
   if (!parts.spacetimeConnected) return { ok: false, why: 'SpacetimeDB not connected' };
   // Not ready while the consumer starts, restarts or crashed (the watchdog restarts it).
   if (parts.kafka && !parts.kafka.ready) return { ok: false, why: `Kafka consumer ${parts.kafka.state}` };

@@ -10,6 +10,7 @@ import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import { isSyncError } from '../shared/errors/sync-error.js';
+import { embeddedDatabase, embeddedShardNames, FIRST_SHARD } from '../shared/shards/config.js';
 import { adminService } from './admin/admin-service.js';
 import { cutoverRpcs } from './admin/cutover-rpcs.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
@@ -30,9 +31,10 @@ import { waitForTopics } from './kafka/topic-readiness.js';
 import { createAdapterMetrics } from './metrics.js';
 import type { AcceptedEnvelopeSink } from './ports/accepted-envelopes.js';
 import { ServiceLifecycle } from './service-lifecycle.js';
+import { ShardSet, type ShardTarget } from './shards/shard-set.js';
 import { SpacetimeRefusedError } from './spacetime/connect-refusal.js';
 import { DeliveryProbe, PROBE_STREAM } from './spacetime/delivery-probe.js';
-import { SpacetimeWriter } from './spacetime/writer.js';
+import type { SpacetimeWriter } from './spacetime/writer.js';
 import { provisionWriter } from './spacetime/writer-identity.js';
 import { createMetricsRegistry, type Registry } from './telemetry/metrics.js';
 import { startTokenIssuer } from './tokens/start.js';
@@ -48,7 +50,10 @@ export interface RunningService {
   readonly database: string;
   readonly httpUrl: string;
   readonly devhost?: Devhost;
+  /** The primary shard's writer (the only one when unsharded). */
   readonly writer: SpacetimeWriter;
+  /** Every shard's writer and the routing (./shards/shard-set.ts). */
+  readonly shards: ShardSet;
   readonly kafka?: KafkaSource;
   readonly bridge?: BridgeWorker;
   readonly cutover: CutoverController;
@@ -76,9 +81,7 @@ export async function startService(
   // failed step stops what started, and the state is re-checked after every await.
   const life = new ServiceLifecycle(options.signal);
   let devhost: Devhost | undefined;
-  let uri: string;
-  let database: string;
-  let token: string | undefined;
+  let targets: ShardTarget[];
   const st = config.spacetime;
   if (st.kind === 'embedded') {
     const d = await startEmbeddedDevhost(
@@ -87,52 +90,67 @@ export async function startService(
         ...(st.dataDir ? { dataDir: st.dataDir } : {}),
         ...(st.truncateCorrupt ? { truncateCorrupt: true } : {}),
         ...(st.oidcKeyCacheMs !== undefined ? { oidcKeyCacheMs: st.oidcKeyCacheMs } : {}),
+        ...(st.shardCount ? { shardCount: st.shardCount } : {}),
       },
       logger,
     ).catch(life.failed);
     life.started(() => d.stop());
     await life.checkpoint();
     devhost = d;
-    uri = devhost.url;
-    database = EMBEDDED_DATABASE;
-    // The owner token is used for this setup step only; the service writes as a granted writer.
-    const writerIdentity = await provisionWriter({
-      uri,
-      database,
-      ownerToken: devhost.ownerToken,
-      ...(st.dataDir ? { tokenFile: join(st.dataDir, WRITER_TOKEN_FILE) } : {}),
-    }).catch(life.failed);
-    await life.checkpoint();
-    token = writerIdentity.token;
-    logger.info({ identity: writerIdentity.identityHex }, 'writing as a granted writer identity');
+    targets = [];
+    for (const [i, name] of embeddedShardNames(st.shardCount ?? 1).entries()) {
+      const database = embeddedDatabase(EMBEDDED_DATABASE, i);
+      // The owner token is used for this setup step only; the service writes as a granted writer
+      // (one identity, kept in the data dir, granted on every shard's database).
+      const writerIdentity = await provisionWriter({
+        uri: d.url,
+        database,
+        ownerToken: d.ownerToken,
+        ...(st.dataDir ? { tokenFile: join(st.dataDir, WRITER_TOKEN_FILE) } : {}),
+      }).catch(life.failed);
+      await life.checkpoint();
+      targets.push({ name, uri: d.url, database, token: writerIdentity.token });
+      logger.info(
+        { identity: writerIdentity.identityHex, shard: name },
+        'writing as a granted writer identity',
+      );
+    }
+  } else if (st.kind === 'remote') {
+    targets = [
+      { name: FIRST_SHARD, uri: st.uri, database: st.database, ...(st.token ? { token: st.token } : {}) },
+    ];
   } else {
-    uri = st.uri;
-    database = st.database;
-    token = st.token;
+    targets = st.shards.map((t) => {
+      const shardToken = t.token ?? st.token;
+      return { name: t.name, uri: t.uri, database: t.database, ...(shardToken ? { token: shardToken } : {}) };
+    });
   }
   const registry =
     options.registry ?? createMetricsRegistry({ defaultMetrics: options.defaultMetrics ?? true });
   const metrics = createAdapterMetrics(registry);
-  let connectedOnce = false;
-  // The SpacetimeDB links start connecting now and retry with capped backoff for as long as it is
-  // away; the HTTP listener comes up first so /readyz can say why the service is not ready yet.
-  const writer = SpacetimeWriter.open({
-    uri,
-    database,
-    ...(token ? { token } : {}),
+  const connectedBefore = new Set<string>();
+  // Every shard's writer starts connecting now and retries with capped backoff for as long as its
+  // shard is away; the HTTP listener comes up first so /readyz can say why the service is not ready.
+  const shards = ShardSet.open(targets, {
     logger: logger.child({ subsystem: 'spacetimedb' }),
-    onConnected: () => {
-      if (connectedOnce) metrics.spacetimeReconnects.inc();
-      connectedOnce = true;
+    onConnected: (shard) => {
+      if (connectedBefore.has(shard)) metrics.spacetimeReconnects.inc();
+      connectedBefore.add(shard);
     },
   });
-  life.started(() => writer.close());
+  life.started(() => shards.close());
+  // What is not per stream (cutover state, probe, bridge, shadow, GetStatus) uses the primary shard.
+  const writer = shards.primary.writer;
+  const { uri, database } = shards.primary;
+  const token = shards.primary.token;
+  logger.info({ shards: targets.map((t) => `${t.name}=${t.uri}/${t.database}`) }, 'shards');
   if (config.kafka) metrics.enableKafkaConsumerMetrics();
   let kafka: KafkaSource | undefined;
   const readiness = () =>
     life.readiness({
       spacetimeConnected: writer.isConnected,
-      ...(writer.connection.lastError !== undefined ? { spacetimeProblem: writer.connection.lastError } : {}),
+      ...(shards.problem !== undefined ? { spacetimeProblem: shards.problem } : {}),
+      ...(targets.length > 1 ? { shardsDown: shards.down() } : {}),
       commitProblems: devhost?.commitProblems() ?? [],
       ...(config.kafka
         ? { kafka: { ready: kafka?.ready === true, state: kafka ? kafka.status().state : 'not started' } }
@@ -174,11 +192,12 @@ export async function startService(
     ),
     openOps: config.auth.openOps,
     ...(tls ? { tls } : {}),
-    ingest: ingestService(writer, metrics, options.acceptedSink, logger, limits.maxQueued),
+    ingest: ingestService(shards, metrics, options.acceptedSink, logger, limits.maxQueued),
     limits,
     admin: {
       ...adminService({
         writer,
+        streamHead: (id) => shards.stream(id),
         metrics,
         spacetime: { uri, database, embedded: devhost !== undefined },
         kafka: () => kafka,
@@ -192,34 +211,40 @@ export async function startService(
     tokens: issuer ? issuer.service : tokenServiceOff(),
     ...(issuer ? { publicDocument: issuer.publicDocument } : {}),
     beforeScrape: () => {
-      metrics.spacetimeConnected.set(writer.isConnected ? 1 : 0);
+      metrics.spacetimeConnected.set(shards.down().length === 0 ? 1 : 0);
+      for (const s of shards.all())
+        metrics.shardConnected.set({ shard: s.name }, s.writer.isConnected ? 1 : 0);
       metrics.ready.set(readiness().ok ? 1 : 0);
       const kafkaState = kafka?.status().state;
       metrics.kafkaConsuming.set(kafkaState === 'consuming' || kafkaState === 'paused' ? 1 : 0);
-      metrics.refreshStreams(writer.streams());
+      metrics.refreshStreams(shards.streams());
     },
     onError: (e) => logger.error({ err: String(e) }, 'Connect call failed while being answered'),
     ready: readiness,
   }).catch(life.failed);
   life.started(() => http.close());
   await life.checkpoint();
-  await untilConnected(life, (ms) => writer.waitConnected(ms));
+  // Every shard: the Kafka loop places a partition by every shard's cursor.
+  await untilConnected(life, (ms) => shards.waitConnected(ms));
   await untilConnected(life, (ms) => cutoverStore.waitLive(ms));
   // The baseline the epoch-change counter compares later scrapes with.
-  metrics.refreshStreams(writer.streams());
+  metrics.refreshStreams(shards.streams());
   if (issuer) {
     // SpacetimeDB accepts the service's client tokens, and the module grants their streams.
     const iss = issuer.listening(http.url);
     devhost?.trustIssuer(iss);
-    await writer.trustTokenIssuer(iss, issuer.audience).catch((e: unknown) => {
-      // An identity that is not (yet) a writer may still run: it dead-letters what it may not write
-      // (runbooks/dead-letters.md) and an owner can grant it later. Only its client tokens wait.
-      if (!isSyncError(e, 'unauthorized')) return life.failed(e);
-      logger.warn(
-        { err: e.message },
-        'SpacetimeDB refused to trust this service as a token issuer: the client tokens it mints are refused until an owner grants it writer and the service restarts',
-      );
-    });
+    // On every shard: a client token reads its streams wherever they live.
+    for (const shard of shards.all()) {
+      await shard.writer.trustTokenIssuer(iss, issuer.audience).catch((e: unknown) => {
+        // An identity that is not (yet) a writer may still run: it dead-letters what it may not write
+        // (runbooks/dead-letters.md) and an owner can grant it later. Only its client tokens wait.
+        if (!isSyncError(e, 'unauthorized')) return life.failed(e);
+        logger.warn(
+          { err: e.message, shard: shard.name },
+          'SpacetimeDB refused to trust this service as a token issuer: the client tokens it mints are refused until an owner grants it writer and the service restarts',
+        );
+      });
+    }
     await life.checkpoint();
   }
   if (config.kafka) {
@@ -235,7 +260,7 @@ export async function startService(
     await life.checkpoint();
     const source = new KafkaSource({
       ...config.kafka,
-      writer,
+      shards: shards.sinks(),
       metrics,
       logger: logger.child({ subsystem: 'kafka' }),
     });
@@ -309,6 +334,7 @@ export async function startService(
     httpUrl: http.url,
     ...(devhost ? { devhost } : {}),
     writer,
+    shards,
     ...(kafka ? { kafka } : {}),
     ...(bridge ? { bridge } : {}),
     cutover,

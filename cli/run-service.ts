@@ -19,8 +19,10 @@ export function describePlan(config: ServiceConfig): string[] {
   const st = config.spacetime;
   const target =
     st.kind === 'embedded'
-      ? `embedded devhost on ws://127.0.0.1:${st.port} hosting module/ (${st.dataDir ? `data in ${st.dataDir}` : 'memory only'})`
-      : `SpacetimeDB at ${st.uri}, database '${st.database}'${st.token ? ' (token set)' : ''}`;
+      ? `embedded devhost on ws://127.0.0.1:${st.port} hosting module/${st.shardCount ? ` in ${st.shardCount} databases, one per shard` : ''} (${st.dataDir ? `data in ${st.dataDir}` : 'memory only'})`
+      : st.kind === 'remote'
+        ? `SpacetimeDB at ${st.uri}, database '${st.database}'${st.token ? ' (token set)' : ''}`
+        : `${st.shards.length} shards: ${st.shards.map((s) => `${s.name} = ${s.uri} database '${s.database}'`).join('; ')}${st.token ? ' (token set)' : ''}`;
   const kafka = config.kafka
     ? `Kafka consumer group '${config.kafka.groupId}' on ${config.kafka.topics.join(', ')} via ${config.kafka.brokers.join(', ')}; dead letters to '${config.kafka.deadLetterTopic}'`
     : 'Kafka consumer off (set KAFKA_BROKERS to turn it on)';

@@ -24,12 +24,16 @@ import { contractViolations, invalid } from '../errors/invalid.js';
 import { toConnectError } from '../errors/to-connect.js';
 import type { KafkaSource, KafkaSourceState } from '../kafka/kafka-source.js';
 import type { AdapterMetrics } from '../metrics.js';
+import type { StreamHead } from '../ports/stream-head.js';
 import { acceptedProtocols } from '../protocol.js';
 import type { SpacetimeWriter } from '../spacetime/writer.js';
 import { SERVICE_VERSION } from '../version.js';
 
 export interface AdminDeps {
+  /** The primary shard's writer: the link state GetStatus reports. */
   readonly writer: SpacetimeWriter;
+  /** A stream's head, from its shard (../shards/shard-set.ts). */
+  readonly streamHead: (streamId: string) => StreamHead | undefined;
   readonly metrics: AdapterMetrics;
   readonly spacetime: { readonly uri: string; readonly database: string; readonly embedded: boolean };
   /** The Kafka source once it runs; undefined while starting or when no brokers are configured. */
@@ -95,7 +99,7 @@ export function adminService(d: AdminDeps): Partial<ServiceImpl<typeof AdminServ
 
     getStreamHead(req) {
       check(GetStreamHeadRequestSchema, req);
-      const s = d.writer.stream(req.streamId);
+      const s = d.streamHead(req.streamId);
       if (!s) throw toConnectError(new SyncError('unknown_stream', `no stream '${req.streamId}'`));
       return create(GetStreamHeadResponseSchema, {
         streamId: req.streamId,
@@ -129,7 +133,7 @@ export function adminService(d: AdminDeps): Partial<ServiceImpl<typeof AdminServ
           }),
         ),
         streams: req.streamIds.map((streamId) => {
-          const appended = d.writer.stream(streamId)?.lastSourceSeq ?? 0n;
+          const appended = d.streamHead(streamId)?.lastSourceSeq ?? 0n;
           const seen = d.metrics.latestSourceSeq(streamId) ?? appended;
           const latest = seen > appended ? seen : appended;
           return create(StreamLagSchema, {

@@ -23,14 +23,17 @@ import { contractViolations, invalid } from '../errors/invalid.js';
 import { toConnectError } from '../errors/to-connect.js';
 import type { AdapterMetrics } from '../metrics.js';
 import type { AcceptedEnvelopeSink } from '../ports/accepted-envelopes.js';
+import type { AppendReceipt } from '../ports/reducer-sink.js';
 import { acceptedProtocols, negotiate } from '../protocol.js';
-import { reducerError, type SpacetimeWriter } from '../spacetime/writer.js';
+import { appendRouted } from '../shards/append-routed.js';
+import type { ShardSet } from '../shards/shard-set.js';
+import { reducerError } from '../spacetime/writer.js';
 import { SERVICE_VERSION } from '../version.js';
 import { checkPublish } from './check-publish.js';
 import { DEFAULT_INGEST_LIMITS, IngestGate } from './ingest-limits.js';
 
 export function ingestService(
-  writer: SpacetimeWriter,
+  shards: ShardSet,
   metrics: AdapterMetrics,
   acceptedSink?: AcceptedEnvelopeSink,
   logger?: Logger,
@@ -47,9 +50,12 @@ export function ingestService(
         throw toConnectError(release);
       }
       const events = req.envelopes.map((envelope) => toEventInput(envelope));
-      let receipts: Awaited<ReturnType<SpacetimeWriter['appendBatch']>>;
+      let receipts: AppendReceipt[];
       try {
-        receipts = await writer.appendBatch(events);
+        // Each envelope to its stream's shard (../shards/append-routed.ts).
+        receipts = await appendRouted(shards, events, (shard, r) =>
+          metrics.shardEventsAppended.inc({ shard, outcome: r.status }),
+        );
       } catch (e) {
         const err = isSyncError(e) ? e : reducerError(e);
         metrics.reducerErrors.inc({ reason: err.reason });
@@ -72,7 +78,7 @@ export function ingestService(
             streamId: r.stream,
             seq: r.seq,
             outcome: r.status === 'appended' ? PublishOutcome.APPENDED : PublishOutcome.DUPLICATE,
-            epoch: writer.stream(r.stream)?.epoch ?? 0n,
+            epoch: shards.stream(r.stream)?.epoch ?? 0n,
           });
         }),
       });

@@ -1,21 +1,34 @@
 /**
- * One fetched batch of one partition, in order, into the ReducerSink: valid envelopes are appended
- * in groups whose transaction also stores the partition's next offset (the source cursor), so the
- * sink — not Kafka — is the record of what was applied; what the cursor already covers is skipped.
- * A refused envelope (./disposition.ts) goes to the dead-letter topic with its reason and the cursor
- * moves past it; a group refused as a whole is retried event by event to isolate the bad ones;
- * anything else is retried with backoff (./retry.ts) and never skipped. Kafka offsets are committed
- * after the write, for lag tooling. No kafkajs here: the loop sees a batch through `BatchPayload`.
+ * One fetched batch of one partition into the shards' ReducerSinks. Each message goes to the shard
+ * of its stream (shared/shards/route.ts via ./shard-sinks.ts; an undecodable one by its key, the
+ * stream id by the keying rule, else to the first shard); each shard's share runs as a lane
+ * (./shard-lane.ts), the shards' lanes side by side.
+ *
+ * Exactly once with shards: each shard's transactions store that shard's own cursor for the
+ * partition (`sync_source_cursor` is per database), meaning "every message of this partition below
+ * this offset that routes to me is applied". A message is skipped for its shard when that shard's
+ * cursor covers it. A (re)assigned partition resumes at the lowest cursor of all shards
+ * (./shard-sinks.ts `lowestCursor`), so a shard that fell behind sees again what it missed while
+ * the others skip it. Kafka's committed offset is that lowest cursor too (for lag tooling; the
+ * shards' cursors are the record).
+ *
+ * One shard down does not hold back the others: its lane stops, the shard *lags* in this partition
+ * and its later messages are skipped, while the other lanes apply theirs and the batch completes.
+ * When the shard is up again the partition is sought back to where it lagged from and re-read; the
+ * rules of ./partition-runs.ts make sure a lagging shard never moves its cursor over a message it
+ * skipped. With one shard there is nothing to let through: its lane retries in place, as before.
+ * No kafkajs here: the loop sees a batch through `BatchPayload`.
  */
 import type kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
 import { decodeEnvelope } from '../envelope/decode.js';
-import { type EventInput, toEventInput } from '../envelope/to-event.js';
+import { toEventInput } from '../envelope/to-event.js';
 import type { AdapterMetrics } from '../metrics.js';
-import type { ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import type { InFlightGate } from './in-flight-gate.js';
-import { refused, withRetry } from './retry.js';
+import { type PartitionRun, PartitionRuns } from './partition-runs.js';
+import { type LaneItem, LaneStopped, runLane } from './shard-lane.js';
+import { lowestCursor, type ShardSinks } from './shard-sinks.js';
 
 type Message = Pick<kafkajs.KafkaMessage, 'key' | 'value' | 'offset'>;
 
@@ -44,10 +57,12 @@ export type BatchMetrics = Pick<
   | 'batchSize'
   | 'eventsAppended'
   | 'commitLatency'
+  | 'shardEventsAppended'
+  | 'shardLaggingPartitions'
 >;
 
 export interface BatchLoopOptions {
-  readonly sink: ReducerSink;
+  readonly shards: ShardSinks;
   readonly deadLetters: DeadLetterSink;
   readonly groupId: string;
   /** Events per append call. */
@@ -66,101 +81,169 @@ export interface BatchLoopOptions {
 /** Commits `next` as the partition's Kafka offset (through the consumer that fetched the batch). */
 export type CommitOffset = (topic: string, partition: number, next: bigint) => Promise<void>;
 
-interface Pending {
-  /** The original message: a refused event is dead-lettered with its exact bytes. */
-  readonly raw: Message;
-  readonly event: EventInput;
-  readonly offset: bigint;
-  readonly producedAtMicros: bigint;
-}
-
-/** Helpers one batch shares: where its cursor points, its heartbeat, whether it is still wanted. */
-interface BatchScope {
-  readonly topic: string;
-  readonly partition: number;
-  readonly cursorOf: (next: bigint) => SourceCursor;
-  readonly heartbeat: () => Promise<void>;
-  readonly live: () => boolean;
-}
+/** Places the consumer's fetch position of a partition (a lagging shard's re-read). */
+export type SeekOffset = (topic: string, partition: number, offset: bigint) => void;
 
 export class BatchLoop {
+  private readonly runs = new PartitionRuns();
+
   constructor(private readonly o: BatchLoopOptions) {}
 
+  /** A rebalance: what this consumer knew of its partitions' runs is void. */
+  rebalanced(): void {
+    this.runs.reset();
+  }
+
+  /** An assigned partition resumes at its lowest shard cursor, in a new run. */
+  startAt(topic: string, partition: number): bigint | undefined {
+    const at = lowestCursor(this.o.shards, this.o.groupId, topic, partition);
+    if (at !== undefined) this.runs.placedAt(topic, partition, at);
+    return at;
+  }
+
+  /** Partitions to seek back because a lagging shard is up again (asked on a timer for quiet ones). */
+  recoveries(): { topic: string; partition: number; offset: bigint }[] {
+    const s = this.o.shards;
+    return this.runs.recoveries(
+      (shard) => s.up(shard),
+      (topic, partition, shard) => s.sink(shard).cursor(this.o.groupId, topic, partition),
+    );
+  }
+
+  /** Records a seek made for `recoveries()`: the next batch of the partition starts a new run. */
+  sought(topic: string, partition: number, offset: bigint): void {
+    this.runs.placedAt(topic, partition, offset);
+  }
+
   /**
-   * Runs one batch. The whole batch is in flight from here until its offsets commit (or it is
-   * handed back for a later fetch when the consumer stops or seeks); `gate` pauses fetching past
-   * its bound.
+   * Runs one batch. The whole batch is in flight from here until it is done (or handed back for a
+   * later fetch when the consumer stops or seeks); `gate` pauses fetching past its bound.
    */
-  async run(payload: BatchPayload, gate: InFlightGate, commitOffset: CommitOffset): Promise<void> {
-    const messages = payload.batch.messages;
-    let settled = 0; // messages before this index have left the gate
-    const release = (upTo: number) => {
-      gate.done(upTo - settled);
-      settled = upTo;
-      this.o.metrics.inFlight.set(gate.inFlight);
-    };
-    gate.add(messages.length);
+  async run(
+    payload: BatchPayload,
+    gate: InFlightGate,
+    commitOffset: CommitOffset,
+    seek?: SeekOffset,
+  ): Promise<void> {
+    const n = payload.batch.messages.length;
+    gate.add(n);
     this.o.metrics.inFlight.set(gate.inFlight);
     try {
-      await this.consume(payload, commitOffset, (next) => {
-        let i = settled;
-        while (i < messages.length && BigInt((messages[i] as Message).offset) < next) i++;
-        release(i);
-      });
+      await this.consume(payload, commitOffset, seek);
     } finally {
-      release(messages.length);
+      gate.done(n);
+      this.o.metrics.inFlight.set(gate.inFlight);
     }
   }
 
   private async consume(
     { batch, resolveOffset, heartbeat, isRunning, isStale }: BatchPayload,
     commitOffset: CommitOffset,
-    committedBelow: (next: bigint) => void,
+    seek: SeekOffset | undefined,
   ): Promise<void> {
-    const { topic, partition } = batch;
-    const scope: BatchScope = {
-      topic,
-      partition,
-      cursorOf: (next) => ({ consumerGroup: this.o.groupId, topic, partition, nextOffset: next }),
-      heartbeat,
-      live: () => isRunning() && !isStale() && !this.o.stopping(),
-    };
-    const applied = this.o.sink.cursor(this.o.groupId, topic, partition);
-    let pending: Pending[] = [];
-
-    const commit = async (next: bigint) => {
-      this.o.progressed();
-      resolveOffset((next - 1n).toString());
-      await commitOffset(topic, partition, next);
-      committedBelow(next);
+    const { topic, partition, messages } = batch;
+    const first = messages[0];
+    if (!first) return;
+    const { shards, groupId } = this.o;
+    const live = () => isRunning() && !isStale() && !this.o.stopping();
+    const cursorOf = (shard: string) => shards.sink(shard).cursor(groupId, topic, partition);
+    const run = this.runs.begin(topic, partition, BigInt(first.offset));
+    // A lagging shard is up again: re-read from where it lagged (this batch comes again then).
+    const back = run.recovery((s) => shards.up(s), cursorOf);
+    if (back !== undefined && seek && shards.names.length > 1) {
+      this.o.logger.info({ topic, partition, offset: String(back) }, 'a lagging shard is up: re-reading');
+      this.runs.placedAt(topic, partition, back);
+      seek(topic, partition, back);
+      return;
+    }
+    const lanes = this.route(messages, run, topic, partition, cursorOf);
+    const last = messages[messages.length - 1] as Message;
+    const end = BigInt(last.offset) + 1n;
+    run.next = end;
+    const sharded = shards.names.length > 1;
+    await Promise.all(
+      [...lanes].map(async ([shard, items]) => {
+        try {
+          await runLane(
+            {
+              shard,
+              sink: shards.sink(shard),
+              deadLetters: this.o.deadLetters,
+              source: { topic, partition },
+              cursorOf: (next) => ({ consumerGroup: groupId, topic, partition, nextOffset: next }),
+              maxBatch: this.o.maxBatch,
+              metrics: this.o.metrics,
+              logger: this.o.logger,
+              live: () => live() && (!sharded || shards.up(shard)),
+              heartbeat,
+              ...(this.o.sleep ? { sleep: this.o.sleep } : {}),
+              ...(this.o.maxUnexplained !== undefined ? { maxUnexplained: this.o.maxUnexplained } : {}),
+            },
+            items,
+            end,
+          );
+        } catch (e) {
+          // The shard went down mid-batch while the batch is still wanted: it lags, the others go on.
+          if (!(e instanceof LaneStopped) || !live()) throw e instanceof LaneStopped ? e.cause : e;
+          this.o.logger.warn(
+            { shard, topic, partition, offset: String(e.offset) },
+            'shard down: its events wait',
+          );
+          run.lag(shard, e.offset);
+        }
+      }),
+    );
+    if (!live()) return;
+    for (const shard of shards.names) {
+      this.o.metrics.shardLaggingPartitions.set({ shard }, this.runs.laggingCount(shard));
+    }
+    resolveOffset(last.offset);
+    const committed = this.committable(run, cursorOf);
+    this.o.progressed();
+    if (committed !== undefined) {
+      await commitOffset(topic, partition, committed);
       this.o.metrics.consumerLag.set(
         { topic, partition: String(partition) },
-        Math.max(0, Number(BigInt(batch.highWatermark) - next)),
+        Math.max(0, Number(BigInt(batch.highWatermark) - committed)),
       );
-    };
+    }
+    await heartbeat();
+  }
 
-    const flush = async () => {
-      if (pending.length === 0) return;
-      const items = pending;
-      pending = [];
-      await this.appendInOrder(items, scope);
-      await commit((items[items.length - 1] as Pending).offset + 1n);
-    };
-
-    for (const message of batch.messages) {
-      if (!scope.live()) break;
+  /** Splits the batch into the shards' lanes; what a shard may not apply now makes it lag. */
+  private route(
+    messages: readonly Message[],
+    run: PartitionRun,
+    topic: string,
+    partition: number,
+    cursorOf: (shard: string) => bigint | undefined,
+  ): Map<string, LaneItem[]> {
+    const { shards } = this.o;
+    const sharded = shards.names.length > 1;
+    const lanes = new Map<string, LaneItem[]>();
+    const cursors = new Map<string, bigint | undefined>();
+    for (const shard of shards.names) {
+      const cursor = cursorOf(shard);
+      cursors.set(shard, cursor);
+      if (sharded && !shards.up(shard)) continue;
+      if (run.mayApply(shard, cursor)) lanes.set(shard, []);
+      else if (cursor !== undefined && !run.lagging.has(shard)) run.lag(shard, cursor);
+    }
+    for (const message of messages) {
       const offset = BigInt(message.offset);
-      // Effectively once: the sink already holds everything below its cursor.
-      if (applied !== undefined && offset < applied) {
-        resolveOffset(message.offset);
+      const decoded = decodeEnvelope(message.value ?? new Uint8Array());
+      const stream = decoded.ok ? decoded.envelope.streamId : message.key?.toString('utf8');
+      const shard = stream ? shards.route(stream) : (shards.names[0] as string);
+      const cursor = cursors.get(shard);
+      // Effectively once: the shard already holds everything of its own below its cursor.
+      if (cursor !== undefined && offset < cursor) continue;
+      const lane = lanes.get(shard);
+      if (!lane) {
+        run.lag(shard, offset);
         continue;
       }
-      const decoded = decodeEnvelope(message.value ?? new Uint8Array());
       if (!decoded.ok) {
-        await flush();
-        await this.o.deadLetters.deadLetter(message, { topic, partition }, decoded.error);
-        await this.advanceCursor(scope.cursorOf(offset + 1n), scope);
-        await commit(offset + 1n);
+        lane.push({ raw: message, offset, event: decoded.error, producedAtMicros: 0n });
         continue;
       }
       const e = decoded.envelope;
@@ -168,94 +251,28 @@ export class BatchLoop {
       const producedAtMicros = e.producedAt
         ? e.producedAt.seconds * 1_000_000n + BigInt(Math.floor(e.producedAt.nanos / 1000))
         : 0n;
-      const event = toEventInput(e, { topic, partition, offset });
-      pending.push({ raw: message, event, offset, producedAtMicros });
-      if (pending.length >= this.o.maxBatch) await flush();
+      lane.push({
+        raw: message,
+        offset,
+        event: toEventInput(e, { topic, partition, offset }),
+        producedAtMicros,
+      });
     }
-    await flush();
-    await heartbeat();
+    return lanes;
   }
 
-  /** Appends in order; a group refused as a whole is retried event by event to isolate the bad ones. */
-  private async appendInOrder(items: Pending[], scope: BatchScope): Promise<void> {
-    const last = items[items.length - 1] as Pending;
-    try {
-      await this.timedAppend(items, scope.cursorOf(last.offset + 1n), scope);
-      return;
-    } catch (e) {
-      if (!refused(e)) throw e;
+  /** Kafka's committed offset: the lowest point any shard must resume from. */
+  private committable(
+    run: PartitionRun,
+    cursorOf: (shard: string) => bigint | undefined,
+  ): bigint | undefined {
+    let low: bigint | undefined;
+    for (const shard of this.o.shards.names) {
+      const c = cursorOf(shard);
+      const lag = run.lagging.get(shard);
+      const at = lag !== undefined && (c === undefined || lag < c) ? lag : c;
+      if (at !== undefined && (low === undefined || at < low)) low = at;
     }
-    for (const item of items) {
-      try {
-        await this.timedAppend([item], scope.cursorOf(item.offset + 1n), scope);
-      } catch (e) {
-        if (!refused(e)) throw e;
-        // Refused: its authority seq must not count as seen (it would poison the lag gauge).
-        this.o.metrics.refusedSourceSeq(item.event.streamId, item.event.sourceSeq);
-        await this.o.deadLetters.deadLetter(item.raw, { topic: scope.topic, partition: scope.partition }, e);
-        await this.advanceCursor(scope.cursorOf(item.offset + 1n), scope);
-      }
-    }
-  }
-
-  /**
-   * Moves the sink's cursor past a dead-lettered message. If the module refuses (the adapter's own
-   * identity lost its writer role), the Kafka commit still moves on: the cursor then lags behind and
-   * a restart re-reads those messages, which is safe, appends being idempotent. Throwing instead
-   * would make kafkajs re-deliver the batch and dead-letter the same messages again and again.
-   */
-  private async advanceCursor(cursor: SourceCursor, scope: BatchScope): Promise<void> {
-    try {
-      await this.retrying(() => this.o.sink.appendBatch([], cursor), scope);
-    } catch (e) {
-      if (!refused(e)) throw e;
-      this.o.logger.warn(
-        { reason: e.reason, detail: e.message, topic: cursor.topic, partition: cursor.partition },
-        'SpacetimeDB refused to move the source cursor; continuing on the Kafka commit',
-      );
-    }
-  }
-
-  private async timedAppend(items: Pending[], cursor: SourceCursor, scope: BatchScope): Promise<void> {
-    const started = performance.now();
-    const receipts = await this.retrying(
-      () =>
-        this.o.sink.appendBatch(
-          items.map((i) => i.event),
-          cursor,
-        ),
-      scope,
-    );
-    this.o.metrics.reducerDuration.observe((performance.now() - started) / 1000);
-    this.o.metrics.batchSize.observe(items.length);
-    const nowMicros = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));
-    for (const [i, r] of receipts.entries()) {
-      this.o.metrics.eventsAppended.inc({ source: 'kafka', outcome: r.status });
-      const produced = items[i]?.producedAtMicros ?? 0n;
-      if (r.status === 'appended' && produced > 0n)
-        this.o.metrics.commitLatency.observe(Number(nowMicros - produced) / 1e6);
-    }
-  }
-
-  /** ./retry.ts with this loop's metrics, logs and heartbeat. */
-  private retrying<T>(fn: () => Promise<T>, scope: BatchScope): Promise<T> {
-    return withRetry(fn, {
-      live: scope.live,
-      between: async () => {
-        await scope.heartbeat().catch(() => {});
-        await this.o.sink.waitConnected(10_000).catch(() => {});
-      },
-      onFailure: (err, retryInMs) => {
-        this.o.metrics.reducerErrors.inc({ reason: err.reason });
-        if (retryInMs !== undefined) {
-          this.o.logger.warn(
-            { reason: err.reason, detail: err.message, retryInMs },
-            'append failed; retrying',
-          );
-        }
-      },
-      ...(this.o.sleep ? { sleep: this.o.sleep } : {}),
-      ...(this.o.maxUnexplained !== undefined ? { maxUnexplained: this.o.maxUnexplained } : {}),
-    });
+    return low;
   }
 }

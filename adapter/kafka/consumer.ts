@@ -7,7 +7,7 @@ import type kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config.js';
 import type { AdapterMetrics } from '../metrics.js';
-import type { CommitOffset } from './batch-loop.js';
+import type { CommitOffset, SeekOffset } from './batch-loop.js';
 import { InFlightGate } from './in-flight-gate.js';
 import type { KafkaClient } from './kafka-client.js';
 import type { Activity, SourceEvent } from './lifecycle.js';
@@ -15,6 +15,8 @@ import type { Activity, SourceEvent } from './lifecycle.js';
 /** What the source keeps of a consumer: the one thing it does to it is disconnect it. */
 export interface ConsumerHandle {
   disconnect(): Promise<void>;
+  /** Places a partition's fetch position (a lagging shard's re-read); absent on test doubles. */
+  seek?(target: { topic: string; partition: number; offset: string }): void;
 }
 
 /** How the source gets a running consumer (kafkajs here; the lifecycle test passes its own). */
@@ -31,13 +33,16 @@ export interface ConsumerSetup {
   readonly event: (consumer: ConsumerHandle, e: SourceEvent) => void;
   /** What the source's running consumer is doing now; undefined when it is not running. */
   readonly activity: () => Activity | undefined;
-  /** Where the sink says a partition resumes. */
+  /** A rebalance happened: per-partition state of the batch loop is void. */
+  readonly rebalanced?: () => void;
+  /** Where the shards' cursors say a partition resumes. */
   readonly cursor: (topic: string, partition: number) => bigint | undefined;
   /** Runs one fetched batch; `commit` commits through the consumer that fetched it. */
   readonly batch: (
     payload: kafkajs.EachBatchPayload,
     gate: InFlightGate,
     commit: CommitOffset,
+    seek: SeekOffset,
   ) => Promise<void>;
 }
 
@@ -84,6 +89,7 @@ export async function startKafkaConsumer(kafka: KafkaClient, s: ConsumerSetup): 
   });
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     activity(gate.paused ? 'paused' : 'consuming');
+    s.rebalanced?.();
     for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
       for (const partition of partitions) {
         const next = s.cursor(topic, partition);
@@ -96,8 +102,11 @@ export async function startKafkaConsumer(kafka: KafkaClient, s: ConsumerSetup): 
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: s.partitionsConcurrently,
     eachBatch: (payload) =>
-      s.batch(payload, gate, (topic, partition, next) =>
-        consumer.commitOffsets([{ topic, partition, offset: next.toString() }]),
+      s.batch(
+        payload,
+        gate,
+        (topic, partition, next) => consumer.commitOffsets([{ topic, partition, offset: next.toString() }]),
+        (topic, partition, offset) => consumer.seek({ topic, partition, offset: offset.toString() }),
       ),
   });
   logger.info({ topics: config.topics, groupId: config.groupId }, 'kafka consumer running');

@@ -10,7 +10,6 @@
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config.js';
 import type { AdapterMetrics } from '../metrics.js';
-import type { ReducerSink } from '../ports/reducer-sink.js';
 import { BatchLoop } from './batch-loop.js';
 import { type ConsumerHandle, type StartConsumer, startKafkaConsumer } from './consumer.js';
 import { DeadLetterProducer } from './dead-letter.js';
@@ -24,6 +23,7 @@ import {
   type SourceState,
   transition,
 } from './lifecycle.js';
+import type { ShardSinks } from './shard-sinks.js';
 import { ProgressWatch, restartReason, Watchdog } from './watchdog.js';
 
 export { DEAD_LETTER_HEADERS } from './dead-letter.js';
@@ -32,7 +32,8 @@ export type { KafkaSourceState } from './lifecycle.js';
 
 /** The validated Kafka configuration (defaults applied there), plus what the source writes through. */
 export interface KafkaSourceOptions extends KafkaConfig {
-  readonly writer: ReducerSink;
+  /** The shards' writers and the routing function (./shard-sinks.ts). */
+  readonly shards: ShardSinks;
   readonly metrics: AdapterMetrics;
   readonly logger: Logger;
   /** Events per append_sync_events call. */
@@ -55,6 +56,9 @@ export class KafkaSource {
   /** The start or watchdog restart in progress; stop() waits for it. */
   private pending: Promise<void> = Promise.resolve();
   private lastError: string | undefined;
+  /** The running consumer's batch loop: asked on a timer for lagging shards that are up again. */
+  private loop: BatchLoop | undefined;
+  private recoveryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: KafkaSourceOptions) {
     this.kafka = createKafkaClient({
@@ -107,6 +111,24 @@ export class KafkaSource {
     // Refused when the consumer already crashed for good while coming up: the watchdog restarts it.
     this.apply({ type: 'started' });
     this.watchdog.start();
+    if (this.o.shards.names.length > 1) {
+      this.recoveryTimer = setInterval(() => this.recoverQuietPartitions(), 1_000);
+      this.recoveryTimer.unref();
+    }
+  }
+
+  /**
+   * A partition whose lagging shard is up again re-reads at its next batch; this seeks the ones
+   * that get no new messages, so a shard's waiting events do not wait for more traffic.
+   */
+  private recoverQuietPartitions(): void {
+    const loop = this.loop;
+    const consumer = this.consumer;
+    if (!loop || !consumer?.seek || this.life.kind !== 'running') return;
+    for (const r of loop.recoveries()) {
+      loop.sought(r.topic, r.partition, r.offset);
+      consumer.seek({ topic: r.topic, partition: r.partition, offset: r.offset.toString() });
+    }
   }
 
   /** True for the source's own use: a consumer runs (/readyz). */
@@ -148,7 +170,7 @@ export class KafkaSource {
     const producer = this.producer;
     if (!producer) throw new Error('KafkaSource: the dead-letter producer is not connected');
     const loop = new BatchLoop({
-      sink: this.o.writer,
+      shards: this.o.shards,
       deadLetters: new DeadLetterProducer(producer, {
         topic: this.o.deadLetterTopic,
         metrics: this.o.metrics,
@@ -162,6 +184,7 @@ export class KafkaSource {
       progressed: () => this.progress.progressed(),
       ...(this.o.unexplainedRetries !== undefined ? { maxUnexplained: this.o.unexplainedRetries } : {}),
     });
+    this.loop = loop;
     const start: StartConsumer = this.o.startConsumer ?? ((setup) => startKafkaConsumer(this.kafka, setup));
     return start({
       config: this.o,
@@ -173,11 +196,12 @@ export class KafkaSource {
       },
       event: (consumer, e) => this.onConsumerEvent(consumer, e),
       activity: () => (this.life.kind === 'running' ? this.life.activity : undefined),
-      cursor: (topic, partition) => this.o.writer.cursor(this.o.groupId, topic, partition),
-      batch: async (payload, gate, commit) => {
+      rebalanced: () => loop.rebalanced(),
+      cursor: (topic, partition) => loop.startAt(topic, partition),
+      batch: async (payload, gate, commit, seek) => {
         this.progress.batchStarted();
         try {
-          await loop.run(payload, gate, commit);
+          await loop.run(payload, gate, commit, seek);
         } finally {
           this.progress.batchEnded();
         }
@@ -206,6 +230,7 @@ export class KafkaSource {
   async stop(): Promise<void> {
     if (!this.apply({ type: 'stop' })) return;
     this.watchdog.stop();
+    clearInterval(this.recoveryTimer);
     await this.consumer?.disconnect();
     await this.pending;
     await this.consumer?.disconnect();

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startKafkaConsumer } from '../../adapter/kafka/consumer.js';
 import { createKafkaClient } from '../../adapter/kafka/kafka-client.js';
 import { DEAD_LETTER_HEADERS, KafkaSource } from '../../adapter/kafka/kafka-source.js';
+import { oneShard } from '../../adapter/kafka/shard-sinks.js';
 import { createAdapterMetrics } from '../../adapter/metrics.js';
 import type { RunningService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
@@ -148,7 +149,7 @@ describe('a crashed Kafka consumer', () => {
     let stopping: Promise<void> | undefined;
     const source: KafkaSource = new KafkaSource({
       ...testKafkaConfig({ topics: [topic], groupId, deadLetterTopic, watchdogMs: 1_000 }),
-      writer: service.writer,
+      shards: oneShard(service.writer),
       metrics: createAdapterMetrics(createMetricsRegistry({ defaultMetrics: false })),
       logger: createLogger({ level: 'silent' }),
       startConsumer: (setup) => {

@@ -182,7 +182,7 @@ describe('ingest bounds', () => {
 describe('the ingest queue', () => {
   it('past its depth a publish gets RESOURCE_EXHAUSTED with a retry hint; the queued one still lands', async () => {
     const metrics = createAdapterMetrics(new Registry());
-    const svc = ingestService(service.writer, metrics, undefined, undefined, 1);
+    const svc = ingestService(service.shards, metrics, undefined, undefined, 1);
     const ctx = {} as never;
     const first = svc.publish(
       create(PublishRequestSchema, { envelopes: [envelope('queue:1', 'a', 'x', 1n)] }),

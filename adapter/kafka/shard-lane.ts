@@ -1,0 +1,189 @@
+/**
+ * One shard's share of one fetched batch, in offset order: valid events are appended in groups of
+ * at most `maxBatch` whose transaction also stores the shard's cursor for the partition; a group
+ * refused as a whole is retried event by event to isolate the bad ones, which go to the dead-letter
+ * topic with their reason (the cursor moves past them); undecodable messages routed here too. The
+ * lane's last write carries the cursor past the *whole* batch: every other message of the batch
+ * belongs to another shard, so this shard has nothing of its own below it left to apply.
+ *
+ * Anything else is retried with backoff (./retry.ts) while `live()`; when the shard goes down
+ * (`live()` false while the batch is still wanted) the lane ends with `LaneStopped`, naming the
+ * first offset it did not apply, and the batch loop marks the shard lagging from there.
+ */
+import type kafkajs from 'kafkajs';
+import type { Logger } from 'pino';
+import type { SyncError } from '../../shared/errors/sync-error.js';
+import type { EventInput } from '../envelope/to-event.js';
+import type { ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
+import type { BatchMetrics } from './batch-loop.js';
+import type { DeadLetterSink } from './dead-letter.js';
+import { refused, withRetry } from './retry.js';
+
+type Message = Pick<kafkajs.KafkaMessage, 'key' | 'value' | 'offset'>;
+
+export interface LaneItem {
+  /** The original message: a refused or undecodable one is dead-lettered with its exact bytes. */
+  readonly raw: Message;
+  readonly offset: bigint;
+  /** The event, or why the message could not be decoded. */
+  readonly event: EventInput | SyncError;
+  readonly producedAtMicros: bigint;
+}
+
+/** The lane could not apply from `offset` on (its shard is down); nothing at or after it was applied. */
+export class LaneStopped extends Error {
+  constructor(
+    readonly offset: bigint,
+    cause: unknown,
+  ) {
+    super(`shard stopped at offset ${offset}`, { cause });
+  }
+}
+
+export interface LaneContext {
+  readonly shard: string;
+  readonly sink: ReducerSink;
+  readonly deadLetters: DeadLetterSink;
+  readonly source: { readonly topic: string; readonly partition: number };
+  readonly cursorOf: (next: bigint) => SourceCursor;
+  readonly maxBatch: number;
+  readonly metrics: BatchMetrics;
+  readonly logger: Logger;
+  /** False once the batch is given up or the shard is down: retries end. */
+  readonly live: () => boolean;
+  readonly heartbeat: () => Promise<void>;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly maxUnexplained?: number;
+}
+
+const isEvent = (e: EventInput | SyncError): e is EventInput => !(e instanceof Error);
+
+/** Applies `items` (this shard's messages of the batch, in order), then moves the cursor to `end`. */
+export async function runLane(c: LaneContext, items: readonly LaneItem[], end: bigint): Promise<void> {
+  let pending: LaneItem[] = [];
+  const guard = async (first: bigint, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (e) {
+      if (refused(e) || e instanceof LaneStopped) throw e;
+      throw new LaneStopped(first, e);
+    }
+  };
+  const flush = async (next: bigint) => {
+    const group = pending;
+    pending = [];
+    if (group.length === 0) return;
+    await guard((group[0] as LaneItem).offset, () => appendInOrder(c, group, next));
+  };
+  for (const item of items) {
+    if (isEvent(item.event)) {
+      pending.push(item);
+      if (pending.length >= c.maxBatch) await flush(item.offset + 1n);
+      continue;
+    }
+    await flush(item.offset);
+    const why = item.event;
+    await guard(item.offset, async () => {
+      await c.deadLetters.deadLetter(item.raw, c.source, why);
+      await advanceCursor(c, c.cursorOf(item.offset + 1n));
+    });
+  }
+  if (pending.length > 0) {
+    await flush(end);
+    return;
+  }
+  const held = c.sink.cursor(c.cursorOf(end).consumerGroup, c.source.topic, c.source.partition);
+  // Nothing of this shard left in the batch: move its cursor over the others' messages, so a
+  // restart does not re-read them for it. Unneeded when the cursor is there already.
+  if (held === undefined || held < end) await guard(end, () => advanceCursor(c, c.cursorOf(end)));
+}
+
+/** Appends in order; a group refused as a whole is retried event by event to isolate the bad ones. */
+async function appendInOrder(c: LaneContext, items: LaneItem[], next: bigint): Promise<void> {
+  try {
+    await timedAppend(c, items, c.cursorOf(next));
+    return;
+  } catch (e) {
+    if (!refused(e)) throw e;
+  }
+  for (const [i, item] of items.entries()) {
+    // The last one carries the group's cursor (past the batch, when the group ends it).
+    const cursor = c.cursorOf(i === items.length - 1 ? next : item.offset + 1n);
+    try {
+      await timedAppend(c, [item], cursor);
+    } catch (e) {
+      if (!refused(e)) throw new LaneStopped(item.offset, e);
+      // Refused: its authority seq must not count as seen (it would poison the lag gauge).
+      const event = item.event as EventInput;
+      c.metrics.refusedSourceSeq(event.streamId, event.sourceSeq);
+      await c.deadLetters.deadLetter(item.raw, c.source, e);
+      await advanceCursor(c, cursor);
+    }
+  }
+}
+
+/**
+ * Moves the shard's cursor past a dead-lettered message. If the module refuses (the adapter's own
+ * identity lost its writer role), the batch still moves on: the cursor then lags behind and a
+ * restart re-reads those messages, which is safe, appends being idempotent. Throwing instead would
+ * make kafkajs re-deliver the batch and dead-letter the same messages again and again.
+ */
+async function advanceCursor(c: LaneContext, cursor: SourceCursor): Promise<void> {
+  try {
+    await retrying(c, () => c.sink.appendBatch([], cursor));
+  } catch (e) {
+    if (!refused(e)) throw e;
+    c.logger.warn(
+      {
+        shard: c.shard,
+        reason: e.reason,
+        detail: e.message,
+        topic: cursor.topic,
+        partition: cursor.partition,
+      },
+      'SpacetimeDB refused to move the source cursor; continuing',
+    );
+  }
+}
+
+async function timedAppend(c: LaneContext, items: LaneItem[], cursor: SourceCursor): Promise<void> {
+  const started = performance.now();
+  const receipts = await retrying(c, () =>
+    c.sink.appendBatch(
+      items.map((i) => i.event as EventInput),
+      cursor,
+    ),
+  );
+  c.metrics.reducerDuration.observe((performance.now() - started) / 1000);
+  c.metrics.batchSize.observe(items.length);
+  const nowMicros = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));
+  for (const [i, r] of receipts.entries()) {
+    c.metrics.eventsAppended.inc({ source: 'kafka', outcome: r.status });
+    c.metrics.shardEventsAppended.inc({ shard: c.shard, outcome: r.status });
+    const produced = items[i]?.producedAtMicros ?? 0n;
+    if (r.status === 'appended' && produced > 0n)
+      c.metrics.commitLatency.observe(Number(nowMicros - produced) / 1e6);
+  }
+}
+
+/** ./retry.ts with this lane's metrics, logs and heartbeat. */
+function retrying<T>(c: LaneContext, fn: () => Promise<T>): Promise<T> {
+  return withRetry(fn, {
+    live: c.live,
+    between: async () => {
+      await c.heartbeat().catch(() => {});
+      await c.sink.waitConnected(10_000).catch(() => {});
+    },
+    onFailure: (err, retryInMs) => {
+      c.metrics.reducerErrors.inc({ reason: err.reason });
+      if (retryInMs !== undefined) {
+        c.logger.warn(
+          { shard: c.shard, reason: err.reason, detail: err.message, retryInMs },
+          'append failed; retrying',
+        );
+      }
+    },
+    ...(c.sleep ? { sleep: c.sleep } : {}),
+    ...(c.maxUnexplained !== undefined ? { maxUnexplained: c.maxUnexplained } : {}),
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * The batch loop's test doubles: an in-memory ReducerSink that keeps events and cursors the way the
+ * sync module does (one transaction per call: all of it or nothing), an in-memory dead-letter
+ * topic, and batches of real encoded envelopes.
+ */
+import { toBinary } from '@bufbuild/protobuf';
+import { SyncEnvelopeSchema } from '../../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import type { SyncError } from '../../../shared/errors/sync-error.js';
+import { syncEnvelope } from '../../../test/support/envelopes.js';
+import type { EventInput } from '../../envelope/to-event.js';
+import type { AppendReceipt, ReducerSink, SourceCursor } from '../../ports/reducer-sink.js';
+import type { BatchPayload } from '../batch-loop.js';
+import type { DeadLetterSink } from '../dead-letter.js';
+
+export const GROUP = 'g';
+export const TOPIC = 'authority';
+
+/** Like the module: keys seen once per stream, a cursor per partition, `refuse` decides refusals. */
+export class MemorySink implements ReducerSink {
+  readonly events: string[] = [];
+  readonly cursors = new Map<string, bigint>();
+  calls = 0;
+  /** Thrown for the whole call when it holds an event it names (a refusal, or an outage). */
+  refuse: (e: EventInput) => Error | undefined = () => undefined;
+
+  async appendBatch(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
+    this.calls++;
+    for (const e of events) {
+      const err = this.refuse(e);
+      if (err) throw err;
+    }
+    if (cursor) this.cursors.set(`${cursor.topic}/${cursor.partition}`, cursor.nextOffset);
+    return events.map((e) => {
+      this.events.push(e.idempotencyKey);
+      return {
+        stream: e.streamId,
+        key: e.idempotencyKey,
+        seq: BigInt(this.events.length),
+        status: 'appended',
+      };
+    });
+  }
+
+  cursor(_group: string, topic: string, partition: number): bigint | undefined {
+    return this.cursors.get(`${topic}/${partition}`);
+  }
+
+  async waitConnected(): Promise<void> {}
+}
+
+export class MemoryDeadLetters implements DeadLetterSink {
+  readonly records: { offset: string; reason: string }[] = [];
+  async deadLetter(message: { offset: string }, _source: unknown, error: SyncError): Promise<void> {
+    this.records.push({ offset: message.offset, reason: error.reason });
+  }
+}
+
+export const good = (key: string, seq: number, stream = 'acct:1') =>
+  Buffer.from(toBinary(SyncEnvelopeSchema, syncEnvelope(stream, key, `body ${key}`, BigInt(seq))));
+
+/** A batch of partition 0 starting at `first`; `commits` records the offsets committed, in order. */
+export function batch(values: (Buffer | null)[], first = 0, live = () => true) {
+  const resolved: string[] = [];
+  const payload: BatchPayload = {
+    batch: {
+      topic: TOPIC,
+      partition: 0,
+      highWatermark: String(first + values.length),
+      messages: values.map((value, i) => ({ key: null, value, offset: String(first + i) })),
+    },
+    resolveOffset: (o) => resolved.push(o),
+    heartbeat: async () => {},
+    isRunning: live,
+    isStale: () => false,
+  };
+  return { payload, resolved };
+}

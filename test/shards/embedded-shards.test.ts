@@ -1,0 +1,92 @@
+/**
+ * The service on the embedded devhost with three shards (`SPACETIMEDB_SHARD_COUNT=3`): one
+ * database per shard in one devhost, one writer per shard. A Connect publish lands each stream on
+ * the shard the one routing function names, and only there; heads, metrics and /readyz are per shard.
+ */
+import { createClient } from '@connectrpc/connect';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../adapter/service.js';
+import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
+import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
+import { embeddedDatabase } from '../../shared/shards/config.js';
+import { shardFor, shardMap } from '../../shared/shards/route.js';
+import { authedTransport } from '../support/auth.js';
+import { storedEvents } from '../support/devhost-harness.js';
+import { syncEnvelope as envelope } from '../support/envelopes.js';
+import { startTestService } from '../support/service-harness.js';
+
+let service: RunningService;
+const map = shardMap(['shard-0', 'shard-1', 'shard-2']);
+
+beforeAll(async () => {
+  service = await startTestService({ spacetime: { kind: 'embedded', port: 0, shardCount: 3 } });
+}, 120_000);
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** The streams each embedded shard database holds, with their keys in seq order. */
+function holdings(): Map<string, Map<string, string[]>> {
+  const out = new Map<string, Map<string, string[]>>();
+  for (const [i, shard] of ['shard-0', 'shard-1', 'shard-2'].entries()) {
+    const db = service.devhost?.databases.get(embeddedDatabase('spacetime-sync', i));
+    if (!db) throw new Error(`no database for ${shard}`);
+    const streams = new Map<string, string[]>();
+    for (const [id, events] of storedEvents(db))
+      streams.set(
+        id,
+        events.map((e) => e.key),
+      );
+    out.set(shard, streams);
+  }
+  return out;
+}
+
+describe('three embedded shards', () => {
+  it('lands each stream on its routed shard only, one request spanning shards included', async () => {
+    const ingest = createClient(IngestService, authedTransport(service.httpUrl));
+    const streams = Array.from({ length: 12 }, (_, i) => `orders:${i}`);
+    // The spread is the routing function's: these 12 streams use all three shards.
+    expect(new Set(streams.map((s) => shardFor(map, s))).size).toBe(3);
+    const res = await ingest.publish({
+      envelopes: streams.flatMap((s) => [envelope(s, `${s}/a`, 'a', 1n), envelope(s, `${s}/b`, 'b', 2n)]),
+    });
+    // Receipts come back in request order with each stream's own seqs.
+    expect(res.results.map((r) => [r.streamId, r.seq, r.outcome])).toEqual(
+      streams.flatMap((s) => [
+        [s, 1n, PublishOutcome.APPENDED],
+        [s, 2n, PublishOutcome.APPENDED],
+      ]),
+    );
+    const held = holdings();
+    for (const s of streams) {
+      for (const [shard, onShard] of held) {
+        if (shard === shardFor(map, s)) expect(onShard.get(s)).toEqual([`${s}/a`, `${s}/b`]);
+        else expect(onShard.has(s)).toBe(false);
+      }
+    }
+    const again = await ingest.publish({ envelopes: [envelope('orders:3', 'orders:3/b', 'b', 2n)] });
+    expect(again.results.map((r) => [r.seq, r.outcome])).toEqual([[2n, PublishOutcome.DUPLICATE]]);
+  });
+
+  it('answers stream heads from the stream’s shard and labels metrics by configured shard', async () => {
+    const admin = createClient(AdminService, authedTransport(service.httpUrl));
+    const ids = ['orders:0', 'orders:1', 'orders:2'];
+    for (const id of ids) {
+      expect((await admin.getStreamHead({ streamId: id })).headSeq).toBe(2n);
+    }
+    const metrics = await (await fetch(`${service.httpUrl}/metrics`)).text();
+    for (const shard of ['shard-0', 'shard-1', 'shard-2']) {
+      expect(metrics).toContain(`spacetime_sync_shard_connected{shard="${shard}"} 1`);
+    }
+    const appended = [
+      ...metrics.matchAll(
+        /^spacetime_sync_shard_events_appended_total\{shard="([^"]+)",outcome="appended"\} (\d+)/gm,
+      ),
+    ];
+    expect(appended.reduce((n, m) => n + Number(m[2]), 0)).toBe(24);
+    expect(new Set(appended.map((m) => m[1]))).toEqual(new Set(['shard-0', 'shard-1', 'shard-2']));
+    expect(await (await fetch(`${service.httpUrl}/readyz`)).text()).toBe('ready\n');
+  });
+});
