@@ -13,7 +13,12 @@ export interface LocalService {
   readonly pid: number;
   /** The HTTP address of ingest, AdminService, /metrics. */
   readonly url: string;
-  readonly spacetimedb: { readonly uri: string; readonly database: string };
+  readonly spacetimedb: {
+    readonly uri: string;
+    readonly database: string;
+    /** Every shard's database (the first is `uri`/`database`); commands route a stream to its shard. */
+    readonly shards?: readonly { readonly name: string; readonly uri: string; readonly database: string }[];
+  };
   /** The embedded devhost's owner token; absent when the service writes to a configured SpacetimeDB. */
   readonly ownerToken?: string;
   /**

@@ -10,6 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
+import { remoteShards, shardTokenVariable } from '../shared/shards/config.js';
+import { shardFor, shardMap } from '../shared/shards/route.js';
 import { UsageError } from './exit-codes.js';
 import { readLocalService } from './local-service.js';
 
@@ -98,8 +100,17 @@ function readToken(file: string): string {
   return text;
 }
 
-/** The SpacetimeDB database a command talks to; the local owner token only goes to the local devhost. */
-export function resolveSpacetime(opts: SpacetimeOptions): SpacetimeTarget {
+/**
+ * The SpacetimeDB database a command talks to; the local owner token only goes to the local devhost.
+ * Given the stream it is about, a command on a sharded deployment (`SPACETIMEDB_SHARDS`, or a local
+ * service running several embedded shards) talks to that stream's shard, chosen by the one routing
+ * function (shared/shards/route.ts); without a stream, to the first shard. `--spacetimedb` wins.
+ */
+export function resolveSpacetime(opts: SpacetimeOptions, streamId?: string): SpacetimeTarget {
+  if (!opts.spacetimedb) {
+    const sharded = shardTarget(opts, streamId);
+    if (sharded) return sharded;
+  }
   const local = readLocalService();
   const uri = opts.spacetimedb ?? fromEnv('SPACETIMEDB_URI', spacetimeUrl) ?? local?.spacetimedb.uri;
   if (!uri)
@@ -116,4 +127,23 @@ export function resolveSpacetime(opts: SpacetimeOptions): SpacetimeTarget {
   if (isLocal && local.ownerToken)
     return { uri, database, token: local.ownerToken, tokenSource: 'the local owner token' };
   return { uri, database, tokenSource: 'no token (a fresh anonymous identity)' };
+}
+
+/** The stream's shard when shards are configured (environment) or recorded by the local service. */
+function shardTarget(opts: SpacetimeOptions, streamId: string | undefined): SpacetimeTarget | undefined {
+  const remote = remoteShards(process.env, (v, m) => new UsageError(`${v}: ${m}`));
+  const local = remote || process.env.SPACETIMEDB_URI?.trim() ? undefined : readLocalService();
+  const shards = remote ?? local?.spacetimedb.shards;
+  if (!shards || shards.length === 0) return undefined;
+  const name =
+    streamId === undefined ? shards[0]?.name : shardFor(shardMap(shards.map((x) => x.name)), streamId);
+  const shard = shards.find((x) => x.name === name) ?? (shards[0] as (typeof shards)[number]);
+  const at = { uri: shard.uri, database: opts.database ?? shard.database };
+  if (opts.tokenFile) return { ...at, token: readToken(opts.tokenFile), tokenSource: opts.tokenFile };
+  const own = remote ? (shard as { token?: string }).token : undefined;
+  if (own) return { ...at, token: own, tokenSource: shardTokenVariable(shard.name) };
+  const envToken = process.env.SPACETIMEDB_TOKEN?.trim();
+  if (envToken) return { ...at, token: envToken, tokenSource: 'SPACETIMEDB_TOKEN' };
+  if (local?.ownerToken) return { ...at, token: local.ownerToken, tokenSource: 'the local owner token' };
+  return { ...at, tokenSource: 'no token (a fresh anonymous identity)' };
 }

@@ -98,7 +98,13 @@ export async function runService(config: ServiceConfig): Promise<boolean> {
   writeLocalService({
     pid: process.pid,
     url: service.httpUrl,
-    spacetimedb: { uri: spacetimeUri, database: service.database },
+    spacetimedb: {
+      uri: spacetimeUri,
+      database: service.database,
+      shards: service.shards
+        .all()
+        .map((x) => ({ name: x.name, uri: x.uri.replace(/^http/, 'ws'), database: x.database })),
+    },
     ...(service.devhost ? { ownerToken: service.devhost.ownerToken } : {}),
     ...(config.auth.localIssuerKeyFile
       ? { auth: { keyFile: config.auth.localIssuerKeyFile, audience: config.auth.audience } }

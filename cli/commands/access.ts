@@ -28,13 +28,15 @@ async function apply(
   verb: Verb,
   who: string,
   opts: SpacetimeOptions,
+  /** The stream the grant is about: it goes to that stream's shard (../options.ts). */
+  streamId: string | undefined,
   call: (
     reducers: import('../../module/bindings/index.js').DbConnection['reducers'],
     identity: import('spacetimedb').Identity,
   ) => Promise<void>,
   what: string,
 ): Promise<number> {
-  const target = resolveSpacetime(opts);
+  const target = resolveSpacetime(opts, streamId);
   const { Identity } = await import('spacetimedb');
   const { connectModule } = await import('../spacetime-connection.js');
   const identity = Identity.fromString(who);
@@ -75,6 +77,7 @@ export function registerAccess(program: Command, verb: Verb): void {
           verb,
           who,
           opts,
+          undefined,
           (r, identity) =>
             verb === 'grant' ? r.grantWriter({ identity, label: opts.label }) : r.revokeWriter({ identity }),
           'write access',
@@ -93,19 +96,22 @@ export function registerAccess(program: Command, verb: Verb): void {
   )
     .requiredOption('--stream <stream...>', 'stream ids')
     .action(
-      action(async (who: string, opts: SpacetimeOptions & { stream: string[] }) =>
-        apply(
-          verb,
-          who,
-          opts,
-          async (r, reader) => {
-            for (const streamId of opts.stream) {
-              if (verb === 'grant') await r.grantStreamRead({ reader, streamId });
-              else await r.revokeStreamRead({ reader, streamId });
-            }
-          },
-          `read access to ${opts.stream.join(', ')}`,
-        ),
-      ),
+      action(async (who: string, opts: SpacetimeOptions & { stream: string[] }) => {
+        // One stream at a time: on a sharded deployment each goes to its own stream's shard.
+        for (const streamId of opts.stream) {
+          await apply(
+            verb,
+            who,
+            opts,
+            streamId,
+            (r, reader) =>
+              verb === 'grant'
+                ? r.grantStreamRead({ reader, streamId })
+                : r.revokeStreamRead({ reader, streamId }),
+            `read access to ${streamId}`,
+          );
+        }
+        return ExitCode.Ok;
+      }),
     );
 }

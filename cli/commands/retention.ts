@@ -32,7 +32,7 @@ export function register(program: Command): void {
   cmd.action(
     action(async (stream: string, opts: Flags) => {
       const { connectModule } = await import('../spacetime-connection.js');
-      const conn = await connectModule(resolveSpacetime(opts));
+      const conn = await connectModule(resolveSpacetime(opts, stream));
       try {
         const row = async () => {
           const q = `SELECT * FROM sync_stream WHERE stream_id = '${stream.replaceAll("'", "''")}'`;

@@ -40,7 +40,8 @@ export function register(program: Command): void {
   for (const o of spacetimeOptions()) cmd.addOption(o);
   cmd.action(
     action(async (stream: string, opts: Options) => {
-      const target = resolveSpacetime(opts);
+      // The stream's shard when sharded (the one routing function, via ../options.ts).
+      const target = resolveSpacetime(opts, stream);
       const { randomUUID } = await import('node:crypto');
       const { setGlobalLogLevel } = await import('spacetimedb');
       const { FileCursorStore, MemoryCursorStore } = await import('../../client/cursor-store.js');

@@ -3,14 +3,19 @@
  * database per shard in one devhost, one writer per shard. A Connect publish lands each stream on
  * the shard the one routing function names, and only there; heads, metrics and /readyz are per shard.
  */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createClient } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
+import { MemoryCursorStore } from '../../client/cursor-store.js';
+import { endpointFor, type ShardEndpoint, ShardedSyncClient } from '../../client/sharded-client.js';
 import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { embeddedDatabase } from '../../shared/shards/config.js';
 import { shardFor, shardMap } from '../../shared/shards/route.js';
 import { authedTransport } from '../support/auth.js';
+import { cliEnv } from '../support/cli.js';
 import { storedEvents } from '../support/devhost-harness.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
@@ -89,4 +94,79 @@ describe('three embedded shards', () => {
     expect(new Set(appended.map((m) => m[1]))).toEqual(new Set(['shard-0', 'shard-1', 'shard-2']));
     expect(await (await fetch(`${service.httpUrl}/readyz`)).text()).toBe('ready\n');
   });
+
+  /** The three shard databases as a reader sees them, with the owner's token (it reads every stream). */
+  const endpoints = (): ShardEndpoint[] =>
+    ['shard-0', 'shard-1', 'shard-2'].map((name, i) => ({
+      name,
+      uri: service.spacetimeUrl,
+      database: embeddedDatabase('spacetime-sync', i),
+      token: service.devhost?.ownerToken as string,
+    }));
+
+  it('a ShardedSyncClient reads each stream from its routed shard, replay then live', async () => {
+    const streams = ['shard-0', 'shard-1', 'shard-2'].flatMap((x) => streamsOn(endpoints(), x).slice(0, 2));
+    expect(new Set(streams.map((x) => endpointFor(endpoints(), x).name)).size).toBe(3);
+    const got = new Map<string, string[]>();
+    const client = await ShardedSyncClient.open(streams, {
+      shards: endpoints(),
+      clientId: `sharded-${randomUUID()}`,
+      store: new MemoryCursorStore(),
+      onEvent: (_s, e) => {
+        got.set(e.streamId, [...(got.get(e.streamId) ?? []), e.idempotencyKey]);
+      },
+    });
+    try {
+      expect(client.clients.size).toBe(3);
+      const ingest = createClient(IngestService, authedTransport(service.httpUrl));
+      await ingest.publish({ envelopes: streams.map((x) => envelope(x, `${x}/c`, 'c', 3n)) });
+      await expect
+        .poll(() => streams.map((x) => got.get(x)), { timeout: 30_000 })
+        .toEqual(streams.map((x) => [`${x}/a`, `${x}/b`, `${x}/c`]));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('`tail` with SPACETIMEDB_SHARDS reads the stream from its shard', async () => {
+    const shards = endpoints();
+    const stream = streamsOn(shards, 'shard-2')[0] as string;
+    const head = holdings().get('shard-2')?.get(stream)?.length ?? 0;
+    expect(head).toBeGreaterThanOrEqual(2);
+    const child = spawn(
+      process.execPath,
+      [new URL('../../bin/spacetime-sync.js', import.meta.url).pathname, 'tail', stream],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: cliEnv({
+          SPACETIMEDB_SHARDS: shards.map((x) => `${x.name}=${x.uri}/${x.database}`).join(','),
+          SPACETIMEDB_TOKEN: service.devhost?.ownerToken as string,
+        }),
+      },
+    );
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    try {
+      await expect.poll(() => out.trim().split('\n').filter(Boolean).length, { timeout: 30_000 }).toBe(head);
+      expect(
+        out
+          .trim()
+          .split('\n')
+          .map((l) => l.split('\t').slice(0, 2).join(' ')),
+      ).toEqual(Array.from({ length: head }, (_, i) => `${stream} ${i + 1}`));
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
 });
+
+/** Streams `orders:0` … `orders:11` the routing function puts on `shard`. */
+function streamsOn(shards: readonly ShardEndpoint[], shard: string): string[] {
+  return Array.from({ length: 12 }, (_, i) => `orders:${i}`).filter(
+    (x) => endpointFor(shards, x).name === shard,
+  );
+}
