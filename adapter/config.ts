@@ -5,7 +5,8 @@
  */
 
 import { type ShadowConfig, shadowConfig } from '../parity/shadow/config.js';
-import { embeddedShardCount, type RemoteShard, remoteShards } from '../shared/shards/config.js';
+import { embeddedShardCount, type RemoteShard, remoteShards, shardMoves } from '../shared/shards/config.js';
+import type { ShardMove } from '../shared/shards/route.js';
 import { type AuthConfig, loadAuthConfig, type TlsFiles, tlsFiles } from './auth/config.js';
 import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
 import { type CutoverConfig, cutoverConfig } from './cutover/config.js';
@@ -72,6 +73,8 @@ export interface ServiceConfig {
   readonly bridge?: BridgeConfig;
   /** Shadow parity against the legacy lane (PARITY_SHADOW=1); absent = off. */
   readonly parityShadow?: ShadowConfig;
+  /** Streams a reshard moved (`SPACETIMEDB_SHARD_MOVES_FILE`): they route to their new shard. */
+  readonly shardMoves?: readonly ShardMove[];
   /** The cutover controller's gate thresholds, window and tick (CUTOVER_*); absent = the defaults. */
   readonly cutover?: CutoverConfig;
 }
@@ -235,6 +238,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     ...(kafka ? { kafka } : {}),
     ...(bridge ? { bridge } : {}),
     spacetime: spacetime(env),
+    ...optional('shardMoves', movesOrUndefined(env)),
     ingest: {
       host,
       port: port(env, 'INGEST_PORT', DEFAULTS.ingestPort),
@@ -255,6 +259,11 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
       shadowConfig(env, (variable, message) => new ConfigError(variable, message)),
     ),
   };
+}
+
+function movesOrUndefined(env: Env): ShardMove[] | undefined {
+  const moves = shardMoves(env, (variable, message) => new ConfigError(variable, message));
+  return moves.length > 0 ? moves : undefined;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {

@@ -133,6 +133,7 @@ export async function startService(
   // shard is away; the HTTP listener comes up first so /readyz can say why the service is not ready.
   const shards = ShardSet.open(targets, {
     logger: logger.child({ subsystem: 'spacetimedb' }),
+    ...(config.shardMoves ? { moves: config.shardMoves } : {}),
     onConnected: (shard) => {
       if (connectedBefore.has(shard)) metrics.spacetimeReconnects.inc();
       connectedBefore.add(shard);

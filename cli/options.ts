@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
-import { remoteShards, shardTokenVariable } from '../shared/shards/config.js';
+import { remoteShards, shardMoves, shardTokenVariable } from '../shared/shards/config.js';
 import { shardFor, shardMap } from '../shared/shards/route.js';
 import { UsageError } from './exit-codes.js';
 import { readLocalService } from './local-service.js';
@@ -129,21 +129,50 @@ export function resolveSpacetime(opts: SpacetimeOptions, streamId?: string): Spa
   return { uri, database, tokenSource: 'no token (a fresh anonymous identity)' };
 }
 
-/** The stream's shard when shards are configured (environment) or recorded by the local service. */
-function shardTarget(opts: SpacetimeOptions, streamId: string | undefined): SpacetimeTarget | undefined {
+/** A shard's database and the token a command reads it with. */
+export interface ShardTarget extends SpacetimeTarget {
+  readonly name: string;
+}
+
+/**
+ * Every shard, when shards are configured (`SPACETIMEDB_SHARDS`, each with its own token or
+ * `SPACETIMEDB_TOKEN`) or recorded by the local service (its owner token); undefined otherwise, or
+ * when `--spacetimedb` names one database.
+ */
+export function resolveShards(opts: SpacetimeOptions): ShardTarget[] | undefined {
+  if (opts.spacetimedb) return undefined;
   const remote = remoteShards(process.env, (v, m) => new UsageError(`${v}: ${m}`));
   const local = remote || process.env.SPACETIMEDB_URI?.trim() ? undefined : readLocalService();
   const shards = remote ?? local?.spacetimedb.shards;
   if (!shards || shards.length === 0) return undefined;
-  const name =
-    streamId === undefined ? shards[0]?.name : shardFor(shardMap(shards.map((x) => x.name)), streamId);
-  const shard = shards.find((x) => x.name === name) ?? (shards[0] as (typeof shards)[number]);
-  const at = { uri: shard.uri, database: opts.database ?? shard.database };
-  if (opts.tokenFile) return { ...at, token: readToken(opts.tokenFile), tokenSource: opts.tokenFile };
-  const own = remote ? (shard as { token?: string }).token : undefined;
-  if (own) return { ...at, token: own, tokenSource: shardTokenVariable(shard.name) };
+  const fileToken = opts.tokenFile ? readToken(opts.tokenFile) : undefined;
   const envToken = process.env.SPACETIMEDB_TOKEN?.trim();
-  if (envToken) return { ...at, token: envToken, tokenSource: 'SPACETIMEDB_TOKEN' };
-  if (local?.ownerToken) return { ...at, token: local.ownerToken, tokenSource: 'the local owner token' };
-  return { ...at, tokenSource: 'no token (a fresh anonymous identity)' };
+  return shards.map((shard) => {
+    const at = { name: shard.name, uri: shard.uri, database: opts.database ?? shard.database };
+    const own = remote ? (shard as { token?: string }).token : undefined;
+    if (fileToken) return { ...at, token: fileToken, tokenSource: opts.tokenFile as string };
+    if (own) return { ...at, token: own, tokenSource: shardTokenVariable(shard.name) };
+    if (envToken) return { ...at, token: envToken, tokenSource: 'SPACETIMEDB_TOKEN' };
+    if (local?.ownerToken) return { ...at, token: local.ownerToken, tokenSource: 'the local owner token' };
+    return { ...at, tokenSource: 'no token (a fresh anonymous identity)' };
+  });
+}
+
+/** The stream's shard (the first shard without a stream) when sharded; undefined otherwise. */
+function shardTarget(opts: SpacetimeOptions, streamId: string | undefined): SpacetimeTarget | undefined {
+  const shards = resolveShards(opts);
+  if (!shards) return undefined;
+  // Moved streams (SPACETIMEDB_SHARD_MOVES_FILE) route to their new shard, as in the service.
+  const moves = shardMoves(process.env, (v, m) => new UsageError(`${v}: ${m}`));
+  const name =
+    streamId === undefined
+      ? shards[0]?.name
+      : shardFor(
+          shardMap(
+            shards.map((x) => x.name),
+            moves,
+          ),
+          streamId,
+        );
+  return shards.find((x) => x.name === name) ?? shards[0];
 }

@@ -183,8 +183,10 @@ export class BatchLoop {
             end,
           );
         } catch (e) {
-          // The shard went down mid-batch while the batch is still wanted: it lags, the others go on.
-          if (!(e instanceof LaneStopped) || !live()) throw e instanceof LaneStopped ? e.cause : e;
+          // The shard went down mid-batch while the batch is still wanted: it lags, the others go
+          // on. Anything else (one shard, a stop, a dead-letter topic that refuses) propagates.
+          if (!(e instanceof LaneStopped) || !sharded || shards.up(shard) || !live())
+            throw e instanceof LaneStopped ? e.cause : e;
           this.o.logger.warn(
             { shard, topic, partition, offset: String(e.offset) },
             'shard down: its events wait',

@@ -66,6 +66,7 @@ export async function runLane(c: LaneContext, items: readonly LaneItem[], end: b
       await work();
     } catch (e) {
       if (refused(e) || e instanceof LaneStopped) throw e;
+      if (e instanceof DeadLetterFailed) throw e.cause;
       throw new LaneStopped(first, e);
     }
   };
@@ -82,11 +83,10 @@ export async function runLane(c: LaneContext, items: readonly LaneItem[], end: b
       continue;
     }
     await flush(item.offset);
-    const why = item.event;
-    await guard(item.offset, async () => {
-      await c.deadLetters.deadLetter(item.raw, c.source, why);
-      await advanceCursor(c, c.cursorOf(item.offset + 1n));
-    });
+    // A dead-letter topic that refuses is not the shard's failure: it propagates (the consumer
+    // crashes and the watchdog replaces it, as for one shard).
+    await c.deadLetters.deadLetter(item.raw, c.source, item.event);
+    await guard(item.offset, () => advanceCursor(c, c.cursorOf(item.offset + 1n)));
   }
   if (pending.length > 0) {
     await flush(end);
@@ -116,9 +116,26 @@ async function appendInOrder(c: LaneContext, items: LaneItem[], next: bigint): P
       // Refused: its authority seq must not count as seen (it would poison the lag gauge).
       const event = item.event as EventInput;
       c.metrics.refusedSourceSeq(event.streamId, event.sourceSeq);
-      await c.deadLetters.deadLetter(item.raw, c.source, e);
-      await advanceCursor(c, cursor);
+      await deadLetter(c, item, e);
+      await advanceCursor(c, cursor).catch((err: unknown) => {
+        throw new LaneStopped(item.offset + 1n, err);
+      });
     }
+  }
+}
+
+/** Dead-letter failures are not the shard's: they leave the lane as they are (see runLane). */
+class DeadLetterFailed extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+async function deadLetter(c: LaneContext, item: LaneItem, why: SyncError): Promise<void> {
+  try {
+    await c.deadLetters.deadLetter(item.raw, c.source, why);
+  } catch (e) {
+    throw new DeadLetterFailed(e);
   }
 }
 

@@ -5,7 +5,7 @@
  * probe, the bridge, shadow parity) lives on the primary shard, the first configured.
  */
 import type { Logger } from 'pino';
-import { type ShardMap, shardFor, shardMap } from '../../shared/shards/route.js';
+import { type ShardMap, type ShardMove, shardFor, shardMap } from '../../shared/shards/route.js';
 import type { ShardSinks } from '../kafka/shard-sinks.js';
 import type { StreamHead } from '../ports/stream-head.js';
 import { SpacetimeWriter } from '../spacetime/writer.js';
@@ -42,9 +42,14 @@ export class ShardSet {
     o: {
       logger: Logger;
       onConnected?: (shard: string) => void;
+      /** Streams a reshard moved: they route to their new shard. */
+      moves?: readonly ShardMove[];
     },
   ): ShardSet {
-    const map = shardMap(targets.map((t) => t.name));
+    const map = shardMap(
+      targets.map((t) => t.name),
+      o.moves,
+    );
     const shards = targets.map((t) => ({
       ...t,
       writer: SpacetimeWriter.open({

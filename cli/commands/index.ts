@@ -22,6 +22,7 @@ import * as parity from './parity.js';
 import * as publish from './publish.js';
 import * as retention from './retention.js';
 import * as revoke from './revoke.js';
+import * as shard from './shard.js';
 import * as start from './start.js';
 import * as status from './status.js';
 import * as tail from './tail.js';
@@ -38,6 +39,7 @@ export const COMMANDS: ReadonlyArray<{ register(program: Command): void }> = [
   grant,
   revoke,
   retention,
+  shard,
   dlqReplay,
   bridge,
   parity,

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../cli/exit-codes.js';
-import { resolveSpacetime } from '../../cli/options.js';
+import { resolveShards, resolveSpacetime } from '../../cli/options.js';
+import type { ShardEndpoint } from '../../client/sharded-client.js';
 import { type DocKeyRule, GEN1_RULES } from '../mapping.js';
 import { DEFAULT_VOLATILE_FIELDS } from '../payload-canon.js';
 
@@ -53,6 +54,8 @@ export interface ParityArgs {
   readonly candidateToken: string | undefined;
   /** Where the candidate token came from, for messages. */
   readonly candidateTokenSource: string;
+  /** A sharded candidate's shards (SPACETIMEDB_SHARDS or the local service's): streams are read from their shard. */
+  readonly candidateShards?: readonly ShardEndpoint[];
 }
 
 export type FromEntry = {
@@ -160,5 +163,16 @@ export function resolveParityArgs(f: ParityFlags, env: NodeJS.ProcessEnv = proce
     legacyToken: legacyFile ? () => readToken(legacyFile, '--legacy-token-file') : () => envLegacy as string,
     candidateToken: target.token,
     candidateTokenSource: target.tokenSource,
+    ...optionalShards(
+      resolveShards({
+        ...(f.candidate ? { spacetimedb: f.candidate } : {}),
+        ...(f.db ? { database: f.db } : {}),
+        ...(f.tokenFile ? { tokenFile: f.tokenFile } : {}),
+      }),
+    ),
   };
+}
+
+function optionalShards(shards: ShardEndpoint[] | undefined): { candidateShards?: ShardEndpoint[] } {
+  return shards ? { candidateShards: shards } : {};
 }

@@ -22,6 +22,8 @@ export async function runParityCommand(args: ParityArgs): Promise<number> {
     uri: args.candidateUri,
     database: args.database,
     ...(args.candidateToken ? { token: args.candidateToken } : {}),
+    // Sharded: each stream is read from its shard (the one routing function).
+    ...(args.candidateShards ? { shards: args.candidateShards } : {}),
   };
   let streams: string[];
   try {

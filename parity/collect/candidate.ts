@@ -4,7 +4,13 @@
  * each rebootstrap. Reconnects across host restarts are the client's own.
  */
 import { MemoryCursorStore } from '../../client/cursor-store.js';
-import { type ClientState, SyncClient, type SyncEvent } from '../../client/sync-client.js';
+import { type ShardEndpoint, ShardedSyncClient } from '../../client/sharded-client.js';
+import {
+  type ClientState,
+  SyncClient,
+  type SyncClientOptions,
+  type SyncEvent,
+} from '../../client/sync-client.js';
 import type { Collector } from '../harness.js';
 import type { CandidateEntry, CandidateEvent } from '../observation.js';
 
@@ -12,6 +18,11 @@ export interface CandidateTarget {
   readonly uri: string;
   readonly database: string;
   readonly token?: string;
+  /**
+   * Sharded candidates: every shard's database; each stream is followed on the shard the one
+   * routing function names (client/sharded-client.ts). `uri`/`database` are then the first shard's.
+   */
+  readonly shards?: readonly ShardEndpoint[];
   /** Called before following `streams`, to obtain read grants for them (a writer grants itself). */
   readonly grant?: (streams: readonly string[]) => Promise<void>;
 }
@@ -39,7 +50,7 @@ const NEVER_MS = 2_147_483_647;
 export class CandidateCollector implements Collector<CandidateEntry> {
   readonly entries: CandidateEntry[] = [];
   private readonly positions = new Map<string, bigint>();
-  private client: SyncClient | undefined;
+  private client: SyncClient | ShardedSyncClient | undefined;
   private state: ClientState | 'not started' | 'no streams to follow' = 'not started';
   private detail = '';
 
@@ -58,10 +69,7 @@ export class CandidateCollector implements Collector<CandidateEntry> {
       return;
     }
     await this.target.grant?.(this.streams);
-    this.client = await SyncClient.open(this.streams, {
-      uri: this.target.uri,
-      database: this.target.database,
-      ...(this.target.token ? { token: this.target.token } : {}),
+    const options: Omit<SyncClientOptions, 'uri' | 'database' | 'token'> = {
       // One id for every parity run, so the checkpoints of its final acks do not pile up run after run.
       clientId: 'spacetime-sync-parity',
       store: new MemoryCursorStore(),
@@ -88,7 +96,16 @@ export class CandidateCollector implements Collector<CandidateEntry> {
         this.state = state;
         this.detail = detail ?? '';
       },
-    });
+    };
+    const t = this.target;
+    this.client = t.shards
+      ? await ShardedSyncClient.open(this.streams, { ...options, shards: t.shards })
+      : await SyncClient.open(this.streams, {
+          ...options,
+          uri: t.uri,
+          database: t.database,
+          ...(t.token ? { token: t.token } : {}),
+        });
   }
 
   /** Drops recorded entries that fail `pred` (shadow mode forgets what it has accounted for). */

@@ -13,7 +13,22 @@ export interface StreamInfo {
   readonly head: bigint;
 }
 
-export function readStreams(target: CandidateTarget, timeoutMs = 15_000): Promise<Map<string, StreamInfo>> {
+/** Every stream of the candidate: of each shard when it is sharded (a stream lives on one). */
+export async function readStreams(
+  target: CandidateTarget,
+  timeoutMs = 15_000,
+): Promise<Map<string, StreamInfo>> {
+  if (!target.shards) return readOne(target, timeoutMs);
+  const out = new Map<string, StreamInfo>();
+  for (const shard of target.shards)
+    for (const [id, info] of await readOne(shard, timeoutMs)) out.set(id, info);
+  return out;
+}
+
+function readOne(
+  target: Pick<CandidateTarget, 'uri' | 'database' | 'token'>,
+  timeoutMs: number,
+): Promise<Map<string, StreamInfo>> {
   ensureWebSocket();
   return new Promise((resolve, reject) => {
     let conn: DbConnection | undefined;

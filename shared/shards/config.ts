@@ -14,7 +14,8 @@
  *
  * Every refusal names its variable through `fail`, so each caller keeps its own error type.
  */
-import { SHARD_NAME, ShardMapError, shardMap } from './route.js';
+import { readMovesFile } from './moves-file.js';
+import { SHARD_NAME, ShardMapError, type ShardMove, shardMap } from './route.js';
 
 export interface RemoteShard {
   readonly name: string;
@@ -121,4 +122,15 @@ export function embeddedShardNames(n: number): string[] {
  */
 export function embeddedDatabase(base: string, index: number): string {
   return index === 0 ? base : `${base}-shard-${index}`;
+}
+
+/** `SPACETIMEDB_SHARD_MOVES_FILE`: the streams a reshard moved (./moves-file.ts); none when unset. */
+export function shardMoves(env: Env, fail: Fail): ShardMove[] {
+  const path = env.SPACETIMEDB_SHARD_MOVES_FILE?.trim();
+  if (!path) return [];
+  try {
+    return readMovesFile(path);
+  } catch (e) {
+    throw fail('SPACETIMEDB_SHARD_MOVES_FILE', (e as Error).message);
+  }
 }

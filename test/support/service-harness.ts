@@ -10,6 +10,7 @@ import { type RunningService, startService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
 import { type ClientTokenConfig, DEFAULT_CLIENT_AUDIENCE } from '../../adapter/tokens/config.js';
 import type { ShadowConfig } from '../../parity/shadow/config.js';
+import type { ShardMove } from '../../shared/shards/route.js';
 import { testAuthConfig } from './auth.js';
 
 export function startTestService(
@@ -26,11 +27,19 @@ export function startTestService(
     clientTokens?: ClientTokenConfig;
     /** Failed authentications per peer (the test default is high: every test client is 127.0.0.1). */
     failureLimits?: FailureLimits;
+    /** Streams a reshard moved (SPACETIMEDB_SHARD_MOVES_FILE's contents). */
+    shardMoves?: readonly ShardMove[];
+    /** The listener's port (default: any free one), e.g. a restarted service on the address it had. */
+    ingestPort?: number;
   } = {},
 ): Promise<RunningService> {
   const config: ServiceConfig = {
     spacetime: options.spacetime ?? { kind: 'embedded', port: 0 },
-    ingest: { host: '127.0.0.1', port: 0, ...(options.ingestLimits ? { limits: options.ingestLimits } : {}) },
+    ingest: {
+      host: '127.0.0.1',
+      port: options.ingestPort ?? 0,
+      ...(options.ingestLimits ? { limits: options.ingestLimits } : {}),
+    },
     auth: options.failureLimits
       ? { ...testAuthConfig, failureLimits: options.failureLimits }
       : testAuthConfig,
@@ -43,6 +52,7 @@ export function startTestService(
     ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),
     ...(options.parityShadow ? { parityShadow: options.parityShadow } : {}),
     ...(options.cutover ? { cutover: options.cutover } : {}),
+    ...(options.shardMoves ? { shardMoves: options.shardMoves } : {}),
   };
   return startService(config, createLogger({ level: 'silent' }), {
     defaultMetrics: options.processMetrics === true,
