@@ -31,7 +31,8 @@ const E2E_DURABLE =
 let brokers: string[] = [];
 let brokerDir: string | undefined;
 let users = 0;
-async function acquireBroker(): Promise<void> {
+/** The bench broker, shared by the suites that need one (shards.bench.ts too). */
+export async function acquireBroker(): Promise<void> {
   users++;
   if (brokers.length > 0) return;
   if (process.env.KAFKA_BROKERS) {
@@ -42,13 +43,15 @@ async function acquireBroker(): Promise<void> {
   const out = execFileSync('bash', [SCRIPT, 'start', '--data', brokerDir], { encoding: 'utf8' });
   brokers = [/KAFKA_BROKERS=(\S+)/.exec(out)?.[1] ?? ''];
 }
-async function releaseBroker(): Promise<void> {
+export async function releaseBroker(): Promise<void> {
   if (--users > 0 || !brokerDir) return;
   execFileSync('bash', [SCRIPT, 'stop', '--data', brokerDir]);
   rmSync(brokerDir, { recursive: true, force: true });
   brokers = [];
   brokerDir = undefined;
 }
+
+export const brokerList = (): string[] => brokers;
 
 let seq = 0;
 function envelopes(n: number): { key: string; value: Buffer }[] {
