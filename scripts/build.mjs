@@ -6,7 +6,7 @@
 // definitions. Every output file sits directly in dist/, one level below the repository root like
 // the source folders, so `new URL('../…', import.meta.url)` finds the same files from either place.
 // Usage: node scripts/build.mjs [--watch]
-import { readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { build, context } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -38,6 +38,9 @@ const options = {
 };
 
 rmSync(new URL('dist', `file://${root}`), { recursive: true, force: true });
+// Worker-thread entry files are loaded by URL next to the code that starts them (plain JS, not bundled).
+mkdirSync(new URL('dist', `file://${root}`), { recursive: true });
+copyFileSync(new URL('adapter/bridge/sign-worker.mjs', `file://${root}`), new URL('dist/sign-worker.mjs', `file://${root}`));
 if (process.argv.includes('--watch')) {
   await (await context(options)).watch();
   console.log('build: watching for changes');

@@ -5,14 +5,14 @@
  * reducers never wait for any of this: the worker only reads the outbox and writes delivery records.
  */
 
-import type { VerifiedEvent } from 'nostr-tools/core';
+import type { EventTemplate, VerifiedEvent } from 'nostr-tools/core';
 import type { Logger } from 'pino';
 import { parseModuleError } from '../../module/src/errors.js';
 import type { BridgeConfig } from './bridge-config.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import { DeliveryPlan, type PendingRow } from './delivery-plan.js';
 import type { LinkState } from './link-state.js';
-import { type Signer, toNostrEvent, UnpublishableError } from './nostr-event.js';
+import { toTemplate, UnpublishableError } from './nostr-event.js';
 import { type DeliveryReport, OutboxLink } from './outbox-link.js';
 import type { OutboxState } from './outbox-state.js';
 import { type PublishOutcome, RelayLink } from './relay-link.js';
@@ -27,10 +27,20 @@ export interface BridgeWorkerOptions {
   readonly grant?: (identityHex: string, target: string) => Promise<void>;
   readonly metrics: BridgeMetrics;
   readonly logger: Logger;
-  readonly sign: Signer;
+  /** Signs off the event loop (./thread-signer.ts); `sign` rejects when it could not. Closed by stop(). */
+  readonly signer: {
+    sign(template: EventTemplate): Promise<VerifiedEvent>;
+    close(): Promise<void>;
+  };
 }
 
 const MAX_REPORTS_PER_CALL = 500;
+/**
+ * A relay's answer waits up to this long for others to share its `record_bridge_deliveries` call:
+ * one transaction (and one subscription update) per batch instead of per answer, which is what
+ * competed with sync for the host.
+ */
+const RECORD_DELAY_MS = 25;
 
 export class BridgeWorker {
   readonly plan = new DeliveryPlan();
@@ -40,8 +50,11 @@ export class BridgeWorker {
   private reports: DeliveryReport[] = [];
   /** Signed once per row and reused for every relay and retry (signing is the worker's main CPU cost). */
   private readonly signed = new Map<bigint, VerifiedEvent>();
+  /** Rows whose event is being signed on the signing thread. */
+  private readonly signing = new Set<bigint>();
   private recording = false;
   private flushTimer: NodeJS.Timeout | undefined;
+  private batchTimer: NodeJS.Timeout | undefined;
   private pumpQueued = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -123,11 +136,13 @@ export class BridgeWorker {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.flushTimer);
+    clearTimeout(this.batchTimer);
     for (const r of this.relays) r.link.stop();
     // Answers already received are recorded if SpacetimeDB is still there; unrecorded ones are
     // published again by the next worker and the relays answer `duplicate:`.
     await this.flush().catch(() => {});
     this.outbox.stop();
+    await this.o.signer.close();
   }
 
   private onOutboxState(s: OutboxState): void {
@@ -166,24 +181,42 @@ export class BridgeWorker {
     if (next !== undefined) this.retryTimer = setTimeout(() => this.schedulePump(), next - now);
   }
 
+  /** Publishes the row's event once signed; until then starts (or waits for) its signing. */
   private publish(relay: string, link: RelayLink, row: PendingRow): void {
-    const { metrics } = this.o;
-    if (this.plan.started(row.outboxId, relay)) metrics.retried.inc({ relay });
-    let outcome: Promise<PublishOutcome>;
-    let eventId = '';
+    const event = this.signed.get(row.outboxId);
+    if (event) {
+      this.send(relay, row, event.id, link.publish(event));
+      return;
+    }
+    let template: EventTemplate;
     try {
-      let event = this.signed.get(row.outboxId);
-      if (!event) {
-        event = toNostrEvent(row.entry, this.o.sign);
-        this.signed.set(row.outboxId, event);
-      }
-      eventId = event.id;
-      outcome = link.publish(event);
+      template = toTemplate(row.entry);
     } catch (e) {
       if (!(e instanceof UnpublishableError)) throw e;
       // Counts as a refusal at every relay: bounded by max_attempts, then failed with this reason.
-      outcome = Promise.resolve({ kind: 'refused', reason: `unpublishable: ${e.message}` });
+      this.send(relay, row, '', Promise.resolve({ kind: 'refused', reason: `unpublishable: ${e.message}` }));
+      return;
     }
+    if (this.signing.has(row.outboxId)) return;
+    this.signing.add(row.outboxId);
+    this.o.signer.sign(template).then(
+      (signed) => {
+        this.signing.delete(row.outboxId);
+        // The row may have been answered by another worker or pruned meanwhile.
+        if (this.plan.has(row.outboxId)) this.signed.set(row.outboxId, signed);
+        this.schedulePump();
+      },
+      (e: Error) => {
+        this.signing.delete(row.outboxId);
+        this.o.logger.warn({ err: e.message }, 'signing a bridge event failed; trying again');
+        if (!this.stopped) setTimeout(() => this.schedulePump(), 1_000).unref();
+      },
+    );
+  }
+
+  private send(relay: string, row: PendingRow, eventId: string, outcome: Promise<PublishOutcome>): void {
+    const { metrics } = this.o;
+    if (this.plan.started(row.outboxId, relay)) metrics.retried.inc({ relay });
     const sentAt = process.hrtime.bigint();
     void outcome.then((o) => {
       if (o.kind === 'unreachable') {
@@ -204,9 +237,21 @@ export class BridgeWorker {
         message: o.kind === 'accepted' ? o.message : o.reason,
         eventId,
       });
-      void this.flush();
+      this.scheduleFlush();
       this.schedulePump();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.reports.length >= MAX_REPORTS_PER_CALL) {
+      void this.flush();
+      return;
+    }
+    if (this.batchTimer || this.stopped) return;
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = undefined;
+      void this.flush();
+    }, RECORD_DELAY_MS);
   }
 
   /** Records buffered answers, one reducer call at a time; on failure they stay buffered for the next try. */

@@ -55,6 +55,10 @@ export class DeliveryPlan {
     return oldest;
   }
 
+  has(outboxId: bigint): boolean {
+    return this.rows.has(outboxId);
+  }
+
   upsertRow(row: PendingRow): void {
     this.rows.set(row.outboxId, row);
   }

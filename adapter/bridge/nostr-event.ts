@@ -39,15 +39,15 @@ export async function createSigner(secretKey: Uint8Array): Promise<Signer> {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The signed event for an outbox entry; throws UnpublishableError when the row can't be one. */
-export function toNostrEvent(entry: OutboxEntry, sign: Signer): VerifiedEvent {
+/** The unsigned event for an outbox entry; throws UnpublishableError when the row can't be one. */
+export function toTemplate(entry: OutboxEntry): EventTemplate {
   let content: string;
   try {
     content = utf8.decode(entry.payload);
   } catch {
     throw new UnpublishableError('payload is not UTF-8 text (Nostr content is a string)');
   }
-  return sign({
+  return {
     kind: entry.kind,
     created_at: Number(entry.createdAtMicros / 1_000_000n),
     tags: [
@@ -56,5 +56,10 @@ export function toNostrEvent(entry: OutboxEntry, sign: Signer): VerifiedEvent {
       ['stream', entry.streamId, entry.seq.toString()],
     ],
     content,
-  });
+  };
+}
+
+/** The signed event for an outbox entry; throws UnpublishableError when the row can't be one. */
+export function toNostrEvent(entry: OutboxEntry, sign: Signer): VerifiedEvent {
+  return sign(toTemplate(entry));
 }

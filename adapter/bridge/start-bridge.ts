@@ -13,7 +13,7 @@ import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { BridgeConfig } from './bridge-config.js';
 import { createBridgeMetrics } from './bridge-metrics.js';
 import { BridgeWorker } from './bridge-worker.js';
-import { createSigner } from './nostr-event.js';
+import { ThreadSigner } from './thread-signer.js';
 
 export interface StartBridgeOptions {
   readonly config: BridgeConfig;
@@ -68,7 +68,7 @@ export async function startBridge(o: StartBridgeOptions): Promise<BridgeWorker> 
     grant: (identityHex, target) => grantBridgeWorker(o.uri, o.database, o.serviceToken, identityHex, target),
     metrics,
     logger: o.logger,
-    sign: await createSigner(o.config.secretKey),
+    signer: new ThreadSigner(o.config.secretKey),
   });
   await worker.start();
   o.logger.info(
