@@ -40,7 +40,10 @@ const options = {
 rmSync(new URL('dist', `file://${root}`), { recursive: true, force: true });
 // Worker-thread entry files are loaded by URL next to the code that starts them (plain JS, not bundled).
 mkdirSync(new URL('dist', `file://${root}`), { recursive: true });
-copyFileSync(new URL('adapter/bridge/sign-worker.mjs', `file://${root}`), new URL('dist/sign-worker.mjs', `file://${root}`));
+copyFileSync(
+  new URL('adapter/bridge/sign-worker.mjs', `file://${root}`),
+  new URL('dist/sign-worker.mjs', `file://${root}`),
+);
 if (process.argv.includes('--watch')) {
   await (await context(options)).watch();
   console.log('build: watching for changes');
