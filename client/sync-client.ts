@@ -44,10 +44,19 @@ export interface StateInfo {
   readonly error?: SyncClientError;
 }
 
+/**
+ * Where a connection attempt gets its token: asked before every attempt, so a short-lived token that
+ * expired while the client was connected (SpacetimeDB checks tokens when a connection opens) is
+ * replaced by a fresh one on the reconnect. A provider that throws fails that attempt (retried
+ * with backoff); a token the host refuses closes the client, as a fixed token does.
+ */
+export type TokenProvider = () => string | Promise<string>;
+
 export interface SyncClientOptions {
   readonly uri: string;
   readonly database: string;
-  readonly token?: string;
+  /** A fixed token, or a provider asked before each connection attempt. */
+  readonly token?: string | TokenProvider;
   /** This device's id for checkpoints; bound server-side to the first identity that acks it. */
   readonly clientId: string;
   readonly store: CursorStore;
@@ -97,6 +106,8 @@ export interface SyncClientOptions {
 export class SyncClient {
   private conn: ConnectionState = INITIAL_CONNECTION;
   private session: SdkSession | undefined;
+  /** The token the latest connection attempt used (what a failed attempt is diagnosed with). */
+  private lastToken: string | undefined;
   private readonly runners: Map<string, StreamRunner>;
   private readonly timers = new Timers();
   private readonly checkpoints = new Checkpoints(undefined, (streamId, error) =>
@@ -236,7 +247,7 @@ export class SyncClient {
   private perform(fx: ConnectionEffect): void {
     switch (fx.type) {
       case 'open_socket': {
-        this.session = this.openSession(fx.socket);
+        this.open(fx.socket);
         const ms = this.options.connectTimeoutMs ?? 15_000;
         this.timers.after(ms, () => {
           // Only if this very attempt is still waiting: a later state or socket is not touched.
@@ -274,8 +285,8 @@ export class SyncClient {
         this.session = undefined;
         return;
       case 'diagnose': {
-        const { uri, database, token } = this.options;
-        void diagnoseConnectFailure({ uri, database, token }).then((diagnosis) =>
+        const { uri, database } = this.options;
+        void diagnoseConnectFailure({ uri, database, token: this.lastToken }).then((diagnosis) =>
           this.dispatch({ type: 'diagnosed', socket: fx.socket, diagnosis }),
         );
         return;
@@ -296,8 +307,35 @@ export class SyncClient {
     }
   }
 
-  private openSession(socket: number): SdkSession {
-    const { uri, database, token } = this.options;
+  /** Opens socket `socket` with the fixed token, or once the provider answered (if still current). */
+  private open(socket: number): void {
+    const source = this.options.token;
+    if (typeof source !== 'function') {
+      this.lastToken = source;
+      this.session = this.openSession(socket, source);
+      return;
+    }
+    void (async () => {
+      let token: string;
+      try {
+        token = await source();
+      } catch (e) {
+        this.dispatch({
+          type: 'connect_failed',
+          socket,
+          failure: `the token provider failed: ${e instanceof Error ? e.message : String(e)}`,
+        });
+        return;
+      }
+      // Re-checked after the await: the attempt may have timed out, or the client closed.
+      if (this.conn.kind !== 'connecting' || this.conn.socket !== socket) return;
+      this.lastToken = token;
+      this.session = this.openSession(socket, token);
+    })();
+  }
+
+  private openSession(socket: number, token: string | undefined): SdkSession {
+    const { uri, database } = this.options;
     return new SdkSession(
       { uri, database, token },
       {
