@@ -176,7 +176,9 @@ export async function startService(
   const limits = config.ingest.limits ?? DEFAULT_INGEST_LIMITS;
   // Read by the cutover's auth-failures gate (adapter/cutover/live-figures.ts) by name.
   const authFailures = authFailureCounter(registry);
-  const issuer = config.clientTokens ? startTokenIssuer(config.clientTokens, logger) : undefined;
+  const issuer = config.clientTokens
+    ? startTokenIssuer(config.clientTokens, logger, (sessionId) => writer.revokeClientSession(sessionId))
+    : undefined;
   // The key set is created (or checked) now: a damaged file stops the start, naming it.
   await issuer?.keys.state().catch(life.failed);
   const http = await startHttpServer({

@@ -119,6 +119,7 @@ const POLICIES: ReadonlyMap<string, MethodPolicy> = new Map([
   // A narrow role for the control service that signs users in; the handler bounds the streams by
   // the caller's own `streams` claim (tokens/mint.ts).
   row(TokenService.method.mintClientToken, { action: 'mint client tokens', roles: ['token_issuer'] }),
+  row(TokenService.method.revokeClientSession, { action: 'revoke client sessions', roles: ['token_issuer'] }),
 ]);
 
 export function policyOf(key: string): MethodPolicy | undefined {

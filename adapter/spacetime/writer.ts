@@ -376,6 +376,17 @@ export class SpacetimeWriter implements ReducerSink {
     }
   }
 
+  /** Ends a client session at once (its grants, calls and tokens), as the module's revoke_client_session. */
+  async revokeClientSession(sessionId: string): Promise<void> {
+    const conn = this.conn;
+    if (!conn || !this.isConnected) throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
+    try {
+      await conn.reducers.revokeClientSession({ sessionId });
+    } catch (e) {
+      throw reducerError(e);
+    }
+  }
+
   /** The next Kafka offset SpacetimeDB holds for a partition (the exactly-once anchor). */
   cursor(group: string, topic: string, partition: number): bigint | undefined {
     const tables = this.tables;

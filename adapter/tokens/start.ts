@@ -9,7 +9,12 @@ import { discoveryDocument } from './discovery.js';
 import { IssuerKeySet } from './issuer-key-set.js';
 import { tokenService } from './token-service.js';
 
-export function startTokenIssuer(config: ClientTokenConfig, logger: Logger) {
+export function startTokenIssuer(
+  config: ClientTokenConfig,
+  logger: Logger,
+  /** The writer's revoke_client_session. */
+  revoke: (sessionId: string) => Promise<void>,
+) {
   const keys = new IssuerKeySet(config.keysFile);
   let issuer = config.issuer;
   const iss = () => {
@@ -23,6 +28,10 @@ export function startTokenIssuer(config: ClientTokenConfig, logger: Logger) {
       keys,
       issuer: iss,
       audience: config.audience,
+      revoke: async (sessionId) => {
+        await revoke(sessionId);
+        logger.info({ subsystem: 'tokens', sessionId }, 'client session revoked');
+      },
       onMinted: (m) => logger.info({ subsystem: 'tokens', ...m }, 'client token minted'),
     }),
     // Before the listener's URL is known there is no issuer to describe (404, not an error).

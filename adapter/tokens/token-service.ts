@@ -10,9 +10,11 @@ import type { ServiceImpl } from '@connectrpc/connect';
 import {
   MintClientTokenRequestSchema,
   MintClientTokenResponseSchema,
+  RevokeClientSessionRequestSchema,
+  RevokeClientSessionResponseSchema,
   type TokenService,
 } from '../../proto/gen/spacetime_sync/v1/token_service_pb.js';
-import { SyncError } from '../../shared/errors/sync-error.js';
+import { isSyncError, SyncError } from '../../shared/errors/sync-error.js';
 import { unauthenticated, unauthorized } from '../auth/policy.js';
 import { contractViolations, invalid } from '../errors/invalid.js';
 import { toConnectError } from '../errors/to-connect.js';
@@ -25,6 +27,8 @@ export interface TokenServiceDeps {
   /** The `iss`: known once the listener listens. */
   readonly issuer: () => string;
   readonly audience: string;
+  /** Ends a session in SpacetimeDB (the writer's revoke_client_session); throws a SyncError. */
+  readonly revoke: (sessionId: string) => Promise<void>;
   /** Each token minted, for the log (never the token itself). */
   readonly onMinted?: (m: { caller: string; subject: string; kid: string; tokenId: string }) => void;
 }
@@ -36,6 +40,15 @@ export function tokenServiceOff(): ServiceImpl<typeof TokenService> {
       throw toConnectError(
         unauthorized(
           'mint client tokens',
+          '',
+          'this service mints no client tokens (no client-token issuer configured)',
+        ),
+      );
+    },
+    revokeClientSession() {
+      throw toConnectError(
+        unauthorized(
+          'revoke client sessions',
           '',
           'this service mints no client tokens (no client-token issuer configured)',
         ),
@@ -78,6 +91,16 @@ export function tokenService(d: TokenServiceDeps): ServiceImpl<typeof TokenServi
         streams: [...plan.streams],
         tokenId: minted.tokenId,
       });
+    },
+    async revokeClientSession(req) {
+      const violations = contractViolations(RevokeClientSessionRequestSchema, req);
+      if (violations.length > 0) throw toConnectError(invalid(violations));
+      try {
+        await d.revoke(req.sessionId);
+      } catch (e) {
+        throw isSyncError(e) ? toConnectError(e) : e;
+      }
+      return create(RevokeClientSessionResponseSchema, {});
     },
   };
 }

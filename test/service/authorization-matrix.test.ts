@@ -300,6 +300,21 @@ const METHODS: Method[] = [
       'token issuer': 'ok',
     },
   },
+  {
+    key: 'spacetime_sync.v1.TokenService/RevokeClientSession',
+    action: 'revoke client sessions',
+    call: (t, who) =>
+      createClient(TokenService, t).revokeClientSession({ sessionId: `rev-${who.replace(/\W+/g, '-')}` }),
+    works: (r) => expect(r).toBeDefined(),
+    cells: {
+      ...REFUSED_TOKENS,
+      'publisher of matrix:': 'denied',
+      'publisher of other:': 'denied',
+      operator: 'denied',
+      admin: 'ok',
+      'token issuer': 'ok',
+    },
+  },
 ];
 
 /** The call's result, or the ConnectError it failed with. */

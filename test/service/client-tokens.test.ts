@@ -10,6 +10,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
 import { DEFAULT_CLIENT_AUDIENCE } from '../../adapter/tokens/config.js';
+import { DbConnection } from '../../module/bindings/index.js';
 import {
   ErrorInfoSchema,
   ErrorReason,
@@ -79,6 +80,23 @@ async function clientWith(token: string): Promise<Connected> {
   opened.push(c);
   await subscribe(c.conn, ['SELECT * FROM sync_event']);
   return c;
+}
+
+/** Whether SpacetimeDB lets a connection with `token` in (InitialConnection) or closes it first. */
+function connectOutcome(token: string): Promise<'connected' | 'refused'> {
+  return new Promise((resolve) => {
+    DbConnection.builder()
+      .withUri(service.spacetimeUrl)
+      .withDatabaseName(service.database)
+      .withToken(token)
+      .onConnect((c) => {
+        c.disconnect();
+        resolve('connected');
+      })
+      .onConnectError(() => resolve('refused'))
+      .onDisconnect(() => resolve('refused'))
+      .build();
+  });
 }
 
 const seen = (c: Connected) => [...c.conn.db.syncEvent.iter()].map((e) => e.streamId).sort();
@@ -157,6 +175,27 @@ describe('the token endpoint', () => {
         reason: ErrorReason.INVALID,
         fields: [field],
       });
+  });
+
+  it('revokes a session over Connect: its live client loses its rows and the token cannot reconnect', async () => {
+    const res = await mint({ sessionId: 'sess-revoke' });
+    const c = await clientWith(res.token);
+    expect(seen(c)).toEqual(['ct:a']);
+    const tokens = createClient(TokenService, authedTransport(service.httpUrl, CONTROL));
+    await tokens.revokeClientSession({ sessionId: 'sess-revoke' });
+    await expect.poll(() => seen(c), { timeout: 10_000 }).toEqual([]);
+    expect(
+      await rejection(
+        c.conn.reducers.ackCheckpoint({ clientId: 'desk-1', streamId: 'ct:a', ackedSeq: 1n, epoch: 1n }),
+      ),
+    ).toMatch(/^unauthorized: session 'sess-revoke' was revoked/);
+    // client_connected refuses the session's token: the socket closes before InitialConnection.
+    expect(await connectOutcome(res.token)).toBe('refused');
+    expect(await refusal(tokens.revokeClientSession({ sessionId: 'a:b' }))).toMatchObject({
+      code: 'InvalidArgument',
+      reason: ErrorReason.INVALID,
+      fields: ['session_id'],
+    });
   });
 
   it('refuses callers without the role, and anonymous ones', async () => {

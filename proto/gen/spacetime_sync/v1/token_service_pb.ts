@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spacetime_sync/v1/token_service.proto.
  */
 export const file_spacetime_sync_v1_token_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVzcGFjZXRpbWVfc3luYy92MS90b2tlbl9zZXJ2aWNlLnByb3RvEhFzcGFjZXRpbWVfc3luYy52MSLRAQoWTWludENsaWVudFRva2VuUmVxdWVzdBIjCgd1c2VyX2lkGAEgASgJQhK6SA9yDRABGCgyB15bXjpdKyQSJQoJZGV2aWNlX2lkGAIgASgJQhK6SA9yDRABGCgyB15bXjpdKyQSJgoKc2Vzc2lvbl9pZBgDIAEoCUISukgPcg0QARgoMgdeW146XSskEiQKB3N0cmVhbXMYBCADKAlCE7pIEJIBDQgBEEAiB3IFEAEYgAISHQoLdHRsX3NlY29uZHMYBSABKA1CCLpIBSoDGIQHIrwCChdNaW50Q2xpZW50VG9rZW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRISCgp0b2tlbl90eXBlGAIgASgJEg4KBmlzc3VlchgDIAEoCRIQCghhdWRpZW5jZRgEIAEoCRIPCgdzdWJqZWN0GAUgASgJEg4KBmtleV9pZBgGIAEoCRItCglpc3N1ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKEmV4cGlyZXNfaW5fc2Vjb25kcxgJIAEoDRIdChVyZWZyZXNoX2FmdGVyX3NlY29uZHMYCiABKA0SDwoHc3RyZWFtcxgLIAMoCRIQCgh0b2tlbl9pZBgMIAEoCTJ4CgxUb2tlblNlcnZpY2USaAoPTWludENsaWVudFRva2VuEikuc3BhY2V0aW1lX3N5bmMudjEuTWludENsaWVudFRva2VuUmVxdWVzdBoqLnNwYWNldGltZV9zeW5jLnYxLk1pbnRDbGllbnRUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp]);
+  fileDesc("CiVzcGFjZXRpbWVfc3luYy92MS90b2tlbl9zZXJ2aWNlLnByb3RvEhFzcGFjZXRpbWVfc3luYy52MSLRAQoWTWludENsaWVudFRva2VuUmVxdWVzdBIjCgd1c2VyX2lkGAEgASgJQhK6SA9yDRABGCgyB15bXjpdKyQSJQoJZGV2aWNlX2lkGAIgASgJQhK6SA9yDRABGCgyB15bXjpdKyQSJgoKc2Vzc2lvbl9pZBgDIAEoCUISukgPcg0QARgoMgdeW146XSskEiQKB3N0cmVhbXMYBCADKAlCE7pIEJIBDQgBEEAiB3IFEAEYgAISHQoLdHRsX3NlY29uZHMYBSABKA1CCLpIBSoDGIQHIrwCChdNaW50Q2xpZW50VG9rZW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRISCgp0b2tlbl90eXBlGAIgASgJEg4KBmlzc3VlchgDIAEoCRIQCghhdWRpZW5jZRgEIAEoCRIPCgdzdWJqZWN0GAUgASgJEg4KBmtleV9pZBgGIAEoCRItCglpc3N1ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKEmV4cGlyZXNfaW5fc2Vjb25kcxgJIAEoDRIdChVyZWZyZXNoX2FmdGVyX3NlY29uZHMYCiABKA0SDwoHc3RyZWFtcxgLIAMoCRIQCgh0b2tlbl9pZBgMIAEoCSJEChpSZXZva2VDbGllbnRTZXNzaW9uUmVxdWVzdBImCgpzZXNzaW9uX2lkGAEgASgJQhK6SA9yDRABGCgyB15bXjpdKyQiHQobUmV2b2tlQ2xpZW50U2Vzc2lvblJlc3BvbnNlMvMBCgxUb2tlblNlcnZpY2USaAoPTWludENsaWVudFRva2VuEikuc3BhY2V0aW1lX3N5bmMudjEuTWludENsaWVudFRva2VuUmVxdWVzdBoqLnNwYWNldGltZV9zeW5jLnYxLk1pbnRDbGllbnRUb2tlblJlc3BvbnNlEnkKE1Jldm9rZUNsaWVudFNlc3Npb24SLS5zcGFjZXRpbWVfc3luYy52MS5SZXZva2VDbGllbnRTZXNzaW9uUmVxdWVzdBouLnNwYWNldGltZV9zeW5jLnYxLlJldm9rZUNsaWVudFNlc3Npb25SZXNwb25zZSIDkAICYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message spacetime_sync.v1.MintClientTokenRequest
@@ -148,6 +148,38 @@ export const MintClientTokenResponseSchema: GenMessage<MintClientTokenResponse> 
   messageDesc(file_spacetime_sync_v1_token_service, 1);
 
 /**
+ * @generated from message spacetime_sync.v1.RevokeClientSessionRequest
+ */
+export type RevokeClientSessionRequest = Message<"spacetime_sync.v1.RevokeClientSessionRequest"> & {
+  /**
+   * The session_id the tokens were minted for.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message spacetime_sync.v1.RevokeClientSessionRequest.
+ * Use `create(RevokeClientSessionRequestSchema)` to create a new message.
+ */
+export const RevokeClientSessionRequestSchema: GenMessage<RevokeClientSessionRequest> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_token_service, 2);
+
+/**
+ * @generated from message spacetime_sync.v1.RevokeClientSessionResponse
+ */
+export type RevokeClientSessionResponse = Message<"spacetime_sync.v1.RevokeClientSessionResponse"> & {
+};
+
+/**
+ * Describes the message spacetime_sync.v1.RevokeClientSessionResponse.
+ * Use `create(RevokeClientSessionResponseSchema)` to create a new message.
+ */
+export const RevokeClientSessionResponseSchema: GenMessage<RevokeClientSessionResponse> = /*@__PURE__*/
+  messageDesc(file_spacetime_sync_v1_token_service, 3);
+
+/**
  * TokenService mints short-lived client tokens for SpacetimeDB. The caller is a control service
  * (role token_issuer, or admin) that has already authenticated the user; the token it gets back is
  * for one (user, device, session) and names the streams that client may read. The service signs it
@@ -170,6 +202,20 @@ export const TokenService: GenService<{
     methodKind: "unary";
     input: typeof MintClientTokenRequestSchema;
     output: typeof MintClientTokenResponseSchema;
+  },
+  /**
+   * RevokeClientSession ends a session at once (the sync module's revoke_client_session): its live
+   * connections receive no further rows and their calls are refused, the client library closes, and
+   * tokens naming the session are refused at connect from then on. Idempotent; an unknown session
+   * is revoked all the same (a token for it may still be minted or in flight). Same roles as
+   * MintClientToken; UNAVAILABLE when SpacetimeDB is unreachable.
+   *
+   * @generated from rpc spacetime_sync.v1.TokenService.RevokeClientSession
+   */
+  revokeClientSession: {
+    methodKind: "unary";
+    input: typeof RevokeClientSessionRequestSchema;
+    output: typeof RevokeClientSessionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_spacetime_sync_v1_token_service, 0);
