@@ -157,6 +157,7 @@ export async function startService(
         ? { kafka: { ready: kafka?.ready === true, state: kafka ? kafka.status().state : 'not started' } }
         : {}),
     });
+  let shadow: import('../parity/shadow/shadow.js').ParityShadow | undefined;
   // The stage lives in SpacetimeDB: a restarted service resumes it from there.
   const cutoverStore = CutoverStore.connecting({
     uri,
@@ -172,6 +173,8 @@ export async function startService(
     logger: logger.child({ subsystem: 'cutover' }),
     kafkaRunning: () => kafka !== undefined,
     ...(config.parityShadow ? { parityGraceMs: config.parityShadow.graceMs } : {}),
+    // Shadow parity's legacy client is the service's one link to the legacy lane (started below).
+    legacyLane: () => shadow?.legacyLane(),
   });
   const limits = config.ingest.limits ?? DEFAULT_INGEST_LIMITS;
   // Read by the cutover's auth-failures gate (adapter/cutover/live-figures.ts) by name.
@@ -327,6 +330,7 @@ export async function startService(
     await s.start().catch(life.failed);
     life.started(() => s.stop());
     await life.checkpoint();
+    shadow = s;
   }
   await cutover.start();
   life.started(async () => cutover.stop());

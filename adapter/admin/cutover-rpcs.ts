@@ -157,8 +157,9 @@ export function cutoverRpcs(c: CutoverController): Partial<ServiceImpl<typeof Ad
 
     rollbackCutover(req, ctx) {
       check(RollbackCutoverRequestSchema, req);
+      const a = { ...ask(req, ctx), overrideLegacyDown: req.overrideLegacyDown };
       return answer(async () =>
-        create(RollbackCutoverResponseSchema, { move: moveMessage(await c.rollback(ask(req, ctx))) }),
+        create(RollbackCutoverResponseSchema, { move: moveMessage(await c.rollback(a)) }),
       );
     },
 

@@ -27,6 +27,12 @@ import {
   type GateResult,
   WATCHED_STAGES,
 } from './gates.js';
+import {
+  describeLegacyLane,
+  type LegacyLaneHealth,
+  legacyLaneDown,
+  sendsClientsToLegacy,
+} from './legacy-lane.js';
 import { sampleFigures } from './live-figures.js';
 import { type CutoverMetrics, createCutoverMetrics, type RefusalKind } from './metrics.js';
 import { failingGates, missingOperatorToken, refusedTransition } from './refusals.js';
@@ -41,6 +47,8 @@ export interface MoveAsk {
   readonly expectedRevision?: bigint;
   /** The operator's SpacetimeDB token: the module checks that identity is a cutover admin. */
   readonly operatorToken: string | undefined;
+  /** A rollback that sends clients to a legacy lane seen down is refused unless this is set. */
+  readonly overrideLegacyDown?: boolean;
 }
 
 export interface MoveResult {
@@ -55,6 +63,8 @@ export interface CutoverStatus {
   readonly gates: readonly GateResult[];
   readonly advanceAllowed: boolean;
   readonly history: readonly AuditEntry[];
+  /** The legacy lane as the service sees it; undefined when it has no link to it (shadow parity off). */
+  readonly legacyLane: LegacyLaneHealth | undefined;
 }
 
 type Life =
@@ -70,6 +80,8 @@ export class CutoverController {
   private ticking = false;
   /** The revision a failed automatic rollback was last logged for (logged once per stage). */
   private failedAutoAt: bigint | undefined;
+  /** The revision a held automatic rollback was last recorded in the audit trail for. */
+  private heldAt: bigint | undefined;
 
   constructor(
     private readonly o: {
@@ -80,6 +92,8 @@ export class CutoverController {
       readonly kafkaRunning: () => boolean;
       /** Shadow parity's grace (PARITY_SHADOW_GRACE_MS): how late it records a divergence. */
       readonly parityGraceMs?: number;
+      /** The legacy lane's state (shadow parity's client); undefined: not known, rollbacks not held. */
+      readonly legacyLane?: () => LegacyLaneHealth | undefined;
     },
   ) {
     this.window = new GateWindow(o.config.thresholds.windowMs);
@@ -113,6 +127,7 @@ export class CutoverController {
     const s = this.o.store.snapshot();
     const r = this.advanceReadings(s);
     this.metrics.showGates(r, advanceGates(r, this.o.config.thresholds, s.stage.kind));
+    this.metrics.showLegacyLane(this.o.legacyLane?.());
     return r;
   }
 
@@ -139,6 +154,7 @@ export class CutoverController {
       gates,
       advanceAllowed: failing(gates).length === 0,
       history: this.o.store.history(20),
+      legacyLane: this.o.legacyLane?.(),
     };
   }
 
@@ -191,6 +207,15 @@ export class CutoverController {
     const gates = advanceGates(readings, this.o.config.thresholds, before.stage.kind);
     if (move === 'advance' && failing(gates).length > 0)
       throw this.refuse('gates', failingGates(failing(gates)));
+    const lane = this.o.legacyLane?.();
+    if (lane && !lane.up && sendsClientsToLegacy(before.stage, target)) {
+      if (!ask.overrideLegacyDown)
+        throw this.refuse('legacy_down', legacyLaneDown(lane, before.stage, target));
+      this.o.logger.warn(
+        { from: formatStage(before.stage), to: formatStage(target), legacyLane: describeLegacyLane(lane) },
+        'cutover rollback into a legacy lane that is down, by override',
+      );
+    }
     const delegate = WATCHED_STAGES.has(target.kind) ? this.o.store.identity : undefined;
     try {
       await this.o.store.moveAs(ask.operatorToken, {
@@ -282,6 +307,15 @@ export class CutoverController {
       this.failedAuto(now, reason, 'this service was not delegated the rollback of this stage');
       return;
     }
+    // Clients stay where they are rather than move to a lane that does not serve; every tick judges
+    // again, so the rollback happens once the lane is back (if the breach still stands).
+    const lane = this.o.legacyLane?.();
+    if (lane && !lane.up && sendsClientsToLegacy(now.stage, to)) {
+      const why = `the legacy lane is down (${describeLegacyLane(lane)}): held in ${formatStage(now.stage)}`;
+      this.failedAuto(now, reason, why);
+      await this.recordHeld(now, to, `${reason}; rollback to ${formatStage(to)} held: ${why}`, gates);
+      return;
+    }
     try {
       await this.o.store.autoRollback(to, now.revision, reason, JSON.stringify(gates));
     } catch (e) {
@@ -294,6 +328,22 @@ export class CutoverController {
       { from: formatStage(now.stage), to: formatStage(to), reason, revision: String(now.revision + 1n) },
       'cutover rolled back automatically',
     );
+  }
+
+  /** Once per stage: the held rollback in the audit trail (as the delegate; best effort). */
+  private async recordHeld(
+    now: CutoverSnapshot,
+    to: CutoverStage,
+    reason: string,
+    gates: readonly GateResult[],
+  ): Promise<void> {
+    if (this.heldAt === now.revision) return;
+    try {
+      await this.o.store.holdAutoRollback(to, now.revision, reason.slice(0, 1024), JSON.stringify(gates));
+      this.heldAt = now.revision;
+    } catch (e) {
+      this.o.logger.error({ err: String(e) }, 'cutover: could not record the held rollback');
+    }
   }
 
   private failedAuto(now: CutoverSnapshot, reason: string, why: string): void {

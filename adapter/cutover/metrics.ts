@@ -4,9 +4,16 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { CUTOVER_STAGES, type CutoverStage } from '../../module/src/cutover-machine.js';
+import type { LegacyLaneHealth } from '../../parity/collect/legacy.js';
 import { GATE_NAMES, type GateReadings, type GateResult } from './gates.js';
 
-export type RefusalKind = 'transition' | 'gates' | 'unauthorized' | 'revision' | 'unavailable';
+export type RefusalKind =
+  | 'transition'
+  | 'gates'
+  | 'unauthorized'
+  | 'revision'
+  | 'unavailable'
+  | 'legacy_down';
 
 export function createCutoverMetrics(registry: Registry) {
   const p = 'spacetime_sync_cutover_';
@@ -55,7 +62,12 @@ export function createCutoverMetrics(registry: Registry) {
     }),
     automaticRollbackFailures: new Counter({
       name: `${p}automatic_rollback_failures_total`,
-      help: 'Gate breaches the controller could not roll back (not delegated, SpacetimeDB refused or down)',
+      help: 'Gate breaches the controller could not roll back (not delegated, SpacetimeDB refused or down, or held: the legacy lane is down)',
+      registers,
+    }),
+    legacyLaneUp: new Gauge({
+      name: `${p}legacy_lane_up`,
+      help: "1 while the legacy lane serves shadow parity's client, 0 while down (NaN: not watched, shadow parity off)",
       registers,
     }),
     refused: new Counter({
@@ -72,6 +84,9 @@ export function createCutoverMetrics(registry: Registry) {
       for (const k of CUTOVER_STAGES) m.stage.set({ stage: k }, k === s.kind ? 1 : 0);
       m.canaryPercent.set(s.kind === 'canary' ? s.percent : 0);
       m.revision.set(Number(revision));
+    },
+    showLegacyLane(h: LegacyLaneHealth | undefined): void {
+      m.legacyLaneUp.set(h === undefined ? Number.NaN : h.up ? 1 : 0);
     },
     /** Every reading, and the judgement of the gates an advance out of the current stage checks. */
     showGates(readings: GateReadings, gates: readonly GateResult[]): void {

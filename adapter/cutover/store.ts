@@ -273,6 +273,25 @@ export class CutoverStore {
     await this.seen(expectedRevision + 1n);
   }
 
+  /** The delegate's note that a breach's rollback is held (the stage does not move). */
+  async holdAutoRollback(
+    to: CutoverStage,
+    revision: bigint,
+    reason: string,
+    gateReadings: string,
+  ): Promise<void> {
+    const conn = this.live();
+    await this.timed(
+      conn.reducers.holdAutoRollbackCutover({
+        toStage: to.kind,
+        toPercent: percentOf(to),
+        expectedRevision: revision,
+        reason,
+        gateReadings,
+      }),
+    );
+  }
+
   private async timed(call: Promise<unknown>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -25,6 +25,7 @@ interface MoveOptions extends UrlOptions {
   expectRevision?: bigint;
   tokenFile?: string;
   json?: boolean;
+  overrideLegacyDown?: boolean;
 }
 
 function percentArg(v: string): number {
@@ -109,6 +110,7 @@ async function move(kind: 'advance' | 'rollback', opts: MoveOptions): Promise<nu
     ...(opts.to ? { to: CutoverStage[opts.to.toUpperCase() as keyof typeof CutoverStage] } : {}),
     ...(opts.percent !== undefined ? { percent: opts.percent } : {}),
     reason: opts.reason ?? `${kind} by ${opts.actor ?? userInfo().username}`,
+    ...(kind === 'rollback' && opts.overrideLegacyDown ? { overrideLegacyDown: true } : {}),
     actor: opts.actor ?? userInfo().username,
     ...(opts.expectRevision !== undefined ? { expectedRevision: opts.expectRevision } : {}),
   };
@@ -189,9 +191,18 @@ export function register(program: Command): void {
   moveOptions(
     cutover
       .command('rollback')
-      .description('move back (default: clients back on the legacy lane, i.e. shadow); no gate is checked'),
+      .description(
+        'move back (default: clients back on the legacy lane, i.e. shadow); no gate is checked; refused (exit 1, UNAVAILABLE naming the lane state) while the service sees the legacy lane down, unless --override-legacy-down',
+      ),
     true,
-  ).action(action((opts: MoveOptions) => move('rollback', opts)));
+  )
+    .addOption(
+      new Option(
+        '--override-legacy-down',
+        'roll back even though the service sees the legacy lane down (clients wait on it until it is back)',
+      ),
+    )
+    .action(action((opts: MoveOptions) => move('rollback', opts)));
   cutover
     .command('route')
     .description('which lane a client (device or user id) uses now')

@@ -36,6 +36,7 @@ import GrantBridgeWorkerReducer from './grant_bridge_worker_reducer.js';
 import GrantCutoverAdminReducer from './grant_cutover_admin_reducer.js';
 import GrantStreamReadReducer from './grant_stream_read_reducer.js';
 import GrantWriterReducer from './grant_writer_reducer.js';
+import HoldAutoRollbackCutoverReducer from './hold_auto_rollback_cutover_reducer.js';
 import MoveCutoverReducer from './move_cutover_reducer.js';
 import NoteHistoryCutReducer from './note_history_cut_reducer.js';
 import OpenComputeAssignmentReducer from './open_compute_assignment_reducer.js';
@@ -434,6 +435,7 @@ const reducersSchema = __reducers(
   __reducerSchema("grant_cutover_admin", GrantCutoverAdminReducer),
   __reducerSchema("grant_stream_read", GrantStreamReadReducer),
   __reducerSchema("grant_writer", GrantWriterReducer),
+  __reducerSchema("hold_auto_rollback_cutover", HoldAutoRollbackCutoverReducer),
   __reducerSchema("move_cutover", MoveCutoverReducer),
   __reducerSchema("note_history_cut", NoteHistoryCutReducer),
   __reducerSchema("open_compute_assignment", OpenComputeAssignmentReducer),

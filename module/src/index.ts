@@ -22,6 +22,7 @@ export {
 export {
   auto_rollback_cutover,
   grant_cutover_admin,
+  hold_auto_rollback_cutover,
   move_cutover,
   revoke_cutover_admin,
 } from './reducers/cutover.ts';

@@ -20,6 +20,13 @@ export interface LegacyTarget {
   readonly token: () => Promise<string>;
 }
 
+export interface LegacyLaneHealth {
+  readonly up: boolean;
+  /** The collector's state, e.g. "subscribed" or "backoff #3 (socket closed)". */
+  readonly state: string;
+  readonly lastDeliveryAtMs?: number;
+}
+
 /** Codes that reconnecting cannot fix. */
 const PERMANENT = new Set([
   'unauthorized',
@@ -45,6 +52,8 @@ export class LegacyCollector implements Collector<LegacyEntry> {
   private readonly resume = new Map<string, number>();
   private loop: Promise<void> = Promise.resolve();
   private laneErrors = 0;
+  /** When the lane last delivered an update (any topic, sampled or not); undefined before the first. */
+  private lastDeliveryAtMs: number | undefined;
 
   constructor(
     private readonly target: LegacyTarget,
@@ -73,6 +82,19 @@ export class LegacyCollector implements Collector<LegacyEntry> {
     if (s.t === 'backoff') return `backoff #${s.attempt} (${s.why})${extra}`;
     if (s.t === 'failed') return `failed: ${s.why}`;
     return `${s.t}${extra}`;
+  }
+
+  /**
+   * Whether the lane serves now, as its clients would see it: up while subscribed (a quiet lane that
+   * answered its subscribe is up), down while connecting, backing off or refused. The cutover
+   * controller reads it before it sends clients back to the legacy lane.
+   */
+  health(): LegacyLaneHealth {
+    return {
+      up: this.state.t === 'subscribed',
+      state: this.describe(),
+      ...(this.lastDeliveryAtMs !== undefined ? { lastDeliveryAtMs: this.lastDeliveryAtMs } : {}),
+    };
   }
 
   /** Resolves once the first subscribe answered (replay delivered); rejects if the lane refused. */
@@ -125,6 +147,7 @@ export class LegacyCollector implements Collector<LegacyEntry> {
         token: await this.target.token(),
         heartbeatMs: 20_000,
         onUpdate: (u) => {
+          this.lastDeliveryAtMs = Date.now();
           const update: LegacyUpdate = {
             topic: u.topic,
             watermark: BigInt(u.watermark),

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { classify, DIVERGENCE_CLASSES } from '../classify.js';
 import { CandidateCollector, type CandidateTarget } from '../collect/candidate.js';
-import { LegacyCollector } from '../collect/legacy.js';
+import { LegacyCollector, type LegacyLaneHealth } from '../collect/legacy.js';
 import { authorityKey, GEN1_RULES, LaneMapping, MappingError } from '../mapping.js';
 import type { CandidateEntry, LegacyEntry } from '../observation.js';
 import type { ShadowConfig } from './config.js';
@@ -117,6 +117,11 @@ export class ParityShadow {
 
   private sample(): string[] {
     return [...this.o.streams()].filter((s) => sampled(s, this.o.config.sampleRate)).sort();
+  }
+
+  /** The legacy lane as the shadow's client sees it now (the cutover controller's rollback check). */
+  legacyLane(): LegacyLaneHealth {
+    return this.legacy.health();
   }
 
   async start(): Promise<void> {

@@ -225,6 +225,19 @@ const ROWS: Row[] = [
     cells: only([]),
   },
   {
+    reducer: 'hold_auto_rollback_cutover',
+    call: (r) =>
+      r.holdAutoRollbackCutover({
+        toStage: 'shadow',
+        toPercent: 0,
+        expectedRevision: 0n,
+        reason: 'matrix',
+        gateReadings: '',
+      }),
+    // The same: only the delegate may note a held rollback in the audit trail; no one was delegated.
+    cells: only([]),
+  },
+  {
     reducer: 'grant_cutover_admin',
     call: (r, slug) => r.grantCutoverAdmin({ identity: dummy(slug), label: 'x' }),
     cells: only(CUTOVER_ADMINS),

@@ -168,6 +168,59 @@ export const auto_rollback_cutover = spacetimedb.reducer(
   },
 );
 
+/**
+ * The delegate's note that it saw a breach but holds the rollback (the legacy lane it would send
+ * clients to is down): an audit row, move `rollback_held`, the stage unchanged. Only by the identity
+ * the admin named, only for a rollback the table allows, only at the current revision.
+ */
+export const hold_auto_rollback_cutover = spacetimedb.reducer(
+  {
+    to_stage: t.string(),
+    to_percent: t.u8(),
+    expected_revision: t.u64(),
+    reason: t.string(),
+    gate_readings: t.string(),
+  },
+  (ctx, a) => {
+    const now = current(ctx);
+    if (!now.delegate?.isEqual(ctx.sender)) {
+      throw fail('unauthorized', `${ctx.sender.toHexString()} was not delegated this stage's rollback`, {
+        action: 'hold the cutover rollback',
+        resource: 'cutover',
+      });
+    }
+    bounded('reason', a.reason, MAX_REASON, 1);
+    bounded('gate_readings', a.gate_readings, MAX_READINGS);
+    if (a.expected_revision !== now.revision) {
+      throw fail('revision_mismatch', `the cutover moved since revision ${a.expected_revision}`, {
+        resource: 'cutover',
+        expected_revision: a.expected_revision,
+        actual_revision: now.revision,
+      });
+    }
+    const to = target(a.to_stage, a.to_percent);
+    const plan = planCutoverMove('rollback', now.stage, to);
+    if (!plan.ok) throw fail('invalid', plan.why, { field: 'to_stage', rule_id: 'cutover.transition' });
+    const percent = (s: CutoverStage) => (s.kind === 'canary' ? s.percent : 0);
+    ctx.db.cutover_audit.insert({
+      audit_id: 0n,
+      revision: now.revision,
+      move: 'rollback_held',
+      automatic: true,
+      from_stage: now.stage.kind,
+      from_percent: percent(now.stage),
+      to_stage: to.kind,
+      to_percent: percent(to),
+      actor: 'automatic rollback',
+      sender: ctx.sender,
+      reason: a.reason,
+      gate_readings: a.gate_readings,
+      at: ctx.timestamp,
+      writer_scope: WRITER_SCOPE,
+    });
+  },
+);
+
 export const grant_cutover_admin = spacetimedb.reducer(
   { identity: t.identity(), label: t.string() },
   (ctx, { identity, label }) => {

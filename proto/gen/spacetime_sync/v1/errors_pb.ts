@@ -277,7 +277,7 @@ export const SourceRegressionDetailSchema: GenMessage<SourceRegressionDetail> = 
  */
 export type UnavailableDetail = Message<"spacetime_sync.v1.UnavailableDetail"> & {
   /**
-   * "spacetimedb" or "kafka".
+   * "spacetimedb", "kafka", or "legacy_lane" (a cutover rollback into the legacy lane while it is down).
    *
    * @generated from field: string dependency = 1;
    */
