@@ -1,0 +1,116 @@
+/**
+ * runbooks/cutover.md's "when to stop" case, run as written: the cutover is in shadow, heading for the
+ * first canary, when a parity gate fails mid-stage (an event only the candidate's feed carries, over the
+ * real broker, the service on devhost with shadow parity and the reference legacy lane). Step 3's
+ * check commands exit 1 with the FAIL line naming the gate, so the runbook says stop; its advance
+ * command, run anyway, is refused with the failing gate named and the stage stays. Every wait is on a
+ * condition.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@connectrpc/connect';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cutoverConfig } from '../../adapter/cutover/config.js';
+import { AdminService, CutoverStage } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
+import { DualStack } from '../parity/testing/dual-stack.js';
+import { authedTransport, tokenFileEnv } from '../support/auth.js';
+import { syncEnvelope } from '../support/envelopes.js';
+import { explain, type RunbookStep, runbookSteps, runStep } from '../support/runbook.js';
+
+const TOPIC = 'runtime.run_summaries';
+const STREAMS = ['stop:1', 'stop:2'];
+const config = cutoverConfig(
+  {
+    CUTOVER_TICK_MS: '200',
+    // The divergence stays in the window for the whole test.
+    CUTOVER_GATE_WINDOW_MS: '300000',
+    CUTOVER_MIN_PARITY_COMPARED: '2',
+    CUTOVER_MAX_FANOUT_P99_MS: '10000',
+    CUTOVER_MIN_SOAK_SHADOW_MS: '300',
+  },
+  (v, m) => new Error(`${v}: ${m}`),
+);
+
+let stack: DualStack;
+let env: Record<string, string>;
+let nextSeq = 1n;
+
+const admin = () => createClient(AdminService, authedTransport(stack.service.httpUrl));
+
+async function produce(): Promise<void> {
+  await stack.produce(
+    stack.shared,
+    STREAMS.map((s) => {
+      const seq = nextSeq++;
+      return syncEnvelope(s, `${s}#${seq}`, `{"n":${seq}}`, seq, { authorityTopic: TOPIC });
+    }),
+  );
+}
+
+/** The runbook's blocks under a heading, in order. */
+function stepsOf(heading: string): RunbookStep[] {
+  const steps = runbookSteps('cutover.md').filter((s) => s.heading === heading);
+  if (steps.length === 0) throw new Error(`cutover.md has no step under ${heading}`);
+  return steps;
+}
+
+beforeAll(async () => {
+  stack = await DualStack.start([TOPIC], {
+    shadow: { sampleRate: 1, graceMs: 3_000, tickMs: 200 },
+    cutover: config,
+    probeIntervalMs: 100,
+  });
+  const adminTokenFile = join(mkdtempSync(join(tmpdir(), 'cutover-admin-')), 'token');
+  writeFileSync(adminTokenFile, stack.ownerToken, { mode: 0o600 });
+  env = {
+    SPACETIME_SYNC_URL: stack.service.httpUrl,
+    ...(await tokenFileEnv({ roles: ['admin'] })),
+    CUTOVER_ADMIN_TOKEN_FILE: adminTokenFile,
+    CHANGE: 'CHG-1308',
+    CLIENT_ID: 'desktop-stop',
+  };
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('cutover.md: when to stop', () => {
+  it('a parity gate failing in shadow: the checks of step 3 exit 1 naming the gate, its advance is refused naming it', async () => {
+    const [shadow] = stepsOf('2. Shadow: compare the lanes, route nobody');
+    if (!shadow) throw new Error('cutover.md lost its shadow step');
+    const entered = await runStep(shadow, env);
+    expect(entered.code, explain([entered])).toBe(0);
+    expect(entered.out).toContain('advance: legacy_only -> shadow');
+    await produce();
+    await produce();
+
+    // Mid-stage, one lane carries an event the other does not: a parity divergence once the grace passed.
+    await stack.produce(stack.candidateOnly, [
+      syncEnvelope('stop:9', 'stop:9#fault', '{"fault":true}', nextSeq++, { authorityTopic: TOPIC }),
+    ]);
+    await vi.waitFor(
+      async () => {
+        const g = (await admin().getCutoverState({})).gates.find((x) => x.gate === 'parity_mismatches');
+        expect(g?.ok).toBe(false);
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+
+    const [check, advance] = stepsOf('3. Canary 10 %');
+    if (!check || !advance) throw new Error('cutover.md step 3 lost its check or advance block');
+    const checked = await runStep(check, env);
+    // `cutover status` exits 1 with a FAIL line naming the gate: the runbook's signal to stop.
+    expect(checked.code, explain([checked])).toBe(1);
+    expect(checked.out).toMatch(/^advance {3}refused by the gates$/m);
+    expect(checked.out).toMatch(/^ {2}FAIL parity_mismatches [1-9]\d* > 0$/m);
+
+    const refused = await runStep(advance, env);
+    expect(refused.code, explain([refused])).toBe(1);
+    expect(refused.err).toMatch(/gates\.parity_mismatches: parity_mismatches [1-9]\d* > 0/);
+    const s = await admin().getCutoverState({});
+    expect(s.state?.stage).toBe(CutoverStage.SHADOW);
+    expect(s.history.map((h) => `${h.move} ${h.reason}`)).toEqual(['advance CHG-1308: start shadow parity']);
+  }, 240_000);
+});
