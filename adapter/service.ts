@@ -318,12 +318,30 @@ export async function startService(
         uri,
         database,
         ...(token ? { token } : {}),
-        // The shadow reads as the writer identity, which reads what it grants itself.
-        grant: (streams) => writer.grantSelfRead(streams),
+        // Sharded: each stream is read from its shard, as a desktop client would (the one routing function).
+        ...(targets.length > 1
+          ? {
+              shards: shards.all().map((s) => ({
+                name: s.name,
+                uri: s.uri,
+                database: s.database,
+                ...(s.token ? { token: s.token } : {}),
+              })),
+            }
+          : {}),
+        // The shadow reads as the writer identity, which reads what it grants itself (on each stream's shard).
+        grant: async (streams) => {
+          const byShard = new Map<SpacetimeWriter, string[]>();
+          for (const id of streams) {
+            const w = shards.of(id).writer;
+            byShard.set(w, [...(byShard.get(w) ?? []), id]);
+          }
+          for (const [w, ids] of byShard) await w.grantSelfRead(ids);
+        },
       },
       // The delivery probe's stream is the service's own, not an authority stream: the legacy lane
       // never carries it, and comparing it would count it as unmappable (a parity breach).
-      streams: () => [...writer.streams().keys()].filter((s) => s !== PROBE_STREAM),
+      streams: () => [...shards.streams().keys()].filter((s) => s !== PROBE_STREAM),
       registry,
       logger: logger.child({ subsystem: 'parity-shadow' }),
     });

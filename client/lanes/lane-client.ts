@@ -19,8 +19,10 @@
  */
 import type { LegacyUpdate } from '../../legacy/client/index.js';
 import { GEN1_RULES, LaneMapping, MappingError } from '../../parity/mapping.js';
+import type { ShardMove } from '../../shared/shards/route.js';
 import { type Cursor, type CursorStore, MemoryCursorStore } from '../cursor-store.js';
-import { SyncClient, type SyncEvent } from '../sync-client.js';
+import { type ShardEndpoint, ShardedSyncClient } from '../sharded-client.js';
+import { SyncClient, type SyncClientOptions, type SyncEvent } from '../sync-client.js';
 import { DeliveredMarks } from './delivered.js';
 import { LegacyFollower, type LegacyFollowerOptions } from './legacy-follower.js';
 
@@ -45,6 +47,12 @@ export interface LaneClientOptions {
     readonly database: string;
     readonly token?: string;
     readonly clientId: string;
+    /**
+     * Sharded: every shard's database; each stream is followed on the shard the one routing
+     * function names (../sharded-client.ts), moved streams on their new shard.
+     */
+    readonly shards?: readonly ShardEndpoint[];
+    readonly moves?: readonly ShardMove[];
   };
   readonly legacy: {
     readonly url: string;
@@ -65,7 +73,7 @@ export interface LaneClientOptions {
 
 type Consumer =
   | { readonly lane: 'legacy'; readonly client: LegacyFollower }
-  | { readonly lane: 'spacetime'; readonly client: SyncClient };
+  | { readonly lane: 'spacetime'; readonly client: SyncClient | ShardedSyncClient };
 
 type Life =
   | { readonly t: 'idle' }
@@ -161,8 +169,9 @@ export class LaneClient {
 
   private async openSpacetime(): Promise<Consumer> {
     const store = this.store;
-    const client = await SyncClient.open(this.o.streams, {
-      ...this.o.spacetime,
+    const { shards, moves, ...spacetime } = this.o.spacetime;
+    const common: Pick<SyncClientOptions, 'clientId' | 'store' | 'onEvent'> = {
+      clientId: spacetime.clientId,
       // The SyncClient keeps its own cursors here, under a prefix of their own.
       store: {
         load: (streamId) => store.load(`spacetime:${streamId}`),
@@ -178,7 +187,10 @@ export class LaneClient {
           payload: JSON.parse(decoder.decode(e.payload)),
         });
       },
-    });
+    };
+    const client = shards
+      ? await ShardedSyncClient.open(this.o.streams, { ...common, shards, ...(moves ? { moves } : {}) })
+      : await SyncClient.open(this.o.streams, { ...spacetime, ...common });
     return { lane: 'spacetime', client };
   }
 

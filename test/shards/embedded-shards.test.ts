@@ -9,6 +9,7 @@ import { createClient } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
 import { MemoryCursorStore } from '../../client/cursor-store.js';
+import { LaneClient, type LaneEvent } from '../../client/lanes/lane-client.js';
 import { endpointFor, type ShardEndpoint, ShardedSyncClient } from '../../client/sharded-client.js';
 import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
@@ -125,6 +126,42 @@ describe('three embedded shards', () => {
         .toEqual(streams.map((x) => [`${x}/a`, `${x}/b`, `${x}/c`]));
     } finally {
       await client.close();
+    }
+  });
+
+  it('the cutover LaneClient on the SpacetimeDB lane follows each stream on its routed shard', async () => {
+    // Streams of their own with JSON payloads (the lane client hands payloads over as JSON), one per shard.
+    const lanesOn = (shard: string) =>
+      Array.from({ length: 40 }, (_, i) => `lane:${i}`).find(
+        (x) => endpointFor(endpoints(), x).name === shard,
+      ) as string;
+    const streams = ['shard-0', 'shard-1', 'shard-2'].map(lanesOn);
+    await createClient(IngestService, authedTransport(service.httpUrl)).publish({
+      envelopes: streams.flatMap((x) => [1n, 2n].map((n) => envelope(x, `${x}/${n}`, `{"n":${n}}`, n))),
+    });
+    const got: LaneEvent[] = [];
+    const lane = await LaneClient.open({
+      route: async () => 'spacetime',
+      routeIntervalMs: 60_000,
+      spacetime: { uri: '', database: '', clientId: `lane-${randomUUID()}`, shards: endpoints() },
+      // Never asked: the route answers the SpacetimeDB lane throughout.
+      legacy: { url: 'ws://127.0.0.1:1/socket/websocket', token: async () => 'unused' },
+      streams,
+      topics: [],
+      onEvent: (e) => {
+        got.push(e);
+      },
+    });
+    try {
+      // Both authority seqs of each stream, each from its own shard.
+      await expect
+        .poll(() => streams.map((x) => got.filter((e) => e.streamId === x).map((e) => e.authoritySeq)), {
+          timeout: 30_000,
+        })
+        .toEqual(streams.map(() => [1n, 2n]));
+      expect(got.map((e) => e.payload)).toContainEqual({ n: 2 });
+    } finally {
+      await lane.close();
     }
   });
 
