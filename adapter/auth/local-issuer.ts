@@ -49,6 +49,8 @@ export interface TokenClaims {
   readonly streams?: readonly string[];
   readonly topics?: readonly string[];
   readonly subject?: string;
+  /** `did`: a desktop client's device id (the id RouteClient routes it by). */
+  readonly deviceId?: string;
   /** Lifetime in seconds. */
   readonly ttlS: number;
   readonly audience?: string;
@@ -60,6 +62,7 @@ export async function mintLocalToken(key: KeyObject, c: TokenClaims): Promise<st
     roles: [...c.roles],
     ...(c.streams?.length ? { streams: [...c.streams] } : {}),
     ...(c.topics?.length ? { topics: [...c.topics] } : {}),
+    ...(c.deviceId ? { did: c.deviceId } : {}),
   })
     .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
     .setIssuer(LOCAL_ISSUER)

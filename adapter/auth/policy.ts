@@ -102,19 +102,23 @@ const POLICIES: ReadonlyMap<string, MethodPolicy> = new Map([
   // Moving the cutover: admins only here, and the module checks the operator's SpacetimeDB identity too.
   row(AdminService.method.advanceCutover, { action: 'advance the cutover', roles: [] }),
   row(AdminService.method.rollbackCutover, { action: 'roll the cutover back', roles: [] }),
-  // A desktop client asks which lane to use: for its own id only (its token's subject), so one client
-  // cannot map the cohorts of others.
+  // A desktop client asks which lane to use: for its own device only, so one client cannot map the
+  // cohorts of others. Cohorts are keyed on the device (README "Security"): the token's `did` when it
+  // has one (a minted client token's `sub` joins user, device and session, and a session changes),
+  // else its `sub`.
   row(AdminService.method.routeClient, {
     action: 'route a client',
     roles: ['operator', 'client'],
-    clientScope: (p, req) =>
-      p.subject !== '' && req.clientId === p.subject
+    clientScope: (p, req) => {
+      const own = p.deviceId || p.subject;
+      return own !== '' && req.clientId === own
         ? undefined
         : unauthorized(
             'route a client',
             req.clientId,
-            `${who(p)} may route only itself: client_id must be its token's subject`,
-          ),
+            `${who(p)} may route only itself: client_id must be its token's device id (did), or its subject when it has no did`,
+          );
+    },
   }),
   // A narrow role for the control service that signs users in; the handler bounds the streams by
   // the caller's own `streams` claim (tokens/mint.ts).

@@ -24,6 +24,11 @@ export interface Principal {
   readonly streams: readonly string[];
   /** Authority topics a publisher may write; empty = no topic restriction claimed. */
   readonly topics: readonly string[];
+  /**
+   * The token's `did` (device id, as MintClientToken writes it); '' when it has none. A client is
+   * routed by its device: this, else its `sub` (./policy.ts, RouteClient).
+   */
+  readonly deviceId: string;
 }
 
 /** `["a","b"]` or the OAuth style `"a b"`; anything else counts as absent. */
@@ -43,6 +48,7 @@ export function principalFromClaims(issuer: string, claims: JWTPayload): Princip
     roles,
     streams: strings(claims.streams),
     topics: strings(claims.topics),
+    deviceId: typeof claims.did === 'string' ? claims.did : '',
   };
 }
 

@@ -65,7 +65,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--subject <name>',
-        "the token's sub (who it is for, shown in the service's logs; a client's id)",
+        "the token's sub (who it is for, shown in the service's logs; a client's device id, the id it may route)",
       ),
     )
     .action(
@@ -76,7 +76,7 @@ export function register(program: Command): void {
         if (opts.role.includes('publisher') && !opts.streams?.length && !opts.topics?.length)
           throw new UsageError('a publisher token needs --streams or --topics (its scope)');
         if (opts.role.includes('client') && !opts.subject)
-          throw new UsageError('a client token needs --subject, the client id it may route');
+          throw new UsageError('a client token needs --subject, the device id it may route');
         const local = readLocalService()?.auth;
         const keyFile =
           local?.keyFile ??

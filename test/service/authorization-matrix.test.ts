@@ -63,8 +63,16 @@ function raw(key: typeof stranger, claims: { iss?: string; aud?: string; exp?: n
     .sign(key);
 }
 
-/** Desktop clients (role client, subject = client id): RouteClient for themselves only, nothing else. */
-type ClientIdentity = 'client device-1' | 'client device-2';
+/**
+ * Desktop clients (role client): RouteClient for their own device only, nothing else. The device is
+ * the token's `did` when it has one (a minted client token's subject is user:device:session), else its
+ * subject.
+ */
+type ClientIdentity =
+  | 'client device-1'
+  | 'client device-2'
+  | 'client did device-1'
+  | 'client did device-2, sub device-1';
 
 type Identity =
   | ClientIdentity
@@ -87,6 +95,10 @@ const IDENTITIES: Record<Identity, () => Promise<string | undefined>> = {
   operator: () => testToken({ roles: ['operator'], subject: 'op' }),
   'client device-1': () => testToken({ roles: ['client'], subject: 'device-1' }),
   'client device-2': () => testToken({ roles: ['client'], subject: 'device-2' }),
+  'client did device-1': () =>
+    testToken({ roles: ['client'], subject: 'u-7:device-1:s-1', deviceId: 'device-1' }),
+  'client did device-2, sub device-1': () =>
+    testToken({ roles: ['client'], subject: 'device-1', deviceId: 'device-2' }),
   admin: () => testToken({ roles: ['admin'], subject: 'adm' }),
   'token issuer': () => testToken({ roles: ['token_issuer'], subject: 'control' }),
   // Past the 30 s skew either way.
@@ -278,6 +290,9 @@ const METHODS: Method[] = [
       // The call asks for device-1: that client may, another may not ask on its behalf.
       'client device-1': 'ok',
       'client device-2': 'denied',
+      // Keyed on the device: its did, whatever the subject says.
+      'client did device-1': 'ok',
+      'client did device-2, sub device-1': 'denied',
     },
   },
   {

@@ -755,7 +755,8 @@ export const RollbackCutoverResponseSchema: GenMessage<RollbackCutoverResponse> 
  */
 export type RouteClientRequest = Message<"spacetime_sync.v1.RouteClientRequest"> & {
   /**
-   * A stable identity of the client: its device id or user id.
+   * A stable identity of the client: its device id. A caller with the client role may name only its
+   * own: its token's `did` claim, or its `sub` when the token has no `did`.
    *
    * @generated from field: string client_id = 1;
    */
