@@ -15,6 +15,13 @@ export interface BenchCase {
   readonly ceiling?: string;
   /** The issue's target for this case, checked against the result and printed. */
   readonly target?: Target;
+  /**
+   * Rounds of one measurement: cases with the same series name are the same scenario measured
+   * again (alternated with another series in one run); the run prints each series' median and range.
+   */
+  readonly series?: string;
+  /** Another series of the same run to report this series' median against (and per round). */
+  readonly seriesCompareTo?: string;
   setup?(): Promise<void>;
   run(): Promise<void>;
   teardown?(): Promise<void>;
@@ -38,6 +45,8 @@ export interface BenchResult {
   readonly compareTo?: string | readonly string[];
   readonly ceiling?: string;
   readonly target?: Target;
+  readonly series?: string;
+  readonly seriesCompareTo?: string;
   readonly notes?: readonly string[];
   readonly metrics?: Record<string, number>;
   readonly ops: number;
@@ -85,6 +94,8 @@ export async function measure(c: BenchCase, opts: BenchOptions): Promise<BenchRe
       ...(c.compareTo ? { compareTo: c.compareTo } : {}),
       ...(c.ceiling ? { ceiling: c.ceiling } : {}),
       ...(c.target ? { target: c.target } : {}),
+      ...(c.series ? { series: c.series } : {}),
+      ...(c.seriesCompareTo ? { seriesCompareTo: c.seriesCompareTo } : {}),
       notes: c.report?.() ?? [],
       ...(metrics ? { metrics } : {}),
       ops,
@@ -112,6 +123,39 @@ export function formatRatios(results: readonly BenchResult[]): string[] {
       return base ? [`ratio: ${r.name} = ${(r.opsPerSec / base.opsPerSec).toFixed(2)} × ${base.name}`] : [];
     });
   });
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+/**
+ * Series measured in rounds: each series' median ops/s and range (its run-to-run spread), and its
+ * median against the series it compares to, with the per-round ratios (round i of one against round
+ * i of the other, measured next to each other).
+ */
+export function formatSeries(results: readonly BenchResult[]): string[] {
+  const rates = new Map<string, number[]>();
+  for (const r of results) if (r.series) rates.set(r.series, [...(rates.get(r.series) ?? []), r.opsPerSec]);
+  const lines = [...rates].map(
+    ([name, xs]) =>
+      `series: ${name}: median ${fmt(median(xs), 0)}/s, range ${fmt(Math.min(...xs), 0)}–${fmt(Math.max(...xs), 0)} over ${xs.length} rounds (${xs.map((x) => fmt(x, 0)).join(', ')})`,
+  );
+  const compared = new Map<string, string>();
+  for (const r of results) if (r.series && r.seriesCompareTo) compared.set(r.series, r.seriesCompareTo);
+  for (const [name, base] of compared) {
+    const a = rates.get(name);
+    const b = rates.get(base);
+    if (!a || !b) continue;
+    const perRound = a.slice(0, b.length).map((x, i) => (x / (b[i] as number)).toFixed(2));
+    const overlap = Math.min(...a) <= Math.max(...b) && Math.min(...b) <= Math.max(...a);
+    lines.push(
+      `series ratio: ${name} = ${(median(a) / median(b)).toFixed(2)} × ${base} (medians; per round ${perRound.join(', ')}; ranges ${overlap ? 'overlap' : 'do not overlap'})`,
+    );
+  }
+  return lines;
 }
 
 /** Whether a result meets its target: undefined when it has none or its reference case did not run. */

@@ -11,6 +11,7 @@ import {
   type BenchCase,
   type BenchResult,
   formatRatios,
+  formatSeries,
   formatTable,
   measure,
   targetMet,
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(formatTable(results));
   for (const line of [
     ...formatRatios(results),
+    ...formatSeries(results),
     ...results.flatMap((r) => (r.notes ?? []).map((n) => `${r.name}: ${n}`)),
   ])
     console.log(line);

@@ -49,9 +49,9 @@ export function bridgeEnv(files: KeyFiles, relays: string): Record<string, strin
   };
 }
 
-/** The service (writer, ingest, bridge worker) against `devhost`, in this process. */
+/** The service (writer, ingest, bridge worker) against `devhost` (in this process or its own), in this process. */
 export function startBridgeService(
-  devhost: Devhost,
+  devhost: Pick<Devhost, 'url' | 'ownerToken'>,
   files: KeyFiles,
   relays: string,
   extraEnv: Record<string, string> = {},
