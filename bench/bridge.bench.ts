@@ -13,6 +13,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import type { RunningService } from '../adapter/service.js';
 import type { Proc } from '../chaos/procs/child.js';
 import { startDevhostProc } from '../chaos/procs/devhost-proc.js';
@@ -56,7 +57,9 @@ function bridgeCase(series: string, round: number, relayDown: boolean): BenchCas
   let service: RunningService | undefined;
   let n = 0;
   let waiting: { key: string; done: () => void } | undefined;
-  let cpuStart: { wall: number; self: number; devhost: number | undefined } | undefined;
+  let cpuStart:
+    | { wall: number; self: number; loop: EventLoopUtilization; devhost: number | undefined }
+    | undefined;
   return {
     name: `${series} [round ${round}]`,
     series,
@@ -83,6 +86,7 @@ function bridgeCase(series: string, round: number, relayDown: boolean): BenchCas
       cpuStart ??= {
         wall: performance.now(),
         self: selfCpuSeconds(),
+        loop: performance.eventLoopUtilization(),
         devhost: procCpuSeconds(devhost?.child.pid),
       };
       const events = Array.from({ length: EVENTS_PER_RUN }, () => eventInput('bench:bridge', `k${++n}`));
@@ -113,8 +117,11 @@ function bridgeCase(series: string, round: number, relayDown: boolean): BenchCas
         const wall = (performance.now() - cpuStart.wall) / 1000;
         const dh = procCpuSeconds(devhost?.child.pid);
         const pct = (s: number) => `${Math.round((100 * s) / wall)} %`;
+        // The event loop's busy share: the rest of the process's CPU is other threads (the signer
+        // thread, libuv, the GC's helpers).
+        const loop = performance.eventLoopUtilization(cpuStart.loop).utilization;
         notes.push(
-          `CPU while measured: bench process (service, bridge worker, clients) ${pct(selfCpuSeconds() - cpuStart.self)} of a core, devhost process ${dh === undefined || cpuStart.devhost === undefined ? 'n/a' : pct(dh - cpuStart.devhost)}`,
+          `CPU while measured: bench process (service, bridge worker, clients) ${pct(selfCpuSeconds() - cpuStart.self)} of a core (its event loop busy ${Math.round(100 * loop)} % of the time), devhost process ${dh === undefined || cpuStart.devhost === undefined ? 'n/a' : pct(dh - cpuStart.devhost)}`,
         );
       }
       return notes;
