@@ -144,11 +144,24 @@ describe('fuzz: devhost websocket frames', () => {
     async () => {
       let client: RawClient | undefined;
       let probeId = 1_000_000_000;
+      // Waits on the socket's own events, not expect.poll: vitest keeps every poll of a test until it
+      // ends, which a long run's hundred thousand reconnects turned into hundreds of MiB.
       const fresh = async (v: 'v2' | 'v3') => {
         const c = await RawClient.open(server.url, 'main', {
           protocols: [v === 'v2' ? V2_PROTOCOL : V3_PROTOCOL],
         });
-        await c.next('InitialConnection');
+        await new Promise<void>((resolve, reject) => {
+          const check = () => {
+            if (!c.messages.some((m) => m.tag === 'InitialConnection')) return;
+            c.ws.off('message', check);
+            resolve();
+          };
+          c.ws.on('message', check);
+          void c.closed.then((why) =>
+            reject(new Error(`closed before InitialConnection: ${why.code} ${why.reason}`)),
+          );
+          check();
+        });
         return c;
       };
       await fuzz(
