@@ -7,9 +7,6 @@
  * the lane serves again the controller rolls back on its own. Every wait is on a condition.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cutoverConfig } from '../../adapter/cutover/config.js';
@@ -23,6 +20,7 @@ import { OPERATOR_TOKEN_HEADER } from '../../shared/operator-token.js';
 import { DualStack } from '../parity/testing/dual-stack.js';
 import { authedTransport, tokenFileEnv } from '../support/auth.js';
 import { syncEnvelope } from '../support/envelopes.js';
+import { AuthorityLog, ownerTokenFile } from './testing/authority-log.js';
 
 const TOPIC = 'runtime.run_summaries';
 const STREAMS = ['run:1', 'run:2'];
@@ -41,7 +39,7 @@ const config = cutoverConfig(
 );
 
 let stack: DualStack;
-let nextSeq = 1n;
+let log: AuthorityLog;
 let adminTokenFile: string;
 let cliEnv: Record<string, string>;
 
@@ -66,17 +64,6 @@ const metric = async (name: string) => {
   return m ? Number(m[1]) : undefined;
 };
 
-async function produce(perStream: number): Promise<void> {
-  const envs = [];
-  for (let i = 0; i < perStream; i++) {
-    for (const s of STREAMS) {
-      const seq = nextSeq++;
-      envs.push(syncEnvelope(s, `${s}#${seq}`, `{"n":${seq}}`, seq, { authorityTopic: TOPIC }));
-    }
-  }
-  await stack.produce(stack.shared, envs);
-}
-
 /** Advances once the gates allow it; traffic keeps flowing meanwhile (fresh parity comparisons). */
 async function advance(req: { percent?: number; reason: string }) {
   return vi.waitFor(
@@ -84,7 +71,7 @@ async function advance(req: { percent?: number; reason: string }) {
       try {
         return await admin().advanceCutover({ ...req, actor: 'legacy-down test' }, asOwner());
       } catch (e) {
-        await produce(1);
+        await log.produce(1);
         throw e;
       }
     },
@@ -98,8 +85,8 @@ beforeAll(async () => {
     cutover: config,
     probeIntervalMs: 100,
   });
-  adminTokenFile = join(mkdtempSync(join(tmpdir(), 'cutover-admin-')), 'token');
-  writeFileSync(adminTokenFile, stack.ownerToken, { mode: 0o600 });
+  adminTokenFile = ownerTokenFile(stack);
+  log = new AuthorityLog(stack, TOPIC, STREAMS);
   cliEnv = { SPACETIME_SYNC_URL: stack.service.httpUrl, ...(await tokenFileEnv({ roles: ['admin'] })) };
 }, 180_000);
 
@@ -109,7 +96,7 @@ afterAll(async () => {
 
 describe('rollback while the legacy lane is down', () => {
   it('refuses an operator rollback into the dead lane, naming its state, unless overridden (CLI --override-legacy-down)', async () => {
-    await produce(2);
+    await log.produce(2);
     await advance({ reason: 'start the shadow' });
     await advance({ percent: 50, reason: 'half' });
     expect(await state()).toMatchObject({ stage: CutoverStage.CANARY, canaryPercent: 50 });
@@ -162,7 +149,7 @@ describe('rollback while the legacy lane is down', () => {
   it('holds the automatic rollback while the lane is down, records it, and rolls back once the lane is back', async () => {
     // An event only the candidate's feed carries: a parity divergence once the grace has passed.
     await stack.produce(stack.candidateOnly, [
-      syncEnvelope('run:9', 'run:9#fault', '{"fault":true}', nextSeq++, { authorityTopic: TOPIC }),
+      syncEnvelope('run:9', 'run:9#fault', '{"fault":true}', log.takeSeq(), { authorityTopic: TOPIC }),
     ]);
     const held = await vi.waitFor(
       async () => {

@@ -1,24 +1,11 @@
-/**
- * runbooks/cutover.md and runbooks/rollback.md, run as written on one stack: both lanes on one
- * authority log (the reference legacy server and the service on devhost, over the real broker), shadow
- * parity and the delivery probe running, authority traffic flowing. cutover.md walks the controller
- * from legacy_only to legacy_retired; its "what to watch" steps wait (as an operator would) until the
- * gates allow the next stage. rollback.md then starts after the retirement with the legacy lane shut
- * down: it takes the retirement back, finds the lane running and current again once its owners
- * restarted it, and walks back through every earlier stage to legacy_only. Gate windows and soak times
- * are short settings here; every wait is on a condition.
- */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cohortBucket } from '../../adapter/cutover/cohort.js';
 import { cutoverConfig } from '../../adapter/cutover/config.js';
 import { AdminService, CutoverStage } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
+import { AuthorityLog, ownerTokenFile } from '../cutover/testing/authority-log.js';
 import { DualStack } from '../parity/testing/dual-stack.js';
 import { authedTransport, tokenFileEnv } from '../support/auth.js';
-import { syncEnvelope } from '../support/envelopes.js';
 import { explain, runbookSteps, runRunbook, runStep } from '../support/runbook.js';
 
 const TOPIC = 'runtime.run_summaries';
@@ -44,28 +31,18 @@ const CLIENT_ID = (() => {
 
 let stack: DualStack;
 let env: Record<string, string>;
-let nextSeq = 1n;
+let log: AuthorityLog;
 let traffic: { stop: () => Promise<void> } | undefined;
 
 const admin = () => createClient(AdminService, authedTransport(stack.service.httpUrl));
 const metrics = async () => (await fetch(`${stack.service.httpUrl}/metrics`)).text();
-
-async function produce(): Promise<void> {
-  await stack.produce(
-    stack.shared,
-    STREAMS.map((s) => {
-      const seq = nextSeq++;
-      return syncEnvelope(s, `${s}#${seq}`, `{"n":${seq}}`, seq, { authorityTopic: TOPIC });
-    }),
-  );
-}
 
 /** Authority events keep arriving, as in production: the compared-event floor needs fresh ones. */
 function startTraffic(): { stop: () => Promise<void> } {
   let running = true;
   const loop = (async () => {
     while (running) {
-      await produce();
+      await log.produce();
       // Pacing of the traffic, not a wait for an outcome.
       await new Promise((r) => setTimeout(r, 300));
     }
@@ -96,8 +73,8 @@ beforeAll(async () => {
     cutover: config,
     probeIntervalMs: 100,
   });
-  const adminTokenFile = join(mkdtempSync(join(tmpdir(), 'cutover-admin-')), 'token');
-  writeFileSync(adminTokenFile, stack.ownerToken, { mode: 0o600 });
+  const adminTokenFile = ownerTokenFile(stack);
+  log = new AuthorityLog(stack, TOPIC, STREAMS);
   env = {
     SPACETIME_SYNC_URL: stack.service.httpUrl,
     ...(await tokenFileEnv({ roles: ['admin'] })),
@@ -171,7 +148,7 @@ describe('cutover and rollback runbooks', () => {
     // traffic meanwhile.
     await traffic?.stop();
     traffic = undefined;
-    const events = Number(nextSeq - 1n);
+    const events = Number(log.lastSeq);
     await expect
       .poll(metrics, { timeout: 60_000 })
       .toMatch(new RegExp(`^spacetime_sync_parity_compared_total ${events}$`, 'm'));
