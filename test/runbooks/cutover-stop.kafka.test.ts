@@ -1,18 +1,8 @@
-/**
- * runbooks/cutover.md's "when to stop" case, run as written: the cutover is in shadow, heading for the
- * first canary, when a parity gate fails mid-stage (an event only the candidate's feed carries, over the
- * real broker, the service on devhost with shadow parity and the reference legacy lane). Step 3's
- * check commands exit 1 with the FAIL line naming the gate, so the runbook says stop; its advance
- * command, run anyway, is refused with the failing gate named and the stage stays. Every wait is on a
- * condition.
- */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cutoverConfig } from '../../adapter/cutover/config.js';
 import { AdminService, CutoverStage } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
+import { AuthorityLog, ownerTokenFile } from '../cutover/testing/authority-log.js';
 import { DualStack } from '../parity/testing/dual-stack.js';
 import { authedTransport, tokenFileEnv } from '../support/auth.js';
 import { syncEnvelope } from '../support/envelopes.js';
@@ -34,19 +24,9 @@ const config = cutoverConfig(
 
 let stack: DualStack;
 let env: Record<string, string>;
-let nextSeq = 1n;
+let log: AuthorityLog;
 
 const admin = () => createClient(AdminService, authedTransport(stack.service.httpUrl));
-
-async function produce(): Promise<void> {
-  await stack.produce(
-    stack.shared,
-    STREAMS.map((s) => {
-      const seq = nextSeq++;
-      return syncEnvelope(s, `${s}#${seq}`, `{"n":${seq}}`, seq, { authorityTopic: TOPIC });
-    }),
-  );
-}
 
 /** The runbook's blocks under a heading, in order. */
 function stepsOf(heading: string): RunbookStep[] {
@@ -61,8 +41,8 @@ beforeAll(async () => {
     cutover: config,
     probeIntervalMs: 100,
   });
-  const adminTokenFile = join(mkdtempSync(join(tmpdir(), 'cutover-admin-')), 'token');
-  writeFileSync(adminTokenFile, stack.ownerToken, { mode: 0o600 });
+  const adminTokenFile = ownerTokenFile(stack);
+  log = new AuthorityLog(stack, TOPIC, STREAMS);
   env = {
     SPACETIME_SYNC_URL: stack.service.httpUrl,
     ...(await tokenFileEnv({ roles: ['admin'] })),
@@ -83,17 +63,19 @@ describe('cutover.md: when to stop', () => {
     const entered = await runStep(shadow, env);
     expect(entered.code, explain([entered])).toBe(0);
     expect(entered.out).toContain('advance: legacy_only -> shadow');
-    await produce();
-    await produce();
+    await log.produce();
+    await log.produce();
 
     // Mid-stage, one lane carries an event the other does not: a parity divergence once the grace passed.
     await stack.produce(stack.candidateOnly, [
-      syncEnvelope('stop:9', 'stop:9#fault', '{"fault":true}', nextSeq++, { authorityTopic: TOPIC }),
+      syncEnvelope('stop:9', 'stop:9#fault', '{"fault":true}', log.takeSeq(), { authorityTopic: TOPIC }),
     ]);
     await vi.waitFor(
       async () => {
         const g = (await admin().getCutoverState({})).gates.find((x) => x.gate === 'parity_mismatches');
+        // Failing because of a counted divergence, not only because nothing is measured yet.
         expect(g?.ok).toBe(false);
+        expect(g?.text).toMatch(/parity_mismatches [1-9]\d* > 0/);
       },
       { timeout: 60_000, interval: 200 },
     );
