@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { Identity } from 'spacetimedb';
+import { diagnoseConnectFailure } from '../../client/connect-diagnosis.js';
 import { DbConnection } from '../../module/bindings/index.js';
 import { backoffDelay } from '../../shared/backoff.js';
 import { isSyncError, SyncError, unavailable } from '../../shared/errors/sync-error.js';
@@ -14,7 +15,7 @@ import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { EventInput } from '../envelope/to-event.js';
 import type { AppendReceipt, ReceiptStatus, ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
 import type { StreamHead } from '../ports/stream-head.js';
-import { refusalKind, SpacetimeRefusedError } from './connect-refusal.js';
+import { type RefusalKind, refusalKind, SpacetimeRefusedError } from './connect-refusal.js';
 import {
   INITIAL_WRITER,
   INITIAL_WRITER_EFFECTS,
@@ -54,6 +55,9 @@ export function reducerError(e: unknown): SyncError {
 }
 
 const unexplained = new WeakSet<SyncError>();
+
+/** The client diagnosis's permanent answers that end a start (others are retried). */
+const PERMANENT_KINDS = { unauthenticated: 'bad_credentials', unknown_database: 'missing_database' } as const;
 
 /** The SDK's connect error with its cause: undici says only "fetch failed", the cause says why. */
 function describeConnectError(err: Error): string {
@@ -105,6 +109,7 @@ export class SpacetimeWriter implements ReducerSink {
   /** Set when SpacetimeDB refused the very first connection for good (./connect-refusal.ts). */
   private refusedWith: SpacetimeRefusedError | undefined;
   private everConnected = false;
+  private diagnosing = false;
 
   private constructor(private readonly o: WriterOptions) {}
 
@@ -244,9 +249,32 @@ export class SpacetimeWriter implements ReducerSink {
    * /readyz while the writer keeps retrying).
    */
   private noteRefusal(message: string): void {
-    const kind = this.everConnected ? undefined : refusalKind(message);
-    if (!kind) return;
-    this.refusedWith = new SpacetimeRefusedError(kind, this.o.uri, this.o.database, message);
+    if (this.everConnected) return;
+    const kind = refusalKind(message);
+    if (kind) {
+      this.refuse(kind, message);
+      return;
+    }
+    // Node 22+'s own WebSocket reports any failed upgrade as a bare "WebSocket error": ask the host
+    // over plain HTTP (the client library's diagnosis) whether it refuses for good. One at a time.
+    if (this.diagnosing) return;
+    this.diagnosing = true;
+    diagnoseConnectFailure({ uri: this.o.uri, database: this.o.database, token: this.o.token }).then(
+      (d) => {
+        this.diagnosing = false;
+        // Re-checked after the await: connected or refused meanwhile, nothing to add.
+        if (this.everConnected || this.refusedWith || d.kind !== 'permanent') return;
+        const k = PERMANENT_KINDS[d.error.code as keyof typeof PERMANENT_KINDS];
+        if (k) this.refuse(k, d.error.message);
+      },
+      () => {
+        this.diagnosing = false;
+      },
+    );
+  }
+
+  private refuse(kind: RefusalKind, why: string): void {
+    this.refusedWith = new SpacetimeRefusedError(kind, this.o.uri, this.o.database, why);
     for (const w of this.waiters) w.closed(this.refusedWith);
   }
 
