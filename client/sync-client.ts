@@ -6,12 +6,12 @@
  * connection's (connection-machine.ts) and one per stream (stream-machine.ts, run by stream-runner.ts).
  */
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../shared/backoff.js';
+import { diagnoseConnectFailure } from '../shared/connect-diagnosis.js';
 import type { SyncError } from '../shared/errors/sync-error.js';
 import { ensureWebSocket } from '../shared/node-websocket.js';
 import { Checkpoints } from './checkpoints.js';
 import { SyncClientError } from './client-error.js';
 import { type ClientState, clientState } from './client-state.js';
-import { diagnoseConnectFailure } from './connect-diagnosis.js';
 import {
   type ConnectionEffect,
   type ConnectionEvent,
@@ -286,8 +286,15 @@ export class SyncClient {
         return;
       case 'diagnose': {
         const { uri, database } = this.options;
-        void diagnoseConnectFailure({ uri, database, token: this.lastToken }).then((diagnosis) =>
-          this.dispatch({ type: 'diagnosed', socket: fx.socket, diagnosis }),
+        void diagnoseConnectFailure({ uri, database, token: this.lastToken }).then((d) =>
+          this.dispatch({
+            type: 'diagnosed',
+            socket: fx.socket,
+            diagnosis:
+              d.kind === 'permanent'
+                ? { kind: 'permanent', error: new SyncClientError(d.code, d.message) }
+                : d,
+          }),
         );
         return;
       }

@@ -7,9 +7,9 @@
  */
 import type { Logger } from 'pino';
 import { Identity } from 'spacetimedb';
-import { diagnoseConnectFailure } from '../../client/connect-diagnosis.js';
 import { DbConnection } from '../../module/bindings/index.js';
 import { backoffDelay } from '../../shared/backoff.js';
+import { diagnoseConnectFailure } from '../../shared/connect-diagnosis.js';
 import { isSyncError, SyncError, unavailable } from '../../shared/errors/sync-error.js';
 import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { EventInput } from '../envelope/to-event.js';
@@ -256,7 +256,7 @@ export class SpacetimeWriter implements ReducerSink {
       return;
     }
     // Node 22+'s own WebSocket reports any failed upgrade as a bare "WebSocket error": ask the host
-    // over plain HTTP (the client library's diagnosis) whether it refuses for good. One at a time.
+    // over plain HTTP (the diagnosis the client library uses too) whether it refuses for good. One at a time.
     if (this.diagnosing) return;
     this.diagnosing = true;
     diagnoseConnectFailure({ uri: this.o.uri, database: this.o.database, token: this.o.token }).then(
@@ -264,8 +264,8 @@ export class SpacetimeWriter implements ReducerSink {
         this.diagnosing = false;
         // Re-checked after the await: connected or refused meanwhile, nothing to add.
         if (this.everConnected || this.refusedWith || d.kind !== 'permanent') return;
-        const k = PERMANENT_KINDS[d.error.code as keyof typeof PERMANENT_KINDS];
-        if (k) this.refuse(k, d.error.message);
+        const k = d.code === 'not_spacetimedb' ? undefined : PERMANENT_KINDS[d.code];
+        if (k) this.refuse(k, d.message);
       },
       () => {
         this.diagnosing = false;

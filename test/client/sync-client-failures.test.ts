@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Devhost } from '@spacetime-sync/devhost';
 import { afterEach, describe, expect, it } from 'vitest';
-import { diagnoseConnectFailure } from '../../client/connect-diagnosis.js';
 import { MemoryCursorStore } from '../../client/cursor-store.js';
 import {
   type ClientState,
@@ -22,6 +21,7 @@ import {
   SyncClient,
   type SyncClientOptions,
 } from '../../client/sync-client.js';
+import { diagnoseConnectFailure } from '../../shared/connect-diagnosis.js';
 import { connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
 import { eventInput } from '../support/sync-events.js';
 

@@ -1,7 +1,7 @@
 /**
  * Why did a connection attempt fail, and will retrying help? The SDK reports a failed attempt as a
  * bare error whose text differs by runtime, so after a failure (never on the happy path) the client
- * asks the host itself over plain HTTP, the way SpacetimeDB's own routes answer:
+ * library and the adapter ask the host itself over plain HTTP, the way SpacetimeDB's own routes answer:
  *   1. `GET v1/identity/public-key` — every SpacetimeDB host serves its token key here. Nothing
  *      listening, a timeout or a 5xx is transient; any other answer means the address is not SpacetimeDB.
  *   2. `POST v1/identity/websocket-token` with the token (as the SDK does first) — 400/401/403: the token is refused.
@@ -12,8 +12,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { SyncClientError } from './client-error.js';
-import type { Diagnosis } from './connection-machine.js';
 
 export interface DiagnosisTarget {
   readonly uri: string;
@@ -23,14 +21,25 @@ export interface DiagnosisTarget {
   readonly timeoutMs?: number;
 }
 
-const transient = (detail: string): Diagnosis => ({ kind: 'transient', detail });
-const permanent = (code: SyncClientError['code'], message: string): Diagnosis => ({
+/**
+ * Transient: retrying can help. Permanent: the host answers "no" and will again — for the client
+ * library a `SyncClientError` of that code, for the adapter the end of its start.
+ */
+export type HostDiagnosis =
+  | { readonly kind: 'transient'; readonly detail: string }
+  | { readonly kind: 'permanent'; readonly code: PermanentCode; readonly message: string };
+
+export type PermanentCode = 'not_spacetimedb' | 'unauthenticated' | 'unknown_database';
+
+const transient = (detail: string): HostDiagnosis => ({ kind: 'transient', detail });
+const permanent = (code: PermanentCode, message: string): HostDiagnosis => ({
   kind: 'permanent',
-  error: new SyncClientError(code, message),
+  code,
+  message,
 });
 const passing = (status: number) => status >= 500 || status === 408 || status === 429;
 
-export async function diagnoseConnectFailure(target: DiagnosisTarget): Promise<Diagnosis> {
+export async function diagnoseConnectFailure(target: DiagnosisTarget): Promise<HostDiagnosis> {
   const timeoutMs = target.timeoutMs ?? 5_000;
   const base = new URL(target.uri);
   base.protocol = base.protocol === 'wss:' || base.protocol === 'https:' ? 'https:' : 'http:';
