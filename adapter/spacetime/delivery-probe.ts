@@ -8,7 +8,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import type { Logger } from 'pino';
-import { DbConnection } from '../../module/bindings/index.js';
+import type { DbConnection } from '../../module/bindings/index.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { ensureWebSocket } from '../../shared/node-websocket.js';
 import { hashPayload } from '../../shared/payload-hash.js';
@@ -21,6 +21,7 @@ import {
   type ProbeState,
   transitionProbe,
 } from './probe-machine.js';
+import { openSdkSocket } from './sdk-socket.js';
 import type { SpacetimeWriter } from './writer.js';
 
 export const PROBE_STREAM = 'spacetime-sync.probe';
@@ -106,12 +107,11 @@ export class DeliveryProbe {
 
   private connect(socket: number): void {
     ensureWebSocket();
-    const conn = DbConnection.builder()
-      .withUri(this.o.uri)
-      .withDatabaseName(this.o.database)
-      .withToken(this.o.token)
-      .withConfirmedReads(true)
-      .onConnect((c, identity) => {
+    const conn = openSdkSocket({
+      uri: this.o.uri,
+      database: this.o.database,
+      token: this.o.token,
+      onOpened: (c, identity) => {
         c.subscriptionBuilder()
           .onApplied(() => this.send({ type: 'subscribed', socket }))
           .onError(() => this.send({ type: 'socket_lost', socket }))
@@ -122,10 +122,9 @@ export class DeliveryProbe {
           .catch((e) =>
             this.o.logger.warn({ err: String(e) }, 'delivery probe could not grant itself its stream'),
           );
-      })
-      .onDisconnect(() => this.send({ type: 'socket_lost', socket }))
-      .onConnectError(() => this.send({ type: 'socket_lost', socket }))
-      .build();
+      },
+      onLost: () => this.send({ type: 'socket_lost', socket }),
+    });
     conn.db.syncEvent.onInsert((_ctx, row) => {
       const sent = this.pending.get(row.idempotencyKey);
       if (sent === undefined) return;

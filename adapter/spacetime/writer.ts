@@ -7,15 +7,17 @@
  */
 import type { Logger } from 'pino';
 import { Identity } from 'spacetimedb';
-import { DbConnection } from '../../module/bindings/index.js';
+import type { DbConnection } from '../../module/bindings/index.js';
 import { backoffDelay } from '../../shared/backoff.js';
-import { diagnoseConnectFailure } from '../../shared/connect-diagnosis.js';
-import { isSyncError, SyncError, unavailable } from '../../shared/errors/sync-error.js';
+import { isSyncError, type SyncError, unavailable } from '../../shared/errors/sync-error.js';
 import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { EventInput } from '../envelope/to-event.js';
 import type { AppendReceipt, ReceiptStatus, ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
 import type { StreamHead } from '../ports/stream-head.js';
-import { type RefusalKind, refusalKind, SpacetimeRefusedError } from './connect-refusal.js';
+import { SpacetimeRefusedError } from './connect-refusal.js';
+import { reducerError } from './reducer-error.js';
+import { RefusalWatch } from './refusal-watch.js';
+import { openSdkSocket } from './sdk-socket.js';
 import {
   INITIAL_WRITER,
   INITIAL_WRITER_EFFECTS,
@@ -29,6 +31,7 @@ import {
 
 export type { AppendReceipt, ReceiptStatus, SourceCursor } from '../ports/reducer-sink.js';
 export type { StreamHead } from '../ports/stream-head.js';
+export { isUnexplainedFailure, reducerError } from './reducer-error.js';
 
 export interface WriterOptions {
   readonly uri: string;
@@ -39,40 +42,6 @@ export interface WriterOptions {
   readonly callTimeoutMs?: number;
   /** Each time a connection is established and subscribed, reconnects included (for metrics). */
   readonly onConnected?: () => void;
-}
-
-/**
- * A rejected reducer call as a SyncError: the module's typed refusal with its detail; anything else
- * (a crash, an internal error) as SpacetimeDB being unavailable, retried.
- */
-export function reducerError(e: unknown): SyncError {
-  const err = SyncError.from(e);
-  if (err.reason !== 'unavailable' || err.detail) return err;
-  const u = unavailable('spacetimedb', err.message, e);
-  // A host that says it cannot commit at all (e.g. its disk is full) is down, whatever the call.
-  if (!/cannot commit/.test(err.message)) unexplained.add(u);
-  return u;
-}
-
-const unexplained = new WeakSet<SyncError>();
-
-/** The client diagnosis's permanent answers that end a start (others are retried). */
-const PERMANENT_KINDS = { unauthenticated: 'bad_credentials', unknown_database: 'missing_database' } as const;
-
-/** The SDK's connect error with its cause: undici says only "fetch failed", the cause says why. */
-function describeConnectError(err: Error): string {
-  const cause = err.cause as { code?: string; message?: string } | undefined;
-  const why = cause?.code ?? cause?.message;
-  return why && !err.message.includes(why) ? `${err.message} (${why})` : err.message;
-}
-
-/**
- * SpacetimeDB failed the call without a module reason: the module crashed or trapped, the reducer is
- * unknown, its arguments did not decode (bindings drift). It may pass on a retry or may be caused by
- * the call itself, so the Kafka path retries it a bounded number of times, then dead-letters it.
- */
-export function isUnexplainedFailure(e: SyncError): boolean {
-  return unexplained.has(e);
 }
 
 type StreamRow = NonNullable<ReturnType<DbConnection['db']['syncStream']['stream_id']['find']>>;
@@ -106,12 +75,14 @@ export class SpacetimeWriter implements ReducerSink {
   private failInFlight: ((e: SyncError) => void) | undefined;
   private lastError: string | undefined;
   private identityHex: string | undefined;
-  /** Set when SpacetimeDB refused the very first connection for good (./connect-refusal.ts). */
-  private refusedWith: SpacetimeRefusedError | undefined;
-  private everConnected = false;
-  private diagnosing = false;
+  /** Whether SpacetimeDB refused the very first connection for good (./refusal-watch.ts). */
+  private readonly refusals: RefusalWatch;
 
-  private constructor(private readonly o: WriterOptions) {}
+  private constructor(private readonly o: WriterOptions) {
+    this.refusals = new RefusalWatch(o, (refused) => {
+      for (const w of this.waiters) w.closed(refused);
+    });
+  }
 
   /**
    * A writer that starts connecting now and keeps retrying with capped backoff however long
@@ -139,7 +110,7 @@ export class SpacetimeWriter implements ReducerSink {
 
   /** The permanent refusal of the first connection (bad credentials, no such database), if any. */
   get refused(): SpacetimeRefusedError | undefined {
-    return this.refusedWith;
+    return this.refusals.refused;
   }
 
   /** The lifecycle state's kind (./writer-machine.ts): for tests and logs. */
@@ -179,8 +150,7 @@ export class SpacetimeWriter implements ReducerSink {
         this.subscribe(f.socket);
         return;
       case 'mark_ready':
-        this.everConnected = true;
-        this.refusedWith = undefined;
+        this.refusals.connected();
         this.o.logger.info({ uri: this.o.uri, database: this.o.database }, 'connected to SpacetimeDB');
         this.o.onConnected?.();
         for (const w of this.waiters) w.ready();
@@ -212,23 +182,18 @@ export class SpacetimeWriter implements ReducerSink {
   }
 
   private open(socket: number): void {
-    const lost = (why: string) => this.send({ type: 'socket_lost', socket, failure: why });
-    const conn = DbConnection.builder()
-      .withUri(this.o.uri)
-      .withDatabaseName(this.o.database)
-      .withToken(this.o.token)
-      .withConfirmedReads(true)
-      .withCompression('none')
-      .onConnect((_c, identity) => {
+    const conn = openSdkSocket({
+      uri: this.o.uri,
+      database: this.o.database,
+      token: this.o.token,
+      compression: 'none',
+      onOpened: (_c, identity) => {
         this.identityHex = identity.toHexString();
         this.send({ type: 'socket_opened', socket });
-      })
-      .onConnectError((_ctx, err) => {
-        this.noteRefusal(err.message);
-        lost(`connect failed: ${describeConnectError(err)}`);
-      })
-      .onDisconnect((_ctx, err) => lost(err ? err.message : 'disconnected'))
-      .build();
+      },
+      onConnectError: (err) => this.refusals.note(err.message),
+      onLost: (why) => this.send({ type: 'socket_lost', socket, failure: why }),
+    });
     conn.db.appendReceipt.onInsert((ctx, r) => {
       // Only our own call's result is a Reducer event; other writers' receipts arrive as Transaction.
       if (ctx.event.tag !== 'Reducer') return;
@@ -241,41 +206,6 @@ export class SpacetimeWriter implements ReducerSink {
     });
     this.conn = conn;
     this.socketOf.set(conn, socket);
-  }
-
-  /**
-   * A start-up connection SpacetimeDB refused for good fails whoever waits for the writer. Once it
-   * has been connected, every failure is an outage (a token revoked later shows in the logs and
-   * /readyz while the writer keeps retrying).
-   */
-  private noteRefusal(message: string): void {
-    if (this.everConnected) return;
-    const kind = refusalKind(message);
-    if (kind) {
-      this.refuse(kind, message);
-      return;
-    }
-    // Node 22+'s own WebSocket reports any failed upgrade as a bare "WebSocket error": ask the host
-    // over plain HTTP (the diagnosis the client library uses too) whether it refuses for good. One at a time.
-    if (this.diagnosing) return;
-    this.diagnosing = true;
-    diagnoseConnectFailure({ uri: this.o.uri, database: this.o.database, token: this.o.token }).then(
-      (d) => {
-        this.diagnosing = false;
-        // Re-checked after the await: connected or refused meanwhile, nothing to add.
-        if (this.everConnected || this.refusedWith || d.kind !== 'permanent') return;
-        const k = d.code === 'not_spacetimedb' ? undefined : PERMANENT_KINDS[d.code];
-        if (k) this.refuse(k, d.message);
-      },
-      () => {
-        this.diagnosing = false;
-      },
-    );
-  }
-
-  private refuse(kind: RefusalKind, why: string): void {
-    this.refusedWith = new SpacetimeRefusedError(kind, this.o.uri, this.o.database, why);
-    for (const w of this.waiters) w.closed(this.refusedWith);
   }
 
   private subscribe(socket: number): void {
@@ -302,7 +232,7 @@ export class SpacetimeWriter implements ReducerSink {
   /** Resolves when connected (or rejects after `ms`, once the writer is closed, or when refused for good). */
   async waitConnected(ms: number): Promise<void> {
     if (this.isConnected) return;
-    if (this.refusedWith) throw this.refusedWith;
+    if (this.refusals.refused) throw this.refusals.refused;
     if (this.state.kind === 'closing' || this.state.kind === 'closed') {
       throw unavailable('spacetimedb', 'the SpacetimeDB writer is closed');
     }
