@@ -1,0 +1,57 @@
+/**
+ * Start step 4, client tokens (../tokens/): the issuer when configured, its key set created or
+ * checked before anything listens, and — once the listener's URL is known — SpacetimeDB told to
+ * accept the tokens it mints, on every shard, so a client token reads its streams wherever they live.
+ */
+
+import type { Devhost } from '@spacetime-sync/devhost';
+import type { Logger } from 'pino';
+import { isSyncError } from '../../shared/errors/sync-error.js';
+import type { ServiceConfig } from '../config.js';
+import type { ServiceLifecycle } from '../service-lifecycle.js';
+import type { ShardSet } from '../shards/shard-set.js';
+import { startTokenIssuer } from '../tokens/start.js';
+
+export type TokenIssuer = ReturnType<typeof startTokenIssuer>;
+
+export async function openTokenIssuer(
+  config: ServiceConfig,
+  shards: ShardSet,
+  logger: Logger,
+  life: ServiceLifecycle,
+): Promise<TokenIssuer | undefined> {
+  if (!config.clientTokens) return undefined;
+  const writer = shards.primary.writer;
+  const issuer = startTokenIssuer(config.clientTokens, logger, (sessionId) =>
+    writer.revokeClientSession(sessionId),
+  );
+  // The key set is created (or checked) now: a damaged file stops the start, naming it.
+  await issuer.keys.state().catch(life.failed);
+  return issuer;
+}
+
+/** SpacetimeDB accepts the service's client tokens, and the module grants their streams. */
+export async function trustTokenIssuer(deps: {
+  readonly issuer: TokenIssuer;
+  readonly httpUrl: string;
+  readonly devhost: Devhost | undefined;
+  readonly shards: ShardSet;
+  readonly logger: Logger;
+  readonly life: ServiceLifecycle;
+}): Promise<void> {
+  const { issuer, shards, logger, life } = deps;
+  const iss = issuer.listening(deps.httpUrl);
+  deps.devhost?.trustIssuer(iss);
+  for (const shard of shards.all()) {
+    await shard.writer.trustTokenIssuer(iss, issuer.audience).catch((e: unknown) => {
+      // An identity that is not (yet) a writer may still run: it dead-letters what it may not write
+      // (runbooks/dead-letters.md) and an owner can grant it later. Only its client tokens wait.
+      if (!isSyncError(e, 'unauthorized')) return life.failed(e);
+      logger.warn(
+        { err: e.message, shard: shard.name },
+        'SpacetimeDB refused to trust this service as a token issuer: the client tokens it mints are refused until an owner grants it writer and the service restarts',
+      );
+    });
+  }
+  await life.checkpoint();
+}
