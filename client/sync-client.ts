@@ -88,12 +88,14 @@ export interface SyncClientOptions {
   readonly connectTimeoutMs?: number;
   readonly presence?: PresenceOptions;
   /**
-   * When set, a replay longer than this many seqs is read window by window
-   * (`seq > w AND seq <= w + window`), one window subscription after another, so a client far behind
-   * holds a few windows in the SDK's cache instead of the whole backlog (measured: at most 30,000
-   * rows for windows of 10,000 against all 100,000 without). Off by default: it
-   * trades time for memory (each window is a subscribe/unsubscribe round; on devhost 100k events in
-   * windows of 10k replayed in 1.7 s instead of 1.1 s), so turn it on where memory matters.
+   * A replay longer than this many seqs is read window by window (`seq > w AND seq <= w + window`),
+   * one window subscription after another, so a client far behind holds at most a few windows in the
+   * SDK's cache instead of the whole backlog. Default `DEFAULT_REPLAY_WINDOW`; 0 turns windows off
+   * (one subscription for the whole backlog). Why windows by default: leaving a replay subscription
+   * makes the host send every row it held back for the SDK to drop from its cache (the SDK always
+   * unsubscribes with `SendDroppedRows`), so one 100,000-row replay ended with a host busy for about a
+   * second re-encoding them, and the first live event after it waited that long; windows bound that
+   * to one window's rows (measured in bench/peers: first live event after recovering 100k).
    */
   readonly replayWindow?: number;
   /**
@@ -101,6 +103,16 @@ export interface SyncClientOptions {
    * stream is in (`tail --from N` passes N - 1). Below the retained history it rebootstraps as usual.
    */
   readonly startAfter?: ReadonlyMap<string, bigint>;
+}
+
+/** Seqs per replay window unless the options say otherwise (see `SyncClientOptions.replayWindow`). */
+export const DEFAULT_REPLAY_WINDOW = 4_000;
+
+function replayWindowOf(option: number | undefined): bigint | undefined {
+  const window = option ?? DEFAULT_REPLAY_WINDOW;
+  if (!Number.isSafeInteger(window) || window < 0)
+    throw new RangeError(`replayWindow must be a whole number ≥ 0, got ${window}`);
+  return window === 0 ? undefined : BigInt(window);
 }
 
 export class SyncClient {
@@ -123,7 +135,7 @@ export class SyncClient {
     const guard = new RebootstrapGuard(options.rebootstrap ?? DEFAULT_REBOOTSTRAP);
     const runnerOptions = {
       ...options,
-      replayWindow: options.replayWindow === undefined ? undefined : BigInt(options.replayWindow),
+      replayWindow: replayWindowOf(options.replayWindow),
       gapRefetchMs: options.gapRefetchMs ?? 1_000,
     };
     this.runners = new Map();

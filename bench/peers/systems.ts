@@ -87,7 +87,9 @@ export async function startOurs(): Promise<PeerSystem> {
     PROBE_INTERVAL_MS: '0',
   };
   delete env.KAFKA_BROKERS;
-  const child = spawn(process.execPath, [join(ROOT, 'bin/spacetime-sync.js'), 'start'], {
+  // SERVER_PROF=dir writes a CPU profile of the service process there (where a figure's time goes).
+  const prof = process.env.SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, join(ROOT, 'bin/spacetime-sync.js'), 'start'], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });

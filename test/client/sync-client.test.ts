@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileCursorStore, MemoryCursorStore } from '../../client/cursor-store.js';
-import { SyncClient } from '../../client/sync-client.js';
+import { DEFAULT_REPLAY_WINDOW, SyncClient } from '../../client/sync-client.js';
 import { connect, SYNC_DB } from '../support/devhost-harness.js';
 import { eventInput } from '../support/sync-events.js';
 import {
@@ -225,6 +225,57 @@ describe('SyncClient', () => {
     expect(progress.slice(0, 3)).toEqual([40n, 80n, 120n]);
     await append(writer, 'backlog', ['live-1']);
     await expect.poll(() => app.seqs('backlog').at(-1), { timeout: 5_000 }).toBe(301n);
+  });
+
+  it('replays in windows by default: a backlog over DEFAULT_REPLAY_WINDOW never sits whole in the cache', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    const total = 3 * DEFAULT_REPLAY_WINDOW + 500;
+    for (let i = 0; i < total; i += 500) {
+      const events = Array.from({ length: 500 }, (_, j) => eventInput('deep', `d${i + j + 1}`));
+      await writer.conn.reducers.appendSyncEvents({ events, cursor: undefined });
+    }
+    const app = new Recorder();
+    let peakCached = 0;
+    let client: SyncClient | undefined;
+    // No replayWindow option: the default applies.
+    client = await SyncClient.open(['deep'], {
+      uri: devhost.url,
+      database: SYNC_DB,
+      token: await readerToken(devhost, ['deep']),
+      clientId: 'desk-deep',
+      store: new MemoryCursorStore(),
+      onEvent: (stream, e) => {
+        app.onEvent(stream, e);
+        peakCached = Math.max(peakCached, client?.cachedEventCount ?? 0);
+      },
+    });
+    cleanups.push(() => (client as SyncClient).close());
+    await client.waitLive();
+    expect(app.seqs('deep')).toEqual(range(1, total));
+    expect(app.violations).toEqual([]);
+    expect(peakCached).toBeGreaterThan(0);
+    expect(peakCached).toBeLessThanOrEqual(3 * DEFAULT_REPLAY_WINDOW);
+    // Once live, the replay's rows have left the cache: the live event table holds none.
+    await expect.poll(() => client?.cachedEventCount, { timeout: 5_000 }).toBe(0);
+    await append(writer, 'deep', ['live-1']);
+    await expect.poll(() => app.seqs('deep').at(-1), { timeout: 5_000 }).toBe(BigInt(total + 1));
+  });
+
+  it('rejects a replayWindow that is not a whole number ≥ 0 before connecting', async () => {
+    await expect(
+      SyncClient.open(['x'], {
+        uri: 'ws://127.0.0.1:9',
+        database: SYNC_DB,
+        clientId: 'bad-window',
+        store: new MemoryCursorStore(),
+        onEvent: () => {},
+        replayWindow: -1,
+      }),
+    ).rejects.toThrow(/replayWindow must be a whole number/);
   });
 
   it('never delivers an event twice when the client closes while updates are arriving', async () => {
