@@ -107,8 +107,15 @@ function deliveriesOf(ctx: Ctx, outboxId: bigint) {
   return [...ctx.db.bridge_delivery.by_outbox_relay.filter(outboxId)];
 }
 
-function recordOne(ctx: Ctx, row: OutboxRow, report: Report): void {
-  const existing = deliveriesOf(ctx, row.outbox_id).find((d) => d.relay === report.relay);
+type DeliveryRow = ReturnType<typeof deliveriesOf>[number];
+
+/**
+ * Applies one relay's answer to the row's delivery for that relay. `deliveries` is the row's
+ * deliveries by relay, read once per row and kept current here, so the status that follows needs no
+ * second read.
+ */
+function recordOne(ctx: Ctx, row: OutboxRow, deliveries: Map<string, DeliveryRow>, report: Report): OutboxRow {
+  const existing = deliveries.get(report.relay);
   const before: DeliveryState = existing
     ? {
         status: existing.status as DeliveryStatus,
@@ -122,7 +129,7 @@ function recordOne(ctx: Ctx, row: OutboxRow, report: Report): void {
     report.accepted ? { accepted: true } : { accepted: false, reason },
     row.max_attempts,
   );
-  if (existing && after === before) return;
+  if (existing && after === before) return row;
   const fields = {
     outbox_id: row.outbox_id,
     target: row.target,
@@ -133,24 +140,24 @@ function recordOne(ctx: Ctx, row: OutboxRow, report: Report): void {
     event_id: report.event_id,
     updated_at: ctx.timestamp,
   };
-  if (existing) ctx.db.bridge_delivery.delivery_id.update({ ...existing, ...fields });
-  else ctx.db.bridge_delivery.insert({ delivery_id: 0n, ...fields });
-  if (!report.accepted && after !== before) {
-    ctx.db.bridge_outbox.outbox_id.update({
-      ...row,
-      attempts: row.attempts + 1,
-      last_error: `${report.relay}: ${reason}`,
-      updated_at: ctx.timestamp,
-    });
-  }
+  deliveries.set(
+    report.relay,
+    existing
+      ? ctx.db.bridge_delivery.delivery_id.update({ ...existing, ...fields })
+      : ctx.db.bridge_delivery.insert({ delivery_id: 0n, ...fields }),
+  );
+  if (report.accepted || after === before) return row;
+  return ctx.db.bridge_outbox.outbox_id.update({
+    ...row,
+    attempts: row.attempts + 1,
+    last_error: `${report.relay}: ${reason}`,
+    updated_at: ctx.timestamp,
+  });
 }
 
-function settle(ctx: Ctx, bridgeKey: string, relays: readonly string[]): void {
-  const row = ctx.db.bridge_outbox.bridge_key.find(bridgeKey);
-  if (!row) return;
-  const statuses = new Map(
-    deliveriesOf(ctx, row.outbox_id).map((d) => [d.relay, d.status as DeliveryStatus]),
-  );
+/** The row's status over the configured relays, written only when it changed. */
+function settle(ctx: Ctx, row: OutboxRow, deliveries: Map<string, DeliveryRow>, relays: readonly string[]): void {
+  const statuses = new Map([...deliveries].map(([relay, d]) => [relay, d.status as DeliveryStatus]));
   const status = outboxStatus(relays, statuses);
   if (status !== row.status) {
     ctx.db.bridge_outbox.outbox_id.update({ ...row, status, updated_at: ctx.timestamp });
@@ -171,7 +178,9 @@ export const record_bridge_deliveries = spacetimedb.reducer(
     if (relays.some((r) => r.length === 0 || r.length > MAX_KEY))
       throw invalid('relays', 'relay labels must be 1..256 characters');
     const configured = new Set(relays);
-    const touched = new Set<string>();
+    // Each touched row with its deliveries by relay, read once: several answers about one row (one
+    // per relay) share the read, and its status is computed from what they left.
+    const touched = new Map<string, { row: OutboxRow; deliveries: Map<string, DeliveryRow> }>();
     for (const report of reports) {
       if (!configured.has(report.relay))
         throw invalid(
@@ -179,18 +188,23 @@ export const record_bridge_deliveries = spacetimedb.reducer(
           `relay '${report.relay}' is not in the configured relays`,
           'configured',
         );
-      const row = ctx.db.bridge_outbox.bridge_key.find(report.bridge_key);
-      if (!row) continue;
+      let entry = touched.get(report.bridge_key);
+      if (!entry) {
+        const row = ctx.db.bridge_outbox.bridge_key.find(report.bridge_key);
+        if (!row) continue;
+        entry = { row, deliveries: new Map(deliveriesOf(ctx, row.outbox_id).map((d) => [d.relay, d])) };
+        touched.set(report.bridge_key, entry);
+      }
+      const { row } = entry;
       if (row.target !== target) {
         throw fail('unauthorized', `bridge event '${report.bridge_key}' is not for target '${target}'`, {
           action: 'record bridge deliveries',
           resource: report.bridge_key,
         });
       }
-      recordOne(ctx, row, report);
-      touched.add(report.bridge_key);
+      entry.row = recordOne(ctx, row, entry.deliveries, report);
     }
-    for (const key of touched) settle(ctx, key, relays);
+    for (const { row, deliveries } of touched.values()) settle(ctx, row, deliveries, relays);
   },
 );
 
