@@ -55,6 +55,24 @@ describe('DeliveryPlan', () => {
     expect(plan.started(1n, 'a')).toBe(true);
   });
 
+  it('drops a row\'s backoff and retry count when the row leaves, and keeps the other rows', () => {
+    const plan = new DeliveryPlan(() => 0);
+    for (const id of [1, 2]) {
+      plan.upsertRow(row(id));
+      plan.started(BigInt(id), 'a');
+      plan.answered(BigInt(id), 'a', true, 1_000 * id);
+      plan.committed([{ outboxId: BigInt(id), relay: 'a' }]);
+    }
+    expect(plan.nextRetryAt(0)).toBe(1_000 + REFUSAL_BACKOFF.baseMs / 2);
+    plan.removeRow(1n);
+    expect(plan.nextRetryAt(0)).toBe(2_000 + REFUSAL_BACKOFF.baseMs / 2);
+    // Reopened by an operator, the row comes back: its next publish is a first one again.
+    plan.upsertRow(row(1));
+    expect(ids(plan.due('a', 0, 10))).toEqual([1]);
+    expect(plan.started(1n, 'a')).toBe(false);
+    expect(plan.started(2n, 'a')).toBe(true);
+  });
+
   it('forgets what a lost connection showed, and reports depth and the oldest pending row', () => {
     const plan = new DeliveryPlan();
     plan.upsertRow(row(5));

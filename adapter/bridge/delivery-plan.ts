@@ -30,15 +30,24 @@ export function refusalDelay(refusals: number, random: () => number = Math.rando
 
 const key = (outboxId: bigint, relay: string) => `${outboxId}|${relay}`;
 
+/** What only this worker knows about one row at one relay. */
+interface Work {
+  /** Answered by the relay, report not yet committed: don't publish again meanwhile. */
+  awaitingRecord: boolean;
+  /** Published at least once by this process: a further publish counts as a retry. */
+  attempted: boolean;
+  /** A refused delivery is not due before this time (ms since the epoch); 0 when due. */
+  retryAt: number;
+}
+
 export class DeliveryPlan {
   private readonly rows = new Map<bigint, PendingRow>();
   private readonly recorded = new Map<string, RecordedDelivery>();
   private readonly inFlight = new Set<string>();
-  /** Answered by the relay, report not yet committed: don't publish again meanwhile. */
-  private readonly awaitingRecord = new Set<string>();
-  private readonly retryAt = new Map<string, number>();
-  /** Deliveries published at least once by this process: a further publish counts as a retry. */
-  private readonly attempted = new Set<string>();
+  /** By row, then relay: a row that leaves drops its state in one step, whatever the outbox's depth. */
+  private readonly work = new Map<bigint, Map<string, Work>>();
+  /** The work items waiting out a refusal backoff (what nextRetryAt looks at, not every row). */
+  private readonly backingOff = new Set<Work>();
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -65,11 +74,8 @@ export class DeliveryPlan {
 
   removeRow(outboxId: bigint): void {
     this.rows.delete(outboxId);
-    const prefix = `${outboxId}|`;
-    for (const set of [this.awaitingRecord, this.attempted]) {
-      for (const k of set) if (k.startsWith(prefix)) set.delete(k);
-    }
-    for (const k of this.retryAt.keys()) if (k.startsWith(prefix)) this.retryAt.delete(k);
+    for (const w of this.work.get(outboxId)?.values() ?? []) this.backingOff.delete(w);
+    this.work.delete(outboxId);
   }
 
   /** The SpacetimeDB connection was lost: what it showed may be stale; the next subscription refills it. */
@@ -86,6 +92,20 @@ export class DeliveryPlan {
     this.recorded.delete(key(outboxId, relay));
   }
 
+  private workOf(outboxId: bigint, relay: string): Work {
+    let byRelay = this.work.get(outboxId);
+    if (!byRelay) {
+      byRelay = new Map();
+      this.work.set(outboxId, byRelay);
+    }
+    let w = byRelay.get(relay);
+    if (!w) {
+      w = { awaitingRecord: false, attempted: false, retryAt: 0 };
+      byRelay.set(relay, w);
+    }
+    return w;
+  }
+
   /** Up to `limit` rows due at `relay` now, oldest outbox id first among those seen. */
   due(relay: string, now: number, limit: number): PendingRow[] {
     const out: PendingRow[] = [];
@@ -94,8 +114,9 @@ export class DeliveryPlan {
       const k = key(row.outboxId, relay);
       const status = this.recorded.get(k)?.status;
       if (status === 'sent' || status === 'failed') continue;
-      if (this.inFlight.has(k) || this.awaitingRecord.has(k)) continue;
-      if ((this.retryAt.get(k) ?? 0) > now) continue;
+      if (this.inFlight.has(k)) continue;
+      const w = this.work.get(row.outboxId)?.get(relay);
+      if (w && (w.awaitingRecord || w.retryAt > now)) continue;
       out.push(row);
       if (out.length >= limit) break;
     }
@@ -104,10 +125,10 @@ export class DeliveryPlan {
 
   /** Marks a publish as started; true when this delivery was published before (a retry). */
   started(outboxId: bigint, relay: string): boolean {
-    const k = key(outboxId, relay);
-    this.inFlight.add(k);
-    const retry = this.attempted.has(k);
-    this.attempted.add(k);
+    this.inFlight.add(key(outboxId, relay));
+    const w = this.workOf(outboxId, relay);
+    const retry = w.attempted;
+    w.attempted = true;
     return retry;
   }
 
@@ -116,12 +137,15 @@ export class DeliveryPlan {
     const k = key(outboxId, relay);
     this.inFlight.delete(k);
     if (!this.rows.has(outboxId)) return;
-    this.awaitingRecord.add(k);
+    const w = this.workOf(outboxId, relay);
+    w.awaitingRecord = true;
     if (refused) {
       const refusals = (this.recorded.get(k)?.attempts ?? 0) + 1;
-      this.retryAt.set(k, now + refusalDelay(refusals, this.random));
+      w.retryAt = now + refusalDelay(refusals, this.random);
+      this.backingOff.add(w);
     } else {
-      this.retryAt.delete(k);
+      w.retryAt = 0;
+      this.backingOff.delete(w);
     }
   }
 
@@ -132,15 +156,18 @@ export class DeliveryPlan {
 
   /** The reports for these deliveries are committed; the module's rows now say what happened. */
   committed(deliveries: readonly { outboxId: bigint; relay: string }[]): void {
-    for (const d of deliveries) this.awaitingRecord.delete(key(d.outboxId, d.relay));
+    for (const d of deliveries) {
+      const w = this.work.get(d.outboxId)?.get(d.relay);
+      if (w) w.awaitingRecord = false;
+    }
   }
 
   /** Earliest time after `now` a refused delivery becomes due, if any is waiting. */
   nextRetryAt(now: number): number | undefined {
     let next: number | undefined;
-    for (const [k, at] of this.retryAt) {
-      if (at <= now || this.awaitingRecord.has(k)) continue;
-      if (next === undefined || at < next) next = at;
+    for (const w of this.backingOff) {
+      if (w.retryAt <= now || w.awaitingRecord) continue;
+      if (next === undefined || w.retryAt < next) next = w.retryAt;
     }
     return next;
   }
