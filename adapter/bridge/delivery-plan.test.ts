@@ -55,7 +55,7 @@ describe('DeliveryPlan', () => {
     expect(plan.started(1n, 'a')).toBe(true);
   });
 
-  it('drops a row\'s backoff and retry count when the row leaves, and keeps the other rows', () => {
+  it("drops a row's backoff and retry count when the row leaves, and keeps the other rows", () => {
     const plan = new DeliveryPlan(() => 0);
     for (const id of [1, 2]) {
       plan.upsertRow(row(id));

@@ -114,7 +114,12 @@ type DeliveryRow = ReturnType<typeof deliveriesOf>[number];
  * deliveries by relay, read once per row and kept current here, so the status that follows needs no
  * second read.
  */
-function recordOne(ctx: Ctx, row: OutboxRow, deliveries: Map<string, DeliveryRow>, report: Report): OutboxRow {
+function recordOne(
+  ctx: Ctx,
+  row: OutboxRow,
+  deliveries: Map<string, DeliveryRow>,
+  report: Report,
+): OutboxRow {
   const existing = deliveries.get(report.relay);
   const before: DeliveryState = existing
     ? {
@@ -156,7 +161,12 @@ function recordOne(ctx: Ctx, row: OutboxRow, deliveries: Map<string, DeliveryRow
 }
 
 /** The row's status over the configured relays, written only when it changed. */
-function settle(ctx: Ctx, row: OutboxRow, deliveries: Map<string, DeliveryRow>, relays: readonly string[]): void {
+function settle(
+  ctx: Ctx,
+  row: OutboxRow,
+  deliveries: Map<string, DeliveryRow>,
+  relays: readonly string[],
+): void {
   const statuses = new Map([...deliveries].map(([relay, d]) => [relay, d.status as DeliveryStatus]));
   const status = outboxStatus(relays, statuses);
   if (status !== row.status) {
