@@ -45,21 +45,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SPACETIMEDB_SHARD_COUNT: '99' })).toThrow(/^SPACETIMEDB_SHARD_COUNT:/);
   });
 
-  it('refuses the Nostr bridge with several shards, whose outboxes it would not drain', () => {
+  it('takes the Nostr bridge with several shards (a worker drains each shard)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'config-bridge-'));
     const keyFile = join(dir, 'nostr.key');
     writeFileSync(keyFile, '11'.repeat(32), { mode: 0o600 });
     const bridge = { BRIDGE_NOSTR_RELAYS: 'ws://127.0.0.1:7777', BRIDGE_NOSTR_KEY_FILE: keyFile };
     expect(loadConfig(bridge).bridge?.relays).toHaveLength(1);
-    expect(() => loadConfig({ ...bridge, SPACETIMEDB_SHARD_COUNT: '2' })).toThrow(
-      /^BRIDGE_NOSTR_RELAYS: the bridge drains the first shard's outbox only; with 2 shards/,
-    );
-    expect(() =>
-      loadConfig({
-        ...bridge,
-        SPACETIMEDB_SHARDS: 'a=ws://a:3000/sync,b=ws://b:3000/sync,c=ws://c:3000/sync',
-      }),
-    ).toThrow(/with 3 shards the others' events would never be mirrored/);
+    expect(loadConfig({ ...bridge, SPACETIMEDB_SHARD_COUNT: '2' }).bridge?.relays).toHaveLength(1);
+    const sharded = loadConfig({
+      ...bridge,
+      SPACETIMEDB_SHARDS: 'a=ws://a:3000/sync,b=ws://b:3000/sync,c=ws://c:3000/sync',
+    });
+    expect(sharded.bridge?.relays).toHaveLength(1);
   });
 
   it('turns the Kafka consumer on when KAFKA_BROKERS is set', () => {

@@ -232,19 +232,6 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     : undefined;
   const bridge = bridgeConfig(env);
   const target = spacetime(env);
-  const shardCount =
-    target.kind === 'sharded'
-      ? target.shards.length
-      : target.kind === 'embedded'
-        ? (target.shardCount ?? 1)
-        : 1;
-  // The bridge worker drains the primary shard's outbox only: the other shards' rows would never be
-  // mirrored, and nobody would be told. Refused until it runs per shard.
-  if (bridge && shardCount > 1)
-    throw new ConfigError(
-      'BRIDGE_NOSTR_RELAYS',
-      `the bridge drains the first shard's outbox only; with ${shardCount} shards the others' events would never be mirrored (run the bridge on an unsharded service)`,
-    );
   const fail = (variable: string, message: string) => new ConfigError(variable, message);
   const host = env.INGEST_HOST?.trim() || DEFAULTS.host;
   const tls = tlsFiles(env, fail);

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import type { ParityShadow } from '../parity/shadow/shadow.js';
 import { createAuthenticator } from './auth/setup.js';
-import type { BridgeWorker } from './bridge/bridge-worker.js';
+import type { RunningBridge } from './bridge/start-bridge.js';
 import type { ServiceConfig } from './config.js';
 import type { CutoverController } from './cutover/controller.js';
 import type { KafkaSource } from './kafka/kafka-source.js';
@@ -46,7 +46,8 @@ export interface RunningService {
   /** Every shard's writer and the routing (./shards/shard-set.ts). */
   readonly shards: ShardSet;
   readonly kafka?: KafkaSource;
-  readonly bridge?: BridgeWorker;
+  /** The Nostr bridge: one worker per shard, each draining its shard's outbox. */
+  readonly bridge?: RunningBridge;
   readonly cutover: CutoverController;
   stop(): Promise<void>;
 }
@@ -77,7 +78,7 @@ export async function startService(
     options.registry ?? createMetricsRegistry({ defaultMetrics: options.defaultMetrics ?? true });
   const metrics = createAdapterMetrics(registry);
   const shards = openShards(targets, config, metrics, logger, life);
-  // What is not per stream (cutover state, probe, bridge, shadow, GetStatus) uses the primary shard.
+  // What is not per stream (cutover state, probe, shadow, GetStatus) uses the primary shard.
   const primary = shards.primary;
   if (config.kafka) metrics.enableKafkaConsumerMetrics();
   // Started later; the readiness, the admin service and the cutover read them once they exist.
@@ -135,7 +136,7 @@ export async function startService(
   const bridge = config.bridge
     ? await startBridgeWorker({
         bridge: config.bridge,
-        primary,
+        shards: shards.all(),
         embedded: devhost !== undefined,
         registry,
         logger,

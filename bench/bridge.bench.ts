@@ -111,7 +111,7 @@ function bridgeCase(series: string, round: number, relayDown: boolean): BenchCas
     report() {
       const notes = [
         // What the worker sees pending (its subscription holds pending rows only).
-        `outbox at the end: ${service?.bridge?.plan.depth ?? 'n/a'} pending of ${(n / EVENTS_PER_RUN) * BRIDGE_PER_RUN} enqueued`,
+        `outbox at the end: ${service?.bridge?.depth ?? 'n/a'} pending of ${(n / EVENTS_PER_RUN) * BRIDGE_PER_RUN} enqueued`,
       ];
       if (cpuStart) {
         const wall = (performance.now() - cpuStart.wall) / 1000;

@@ -26,11 +26,18 @@ export interface BridgeWorkerOptions {
   /** Grants the worker identity its target before it subscribes (the service does it as a writer). */
   readonly grant?: (identityHex: string, target: string) => Promise<void>;
   readonly metrics: BridgeMetrics;
+  /**
+   * Labels every relay metric of this worker carries besides `relay`: `{ shard }` when the service
+   * has several shards, each drained by its own worker.
+   */
+  readonly metricLabels?: Readonly<Record<string, string>>;
   readonly logger: Logger;
-  /** Signs off the event loop (./thread-signer.ts); `sign` rejects when it could not. Closed by stop(). */
+  /**
+   * Signs off the event loop (./thread-signer.ts); `sign` rejects when it could not. Shared by the
+   * workers of every shard (one signing thread, batches across shards); its owner closes it.
+   */
   readonly signer: {
     sign(template: EventTemplate): Promise<VerifiedEvent>;
-    close(): Promise<void>;
   };
 }
 
@@ -47,6 +54,8 @@ export class BridgeWorker {
   private readonly outbox: OutboxLink;
   private readonly relays: { readonly label: string; readonly link: RelayLink }[];
   private readonly labels: string[];
+  /** Metric labels by relay label: `relay` plus the worker's own (its shard). */
+  private readonly metricLabels: Map<string, Record<string, string>>;
   private reports: DeliveryReport[] = [];
   /** Signed once per row and reused for every relay and retry (signing is the worker's main CPU cost). */
   private readonly signed = new Map<bigint, VerifiedEvent>();
@@ -64,6 +73,7 @@ export class BridgeWorker {
   constructor(private readonly o: BridgeWorkerOptions) {
     const { config, metrics } = o;
     this.labels = config.relays.map((r) => r.label);
+    this.metricLabels = new Map(this.labels.map((relay) => [relay, { ...o.metricLabels, relay }]));
     this.ready = new Promise((r) => {
       this.markReady = r;
     });
@@ -73,14 +83,14 @@ export class BridgeWorker {
         url: r.url,
         publishTimeoutMs: config.publishTimeoutMs,
         onState: (s: LinkState) => {
-          metrics.relayUp.set({ relay: r.label }, s.tag === 'open' ? 1 : 0);
+          metrics.relayUp.set(this.labelsOf(r.label), s.tag === 'open' ? 1 : 0);
           if (s.tag === 'open') this.schedulePump();
           if (s.tag === 'backoff')
             o.logger.warn({ relay: r.label, why: s.why }, 'relay unreachable; backing off');
         },
       }),
     }));
-    for (const r of this.relays) metrics.relayUp.set({ relay: r.label }, 0);
+    for (const r of this.relays) metrics.relayUp.set(this.labelsOf(r.label), 0);
     const plan = this.plan;
     this.outbox = new OutboxLink({
       uri: o.uri,
@@ -142,7 +152,10 @@ export class BridgeWorker {
     // published again by the next worker and the relays answer `duplicate:`.
     await this.flush().catch(() => {});
     this.outbox.stop();
-    await this.o.signer.close();
+  }
+
+  private labelsOf(relay: string): Record<string, string> {
+    return this.metricLabels.get(relay) ?? { ...this.o.metricLabels, relay };
   }
 
   private onOutboxState(s: OutboxState): void {
@@ -216,18 +229,19 @@ export class BridgeWorker {
 
   private send(relay: string, row: PendingRow, eventId: string, outcome: Promise<PublishOutcome>): void {
     const { metrics } = this.o;
-    if (this.plan.started(row.outboxId, relay)) metrics.retried.inc({ relay });
+    const labels = this.labelsOf(relay);
+    if (this.plan.started(row.outboxId, relay)) metrics.retried.inc(labels);
     const sentAt = process.hrtime.bigint();
     void outcome.then((o) => {
       if (o.kind === 'unreachable') {
-        metrics.unanswered.inc({ relay });
+        metrics.unanswered.inc(labels);
         this.plan.unanswered(row.outboxId, relay);
         return;
       }
-      metrics.publishLatency.observe({ relay }, Number(process.hrtime.bigint() - sentAt) / 1e9);
-      if (o.kind === 'accepted') metrics.published.inc({ relay });
-      if (o.kind === 'accepted' && o.message.startsWith('duplicate:')) metrics.duplicates.inc({ relay });
-      if (o.kind === 'refused') metrics.refused.inc({ relay });
+      metrics.publishLatency.observe(labels, Number(process.hrtime.bigint() - sentAt) / 1e9);
+      if (o.kind === 'accepted') metrics.published.inc(labels);
+      if (o.kind === 'accepted' && o.message.startsWith('duplicate:')) metrics.duplicates.inc(labels);
+      if (o.kind === 'refused') metrics.refused.inc(labels);
       this.plan.answered(row.outboxId, relay, o.kind === 'refused', Date.now());
       this.reports.push({
         outboxId: row.outboxId,
@@ -269,7 +283,7 @@ export class BridgeWorker {
           // A typed module error can't succeed by retrying the same batch: say so and drop it; the
           // rows stay pending and are published (and reported) again.
           const permanent = parseModuleError(message) !== undefined;
-          this.o.metrics.recordErrors.inc({ permanent: String(permanent) });
+          this.o.metrics.recordErrors.inc({ ...this.o.metricLabels, permanent: String(permanent) });
           this.o.logger.error(
             { err: message, reports: batch.length, permanent },
             'recording bridge deliveries failed',

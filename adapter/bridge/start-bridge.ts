@@ -1,8 +1,14 @@
 /**
- * Wires the bridge worker into the service: which identity it runs as, the grant of its target, its
- * metrics. The worker identity is, in order: the token in BRIDGE_TOKEN_FILE; on the embedded devhost a
- * fresh identity of its own; otherwise the service's identity. The service (a sync writer) grants it
- * the target, so it sees that target's outbox and nothing else.
+ * Wires the bridge into the service: one worker per shard (each shard's `bridge_outbox` holds the
+ * events enqueued with its streams, so every shard's outbox is drained), which identity each runs as,
+ * the grant of its target, the metrics, and one signing thread they share. The worker identity is, in
+ * order: the token in BRIDGE_TOKEN_FILE; on the embedded devhost a fresh identity of its own;
+ * otherwise the service's identity on that shard. The service (a sync writer on every shard) grants
+ * it the target, so it sees that target's outbox and nothing else.
+ *
+ * Event ids need nothing per shard: a row's event hashes its key, stream, seq, kind, content and
+ * creation second, and a stream lives on one shard, so rows of different shards give different ids;
+ * the same key with the same content is the same event by the key's contract, and relays keep one.
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -15,15 +21,30 @@ import { createBridgeMetrics } from './bridge-metrics.js';
 import { BridgeWorker } from './bridge-worker.js';
 import { ThreadSigner } from './thread-signer.js';
 
-export interface StartBridgeOptions {
-  readonly config: BridgeConfig;
+/** One shard's database, as the service reaches it. */
+export interface BridgeShard {
+  readonly name: string;
   readonly uri: string;
   readonly database: string;
-  /** The service's own token (a sync writer): grants the worker its target. */
-  readonly serviceToken?: string;
+  /** The service's own token there (a sync writer): grants the worker its target. */
+  readonly token?: string;
+}
+
+export interface StartBridgeOptions {
+  readonly config: BridgeConfig;
+  /** Every shard, primary first; one shard: metrics carry no shard label, as before sharding. */
+  readonly shards: readonly BridgeShard[];
   readonly embedded: boolean;
   readonly registry: Registry;
   readonly logger: Logger;
+}
+
+/** The bridge of a running service: a worker per shard. */
+export interface RunningBridge {
+  readonly workers: readonly { readonly shard: string; readonly worker: BridgeWorker }[];
+  /** Pending outbox rows over every shard, as the workers see them. */
+  readonly depth: number;
+  stop(): Promise<void>;
 }
 
 /** Grants `identityHex` the bridge target, as `token` (a writer), over a short-lived connection. */
@@ -52,28 +73,57 @@ export async function grantBridgeWorker(
   }
 }
 
-export async function startBridge(o: StartBridgeOptions): Promise<BridgeWorker> {
-  const token = o.config.tokenFile
-    ? readFileSync(o.config.tokenFile, 'utf8').trim()
-    : o.embedded
-      ? undefined
-      : o.serviceToken;
-  let worker: BridgeWorker | undefined;
-  const metrics = createBridgeMetrics(o.registry, () => worker?.plan);
-  worker = new BridgeWorker({
-    config: o.config,
-    uri: o.uri,
-    database: o.database,
-    ...(token ? { token } : {}),
-    grant: (identityHex, target) => grantBridgeWorker(o.uri, o.database, o.serviceToken, identityHex, target),
-    metrics,
-    logger: o.logger,
-    signer: new ThreadSigner(o.config.secretKey),
-  });
-  await worker.start();
-  o.logger.info(
-    { relays: o.config.relays.map((r) => r.label), pubkey: o.config.publicKey, identity: worker.identity },
-    'bridge worker started',
+export async function startBridge(o: StartBridgeOptions): Promise<RunningBridge> {
+  const fileToken = o.config.tokenFile ? readFileSync(o.config.tokenFile, 'utf8').trim() : undefined;
+  const sharded = o.shards.length > 1;
+  const workers: { shard: string; worker: BridgeWorker }[] = [];
+  const metrics = createBridgeMetrics(o.registry, () =>
+    workers.map((w) => ({ ...(sharded ? { shard: w.shard } : {}), outbox: w.worker.plan })),
   );
-  return worker;
+  const signer = new ThreadSigner(o.config.secretKey);
+  const stop = async () => {
+    await Promise.all(workers.map((w) => w.worker.stop()));
+    await signer.close();
+  };
+  for (const shard of o.shards) {
+    const token = fileToken ?? (o.embedded ? undefined : shard.token);
+    const logger = sharded ? o.logger.child({ shard: shard.name }) : o.logger;
+    const worker = new BridgeWorker({
+      config: o.config,
+      uri: shard.uri,
+      database: shard.database,
+      ...(token ? { token } : {}),
+      grant: (identityHex, target) =>
+        grantBridgeWorker(shard.uri, shard.database, shard.token, identityHex, target),
+      metrics,
+      ...(sharded ? { metricLabels: { shard: shard.name } } : {}),
+      logger,
+      signer,
+    });
+    workers.push({ shard: shard.name, worker });
+  }
+  try {
+    await Promise.all(workers.map((w) => w.worker.start()));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  for (const { shard, worker } of workers) {
+    o.logger.info(
+      {
+        ...(sharded ? { shard } : {}),
+        relays: o.config.relays.map((r) => r.label),
+        pubkey: o.config.publicKey,
+        identity: worker.identity,
+      },
+      'bridge worker started',
+    );
+  }
+  return {
+    workers,
+    get depth() {
+      return workers.reduce((n, w) => n + w.worker.plan.depth, 0);
+    },
+    stop,
+  };
 }

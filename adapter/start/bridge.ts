@@ -1,10 +1,11 @@
 /**
- * Start step 8, the Nostr bridge worker (../bridge/), only when configured. It is loaded lazily:
- * the worker pulls in nostr-tools.
+ * Start step 8, the Nostr bridge (../bridge/), only when configured: a worker per shard, each
+ * draining its shard's outbox (a bridge event is enqueued on its stream's shard). It is loaded
+ * lazily: the worker pulls in nostr-tools.
  */
 
 import type { Logger } from 'pino';
-import type { BridgeWorker } from '../bridge/bridge-worker.js';
+import type { RunningBridge } from '../bridge/start-bridge.js';
 import type { ServiceConfig } from '../config.js';
 import type { ServiceLifecycle } from '../service-lifecycle.js';
 import type { Shard } from '../shards/shard-set.js';
@@ -12,20 +13,23 @@ import type { Registry } from '../telemetry/metrics.js';
 
 export async function startBridgeWorker(deps: {
   readonly bridge: NonNullable<ServiceConfig['bridge']>;
-  readonly primary: Shard;
+  readonly shards: readonly Shard[];
   readonly embedded: boolean;
   readonly registry: Registry;
   readonly logger: Logger;
   readonly life: ServiceLifecycle;
-}): Promise<BridgeWorker> {
-  const { primary, life } = deps;
+}): Promise<RunningBridge> {
+  const { life } = deps;
   const { startBridge } = await import('../bridge/start-bridge.js');
   await life.checkpoint();
   const b = await startBridge({
     config: deps.bridge,
-    uri: primary.uri,
-    database: primary.database,
-    ...(primary.token ? { serviceToken: primary.token } : {}),
+    shards: deps.shards.map((s) => ({
+      name: s.name,
+      uri: s.uri,
+      database: s.database,
+      ...(s.token ? { token: s.token } : {}),
+    })),
     embedded: deps.embedded,
     registry: deps.registry,
     logger: deps.logger.child({ subsystem: 'bridge' }),

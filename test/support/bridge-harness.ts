@@ -27,18 +27,24 @@ export interface KeyFiles {
   readonly tokenFile: string;
 }
 
-export async function bridgeFiles(devhost: Pick<Devhost, 'url'>): Promise<KeyFiles> {
+/** A fresh signing key in a file of a new temporary directory, as BRIDGE_NOSTR_KEY_FILE reads it. */
+export async function nostrKeyFile(): Promise<Omit<KeyFiles, 'tokenFile'>> {
   const dir = await mkdtemp(join(tmpdir(), 'spacetime-sync-bridge-'));
   const secret = generateSecretKey();
   const keyFile = join(dir, 'nostr.key');
   await writeFile(keyFile, bytesToHex(secret));
   await chmod(keyFile, 0o600);
+  return { dir, keyFile, publicKey: getPublicKey(secret) };
+}
+
+export async function bridgeFiles(devhost: Pick<Devhost, 'url'>): Promise<KeyFiles> {
+  const key = await nostrKeyFile();
   const worker = await connect(devhost);
   worker.conn.disconnect();
-  const tokenFile = join(dir, 'worker.token');
+  const tokenFile = join(key.dir, 'worker.token');
   await writeFile(tokenFile, worker.token);
   await chmod(tokenFile, 0o600);
-  return { dir, keyFile, publicKey: getPublicKey(secret), tokenFile };
+  return { ...key, tokenFile };
 }
 
 export function bridgeEnv(files: KeyFiles, relays: string): Record<string, string> {
