@@ -3,17 +3,18 @@
  * SpacetimeDB re-snapshots a subscription on every (re)connect and has no offset resume; this class
  * turns that into the legacy lane's guarantee: each stream's events exactly once and in order, from
  * the persisted watermark, or an explicit rebootstrap. It runs two machines (STATE-MACHINE.md): the
- * connection's (connection-machine.ts) and one per stream (stream-machine.ts, run by stream-runner.ts).
+ * connection's (connection-machine.ts, its effects carried out by connection-effects.ts) and one per
+ * stream (stream-machine.ts, run by stream-runner.ts). This class feeds them, reports the derived
+ * state, and sends acks and presence.
  */
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../shared/backoff.js';
-import { diagnoseConnectFailure } from '../shared/connect-diagnosis.js';
 import type { SyncError } from '../shared/errors/sync-error.js';
 import { ensureWebSocket } from '../shared/node-websocket.js';
 import { Checkpoints } from './checkpoints.js';
-import { SyncClientError } from './client-error.js';
+import type { SyncClientError } from './client-error.js';
 import { type ClientState, clientState } from './client-state.js';
+import { ConnectionEffects } from './connection-effects.js';
 import {
-  type ConnectionEffect,
   type ConnectionEvent,
   type ConnectionState,
   INITIAL_CONNECTION,
@@ -23,10 +24,10 @@ import {
 import type { CursorStore } from './cursor-store.js';
 import { heartbeat, heartbeatInterval, type PresenceOptions } from './presence.js';
 import { DEFAULT_REBOOTSTRAP, RebootstrapGuard, type RebootstrapPolicy } from './rebootstrap-guard.js';
-import { SdkSession, type SyncEvent } from './sdk-session.js';
+import type { SyncEvent } from './sdk-session.js';
 import { type RebootstrapInfo, type StartPosition, StreamRunner } from './stream-runner.js';
-import { liveQuery, streamQuery, TOKEN_SESSION_QUERY } from './subscription-plan.js';
 import { Timers } from './timers.js';
+import type { TokenProvider } from './token-provider.js';
 
 /** The contract's error type, as the application meets it in `onAckRefused`. */
 export { isSyncError, SyncError } from '../shared/errors/sync-error.js';
@@ -35,6 +36,7 @@ export type { ClientState } from './client-state.js';
 export type { SyncEvent } from './sdk-session.js';
 export type { RebootstrapInfo } from './stream-runner.js';
 export type { RebootstrapReason } from './subscription-plan.js';
+export type { TokenProvider } from './token-provider.js';
 
 /** What `onState` says beside the state: when a backoff retries, why the client closed. */
 export interface StateInfo {
@@ -44,18 +46,10 @@ export interface StateInfo {
   readonly error?: SyncClientError;
 }
 
-/**
- * Where a connection attempt gets its token: asked before every attempt, so a short-lived token that
- * expired while the client was connected (SpacetimeDB checks tokens when a connection opens) is
- * replaced by a fresh one on the reconnect. A provider that throws fails that attempt (retried
- * with backoff); a token the host refuses closes the client, as a fixed token does.
- */
-export type TokenProvider = () => string | Promise<string>;
-
 export interface SyncClientOptions {
   readonly uri: string;
   readonly database: string;
-  /** A fixed token, or a provider asked before each connection attempt. */
+  /** A fixed token, or a provider asked before each connection attempt (token-provider.ts). */
   readonly token?: string | TokenProvider;
   /** This device's id for checkpoints; bound server-side to the first identity that acks it. */
   readonly clientId: string;
@@ -117,9 +111,6 @@ function replayWindowOf(option: number | undefined): bigint | undefined {
 
 export class SyncClient {
   private conn: ConnectionState = INITIAL_CONNECTION;
-  private session: SdkSession | undefined;
-  /** The token the latest connection attempt used (what a failed attempt is diagnosed with). */
-  private lastToken: string | undefined;
   private readonly runners: Map<string, StreamRunner>;
   private readonly timers = new Timers();
   private readonly checkpoints = new Checkpoints(undefined, (streamId, error) =>
@@ -127,6 +118,7 @@ export class SyncClient {
   );
   private reported: ClientState = 'connecting';
   private readonly listeners = new Set<() => void>();
+  private readonly effects: ConnectionEffects;
 
   private constructor(
     private readonly options: SyncClientOptions,
@@ -139,6 +131,15 @@ export class SyncClient {
       gapRefetchMs: options.gapRefetchMs ?? 1_000,
     };
     this.runners = new Map();
+    this.effects = new ConnectionEffects({
+      options,
+      runners: this.runners,
+      timers: this.timers,
+      state: () => this.conn,
+      dispatch: (e) => this.dispatch(e),
+      closeWith: (error) => this.closeWith(error),
+      drain: () => this.drain(),
+    });
     for (const [id, cursor] of cursors) {
       const runner = new StreamRunner(
         id,
@@ -147,7 +148,7 @@ export class SyncClient {
           guard,
           timers: this.timers,
           rebootstrapped: (streamId) => this.checkpoints.reset(streamId, 0n),
-          refused: (detail) => this.refused(detail),
+          refused: (detail) => this.effects.refused(detail),
           fatal: (error) => this.dispatch({ type: 'fatal', error }),
           changed: () => this.report(),
         },
@@ -170,7 +171,7 @@ export class SyncClient {
       );
     }
     const client = new SyncClient(options, cursors);
-    for (const fx of INITIAL_EFFECTS) client.perform(fx);
+    for (const fx of INITIAL_EFFECTS) client.effects.perform(fx);
     client.timers.every(options.ackIntervalMs ?? 250, () => client.flushAcks());
     const presence = options.presence;
     if (presence) client.timers.every(heartbeatInterval(presence), () => client.heartbeat(presence));
@@ -196,7 +197,7 @@ export class SyncClient {
    * re-fetch's) while it lasts; none while live, since live events come through an event table.
    */
   get cachedEventCount(): number {
-    return this.session?.cachedEventCount ?? 0;
+    return this.effects.session?.cachedEventCount ?? 0;
   }
 
   /** Last seq the application applied, per stream. */
@@ -243,7 +244,7 @@ export class SyncClient {
     await this.whenClosed();
   }
 
-  // ---- the connection machine ----
+  // ---- the connection machine (its effects: connection-effects.ts) ----
 
   private dispatch(event: ConnectionEvent): void {
     const t = transitionConnection(this.conn, event, {
@@ -252,139 +253,8 @@ export class SyncClient {
     });
     if (t.state === this.conn) return;
     this.conn = t.state;
-    for (const fx of t.effects) this.perform(fx);
+    for (const fx of t.effects) this.effects.perform(fx);
     this.report();
-  }
-
-  private perform(fx: ConnectionEffect): void {
-    switch (fx.type) {
-      case 'open_socket': {
-        this.open(fx.socket);
-        const ms = this.options.connectTimeoutMs ?? 15_000;
-        this.timers.after(ms, () => {
-          // Only if this very attempt is still waiting: a later state or socket is not touched.
-          if (this.conn.kind === 'connecting' && this.conn.socket === fx.socket)
-            this.dispatch({
-              type: 'connect_failed',
-              socket: fx.socket,
-              failure: `no answer to the connection within ${ms} ms`,
-            });
-        });
-        return;
-      }
-      case 'subscribe_stream_rows': {
-        const session = this.session;
-        // The stream rows and the live event table, together and before any replay: every event
-        // committed after this is applied reaches the client live, every one before is in the replay.
-        session?.subscribe(
-          [
-            ...[...this.runners.keys()].flatMap((id) => [streamQuery(id), liveQuery(id)]),
-            TOKEN_SESSION_QUERY,
-          ],
-          () => this.dispatch({ type: 'stream_rows_applied', socket: fx.socket }),
-          (detail) => this.refused(`stream rows: ${detail}`),
-        );
-        return;
-      }
-      case 'start_streams':
-        for (const r of this.runners.values()) if (this.session) r.attach(this.session);
-        return;
-      case 'streams_lost':
-        for (const r of this.runners.values()) r.detach();
-        return;
-      case 'drop_socket':
-        this.session?.disconnect();
-        this.session = undefined;
-        return;
-      case 'diagnose': {
-        const { uri, database } = this.options;
-        void diagnoseConnectFailure({ uri, database, token: this.lastToken }).then((d) =>
-          this.dispatch({
-            type: 'diagnosed',
-            socket: fx.socket,
-            diagnosis:
-              d.kind === 'permanent'
-                ? { kind: 'permanent', error: new SyncClientError(d.code, d.message) }
-                : d,
-          }),
-        );
-        return;
-      }
-      case 'schedule_retry':
-        this.timers.after(Math.max(0, fx.at - Date.now()), () =>
-          this.dispatch({ type: 'retry_due', socket: fx.socket }),
-        );
-        return;
-      case 'drain':
-        void this.drain();
-        return;
-      case 'finish':
-        this.timers.clear();
-        this.session?.disconnect();
-        this.session = undefined;
-        return;
-    }
-  }
-
-  /** Opens socket `socket` with the fixed token, or once the provider answered (if still current). */
-  private open(socket: number): void {
-    const source = this.options.token;
-    if (typeof source !== 'function') {
-      this.lastToken = source;
-      this.session = this.openSession(socket, source);
-      return;
-    }
-    void (async () => {
-      let token: string;
-      try {
-        token = await source();
-      } catch (e) {
-        this.dispatch({
-          type: 'connect_failed',
-          socket,
-          failure: `the token provider failed: ${e instanceof Error ? e.message : String(e)}`,
-        });
-        return;
-      }
-      // Re-checked after the await: the attempt may have timed out, or the client closed.
-      if (this.conn.kind !== 'connecting' || this.conn.socket !== socket) return;
-      this.lastToken = token;
-      this.session = this.openSession(socket, token);
-    })();
-  }
-
-  private openSession(socket: number, token: string | undefined): SdkSession {
-    const { uri, database } = this.options;
-    return new SdkSession(
-      { uri, database, token },
-      {
-        opened: () => this.dispatch({ type: 'socket_opened', socket }),
-        connectFailed: (failure) => this.dispatch({ type: 'connect_failed', socket, failure }),
-        lost: (failure) => this.dispatch({ type: 'socket_lost', socket, failure }),
-        eventInserted: (streamId, event) => {
-          if (this.socketOpen(socket)) this.runners.get(streamId)?.eventInserted(event);
-        },
-        streamChanged: (streamId, updated) => {
-          if (this.socketOpen(socket)) this.runners.get(streamId)?.streamChanged(updated);
-        },
-        // The module cannot drop the socket: the client closes itself, permanently, saying why.
-        sessionRevoked: (sessionId) =>
-          this.closeWith(
-            new SyncClientError(
-              'unauthenticated',
-              `session '${sessionId}' was revoked; sign in again for a new token`,
-            ),
-          ),
-      },
-    );
-  }
-
-  private socketOpen(socket: number): boolean {
-    return this.conn.kind === 'open' && this.conn.socket === socket;
-  }
-
-  private refused(detail: string): void {
-    this.closeWith(new SyncClientError('subscription_refused', detail));
   }
 
   private closeWith(error: SyncClientError): void {
@@ -430,7 +300,7 @@ export class SyncClient {
   // ---- acks and presence ----
 
   private async flushAcks(closing = false): Promise<void> {
-    const session = this.session;
+    const session = this.effects.session;
     if (!session || (this.conn.kind !== 'open' && !closing)) return;
     const sources = [...this.runners.values()].map((r) => ({
       id: r.id,
@@ -445,12 +315,12 @@ export class SyncClient {
     await this.checkpoints.flush(
       sources,
       (streamId, seq, epoch) => session.ack(this.options.clientId, streamId, seq, epoch),
-      () => this.session === session,
+      () => this.effects.session === session,
     );
   }
 
   private async heartbeat(presence: PresenceOptions): Promise<void> {
-    const session = this.session;
+    const session = this.effects.session;
     if (!session || (this.conn.kind !== 'open' && this.conn.kind !== 'subscribing')) return;
     await heartbeat(session, presence, [...this.runners.keys()], this.reported);
   }
