@@ -4,8 +4,10 @@
  * valid, forged, from another issuer, for another audience) against every Connect method served.
  * A forbidden cell is refused with the contract's code and reason (UNAUTHENTICATED /
  * ERROR_REASON_UNAUTHENTICATED, or PERMISSION_DENIED / ERROR_REASON_UNAUTHORIZED with the refused
- * action) and changes nothing; an allowed cell does what the method does. The first case is the
- * security audit's probe (finding 1): an anonymous publish that used to block a stream for good.
+ * action) and changes nothing; an allowed cell does what the method does. The cells are one table
+ * (MATRIX: a row per method, a column per identity, read as (method, identity, expected) rows) run
+ * by one loop. The first case is the security audit's probe (finding 1): an anonymous publish that
+ * used to block a stream for good.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
@@ -63,19 +65,11 @@ function raw(key: typeof stranger, claims: { iss?: string; aud?: string; exp?: n
     .sign(key);
 }
 
-/**
- * Desktop clients (role client): RouteClient for their own device only, nothing else. The device is
- * the token's `did` when it has one (a minted client token's subject is user:device:session), else its
- * subject.
- */
-type ClientIdentity =
+type Identity =
   | 'client device-1'
   | 'client device-2'
   | 'client did device-1'
-  | 'client did device-2, sub device-1';
-
-type Identity =
-  | ClientIdentity
+  | 'client did device-2, sub device-1'
   | 'anonymous'
   | 'publisher of matrix:'
   | 'publisher of other:'
@@ -112,31 +106,22 @@ const IDENTITIES: Record<Identity, () => Promise<string | undefined>> = {
 
 type Cell = 'ok' | 'unauthenticated' | 'denied';
 
+/** How a method is called, what an allowed call must show, and the action a refusal names. */
 interface Method {
-  readonly key: string;
-  /** Calls the method as `who`; returns what an allowed call must show. */
+  /** Calls the method as `who`. */
   readonly call: (t: Transport, who: string) => Promise<unknown>;
   /** What the successful call returned, checked for allowed cells. */
   readonly works: (result: unknown, who: string) => void;
   readonly action: string;
-  /** A client identity without a cell is denied (the policy's default). */
-  readonly cells: Record<Exclude<Identity, ClientIdentity>, Cell> & Partial<Record<ClientIdentity, Cell>>;
 }
 
-const REFUSED_TOKENS = {
-  anonymous: 'unauthenticated',
-  expired: 'unauthenticated',
-  'not yet valid': 'unauthenticated',
-  'forged signature': 'unauthenticated',
-  'other issuer': 'unauthenticated',
-  'wrong audience': 'unauthenticated',
-} as const;
-
 const stream = (who: string) => `matrix:${who.replace(/\W+/g, '-')}`;
+// Past the gate, the cutover methods answer as their handlers do (AdvanceCutover refuses: no operator
+// SpacetimeDB token); that is not authorization's business.
+const servedPastTheGate = () => {};
 
-const METHODS: Method[] = [
-  {
-    key: 'spacetime_sync.v1.IngestService/Publish',
+const METHODS = {
+  'IngestService/Publish': {
     action: 'publish',
     call: (t, who) =>
       createClient(IngestService, t).publish({ envelopes: [syncEnvelope(stream(who), 'k', '{}', 1n)] }),
@@ -144,91 +129,36 @@ const METHODS: Method[] = [
       expect((r as { results: unknown[] }).results).toEqual([
         expect.objectContaining({ streamId: stream(who), seq: 1n, outcome: PublishOutcome.APPENDED }),
       ]),
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'ok',
-      'publisher of other:': 'denied',
-      operator: 'denied',
-      admin: 'ok',
-      'token issuer': 'denied',
-    },
   },
-  {
-    key: 'spacetime_sync.v1.IngestService/Negotiate',
+  'IngestService/Negotiate': {
     action: 'negotiate',
     call: (t) => createClient(IngestService, t).negotiate({ supported: [{ major: 1, minor: 0 }] }),
     works: (r) => expect((r as { chosen?: { major: number } }).chosen?.major).toBe(1),
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'ok',
-      'publisher of other:': 'ok',
-      operator: 'ok',
-      admin: 'ok',
-      'token issuer': 'denied',
-    },
   },
-  {
-    key: 'spacetime_sync.v1.AdminService/GetStatus',
+  'AdminService/GetStatus': {
     action: 'get status',
     call: (t) => createClient(AdminService, t).getStatus({}),
     works: (r) => expect((r as { version: string }).version).not.toBe(''),
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'denied',
-      'publisher of other:': 'denied',
-      operator: 'ok',
-      admin: 'ok',
-      'token issuer': 'denied',
-    },
   },
-  {
-    key: 'spacetime_sync.v1.AdminService/GetStreamHead',
+  'AdminService/GetStreamHead': {
     action: 'get stream head',
     call: (t) => createClient(AdminService, t).getStreamHead({ streamId: 'matrix:seed' }),
     works: (r) => expect((r as { headSeq: bigint }).headSeq).toBe(1n),
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'ok',
-      'publisher of other:': 'denied',
-      operator: 'ok',
-      admin: 'ok',
-      'token issuer': 'denied',
-    },
   },
-  {
-    key: 'spacetime_sync.v1.AdminService/GetLag',
+  'AdminService/GetLag': {
     action: 'get lag',
     call: (t) => createClient(AdminService, t).getLag({ streamIds: ['matrix:seed'] }),
     works: (r) =>
       expect((r as { streams: unknown[] }).streams).toEqual([
         expect.objectContaining({ streamId: 'matrix:seed', lastSourceSeq: 1n }),
       ]),
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'ok',
-      'publisher of other:': 'denied',
-      operator: 'ok',
-      admin: 'ok',
-      'token issuer': 'denied',
-    },
   },
-  {
-    key: 'spacetime_sync.v1.AdminService/GetCutoverState',
+  'AdminService/GetCutoverState': {
     action: 'get cutover state',
     call: (t) => createClient(AdminService, t).getCutoverState({}),
-    // Past the gate, the method answers as its handler does (not authorization's business).
-    works: () => {},
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'denied',
-      'publisher of other:': 'denied',
-      operator: 'ok',
-      admin: 'ok',
-      'token issuer': 'denied',
-    },
+    works: servedPastTheGate,
   },
-  {
-    key: 'spacetime_sync.v1.AdminService/SetCutoverState',
+  'AdminService/SetCutoverState': {
     action: 'set cutover state',
     call: (t, who) =>
       createClient(AdminService, t).setCutoverState({
@@ -236,67 +166,25 @@ const METHODS: Method[] = [
         reason: 'matrix',
         actor: who,
       }),
-    works: () => {},
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'denied',
-      'publisher of other:': 'denied',
-      operator: 'denied',
-      admin: 'ok',
-      'token issuer': 'denied',
-    },
+    works: servedPastTheGate,
   },
-  {
-    key: 'spacetime_sync.v1.AdminService/AdvanceCutover',
+  'AdminService/AdvanceCutover': {
     action: 'advance the cutover',
     call: (t, who) => createClient(AdminService, t).advanceCutover({ reason: 'matrix', actor: who }),
-    // Past the gate the handler refuses: no operator SpacetimeDB token (not authorization's business).
-    works: () => {},
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'denied',
-      'publisher of other:': 'denied',
-      operator: 'denied',
-      admin: 'ok',
-      'token issuer': 'denied',
-    },
+    works: servedPastTheGate,
   },
-  {
-    key: 'spacetime_sync.v1.AdminService/RollbackCutover',
+  'AdminService/RollbackCutover': {
     action: 'roll the cutover back',
     call: (t, who) => createClient(AdminService, t).rollbackCutover({ reason: 'matrix', actor: who }),
-    works: () => {},
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'denied',
-      'publisher of other:': 'denied',
-      operator: 'denied',
-      admin: 'ok',
-      'token issuer': 'denied',
-    },
+    works: servedPastTheGate,
   },
-  {
-    key: 'spacetime_sync.v1.AdminService/RouteClient',
+  'AdminService/RouteClient': {
     action: 'route a client',
+    // Always asks for device-1: that client may, another may not ask on its behalf.
     call: (t) => createClient(AdminService, t).routeClient({ clientId: 'device-1' }),
     works: (r) => expect((r as { lane: CutoverLane }).lane).toBe(CutoverLane.LEGACY),
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'denied',
-      'publisher of other:': 'denied',
-      operator: 'ok',
-      admin: 'ok',
-      'token issuer': 'denied',
-      // The call asks for device-1: that client may, another may not ask on its behalf.
-      'client device-1': 'ok',
-      'client device-2': 'denied',
-      // Keyed on the device: its did, whatever the subject says.
-      'client did device-1': 'ok',
-      'client did device-2, sub device-1': 'denied',
-    },
   },
-  {
-    key: 'spacetime_sync.v1.TokenService/MintClientToken',
+  'TokenService/MintClientToken': {
     action: 'mint client tokens',
     call: (t, who) =>
       createClient(TokenService, t).mintClientToken({
@@ -306,31 +194,67 @@ const METHODS: Method[] = [
         streams: ['matrix:seed'],
       }),
     works: (r) => expect((r as { streams: string[] }).streams).toEqual(['matrix:seed']),
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'denied',
-      'publisher of other:': 'denied',
-      operator: 'denied',
-      admin: 'ok',
-      'token issuer': 'ok',
-    },
   },
-  {
-    key: 'spacetime_sync.v1.TokenService/RevokeClientSession',
+  'TokenService/RevokeClientSession': {
     action: 'revoke client sessions',
     call: (t, who) =>
       createClient(TokenService, t).revokeClientSession({ sessionId: `rev-${who.replace(/\W+/g, '-')}` }),
     works: (r) => expect(r).toBeDefined(),
-    cells: {
-      ...REFUSED_TOKENS,
-      'publisher of matrix:': 'denied',
-      'publisher of other:': 'denied',
-      operator: 'denied',
-      admin: 'ok',
-      'token issuer': 'ok',
-    },
   },
-];
+} satisfies Record<string, Method>;
+
+type MethodName = keyof typeof METHODS;
+const PUBLISH: Method = METHODS['IngestService/Publish'];
+
+// The matrix: one row per method, one column per identity, in this order.
+const COLUMNS = [
+  'anonymous',
+  'expired',
+  'not yet valid',
+  'forged signature',
+  'other issuer',
+  'wrong audience',
+  'publisher of matrix:',
+  'publisher of other:',
+  'operator',
+  'admin',
+  'token issuer',
+  'client device-1',
+  'client device-2',
+  'client did device-1',
+  'client did device-2, sub device-1',
+] as const satisfies readonly Identity[];
+
+const A: Cell = 'ok';
+const U: Cell = 'unauthenticated';
+const D: Cell = 'denied';
+/** The six tokens no method accepts: none, expired, not yet valid, forged, other issuer, wrong audience. */
+const REFUSED = [U, U, U, U, U, U] as const;
+type Row = readonly [...typeof REFUSED, Cell, Cell, Cell, Cell, Cell, Cell, Cell, Cell, Cell];
+
+// Desktop clients (role client) may call RouteClient for their own device only, keyed on the token's
+// `did` when it has one (a minted client token's subject is user:device:session), else its subject.
+// biome-ignore format: aligned by column
+const MATRIX: Record<MethodName, Row> = {
+  //                                 refused     pub m: pub o: oper admin issuer | c dev-1 c dev-2 did-1 did-2/sub-1
+  'IngestService/Publish':           [...REFUSED, A,     D,     D,   A,    D,       D,      D,      D,    D],
+  'IngestService/Negotiate':         [...REFUSED, A,     A,     A,   A,    D,       D,      D,      D,    D],
+  'AdminService/GetStatus':          [...REFUSED, D,     D,     A,   A,    D,       D,      D,      D,    D],
+  'AdminService/GetStreamHead':      [...REFUSED, A,     D,     A,   A,    D,       D,      D,      D,    D],
+  'AdminService/GetLag':             [...REFUSED, A,     D,     A,   A,    D,       D,      D,      D,    D],
+  'AdminService/GetCutoverState':    [...REFUSED, D,     D,     A,   A,    D,       D,      D,      D,    D],
+  'AdminService/SetCutoverState':    [...REFUSED, D,     D,     D,   A,    D,       D,      D,      D,    D],
+  'AdminService/AdvanceCutover':     [...REFUSED, D,     D,     D,   A,    D,       D,      D,      D,    D],
+  'AdminService/RollbackCutover':    [...REFUSED, D,     D,     D,   A,    D,       D,      D,      D,    D],
+  'AdminService/RouteClient':        [...REFUSED, D,     D,     A,   A,    D,       A,      D,      A,    D],
+  'TokenService/MintClientToken':    [...REFUSED, D,     D,     D,   A,    A,       D,      D,      D,    D],
+  'TokenService/RevokeClientSession':[...REFUSED, D,     D,     D,   A,    A,       D,      D,      D,    D],
+};
+
+/** The cells as (method, identity, expected) rows. */
+const CELLS = (Object.keys(MATRIX) as MethodName[]).flatMap((method) =>
+  COLUMNS.map((who, i) => [method, who, MATRIX[method][i] as Cell] as const),
+);
 
 /** The call's result, or the ConnectError it failed with. */
 async function attempt(m: Method, t: Transport, who: string): Promise<unknown> {
@@ -359,7 +283,7 @@ describe('authorization matrix', () => {
   it("the audit's probe: an anonymous publish with authority seq 2^64-1 is refused and appends nothing", async () => {
     const e = await attempt(
       {
-        ...(METHODS[0] as Method),
+        ...PUBLISH,
         call: (t) =>
           createClient(IngestService, t).publish({
             envelopes: [syncEnvelope('orders:1', 'attack', '{}', 2n ** 64n - 1n)],
@@ -375,28 +299,24 @@ describe('authorization matrix', () => {
   it('every method the service serves has a policy row and a column here', () => {
     const served = SERVED_SERVICES.flatMap((s) => s.methods.map((m) => `${s.typeName}/${m.name}`));
     expect([...POLICY_KEYS].sort()).toEqual([...served].sort());
-    expect(METHODS.map((m) => m.key).sort()).toEqual([...served].sort());
+    const here = Object.keys(MATRIX).map((m) => `spacetime_sync.v1.${m}`);
+    expect(here.sort()).toEqual([...served].sort());
+    // Every identity has a column.
+    expect([...COLUMNS].sort()).toEqual(Object.keys(IDENTITIES).sort());
   });
 
-  const cells = METHODS.flatMap((m) =>
-    (Object.keys(IDENTITIES) as Identity[]).map(
-      (who) =>
-        [m.key.split('.').at(-1), who, m.cells[who as keyof Method['cells']] ?? 'denied', m, who] as const,
-    ),
-  );
-  it.each(cells)('%s as %s: %s', async (_name, _who, cell, m, who) => {
-    const t = transport(await IDENTITIES[who]());
-    const result = await attempt(m, t, who);
+  it.each(CELLS)('%s as %s: %s', async (method, who, cell) => {
+    const m: Method = METHODS[method];
+    const result = await attempt(m, transport(await IDENTITIES[who]()), who);
     if (cell === 'ok') {
       if (result instanceof ConnectError) {
         // Served past the gate: whatever the handler says, it is not an authorization refusal.
         expect([Code.Unauthenticated, Code.PermissionDenied]).not.toContain(result.code);
-        expect(m.works).toBeDefined();
-        expect(m.key).toMatch(/Cutover/);
+        expect(m.works).toBe(servedPastTheGate);
       } else m.works(result, who);
     } else {
       expectRefused(result, cell, m.action);
-      if (m.key.endsWith('/Publish')) expect(service.writer.stream(stream(who))).toBeUndefined();
+      if (method === 'IngestService/Publish') expect(service.writer.stream(stream(who))).toBeUndefined();
     }
   });
 
@@ -404,7 +324,7 @@ describe('authorization matrix', () => {
     const t = transport(await IDENTITIES['publisher of matrix:']());
     const e = await attempt(
       {
-        ...(METHODS[0] as Method),
+        ...PUBLISH,
         call: (tr) =>
           createClient(IngestService, tr).publish({
             envelopes: [syncEnvelope('matrix:mixed', 'a', '{}', 1n), syncEnvelope('orders:9', 'b', '{}', 1n)],
@@ -434,20 +354,20 @@ describe('authorization matrix', () => {
   });
 
   it('the same refusals reach gRPC-web clients (the scope check is not tied to the Connect protocol)', async () => {
-    const anonymous = await attempt(METHODS[0] as Method, transport(undefined, true), 'grpc-web-anon');
+    const anonymous = await attempt(PUBLISH, transport(undefined, true), 'grpc-web-anon');
     expectRefused(anonymous, 'unauthenticated', 'publish');
     const outside = await attempt(
-      METHODS[0] as Method,
+      PUBLISH,
       transport(await IDENTITIES['publisher of other:'](), true),
       'grpc-web-other',
     );
     expectRefused(outside, 'denied', 'publish');
     const inside = await attempt(
-      METHODS[0] as Method,
+      PUBLISH,
       transport(await IDENTITIES['publisher of matrix:'](), true),
       'grpc-web-in',
     );
-    (METHODS[0] as Method).works(inside, 'grpc-web-in');
+    PUBLISH.works(inside, 'grpc-web-in');
   });
 
   it('a raw POST without a token is answered 401 with WWW-Authenticate before its body is read', async () => {
