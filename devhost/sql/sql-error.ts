@@ -13,3 +13,8 @@ export class SqlError extends Error {
     super(message);
   }
 }
+
+/** A construct SpacetimeDB refuses in subscription SQL. */
+export function unsupported(message: string): SqlError {
+  return new SqlError('unsupported', message);
+}
