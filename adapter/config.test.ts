@@ -18,6 +18,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ INGEST_MAX_BODY_BYTES: '1024' }).ingest.limits?.maxBodyBytes).toBe(1024);
     expect(c.probeIntervalMs).toBe(10_000);
     expect(loadConfig({ PROBE_INTERVAL_MS: '0' }).probeIntervalMs).toBe(0);
+    expect(c.writerMaxInFlight).toBe(8);
+    expect(loadConfig({ SPACETIMEDB_MAX_IN_FLIGHT: '1' }).writerMaxInFlight).toBe(1);
+    expect(() => loadConfig({ SPACETIMEDB_MAX_IN_FLIGHT: '0' })).toThrow(/^SPACETIMEDB_MAX_IN_FLIGHT:/);
   });
 
   it('spreads streams over SPACETIMEDB_SHARDS, or over SPACETIMEDB_SHARD_COUNT embedded databases', () => {

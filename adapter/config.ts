@@ -12,6 +12,7 @@ import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge
 import { type CutoverConfig, cutoverConfig } from './cutover/config.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest/ingest-limits.js';
 import { type KafkaSecurity, kafkaSecurity } from './kafka/security-config.js';
+import { DEFAULT_MAX_IN_FLIGHT } from './spacetime/call-window.js';
 import { type ClientTokenConfig, loadClientTokenConfig } from './tokens/config.js';
 
 export interface KafkaConfig {
@@ -69,6 +70,8 @@ export interface ServiceConfig {
   readonly logLevel: string;
   /** Delivery probe interval (fan-out latency metric); 0 or absent = no probe. */
   readonly probeIntervalMs?: number;
+  /** Reducer calls each shard's writer keeps in flight at once (`SPACETIMEDB_MAX_IN_FLIGHT`). */
+  readonly writerMaxInFlight?: number;
   /** The Nostr bridge worker; on when BRIDGE_NOSTR_RELAYS is set. */
   readonly bridge?: BridgeConfig;
   /** Shadow parity against the legacy lane (PARITY_SHADOW=1); absent = off. */
@@ -254,6 +257,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     clientTokens: loadClientTokenConfig(env, fail),
     logLevel,
     probeIntervalMs: nonNegativeInt(env, 'PROBE_INTERVAL_MS', 10_000),
+    writerMaxInFlight: positiveInt(env, 'SPACETIMEDB_MAX_IN_FLIGHT', DEFAULT_MAX_IN_FLIGHT),
     cutover: cutoverConfig(env, (variable, message) => new ConfigError(variable, message)),
     ...optional(
       'parityShadow',

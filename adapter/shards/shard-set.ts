@@ -44,6 +44,8 @@ export class ShardSet {
       onConnected?: (shard: string) => void;
       /** Streams a reshard moved: they route to their new shard. */
       moves?: readonly ShardMove[];
+      /** Reducer calls each writer keeps in flight at once (../spacetime/call-window.ts). */
+      maxInFlight?: number;
     },
   ): ShardSet {
     const map = shardMap(
@@ -58,6 +60,7 @@ export class ShardSet {
         ...(t.token ? { token: t.token } : {}),
         logger: o.logger.child({ shard: t.name }),
         ...(o.onConnected ? { onConnected: () => o.onConnected?.(t.name) } : {}),
+        ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}),
       }),
     }));
     return new ShardSet(map, shards);

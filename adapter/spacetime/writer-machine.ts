@@ -41,7 +41,7 @@ export type WriterEffect =
   | { readonly type: 'subscribe'; readonly socket: number }
   /** Wakes whoever waits for the writer to be connected. */
   | { readonly type: 'mark_ready' }
-  /** The call in flight can get no answer on a lost socket: fail it now (retrying is safe, appends are idempotent). */
+  /** The calls in flight (up to the window, ./call-window.ts) can get no answer on a lost socket: fail them all now (retrying is safe, appends are idempotent). */
   | { readonly type: 'fail_in_flight'; readonly failure: string }
   | { readonly type: 'schedule_retry'; readonly socket: number; readonly attempt: number }
   | { readonly type: 'cancel_retry' }
@@ -62,7 +62,7 @@ export function transitionWriter(s: WriterState, e: WriterEvent): WriterTransiti
   if (s.kind === 'closed') return stay;
   if (s.kind === 'closing') {
     if (e.type === 'drained') return { state: { kind: 'closed' }, effects: [{ type: 'drop_socket' }] };
-    // A call still in flight on a socket that dropped would otherwise wait out its timeout.
+    // Calls still in flight on a socket that dropped would otherwise wait out their timeout.
     if (e.type === 'socket_lost' && e.socket === s.socket) {
       return { state: s, effects: [{ type: 'fail_in_flight', failure: e.failure }] };
     }

@@ -27,9 +27,11 @@ export const WRITER_SPEC: MachineSpec<WriterKind, WriterCase> = {
   title: 'SpacetimeWriter',
   intro:
     'The service’s one connection to SpacetimeDB (`adapter/spacetime/writer-machine.ts`). Appends go out ' +
-    'only in `connected`; a call made in any other state fails at once with `unavailable` (the Kafka path ' +
-    'retries it, ingest answers it). Lost connections are reopened with capped, jittered backoff; a call in ' +
-    'flight on a lost socket fails at once instead of waiting out its timeout.',
+    'only in `connected`, up to `SPACETIMEDB_MAX_IN_FLIGHT` reducer calls at once, sent in call order ' +
+    '(SpacetimeDB runs one connection’s calls in the order sent; `adapter/spacetime/call-window.ts`); a call ' +
+    'made in any other state fails at once with `unavailable` (the Kafka path retries it, ingest answers it). ' +
+    'Lost connections are reopened with capped, jittered backoff; every call in flight on a lost socket ' +
+    'fails at once as `unavailable` instead of waiting out its timeout.',
   states: {
     connecting: 'opening socket `socket` (the SDK’s token exchange and websocket upgrade)',
     subscribing: 'connected; subscribing to `sync_stream`, `source_cursor` and `append_receipt`',
@@ -42,7 +44,7 @@ export const WRITER_SPEC: MachineSpec<WriterKind, WriterCase> = {
     socket_opened: 'the SDK connected (`onConnect`)',
     subscription_applied: 'the writer’s subscription is applied',
     socket_lost:
-      'the SDK reported a connect error or a disconnect, or the subscription failed; in `closing` it only fails the call in flight',
+      'the SDK reported a connect error or a disconnect, or the subscription failed; in `closing` it only fails the calls in flight',
     retry_due: 'the backoff delay elapsed',
     'event from an earlier socket': 'any socket event naming a socket other than the current one',
     close: '`close()`',

@@ -1,7 +1,9 @@
 /**
  * The adapter's one connection to SpacetimeDB, through the unmodified SDK and the generated bindings.
- * Appends go out one batch at a time (the module orders them anyway, and one in flight keeps each
- * batch's receipts unambiguous); the answer arrives only after the transaction committed, and with
+ * Appends are pipelined: up to `maxInFlight` reducer calls are in flight on the connection at once,
+ * sent in the order appendBatch was called, which is the order SpacetimeDB runs and commits them
+ * (./call-window.ts). Each call's receipts are told apart by its own arguments object, which the SDK
+ * hands back on the reducer event. The answer arrives only after the transaction committed, and with
  * confirmed reads only once it is durable. The connection's lifecycle is ./writer-machine.ts: this
  * class feeds it the SDK's callbacks (each naming its socket) and carries out the effects it returns.
  */
@@ -9,11 +11,12 @@ import type { Logger } from 'pino';
 import { Identity } from 'spacetimedb';
 import type { DbConnection } from '../../module/bindings/index.js';
 import { backoffDelay } from '../../shared/backoff.js';
-import { isSyncError, type SyncError, unavailable } from '../../shared/errors/sync-error.js';
+import { isSyncError, unavailable } from '../../shared/errors/sync-error.js';
 import { ensureWebSocket } from '../../shared/node-websocket.js';
 import type { EventInput } from '../envelope/to-event.js';
 import type { AppendReceipt, ReceiptStatus, ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
 import type { StreamHead } from '../ports/stream-head.js';
+import { CallWindow, DEFAULT_MAX_IN_FLIGHT } from './call-window.js';
 import { SpacetimeRefusedError } from './connect-refusal.js';
 import { reducerError } from './reducer-error.js';
 import { RefusalWatch } from './refusal-watch.js';
@@ -31,6 +34,7 @@ import {
 
 export type { AppendReceipt, ReceiptStatus, SourceCursor } from '../ports/reducer-sink.js';
 export type { StreamHead } from '../ports/stream-head.js';
+export { DEFAULT_MAX_IN_FLIGHT } from './call-window.js';
 export { isUnexplainedFailure, reducerError } from './reducer-error.js';
 
 export interface WriterOptions {
@@ -42,6 +46,8 @@ export interface WriterOptions {
   readonly callTimeoutMs?: number;
   /** Each time a connection is established and subscribed, reconnects included (for metrics). */
   readonly onConnected?: () => void;
+  /** Reducer calls in flight at once (`SPACETIMEDB_MAX_IN_FLIGHT`); default DEFAULT_MAX_IN_FLIGHT. */
+  readonly maxInFlight?: number;
 }
 
 type StreamRow = NonNullable<ReturnType<DbConnection['db']['syncStream']['stream_id']['find']>>;
@@ -66,19 +72,19 @@ export class SpacetimeWriter implements ReducerSink {
   private socketOf = new WeakMap<DbConnection, number>();
   /** Callers of waitConnected, woken by `mark_ready`, failed by close() or a permanent refusal. */
   private readonly waiters = new Set<{ ready: () => void; closed: (e: Error) => void }>();
-  private chain: Promise<unknown> = Promise.resolve();
+  /** The appends in flight and waiting for a place, in call order (./call-window.ts). */
+  private readonly window: CallWindow;
   private draining: Promise<void> | undefined;
-  /** Receipts of the call in flight, by position in its batch. */
-  private collecting: Map<number, AppendReceipt> | undefined;
+  /** Receipts of each call in flight, by position in its batch, keyed by the call's arguments object. */
+  private readonly collecting = new WeakMap<object, Map<number, AppendReceipt>>();
   private retryTimer: NodeJS.Timeout | undefined;
-  /** Fails the call in flight when the connection drops: its answer will never come on this socket. */
-  private failInFlight: ((e: SyncError) => void) | undefined;
   private lastError: string | undefined;
   private identityHex: string | undefined;
   /** Whether SpacetimeDB refused the very first connection for good (./refusal-watch.ts). */
   private readonly refusals: RefusalWatch;
 
   private constructor(private readonly o: WriterOptions) {
+    this.window = new CallWindow(o.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.refusals = new RefusalWatch(o, (refused) => {
       for (const w of this.waiters) w.closed(refused);
     });
@@ -157,7 +163,7 @@ export class SpacetimeWriter implements ReducerSink {
         return;
       case 'fail_in_flight':
         // Whether it committed is unknown; the retry is safe because appends are idempotent by key.
-        this.failInFlight?.(unavailable('spacetimedb', `connection lost during the call: ${f.failure}`));
+        this.window.failInFlight(unavailable('spacetimedb', `connection lost during the call: ${f.failure}`));
         return;
       case 'schedule_retry': {
         const delay = backoffDelay(f.attempt, { baseMs: 100, capMs: 5_000 });
@@ -170,7 +176,7 @@ export class SpacetimeWriter implements ReducerSink {
         clearTimeout(this.retryTimer);
         return;
       case 'drain':
-        this.draining = this.chain.then(() => this.send({ type: 'drained' }));
+        this.draining = this.window.idle().then(() => this.send({ type: 'drained' }));
         return;
       case 'drop_socket': {
         const conn = this.conn;
@@ -197,7 +203,7 @@ export class SpacetimeWriter implements ReducerSink {
     conn.db.appendReceipt.onInsert((ctx, r) => {
       // Only our own call's result is a Reducer event; other writers' receipts arrive as Transaction.
       if (ctx.event.tag !== 'Reducer') return;
-      this.collecting?.set(r.batchIndex, {
+      this.collecting.get(ctx.event.value.reducer.args)?.set(r.batchIndex, {
         stream: r.streamId,
         key: r.idempotencyKey,
         seq: r.seq,
@@ -261,37 +267,44 @@ export class SpacetimeWriter implements ReducerSink {
    * one receipt per event once committed; throws a SyncError (the module's refusal or `unavailable`).
    */
   appendBatch(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
-    const run = this.chain.then(() => this.call(events, cursor));
-    this.chain = run.catch(() => {});
-    return run;
+    return this.window.run((lost) => this.call(events, cursor, lost));
   }
 
-  private async call(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
+  /** Appends in flight now (for tests and metrics). */
+  get inFlight(): number {
+    return this.window.inFlight;
+  }
+
+  private async call(
+    events: readonly EventInput[],
+    cursor: SourceCursor | undefined,
+    lost: Promise<never>,
+  ): Promise<AppendReceipt[]> {
     const conn = this.conn;
     if (!conn || !this.isConnected) throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
+    const args = { events: [...events], cursor };
     const receipts = new Map<number, AppendReceipt>();
-    this.collecting = receipts;
+    this.collecting.set(args, receipts);
     let timer: NodeJS.Timeout | undefined;
     try {
+      // Sent now, synchronously: the window's order is the order SpacetimeDB runs the calls in.
+      const answered = conn.reducers.appendSyncEvents(args);
       await Promise.race([
-        conn.reducers.appendSyncEvents({ events: [...events], cursor }),
+        answered,
         new Promise((_, reject) => {
           timer = setTimeout(
             () => reject(unavailable('spacetimedb', 'append timed out')),
             this.o.callTimeoutMs ?? 30_000,
           );
         }),
-        // `lost()` rejects this when the socket drops: no answer can come on it any more.
-        new Promise((_, reject) => {
-          this.failInFlight = reject;
-        }),
+        // The window rejects this when the socket drops: no answer can come on it any more.
+        lost,
       ]);
     } catch (e) {
       throw isSyncError(e) ? e : reducerError(e);
     } finally {
       clearTimeout(timer);
-      this.failInFlight = undefined;
-      this.collecting = undefined;
+      this.collecting.delete(args);
     }
     return events.map((e, i) => {
       const r = receipts.get(i);

@@ -22,6 +22,7 @@ export function openShards(
   const shards = ShardSet.open(targets, {
     logger: logger.child({ subsystem: 'spacetimedb' }),
     ...(config.shardMoves ? { moves: config.shardMoves } : {}),
+    ...(config.writerMaxInFlight ? { maxInFlight: config.writerMaxInFlight } : {}),
     onConnected: (shard) => {
       if (connectedBefore.has(shard)) metrics.spacetimeReconnects.inc();
       connectedBefore.add(shard);
