@@ -139,6 +139,38 @@ describe('append_sync_events (batch)', () => {
     expect(cursor?.nextOffset).toBe(10n);
   });
 
+  it('keeps each stream head and its gap counters right across one batch interleaving streams', async () => {
+    // The stream row is written once per call: every event of the batch must still see the head
+    // the ones before it left, a repeat inside the batch is a duplicate, and a gap is counted.
+    const src = (stream: string, key: string, seq: bigint) => event(stream, key, key, seq);
+    await appendBatch(writer, [
+      src('s-mix-a', 'a1', 1n),
+      src('s-mix-b', 'b1', 1n),
+      src('s-mix-a', 'a2', 2n),
+      src('s-mix-a', 'a1', 1n),
+      src('s-mix-a', 'a5', 5n),
+      src('s-mix-b', 'b2', 2n),
+    ]);
+    expect(events(writer.conn, 's-mix-a')).toEqual([
+      { seq: 1n, key: 'a1' },
+      { seq: 2n, key: 'a2' },
+      { seq: 3n, key: 'a5' },
+    ]);
+    expect(events(writer.conn, 's-mix-b')).toEqual([
+      { seq: 1n, key: 'b1' },
+      { seq: 2n, key: 'b2' },
+    ]);
+    const a = writer.conn.db.syncStream.stream_id.find('s-mix-a');
+    expect(a).toMatchObject({ headSeq: 3n, lastSourceSeq: 5n, sourceGapCount: 1n, sourceGapMissing: 2n });
+    expect(head(writer.conn, 's-mix-b')).toBe(2n);
+    // The next call starts from the heads the batch left.
+    await append(writer, src('s-mix-a', 'a3', 3n));
+    expect(writer.conn.db.syncStream.stream_id.find('s-mix-a')).toMatchObject({
+      headSeq: 4n,
+      sourceGapMissing: 1n,
+    });
+  });
+
   it('advances the Kafka cursor in the same transaction, never backwards', async () => {
     const at = (n: bigint) => ({ consumerGroup: 'g2', topic: 'orders', partition: 3, nextOffset: n });
     await appendBatch(writer, [event('s-cursor', 'a', 'a')], at(5n));
