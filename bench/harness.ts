@@ -25,10 +25,18 @@ export interface BenchCase {
   setup?(): Promise<void>;
   run(): Promise<void>;
   teardown?(): Promise<void>;
-  /** Extra measurements the case collected (e.g. per-event latency percentiles), printed after the table. */
-  report?(): string[];
+  /**
+   * Extra measurements the case collected (e.g. per-event latency percentiles), printed after the
+   * table; asynchronous when they live elsewhere (a child process of subscribers).
+   */
+  report?(): string[] | Promise<string[]>;
   /** Named figures the case collected (for targets on them and for the JSON record). */
-  metrics?(): Record<string, number>;
+  metrics?(): Record<string, number> | Promise<Record<string, number>>;
+  /**
+   * A long scenario (a soak) that warms up and paces itself: `run` is called exactly once, with no
+   * warm-up round and whatever BENCH_SECONDS says.
+   */
+  readonly once?: boolean;
 }
 
 /** A target: ops/s at least `minOpsPerSec`, and/or a named metric at most `maxMetric.value`. */
@@ -83,12 +91,14 @@ async function loop(c: BenchCase, seconds: number, maxRuns: number): Promise<num
 export async function measure(c: BenchCase, opts: BenchOptions): Promise<BenchResult> {
   await c.setup?.();
   try {
-    await loop(c, opts.seconds / 4, opts.maxRuns);
-    const samples = await loop(c, opts.seconds, opts.maxRuns);
+    if (!c.once) await loop(c, opts.seconds / 4, opts.maxRuns);
+    const samples = c.once
+      ? await loop(c, Number.POSITIVE_INFINITY, 1)
+      : await loop(c, opts.seconds, opts.maxRuns);
     const total = samples.reduce((a, b) => a + b, 0) / 1000;
     const ops = samples.length * (c.opsPerRun ?? 1);
     samples.sort((a, b) => a - b);
-    const metrics = c.metrics?.();
+    const metrics = await c.metrics?.();
     return {
       name: c.name,
       ...(c.compareTo ? { compareTo: c.compareTo } : {}),
@@ -96,7 +106,7 @@ export async function measure(c: BenchCase, opts: BenchOptions): Promise<BenchRe
       ...(c.target ? { target: c.target } : {}),
       ...(c.series ? { series: c.series } : {}),
       ...(c.seriesCompareTo ? { seriesCompareTo: c.seriesCompareTo } : {}),
-      notes: c.report?.() ?? [],
+      notes: (await c.report?.()) ?? [],
       ...(metrics ? { metrics } : {}),
       ops,
       seconds: total,
