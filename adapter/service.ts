@@ -126,7 +126,8 @@ export async function startService(
   await untilConnected(life, (ms) => cutover.store.waitLive(ms));
   // The baseline the epoch-change counter compares later scrapes with.
   metrics.refreshStreams(shards.streams());
-  if (issuer) await trustTokenIssuer({ issuer, httpUrl: http.url, devhost, shards, logger, life });
+  if (issuer)
+    await trustTokenIssuer({ issuer, httpUrl: http.url, authenticator, devhost, shards, logger, life });
   if (config.kafka) {
     const k = config.kafka;
     await startKafka({ kafka: k, shards, metrics, logger, life, created: (s) => (kafka = s) });

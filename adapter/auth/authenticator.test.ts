@@ -156,3 +156,35 @@ describe('a JWKS URL (RS256)', () => {
     expect(await outcome(a, await rs(rsaKeys.first.privateKey, 'rsa-1'))).toBe('ok operator');
   }, 60_000);
 });
+
+describe("the service's own client-token issuer (trust)", () => {
+  it('accepts its tokens for its own audience only, keeps only the roles it mints, and never overrides a configured issuer', async () => {
+    const a = await staticAuthenticator();
+    const own = ec();
+    const issuer = 'http://127.0.0.1:8080';
+    const keys = (await loadIssuerKeys({ issuer, keyFiles: [pemFile('own.pem', own.publicKey)] })).keys;
+    const token = (aud: string, roles: string[]) =>
+      new SignJWT({ roles })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setIssuer(issuer)
+        .setAudience(aud)
+        .setSubject('u:d:s')
+        .setExpirationTime(now() + 300)
+        .sign(own.privateKey);
+    // Not trusted yet: unknown issuer.
+    expect(await outcome(a, await token('spacetime-sync-client', ['client']))).toBe(
+      'refused: the bearer token was not accepted',
+    );
+    expect(a.trust({ issuer, keys, audience: 'spacetime-sync-client', roles: ['client'] })).toBe(true);
+    expect(await outcome(a, await token('spacetime-sync-client', ['client']))).toBe('ok client');
+    // A role it does not mint is dropped, whatever the token says.
+    expect(await outcome(a, await token('spacetime-sync-client', ['admin', 'client']))).toBe('ok client');
+    // Its tokens are for the sync module's audience; the service's own audience is not theirs.
+    expect(await outcome(a, await token('spacetime-sync', ['client']))).toBe(
+      'refused: the bearer token was not accepted',
+    );
+    // A configured issuer of the same name keeps its configuration.
+    expect(a.trust({ issuer: 'https://idp.test', keys, audience: 'x', roles: [] })).toBe(false);
+    expect(await outcome(a, await sign(staticKeys.current.privateKey))).toBe('ok operator');
+  });
+});

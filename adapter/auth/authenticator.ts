@@ -1,14 +1,15 @@
 /**
  * Bearer token → Principal. A token is accepted when it is a JWS signed with an asymmetric algorithm
  * by a key of the issuer its `iss` names (one of the configured ones), for this service's audience,
- * with an `exp` in the future and any `nbf` in the past, both within the configured clock skew.
+ * or by the service's own client-token issuer (../tokens/) for the sync module's audience, its roles
+ * cut to the one it mints (`client`), with an `exp` in the future and any `nbf` in the past, both within the configured clock skew.
  * Everything else is refused alike to the caller ("not accepted"); the precise cause goes to the
  * log with the issuer and subject, never the token.
  */
 import { decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, type KeyObject } from 'jose';
 import type { AuthFailureReason } from './failures.js';
 import type { IssuerKeys } from './issuer-keys.js';
-import { type Principal, principalFromClaims } from './principal.js';
+import { type Principal, principalFromClaims, type Role } from './principal.js';
 
 /** Asymmetric algorithms only: a shared secret would let every verifier mint tokens. */
 export const ALGORITHMS = [
@@ -47,11 +48,38 @@ export interface AuthenticatorOptions {
   readonly clockSkewS: number;
 }
 
+/**
+ * An issuer the service itself runs (its client-token issuer, ../tokens/): its tokens are for
+ * another audience (the sync module's), and only the roles it mints count.
+ */
+export interface OwnIssuer extends IssuerKeys {
+  readonly audience: string;
+  /** The only roles its tokens may carry; any other role in one is dropped. */
+  readonly roles: readonly Role[];
+}
+
+interface Accepted {
+  readonly keys: JWTVerifyGetKey;
+  readonly audience: string;
+  readonly roles?: readonly Role[];
+}
+
 export class Authenticator {
-  private readonly issuers: ReadonlyMap<string, JWTVerifyGetKey>;
+  private readonly issuers: Map<string, Accepted>;
 
   constructor(private readonly o: AuthenticatorOptions) {
-    this.issuers = new Map(o.issuers.map((i) => [i.issuer, i.keys]));
+    this.issuers = new Map(o.issuers.map((i) => [i.issuer, { keys: i.keys, audience: o.audience }]));
+  }
+
+  /**
+   * Accepts the tokens of an issuer the service runs, from now on (its URL is known only once the
+   * listener listens). False, changing nothing, when a configured issuer has the same name: the
+   * configuration wins.
+   */
+  trust(own: OwnIssuer): boolean {
+    if (this.issuers.has(own.issuer)) return false;
+    this.issuers.set(own.issuer, { keys: own.keys, audience: own.audience, roles: own.roles });
+    return true;
   }
 
   /** The principal of an `authorization` header value; throws AuthFailure. */
@@ -74,17 +102,19 @@ export class Authenticator {
       throw new AuthFailure('the bearer token was not accepted', 'not a JWT', 'malformed');
     }
     const iss = typeof unverified.iss === 'string' ? unverified.iss : '';
-    const keys = this.issuers.get(iss);
-    if (!keys) throw new AuthFailure('the bearer token was not accepted', `unknown issuer '${iss}'`);
+    const accepted = this.issuers.get(iss);
+    if (!accepted) throw new AuthFailure('the bearer token was not accepted', `unknown issuer '${iss}'`);
     try {
-      const { payload } = await verifyWithSet(token, keys, {
+      const { payload } = await verifyWithSet(token, accepted.keys, {
         issuer: iss,
-        audience: this.o.audience,
+        audience: accepted.audience,
         clockTolerance: this.o.clockSkewS,
         algorithms: ALGORITHMS,
         requiredClaims: ['exp'],
       });
-      return principalFromClaims(iss, payload);
+      const p = principalFromClaims(iss, payload);
+      const only = accepted.roles;
+      return only ? { ...p, roles: new Set([...p.roles].filter((r) => only.includes(r))) } : p;
     } catch (e) {
       if (e instanceof errors.JWTExpired)
         throw new AuthFailure(

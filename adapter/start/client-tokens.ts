@@ -1,15 +1,19 @@
 /**
  * Start step 4, client tokens (../tokens/): the issuer when configured, its key set created or
  * checked before anything listens, and — once the listener's URL is known — SpacetimeDB told to
- * accept the tokens it mints, on every shard, so a client token reads its streams wherever they live.
+ * accept the tokens it mints, on every shard, so a client token reads its streams wherever they live;
+ * and the service's own authenticator too, for the role they carry (`client`: RouteClient for the
+ * token's own device).
  */
 
 import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { isSyncError } from '../../shared/errors/sync-error.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { ServiceConfig } from '../config.js';
 import type { ServiceLifecycle } from '../service-lifecycle.js';
 import type { ShardSet } from '../shards/shard-set.js';
+import { CLIENT_TOKEN_ROLES } from '../tokens/mint.js';
 import { startTokenIssuer } from '../tokens/start.js';
 
 export type TokenIssuer = ReturnType<typeof startTokenIssuer>;
@@ -34,6 +38,7 @@ export async function openTokenIssuer(
 export async function trustTokenIssuer(deps: {
   readonly issuer: TokenIssuer;
   readonly httpUrl: string;
+  readonly authenticator: Authenticator;
   readonly devhost: Devhost | undefined;
   readonly shards: ShardSet;
   readonly logger: Logger;
@@ -41,6 +46,12 @@ export async function trustTokenIssuer(deps: {
 }): Promise<void> {
   const { issuer, shards, logger, life } = deps;
   const iss = issuer.listening(deps.httpUrl);
+  const own = { issuer: iss, keys: issuer.verifyKeys, audience: issuer.audience, roles: CLIENT_TOKEN_ROLES };
+  if (!deps.authenticator.trust(own))
+    logger.warn(
+      { subsystem: 'auth', issuer: iss },
+      "a configured AUTH_ISSUER has the client-token issuer's name: its configuration decides which of these tokens the service accepts",
+    );
   deps.devhost?.trustIssuer(iss);
   for (const shard of shards.all()) {
     await shard.writer.trustTokenIssuer(iss, issuer.audience).catch((e: unknown) => {

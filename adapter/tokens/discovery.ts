@@ -21,7 +21,20 @@ export async function discoveryDocument(
       id_token_signing_alg_values_supported: ['ES256'],
       response_types_supported: ['id_token'],
       subject_types_supported: ['public'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'sid', 'uid', 'did', 'streams'],
+      claims_supported: [
+        'iss',
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'nbf',
+        'jti',
+        'sid',
+        'uid',
+        'did',
+        'streams',
+        'roles',
+      ],
     };
   if (path === JWKS_PATH) return keys.jwks();
   return undefined;

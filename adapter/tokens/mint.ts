@@ -1,7 +1,9 @@
 /**
  * Minting one client token: the request's rules beyond the contract's (lifetime range, the caller's
  * own stream scope), then the claims the sync module reads — `sid`, `uid`, `did` and `streams`
- * (module/src/reducers/tokens.ts) — signed with the issuer's current key. The subject joins the three
+ * (module/src/reducers/tokens.ts) — and the service's role `client` (so the desktop client may ask
+ * the service which cutover lane it uses, for its own device: ../auth/policy.ts, RouteClient),
+ * signed with the issuer's current key. The subject joins the three
  * ids, so each (user, device, session) is its own SpacetimeDB identity; the contract forbids ':' in
  * them, so two different triples never share a subject.
  */
@@ -9,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { SyncError } from '../../shared/errors/sync-error.js';
 import { unauthorized } from '../auth/policy.js';
-import { ALL_STREAMS, type Principal } from '../auth/principal.js';
+import { ALL_STREAMS, type Principal, type Role } from '../auth/principal.js';
 import { invalid } from '../errors/invalid.js';
 import type { IssuerKey } from './issuer-key-set.js';
 
@@ -17,6 +19,8 @@ import type { IssuerKey } from './issuer-key-set.js';
 export const CLIENT_TOKEN_TTL_S = { min: 60, default: 300, max: 900 } as const;
 /** Tokens travel in a header: 64 streams of up to 256 characters stay well under common header limits. */
 export const MAX_CLIENT_TOKEN_STREAMS = 64;
+/** The service roles a minted token carries, and the only ones the service accepts from its issuer. */
+export const CLIENT_TOKEN_ROLES = ['client'] as const satisfies readonly Role[];
 /** How long before expiry a client should mint its next token. */
 const REFRESH_MARGIN_S = 30;
 
@@ -89,6 +93,7 @@ export async function signClientToken(
     uid: r.userId,
     did: r.deviceId,
     streams: [...plan.streams],
+    roles: [...CLIENT_TOKEN_ROLES],
   })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
     .setIssuer(o.issuer)

@@ -3,6 +3,7 @@
  * and the public discovery documents. The issuer URL is fixed by configuration or, by default, by the
  * listener's URL once it listens (`listening`); until then nothing can call it.
  */
+import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { ClientTokenConfig } from './config.js';
 import { discoveryDocument } from './discovery.js';
@@ -34,6 +35,9 @@ export function startTokenIssuer(
       },
       onMinted: (m) => logger.info({ subsystem: 'tokens', ...m }, 'client token minted'),
     }),
+    /** What the service's own authenticator checks minted tokens with: the current and previous key, re-read after a rotation. */
+    verifyKeys: (async (header, token) =>
+      createLocalJWKSet(await keys.jwks())(header, token)) as JWTVerifyGetKey,
     // Before the listener's URL is known there is no issuer to describe (404, not an error).
     publicDocument: async (path: string) =>
       issuer === undefined ? undefined : discoveryDocument(path, issuer, keys),

@@ -66,6 +66,8 @@ function raw(key: typeof stranger, claims: { iss?: string; aud?: string; exp?: n
 }
 
 type Identity =
+  | 'minted client device-1'
+  | 'minted client device-2'
   | 'client device-1'
   | 'client device-2'
   | 'client did device-1'
@@ -87,6 +89,9 @@ const IDENTITIES: Record<Identity, () => Promise<string | undefined>> = {
   'publisher of matrix:': () => testToken({ roles: ['publisher'], streams: ['matrix:'], subject: 'pub-p' }),
   'publisher of other:': () => testToken({ roles: ['publisher'], streams: ['other:'], subject: 'pub-o' }),
   operator: () => testToken({ roles: ['operator'], subject: 'op' }),
+  // Minted by the service's TokenService/MintClientToken (role client, did = the device).
+  'minted client device-1': () => minted('device-1'),
+  'minted client device-2': () => minted('device-2'),
   'client device-1': () => testToken({ roles: ['client'], subject: 'device-1' }),
   'client device-2': () => testToken({ roles: ['client'], subject: 'device-2' }),
   'client did device-1': () =>
@@ -103,6 +108,18 @@ const IDENTITIES: Record<Identity, () => Promise<string | undefined>> = {
   'other issuer': () => raw(stranger, { iss: 'https://issuer.example' }),
   'wrong audience': () => raw(readLocalIssuerKey(TEST_ISSUER_KEY_FILE), { aud: 'another-service' }),
 };
+
+/** A client token as a control service gets it for a desktop client: through MintClientToken. */
+async function minted(deviceId: string): Promise<string> {
+  const control = transport(await testToken({ roles: ['token_issuer'], subject: 'control' }));
+  const res = await createClient(TokenService, control).mintClientToken({
+    userId: 'u-9',
+    deviceId,
+    sessionId: `s-${deviceId}`,
+    streams: ['matrix:seed'],
+  });
+  return res.token;
+}
 
 type Cell = 'ok' | 'unauthenticated' | 'denied';
 
@@ -223,6 +240,8 @@ const COLUMNS = [
   'client device-2',
   'client did device-1',
   'client did device-2, sub device-1',
+  'minted client device-1',
+  'minted client device-2',
 ] as const satisfies readonly Identity[];
 
 const A: Cell = 'ok';
@@ -230,25 +249,26 @@ const U: Cell = 'unauthenticated';
 const D: Cell = 'denied';
 /** The six tokens no method accepts: none, expired, not yet valid, forged, other issuer, wrong audience. */
 const REFUSED = [U, U, U, U, U, U] as const;
-type Row = readonly [...typeof REFUSED, Cell, Cell, Cell, Cell, Cell, Cell, Cell, Cell, Cell];
+type Row = readonly [...typeof REFUSED, Cell, Cell, Cell, Cell, Cell, Cell, Cell, Cell, Cell, Cell, Cell];
 
 // Desktop clients (role client) may call RouteClient for their own device only, keyed on the token's
 // `did` when it has one (a minted client token's subject is user:device:session), else its subject.
+// Tokens minted by the service's MintClientToken carry that role (issue 13): the last two columns.
 // biome-ignore format: aligned by column
 const MATRIX: Record<MethodName, Row> = {
-  //                                 refused     pub m: pub o: oper admin issuer | c dev-1 c dev-2 did-1 did-2/sub-1
-  'IngestService/Publish':           [...REFUSED, A,     D,     D,   A,    D,       D,      D,      D,    D],
-  'IngestService/Negotiate':         [...REFUSED, A,     A,     A,   A,    D,       D,      D,      D,    D],
-  'AdminService/GetStatus':          [...REFUSED, D,     D,     A,   A,    D,       D,      D,      D,    D],
-  'AdminService/GetStreamHead':      [...REFUSED, A,     D,     A,   A,    D,       D,      D,      D,    D],
-  'AdminService/GetLag':             [...REFUSED, A,     D,     A,   A,    D,       D,      D,      D,    D],
-  'AdminService/GetCutoverState':    [...REFUSED, D,     D,     A,   A,    D,       D,      D,      D,    D],
-  'AdminService/SetCutoverState':    [...REFUSED, D,     D,     D,   A,    D,       D,      D,      D,    D],
-  'AdminService/AdvanceCutover':     [...REFUSED, D,     D,     D,   A,    D,       D,      D,      D,    D],
-  'AdminService/RollbackCutover':    [...REFUSED, D,     D,     D,   A,    D,       D,      D,      D,    D],
-  'AdminService/RouteClient':        [...REFUSED, D,     D,     A,   A,    D,       A,      D,      A,    D],
-  'TokenService/MintClientToken':    [...REFUSED, D,     D,     D,   A,    A,       D,      D,      D,    D],
-  'TokenService/RevokeClientSession':[...REFUSED, D,     D,     D,   A,    A,       D,      D,      D,    D],
+  //                                 refused     pub m: pub o: oper admin issuer | c dev-1 c dev-2 did-1 did-2/sub-1 minted-1 minted-2
+  'IngestService/Publish':           [...REFUSED, A,     D,     D,   A,    D,       D,      D,      D,    D,    D,       D],
+  'IngestService/Negotiate':         [...REFUSED, A,     A,     A,   A,    D,       D,      D,      D,    D,    D,       D],
+  'AdminService/GetStatus':          [...REFUSED, D,     D,     A,   A,    D,       D,      D,      D,    D,    D,       D],
+  'AdminService/GetStreamHead':      [...REFUSED, A,     D,     A,   A,    D,       D,      D,      D,    D,    D,       D],
+  'AdminService/GetLag':             [...REFUSED, A,     D,     A,   A,    D,       D,      D,      D,    D,    D,       D],
+  'AdminService/GetCutoverState':    [...REFUSED, D,     D,     A,   A,    D,       D,      D,      D,    D,    D,       D],
+  'AdminService/SetCutoverState':    [...REFUSED, D,     D,     D,   A,    D,       D,      D,      D,    D,    D,       D],
+  'AdminService/AdvanceCutover':     [...REFUSED, D,     D,     D,   A,    D,       D,      D,      D,    D,    D,       D],
+  'AdminService/RollbackCutover':    [...REFUSED, D,     D,     D,   A,    D,       D,      D,      D,    D,    D,       D],
+  'AdminService/RouteClient':        [...REFUSED, D,     D,     A,   A,    D,       A,      D,      A,    D,    A,       D],
+  'TokenService/MintClientToken':    [...REFUSED, D,     D,     D,   A,    A,       D,      D,      D,    D,    D,       D],
+  'TokenService/RevokeClientSession':[...REFUSED, D,     D,     D,   A,    A,       D,      D,      D,    D,    D,       D],
 };
 
 /** The cells as (method, identity, expected) rows. */

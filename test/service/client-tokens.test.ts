@@ -6,11 +6,13 @@
  * sees exactly its token's streams. Then each refusal of the endpoint, typed with the contract's reason.
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
 import { DEFAULT_CLIENT_AUDIENCE } from '../../adapter/tokens/config.js';
 import { DbConnection } from '../../module/bindings/index.js';
+import { AdminService, CutoverLane } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
 import {
   ErrorInfoSchema,
   ErrorReason,
@@ -123,6 +125,36 @@ describe('the token endpoint', () => {
         c.conn.reducers.ackCheckpoint({ clientId: 'desk-1', streamId: 'ct:b', ackedSeq: 1n, epoch: 1n }),
       ),
     ).toMatch(/^unauthorized: no read grant for stream 'ct:b'/);
+  });
+
+  it('a minted token carries the client role: it asks the service for its own device’s lane, not another’s, and nothing else', async () => {
+    const res = await mint({ userId: 'user-2', deviceId: 'desk-2', sessionId: 'sess-route' });
+    const admin = createClient(
+      AdminService,
+      createConnectTransport({
+        baseUrl: service.httpUrl,
+        httpVersion: '1.1',
+        interceptors: [
+          (next) => (req) => {
+            req.header.set('authorization', `Bearer ${res.token}`);
+            return next(req);
+          },
+        ],
+      }),
+    );
+    expect((await admin.routeClient({ clientId: 'desk-2' })).lane).toBe(CutoverLane.LEGACY);
+    expect(await refusal(admin.routeClient({ clientId: 'desk-1' }))).toMatchObject({
+      code: 'PermissionDenied',
+      reason: ErrorReason.UNAUTHORIZED,
+      resource: 'desk-1',
+    });
+    // The client role is for RouteClient only.
+    expect(await refusal(admin.getStatus({}))).toMatchObject({
+      code: 'PermissionDenied',
+      reason: ErrorReason.UNAUTHORIZED,
+    });
+    // SpacetimeDB still accepts the same token (its roles claim is one it does not read).
+    expect(await connectOutcome(res.token)).toBe('connected');
   });
 
   it('publishes the issuer’s discovery document and public keys to anyone', async () => {
