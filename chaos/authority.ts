@@ -71,6 +71,7 @@ export class Authority {
       streamId,
       key: idempotencyKey,
       payloadHash: Buffer.from(envelope.payloadHash).toString('hex'),
+      seq,
     });
     const partition = this.o.partitionOf?.(index);
     return {

@@ -7,6 +7,7 @@
 import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProxyMode } from './net/tcp-proxy.js';
+import { offlineTruncate } from './offline-truncate.js';
 import { appliedMarker } from './procs/client-proc.js';
 import { startDevhostProc } from './procs/devhost-proc.js';
 import type { Rng } from './rng.js';
@@ -21,6 +22,8 @@ export const FAULT_KINDS = [
   'net_client',
   'client_kill',
   'mass_reconnect',
+  'offline_truncate',
+  'disk_full',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -137,6 +140,58 @@ export async function runFault(kind: FaultKind, world: World, rng: Rng): Promise
         detail: `client-${i}`,
         recoveryMs: await appliedAfter(world, [i], healedAt),
         clientKills: 1,
+      };
+    }
+    case 'disk_full': {
+      // devhost's own tmpfs shrunk to what it uses: its commit log gets ENOSPC until the space returns.
+      const disk = world.disk;
+      if (typeof disk === 'string') throw new Error(`no tmpfs for devhost's data: ${disk}`);
+      const ms = rng.int(2_000, 8_000);
+      const used = await disk.fill();
+      // Commits in flight when it filled may still land; after a second nothing should (shown in the detail).
+      await sleep(1_000);
+      const storedWhileFull = world.watcher.total();
+      await sleep(ms);
+      const storedWhileFullEnd = world.watcher.total();
+      await disk.free();
+      const healedAt = Date.now();
+      return {
+        kind,
+        detail: `full at ${(used / 2 ** 20).toFixed(1)} MiB for ${ms + 1_000} ms, ${storedWhileFullEnd - storedWhileFull} events stored in its last ${ms} ms`,
+        recoveryMs: await storedAfter(world, healedAt),
+      };
+    }
+    case 'offline_truncate': {
+      // Clients stopped, history dropped under them (retention past their watermark, or a reset
+      // moving the epoch), clients restarted: each must rebootstrap (judged by the checker).
+      const t = await offlineTruncate(world, rng);
+      world.truncations.push(...t.truncations);
+      await sleep(rng.int(0, 1_000));
+      const healedAt = Date.now();
+      for (const i of t.offline) world.startClient(i);
+      await appliedAfter(
+        world,
+        world.clients.map((_, i) => i),
+        healedAt,
+      );
+      // Recovered when the marker is applied everywhere and each restarted client has reported the
+      // truncation of each stream (client-main.ts prints `rebootstrap <stream> <reason>`; the
+      // rebootstrap waits a jittered delay, so it may come after the marker). Missing reports are
+      // judged by the invariant checker, not here.
+      const said = () =>
+        t.offline.flatMap((i) =>
+          [...(world.clients[i]?.output() ?? '').matchAll(/^rebootstrap (\S+) (\S+)$/gm)].map(
+            (m) => `${m[1]} ${m[2]}`,
+          ),
+        );
+      const want = t.offline.length * t.truncations.length;
+      for (const until = Date.now() + 60_000; said().length < want && Date.now() < until; ) await sleep(100);
+      const recoveryMs = Date.now() - healedAt;
+      return {
+        kind,
+        detail: `${t.detail}; restarted clients reported ${said().length} of ${want} truncations (${[...new Set(said().map((x) => x.split(' ')[1]))].join(', ') || 'none'})`,
+        recoveryMs,
+        clientKills: t.offline.length,
       };
     }
     case 'mass_reconnect': {

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../adapter/telemetry/logger.js';
 import { routeSdkLogs } from '../adapter/telemetry/sdk-logs.js';
-import { FAULT_KINDS } from './faults.js';
+import { FAULT_KINDS, type FaultKind } from './faults.js';
 import { renderTable, reportJson } from './report.js';
 import { runChaos } from './runner.js';
 
@@ -18,7 +18,8 @@ const HELP = `usage: npm run chaos [-- --long] [--report FILE] [--keep]
   --long          random combined faults until CHAOS_ROUNDS (default 1000) rounds or CHAOS_MINUTES (default 60)
   --report FILE   also write the report as JSON (and the table as FILE.md)
   --keep          keep the work dir (broker, devhost data, client journals); kept anyway on violations
-env: CHAOS_ROUNDS, CHAOS_MINUTES, CHAOS_SEED, CHAOS_ADAPTERS (3), CHAOS_CLIENTS (4)
+env: CHAOS_ROUNDS, CHAOS_MINUTES, CHAOS_SEED, CHAOS_ADAPTERS (3), CHAOS_CLIENTS (4),
+     CHAOS_FAULTS (comma-separated kinds, default all: ${FAULT_KINDS.join(', ')})
 exit: 0 no violation, 1 violations or a fault the system did not recover from, 2 usage, 3 the system could not be started`;
 
 function intEnv(name: string, fallback: number): number {
@@ -63,7 +64,13 @@ if (args.values.help) {
 // SDK has no logger hook, so its console lines are routed away as the service routes them.
 routeSdkLogs(createLogger({ level: 'silent' }));
 const long = args.values.long === true;
-const rounds = intEnv('CHAOS_ROUNDS', long ? 1000 : FAULT_KINDS.length + 2);
+const kinds = (process.env.CHAOS_FAULTS ?? '').split(',').filter((k) => k !== '');
+const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+if (unknown.length > 0) {
+  console.error(`CHAOS_FAULTS: unknown fault kinds ${unknown.join(', ')}\n${HELP}`);
+  process.exit(2);
+}
+const rounds = intEnv('CHAOS_ROUNDS', long ? 1000 : (kinds.length || FAULT_KINDS.length) + 2);
 const minutes = intEnv('CHAOS_MINUTES', long ? 60 : 10);
 const seed = intEnv('CHAOS_SEED', Math.floor(Math.random() * 2 ** 31));
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -81,6 +88,7 @@ try {
     partitions: 6,
     eventsPerRound: 200,
     maxCombined: long ? 3 : 2,
+    ...(kinds.length > 0 ? { kinds: kinds as FaultKind[] } : {}),
     firstEach: true,
     checkEvery: long ? 50 : 0,
     keepDir: args.values.keep === true,

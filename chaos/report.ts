@@ -11,6 +11,9 @@ const LABEL: Record<FaultKind, string> = {
   net_client: 'network fault clients → SpacetimeDB (delay / drop / reset / black hole, 1–5 s)',
   client_kill: 'kill -9 of one desktop client, restarted from its cursor store',
   mass_reconnect: 'every desktop client killed and restarted at once',
+  disk_full: "devhost's disk full (its tmpfs shrunk to what it uses) for 2–8 s, then space back",
+  offline_truncate:
+    'clients stopped, history truncated past them (retention) or the epoch moved (reset), clients restarted',
 };
 
 export function renderTable(r: ChaosReport, meta: { date: string; commit: string }): string {
@@ -28,12 +31,13 @@ export function renderTable(r: ChaosReport, meta: { date: string; commit: string
     '| events | count |',
     '| --- | --- |',
     `| published by the authority | ${r.published} |`,
-    `| stored in SpacetimeDB | ${r.stored} |`,
+    `| stored in SpacetimeDB (heads; ${r.retired} of them truncated on purpose since) | ${r.stored} |`,
     `| applied by desktop clients (all journals) | ${r.clientEventsApplied} |`,
     `| desktop client kills (incl. mass restarts) | ${r.clientKills} |`,
     `| lost | ${c.lost} |`,
     `| duplicated (stored twice / applied twice by a client) | ${c.duplicate_stored} / ${c.client_duplicate} |`,
     `| gaps (stored seqs / client seqs) | ${c.gap} / ${c.client_gap} |`,
+    `| truncated clients that did not rebootstrap (missed / stored off its authority seq) | ${c.missed_rebootstrap} / ${c.seq_mismatch} |`,
     `| other violations (unexpected, payload mismatch, client mismatch, watermark past head) | ${c.unexpected + c.payload_mismatch + c.client_mismatch + c.watermark_beyond_head} |`,
     `| faults not recovered from within 180 s, clients that never caught up | ${r.failures.length} |`,
   ].join('\n');

@@ -7,6 +7,7 @@ import { PROBE_STREAM } from '../adapter/spacetime/delivery-probe.js';
 import { FAULT_KINDS, type FaultKind, type FaultResult, runFault } from './faults.js';
 import { checkInvariants, countByKind, type Violation } from './invariants/check.js';
 import { readDatabase, readJournal } from './invariants/collect.js';
+import { isRetired, retiredBelow } from './invariants/truncation-check.js';
 import { Rng } from './rng.js';
 import { World } from './world.js';
 
@@ -23,6 +24,8 @@ export interface ChaosOptions {
   readonly eventsPerRound: number;
   /** Faults per round: 1..maxCombined distinct kinds at random offsets. */
   readonly maxCombined: number;
+  /** Only these kinds (default: every kind). */
+  readonly kinds?: readonly FaultKind[];
   /** Rounds 1..n run each kind once in this order before random rounds (the short mode's coverage). */
   readonly firstEach?: boolean;
   /** Check the invariants every this many rounds too (besides the end). 0 = only at the end. */
@@ -38,11 +41,15 @@ export interface FaultStats {
 
 export interface ChaosReport {
   readonly seed: number;
+  /** The fault kinds this run could use (disk_full needs a tmpfs of devhost's own). */
+  readonly kinds: readonly FaultKind[];
   readonly rounds: number;
   readonly minutes: number;
   readonly faults: Record<FaultKind, FaultStats>;
   readonly clientKills: number;
   readonly published: number;
+  /** Published events dropped on purpose by the `offline_truncate` fault (below a truncation's low watermark). */
+  readonly retired: number;
   readonly stored: number;
   readonly clientEventsApplied: number;
   readonly violations: Violation[];
@@ -61,13 +68,15 @@ const PART: Record<FaultKind, string> = {
   net_client: 'clients',
   client_kill: 'clients',
   mass_reconnect: 'clients',
+  offline_truncate: 'clients',
+  disk_full: 'devhost',
 };
 
-function chooseFaults(rng: Rng, max: number): FaultKind[] {
+function chooseFaults(rng: Rng, max: number, kinds: readonly FaultKind[]): FaultKind[] {
   const n = rng.int(1, max);
   const out: FaultKind[] = [];
   for (let tries = 0; out.length < n && tries < 50; tries++) {
-    const k = rng.pick(FAULT_KINDS);
+    const k = rng.pick(kinds);
     if (!out.some((o) => PART[o] === PART[k])) out.push(k);
   }
   return out;
@@ -81,6 +90,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const deadline = started + o.minutes * 60_000;
   o.log(`chaos: seed ${o.seed}, up to ${o.rounds} rounds / ${o.minutes} min`);
   const world = await World.start(o);
+  // Without a tmpfs of its own (not root) devhost's disk cannot be filled safely: that kind is left out.
+  const kindsUsed = (o.kinds ?? FAULT_KINDS).filter(
+    (k) => k !== 'disk_full' || typeof world.disk !== 'string',
+  );
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, { rounds: 0, maxRecoveryMs: 0 }])) as Record<
     FaultKind,
     FaultStats
@@ -96,9 +109,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   try {
     for (let round = 0; round < o.rounds && Date.now() < deadline; round++) {
       const kinds =
-        o.firstEach && round < FAULT_KINDS.length
-          ? [FAULT_KINDS[round] as FaultKind]
-          : chooseFaults(rng, o.maxCombined);
+        o.firstEach && round < kindsUsed.length
+          ? [kindsUsed[round] as FaultKind]
+          : chooseFaults(rng, o.maxCombined, kindsUsed);
       o.log(`round ${round + 1}: ${kinds.join(' + ')}`);
       // The wave is published while the faults hit; each fault starts at its own random offset.
       const wave = world.authority.publish(o.eventsPerRound);
@@ -149,11 +162,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   }
   const report: ChaosReport = {
     seed: o.seed,
+    kinds: kindsUsed,
     rounds,
     minutes: (Date.now() - started) / 60_000,
     faults,
     clientKills,
     published: world.authority.published.length,
+    retired: ((below) => world.authority.published.filter((p) => isRetired(p, below)).length)(
+      retiredBelow(world.truncations),
+    ),
     stored,
     clientEventsApplied: applied,
     violations,
@@ -209,7 +226,7 @@ async function settleAndCheck(
     world.clients.map((_, i) => readJournal(`chaos-client-${i}`, world.journal(i))),
   );
   const violations = checkInvariants(
-    { published: world.authority.published, ...db, clients },
+    { published: world.authority.published, ...db, clients, truncations: world.truncations },
     { ignoreStreams: [PROBE_STREAM] },
   );
   o.log(

@@ -4,7 +4,7 @@
  * and two TCP fault proxies (adapters -> SpacetimeDB, clients -> SpacetimeDB). The invariant side
  * (authority, head watcher) talks to Kafka and devhost directly, never through a proxy.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
@@ -12,15 +12,19 @@ import { PROBE_STREAM } from '../adapter/spacetime/delivery-probe.js';
 import { Authority } from './authority.js';
 import { HeadWatcher } from './head-watcher.js';
 import type { Target } from './invariants/collect.js';
+import type { Truncation } from './invariants/history.js';
 import { TcpProxy } from './net/tcp-proxy.js';
 import { adapterReady, startAdapterProc } from './procs/adapter-proc.js';
 import { Broker } from './procs/broker.js';
 import type { Proc } from './procs/child.js';
 import { startClientProc } from './procs/client-proc.js';
 import { type DevhostProc, SYNC_DB, startDevhostProc } from './procs/devhost-proc.js';
+import { Tmpfs } from './procs/tmpfs.js';
 import { grantedWriter } from './procs/writer.js';
 
 export const MARKER_STREAM = 'chaos.marker';
+/** devhost's tmpfs: far more than a long run's commit log (the `disk_full` fault shrinks it to what is used). */
+const DEVHOST_DISK_BYTES = 1024 * 1024 * 1024;
 
 export interface WorldOptions {
   readonly adapters: number;
@@ -36,6 +40,10 @@ export class World {
   readonly adapters: (Proc | undefined)[] = [];
   readonly clients: (Proc | undefined)[] = [];
   readonly streams: string[];
+  /** History dropped on purpose (fault `offline_truncate`): the checker's notion of retired events. */
+  readonly truncations: Truncation[] = [];
+  /** devhost's data dir as a tmpfs of its own (the `disk_full` fault), or why it is not one. */
+  disk: Tmpfs | string = 'not mounted';
   private constructor(
     readonly o: WorldOptions,
     readonly dir: string,
@@ -69,6 +77,12 @@ export class World {
       waitForLeaders: true,
     });
     await admin.disconnect();
+    const disk = await Tmpfs.mount(join(dir, 'devhost'), DEVHOST_DISK_BYTES);
+    o.log(
+      typeof disk === 'string'
+        ? `chaos: devhost data on the work dir's disk (no tmpfs: ${disk}); the disk_full fault is left out`
+        : `chaos: devhost data on a tmpfs of its own (${DEVHOST_DISK_BYTES / 2 ** 20} MiB) for the disk_full fault`,
+    );
     const devhost = await startDevhostProc(join(dir, 'devhost'));
     o.log(`chaos: devhost ${devhost.url}`);
     const target = { host: '127.0.0.1', port: devhost.port };
@@ -97,6 +111,7 @@ export class World {
       topic,
       writerToken,
     );
+    world.disk = disk;
     await Promise.all(Array.from({ length: o.adapters }, (_, i) => world.startAdapter(i)));
     for (let i = 0; i < o.clients; i++) world.startClient(i);
     return world;
@@ -160,6 +175,11 @@ export class World {
     await this.authority.close();
     for (const p of [...this.clients, ...this.adapters]) await p?.stop(5_000);
     await this.devhost.proc.stop();
+    if (typeof this.disk !== 'string') {
+      // Kept work dirs keep devhost's data: copied off the tmpfs before it goes.
+      if (keep) await cp(join(this.dir, 'devhost'), join(this.dir, 'devhost-data'), { recursive: true });
+      await this.disk.unmount();
+    }
     await this.adapterProxy.stop();
     await this.clientProxy.stop();
     await this.broker.stop();

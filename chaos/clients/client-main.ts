@@ -31,7 +31,7 @@ const client = await SyncClient.open([...setting('CHAOS_STREAMS').split(','), ma
   backoff: { baseMs: 100, capMs: 2_000 },
   onEvent: (streamId, event) => store.received(streamId, event),
   onRebootstrap: (info) => {
-    console.log(`rebootstrap ${info.streamId} ${info.reason}`);
+    console.log(`rebootstrap ${info.streamId} ${info.reason.kind}`);
     store.rebootstrapped(info.streamId, info.epoch, info.lowWatermark - 1n);
   },
   onState: (state, detail) =>

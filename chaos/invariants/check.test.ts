@@ -151,6 +151,6 @@ describe('checkInvariants', () => {
     const counts = countByKind(checkInvariants({ ...cleanHistory(), published: [] }));
     expect(counts.unexpected).toBe(6);
     expect(counts.lost).toBe(0);
-    expect(Object.keys(counts)).toHaveLength(10);
+    expect(Object.keys(counts)).toHaveLength(12);
   });
 });

@@ -6,6 +6,7 @@
  *  - SpacetimeDB holds exactly the events the authority published: none lost, none it never sent,
  *    none twice, each with the published payload hash (events are identified by idempotency key);
  *  - its seqs run gapless from the low watermark to the durable head;
+ *    (Events below the low watermark of a truncation the run made on purpose are retired, not lost.)
  * Per client and stream:
  *  - no event applied twice and no seq skipped, except across a rebootstrap the client journaled;
  *  - what it applied since its last rebootstrap is what SpacetimeDB holds at those seqs, and never
@@ -13,6 +14,7 @@
  *    restarted from a torn log — so older segments are checked only against themselves.)
  */
 import type { ClientEntry, History, StoredEvent, StreamHead } from './history.js';
+import { checkTruncations, isRetired, retiredBelow, type TruncationViolation } from './truncation-check.js';
 
 export type Violation =
   | { readonly kind: 'lost'; readonly streamId: string; readonly key: string }
@@ -26,6 +28,7 @@ export type Violation =
     }
   | { readonly kind: 'gap'; readonly streamId: string; readonly detail: string }
   | ClientViolation
+  | TruncationViolation
   | { readonly kind: 'parity_divergence'; readonly detail: string };
 
 type ClientViolation = {
@@ -56,6 +59,8 @@ export function checkInvariants(history: History, options: CheckOptions = {}): V
     ...checkStoredSet(history, stored, ignored),
     ...checkSeqs(stored, heads),
     ...history.clients.flatMap((c) => checkClient(c.clientId, c.entries, heads, bySeq, ignored)),
+    // After a truncation on purpose: offline clients truncated past must have said so (truncation-check.ts).
+    ...checkTruncations(history, ignored),
     ...(history.parity && history.parity.divergences > 0
       ? [
           {
@@ -70,8 +75,13 @@ export function checkInvariants(history: History, options: CheckOptions = {}): V
 function checkStoredSet(history: History, stored: readonly StoredEvent[], ignored: Set<string>): Violation[] {
   const out: Violation[] = [];
   const published = new Map<string, string>();
-  for (const p of history.published)
-    if (!ignored.has(p.streamId)) published.set(`${p.streamId}\u0000${p.key}`, p.payloadHash);
+  const retired = new Set<string>();
+  const below = retiredBelow(history.truncations);
+  for (const p of history.published) {
+    if (ignored.has(p.streamId)) continue;
+    published.set(`${p.streamId}\u0000${p.key}`, p.payloadHash);
+    if (isRetired(p, below)) retired.add(`${p.streamId}\u0000${p.key}`);
+  }
   const seen = new Map<string, bigint[]>();
   for (const e of stored) {
     const id = `${e.streamId}\u0000${e.key}`;
@@ -86,7 +96,7 @@ function checkStoredSet(history: History, stored: readonly StoredEvent[], ignore
     out.push({ kind: 'duplicate_stored', streamId, key, seqs: seqs.join(',') });
   }
   for (const id of published.keys()) {
-    if (seen.has(id)) continue;
+    if (seen.has(id) || retired.has(id)) continue;
     const [streamId, key] = id.split('\u0000') as [string, string];
     out.push({ kind: 'lost', streamId, key });
   }
@@ -198,6 +208,8 @@ export function countByKind(violations: readonly Violation[]): Record<ViolationK
     client_gap: 0,
     client_mismatch: 0,
     watermark_beyond_head: 0,
+    missed_rebootstrap: 0,
+    seq_mismatch: 0,
     parity_divergence: 0,
   };
   for (const x of violations) counts[x.kind] += 1;

@@ -9,6 +9,12 @@ export interface PublishedEvent {
   readonly streamId: string;
   readonly key: string;
   readonly payloadHash: string;
+  /**
+   * The authority's own seq of the event in its stream, when the publisher knows it. The chaos
+   * authority publishes each stream gaplessly, so SpacetimeDB must store the event at this seq; the
+   * checker relies on it to tell an event retention dropped on purpose from one that was lost.
+   */
+  readonly seq?: bigint;
 }
 
 /** One `sync_event` row as SpacetimeDB holds it at the end of the run. */
@@ -50,6 +56,20 @@ export interface ClientHistory {
   readonly entries: readonly ClientEntry[];
 }
 
+/**
+ * History dropped on purpose while some clients were offline: retention truncated the stream below
+ * `lowWatermark`, and/or its epoch moved (a reset, or a compaction past a client's checkpoint).
+ */
+export interface Truncation {
+  readonly streamId: string;
+  /** The stream's first retained seq right after the truncation. */
+  readonly lowWatermark: bigint;
+  /** The stream's epoch right after it. */
+  readonly epoch: bigint;
+  /** Clients that were stopped across it, with how many journal entries each had written then. */
+  readonly offline: readonly { readonly clientId: string; readonly entriesBefore: number }[];
+}
+
 export interface History {
   readonly published: readonly PublishedEvent[];
   readonly stored: readonly StoredEvent[];
@@ -57,4 +77,6 @@ export interface History {
   readonly clients: readonly ClientHistory[];
   /** Divergences the parity harness found between this run's two lanes, when it was run. */
   readonly parity?: { readonly divergences: number; readonly first?: string };
+  /** Truncations and epoch changes the run made on purpose (chaos fault `offline_truncate`). */
+  readonly truncations?: readonly Truncation[];
 }
