@@ -3,6 +3,7 @@
  * loopback), and readers that ask a relay what it stores (REQ until the relay's EOSE; COUNT).
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ export interface TestRelay {
   start(): Promise<void>;
   /** Stops it and removes its data dir. */
   dispose(): Promise<void>;
+  /** The relay process's id while it runs (the bench reads its CPU). */
+  pid(): number | undefined;
 }
 
 /** A relay of the test's own; `owner` makes it refuse every event not by (or tagging) that key. */
@@ -47,6 +50,13 @@ export async function startRelay(options: { owner?: string } = {}): Promise<Test
     async dispose() {
       await stop();
       await rm(dir, { recursive: true, force: true });
+    },
+    pid() {
+      try {
+        return Number(readFileSync(join(dir, 'relay.pid'), 'utf8').trim()) || undefined;
+      } catch {
+        return undefined;
+      }
     },
   };
 }
