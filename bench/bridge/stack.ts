@@ -31,7 +31,10 @@ export interface BridgeStack {
 
 export async function startStack(relayDown: boolean): Promise<BridgeStack> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-bridge-'));
-  const d = await startDevhostProc(dir);
+  // BRIDGE_BENCH_PROF=DIR: devhost writes a CPU profile there when it stops (run the bench's own
+  // node with --cpu-prof too: `node --cpu-prof --cpu-prof-dir=DIR --import tsx bench/run.ts …`).
+  const prof = process.env.BRIDGE_BENCH_PROF;
+  const d = await startDevhostProc(dir, 0, prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []);
   // The owner only enqueues: an observer subscribed to the outbox would get every status change
   // the bridge makes, a cost of the measurement, not of sync.
   const owner = await connect(d, d.ownerToken);

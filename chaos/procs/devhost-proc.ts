@@ -15,11 +15,28 @@ export interface DevhostProc {
   readonly ownerToken: string;
 }
 
-export async function startDevhostProc(dataDir: string, port = 0): Promise<DevhostProc> {
+/** `nodeArgs`: options for the devhost's node (a bench's `--cpu-prof`, which NODE_OPTIONS refuses). */
+export async function startDevhostProc(
+  dataDir: string,
+  port = 0,
+  nodeArgs: readonly string[] = [],
+): Promise<DevhostProc> {
   const proc = startProc(
     'devhost',
     process.execPath,
-    [BIN, 'devhost', '--module', SYNC_MODULE, '--name', SYNC_DB, '--data', dataDir, '--port', String(port)],
+    [
+      ...nodeArgs,
+      BIN,
+      'devhost',
+      '--module',
+      SYNC_MODULE,
+      '--name',
+      SYNC_DB,
+      '--data',
+      dataDir,
+      '--port',
+      String(port),
+    ],
     cleanEnv({}),
   );
   const m = await proc.waitFor(/devhost listening on (ws:\/\/[\d.]+:(\d+))/, 120_000);
