@@ -48,6 +48,8 @@ const MAX_REPORTS_PER_CALL = 500;
  * competed with sync for the host.
  */
 const RECORD_DELAY_MS = 25;
+/** Rows that became due wait up to this long to share a pump (see schedulePump). */
+const PUMP_DELAY_MS = 10;
 
 export class BridgeWorker {
   readonly plan = new DeliveryPlan();
@@ -65,6 +67,7 @@ export class BridgeWorker {
   private flushTimer: NodeJS.Timeout | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
   private pumpQueued = false;
+  private pumpTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly ready: Promise<void>;
@@ -147,6 +150,7 @@ export class BridgeWorker {
     clearTimeout(this.retryTimer);
     clearTimeout(this.flushTimer);
     clearTimeout(this.batchTimer);
+    clearTimeout(this.pumpTimer);
     for (const r of this.relays) r.link.stop();
     // Answers already received are recorded if SpacetimeDB is still there; unrecorded ones are
     // published again by the next worker and the relays answer `duplicate:`.
@@ -171,13 +175,18 @@ export class BridgeWorker {
     }
   }
 
+  /**
+   * Pumps at most once per PUMP_DELAY_MS: new rows, signed events and freed capacity that arrive
+   * meanwhile go out together — one scan of the plan, one message to the signing thread, one burst
+   * of sends — instead of one of each per outbox insert, which is what a busy outbox costs per event.
+   */
   private schedulePump(): void {
     if (this.pumpQueued || this.stopped) return;
     this.pumpQueued = true;
-    setImmediate(() => {
+    this.pumpTimer = setTimeout(() => {
       this.pumpQueued = false;
       this.pump();
-    });
+    }, PUMP_DELAY_MS);
   }
 
   private pump(): void {
