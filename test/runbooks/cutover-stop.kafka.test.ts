@@ -2,13 +2,13 @@ import { createClient } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cutoverConfig } from '../../adapter/cutover/config.js';
 import { AdminService, CutoverStage } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
-import { AuthorityLog, ownerTokenFile } from '../cutover/testing/authority-log.js';
-import { DualStack } from '../parity/testing/dual-stack.js';
-import { authedTransport, tokenFileEnv } from '../support/auth.js';
+import type { AuthorityLog } from '../cutover/testing/authority-log.js';
+import type { DualStack } from '../parity/testing/dual-stack.js';
+import { authedTransport } from '../support/auth.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { explain, type RunbookStep, runbookSteps, runStep } from '../support/runbook.js';
+import { CUTOVER_TOPIC, cutoverRunbookStack } from './testing/cutover-stack.js';
 
-const TOPIC = 'runtime.run_summaries';
 const STREAMS = ['stop:1', 'stop:2'];
 const config = cutoverConfig(
   {
@@ -36,20 +36,13 @@ function stepsOf(heading: string): RunbookStep[] {
 }
 
 beforeAll(async () => {
-  stack = await DualStack.start([TOPIC], {
-    shadow: { sampleRate: 1, graceMs: 3_000, tickMs: 200 },
+  ({ stack, log, env } = await cutoverRunbookStack({
+    streams: STREAMS,
     cutover: config,
-    probeIntervalMs: 100,
-  });
-  const adminTokenFile = ownerTokenFile(stack);
-  log = new AuthorityLog(stack, TOPIC, STREAMS);
-  env = {
-    SPACETIME_SYNC_URL: stack.service.httpUrl,
-    ...(await tokenFileEnv({ roles: ['admin'] })),
-    CUTOVER_ADMIN_TOKEN_FILE: adminTokenFile,
-    CHANGE: 'CHG-1308',
-    CLIENT_ID: 'desktop-stop',
-  };
+    graceMs: 3_000,
+    change: 'CHG-1308',
+    clientId: 'desktop-stop',
+  }));
 }, 180_000);
 
 afterAll(async () => {
@@ -68,7 +61,9 @@ describe('cutover.md: when to stop', () => {
 
     // Mid-stage, one lane carries an event the other does not: a parity divergence once the grace passed.
     await stack.produce(stack.candidateOnly, [
-      syncEnvelope('stop:9', 'stop:9#fault', '{"fault":true}', log.takeSeq(), { authorityTopic: TOPIC }),
+      syncEnvelope('stop:9', 'stop:9#fault', '{"fault":true}', log.takeSeq(), {
+        authorityTopic: CUTOVER_TOPIC,
+      }),
     ]);
     await vi.waitFor(
       async () => {

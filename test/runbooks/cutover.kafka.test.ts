@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cohortBucket } from '../../adapter/cutover/cohort.js';
 import { cutoverConfig } from '../../adapter/cutover/config.js';
 import { AdminService, CutoverStage } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
-import { AuthorityLog, ownerTokenFile } from '../cutover/testing/authority-log.js';
-import { DualStack } from '../parity/testing/dual-stack.js';
-import { authedTransport, tokenFileEnv } from '../support/auth.js';
+import type { AuthorityLog } from '../cutover/testing/authority-log.js';
+import type { DualStack } from '../parity/testing/dual-stack.js';
+import { authedTransport } from '../support/auth.js';
 import { explain, runbookSteps, runRunbook, runStep } from '../support/runbook.js';
+import { CUTOVER_TOPIC, cutoverRunbookStack } from './testing/cutover-stack.js';
 
-const TOPIC = 'runtime.run_summaries';
 const STREAMS = ['cut:1', 'cut:2'];
 const config = cutoverConfig(
   {
@@ -37,14 +37,24 @@ let traffic: { stop: () => Promise<void> } | undefined;
 const admin = () => createClient(AdminService, authedTransport(stack.service.httpUrl));
 const metrics = async () => (await fetch(`${stack.service.httpUrl}/metrics`)).text();
 
-/** Authority events keep arriving, as in production: the compared-event floor needs fresh ones. */
+/**
+ * Authority events keep arriving, as in production: the compared-event floor needs fresh ones. Each
+ * batch (one event per stream) goes out once SpacetimeDB has the previous one: paced by the
+ * pipeline itself, with no clock in it.
+ */
 function startTraffic(): { stop: () => Promise<void> } {
   let running = true;
+  const committed = () =>
+    log.streams.every((s) => (stack.service.writer.stream(s)?.lastSourceSeq ?? 0n) >= log.lastSeqOf(s));
   const loop = (async () => {
     while (running) {
       await log.produce();
-      // Pacing of the traffic, not a wait for an outcome.
-      await new Promise((r) => setTimeout(r, 300));
+      await vi.waitFor(
+        () => {
+          if (running && !committed()) throw new Error('the last batch is not appended yet');
+        },
+        { timeout: 120_000 },
+      );
     }
   })();
   return {
@@ -67,23 +77,24 @@ async function gatesAllowAdvance(): Promise<void> {
 }
 
 beforeAll(async () => {
-  stack = await DualStack.start([TOPIC], {
-    // A loaded machine can hold one lane seconds behind the other; the grace keeps that from counting.
-    shadow: { sampleRate: 1, graceMs: 20_000, tickMs: 200 },
+  let base: Record<string, string>;
+  ({
+    stack,
+    log,
+    env: base,
+  } = await cutoverRunbookStack({
+    streams: STREAMS,
     cutover: config,
-    probeIntervalMs: 100,
-  });
-  const adminTokenFile = ownerTokenFile(stack);
-  log = new AuthorityLog(stack, TOPIC, STREAMS);
+    // A loaded machine can hold one lane seconds behind the other; the grace keeps that from counting.
+    graceMs: 20_000,
+    change: 'CHG-1307',
+    clientId: CLIENT_ID,
+  }));
   env = {
-    SPACETIME_SYNC_URL: stack.service.httpUrl,
-    ...(await tokenFileEnv({ roles: ['admin'] })),
-    CUTOVER_ADMIN_TOKEN_FILE: adminTokenFile,
-    CHANGE: 'CHG-1307',
-    CLIENT_ID,
+    ...base,
     STREAM: 'cut:1',
     PARITY_LEGACY_URL: stack.legacy.url,
-    PARITY_SHADOW_TOPICS: TOPIC,
+    PARITY_SHADOW_TOPICS: CUTOVER_TOPIC,
     LEGACY_LANE_TOKEN: stack.legacyToken,
     SPACETIMEDB_URI: stack.candidateUri,
     SPACETIMEDB_DB: stack.service.database,

@@ -11,6 +11,7 @@ import { syncEnvelope } from '../../support/envelopes.js';
 
 export class AuthorityLog {
   private next = 1n;
+  private readonly lastOf = new Map<string, bigint>();
 
   constructor(
     private readonly stack: DualStack,
@@ -21,6 +22,11 @@ export class AuthorityLog {
   /** The last authority seq handed out (0 before any). */
   get lastSeq(): bigint {
     return this.next - 1n;
+  }
+
+  /** The authority seq of the last event `produce` published on `stream` (0 before any). */
+  lastSeqOf(stream: string): bigint {
+    return this.lastOf.get(stream) ?? 0n;
   }
 
   /** The next authority seq, for an event a test builds itself (an injected fault). */
@@ -34,6 +40,7 @@ export class AuthorityLog {
     for (let i = 0; i < perStream; i++) {
       for (const s of this.streams) {
         const seq = this.takeSeq();
+        this.lastOf.set(s, seq);
         envs.push(syncEnvelope(s, `${s}#${seq}`, `{"n":${seq}}`, seq, { authorityTopic: this.topic }));
       }
     }
