@@ -29,6 +29,8 @@ const DISPOSITION: Record<SyncErrorReason, KafkaDisposition> = {
   unavailable: 'retry',
   // A limit of the moment (not raised on the Kafka path today, which has its own backpressure).
   resource_exhausted: 'retry',
+  // Raised only by the Connect ingest for pipelined publishers; Kafka keeps its own partition order.
+  out_of_order_sequence: 'retry',
   revision_mismatch: 'retry',
 };
 

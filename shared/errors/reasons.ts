@@ -13,6 +13,8 @@ import {
   InvalidDetailSchema,
   type ProtocolVersionMismatchDetail,
   ProtocolVersionMismatchDetailSchema,
+  type PublisherSequenceDetail,
+  PublisherSequenceDetailSchema,
   type ResourceExhaustedDetail,
   ResourceExhaustedDetailSchema,
   type SourceRegressionDetail,
@@ -93,6 +95,13 @@ export const REASONS = {
     retryable: true,
     detail: ResourceExhaustedDetailSchema,
   },
+  // A pipelined publish ahead of a predecessor that did not come in time: send the gap, then retry.
+  out_of_order_sequence: {
+    proto: ErrorReason.OUT_OF_ORDER_SEQUENCE,
+    code: Code.Aborted,
+    retryable: true,
+    detail: PublisherSequenceDetailSchema,
+  },
 } as const satisfies Record<string, ReasonSpec>;
 
 export type SyncErrorReason = keyof typeof REASONS;
@@ -113,6 +122,7 @@ export interface DetailByReason {
   revision_mismatch: never;
   protocol_version_mismatch: ProtocolVersionMismatchDetail;
   resource_exhausted: ResourceExhaustedDetail;
+  out_of_order_sequence: PublisherSequenceDetail;
 }
 
 export const isSyncErrorReason = (s: unknown): s is SyncErrorReason =>

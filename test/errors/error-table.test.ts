@@ -17,6 +17,7 @@ import { decodeEnvelope } from '../../adapter/envelope/decode.js';
 import { toConnectError } from '../../adapter/errors/to-connect.js';
 import { authGate } from '../../adapter/http/auth-gate.js';
 import { IngestGate } from '../../adapter/ingest/ingest-limits.js';
+import { PublisherSequencer } from '../../adapter/ingest/publisher-sequencer.js';
 import { type KafkaDisposition, kafkaDisposition } from '../../adapter/kafka/disposition.js';
 import { reducerError, SpacetimeWriter } from '../../adapter/spacetime/writer.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
@@ -27,6 +28,7 @@ import {
   ErrorReason,
   InvalidDetailSchema,
   ProtocolVersionMismatchDetailSchema,
+  PublisherSequenceDetailSchema,
   ResourceExhaustedDetailSchema,
   SourceRegressionDetailSchema,
   StaleCursorDetailSchema,
@@ -305,6 +307,20 @@ const rows: Row[] = [
     reason: ErrorReason.RESOURCE_EXHAUSTED,
     retryable: true,
     detail: detail(ResourceExhaustedDetailSchema, { limit: 'ingest queue', max: 1n }),
+    kafka: 'retry',
+  },
+  {
+    failure: 'ingest: a pipelined publish ahead of its predecessor, with the hold full',
+    cause: async () => {
+      const sequencer = new PublisherSequencer<void>({ maxHeld: 0 });
+      const refused = await sequencer.submit('pub-1', 2n, () => Promise.resolve()).catch((e: unknown) => e);
+      if (!isSyncError(refused)) throw new Error('admitted');
+      return refused;
+    },
+    code: Code.Aborted,
+    reason: ErrorReason.OUT_OF_ORDER_SEQUENCE,
+    retryable: true,
+    detail: detail(PublisherSequenceDetailSchema, { publisherId: 'pub-1', expectedSeq: 1n, offeredSeq: 2n }),
     kafka: 'retry',
   },
   {

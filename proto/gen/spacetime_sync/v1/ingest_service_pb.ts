@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spacetime_sync/v1/ingest_service.proto.
  */
 export const file_spacetime_sync_v1_ingest_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZzcGFjZXRpbWVfc3luYy92MS9pbmdlc3Rfc2VydmljZS5wcm90bxIRc3BhY2V0aW1lX3N5bmMudjEiUQoOUHVibGlzaFJlcXVlc3QSPwoJZW52ZWxvcGVzGAEgAygLMh8uc3BhY2V0aW1lX3N5bmMudjEuU3luY0VudmVsb3BlQgu6SAiSAQUIARD0AyKKAQoNUHVibGlzaFJlc3VsdBIWCg5lbnZlbG9wZV9pbmRleBgBIAEoDRIRCglzdHJlYW1faWQYAiABKAkSCwoDc2VxGAMgASgEEjIKB291dGNvbWUYBCABKA4yIS5zcGFjZXRpbWVfc3luYy52MS5QdWJsaXNoT3V0Y29tZRINCgVlcG9jaBgFIAEoBCJECg9QdWJsaXNoUmVzcG9uc2USMQoHcmVzdWx0cxgBIAMoCzIgLnNwYWNldGltZV9zeW5jLnYxLlB1Ymxpc2hSZXN1bHQqbgoOUHVibGlzaE91dGNvbWUSHwobUFVCTElTSF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHAoYUFVCTElTSF9PVVRDT01FX0FQUEVOREVEEAESHQoZUFVCTElTSF9PVVRDT01FX0RVUExJQ0FURRACMr4BCg1Jbmdlc3RTZXJ2aWNlElAKB1B1Ymxpc2gSIS5zcGFjZXRpbWVfc3luYy52MS5QdWJsaXNoUmVxdWVzdBoiLnNwYWNldGltZV9zeW5jLnYxLlB1Ymxpc2hSZXNwb25zZRJbCglOZWdvdGlhdGUSIy5zcGFjZXRpbWVfc3luYy52MS5OZWdvdGlhdGVSZXF1ZXN0GiQuc3BhY2V0aW1lX3N5bmMudjEuTmVnb3RpYXRlUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_buf_validate_validate, file_spacetime_sync_v1_envelope, file_spacetime_sync_v1_protocol]);
+  fileDesc("CiZzcGFjZXRpbWVfc3luYy92MS9pbmdlc3Rfc2VydmljZS5wcm90bxIRc3BhY2V0aW1lX3N5bmMudjEiiAEKDlB1Ymxpc2hSZXF1ZXN0Ej8KCWVudmVsb3BlcxgBIAMoCzIfLnNwYWNldGltZV9zeW5jLnYxLlN5bmNFbnZlbG9wZUILukgIkgEFCAEQ9AMSHgoMcHVibGlzaGVyX2lkGAIgASgJQgi6SAVyAxiAARIVCg1wdWJsaXNoZXJfc2VxGAMgASgEIooBCg1QdWJsaXNoUmVzdWx0EhYKDmVudmVsb3BlX2luZGV4GAEgASgNEhEKCXN0cmVhbV9pZBgCIAEoCRILCgNzZXEYAyABKAQSMgoHb3V0Y29tZRgEIAEoDjIhLnNwYWNldGltZV9zeW5jLnYxLlB1Ymxpc2hPdXRjb21lEg0KBWVwb2NoGAUgASgEIkQKD1B1Ymxpc2hSZXNwb25zZRIxCgdyZXN1bHRzGAEgAygLMiAuc3BhY2V0aW1lX3N5bmMudjEuUHVibGlzaFJlc3VsdCpuCg5QdWJsaXNoT3V0Y29tZRIfChtQVUJMSVNIX09VVENPTUVfVU5TUEVDSUZJRUQQABIcChhQVUJMSVNIX09VVENPTUVfQVBQRU5ERUQQARIdChlQVUJMSVNIX09VVENPTUVfRFVQTElDQVRFEAIyvgEKDUluZ2VzdFNlcnZpY2USUAoHUHVibGlzaBIhLnNwYWNldGltZV9zeW5jLnYxLlB1Ymxpc2hSZXF1ZXN0GiIuc3BhY2V0aW1lX3N5bmMudjEuUHVibGlzaFJlc3BvbnNlElsKCU5lZ290aWF0ZRIjLnNwYWNldGltZV9zeW5jLnYxLk5lZ290aWF0ZVJlcXVlc3QaJC5zcGFjZXRpbWVfc3luYy52MS5OZWdvdGlhdGVSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_buf_validate_validate, file_spacetime_sync_v1_envelope, file_spacetime_sync_v1_protocol]);
 
 /**
  * @generated from message spacetime_sync.v1.PublishRequest
@@ -25,6 +25,25 @@ export type PublishRequest = Message<"spacetime_sync.v1.PublishRequest"> & {
    * @generated from field: repeated spacetime_sync.v1.SyncEnvelope envelopes = 1;
    */
   envelopes: SyncEnvelope[];
+
+  /**
+   * Pipelining, like Kafka's idempotent producer: a publisher that keeps several requests in flight
+   * names itself (one id per publisher session, e.g. a random UUID chosen at its start) and numbers its
+   * requests 1, 2, 3, … The service applies one publisher's requests in that order whatever order they
+   * arrive in: one that arrives ahead of its predecessor is held briefly, then refused with
+   * ERROR_REASON_OUT_OF_ORDER_SEQUENCE (retryable; PublisherSequenceDetail names the seq expected);
+   * repeating a seq already applied answers its original results. The service keeps this state in
+   * memory: after it restarts it expects seq 1 from every id, so a publisher starts a new id then.
+   * Both fields or neither; without them a request is applied when it arrives, as before.
+   *
+   * @generated from field: string publisher_id = 2;
+   */
+  publisherId: string;
+
+  /**
+   * @generated from field: uint64 publisher_seq = 3;
+   */
+  publisherSeq: bigint;
 };
 
 /**
