@@ -2,7 +2,9 @@
  * `spacetime-sync bridge failed` lists outbox events a Nostr relay refused for good, with every
  * relay's delivery and reason; `spacetime-sync bridge retry <key>… | --all` gives them a fresh set of
  * attempts (the running bridge worker picks them up). Runs as a writer — the owner token sees every
- * target's outbox; a bridge worker's identity sees its own target's.
+ * target's outbox; a bridge worker's identity sees its own target's. Sharded (`SPACETIMEDB_SHARDS`,
+ * or a local service with several shards), both go over every shard's outbox: each shard's worker
+ * drains its own, so a failure can sit on any of them.
  *
  * Exit: 0 nothing failed / all retried; 1 failed events listed / the module refused a retry; 2 usage;
  * 3 SpacetimeDB unreachable.
@@ -18,7 +20,13 @@ import {
 } from '../../proto/gen/spacetime_sync/v1/bridge_pb.js';
 import { action } from '../action.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
-import { jsonOption, resolveSpacetime, type SpacetimeOptions, spacetimeOptions } from '../options.js';
+import {
+  jsonOption,
+  resolveShards,
+  resolveSpacetime,
+  type SpacetimeOptions,
+  spacetimeOptions,
+} from '../options.js';
 
 type DbConnection = import('../../module/bindings/index.js').DbConnection;
 
@@ -31,24 +39,41 @@ interface Opts extends SpacetimeOptions {
   readonly all?: boolean;
 }
 
-async function withFailed<T>(
-  opts: Opts,
-  use: (conn: DbConnection, failed: FailedEvent[]) => Promise<T>,
-): Promise<T> {
-  const target = resolveSpacetime(opts);
+/** One database's outbox as a command sees it: the shard's name when sharded. */
+interface Outbox {
+  readonly shard?: string;
+  readonly conn: DbConnection;
+  readonly failed: FailedEvent[];
+}
+
+async function withFailed<T>(opts: Opts, use: (outboxes: Outbox[]) => Promise<T>): Promise<T> {
+  const targets = resolveShards(opts) ?? [resolveSpacetime(opts)];
   const { connectModule } = await import('../spacetime-connection.js');
-  const conn = await connectModule(target);
+  const outboxes: Outbox[] = [];
   try {
-    await new Promise<void>((resolve, reject) => {
-      conn
-        .subscriptionBuilder()
-        .onApplied(() => resolve())
-        .onError((ctx) => reject(new Error(`subscription refused: ${String(ctx.event)}`)))
-        .subscribe(["SELECT * FROM bridge_outbox WHERE status = 'failed'", 'SELECT * FROM bridge_delivery']);
-    });
-    return await use(conn, failedEvents(conn, opts.target));
+    for (const target of targets) {
+      const conn = await connectModule(target);
+      const shard = 'name' in target && targets.length > 1 ? (target.name as string) : undefined;
+      outboxes.push({ ...(shard ? { shard } : {}), conn, failed: [] });
+      await new Promise<void>((resolve, reject) => {
+        conn
+          .subscriptionBuilder()
+          .onApplied(() => resolve())
+          .onError((ctx) => reject(new Error(`subscription refused: ${String(ctx.event)}`)))
+          .subscribe([
+            "SELECT * FROM bridge_outbox WHERE status = 'failed'",
+            'SELECT * FROM bridge_delivery',
+          ]);
+      });
+      outboxes[outboxes.length - 1] = {
+        ...(shard ? { shard } : {}),
+        conn,
+        failed: failedEvents(conn, opts.target),
+      };
+    }
+    return await use(outboxes);
   } finally {
-    conn.disconnect();
+    for (const o of outboxes) o.conn.disconnect();
   }
 }
 
@@ -99,21 +124,24 @@ function statusName(s: BridgeStatus): string {
   return (BridgeStatus[s] ?? 'UNSPECIFIED').toLowerCase();
 }
 
-function printFailed(events: readonly FailedEvent[]): void {
-  if (events.length === 0) console.log('no failed bridge events');
-  for (const e of events) {
-    console.log(
-      `${e.bridgeKey}  target=${e.destination} stream=${e.streamId} seq=${e.seq} kind=${e.nostrKind} refusals=${e.attempts}`,
-    );
-    for (const d of e.deliveries) {
-      const why = d.lastError ? `(${d.attempts}×) ${d.lastError}` : '';
-      console.log(`  ${d.relay.padEnd(16)} ${statusName(d.status).padEnd(7)} ${why}`);
+function printFailed(outboxes: readonly Outbox[]): void {
+  if (outboxes.every((o) => o.failed.length === 0)) console.log('no failed bridge events');
+  for (const { shard, failed } of outboxes) {
+    for (const e of failed) {
+      console.log(
+        `${e.bridgeKey}  ${shard ? `shard=${shard} ` : ''}target=${e.destination} stream=${e.streamId} seq=${e.seq} kind=${e.nostrKind} refusals=${e.attempts}`,
+      );
+      for (const d of e.deliveries) {
+        const why = d.lastError ? `(${d.attempts}×) ${d.lastError}` : '';
+        console.log(`  ${d.relay.padEnd(16)} ${statusName(d.status).padEnd(7)} ${why}`);
+      }
     }
   }
 }
 
 async function listFailed(opts: Opts): Promise<number> {
-  return withFailed(opts, async (_conn, failed) => {
+  return withFailed(opts, async (outboxes) => {
+    const failed = outboxes.flatMap((o) => o.failed);
     // --json is the contract's BridgeEvent in protobuf's canonical JSON, one per failed event.
     if (opts.json)
       console.log(
@@ -123,27 +151,39 @@ async function listFailed(opts: Opts): Promise<number> {
           2,
         ),
       );
-    else printFailed(failed);
+    else printFailed(outboxes);
     return failed.length === 0 ? ExitCode.Ok : ExitCode.NotOk;
   });
 }
 
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Retries `bridgeKey` where it failed; a key no outbox lists as failed goes to every outbox, so the
+ * module's own refusal (no such event, or not failed) is what the operator reads.
+ */
+async function retryOne(outboxes: readonly Outbox[], bridgeKey: string): Promise<string | undefined> {
+  const holders = outboxes.filter((o) => o.failed.some((e) => e.bridgeKey === bridgeKey));
+  const refusals: string[] = [];
+  for (const o of holders.length > 0 ? holders : outboxes) {
+    try {
+      await o.conn.reducers.retryBridgeEvent({ bridgeKey });
+      return undefined;
+    } catch (e) {
+      refusals.push(o.shard ? `${o.shard}: ${message(e)}` : message(e));
+    }
+  }
+  return refusals.join('; ');
+}
+
 async function retry(keys: string[], opts: Opts): Promise<number> {
   if (keys.length > 0 === Boolean(opts.all)) throw new UsageError('name the bridge keys to retry, or --all');
-  return withFailed(opts, async (conn, failed) => {
-    const chosen = opts.all ? failed.map((e) => e.bridgeKey) : keys;
+  return withFailed(opts, async (outboxes) => {
+    const chosen = opts.all ? outboxes.flatMap((o) => o.failed.map((e) => e.bridgeKey)) : keys;
     const results: { bridgeKey: string; retried: boolean; error?: string }[] = [];
     for (const bridgeKey of chosen) {
-      try {
-        await conn.reducers.retryBridgeEvent({ bridgeKey });
-        results.push({ bridgeKey, retried: true });
-      } catch (e) {
-        results.push({
-          bridgeKey,
-          retried: false,
-          error: e instanceof Error ? e.message : String(e),
-        });
-      }
+      const error = await retryOne(outboxes, bridgeKey);
+      results.push({ bridgeKey, retried: error === undefined, ...(error === undefined ? {} : { error }) });
     }
     if (opts.json) console.log(JSON.stringify(results, null, 2));
     else {

@@ -5,14 +5,17 @@
  * exactly once each by event id, and the metrics say which shard published what.
  */
 import { rm } from 'node:fs/promises';
+import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BridgeConfig, loadBridgeConfig } from '../../adapter/bridge/bridge-config.js';
 import { type RunningService, startService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
+import { BridgeEventSchema } from '../../proto/gen/spacetime_sync/v1/bridge_pb.js';
 import { embeddedDatabase } from '../../shared/shards/config.js';
 import { shardFor, shardMap } from '../../shared/shards/route.js';
 import { testAuthConfig } from '../support/auth.js';
 import { nostrKeyFile } from '../support/bridge-harness.js';
+import { cliEnv, runCli } from '../support/cli.js';
 import { type Connected, connect, subscribe } from '../support/devhost-harness.js';
 import { countEvents, startRelay, storedEvents, type TestRelay } from '../support/nostr-relay.js';
 
@@ -132,5 +135,45 @@ describe('the bridge with two shards', () => {
         await metric('spacetime_sync_bridge_outbox_pending', { shard: 'shard-1' }),
       ])
       .toEqual([0, 0]);
+  });
+
+  it('shows operators a failure on any shard, and retries it where it is', async () => {
+    // Not UTF-8: every relay counts it refused (unpublishable); with one attempt it fails at once.
+    const stream = streamsOn('shard-1', 1)[0] as string;
+    await owners.get('shard-1')?.conn.reducers.enqueueBridgeEvent({
+      bridgeKey: 'bad-on-shard-1',
+      streamId: stream,
+      seq: 7n,
+      target: 'nostr',
+      kind: 1,
+      payload: new Uint8Array([0xff, 0xfe]),
+      maxAttempts: 1,
+    });
+    const status = () =>
+      [...(owners.get('shard-1')?.conn.db.bridgeOutbox.iter() ?? [])].find(
+        (r) => r.bridgeKey === 'bad-on-shard-1',
+      )?.status;
+    await expect.poll(status, { timeout: 30_000, interval: 100 }).toBe('failed');
+    const devhost = service.devhost as NonNullable<RunningService['devhost']>;
+    const env = cliEnv({
+      SPACETIMEDB_SHARDS: SHARDS.map(
+        (s, i) => `${s}=${devhost.url}/${embeddedDatabase('spacetime-sync', i)}`,
+      ).join(','),
+      SPACETIMEDB_TOKEN: devhost.ownerToken,
+    });
+    const listed = await runCli(['bridge', 'failed', '--json'], { env });
+    expect(listed.code).toBe(1);
+    const failed = (JSON.parse(listed.out) as JsonValue[]).map((j) => fromJson(BridgeEventSchema, j));
+    expect(failed.map((f) => [f.bridgeKey, f.streamId])).toEqual([['bad-on-shard-1', stream]]);
+    expect(failed[0]?.deliveries[0]?.lastError).toMatch(/unpublishable: payload is not UTF-8/);
+    const text = await runCli(['bridge', 'failed'], { env });
+    expect(text.out).toMatch(/bad-on-shard-1 {2}shard=shard-1 target=nostr/);
+    const retried = await runCli(['bridge', 'retry', 'bad-on-shard-1'], { env });
+    expect([retried.code, retried.out.trim()]).toEqual([0, 'retried bad-on-shard-1']);
+    const unknown = await runCli(['bridge', 'retry', 'no-such-key'], { env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.out).toMatch(
+      /refused no-such-key: shard-0: [^\n]*no bridge event[\s\S]*; shard-1: [^\n]*no bridge event/,
+    );
   });
 });
