@@ -2,17 +2,21 @@
  * A client of a generation-1 legacy lane (the reference server here, or a real Khala endpoint: URL +
  * token). It joins `sync:v1`, subscribes with `resume_after`, receives the replay and then the live
  * tail, and hands the application each row once, keyed by (topic, watermark) — the lane sends every
- * batch twice. Errors are LegacyLaneError with the lane's code; a generation-2 endpoint is refused.
+ * batch twice (./batch-delivery.ts). Errors are LegacyLaneError with the lane's code; a generation-2
+ * endpoint is refused. Calls wait for their reply in ./pending-replies.ts.
  *
  *   connecting ──upgrade──► joining ──phx_reply ok──► joined ──socket/channel end, close()──► closed
  */
 import WebSocket from 'ws';
-import { legacyPayloadHash } from '../protocol/canonical-json.js';
 import { decodeFrame, encodeFrame, type PhoenixFrame, SYNC_CHANNEL } from '../protocol/frames.js';
-import { type LegacyUpdate, type ParsedBatch, parseBatch, parseKhalaFrame } from './batch.js';
+import { type LegacyUpdate, parseBatch, parseKhalaFrame } from './batch.js';
+import { BatchDelivery, type ClientStats } from './batch-delivery.js';
 import { gen2, looksLikeGen2Frame, socketUrl } from './endpoint.js';
 import { fromLanePayload, isLegacyLaneError, LegacyLaneError } from './errors.js';
+import { PendingReplies } from './pending-replies.js';
 import { UpdateDedupe } from './update-dedupe.js';
+
+export type { ClientStats } from './batch-delivery.js';
 
 export interface LegacyClientOptions {
   /** `ws(s)://host[:port]` or the full `…/socket/websocket` URL. */
@@ -50,39 +54,24 @@ export interface SubscribeResult {
   readonly currentWatermarks: Readonly<Record<string, number>>;
 }
 
-export interface ClientStats {
-  readonly delivered: number;
-  readonly duplicates: number;
-  readonly batches: number;
-}
-
 type Life =
   | { readonly kind: 'connecting' }
   | { readonly kind: 'joining' }
   | { readonly kind: 'joined'; readonly subscriptionId: string; readonly allowedTopics: readonly string[] }
   | { readonly kind: 'closed'; readonly error: LegacyLaneError };
 
-interface Pending {
-  resolve(response: unknown): void;
-  reject(error: LegacyLaneError): void;
-  readonly timer: NodeJS.Timeout;
-  readonly event: string;
-  readonly topics: readonly string[];
-}
-
 const JOIN_REF = '1';
 
 export class LegacyLaneClient {
   private life: Life = { kind: 'connecting' };
   private nextRef = 1;
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new PendingReplies();
   /** What this client delivered, by (topic, watermark); pass it to the next connection's `dedupe`. */
   readonly dedupe: UpdateDedupe;
-  private readonly replaying = new Map<string, number>();
+  private readonly delivery: BatchDelivery;
   private readonly recentErrors: string[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private firstMessage = true;
-  private counts = { delivered: 0, duplicates: 0, batches: 0 };
   private endResolve!: (e: LegacyLaneError) => void;
   /** Resolves with why the connection ended (`closed` after close()). */
   readonly done: Promise<LegacyLaneError>;
@@ -92,6 +81,11 @@ export class LegacyLaneClient {
     private readonly o: LegacyClientOptions,
   ) {
     this.dedupe = o.dedupe ?? new UpdateDedupe(o.dedupeWindow);
+    this.delivery = new BatchDelivery(this.dedupe, {
+      verifyHashes: o.verifyHashes !== false,
+      ...(o.onUpdate ? { onUpdate: o.onUpdate } : {}),
+      report: (e) => this.report(e),
+    });
     this.done = new Promise((resolve) => {
       this.endResolve = resolve;
     });
@@ -125,7 +119,7 @@ export class LegacyLaneClient {
   }
 
   stats(): ClientStats {
-    return { ...this.counts };
+    return this.delivery.stats();
   }
 
   /**
@@ -140,7 +134,7 @@ export class LegacyLaneClient {
     const payload: Record<string, unknown> = { topics };
     if (resume) payload.resume_after = resume;
     if (options.replayBatchSize) payload.replay_batch_size = options.replayBatchSize;
-    for (const t of topics) this.replaying.set(t, (this.replaying.get(t) ?? 0) + 1);
+    this.delivery.replayStarted(topics);
     try {
       const response = (await this.request('sync:subscribe', payload, topics)) as {
         topics?: string[];
@@ -153,11 +147,7 @@ export class LegacyLaneClient {
         ),
       };
     } finally {
-      for (const t of topics) {
-        const n = (this.replaying.get(t) ?? 1) - 1;
-        if (n <= 0) this.replaying.delete(t);
-        else this.replaying.set(t, n);
-      }
+      this.delivery.replayDone(topics);
     }
   }
 
@@ -213,7 +203,8 @@ export class LegacyLaneClient {
         this.life = { kind: 'joining' };
         // OA clients joined with join_ref null and ref "1" (fact sheet §1).
         this.nextRef = 2;
-        this.awaitReply(JOIN_REF, 'phx_join', [], timeoutMs)
+        this.pending
+          .await(JOIN_REF, 'phx_join', [], timeoutMs)
           .then((response) => {
             clearTimeout(timer);
             const r = response as { subscription_id?: string; allowed_topics?: string[] };
@@ -252,24 +243,9 @@ export class LegacyLaneClient {
       );
     }
     const ref = String(this.nextRef++);
-    const reply = this.awaitReply(ref, event, topics, this.o.timeoutMs ?? 30_000);
+    const reply = this.pending.await(ref, event, topics, this.o.timeoutMs ?? 30_000);
     this.ws.send(encodeFrame({ joinRef: JOIN_REF, ref, topic: SYNC_CHANNEL, event, payload }));
     return reply;
-  }
-
-  private awaitReply(
-    ref: string,
-    event: string,
-    topics: readonly string[],
-    timeoutMs: number,
-  ): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(ref);
-        reject(new LegacyLaneError('timeout', `no reply to ${event} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(ref, { resolve, reject, timer, event, topics });
-    });
   }
 
   private onMessage(text: string): void {
@@ -295,14 +271,14 @@ export class LegacyLaneClient {
   private onFrame(f: PhoenixFrame): void {
     switch (f.event) {
       case 'phx_reply':
-        this.onReply(f);
+        this.pending.answer(f.ref, f.payload);
         return;
       case 'sync:update_batch':
-        this.onBatch(parseBatch(f.payload));
+        this.delivery.deliver(parseBatch(f.payload));
         return;
       case 'sync:frame': {
         const frame = parseKhalaFrame(f.payload);
-        if (frame.kind === 'KHALA_FRAME_KIND_UPDATE_BATCH') this.onBatch(parseBatch(frame.payload));
+        if (frame.kind === 'KHALA_FRAME_KIND_UPDATE_BATCH') this.delivery.deliver(parseBatch(frame.payload));
         else if (frame.kind === 'KHALA_FRAME_KIND_ERROR') this.onLaneError(frame.payload);
         // SUBSCRIBED / HEARTBEAT frames were documented but never sent; nothing to do.
         return;
@@ -320,53 +296,6 @@ export class LegacyLaneClient {
     }
   }
 
-  private onReply(f: PhoenixFrame): void {
-    const pending = f.ref === null ? undefined : this.pending.get(f.ref);
-    if (!pending || f.ref === null) return;
-    this.pending.delete(f.ref);
-    clearTimeout(pending.timer);
-    const p = f.payload as { status?: unknown; response?: unknown } | null;
-    if (p?.status === 'ok') pending.resolve(p.response);
-    else pending.reject(fromLanePayload(p?.response, pending.event));
-  }
-
-  private onBatch(batch: ParsedBatch): void {
-    this.counts.batches++;
-    for (const u of batch.updates) {
-      const verdict = this.dedupe.check(u.topic, u.watermark, u.payloadHash);
-      if (verdict === 'duplicate') {
-        this.counts.duplicates++;
-        continue;
-      }
-      if (verdict === 'reused') {
-        this.report(
-          new LegacyLaneError(
-            'watermark_reused',
-            `${u.topic} watermark ${u.watermark} arrived again with another payload hash`,
-            u,
-          ),
-        );
-        continue;
-      }
-      if (
-        this.o.verifyHashes !== false &&
-        u.payload !== null &&
-        u.payloadHash !== null &&
-        legacyPayloadHash(u.payload) !== u.payloadHash
-      ) {
-        this.report(
-          new LegacyLaneError(
-            'bad_frame_payload',
-            `${u.topic} watermark ${u.watermark}: payload_hash does not match the payload`,
-            u,
-          ),
-        );
-      }
-      this.counts.delivered++;
-      this.o.onUpdate?.({ ...u, phase: this.replaying.has(u.topic) ? 'replay' : 'live' });
-    }
-  }
-
   /** `sync:error` and its `sync:frame` twin carry the same payload: report it once. */
   private onLaneError(payload: unknown): void {
     const key = JSON.stringify(payload);
@@ -375,7 +304,7 @@ export class LegacyLaneClient {
     if (this.recentErrors.length > 8) this.recentErrors.shift();
     const code = (payload as { code?: unknown } | null)?.code;
     // A stale cursor is also the subscribe's error reply, which rejects that call.
-    if (code === 'stale_cursor' && [...this.pending.values()].some((p) => p.topics.length > 0)) return;
+    if (code === 'stale_cursor' && this.pending.subscribing) return;
     this.report(fromLanePayload(payload, 'sync:error'));
   }
 
@@ -388,11 +317,7 @@ export class LegacyLaneClient {
     if (this.life.kind === 'closed') return;
     this.life = { kind: 'closed', error };
     clearInterval(this.heartbeatTimer);
-    for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(error);
-    }
-    this.pending.clear();
+    this.pending.failAll(error);
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
       this.ws.terminate();
     if (report) this.report(error);
