@@ -8,6 +8,9 @@
  * payload (one more per following line). Without `--authority-seq`, the stream's last authority seq
  * is read from the service and the next one is used, which suits one publisher at a time; the
  * module skips (and reports as `duplicate`) an event whose authority seq is not past the stream's.
+ *
+ * `--in-flight N` keeps up to N ingest calls in flight (pipelining); they carry a publisher id and seq
+ * (README "Pipelined publishing"), so the service applies them in the order they were made.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { action } from '../action.js';
@@ -26,6 +29,13 @@ interface Options {
   readonly brokers?: string;
   readonly topic?: string;
   readonly url?: string;
+  readonly inFlight: number;
+}
+
+function inFlightCount(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 64)
+    throw new InvalidArgumentError(`a whole number from 1 to 64, got '${v}'`);
+  return Number(v);
 }
 
 function positiveSeq(v: string): bigint {
@@ -53,6 +63,14 @@ export function register(program: Command): void {
       ).argParser(positiveSeq),
     )
     .addOption(urlOption())
+    .addOption(
+      new Option(
+        '--in-flight <n>',
+        'ingest calls kept in flight at once (1-64); above 1 the calls carry a publisher id and seq, so the service applies them in order',
+      )
+        .argParser(inFlightCount)
+        .default(1),
+    )
     .option('--kafka', 'produce to Kafka instead of calling the ingest API')
     .option(
       '--brokers <host:port,…>',
@@ -68,14 +86,21 @@ export function register(program: Command): void {
         const { buildEnvelope } = await import('../publish/envelope.js');
         const { payloadBatches } = await import('../publish/payloads.js');
         const senders = await import('../publish/senders.js');
+        if (opts.kafka && opts.inFlight > 1)
+          throw new UsageError('--in-flight is for the ingest API; Kafka keeps its own partition order');
         const batches = payloadBatches(opts);
         const first = await batches.next();
         if (first.done) throw new UsageError('no payload: give --json, --file, or lines on stdin');
         let seq = opts.authoritySeq ?? (await nextAuthoritySeq(url, stream, opts.kafka === true));
         const sender = opts.kafka
           ? await senders.kafkaSender(...(await kafkaTarget(opts)))
-          : senders.ingestSender(url);
+          : senders.ingestSender(url, opts.inFlight > 1);
         let sent = 0;
+        // Calls in flight, oldest first; their receipts print in call order.
+        const inFlight: Promise<string[]>[] = [];
+        const printOldest = async () => {
+          for (const line of await (inFlight.shift() as Promise<string[]>)) console.log(line);
+        };
         try {
           for (let batch: IteratorResult<Uint8Array[]> = first; !batch.done; batch = await batches.next()) {
             if (opts.key !== undefined && sent + batch.value.length > 1)
@@ -91,9 +116,13 @@ export function register(program: Command): void {
                 authoritySeq: seq++,
               }),
             );
-            for (const line of await sender.send(envelopes)) console.log(line);
+            const receipts = sender.send(envelopes);
+            receipts.catch(() => {}); // awaited below, in order
+            inFlight.push(receipts);
             sent += envelopes.length;
+            if (inFlight.length >= opts.inFlight) await printOldest();
           }
+          while (inFlight.length > 0) await printOldest();
         } finally {
           await sender.close();
         }

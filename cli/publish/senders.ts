@@ -4,11 +4,13 @@
  * when it consumes it). The Kafka record is what the service's consumer reads: key = stream id,
  * value = the binary SyncEnvelope, no headers needed.
  */
+import { randomUUID } from 'node:crypto';
 import { toBinary } from '@bufbuild/protobuf';
 import { type SyncEnvelope, SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
+import { ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { UnreachableError } from '../exit-codes.js';
-import { calling, serviceClient } from '../service-client.js';
+import { calling, RefusedError, serviceClient } from '../service-client.js';
 
 export interface Sender {
   /** One receipt line per envelope, in order. */
@@ -16,12 +18,25 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-export function ingestSender(url: string): Sender {
+/**
+ * The ingest API. With `pipelined`, the sender names itself (a fresh publisher id per run) and numbers
+ * its calls, so several may be in flight and the service still applies them in call order; a call the
+ * service refuses as out of order (its predecessor had not arrived in time) is sent again, a few times.
+ */
+export function ingestSender(url: string, pipelined = false): Sender {
   const client = serviceClient(IngestService, url);
+  const publisherId = pipelined ? randomUUID() : '';
+  let seq = 0n;
   return {
     async send(envelopes) {
-      const r = await calling(url, () => client.publish({ envelopes: [...envelopes] }));
-      return r.results.map((p) => {
+      // Numbered now, synchronously: the numbering is the order of the send() calls.
+      const numbered = pipelined ? { publisherId, publisherSeq: ++seq } : {};
+      const publish = () => calling(url, () => client.publish({ envelopes: [...envelopes], ...numbered }));
+      let r = await publish().catch((e: unknown) => e);
+      for (let retry = 0; outOfOrder(r) && retry < 5; retry++) r = await publish().catch((e: unknown) => e);
+      if (r instanceof Error) throw r;
+      const answer = r as Awaited<ReturnType<typeof publish>>;
+      return answer.results.map((p) => {
         const e = envelopes[p.envelopeIndex];
         const outcome = PublishOutcome[p.outcome]?.toLowerCase() ?? String(p.outcome);
         return `${p.streamId}\tseq ${p.seq}\t${outcome}\tepoch ${p.epoch}\tkey ${e?.idempotencyKey}`;
@@ -30,6 +45,9 @@ export function ingestSender(url: string): Sender {
     async close() {},
   };
 }
+
+const outOfOrder = (r: unknown) =>
+  r instanceof RefusedError && r.reason === ErrorReason.OUT_OF_ORDER_SEQUENCE;
 
 export async function kafkaSender(brokers: readonly string[], topic: string): Promise<Sender> {
   const { default: kafkajs } = await import('kafkajs');

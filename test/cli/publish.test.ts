@@ -62,6 +62,26 @@ describe('spacetime-sync publish', () => {
     ).toBe('pub:2\tseq 1\tduplicate\tepoch 1\tkey k-1\n');
   });
 
+  it('--in-flight 4 keeps several calls in flight and the stream still gets every line in order', async () => {
+    const lines = Array.from({ length: 1_600 }, (_, i) => `line ${i + 1}`);
+    const r = await runCli(['publish', 'pub:pipe', '--kind', 'line.v1', '--in-flight', '4'], {
+      env,
+      input: `${lines.join('\n')}\n`,
+    });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.out.trim().split('\n');
+    expect(out).toHaveLength(1_600);
+    expect(out.every((l, i) => l === `pub:pipe\tseq ${i + 1}\tappended\tepoch 1\tkey cli:${i + 1}`)).toBe(
+      true,
+    );
+    expect(stored('pub:pipe')).toEqual(lines.map((_, i) => `${i + 1}:cli:${i + 1}`));
+    const usage = await runCli(['publish', 'pub:pipe', '--kind', 'x', '--json', '1', '--in-flight', '0'], {
+      env,
+    });
+    expect(usage.code).toBe(2);
+  }, 60_000);
+
   it('exit 1 with the typed reason when the service refuses (a key reused with other content)', async () => {
     const r = await runCli(['publish', 'pub:1', '--kind', 'x.v1', '--json', '"other"', '--key', 'cli:1'], {
       env,
