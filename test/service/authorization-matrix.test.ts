@@ -65,24 +65,27 @@ function raw(key: typeof stranger, claims: { iss?: string; aud?: string; exp?: n
     .sign(key);
 }
 
-type Identity =
-  | 'minted client device-1'
-  | 'minted client device-2'
-  | 'client device-1'
-  | 'client device-2'
-  | 'client did device-1'
-  | 'client did device-2, sub device-1'
-  | 'anonymous'
-  | 'publisher of matrix:'
-  | 'publisher of other:'
-  | 'operator'
-  | 'admin'
-  | 'token issuer'
-  | 'expired'
-  | 'not yet valid'
-  | 'forged signature'
-  | 'other issuer'
-  | 'wrong audience';
+/** Who calls: the matrix (below) has a column per identity, in this order. */
+const COLUMNS = [
+  'anonymous',
+  'expired',
+  'not yet valid',
+  'forged signature',
+  'other issuer',
+  'wrong audience',
+  'publisher of matrix:',
+  'publisher of other:',
+  'operator',
+  'admin',
+  'token issuer',
+  'client device-1',
+  'client device-2',
+  'client did device-1',
+  'client did device-2, sub device-1',
+  'minted client device-1',
+  'minted client device-2',
+] as const;
+type Identity = (typeof COLUMNS)[number];
 
 const IDENTITIES: Record<Identity, () => Promise<string | undefined>> = {
   anonymous: async () => undefined,
@@ -222,27 +225,6 @@ const METHODS = {
 
 type MethodName = keyof typeof METHODS;
 const PUBLISH: Method = METHODS['IngestService/Publish'];
-
-// The matrix: one row per method, one column per identity, in this order.
-const COLUMNS = [
-  'anonymous',
-  'expired',
-  'not yet valid',
-  'forged signature',
-  'other issuer',
-  'wrong audience',
-  'publisher of matrix:',
-  'publisher of other:',
-  'operator',
-  'admin',
-  'token issuer',
-  'client device-1',
-  'client device-2',
-  'client did device-1',
-  'client did device-2, sub device-1',
-  'minted client device-1',
-  'minted client device-2',
-] as const satisfies readonly Identity[];
 
 const A: Cell = 'ok';
 const U: Cell = 'unauthenticated';
