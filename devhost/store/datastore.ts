@@ -128,8 +128,9 @@ export class Datastore {
     for (const [table, t] of tx.touched) {
       const inserts = [...t.inserted].map((ptr) => table.rows.get(ptr) as Uint8Array);
       const deletes = [...t.deleted.values()];
-      // Event-table rows were visible to the transaction only; they never enter committed state.
-      if (table.schema.isEvent) for (const ptr of t.inserted) table.remove(ptr);
+      // Event-table rows were visible to the transaction only; they never enter committed state, so
+      // the table holds nothing else and is emptied in one step.
+      if (table.schema.isEvent) table.clear();
       if (inserts.length > 0 || deletes.length > 0) changes.push({ table: table.schema, inserts, deletes });
     }
     const sequences = [...tx.sequencesMoved].map(stateOf);

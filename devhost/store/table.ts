@@ -188,6 +188,18 @@ export class Table {
     return row;
   }
 
+  /**
+   * Drops every row at once. For an event table at commit: all its rows came from the one transaction
+   * (none ever reaches committed state), so this is the same as removing each, without recomputing
+   * every row's column bounds and keys (that was ~3 % of a 100-event append: two event rows per event).
+   */
+  clear(): void {
+    this.rows.clear();
+    for (const ix of this.indexes.values()) ix.clear();
+    for (const u of this.uniques) u.map.clear();
+    this.wholeRows?.clear();
+  }
+
   index(indexId: number): BTreeIndex | HashIndex | undefined {
     return this.indexes.get(indexId);
   }
