@@ -34,6 +34,8 @@ const clients: SyncClient[] = [];
 const produced: number[] = [];
 const latencies: number[] = [];
 const perClient: number[][] = [];
+/** CPU this process used since every client was live: its cost per delivery is the clients' share. */
+let cpuAtLive: NodeJS.CpuUsage | undefined;
 
 async function onCommand(c: Command): Promise<void> {
   if (c.cmd === 'connect') {
@@ -69,6 +71,10 @@ async function onCommand(c: Command): Promise<void> {
       clients.push(client);
     }
     await Promise.all(clients.map((cl) => cl.waitLive(120_000)));
+    cpuAtLive = process.cpuUsage();
+    produced.length = 0;
+    latencies.length = 0;
+    for (const mine of perClient) mine.length = 0;
     send({ live: true });
     return;
   }
@@ -78,7 +84,9 @@ async function onCommand(c: Command): Promise<void> {
   while (perClient.some((mine) => got(mine) < c.expected) && nowMs() < deadline)
     await new Promise((r) => setTimeout(r, 50));
   const sorted = latencies.filter((_, i) => (produced[i] as number) >= c.since).sort((a, b) => a - b);
+  const cpu = process.cpuUsage(cpuAtLive);
   send({
+    cpuUsPerDelivery: (cpu.user + cpu.system) / Math.max(1, produced.length),
     deliveries: sorted.length,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),

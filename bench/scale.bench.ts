@@ -83,7 +83,9 @@ function fanoutCase(): BenchCase {
   let nextTick = 0;
   let firstTick = 0;
   const publishedAt: number[] = [];
-  let stats: { deliveries: number; p50: number; p99: number; max: number } | undefined;
+  let stats:
+    | { deliveries: number; p50: number; p99: number; max: number; cpuUsPerDelivery: number }
+    | undefined;
   let measuredFrom = 0;
   let expected = 0;
   const seconds = Number(process.env.BENCH_SECONDS ?? '3');
@@ -161,6 +163,7 @@ function fanoutCase(): BenchCase {
             deliveryP50Ms: s.p50,
             deliveryP99Ms: s.p99,
             deliveredShare: expected === 0 ? 0 : s.deliveries / (expected * CLIENTS),
+            clientCpuUsPerDelivery: s.cpuUsPerDelivery,
           }
         : {};
     },
@@ -169,6 +172,7 @@ function fanoutCase(): BenchCase {
       if (!s) return [];
       return [
         `delivery latency over ${fmt(s.deliveries)} deliveries: p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms; delivered ${((100 * s.deliveries) / Math.max(1, expected * CLIENTS)).toFixed(1)} % of ${fmt(expected)} events × ${CLIENTS} clients; ticks skipped (host a second behind) ${skipped}, calls failed ${failed}`,
+        `the ${CLIENTS} clients' process used ${s.cpuUsPerDelivery.toFixed(1)} µs of CPU per delivery (${fmt((s.cpuUsPerDelivery * RATE * CLIENTS) / 1e4)} % of a core at the full rate)`,
       ];
     },
   };
