@@ -16,6 +16,8 @@ const REPS = Number(process.env.PEERS_REPS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const BIG = Number(process.env.PEERS_BIG_RECOVERY ?? 100_000);
 const BODY = 'x'.repeat(200);
+/** Publish calls kept in flight to one stream in the pipelined case. */
+const IN_FLIGHT = Number(process.env.PEERS_IN_FLIGHT ?? 8);
 
 const now = () => performance.timeOrigin + performance.now();
 const payloads = (n: number) => Array.from({ length: n }, () => JSON.stringify({ t: now(), b: BODY }));
@@ -44,6 +46,30 @@ async function publishing(sys: PeerSystem, rep: number): Promise<Figures> {
   return {
     'publish ev/s (batches of 100 × 200 B, 1 in flight)': events / ((now() - t0) / 1000),
     'publish → response p50 ms': percentile(lat, 50),
+  };
+}
+
+/** The same publishing with IN_FLIGHT calls in flight to one stream (ours: publisher_id + publisher_seq). */
+async function pipelinedPublishing(sys: PeerSystem, rep: number): Promise<Figures> {
+  const stream = `pipe-${rep}`;
+  const lat: number[] = [];
+  const end = now() + SECONDS * 1000;
+  let events = 0;
+  const t0 = now();
+  const worker = async () => {
+    while (now() < end) {
+      const t = now();
+      await sys.publish(stream, payloads(100), true);
+      lat.push(now() - t);
+      events += 100;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  lat.sort((a, b) => a - b);
+  return {
+    [`publish ev/s (batches of 100 × 200 B, ${IN_FLIGHT} in flight to one stream)`]:
+      events / ((now() - t0) / 1000),
+    [`publish → response p50 ms (${IN_FLIGHT} in flight)`]: percentile(lat, 50),
   };
 }
 
@@ -120,6 +146,7 @@ async function measure(
     await new Promise((r) => setTimeout(r, 2000));
     const figures: Figures = { 'idle server RSS MiB': rssMiB(sys.pid) };
     Object.assign(figures, await publishing(sys, rep));
+    Object.assign(figures, await pipelinedPublishing(sys, rep));
     Object.assign(figures, await fanout(sys, rep, 1000, 10));
     Object.assign(figures, await recovery(sys, rep, 250));
     Object.assign(figures, await recovery(sys, rep, BIG));

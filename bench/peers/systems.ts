@@ -5,7 +5,7 @@
  * one batch to a stream, follow a stream from a position, and the server's process id (for RSS).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,12 @@ export interface PeerSystem {
   readonly name: string;
   readonly pid: number;
   readonly config: string;
-  publish(stream: string, payloads: readonly string[]): Promise<void>;
+  /**
+   * Publishes one batch. `pipelined`: one of several calls in flight to the stream — ours numbers it
+   * (publisher_id + publisher_seq, so they are applied in call order); Centrifugo takes concurrent
+   * HTTP API calls as they come.
+   */
+  publish(stream: string, payloads: readonly string[], pipelined?: boolean): Promise<void>;
   /** Follows `stream`; `resume` is what an earlier follower of the same key left (recovery). */
   follow(stream: string, key: string, onEvent: (payload: string) => void): Promise<Follower>;
   stop(): Promise<void>;
@@ -120,13 +125,20 @@ export async function startOurs(): Promise<PeerSystem> {
   const reader = await sdkConnect(uri, database, undefined);
   const granted = new Set<string>();
   const authoritySeq = new Map<string, bigint>();
+  const publisherId = randomUUID();
+  const publisherSeqs = new Map<string, bigint>();
+  const nextPublisherSeq = (stream: string) => {
+    const seq = (publisherSeqs.get(stream) ?? 0n) + 1n;
+    publisherSeqs.set(stream, seq);
+    return seq;
+  };
   let key = 0;
   const cursors = new Map<string, MemoryCursorStore>();
   return {
     name: 'spacetime-sync',
     pid: child.pid as number,
     config: `node bin/spacetime-sync.js start (embedded devhost, memory only, compiled dist/); DEVHOST_PORT=${devhostPort} INGEST_PORT=${ingestPort} PROBE_INTERVAL_MS=0; publish: Connect JSON IngestService/Publish; follow: SyncClient as a granted reader`,
-    async publish(stream, payloads) {
+    async publish(stream, payloads, pipelined) {
       const envelopes = payloads.map((p) => {
         const seq = (authoritySeq.get(stream) ?? 0n) + 1n;
         authoritySeq.set(stream, seq);
@@ -143,12 +155,24 @@ export async function startOurs(): Promise<PeerSystem> {
           protocolVersion: { major: 1, minor: 0 },
         };
       });
-      const res = await fetch(`${local.url}/spacetime_sync.v1.IngestService/Publish`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ envelopes }),
-      });
-      if (!res.ok) throw new Error(`publish: ${res.status} ${await res.text()}`);
+      // Numbered now, in call order (before the first await).
+      const sequenced = pipelined
+        ? { publisherId: `${publisherId}-${stream}`, publisherSeq: String(nextPublisherSeq(stream)) }
+        : {};
+      const body = JSON.stringify({ envelopes, ...sequenced });
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(`${local.url}/spacetime_sync.v1.IngestService/Publish`, {
+          method: 'POST',
+          headers,
+          body,
+        });
+        if (res.ok) return;
+        const text = await res.text();
+        // Its predecessor had not arrived within the hold (OUT_OF_ORDER_SEQUENCE, Connect `aborted`):
+        // sent again, as a pipelining publisher does.
+        if (attempt < 5 && pipelined && text.includes('"code":"aborted"')) continue;
+        throw new Error(`publish: ${res.status} ${text}`);
+      }
     },
     async follow(stream, cursorKey, onEvent) {
       if (!granted.has(stream)) {
