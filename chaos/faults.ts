@@ -11,7 +11,7 @@ import { offlineTruncate } from './offline-truncate.js';
 import { appliedMarker } from './procs/client-proc.js';
 import { startDevhostProc } from './procs/devhost-proc.js';
 import type { Rng } from './rng.js';
-import type { World } from './world.js';
+import { MARKER_STREAM, type World } from './world.js';
 
 export const FAULT_KINDS = [
   'adapter_kill',
@@ -24,6 +24,8 @@ export const FAULT_KINDS = [
   'mass_reconnect',
   'offline_truncate',
   'disk_full',
+  'legacy_crash',
+  'legacy_net',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -141,6 +143,33 @@ export async function runFault(kind: FaultKind, world: World, rng: Rng): Promise
         recoveryMs: await appliedAfter(world, [i], healedAt),
         clientKills: 1,
       };
+    }
+    case 'legacy_crash':
+    case 'legacy_net': {
+      const parity = world.parity;
+      if (!parity) throw new Error('this run has no legacy lane');
+      let detail: string;
+      if (kind === 'legacy_crash') {
+        const pause = rng.int(0, 2_000);
+        detail = `kill -9, restarted on its journal after ${pause} ms`;
+        await parity.crash(pause);
+      } else {
+        const mode = rng.pick<ProxyMode>(['drop', 'reset', 'blackhole']);
+        const ms = rng.int(1_000, 5_000);
+        detail = `legacy client socket ${mode} ${ms} ms`;
+        parity.proxy.set(mode);
+        await sleep(ms);
+        parity.proxy.set('pass');
+      }
+      // Recovered when a marker published after the heal reaches the legacy client.
+      const healedAt = Date.now();
+      const seq = await world.marker();
+      for (const until = Date.now() + RECOVERY_TIMEOUT_MS; !parity.legacyHas(MARKER_STREAM, seq); ) {
+        if (Date.now() > until)
+          throw new Error(`legacy client never got marker ${seq}: ${parity.legacy.describe()}`);
+        await sleep(100);
+      }
+      return { kind, detail, recoveryMs: Date.now() - healedAt };
     }
     case 'disk_full': {
       // devhost's own tmpfs shrunk to what it uses: its commit log gets ENOSPC until the space returns.

@@ -19,7 +19,8 @@ const HELP = `usage: npm run chaos [-- --long] [--report FILE] [--keep]
   --report FILE   also write the report as JSON (and the table as FILE.md)
   --keep          keep the work dir (broker, devhost data, client journals); kept anyway on violations
 env: CHAOS_ROUNDS, CHAOS_MINUTES, CHAOS_SEED, CHAOS_ADAPTERS (3), CHAOS_CLIENTS (4),
-     CHAOS_FAULTS (comma-separated kinds, default all: ${FAULT_KINDS.join(', ')})
+     CHAOS_FAULTS (comma-separated kinds, default all: ${FAULT_KINDS.join(', ')}),
+     CHAOS_LEGACY=0 (no legacy lane: no legacy faults, no parity check)
 exit: 0 no violation, 1 violations or a fault the system did not recover from, 2 usage, 3 the system could not be started`;
 
 function intEnv(name: string, fallback: number): number {
@@ -88,6 +89,7 @@ try {
     partitions: 6,
     eventsPerRound: 200,
     maxCombined: long ? 3 : 2,
+    legacy: process.env.CHAOS_LEGACY !== '0',
     ...(kinds.length > 0 ? { kinds: kinds as FaultKind[] } : {}),
     firstEach: true,
     checkEvery: long ? 50 : 0,

@@ -74,7 +74,7 @@ export async function offlineTruncate(world: World, rng: Rng): Promise<OfflineTr
     await world.clients[i]?.kill9();
     entriesBefore.set(i, (await readJournal(`c${i}`, world.journal(i))).entries.length);
   }
-  const streams = rng.int(1, 2) === 1 ? [rng.pick(world.streams)] : world.streams.slice(0, 2);
+  const streams = rng.int(1, 2) === 1 ? [rng.pick(world.truncatable)] : world.truncatable.slice(0, 2);
   const truncations: Truncation[] = [];
   const modes: string[] = [];
   for (const streamId of streams) {

@@ -11,7 +11,9 @@ const LABEL: Record<FaultKind, string> = {
   net_client: 'network fault clients → SpacetimeDB (delay / drop / reset / black hole, 1–5 s)',
   client_kill: 'kill -9 of one desktop client, restarted from its cursor store',
   mass_reconnect: 'every desktop client killed and restarted at once',
-  disk_full: "devhost's disk full (its tmpfs shrunk to what it uses) for 2–8 s, then space back",
+  disk_full: "devhost's disk full (its tmpfs shrunk to what it uses) for 3–9 s, then space back",
+  legacy_crash: 'kill -9 of the legacy lane (journal kept), restarted',
+  legacy_net: 'legacy client socket dropped / reset / black-holed 1–5 s',
   offline_truncate:
     'clients stopped, history truncated past them (retention) or the epoch moved (reset), clients restarted',
 };
@@ -38,6 +40,7 @@ export function renderTable(r: ChaosReport, meta: { date: string; commit: string
     `| duplicated (stored twice / applied twice by a client) | ${c.duplicate_stored} / ${c.client_duplicate} |`,
     `| gaps (stored seqs / client seqs) | ${c.gap} / ${c.client_gap} |`,
     `| truncated clients that did not rebootstrap (missed / stored off its authority seq) | ${c.missed_rebootstrap} / ${c.seq_mismatch} |`,
+    `| events compared with the legacy lane / divergences (parity harness) | ${r.parityCompared} / ${c.parity_divergence} |`,
     `| other violations (unexpected, payload mismatch, client mismatch, watermark past head) | ${c.unexpected + c.payload_mismatch + c.client_mismatch + c.watermark_beyond_head} |`,
     `| faults not recovered from within 180 s, clients that never caught up | ${r.failures.length} |`,
   ].join('\n');

@@ -24,6 +24,8 @@ export interface ChaosOptions {
   readonly eventsPerRound: number;
   /** Faults per round: 1..maxCombined distinct kinds at random offsets. */
   readonly maxCombined: number;
+  /** Run the reference legacy lane beside (default true): legacy faults and the parity check. */
+  readonly legacy?: boolean;
   /** Only these kinds (default: every kind). */
   readonly kinds?: readonly FaultKind[];
   /** Rounds 1..n run each kind once in this order before random rounds (the short mode's coverage). */
@@ -53,6 +55,8 @@ export interface ChaosReport {
   readonly stored: number;
   readonly clientEventsApplied: number;
   readonly violations: Violation[];
+  /** Events the parity harness compared between the legacy lane and ours (0: no legacy lane). */
+  readonly parityCompared: number;
   /** Faults whose recovery signal never came, and clients that never caught up: each a finding. */
   readonly failures: { round: number; what: string; message: string }[];
   readonly counts: ReturnType<typeof countByKind>;
@@ -70,6 +74,8 @@ const PART: Record<FaultKind, string> = {
   mass_reconnect: 'clients',
   offline_truncate: 'clients',
   disk_full: 'devhost',
+  legacy_crash: 'legacy',
+  legacy_net: 'legacy',
 };
 
 function chooseFaults(rng: Rng, max: number, kinds: readonly FaultKind[]): FaultKind[] {
@@ -101,6 +107,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let clientKills = 0;
   let rounds = 0;
   let violations: Violation[] = [];
+  let parityCompared = 0;
   let stored = 0;
   let applied = 0;
   let checkedAt = -1;
@@ -142,12 +149,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         `round ${rounds}: ${results.map((r) => `${r.kind} (${r.detail}) recovered in ${(r.recoveryMs / 1000).toFixed(1)} s`).join(', ')}; published ${world.authority.published.length}, stored ${world.watcher.total()}`,
       );
       if (o.checkEvery > 0 && rounds % o.checkEvery === 0) {
-        violations = await settleAndCheck(world, o, failures, rounds);
+        ({ violations } = await settleAndCheck(world, o, failures, rounds, false));
         checkedAt = rounds;
         if (violations.length > 0) break;
       }
     }
-    if (checkedAt !== rounds) violations = await settleAndCheck(world, o, failures, rounds);
+    // The last check also ends the parity run (it settles once, over the whole run).
+    if (checkedAt !== rounds || world.parity)
+      ({ violations, parityCompared } = await settleAndCheck(world, o, failures, rounds, true));
     stored = world.watcher.total();
     for (let i = 0; i < world.clients.length; i++)
       applied += (await readJournal(`c${i}`, world.journal(i))).entries.filter(
@@ -175,6 +184,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     clientEventsApplied: applied,
     violations,
     failures,
+    parityCompared,
     counts: countByKind(violations),
   };
   return report;
@@ -186,7 +196,8 @@ async function settleAndCheck(
   o: ChaosOptions,
   failures: ChaosReport['failures'],
   round: number,
-): Promise<Violation[]> {
+  final: boolean,
+): Promise<{ violations: Violation[]; parityCompared: number }> {
   const published = world.authority.published.length;
   o.log(`chaos: settling: waiting for ${published} events in SpacetimeDB and at every client`);
   try {
@@ -225,13 +236,26 @@ async function settleAndCheck(
   const clients = await Promise.all(
     world.clients.map((_, i) => readJournal(`chaos-client-${i}`, world.journal(i))),
   );
+  const parity = final && world.parity ? await world.parity.finish() : undefined;
+  if (parity)
+    o.log(
+      `chaos: parity with the legacy lane: ${parity.compared} events compared, ${parity.divergences} divergences (${parity.state})`,
+    );
   const violations = checkInvariants(
-    { published: world.authority.published, ...db, clients, truncations: world.truncations },
+    {
+      published: world.authority.published,
+      ...db,
+      clients,
+      truncations: world.truncations,
+      ...(parity
+        ? { parity: { divergences: parity.divergences, ...(parity.first ? { first: parity.first } : {}) } }
+        : {}),
+    },
     { ignoreStreams: [PROBE_STREAM] },
   );
   o.log(
     `chaos: checked ${published} published, ${db.stored.length} stored, ${clients.length} client journals: ${violations.length} violations`,
   );
   for (const v of violations.slice(0, 20)) o.log(`  violation: ${JSON.stringify(v)}`);
-  return violations;
+  return { violations, parityCompared: parity?.compared ?? 0 };
 }

@@ -13,6 +13,7 @@ import { Authority } from './authority.js';
 import { HeadWatcher } from './head-watcher.js';
 import type { Target } from './invariants/collect.js';
 import type { Truncation } from './invariants/history.js';
+import { LegacyParity } from './legacy-parity.js';
 import { TcpProxy } from './net/tcp-proxy.js';
 import { adapterReady, startAdapterProc } from './procs/adapter-proc.js';
 import { Broker } from './procs/broker.js';
@@ -31,6 +32,8 @@ export interface WorldOptions {
   readonly clients: number;
   readonly streams: number;
   readonly partitions: number;
+  /** Run the legacy lane beside (default true): the legacy faults and the parity check. */
+  readonly legacy?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -44,6 +47,13 @@ export class World {
   readonly truncations: Truncation[] = [];
   /** devhost's data dir as a tmpfs of its own (the `disk_full` fault), or why it is not one. */
   disk: Tmpfs | string = 'not mounted';
+  /** The legacy lane and the parity harness over the streams in parity, unless the run is without it. */
+  parity: LegacyParity | undefined;
+  /** Streams the offline_truncate fault may truncate: those not in parity (the legacy lane keeps its own history). */
+  get truncatable(): string[] {
+    const inParity = new Set(this.parity?.streams ?? []);
+    return this.streams.filter((s) => !inParity.has(s));
+  }
   private constructor(
     readonly o: WorldOptions,
     readonly dir: string,
@@ -112,6 +122,18 @@ export class World {
       writerToken,
     );
     world.disk = disk;
+    if (o.legacy !== false) {
+      // The second half of the streams (and the marker stream) in parity; the first half may be truncated.
+      const inParity = [...streams.slice(Math.ceil(streams.length / 2)), MARKER_STREAM];
+      world.parity = await LegacyParity.start({
+        dir,
+        brokers: broker.brokers,
+        topic,
+        streams: inParity,
+        candidate: world.target,
+      });
+      o.log(`chaos: legacy lane ${world.parity.lane.url}, in parity: ${inParity.join(', ')}`);
+    }
     await Promise.all(Array.from({ length: o.adapters }, (_, i) => world.startAdapter(i)));
     for (let i = 0; i < o.clients; i++) world.startClient(i);
     return world;
@@ -174,6 +196,7 @@ export class World {
     this.watcher.stop();
     await this.authority.close();
     for (const p of [...this.clients, ...this.adapters]) await p?.stop(5_000);
+    await this.parity?.stop();
     await this.devhost.proc.stop();
     if (typeof this.disk !== 'string') {
       // Kept work dirs keep devhost's data: copied off the tmpfs before it goes.

@@ -26,17 +26,28 @@ export class Tmpfs {
     }
   }
 
-  /** Bytes in use now. */
+  /** Bytes in use now, at least one block: `size=0` would make the tmpfs unlimited, and it could not be limited again. */
   async used(): Promise<number> {
     const s = await statfs(this.dir);
-    return (s.blocks - s.bfree) * s.bsize;
+    return Math.max(1, s.blocks - s.bfree) * s.bsize;
   }
 
-  /** No free block left: the size shrinks to what is in use (tmpfs refuses less than that). */
+  /**
+   * No free block left: the size shrinks to what is in use. tmpfs refuses a size below what is in
+   * use (EINVAL), and the process on it may write between the reading and the remount — found by a
+   * long chaos run — so a refused remount is tried again with what is in use then, plus a slack
+   * that grows by 16 KiB a try (a busy writer fills that within a few writes).
+   */
   async fill(): Promise<number> {
-    const used = await this.used();
-    await run('mount', ['-o', `remount,size=${used}`, this.dir]);
-    return used;
+    for (let attempt = 1; ; attempt++) {
+      const used = (await this.used()) + (attempt - 1) * 16 * 1024;
+      try {
+        await run('mount', ['-o', `remount,size=${used}`, this.dir]);
+        return used;
+      } catch (e) {
+        if (attempt >= 50) throw e;
+      }
+    }
   }
 
   /** The space returns. */

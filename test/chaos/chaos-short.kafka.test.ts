@@ -1,9 +1,11 @@
 /**
  * The chaos runner's short mode inside `npm test`: every fault kind once against real processes (its
  * own broker, a devhost process with a data dir on a tmpfs of its own, three adapters in one group,
- * desktop client processes, the fault proxies) — including a full disk, and history truncated and
- * the epoch moved under stopped clients — then the invariant checker over SpacetimeDB and every
- * client journal (a truncated client must have rebootstrapped, never resumed as if gapless).
+ * desktop client processes, the fault proxies, the reference legacy lane fed the same authority
+ * events) — including a full disk, history truncated and the epoch moved under stopped clients, and
+ * the legacy lane killed and its client's socket dropped — then the invariant checker over
+ * SpacetimeDB, every client journal (a truncated client must have rebootstrapped, never resumed as
+ * if gapless) and the parity harness's comparison of the two lanes.
  * `npm run chaos -- --long` is the same runner for long.
  */
 import { describe, expect, it } from 'vitest';
@@ -35,6 +37,9 @@ describe('chaos, short mode', () => {
     // disk_full needs a tmpfs of devhost's own (root); without one the run leaves it out and says so.
     if (!report.kinds.includes('disk_full')) console.warn(lines.find((l) => l.includes('no tmpfs')));
     for (const k of report.kinds) expect(report.faults[k].rounds, k).toBeGreaterThanOrEqual(1);
+    expect(report.kinds).toContain('legacy_crash');
+    // The legacy lane agreed through the parity harness over the streams in parity, after its faults.
+    expect(report.parityCompared).toBeGreaterThan(0);
     // The run did work: every event published reached SpacetimeDB and every client applied them all.
     expect(report.published).toBeGreaterThanOrEqual(FAULT_KINDS.length * 150);
     expect(report.stored).toBe(report.published);
