@@ -4,8 +4,18 @@
  * environment variable or on a command line ends up in process listings and shell history.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { decode as decodeNip19 } from 'nostr-tools/nip19';
-import { getPublicKey } from 'nostr-tools/pure';
+import { createRequire } from 'node:module';
+import type * as nip19 from 'nostr-tools/nip19';
+import type * as pure from 'nostr-tools/pure';
+
+// nostr-tools and its @noble curves (≈8 MiB) load only when relays are configured: a service without
+// the bridge never needs them. loadConfig is synchronous (a bad key is a configuration error before
+// anything starts), so they are required (nostr-tools ships CommonJS too), not imported.
+const requireNostr = createRequire(import.meta.url);
+const decodeNip19 = (text: string): nip19.DecodedResult =>
+  (requireNostr('nostr-tools/nip19') as typeof nip19).decode(text);
+const getPublicKey: typeof pure.getPublicKey = (secretKey) =>
+  (requireNostr('nostr-tools/pure') as typeof pure).getPublicKey(secretKey);
 
 export interface RelayConfig {
   /** Metric label and delivery record name: from configuration only, never from what a relay says. */

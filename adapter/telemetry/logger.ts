@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
 import { type Logger, type LoggerOptions, pino } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
+
+// pino-pretty (CommonJS, ≈9 MiB loaded) is required only when a run logs pretty lines: a service
+// logging JSON never loads it. createLogger stays synchronous, which a dynamic import() would not allow.
+const requirePretty = (): typeof pinoPretty => createRequire(import.meta.url)('pino-pretty');
 
 /**
  * Paths never written to logs: event payloads can carry user data and tokens grant access.
@@ -44,7 +49,7 @@ export function createLogger(config: LoggerConfig = {}): Logger {
   if (format === 'pretty') {
     // Formatting happens after pino serialised (and redacted) the record; sync so that the last
     // lines before exit are not lost.
-    const pretty = pinoPretty({
+    const pretty = requirePretty()({
       destination: config.destination ?? 1,
       sync: true,
       colorize: !config.destination && process.stdout.isTTY === true,
