@@ -1,6 +1,6 @@
 /**
  * The embedded default: devhost hosting the sync module in this process, when no SpacetimeDB is
- * configured. devhost (and with it esbuild and its SQL engine) is imported here, on first use only,
+ * configured. devhost (and with it its SQL engine) is imported here, on first use only,
  * so a service pointed at a real SpacetimeDB never loads it.
  */
 import type { Devhost } from '@spacetime-sync/devhost';
@@ -9,6 +9,12 @@ import { embeddedDatabase } from '../shared/shards/config.js';
 
 // Beside service.ts at the adapter root, so the path also holds from the compiled dist/ (one level down).
 export const SYNC_MODULE_ENTRY = new URL('../module/src/index.ts', import.meta.url).pathname;
+/**
+ * The sync module bundled by `npm run build` (scripts/build.mjs) into dist/, beside the compiled
+ * service: used while it matches module/src on disk, so a start needs no bundler. From the
+ * TypeScript sources (tsx) there is no such file and devhost bundles the module itself.
+ */
+export const PREBUILT_SYNC_MODULE = new URL('./sync-module.bundle.json', import.meta.url).pathname;
 /** The database name the embedded devhost hosts the sync module under. */
 export const EMBEDDED_DATABASE = 'spacetime-sync';
 
@@ -28,6 +34,7 @@ export async function startEmbeddedDevhost(
     databases: Array.from({ length: options.shardCount ?? 1 }, (_, i) => ({
       name: embeddedDatabase(EMBEDDED_DATABASE, i),
       moduleEntry: SYNC_MODULE_ENTRY,
+      prebuilt: PREBUILT_SYNC_MODULE,
     })),
     port: options.port,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),

@@ -1,7 +1,8 @@
 /**
  * `@spacetime-sync/devhost`'s public API, its one entry: everything outside this folder imports
- * devhost through this file, by package name. Loading it loads the whole host (esbuild included), so
- * a caller that may not need a host imports it lazily (`await import('@spacetime-sync/devhost')`).
+ * devhost through this file, by package name. Loading it loads the whole host (esbuild only when a
+ * module is bundled), so a caller that may not need a host imports it lazily
+ * (`await import('@spacetime-sync/devhost')`).
  */
 
 // Client bindings from a module's own description (the `spacetime generate` stand-in).
@@ -29,5 +30,7 @@ export {
   type StartDevhostOptions,
   startDevhost,
 } from './start-devhost.js';
+// A module bundle built ahead of time (`npm run build`), used while it matches the sources.
+export { type PrebuiltBundle, readPrebuiltBundle, writePrebuiltBundle } from './loader/index.js';
 // The datastore alone (no module, no log): the ceiling `npm run bench` prints beside append cases.
 export { type StoreOnly, storeOnly } from './store/insert-ceiling.js';

@@ -11,7 +11,7 @@ import type { DatabaseRegistry } from './contract.js';
 import { type FsyncPolicy, type HistoryCutReport, openDurability } from './durability/index.js';
 import { callHistoryCutReducer, HISTORY_CUT_REDUCER } from './history-cut-hook.js';
 import { type DevhostDatabase, type LogLevel, openDatabase } from './host/index.js';
-import { bundleModule } from './loader/index.js';
+import { bundleModule, readPrebuiltBundle } from './loader/index.js';
 import { startServer } from './server/index.js';
 import type { DevhostLimits } from './server/limits.js';
 import { TokenAuthority } from './server/tokens.js';
@@ -19,6 +19,11 @@ import { TokenAuthority } from './server/tokens.js';
 export interface DevhostDatabaseSpec {
   readonly name: string;
   readonly moduleEntry: string;
+  /**
+   * Manifest of a bundle of `moduleEntry` built ahead of time (loader/prebuilt.ts): used when it still
+   * matches the sources on disk, else the module is bundled now (and a warning says why).
+   */
+  readonly prebuilt?: string;
 }
 
 export interface StartDevhostOptions {
@@ -105,14 +110,16 @@ export async function startDevhost(options: StartDevhostOptions): Promise<Devhos
     for (const spec of options.databases) {
       let bundle = bundles.get(spec.moduleEntry);
       if (bundle === undefined) {
-        bundle = await bundleModule(spec.moduleEntry);
+        const prebuilt = spec.prebuilt ? readPrebuiltBundle(spec.prebuilt, spec.moduleEntry) : undefined;
+        if (prebuilt?.kind === 'stale') log('warn', `[${spec.name}] bundling the module now: ${prebuilt.why}`);
+        bundle = prebuilt?.kind === 'fresh' ? prebuilt.code : await bundleModule(spec.moduleEntry);
         bundles.set(spec.moduleEntry, bundle);
       }
-      // Data written under one schema is refused under another (devhost has no auto-migrations).
-      const schemaHash = createHash('sha256').update(describeBundle(bundle)).digest('hex');
       const durability = dir
         ? openDurability(join(dir, 'db', spec.name), {
-            schemaHash,
+            // Data written under one schema is refused under another (devhost has no auto-migrations).
+            // Only a data dir needs it: describing the module evaluates it once more in its own context.
+            schemaHash: createHash('sha256').update(describeBundle(bundle)).digest('hex'),
             ...(options.fsync ? { fsync: options.fsync } : {}),
             truncateCorrupt: options.truncateCorrupt === true,
             // Recovery's own repairs (a torn tail cut, a damaged snapshot skipped) are the operator's to see.

@@ -5,6 +5,10 @@
 // external. Chunks are split at the CLI's `await import()`s, so `--help` loads only the command
 // definitions. Every output file sits directly in dist/, one level below the repository root like
 // the source folders, so `new URL('../…', import.meta.url)` finds the same files from either place.
+// It also bundles the sync module once, with devhost's own bundler (compiled here, so the bundle is
+// byte for byte what the embedded devhost would build), into dist/sync-module.bundle.js plus a
+// manifest hashing its sources: a start uses it while the sources match and needs no esbuild then
+// (devhost/loader/prebuilt.ts). `--watch` writes none (devhost bundles the module at each start).
 // Usage: node scripts/build.mjs [--watch]
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { build, context } from 'esbuild';
@@ -23,7 +27,8 @@ const packages = [
 
 const options = {
   absWorkingDir: root,
-  entryPoints: { cli: 'cli/main.ts' },
+  // prebuilt: the build step below runs devhost's compiled writePrebuiltBundle.
+  entryPoints: { cli: 'cli/main.ts', prebuilt: 'devhost/loader/prebuilt.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -49,4 +54,6 @@ if (process.argv.includes('--watch')) {
   console.log('build: watching for changes');
 } else {
   await build(options);
+  const { writePrebuiltBundle } = await import(new URL('dist/prebuilt.js', `file://${root}`).href);
+  await writePrebuiltBundle(`${root}module/src/index.ts`, `${root}dist/sync-module.bundle.json`);
 }

@@ -8,7 +8,8 @@
  *   that reads the host-provided object from a context global, and the bundle is emitted as a script
  *   whose value is the module's export object. Same exports, same evaluation order, no Node flag.
  */
-import { build, type Plugin } from 'esbuild';
+import { resolve } from 'node:path';
+import type { Plugin } from 'esbuild';
 import { SYS_GLOBAL, SYS_MODULES } from './sys-exports.js';
 
 /** Global the script assigns the module's exports to. */
@@ -51,7 +52,25 @@ export interface BundleOptions {
 
 /** Bundles `entry` (a .ts/.js module source) into a script evaluating to the module's exports. */
 export async function bundleModule(entry: string, options: BundleOptions = {}): Promise<string> {
+  return (await bundleModuleWithInputs(entry, options)).code;
+}
+
+export interface BuiltBundle {
+  readonly code: string;
+  /** Absolute paths of every file the bundle was built from (the module's sources, the server library). */
+  readonly inputs: readonly string[];
+}
+
+/** Same bundle as bundleModule, with the files it was built from (for prebuilt.ts's freshness hash). */
+export async function bundleModuleWithInputs(
+  entry: string,
+  options: BundleOptions = {},
+): Promise<BuiltBundle> {
+  // esbuild (≈17 MiB and a child process that stays for the process's life) is imported only when a
+  // module is bundled: a host started from a fresh prebuilt bundle (prebuilt.ts) never loads it.
+  const { build } = await import('esbuild');
   const result = await build({
+    metafile: true,
     entryPoints: [entry],
     bundle: true,
     write: false,
@@ -70,5 +89,9 @@ export async function bundleModule(entry: string, options: BundleOptions = {}): 
   });
   const out = result.outputFiles[0];
   if (!out) throw new Error(`esbuild produced no output for ${entry}`);
-  return out.text;
+  // Metafile paths are relative to the working directory; the sys modules are virtual (no file).
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((p) => !p.includes(':'))
+    .map((p) => resolve(p));
+  return { code: out.text, inputs };
 }
