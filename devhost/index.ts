@@ -21,6 +21,8 @@ export type { FsyncPolicy, HistoryCutReport } from './durability/index.js';
 // Telling a module its commit log was cut (`truncateCorrupt`).
 export { callHistoryCutReducer, HISTORY_CUT_REDUCER } from './history-cut-hook.js';
 export type { DevhostDatabase, LogLevel } from './host/index.js';
+// A module bundle built ahead of time (`npm run build`), used while it matches the sources.
+export { type PrebuiltBundle, readPrebuiltBundle, writePrebuiltBundle } from './loader/index.js';
 // The subscription query compiler, for callers that inspect how a query will be planned.
 export { type CompiledQuery, compileQuery, type SqlAuth } from './sql/index.js';
 // Hosting: start, address, owner credentials, stop.
@@ -30,7 +32,5 @@ export {
   type StartDevhostOptions,
   startDevhost,
 } from './start-devhost.js';
-// A module bundle built ahead of time (`npm run build`), used while it matches the sources.
-export { type PrebuiltBundle, readPrebuiltBundle, writePrebuiltBundle } from './loader/index.js';
 // The datastore alone (no module, no log): the ceiling `npm run bench` prints beside append cases.
 export { type StoreOnly, storeOnly } from './store/insert-ceiling.js';

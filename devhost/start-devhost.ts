@@ -111,7 +111,8 @@ export async function startDevhost(options: StartDevhostOptions): Promise<Devhos
       let bundle = bundles.get(spec.moduleEntry);
       if (bundle === undefined) {
         const prebuilt = spec.prebuilt ? readPrebuiltBundle(spec.prebuilt, spec.moduleEntry) : undefined;
-        if (prebuilt?.kind === 'stale') log('warn', `[${spec.name}] bundling the module now: ${prebuilt.why}`);
+        if (prebuilt?.kind === 'stale')
+          log('warn', `[${spec.name}] bundling the module now: ${prebuilt.why}`);
         bundle = prebuilt?.kind === 'fresh' ? prebuilt.code : await bundleModule(spec.moduleEntry);
         bundles.set(spec.moduleEntry, bundle);
       }
