@@ -11,6 +11,7 @@ import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import type { ParityShadow } from '../parity/shadow/shadow.js';
+import { warmHttpParser } from '../shared/http-parser-warmup.js';
 import { createAuthenticator } from './auth/setup.js';
 import type { RunningBridge } from './bridge/start-bridge.js';
 import type { ServiceConfig } from './config.js';
@@ -64,6 +65,9 @@ export async function startService(
   } = {},
 ): Promise<RunningService> {
   const startedAtMs = Date.now();
+  // Before any fetch (issuer JWKS, the SDK's connects): a first connection closed by its peer would
+  // otherwise hang unseen on Node 20 (../shared/http-parser-warmup.ts).
+  await warmHttpParser();
   // Keys and certificates first: a bad file stops the start before anything listens.
   const authenticator = await createAuthenticator(config.auth);
   const tls = tlsMaterial(config);
