@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devhost, type StoreOnly, storeOnly } from '@spacetime-sync/devhost';
 import { AlgebraicType, BinaryWriter, Identity, Timestamp } from 'spacetimedb';
+import { type DevhostProc, startDevhostProc } from '../chaos/procs/devhost-proc.js';
 import {
   type Connected,
   connect,
@@ -27,6 +28,12 @@ function durableName(inFlight: number): string {
   return `devhost: append_sync_events via SDK, 100 events/call, ${inFlight} call${inFlight > 1 ? 's' : ''} in flight (durable: data dir, group fsync 5 ms)`;
 }
 const PIPELINED = 8;
+/**
+ * The deployment's shape: the host is its own process (`spacetime-sync devhost --data`), the
+ * publisher another, so each has a core; the in-process case above shares one thread between the
+ * SDK client and the host it measures.
+ */
+export const DURABLE_APPEND_OWN_PROCESS = `devhost in its own process: append_sync_events via SDK, 100 events/call, ${PIPELINED} calls in flight (durable: data dir, group fsync 5 ms)`;
 export const DURABLE_APPEND = durableName(PIPELINED);
 export const MEMORY_APPEND = 'devhost: append_sync_events via SDK, 100 events/call (memory only)';
 
@@ -82,6 +89,32 @@ export default function suite(): BenchCase[] {
       },
     };
   }
+
+  let proc: DevhostProc | undefined;
+  const ownProcessAppend: BenchCase = {
+    name: DURABLE_APPEND_OWN_PROCESS,
+    opsPerRun: 100 * PIPELINED,
+    ceiling: STORE_CEILING,
+    compareTo: DURABLE_APPEND,
+    target: { text: '≥ 40,000 ev/s', minOpsPerSec: 40_000 },
+    setup: async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'bench-devhost-proc-'));
+      proc = await startDevhostProc(dataDir);
+      writer = await connect({ url: proc.url }, proc.ownerToken);
+    },
+    teardown: async () => {
+      writer.conn.disconnect();
+      await proc?.proc.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    run: async () => {
+      await Promise.all(
+        Array.from({ length: PIPELINED }, () =>
+          writer.conn.reducers.appendSyncEvents({ events: batch(), cursor: undefined }),
+        ),
+      );
+    },
+  };
 
   return [
     {
@@ -150,6 +183,7 @@ export default function suite(): BenchCase[] {
     // flight (the SDK sends them on one socket, the host runs them in order) they share commits.
     durableAppend(1),
     durableAppend(PIPELINED),
+    ownProcessAppend,
     {
       name: 'devhost: append_sync_event on the host, no network, 1 event/call (memory only)',
       setup: () => start(),
