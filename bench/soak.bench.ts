@@ -10,7 +10,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -19,6 +18,7 @@ import kafkajs from 'kafkajs';
 import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { hashPayload } from '../shared/payload-hash.js';
 import { type Connected, connect, SYNC_DB, subscribe } from '../test/support/devhost-harness.js';
+import { freePort } from '../test/support/free-port.js';
 import { acquireBroker, brokerList, releaseBroker } from './adapter.bench.js';
 import type { BenchCase } from './harness.js';
 
@@ -34,17 +34,6 @@ const WARMUP_SHARE = 0.2;
 const MAX_GROWTH_PCT = 10;
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 120_000) {
   const end = Date.now() + ms;

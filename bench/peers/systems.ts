@@ -7,7 +7,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Centrifuge } from 'centrifuge';
@@ -18,6 +17,7 @@ import { MemoryCursorStore } from '../../client/cursor-store.js';
 import { SyncClient } from '../../client/sync-client.js';
 import { DbConnection } from '../../module/bindings/index.js';
 import { ensureWebSocket } from '../../shared/node-websocket.js';
+import { freePort } from '../../test/support/free-port.js';
 
 /** A follower: `position` is where it stands (to resume from after `close`). */
 export interface Follower {
@@ -40,17 +40,6 @@ export interface PeerSystem {
 }
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;

@@ -23,6 +23,7 @@ import {
 } from '../../client/sync-client.js';
 import { diagnoseConnectFailure } from '../../shared/connect-diagnosis.js';
 import { connect, SYNC_DB, startSyncDevhost } from '../support/devhost-harness.js';
+import { freePort } from '../support/free-port.js';
 import { eventInput } from '../support/sync-events.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -71,14 +72,6 @@ async function open(
   const client = await SyncClient.open(streams, { ...app.options, ...options });
   cleanups.push(() => client.close());
   return { client, app };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('SyncClient against a wrong host', () => {

@@ -3,11 +3,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
+import { freePort } from '../support/free-port.js';
 import { alertRules, prometheusBin } from '../support/observability.js';
 import { startTestService } from '../support/service-harness.js';
 
@@ -16,15 +16,6 @@ let service: RunningService;
 let prometheus: ChildProcess;
 let url: string;
 let output = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function api<T>(path: string): Promise<T> {
   const res = await fetch(`${url}/api/v1/${path}`);

@@ -7,12 +7,12 @@
  * the start with a typed message and exit code 1.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, type Proc, startProc } from '../../chaos/procs/child.js';
 import { BIN, type DevhostProc, SYNC_DB, startDevhostProc } from '../../chaos/procs/devhost-proc.js';
+import { freePort } from '../support/free-port.js';
 
 /** The start used to give up after 30 s; the outage here lasts longer. */
 const OUTAGE_MS = 32_000;
@@ -37,16 +37,6 @@ afterAll(async () => {
   await devhost?.proc.kill9();
   await rm(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startService(env: Record<string, string> = {}): Promise<{ proc: Proc; http: string }> {
   const port = await freePort();

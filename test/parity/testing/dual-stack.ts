@@ -6,7 +6,6 @@
  * clients' own reconnects carry them across.
  */
 import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
@@ -21,21 +20,11 @@ import { DbConnection } from '../../../module/bindings/index.js';
 import type { ShadowConfig } from '../../../parity/shadow/config.js';
 import { type SyncEnvelope, SyncEnvelopeSchema } from '../../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { ensureWebSocket } from '../../../shared/node-websocket.js';
+import { freePort } from '../../support/free-port.js';
 import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../../support/kafka-env.js';
 import { startTestService } from '../../support/service-harness.js';
 
 const KEYRING = parseKeyring(`parity-test=${'p'.repeat(40)}`, 'test keyring');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export class DualStack {
   private readonly kafka = testKafka('parity-test');

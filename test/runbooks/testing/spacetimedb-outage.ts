@@ -5,7 +5,6 @@
  * gone. The test publishes what arrives meanwhile and brings devhost back with `restartDevhost`.
  */
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Devhost } from '@spacetime-sync/devhost';
@@ -13,6 +12,7 @@ import { expect } from 'vitest';
 import type { KafkaConfig } from '../../../adapter/config.js';
 import { tokenFileEnv } from '../../support/auth.js';
 import { startSyncDevhost } from '../../support/devhost-harness.js';
+import { freePort } from '../../support/free-port.js';
 import { type RunbookStack, runbookStack } from './stack.js';
 
 export interface SpacetimedbOutage {
@@ -23,15 +23,6 @@ export interface SpacetimedbOutage {
   restartDevhost(): Promise<void>;
   /** Stops the service, then devhost. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function spacetimedbOutage(o: {
