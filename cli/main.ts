@@ -50,3 +50,4 @@ export async function main(argv: readonly string[], output?: Output): Promise<nu
   }
   return takeExitCode() ?? ExitCode.Ok;
 }
+export { exitWhenFlushed } from './exit.js';
