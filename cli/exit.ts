@@ -6,15 +6,17 @@
  * command that returned is done, and idle timers of connections it closed must not keep it alive.
  */
 export async function exitWhenFlushed(code: number): Promise<never> {
+  // Set first: should the event loop empty while waiting, the process still ends with this code.
+  process.exitCode = code;
   await Promise.all([process.stdout, process.stderr].map(flushed));
   process.exit(code);
 }
 
-/** Resolves once everything written to `stream` before this call is written out (or it failed). */
-function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.destroyed || !stream.writable) return resolve();
-    // Writes complete in order: the callback of an empty write runs after all earlier ones.
-    stream.write('', () => resolve());
-  });
+/**
+ * Resolves once `stream` holds nothing unwritten (or it broke). Polled: an empty write's callback is
+ * not a flush signal on every Node version (Node 26 never called it, and the loop emptied with the
+ * wrong exit code), and 'drain' comes only after a write that filled the buffer.
+ */
+async function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  while (stream.writableLength > 0 && !stream.destroyed) await new Promise((r) => setTimeout(r, 5));
 }

@@ -4,22 +4,28 @@ import { describe, expect, it } from 'vitest';
 const FLOOD = new URL('./testing/flood-then-exit.ts', import.meta.url).pathname;
 
 describe('a command ending its process', () => {
-  it('exits only after a slow reader got all of its output (process.exit alone dropped the rest)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', FLOOD], { stdio: ['ignore', 'pipe', 'pipe'] });
-    // Not read until the child has queued all 1,000,000 bytes: far more than the pipe holds, so
-    // most of it still sits in the child when it asks to exit.
-    child.stdout.pause();
-    let got = 0;
-    child.stdout.on('data', (d: Buffer) => {
-      got += d.length;
-    });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('queued')) child.stdout.resume();
-    });
-    const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
-    expect(code).toBe(0);
-    expect(got).toBe(1_000_000);
-  }, 60_000);
+  it.each([0, 1, 3])(
+    'exits with %i only after a slow reader got all of its output (process.exit alone dropped the rest)',
+    async (exitCode) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', FLOOD, String(exitCode)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      // Not read until the child has queued all 1,000,000 bytes: far more than the pipe holds, so
+      // most of it still sits in the child when it asks to exit.
+      child.stdout.pause();
+      let got = 0;
+      child.stdout.on('data', (d: Buffer) => {
+        got += d.length;
+      });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (err.includes('queued')) child.stdout.resume();
+      });
+      const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+      expect(code).toBe(exitCode);
+      expect(got).toBe(1_000_000);
+    },
+    60_000,
+  );
 });
