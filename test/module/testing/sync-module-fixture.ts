@@ -1,0 +1,64 @@
+/**
+ * The prelude of the sync-module suites: the real module bundle on devhost, called through the
+ * unmodified SDK with the generated bindings. The owner connection is the adapter's identity
+ * (initial writer, following the stream, event, cursor, receipt and checkpoint tables); the
+ * anonymous `reader` is a desktop client. `useSyncModule()` registers the start and stop hooks; the
+ * connections are live bindings, set once `beforeAll` has run.
+ */
+import type { Devhost } from '@spacetime-sync/devhost';
+import { afterAll, beforeAll } from 'vitest';
+import type { DbConnection } from '../../../module/bindings/index.js';
+import { type Connected, connect, startSyncDevhost, subscribe } from '../../support/devhost-harness.js';
+import { eventInput } from '../../support/sync-events.js';
+
+export let devhost: Devhost;
+export let writer: Connected;
+export let reader: Connected;
+
+export function useSyncModule(): void {
+  beforeAll(async () => {
+    devhost = await startSyncDevhost();
+    writer = await connect(devhost, devhost.ownerToken);
+    reader = await connect(devhost);
+    await subscribe(writer.conn, [
+      'SELECT * FROM sync_stream',
+      'SELECT * FROM sync_event',
+      'SELECT * FROM source_cursor',
+      'SELECT * FROM append_receipt',
+      'SELECT * FROM sync_checkpoint',
+    ]);
+    await subscribe(reader.conn, [
+      'SELECT * FROM sync_stream',
+      'SELECT * FROM session_presence',
+      'SELECT * FROM sync_checkpoint',
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    writer?.conn.disconnect();
+    reader?.conn.disconnect();
+    await devhost?.stop();
+  });
+}
+
+export function event(stream: string, key: string, body: string, sourceSeq = 0n) {
+  return eventInput(stream, key, { body, sourceSeq });
+}
+
+/** A stream's events as the writer's cache holds them, in seq order. */
+export function events(conn: DbConnection, stream: string): { seq: bigint; key: string }[] {
+  return [...conn.db.syncEvent.iter()]
+    .filter((e) => e.streamId === stream)
+    .map((e) => ({ seq: e.seq, key: e.idempotencyKey }))
+    .sort((a, b) => (a.seq < b.seq ? -1 : 1));
+}
+
+export const head = (conn: DbConnection, stream: string) =>
+  conn.db.syncStream.stream_id.find(stream)?.headSeq;
+export const append = (c: Connected, e: ReturnType<typeof event>) =>
+  c.conn.reducers.appendSyncEvent({ event: e });
+export const appendBatch = (
+  c: Connected,
+  evs: ReturnType<typeof event>[],
+  cursor?: { consumerGroup: string; topic: string; partition: number; nextOffset: bigint },
+) => c.conn.reducers.appendSyncEvents({ events: evs, cursor });
