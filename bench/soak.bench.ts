@@ -7,6 +7,11 @@
  *
  * The maximum is measured first in the same run: a backlog of `SOAK_CALIBRATE_EVENTS` (default
  * 20,000) produced at once, the rate at which the adapter commits it. `SOAK_RATE` overrides it.
+ *
+ * `SOAK_KEEP=N` gives every soak stream a retention of N events after the calibration (the module's
+ * maintenance timer then compacts each stream every 5 s): without it devhost's RSS grows by the
+ * history it retains, which tells nothing about a leak; with it, the history is bounded and any
+ * growth left is the host's own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +31,7 @@ const { Kafka, logLevel } = kafkajs;
 const ROOT = new URL('../', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/spacetime-sync.js');
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
+const KEEP = BigInt(process.env.SOAK_KEEP ?? 0);
 const CALIBRATE = Number(process.env.SOAK_CALIBRATE_EVENTS ?? 20_000);
 const STREAMS = 32;
 const TICK_MS = 100;
@@ -142,7 +148,7 @@ function soakCase(): BenchCase {
   };
 
   return {
-    name: `soak: adapter Kafka → committed and durable at half the measured maximum for ${fmt(MINUTES, 2)} min, RSS of the adapter and of devhost (two processes; data dir, group fsync 5 ms)`,
+    name: `soak: adapter Kafka → committed and durable at half the measured maximum for ${fmt(MINUTES, 2)} min, RSS of the adapter and of devhost (two processes; data dir, group fsync 5 ms; ${KEEP > 0n ? `retention: the newest ${fmt(Number(KEEP))} events per stream` : 'no retention: devhost keeps the whole history'})`,
     once: true,
     // Read after the run: the events the soak itself produced (the calibration backlog apart).
     get opsPerRun() {
@@ -221,6 +227,13 @@ function soakCase(): BenchCase {
       if (!(await waitCommitted(produced, 600_000))) throw new Error('calibration backlog never committed');
       maxRate = CALIBRATE / ((performance.now() - t0) / 1000);
       rate = Number(process.env.SOAK_RATE ?? maxRate / 2);
+      if (KEEP > 0n && owner)
+        for (let i = 0; i < STREAMS; i++)
+          await owner.conn.reducers.configureStream({
+            streamId: `soak:${i}`,
+            retainMinEvents: KEEP,
+            compactByKey: false,
+          });
     },
     teardown: async () => {
       await producer?.disconnect();
