@@ -13,6 +13,7 @@ import { type CutoverConfig, cutoverConfig } from './cutover/config.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest/ingest-limits.js';
 import { type KafkaSecurity, kafkaSecurity } from './kafka/security-config.js';
 import { DEFAULT_MAX_IN_FLIGHT } from './spacetime/call-window.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './spacetime/connect-deadline.js';
 import { type ClientTokenConfig, loadClientTokenConfig } from './tokens/config.js';
 
 export interface KafkaConfig {
@@ -72,6 +73,11 @@ export interface ServiceConfig {
   readonly probeIntervalMs?: number;
   /** Reducer calls each shard's writer keeps in flight at once (`SPACETIMEDB_MAX_IN_FLIGHT`). */
   readonly writerMaxInFlight?: number;
+  /**
+   * One SpacetimeDB connection attempt's bound, for every connection the service opens (writer,
+   * cutover store, delivery probe, bridge): `SPACETIMEDB_CONNECT_TIMEOUT_MS`, default 15 s.
+   */
+  readonly spacetimeConnectTimeoutMs?: number;
   /** The Nostr bridge worker; on when BRIDGE_NOSTR_RELAYS is set. */
   readonly bridge?: BridgeConfig;
   /** Shadow parity against the legacy lane (PARITY_SHADOW=1); absent = off. */
@@ -258,6 +264,7 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
     logLevel,
     probeIntervalMs: nonNegativeInt(env, 'PROBE_INTERVAL_MS', 10_000),
     writerMaxInFlight: positiveInt(env, 'SPACETIMEDB_MAX_IN_FLIGHT', DEFAULT_MAX_IN_FLIGHT),
+    spacetimeConnectTimeoutMs: positiveInt(env, 'SPACETIMEDB_CONNECT_TIMEOUT_MS', DEFAULT_CONNECT_TIMEOUT_MS),
     cutover: cutoverConfig(env, (variable, message) => new ConfigError(variable, message)),
     ...optional(
       'parityShadow',

@@ -9,6 +9,7 @@
  */
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../shared/backoff.js';
 import type { SyncError } from '../shared/errors/sync-error.js';
+import { warmHttpParserOnce } from '../shared/http-parser-warmup.js';
 import { ensureWebSocket } from '../shared/node-websocket.js';
 import { Checkpoints } from './checkpoints.js';
 import type { SyncClientError } from './client-error.js';
@@ -162,6 +163,9 @@ export class SyncClient {
   /** Opens the streams: loads their cursors, connects, replays, then follows live. */
   static async open(streamIds: readonly string[], options: SyncClientOptions): Promise<SyncClient> {
     ensureWebSocket();
+    // Node 20's fetch misses a peer's close on a process's first connection and then waits forever
+    // (../shared/http-parser-warmup.ts): warmed before the SDK's first token request.
+    await warmHttpParserOnce();
     const cursors = new Map<string, StartPosition | undefined>();
     for (const id of streamIds) {
       const start = options.startAfter?.get(id);

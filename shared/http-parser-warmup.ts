@@ -8,7 +8,8 @@
  * started during an outage behind a proxy hung silently at its first connection (chaos finding,
  * README "Faults survived"). One request to a server of our own on loopback before any other fetch
  * lets the compile finish first; later connections attach their listeners without waiting.
- * Harmless where fetch does not have the bug (Node 22+ bundles a fixed undici).
+ * Harmless where fetch does not have the bug (Node 22+ bundles a fixed undici). The service calls
+ * it at start; the client library (`SyncClient.open`) through `warmHttpParserOnce`, on Node 20 only.
  */
 import { createServer } from 'node:http';
 
@@ -32,4 +33,17 @@ export async function warmHttpParser(): Promise<void> {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+let warmed: Promise<void> | undefined;
+
+/**
+ * The warm-up once per process, and only where fetch has the bug (Node before 22): what a library
+ * calls before its first connection (the desktop client), so many clients in one process warm once.
+ */
+export function warmHttpParserOnce(): Promise<void> {
+  const major = Number(globalThis.process?.versions?.node?.split('.')[0] ?? 0);
+  if (!(major > 0 && major < 22)) return Promise.resolve();
+  warmed ??= warmHttpParser();
+  return warmed;
 }

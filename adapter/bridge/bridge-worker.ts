@@ -23,6 +23,8 @@ export interface BridgeWorkerOptions {
   readonly database: string;
   /** The worker identity's token (absent: a fresh identity from the host). */
   readonly token?: string;
+  /** One connection attempt's bound (`SPACETIMEDB_CONNECT_TIMEOUT_MS`, ../spacetime/connect-deadline.ts). */
+  readonly connectTimeoutMs?: number;
   /** Grants the worker identity its target before it subscribes (the service does it as a writer). */
   readonly grant?: (identityHex: string, target: string) => Promise<void>;
   readonly metrics: BridgeMetrics;
@@ -101,6 +103,7 @@ export class BridgeWorker {
       ...(o.token ? { token: o.token } : {}),
       target: config.target,
       logger: o.logger,
+      ...(o.connectTimeoutMs ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
       ...(o.grant
         ? { beforeSubscribe: (id: string) => o.grant?.(id, config.target) ?? Promise.resolve() }
         : {}),

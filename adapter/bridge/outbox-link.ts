@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { DbConnection } from '../../module/bindings/index.js';
 import { backoffDelay } from '../../shared/backoff.js';
 import { ensureWebSocket } from '../../shared/node-websocket.js';
+import { connectDeadline, DEFAULT_CONNECT_TIMEOUT_MS } from '../spacetime/connect-deadline.js';
 import type { PendingRow, RecordedDelivery } from './delivery-plan.js';
 import { INITIAL_OUTBOX_STATE, nextOutboxState, type OutboxEvent, type OutboxState } from './outbox-state.js';
 
@@ -43,6 +44,8 @@ export interface OutboxLinkOptions {
   /** Runs once the identity is known and before subscribing (grants the worker its target). */
   readonly beforeSubscribe?: (identityHex: string) => Promise<void>;
   readonly callTimeoutMs?: number;
+  /** One connection attempt's bound (`SPACETIMEDB_CONNECT_TIMEOUT_MS`, ../spacetime/connect-deadline.ts). */
+  readonly connectTimeoutMs?: number;
 }
 
 type OutboxRow = Parameters<Parameters<DbConnection['db']['bridgeOutbox']['onInsert']>[0]>[1];
@@ -146,12 +149,21 @@ export class OutboxLink {
     if (state.tag !== 'connecting') return;
     const { generation } = state;
     const lost = (why: string) => this.apply({ type: 'lost', generation, why });
+    // A hung attempt is given up into the same `lost` (../spacetime/connect-deadline.ts).
+    const deadline = connectDeadline(this.o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, (why) => {
+      lost(why);
+      conn.disconnect();
+    });
     const conn = DbConnection.builder()
       .withUri(this.o.uri)
       .withDatabaseName(this.o.database)
       .withToken(this.token)
       .withCompression('none')
       .onConnect((c, identity, token) => {
+        if (!deadline.settle()) {
+          c.disconnect();
+          return;
+        }
         this.token = token;
         this.identityHex = identity.toHexString();
         void (async () => {
@@ -166,8 +178,8 @@ export class OutboxLink {
           this.subscribe(c as DbConnection, generation, lost);
         })();
       })
-      .onConnectError((_ctx, err) => lost(`connect failed: ${err.message}`))
-      .onDisconnect((_ctx, err) => lost(err ? err.message : 'disconnected'))
+      .onConnectError((_ctx, err) => deadline.settle() && lost(`connect failed: ${err.message}`))
+      .onDisconnect((_ctx, err) => deadline.settle() && lost(err ? err.message : 'disconnected'))
       .build();
     this.conn = conn;
     this.listen(conn, generation);

@@ -28,6 +28,8 @@ export interface BridgeShard {
   readonly database: string;
   /** The service's own token there (a sync writer): grants the worker its target. */
   readonly token?: string;
+  /** One connection attempt's bound (`SPACETIMEDB_CONNECT_TIMEOUT_MS`, ../spacetime/connect-deadline.ts). */
+  readonly connectTimeoutMs?: number;
 }
 
 export interface StartBridgeOptions {
@@ -93,6 +95,7 @@ export async function startBridge(o: StartBridgeOptions): Promise<RunningBridge>
       uri: shard.uri,
       database: shard.database,
       ...(token ? { token } : {}),
+      ...(shard.connectTimeoutMs ? { connectTimeoutMs: shard.connectTimeoutMs } : {}),
       grant: (identityHex, target) =>
         grantBridgeWorker(shard.uri, shard.database, shard.token, identityHex, target),
       metrics,

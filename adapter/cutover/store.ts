@@ -12,6 +12,7 @@ import { type CutoverStage, stageFrom } from '../../module/src/cutover-machine.j
 import { backoffDelay } from '../../shared/backoff.js';
 import { SyncError, unavailable } from '../../shared/errors/sync-error.js';
 import { ensureWebSocket } from '../../shared/node-websocket.js';
+import { openSdkSocket } from '../spacetime/sdk-socket.js';
 import { reducerError } from '../spacetime/writer.js';
 import { unauthorizedMove } from './refusals.js';
 
@@ -55,6 +56,8 @@ export interface StoreOptions {
   readonly token?: string;
   readonly logger: Logger;
   readonly callTimeoutMs?: number;
+  /** One connection attempt's bound (`SPACETIMEDB_CONNECT_TIMEOUT_MS`, ../spacetime/connect-deadline.ts). */
+  readonly connectTimeoutMs?: number;
 }
 
 const percentOf = (s: CutoverStage) => (s.kind === 'canary' ? s.percent : 0);
@@ -104,13 +107,14 @@ export class CutoverStore {
 
   private connect(): void {
     if (this.life.t === 'closed') return;
-    const conn = DbConnection.builder()
-      .withUri(this.o.uri)
-      .withDatabaseName(this.o.database)
-      .withToken(this.o.token)
-      .withConfirmedReads(true)
-      .withCompression('none')
-      .onConnect((c, identity) => {
+    // The writer's kind of socket: confirmed reads, every way it ends (a hung attempt too) one `lost`.
+    const conn: DbConnection = openSdkSocket({
+      uri: this.o.uri,
+      database: this.o.database,
+      token: this.o.token,
+      compression: 'none',
+      connectTimeoutMs: this.o.connectTimeoutMs,
+      onOpened: (c, identity) => {
         c.subscriptionBuilder()
           .onApplied(() => {
             if (this.life.t === 'closed') return;
@@ -126,10 +130,9 @@ export class CutoverStore {
             this.o.logger.warn({ why: String(ctx.event) }, 'cutover audit trail not readable'),
           )
           .subscribe(['SELECT * FROM cutover_audit']);
-      })
-      .onConnectError((_ctx, err) => this.lost(conn, `connect failed: ${err.message}`))
-      .onDisconnect((_ctx, err) => this.lost(conn, err ? err.message : 'disconnected'))
-      .build();
+      },
+      onLost: (why) => this.lost(conn, why),
+    });
     conn.db.cutoverState.onInsert(() => this.notify());
     conn.db.cutoverState.onUpdate(() => this.notify());
   }

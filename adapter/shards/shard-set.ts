@@ -19,6 +19,8 @@ export interface ShardTarget {
 
 export interface Shard extends ShardTarget {
   readonly writer: SpacetimeWriter;
+  /** Every SpacetimeDB connection to this shard bounds each attempt by it (../spacetime/connect-deadline.ts). */
+  readonly connectTimeoutMs?: number;
 }
 
 export class ShardSet {
@@ -46,6 +48,8 @@ export class ShardSet {
       moves?: readonly ShardMove[];
       /** Reducer calls each writer keeps in flight at once (../spacetime/call-window.ts). */
       maxInFlight?: number;
+      /** One connection attempt's bound (`SPACETIMEDB_CONNECT_TIMEOUT_MS`). */
+      connectTimeoutMs?: number;
     },
   ): ShardSet {
     const map = shardMap(
@@ -54,6 +58,7 @@ export class ShardSet {
     );
     const shards = targets.map((t) => ({
       ...t,
+      ...(o.connectTimeoutMs ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
       writer: SpacetimeWriter.open({
         uri: t.uri,
         database: t.database,
@@ -61,6 +66,7 @@ export class ShardSet {
         logger: o.logger.child({ shard: t.name }),
         ...(o.onConnected ? { onConnected: () => o.onConnected?.(t.name) } : {}),
         ...(o.maxInFlight ? { maxInFlight: o.maxInFlight } : {}),
+        ...(o.connectTimeoutMs ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
       }),
     }));
     return new ShardSet(map, shards);

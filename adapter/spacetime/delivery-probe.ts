@@ -39,6 +39,8 @@ export interface DeliveryProbeOptions {
   readonly intervalMs: number;
   /** A probe not delivered within this long counts as missed (default 30 s). */
   readonly missAfterMs?: number;
+  /** One connection attempt's bound (`SPACETIMEDB_CONNECT_TIMEOUT_MS`, ./connect-deadline.ts). */
+  readonly connectTimeoutMs?: number;
 }
 
 export class DeliveryProbe {
@@ -111,6 +113,7 @@ export class DeliveryProbe {
       uri: this.o.uri,
       database: this.o.database,
       token: this.o.token,
+      connectTimeoutMs: this.o.connectTimeoutMs,
       onOpened: (c, identity) => {
         c.subscriptionBuilder()
           .onApplied(() => this.send({ type: 'subscribed', socket }))

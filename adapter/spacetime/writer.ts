@@ -48,6 +48,8 @@ export interface WriterOptions {
   readonly onConnected?: () => void;
   /** Reducer calls in flight at once (`SPACETIMEDB_MAX_IN_FLIGHT`); default DEFAULT_MAX_IN_FLIGHT. */
   readonly maxInFlight?: number;
+  /** One connection attempt's bound (`SPACETIMEDB_CONNECT_TIMEOUT_MS`, ./connect-deadline.ts). */
+  readonly connectTimeoutMs?: number;
 }
 
 type StreamRow = NonNullable<ReturnType<DbConnection['db']['syncStream']['stream_id']['find']>>;
@@ -193,6 +195,7 @@ export class SpacetimeWriter implements ReducerSink {
       database: this.o.database,
       token: this.o.token,
       compression: 'none',
+      connectTimeoutMs: this.o.connectTimeoutMs,
       onOpened: (_c, identity) => {
         this.identityHex = identity.toHexString();
         this.send({ type: 'socket_opened', socket });

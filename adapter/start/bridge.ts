@@ -29,6 +29,7 @@ export async function startBridgeWorker(deps: {
       uri: s.uri,
       database: s.database,
       ...(s.token ? { token: s.token } : {}),
+      ...(s.connectTimeoutMs ? { connectTimeoutMs: s.connectTimeoutMs } : {}),
     })),
     embedded: deps.embedded,
     registry: deps.registry,

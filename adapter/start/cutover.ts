@@ -35,6 +35,7 @@ export function createCutover(deps: {
     uri: primary.uri,
     database: primary.database,
     ...(primary.token ? { token: primary.token } : {}),
+    ...(primary.connectTimeoutMs ? { connectTimeoutMs: primary.connectTimeoutMs } : {}),
     logger: logger.child({ subsystem: 'cutover' }),
   });
   deps.life.started(async () => store.close());

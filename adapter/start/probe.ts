@@ -21,6 +21,7 @@ export function startProbe(deps: {
     uri: primary.uri,
     database: primary.database,
     ...(primary.token ? { token: primary.token } : {}),
+    ...(primary.connectTimeoutMs ? { connectTimeoutMs: primary.connectTimeoutMs } : {}),
     writer: primary.writer,
     metrics: deps.metrics,
     logger: deps.logger.child({ subsystem: 'probe' }),

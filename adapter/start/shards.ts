@@ -23,6 +23,7 @@ export function openShards(
     logger: logger.child({ subsystem: 'spacetimedb' }),
     ...(config.shardMoves ? { moves: config.shardMoves } : {}),
     ...(config.writerMaxInFlight ? { maxInFlight: config.writerMaxInFlight } : {}),
+    ...(config.spacetimeConnectTimeoutMs ? { connectTimeoutMs: config.spacetimeConnectTimeoutMs } : {}),
     onConnected: (shard) => {
       if (connectedBefore.has(shard)) metrics.spacetimeReconnects.inc();
       connectedBefore.add(shard);
