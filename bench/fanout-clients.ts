@@ -7,13 +7,13 @@
  *  2. `{ cmd: 'follow', stream }` → opens one SyncClient per identity on the stream, answers `{ live: true }`
  *     once every one is live;
  *  3. `{ cmd: 'stats', since, expected, waitMs }` → waits (at most `waitMs`) until every client got the
- *     `expected` events produced at or after `since`, then answers the latency percentiles of those
- *     deliveries (produced_at, stamped by the publisher with the same clock, → the client's `onEvent`).
+ *     `expected` events produced at or after `since`, then answers the sorted latencies of those
+ *     deliveries (produced_at, stamped by the publisher with the same clock, → the client's `onEvent`),
+ *     every delivery's count and the CPU this process used since live (the parent merges processes).
  */
 import { MemoryCursorStore } from '../client/cursor-store.js';
 import { SyncClient } from '../client/sync-client.js';
 import { connect } from '../test/support/devhost-harness.js';
-import { percentile } from './harness.js';
 
 type Command =
   | { cmd: 'connect'; uri: string; database: string; count: number }
@@ -85,13 +85,8 @@ async function onCommand(c: Command): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   const sorted = latencies.filter((_, i) => (produced[i] as number) >= c.since).sort((a, b) => a - b);
   const cpu = process.cpuUsage(cpuAtLive);
-  send({
-    cpuUsPerDelivery: (cpu.user + cpu.system) / Math.max(1, produced.length),
-    deliveries: sorted.length,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1) ?? Number.NaN,
-  });
+  // Raw latencies: the parent merges several followers' processes before taking percentiles.
+  send({ cpuUs: cpu.user + cpu.system, deliveries: produced.length, latencies: sorted });
 }
 
 process.on('message', (c: Command) => {

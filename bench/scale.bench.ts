@@ -19,9 +19,16 @@ import { MemoryCursorStore } from '../client/cursor-store.js';
 import { SyncClient } from '../client/sync-client.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../test/support/devhost-harness.js';
 import { eventInput } from '../test/support/sync-events.js';
-import type { BenchCase } from './harness.js';
+import { type BenchCase, percentile } from './harness.js';
 
 const CLIENTS = Number(process.env.BENCH_FANOUT_CLIENTS ?? 50);
+/**
+ * Processes the followers are split across (default 1). The "what it would take" variant: with 2 the
+ * followers get the second core's worth of event loops instead of one, which shows whether the
+ * followers' side or the host bounds the latency. `BENCH_FANOUT_CLIENT_PROF=dir` writes a CPU profile
+ * of each followers' process there.
+ */
+const PROCS = Math.max(1, Number(process.env.BENCH_FANOUT_PROCS ?? 1));
 const RATE = Number(process.env.BENCH_FANOUT_RATE ?? 2_000);
 const TICK_MS = 10;
 const PER_TICK = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
@@ -73,9 +80,17 @@ function ask<T>(child: ChildProcess, msg: object): Promise<T> {
   });
 }
 
+/** What one followers' process measured (bench/fanout-clients.ts `stats`). */
+interface FollowerStats {
+  deliveries: number;
+  /** Every measured delivery's latency, ms, sorted. */
+  latencies: number[];
+  cpuUs: number;
+}
+
 function fanoutCase(): BenchCase {
   let d: Durable | undefined;
-  let child: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   let n = 0;
   let inFlight = 0;
   let skipped = 0;
@@ -91,17 +106,32 @@ function fanoutCase(): BenchCase {
   const seconds = Number(process.env.BENCH_SECONDS ?? '3');
 
   const collect = async () => {
-    if (stats || !child) return stats;
+    if (stats || children.length === 0) return stats;
     // The harness warms up for a quarter of the measured time first: measure what came after it.
     measuredFrom = firstTick + (seconds / 4) * 1000;
     while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
     expected = publishedAt.filter((t) => t >= measuredFrom).length;
-    stats = await ask(child, { cmd: 'stats', since: measuredFrom, expected, waitMs: 30_000 });
+    const parts = await Promise.all(
+      children.map((c) =>
+        ask<FollowerStats>(c, { cmd: 'stats', since: measuredFrom, expected, waitMs: 30_000 }),
+      ),
+    );
+    const sorted = parts.flatMap((p) => p.latencies).sort((a, b) => a - b);
+    const cpuUs = parts.reduce((sum, p) => sum + p.cpuUs, 0);
+    const all = parts.reduce((sum, p) => sum + p.deliveries, 0);
+    stats = {
+      deliveries: sorted.length,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted.at(-1) ?? Number.NaN,
+      cpuUsPerDelivery: cpuUs / Math.max(1, all),
+    };
     return stats;
   };
+  const split = PROCS > 1 ? `, followers split over ${PROCS} processes` : '';
 
   return {
-    name: `devhost: fan-out ${fmt(RATE)} events/s to ${CLIENTS} subscribed clients, append → onEvent (durable: data dir, group fsync 5 ms; latency below the table)`,
+    name: `devhost: fan-out ${fmt(RATE)} events/s to ${CLIENTS} subscribed clients${split}, append → onEvent (durable: data dir, group fsync 5 ms; latency below the table)`,
     opsPerRun: PER_TICK,
     target: {
       text: 'p99 ≤ 20 ms at 2,000 ev/s to 50 clients',
@@ -110,26 +140,35 @@ function fanoutCase(): BenchCase {
     },
     setup: async () => {
       d = await startDurable();
-      child = fork(new URL('./fanout-clients.ts', import.meta.url).pathname, [], {
-        execArgv: ['--import', 'tsx'],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      const { identities } = await ask<{ identities: string[] }>(child, {
-        cmd: 'connect',
-        uri: d.devhost.url,
-        database: SYNC_DB,
-        count: CLIENTS,
-      });
-      for (const hex of identities)
-        await d.writer.conn.reducers.grantStreamRead({
-          reader: Identity.fromString(hex),
-          streamId: 'fanout',
+      const prof = process.env.BENCH_FANOUT_CLIENT_PROF;
+      for (let p = 0; p < PROCS; p++) {
+        const child = fork(new URL('./fanout-clients.ts', import.meta.url).pathname, [], {
+          execArgv: ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
-      await ask(child, { cmd: 'follow', stream: 'fanout' });
+        children.push(child);
+        const count = Math.floor(CLIENTS / PROCS) + (p < CLIENTS % PROCS ? 1 : 0);
+        const { identities } = await ask<{ identities: string[] }>(child, {
+          cmd: 'connect',
+          uri: d.devhost.url,
+          database: SYNC_DB,
+          count,
+        });
+        for (const hex of identities)
+          await d.writer.conn.reducers.grantStreamRead({
+            reader: Identity.fromString(hex),
+            streamId: 'fanout',
+          });
+      }
+      await Promise.all(children.map((c) => ask(c, { cmd: 'follow', stream: 'fanout' })));
     },
     teardown: async () => {
-      child?.disconnect();
-      await new Promise((r) => (child?.exitCode === null ? child.once('exit', r) : r(undefined)));
+      await Promise.all(
+        children.map((child) => {
+          child.disconnect();
+          return new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+        }),
+      );
       await stopDurable(d);
     },
     run: async () => {
@@ -172,7 +211,7 @@ function fanoutCase(): BenchCase {
       if (!s) return [];
       return [
         `delivery latency over ${fmt(s.deliveries)} deliveries: p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms; delivered ${((100 * s.deliveries) / Math.max(1, expected * CLIENTS)).toFixed(1)} % of ${fmt(expected)} events × ${CLIENTS} clients; ticks skipped (host a second behind) ${skipped}, calls failed ${failed}`,
-        `the ${CLIENTS} clients' process used ${s.cpuUsPerDelivery.toFixed(1)} µs of CPU per delivery (${fmt((s.cpuUsPerDelivery * RATE * CLIENTS) / 1e4)} % of a core at the full rate)`,
+        `the ${CLIENTS} clients' ${PROCS > 1 ? `${PROCS} processes` : 'process'} used ${s.cpuUsPerDelivery.toFixed(1)} µs of CPU per delivery (${fmt((s.cpuUsPerDelivery * RATE * CLIENTS) / 1e4)} % of a core at the full rate)`,
       ];
     },
   };
