@@ -5,6 +5,7 @@
  */
 import type { CommittedTx, HostedDatabase } from '../contract.js';
 import type { ClientMessage, QuerySetUpdate } from '../stdb-internal/client-api.js';
+import type { TxEncodeMemo } from './broadcast-memo.js';
 import type { DatabaseHub, HubClient } from './database-hub.js';
 import { ClientFrameError, type Compression, decodeClientFrame, type WsVersion } from './framing.js';
 import { identityToHex } from './identity.js';
@@ -127,8 +128,8 @@ export class ClientSession implements HubClient {
     if (!this.closed) this.queue.push(body, txOffset);
   }
 
-  updatesFor(tx: CommittedTx): QuerySetUpdate[] {
-    return this.querySets.updatesFor(tx);
+  updatesFor(tx: CommittedTx, memo?: TxEncodeMemo): QuerySetUpdate[] {
+    return this.querySets.updatesFor(tx, memo);
   }
 
   handleFrame(data: Uint8Array, isBinary: boolean): void {

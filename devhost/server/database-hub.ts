@@ -6,12 +6,13 @@
  */
 import type { CommittedTx, HostedDatabase } from '../contract.js';
 import type { QuerySetUpdate } from '../stdb-internal/client-api.js';
+import { TxEncodeMemo } from './broadcast-memo.js';
 import { transactionUpdate } from './server-messages.js';
 
 export interface HubClient {
   readonly identity: bigint;
   readonly connectionId: bigint;
-  updatesFor(tx: CommittedTx): QuerySetUpdate[];
+  updatesFor(tx: CommittedTx, memo?: TxEncodeMemo): QuerySetUpdate[];
   send(body: Uint8Array, txOffset?: bigint): void;
 }
 
@@ -78,6 +79,8 @@ export class DatabaseHub {
   private broadcast(tx: CommittedTx): void {
     if (this.committedOffset === undefined || tx.offset > this.committedOffset)
       this.committedOffset = tx.offset;
+    // Clients that see the same rows get the same bytes: encoded once (broadcast-memo.ts).
+    const memo = new TxEncodeMemo(tx);
     for (const client of this.clients.values()) {
       const isCaller =
         tx.caller !== undefined &&
@@ -85,8 +88,12 @@ export class DatabaseHub {
         tx.caller.identity === client.identity;
       if (isCaller) continue;
       try {
-        const querySets = client.updatesFor(tx);
-        if (querySets.length > 0) client.send(transactionUpdate(querySets), tx.offset);
+        const querySets = client.updatesFor(tx, memo);
+        if (querySets.length > 0)
+          client.send(
+            memo.body(querySets, () => transactionUpdate(querySets)),
+            tx.offset,
+          );
       } catch (error) {
         this.onListenerError(error);
       }

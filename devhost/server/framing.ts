@@ -36,6 +36,28 @@ export function encodeServerFrame(body: Uint8Array, compression: Compression): B
   return frame;
 }
 
+/**
+ * Frames already built, by body and compression: a broadcast hands the same body (broadcast-memo.ts)
+ * to every subscriber that sees the same update, and each of them gets the same frame instead of a
+ * copy (or another compression) of it. Entries live as long as the body does.
+ */
+const frames = new WeakMap<Uint8Array, Partial<Record<Compression, Buffer>>>();
+
+/** `encodeServerFrame`, built once per body and compression; the frame must not be modified. */
+export function sharedServerFrame(body: Uint8Array, compression: Compression): Buffer {
+  let byMode = frames.get(body);
+  if (!byMode) {
+    byMode = {};
+    frames.set(body, byMode);
+  }
+  let frame = byMode[compression];
+  if (!frame) {
+    frame = encodeServerFrame(body, compression);
+    byMode[compression] = frame;
+  }
+  return frame;
+}
+
 /** A client frame the server cannot accept; the connection is closed with this message. */
 export class ClientFrameError extends Error {
   override readonly name = 'ClientFrameError';

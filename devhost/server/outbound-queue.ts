@@ -4,7 +4,7 @@
  * it waits too (SpacetimeDB's `ClientConnectionReceiver::recv_many`); messages without an offset
  * (errors, failed reducer results) go out as soon as what precedes them has.
  */
-import { type Compression, encodeServerFrame, V3_MAX_FRAME_BODY, type WsVersion } from './framing.js';
+import { type Compression, sharedServerFrame, V3_MAX_FRAME_BODY, type WsVersion } from './framing.js';
 
 export interface OutboundQueueOptions {
   readonly version: WsVersion;
@@ -86,7 +86,7 @@ export class OutboundQueue {
   private flush(count: number): void {
     const batch = this.pending.splice(0, count);
     if (this.options.version === 'v2') {
-      for (const p of batch) this.options.sendFrame(encodeServerFrame(p.body, this.options.compression));
+      for (const p of batch) this.options.sendFrame(sharedServerFrame(p.body, this.options.compression));
       return;
     }
     // v3: concatenate into frames whose uncompressed body stays within the server's limit.
@@ -94,7 +94,9 @@ export class OutboundQueue {
     let size = 0;
     const emit = () => {
       if (group.length === 0) return;
-      this.options.sendFrame(encodeServerFrame(Buffer.concat(group, size), this.options.compression));
+      // One message alone is the broadcast's shared body: its frame is shared too.
+      const body = group.length === 1 ? (group[0] as Uint8Array) : Buffer.concat(group, size);
+      this.options.sendFrame(sharedServerFrame(body, this.options.compression));
       group = [];
       size = 0;
     };

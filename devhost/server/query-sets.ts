@@ -9,6 +9,7 @@
  */
 import type { CommittedTx, HostedDatabase, TableDelta } from '../contract.js';
 import type { QuerySetUpdate, SingleTableRows, TableUpdateRows } from '../stdb-internal/client-api.js';
+import type { TxEncodeMemo } from './broadcast-memo.js';
 import { joinDelta, joinRows } from './join-rows.js';
 import { bsatnRowList } from './row-list.js';
 import type { RowVisibility, SubscriptionQuery, VisibilityChange } from './sql-port.js';
@@ -101,8 +102,12 @@ export class ClientQuerySets {
     return queries.map((query) => ({ table: query.table.name, rows: bsatnRowList(this.resultRows(query)) }));
   }
 
-  /** What this client sees of a committed transaction; empty when none of its sets is affected. */
-  updatesFor(tx: CommittedTx): QuerySetUpdate[] {
+  /**
+   * What this client sees of a committed transaction; empty when none of its sets is affected.
+   * `memo` shares the encoded row lists with the other clients of the same broadcast.
+   */
+  updatesFor(tx: CommittedTx, memo?: TxEncodeMemo): QuerySetUpdate[] {
+    const rowList = memo ? (rows: readonly Uint8Array[]) => memo.rowList(rows) : bsatnRowList;
     const deltas = new Map<number, TableDelta>();
     for (const d of tx.deltas) if (d.inserts.length > 0 || d.deletes.length > 0) deltas.set(d.tableId, d);
     // A grant table changed: rows of the tables it guards appear or disappear for this client. The
@@ -130,7 +135,7 @@ export class ClientQuerySets {
           if (inserts.length === 0 && deletes.length === 0) continue;
           add(query, {
             tag: 'PersistentTable',
-            value: { inserts: bsatnRowList(inserts), deletes: bsatnRowList(deletes) },
+            value: { inserts: rowList(inserts), deletes: rowList(deletes) },
           });
           continue;
         }
@@ -162,10 +167,10 @@ export class ClientQuerySets {
         }
         if (inserts.length === 0 && deletes.length === 0) continue;
         const rows: TableUpdateRows = query.table.isEvent
-          ? { tag: 'EventTable', value: { events: bsatnRowList(inserts) } }
+          ? { tag: 'EventTable', value: { events: rowList(inserts) } }
           : {
               tag: 'PersistentTable',
-              value: { inserts: bsatnRowList(inserts), deletes: bsatnRowList(deletes) },
+              value: { inserts: rowList(inserts), deletes: rowList(deletes) },
             };
         add(query, rows);
       }

@@ -13,8 +13,9 @@ import {
 
 const SERVER_MESSAGE_TAG = { OneOffQueryResult: 5 } as const;
 
-function encode(message: ServerMessage): Uint8Array {
-  const writer = new BinaryWriter(256);
+/** `sizeHint`: the bytes the message will take, roughly (saves the writer's regrow-and-copy steps). */
+function encode(message: ServerMessage, sizeHint = 256): Uint8Array {
+  const writer = new BinaryWriter(sizeHint);
   ServerMessage.serialize(writer, message);
   return writer.getBuffer();
 }
@@ -54,7 +55,15 @@ export function subscriptionError(
 }
 
 export function transactionUpdate(querySets: QuerySetUpdate[]): Uint8Array {
-  return encode({ tag: 'TransactionUpdate', value: { querySets } });
+  let rows = 0;
+  for (const q of querySets)
+    for (const t of q.tables)
+      for (const r of t.rows)
+        rows +=
+          r.tag === 'EventTable'
+            ? r.value.events.rowsData.length
+            : r.value.inserts.rowsData.length + r.value.deletes.rowsData.length;
+  return encode({ tag: 'TransactionUpdate', value: { querySets } }, rows + 256);
 }
 
 export function oneOffQueryResult(

@@ -1,0 +1,75 @@
+/**
+ * A commit's update is encoded once for every subscriber that sees the same rows
+ * (devhost/server/broadcast-memo.ts). What a user would notice if that sharing were wrong: a client
+ * getting another client's rows. Subscribers with the same query but different grants, and with
+ * different queries, each get exactly their own events from one transaction, in every protocol and
+ * compression a client can ask for.
+ */
+import type { Devhost } from '@spacetime-sync/devhost';
+import { Identity } from 'spacetimedb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Connected, connect, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
+import { eventInput } from '../support/sync-events.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function reader(devhost: Devhost): Promise<{ c: Connected; seen: string[] }> {
+  const c = await connect(devhost);
+  cleanups.push(async () => c.conn.disconnect());
+  const seen: string[] = [];
+  c.conn.db.syncEventLive.onInsert((_ctx, row) => seen.push(`${row.streamId}#${row.seq}`));
+  return { c, seen };
+}
+
+describe('one encoded update shared by the subscribers that see the same rows', () => {
+  it('gives each subscriber of one commit exactly the events its grants and query allow', async () => {
+    const devhost = await startSyncDevhost();
+    const owner = await connect(devhost, devhost.ownerToken);
+    cleanups.push(async () => {
+      owner.conn.disconnect();
+      await devhost.stop();
+    });
+    const grant = (r: { c: Connected }, streamId: string) =>
+      owner.conn.reducers.grantStreamRead({ reader: Identity.fromString(r.c.identityHex), streamId });
+
+    // Same query, different grants: the row-level filter differs per client.
+    const ordersA = await reader(devhost);
+    const ordersB = await reader(devhost);
+    const billing = await reader(devhost);
+    const both = await reader(devhost);
+    // Granted both, but asking for one stream only: the query's filter differs.
+    const onlyBilling = await reader(devhost);
+    await grant(ordersA, 'orders');
+    await grant(ordersB, 'orders');
+    await grant(billing, 'billing');
+    for (const r of [both, onlyBilling]) {
+      await grant(r, 'orders');
+      await grant(r, 'billing');
+    }
+    for (const r of [ordersA, ordersB, billing, both])
+      await subscribe(r.c.conn, ['SELECT * FROM sync_event_live']);
+    await subscribe(onlyBilling.c.conn, ["SELECT * FROM sync_event_live WHERE stream_id = 'billing'"]);
+
+    // One transaction with rows for both streams, then one with rows for one stream only.
+    await owner.conn.reducers.appendSyncEvents({
+      events: [eventInput('orders', 'o1'), eventInput('billing', 'b1'), eventInput('orders', 'o2')],
+      cursor: undefined,
+    });
+    await owner.conn.reducers.appendSyncEvents({
+      events: [eventInput('billing', 'b2'), eventInput('billing', 'b3')],
+      cursor: undefined,
+    });
+
+    const orders = ['orders#1', 'orders#2'];
+    const bills = ['billing#1', 'billing#2', 'billing#3'];
+    await expect.poll(() => both.seen.length, { timeout: 5_000 }).toBe(5);
+    await expect.poll(() => onlyBilling.seen, { timeout: 5_000 }).toEqual(bills);
+    await expect.poll(() => billing.seen, { timeout: 5_000 }).toEqual(bills);
+    await expect.poll(() => ordersA.seen, { timeout: 5_000 }).toEqual(orders);
+    expect(ordersB.seen).toEqual(orders);
+    expect([...both.seen].sort()).toEqual([...bills, ...orders].sort());
+  });
+});
