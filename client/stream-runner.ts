@@ -61,6 +61,8 @@ export class StreamRunner {
   private gapTimer = false;
   /** Deliveries to the application (and rebootstraps), one at a time. */
   chain: Promise<void> = Promise.resolve();
+  /** Events of the last queued delivery step that has not started yet (later events join it). */
+  private batch: SyncEvent[] | undefined;
   /** The first failure of the application (or its cursor store), latched: nothing queued after it runs. */
   private failure: unknown;
   epoch: bigint | undefined;
@@ -177,20 +179,11 @@ export class StreamRunner {
     this.adoptEpoch();
     const { deliver, gap } = this.applier.offer(rows);
     if (deliver.length > 0) {
-      this.enqueue(async () => {
-        const before = this.appliedSeq;
-        try {
-          for (const e of deliver) {
-            await this.options.onEvent(this.id, e);
-            this.appliedSeq = e.seq;
-          }
-        } finally {
-          // Up to the last event the application applied, also when a later one failed.
-          const epoch = this.epoch;
-          if (epoch !== undefined && this.appliedSeq !== before)
-            await this.options.store.save(this.id, { epoch, watermark: this.appliedSeq });
-        }
-      });
+      const open = this.batch;
+      // The SDK hands a transaction's rows one callback at a time: while their delivery step has not
+      // started, later events join it (one step and one cursor save per batch, not per event).
+      if (open) for (const e of deliver) open.push(e);
+      else this.deliverStep(deliver);
     }
     if (gap && !this.gapTimer) {
       // Bounded re-fetch: if the missing seqs do not arrive on their own, ask for them again.
@@ -202,11 +195,36 @@ export class StreamRunner {
     }
   }
 
+  private deliverStep(first: SyncEvent[]): void {
+    const batch = [...first];
+    this.enqueue(async () => {
+      // Started: events offered from now on go in a later step.
+      if (this.batch === batch) this.batch = undefined;
+      const before = this.appliedSeq;
+      try {
+        for (const e of batch) {
+          const applied = this.options.onEvent(this.id, e);
+          // A synchronous application needs no turn of the event loop per event.
+          if (applied !== undefined) await applied;
+          this.appliedSeq = e.seq;
+        }
+      } finally {
+        // Up to the last event the application applied, also when a later one failed.
+        const epoch = this.epoch;
+        if (epoch !== undefined && this.appliedSeq !== before)
+          await this.options.store.save(this.id, { epoch, watermark: this.appliedSeq });
+      }
+    });
+    this.batch = batch;
+  }
+
   /**
    * Queues work that calls the application. If it throws, the events after the failed one must not
    * be delivered (that would skip it) nor the cursor move: the client closes with the failure.
    */
   private enqueue(step: () => Promise<void>): void {
+    // Whatever is queued now comes after the open batch: nothing offered later may join it.
+    this.batch = undefined;
     this.chain = this.chain.then(async () => {
       if (this.failure !== undefined) return;
       try {
