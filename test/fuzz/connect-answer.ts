@@ -8,15 +8,12 @@ import { ConnectError } from '@connectrpc/connect';
 import { errorFromJsonBytes } from '@connectrpc/connect/protocol-connect';
 import { expect } from 'vitest';
 import { ErrorInfoSchema, ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
+import type { Answer } from './connect-post.js';
 
 const KNOWN_REASONS = new Set(Object.values(ErrorReason).filter((v) => typeof v === 'number' && v !== 0));
 
-export async function expectTypedAnswer(
-  res: Response,
-  response: DescMessage,
-  binary: boolean,
-): Promise<void> {
-  const bytes = new Uint8Array(await res.arrayBuffer());
+export function expectTypedAnswer(res: Answer, response: DescMessage, binary: boolean): void {
+  const { bytes } = res;
   if (res.status === 200) {
     if (binary) fromBinary(response, bytes);
     else fromJson(response, JSON.parse(new TextDecoder().decode(bytes)));

@@ -27,6 +27,7 @@ import { authedTransport, bearer } from '../support/auth.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
 import { expectTypedAnswer } from './connect-answer.js';
+import { closeConnections, post } from './connect-post.js';
 import { anyBytes, fuzz, fuzzTimeout, mutated } from './fuzz.js';
 
 let service: RunningService;
@@ -38,6 +39,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  closeConnections();
   await service?.stop();
 });
 
@@ -103,27 +105,23 @@ const cases: fc.Arbitrary<Case> = fc
   .map(({ method, binary, gzip, json, proto }) => ({ method, binary, gzip, body: binary ? proto : json }));
 
 async function typed(c: Case): Promise<void> {
-  const res = await fetch(`${service.httpUrl}${PATH}${c.method}`, {
-    method: 'POST',
-    headers: {
+  const res = await post(
+    `${service.httpUrl}${PATH}${c.method}`,
+    {
       'content-type': c.binary ? 'application/proto' : 'application/json',
       ...(c.gzip ? { 'content-encoding': 'gzip' } : {}),
       ...auth,
     },
-    body: c.gzip ? gzipSync(c.body) : c.body,
-  });
-  await expectTypedAnswer(
-    res,
-    c.method === 'Publish' ? PublishResponseSchema : NegotiateResponseSchema,
-    c.binary,
+    c.gzip ? gzipSync(c.body) : c.body,
   );
+  expectTypedAnswer(res, c.method === 'Publish' ? PublishResponseSchema : NegotiateResponseSchema, c.binary);
 }
 
 describe('fuzz: Connect bodies against the running ingest handler', () => {
   it(
     'every body gets a decodable answer or a typed error; the service still serves',
     async () => {
-      await fuzz('connect/bodies', cases, typed, { ciRuns: 300, caseTimeoutMs: 30_000 });
+      await fuzz('connect/bodies', cases, typed, { ciRuns: 300, caseTimeoutMs: 30_000, parallel: 4 });
       const ok = await createClient(IngestService, authedTransport(service.httpUrl)).publish({
         envelopes: [syncEnvelope('fuzz:after', 'after', 'still here', 1n)],
       });

@@ -116,6 +116,8 @@ const frames = fc.oneof(
 );
 
 const version = fc.constantFrom('v2' as const, 'v3' as const);
+/** Sockets in flight at once (see `fuzz`'s `parallel`). */
+const PARALLEL = 4;
 
 describe('fuzz: devhost websocket frames', () => {
   it(
@@ -142,7 +144,8 @@ describe('fuzz: devhost websocket frames', () => {
   it(
     'a live server: each frame handled or its socket closed with a reason; the server keeps serving',
     async () => {
-      let client: RawClient | undefined;
+      // Open sockets between cases, one per input in flight; a socket the server closed is replaced.
+      const idle: RawClient[] = [];
       let probeId = 1_000_000_000;
       // Waits on the socket's own events, not expect.poll: vitest keeps every poll of a test until it
       // ends, which a long run's hundred thousand reconnects turned into hundreds of MiB.
@@ -164,6 +167,12 @@ describe('fuzz: devhost websocket frames', () => {
         });
         return c;
       };
+      const take = async (v: 'v2' | 'v3') => {
+        const expected = v === 'v2' ? V2_PROTOCOL : V3_PROTOCOL;
+        const at = idle.findIndex((c) => c.protocol === expected);
+        const c = at >= 0 ? idle.splice(at, 1)[0] : undefined;
+        return c && c.ws.readyState === c.ws.OPEN ? c : fresh(v);
+      };
       await fuzz(
         'devhost/socket',
         fc.tuple(
@@ -172,12 +181,7 @@ describe('fuzz: devhost websocket frames', () => {
           fc.boolean().map((t) => t && Math.random() < 0.1),
         ),
         async ([bytes, v, asText]) => {
-          const expected = v === 'v2' ? V2_PROTOCOL : V3_PROTOCOL;
-          if (!client || client.ws.readyState !== client.ws.OPEN || client.protocol !== expected) {
-            await client?.close();
-            client = await fresh(v);
-          }
-          const c = client;
+          const c = await take(v);
           const id = probeId++;
           let onMessage = () => {};
           const outcome = new Promise<'answered' | { code: number; reason: string }>((resolve) => {
@@ -192,14 +196,15 @@ describe('fuzz: devhost websocket frames', () => {
           c.send({ tag: 'OneOffQuery', value: { requestId: id, queryString: 'SELECT * FROM counter' } });
           const result = await outcome;
           c.frames.splice(0); // what this case received is judged; a long run must not keep it
-          if (result !== 'answered') {
+          if (result === 'answered') idle.push(c);
+          else {
             expect([1002, 1003, 1007, 1008, 1009, 1011]).toContain(result.code);
             expect(result.reason.length).toBeGreaterThan(0);
           }
         },
-        { ciRuns: 200, caseTimeoutMs: 15_000 },
+        { ciRuns: 200, caseTimeoutMs: 15_000, parallel: PARALLEL },
       );
-      await client?.close();
+      await Promise.all(idle.splice(0).map((c) => c.close()));
       const after = await fresh('v3');
       after.send({
         tag: 'Subscribe',

@@ -46,40 +46,63 @@ export interface FuzzResult {
  * Runs `check` on `ciRuns` (or the long mode's count of) inputs from `input`; `check` throws (or
  * rejects) only when the target broke its contract, and fast-check then shrinks to the smallest
  * such input. Async checks time out after `caseTimeoutMs`: a hang is a failure, not a stuck run.
+ *
+ * `parallel` (live targets): each fast-check run is that many inputs checked at once against the
+ * same server, so a round trip's wait is filled by the next input's work and the server also sees
+ * them interleaved. Every input is still one case with its own check; a failing run shrinks to the
+ * input that broke the contract (the others shrink towards their smallest values beside it).
  */
 export async function fuzz<T>(
   target: string,
   input: fc.Arbitrary<T>,
   check: (value: T) => void | Promise<void>,
-  o: { readonly ciRuns: number; readonly caseTimeoutMs?: number; readonly seed?: number },
+  o: {
+    readonly ciRuns: number;
+    readonly caseTimeoutMs?: number;
+    readonly seed?: number;
+    readonly parallel?: number;
+  },
 ): Promise<FuzzResult> {
-  const numRuns = LONG ? LONG_RUNS : o.ciRuns;
+  const cases = LONG ? LONG_RUNS : o.ciRuns;
+  const parallel = Math.max(1, o.parallel ?? 1);
   const heapBeforeMiB = LONG ? heapMiB() : 0;
-  let cases = 0;
+  let done = 0;
   const started = Date.now();
   let lastReport = started;
   const progress = () => {
-    cases++;
+    done++;
     if (LONG && Date.now() - lastReport > 10_000) {
       lastReport = Date.now();
-      const rate = Math.round(cases / ((lastReport - started) / 1000));
-      say(
-        `fuzz ${target}: ${cases.toLocaleString('en')} / ${numRuns.toLocaleString('en')} cases (${rate}/s)`,
-      );
+      const rate = Math.round(done / ((lastReport - started) / 1000));
+      say(`fuzz ${target}: ${done.toLocaleString('en')} / ${cases.toLocaleString('en')} cases (${rate}/s)`);
     }
   };
-  const params: fc.Parameters<[T]> = {
-    numRuns,
+  const params: fc.Parameters<[T[]]> = {
+    numRuns: Math.ceil(cases / parallel),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(LONG && MINUTES > 0
       ? { interruptAfterTimeLimit: MINUTES * 60_000, markInterruptAsFailure: false }
       : {}),
     ...(o.caseTimeoutMs ? { timeout: o.caseTimeoutMs } : {}),
   };
+  const inputs =
+    parallel === 1 ? input.map((v) => [v]) : fc.array(input, { minLength: parallel, maxLength: parallel });
   await fc.assert(
-    fc.asyncProperty(input, async (value) => {
-      progress();
-      await check(value);
+    fc.asyncProperty(inputs, async (values) => {
+      if (values.length === 1) {
+        progress();
+        return check(values[0] as T);
+      }
+      // Every check runs to its end before the run is judged: none is left running while fast-check
+      // shrinks, and the first failure (in input order) is the one reported.
+      const outcomes = await Promise.allSettled(
+        values.map(async (value) => {
+          progress();
+          await check(value);
+        }),
+      );
+      const failed = outcomes.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     }),
     params,
   );
@@ -87,10 +110,10 @@ export async function fuzz<T>(
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   say(
     LONG
-      ? `fuzz ${target}: ${cases.toLocaleString('en')} cases in ${secs} s, heap ${heapBeforeMiB.toFixed(1)} MiB before, ${heapAfterMiB.toFixed(1)} MiB after`
-      : `fuzz ${target}: ${cases} cases in ${secs} s`,
+      ? `fuzz ${target}: ${done.toLocaleString('en')} cases in ${secs} s, heap ${heapBeforeMiB.toFixed(1)} MiB before, ${heapAfterMiB.toFixed(1)} MiB after`
+      : `fuzz ${target}: ${done} cases in ${secs} s`,
   );
-  return { cases, heapBeforeMiB, heapAfterMiB };
+  return { cases: done, heapBeforeMiB, heapAfterMiB };
 }
 
 // ---- inputs shared by the targets ----

@@ -132,7 +132,7 @@ describe('fuzz: Phoenix frames to a running legacy lane', () => {
   it(
     'each socket gets Phoenix frames and a heartbeat answer or a close with a reason; the lane still serves',
     async () => {
-      await fuzz('legacy/socket', cases, check, { ciRuns: 200, caseTimeoutMs: 30_000 });
+      await fuzz('legacy/socket', cases, check, { ciRuns: 200, caseTimeoutMs: 30_000, parallel: 4 });
       const seen: LegacyUpdate[] = [];
       const client = await LegacyLaneClient.connect({
         url: lane.url,
