@@ -76,6 +76,30 @@ function readClientMessage(reader: BinaryReader): ClientMessage {
   return deserializeClientMessage(reader);
 }
 
+/** A Subscribe's layout up to its query strings: tag 0, requestId u32, querySetId u32, then their count (u32). */
+const SUBSCRIBE_TAG = 0;
+const QUERY_COUNT_AT = 9;
+/** The least one query string takes: its u32 length. */
+const MIN_QUERY_BYTES = 4;
+
+/**
+ * The package's deserializer allocates `Array(count)` for an array of anything but bytes as soon as it
+ * reads the count, before any element: a 13-byte Subscribe claiming 30 million query strings made the
+ * host allocate ~240 MB and spend ~120 ms (found profiling the devhost/socket fuzz target). The query
+ * strings are the only such array in a `ClientMessage`, so a count the rest of the frame cannot hold
+ * is refused before decoding.
+ */
+function checkQueryCount(data: Uint8Array, at: number): void {
+  const countAt = at + QUERY_COUNT_AT;
+  if (data[at] !== SUBSCRIBE_TAG || data.length < countAt + 4) return;
+  const count = new DataView(data.buffer, data.byteOffset + countAt, 4).getUint32(0, true);
+  const left = data.length - (countAt + 4);
+  if (count > left / MIN_QUERY_BYTES)
+    throw new ClientFrameError(
+      `invalid client message: Subscribe claims ${count} query strings but only ${left} bytes follow`,
+    );
+}
+
 /** Decodes one client frame: exactly one message on v2, one or more back to back on v3. */
 export function decodeClientFrame(data: Uint8Array, version: WsVersion): ClientMessage[] {
   if (data.length === 0 && version === 'v3')
@@ -84,6 +108,7 @@ export function decodeClientFrame(data: Uint8Array, version: WsVersion): ClientM
   const messages: ClientMessage[] = [];
   try {
     do {
+      checkQueryCount(data, reader.offset);
       const message = readClientMessage(reader);
       // The package reads these flags as plain u8s; SpacetimeDB only knows flag 0 (`common.rs`).
       if ((message.tag === 'CallReducer' || message.tag === 'CallProcedure') && message.value.flags !== 0)
