@@ -39,7 +39,9 @@ beforeAll(async () => {
       idempotencyKey: `r${i + 1}`,
     })),
   );
-  token = await mintToken(keyring, { topics: [RUNS] });
+  // Valid for the whole run: the default 5 minutes expired mid-run in the first long run, and every
+  // good-token socket after that was (rightly) refused with 403.
+  token = await mintToken(keyring, { topics: [RUNS], ttlSeconds: 2 * 24 * 3600 });
 }, 60_000);
 
 afterAll(async () => {
