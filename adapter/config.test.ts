@@ -78,6 +78,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_IN_FLIGHT: '64' }).kafka?.maxInFlight).toBe(64);
   });
 
+  it('takes a session timeout below 6 s only when the brokers were given a lower minimum', () => {
+    const env = { KAFKA_BROKERS: 'k:9092', KAFKA_SESSION_TIMEOUT_MS: '1500' };
+    expect(() => loadConfig(env)).toThrow(/1500 is below the brokers' 6000 ms minimum/);
+    const c = loadConfig({ ...env, KAFKA_BROKER_MIN_SESSION_TIMEOUT_MS: '1000' });
+    expect(c.kafka?.sessionTimeoutMs).toBe(1_500);
+  });
+
   it('creates missing topics only when KAFKA_CREATE_TOPICS says so', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_CREATE_TOPICS: '1' }).kafka?.createTopics).toBe(true);
     expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_CREATE_TOPICS: 'false' }).kafka?.createTopics).toBe(
@@ -112,6 +119,15 @@ describe('loadConfig', () => {
     [{ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_IN_FLIGHT: '0' }, 'KAFKA_MAX_IN_FLIGHT'],
     [{ PROBE_INTERVAL_MS: '-5' }, 'PROBE_INTERVAL_MS'],
     [{ KAFKA_BROKERS: 'k:9092', KAFKA_SESSION_TIMEOUT_MS: '3000' }, 'KAFKA_SESSION_TIMEOUT_MS'],
+    [
+      {
+        KAFKA_BROKERS: 'k:9092',
+        KAFKA_SESSION_TIMEOUT_MS: '1000',
+        KAFKA_BROKER_MIN_SESSION_TIMEOUT_MS: '1500',
+      },
+      'KAFKA_SESSION_TIMEOUT_MS',
+    ],
+    [{ SPACETIMEDB_CONNECT_TIMEOUT_MS: '0' }, 'SPACETIMEDB_CONNECT_TIMEOUT_MS'],
   ])('rejects %o naming %s', (env, variable) => {
     let error: unknown;
     try {

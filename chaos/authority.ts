@@ -93,6 +93,16 @@ export class Authority {
     return this.published.slice(first, first + n).map((p) => p.key);
   }
 
+  /** Publishes one event to each of `streams` in one send; returns each stream's new authority seq. */
+  async publishEach(streams: readonly string[]): Promise<Map<string, bigint>> {
+    const messages = streams.map((s) => this.next(s));
+    const seqs = new Map(streams.map((s) => [s, this.seqs.get(s) ?? 0n]));
+    const sent = this.chain.then(() => this.send(messages));
+    this.chain = sent;
+    await sent;
+    return seqs;
+  }
+
   /** Sends until acknowledged: a broker that is restarting or frozen only delays it. */
   private async send(messages: { key: string; value: Buffer; partition?: number }[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {

@@ -11,6 +11,7 @@ import { offlineTruncate } from './offline-truncate.js';
 import { appliedMarker } from './procs/client-proc.js';
 import { startDevhostProc } from './procs/devhost-proc.js';
 import type { Rng } from './rng.js';
+import { adapterStorm, clientStorm } from './storms.js';
 import { MARKER_STREAM, type World } from './world.js';
 
 export const FAULT_KINDS = [
@@ -26,6 +27,8 @@ export const FAULT_KINDS = [
   'disk_full',
   'legacy_crash',
   'legacy_net',
+  'adapter_storm',
+  'client_storm',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -35,6 +38,8 @@ export interface FaultResult {
   readonly recoveryMs: number;
   /** Client processes killed (client_kill, mass_reconnect restart them all). */
   readonly clientKills?: number;
+  /** Adapter processes killed (adapter_kill: 1, adapter_storm: each of its kills). */
+  readonly adapterKills?: number;
   /** The recovery signal never came (the runner records the failure). */
   readonly failed?: true;
 }
@@ -42,10 +47,15 @@ export interface FaultResult {
 const RECOVERY_TIMEOUT_MS = 180_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Heal happened at `healedAt`: publish a marker and wait until SpacetimeDB has it. */
+/**
+ * Heal happened at `healedAt`: publish one event to every stream and wait until SpacetimeDB stored
+ * all of them. A stream's seqs are gapless, so each stream then also holds everything published to it
+ * during the fault: the backlog of every partition is through, not just the marker's. (One marker on
+ * one stream measured its own partition only: after a full disk a marker was stored 20 ms after the
+ * space came back while other partitions' failed writes could still be backing off.)
+ */
 async function storedAfter(world: World, healedAt: number): Promise<number> {
-  const seq = await world.marker();
-  await world.stored(seq, RECOVERY_TIMEOUT_MS);
+  await world.progressEverywhere(RECOVERY_TIMEOUT_MS);
   return Date.now() - healedAt;
 }
 
@@ -75,15 +85,34 @@ async function lastSegment(dir: string): Promise<string | undefined> {
   return found.sort((a, b) => (a.split('/').pop() ?? '').localeCompare(b.split('/').pop() ?? '')).pop();
 }
 
-export async function runFault(kind: FaultKind, world: World, rng: Rng): Promise<FaultResult> {
+/** `stormSteps`: how many kill steps a storm fault makes (the runner draws it per round). */
+export async function runFault(
+  kind: FaultKind,
+  world: World,
+  rng: Rng,
+  stormSteps = 2,
+): Promise<FaultResult> {
   switch (kind) {
+    case 'adapter_storm': {
+      const s = await adapterStorm(world, rng, stormSteps);
+      return { kind, detail: s.detail, recoveryMs: s.maxRecoveryMs, adapterKills: s.kills };
+    }
+    case 'client_storm': {
+      const s = await clientStorm(world, rng, stormSteps);
+      return { kind, detail: s.detail, recoveryMs: s.maxRecoveryMs, clientKills: s.kills };
+    }
     case 'adapter_kill': {
       const i = rng.int(0, world.adapters.length - 1);
       await world.adapters[i]?.kill9();
       await sleep(rng.int(0, 2_000));
       const healedAt = Date.now();
       await world.startAdapter(i);
-      return { kind, detail: `adapter-${i}`, recoveryMs: await storedAfter(world, healedAt) };
+      return {
+        kind,
+        detail: `adapter-${i}`,
+        recoveryMs: await storedAfter(world, healedAt),
+        adapterKills: 1,
+      };
     }
     case 'devhost_crash': {
       await world.devhost.proc.kill9();

@@ -14,6 +14,10 @@ const LABEL: Record<FaultKind, string> = {
   disk_full: "devhost's disk full (its tmpfs shrunk to what it uses) for 3–9 s, then space back",
   legacy_crash: 'kill -9 of the legacy lane (journal kept), restarted',
   legacy_net: 'legacy client socket dropped / reset / black-holed 1–5 s',
+  adapter_storm:
+    'adapter kill storm: steps of kill -9 of one, two or all 3 adapters mid-batch, restarted at once (recovery per kill: until every stream progresses)',
+  client_storm:
+    'client kill storm: steps of kill -9 of 1–4 desktop clients (all of them in about a quarter), restarted at once from their cursor stores',
   offline_truncate:
     'clients stopped, history truncated past them (retention) or the epoch moved (reset), clients restarted',
 };
@@ -23,6 +27,10 @@ export function renderTable(r: ChaosReport, meta: { date: string; commit: string
     (k) => `| ${LABEL[k]} | ${r.faults[k].rounds} | ${(r.faults[k].maxRecoveryMs / 1000).toFixed(1)} s |`,
   );
   const c = r.counts;
+  const k = r.kills;
+  const t = r.targets;
+  const of = (n: number, target: number | undefined) =>
+    target === undefined ? `${n}` : `${n} (target ${target})`;
   return [
     `Run of ${meta.date}, commit ${meta.commit}, seed ${r.seed}: ${r.rounds} rounds in ${r.minutes.toFixed(0)} min.`,
     '',
@@ -35,7 +43,10 @@ export function renderTable(r: ChaosReport, meta: { date: string; commit: string
     `| published by the authority | ${r.published} |`,
     `| stored in SpacetimeDB (heads; ${r.retired} of them truncated on purpose since) | ${r.stored} |`,
     `| applied by desktop clients (all journals) | ${r.clientEventsApplied} |`,
-    `| desktop client kills (incl. mass restarts) | ${r.clientKills} |`,
+    `| adapter kills (adapter_kill + adapter_storm) | ${of(k.adapterKills, t?.adapterKills)} |`,
+    `| devhost crash-restarts | ${of(k.devhostCrashes, t?.devhostCrashes)} |`,
+    `| Kafka broker restarts | ${of(k.brokerRestarts, t?.brokerRestarts)} |`,
+    `| desktop client kills (incl. storms, mass restarts, offline_truncate) | ${of(k.clientKills, t?.clientKills)} |`,
     `| lost | ${c.lost} |`,
     `| duplicated (stored twice / applied twice by a client) | ${c.duplicate_stored} / ${c.client_duplicate} |`,
     `| gaps (stored seqs / client seqs) | ${c.gap} / ${c.client_gap} |`,

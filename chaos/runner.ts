@@ -9,6 +9,7 @@ import { checkInvariants, countByKind, type Violation } from './invariants/check
 import { readDatabase, readJournal } from './invariants/collect.js';
 import { isRetired, retiredBelow } from './invariants/truncation-check.js';
 import { Rng } from './rng.js';
+import { chooseForTargets, type KillCounts, progressText, reached, type Targets } from './targets.js';
 import { World } from './world.js';
 
 export interface ChaosOptions {
@@ -32,6 +33,13 @@ export interface ChaosOptions {
   readonly firstEach?: boolean;
   /** Check the invariants every this many rounds too (besides the end). 0 = only at the end. */
   readonly checkEvery: number;
+  /**
+   * Kill counts to reach (./targets.ts): rounds are composed toward them and the run stops once all
+   * are reached (or at `rounds` / `minutes`). Absent: 1..maxCombined random kinds per round.
+   */
+  readonly targets?: Targets;
+  /** Kill steps of a storm fault, drawn per round from this range (default [2, 2]). */
+  readonly stormSteps?: readonly [number, number];
   readonly keepDir: boolean;
   readonly log: (line: string) => void;
 }
@@ -49,6 +57,9 @@ export interface ChaosReport {
   readonly minutes: number;
   readonly faults: Record<FaultKind, FaultStats>;
   readonly clientKills: number;
+  /** Adapter kills, devhost crash-restarts, broker restarts and client kills survived. */
+  readonly kills: KillCounts;
+  readonly targets?: Targets;
   readonly published: number;
   /** Published events dropped on purpose by the `offline_truncate` fault (below a truncation's low watermark). */
   readonly retired: number;
@@ -76,6 +87,8 @@ const PART: Record<FaultKind, string> = {
   disk_full: 'devhost',
   legacy_crash: 'legacy',
   legacy_net: 'legacy',
+  adapter_storm: 'adapter',
+  client_storm: 'clients',
 };
 
 function chooseFaults(rng: Rng, max: number, kinds: readonly FaultKind[]): FaultKind[] {
@@ -105,6 +118,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     FaultStats
   >;
   let clientKills = 0;
+  let adapterKills = 0;
+  const kills = (): KillCounts => ({
+    adapterKills,
+    devhostCrashes: faults.devhost_crash.rounds,
+    brokerRestarts: faults.broker_restart.rounds,
+    clientKills,
+  });
   let rounds = 0;
   let violations: Violation[] = [];
   let parityCompared = 0;
@@ -115,10 +135,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let failed = true;
   try {
     for (let round = 0; round < o.rounds && Date.now() < deadline; round++) {
+      if (o.targets && reached(kills(), o.targets)) {
+        o.log(`chaos: every target reached after ${rounds} rounds: ${progressText(kills(), o.targets)}`);
+        break;
+      }
       const kinds =
         o.firstEach && round < kindsUsed.length
           ? [kindsUsed[round] as FaultKind]
-          : chooseFaults(rng, o.maxCombined, kindsUsed);
+          : o.targets
+            ? chooseForTargets(rng, kindsUsed, kills(), o.targets)
+            : chooseFaults(rng, o.maxCombined, kindsUsed);
+      const [lo, hi] = o.stormSteps ?? [2, 2];
+      const stormSteps = rng.int(lo, hi);
       o.log(`round ${round + 1}: ${kinds.join(' + ')}`);
       // The wave is published while the faults hit; each fault starts at its own random offset.
       const wave = world.authority.publish(o.eventsPerRound);
@@ -126,7 +154,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         kinds.map(async (k): Promise<FaultResult> => {
           await sleep(rng.int(0, 1_500));
           try {
-            return await runFault(k, world, rng);
+            return await runFault(k, world, rng, stormSteps);
           } catch (e) {
             // A finding, not the end of the run: recorded, and the next rounds go on.
             const message = e instanceof Error ? e.message : String(e);
@@ -144,9 +172,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         s.rounds += 1;
         s.maxRecoveryMs = Math.max(s.maxRecoveryMs, r.recoveryMs);
         clientKills += r.clientKills ?? 0;
+        adapterKills += r.adapterKills ?? 0;
       }
       o.log(
-        `round ${rounds}: ${results.map((r) => `${r.kind} (${r.detail}) recovered in ${(r.recoveryMs / 1000).toFixed(1)} s`).join(', ')}; published ${world.authority.published.length}, stored ${world.watcher.total()}`,
+        `round ${rounds}: ${results.map((r) => `${r.kind} (${r.detail}) recovered in ${(r.recoveryMs / 1000).toFixed(2)} s`).join(', ')}; published ${world.authority.published.length}, stored ${world.watcher.total()}`,
+      );
+      o.log(
+        `progress: ${progressText(kills(), o.targets)}; ${rounds} rounds, ${((Date.now() - started) / 60_000).toFixed(1)} of ${o.minutes} min, ${failures.length} failures`,
       );
       if (o.checkEvery > 0 && rounds % o.checkEvery === 0) {
         ({ violations } = await settleAndCheck(world, o, failures, rounds, false));
@@ -176,6 +208,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     minutes: (Date.now() - started) / 60_000,
     faults,
     clientKills,
+    kills: kills(),
+    ...(o.targets ? { targets: o.targets } : {}),
     published: world.authority.published.length,
     retired: ((below) => world.authority.published.filter((p) => isRetired(p, below)).length)(
       retiredBelow(world.truncations),

@@ -10,7 +10,9 @@
 #   scripts/kafka.sh restart [--data D] stop it and start it again on the same dir and port, keeping its data
 #   scripts/kafka.sh status [--data D]
 # Env: SPACETIME_SYNC_CACHE (default ~/.cache/spacetime-sync), KAFKA_PORT (default: a free port),
-#      KAFKA_START_TIMEOUT (seconds, default 60). See scripts/kafka.md.
+#      KAFKA_START_TIMEOUT (seconds, default 60), KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS (the broker's
+#      group.min.session.timeout.ms at format time, default Kafka's 6000; chaos runs lower it so a
+#      killed consumer's partitions move sooner). See scripts/kafka.md.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -118,6 +120,7 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=${KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS:-6000}
 PROPS
   # A KRaft cluster id is 16 random bytes in base64url. One that starts with '-' reads as an option to
   # the storage tool (about 1 run in 64 failed that way), so draw again, as Kafka's own Uuid does.

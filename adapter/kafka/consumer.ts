@@ -52,7 +52,8 @@ export async function startKafkaConsumer(kafka: KafkaClient, s: ConsumerSetup): 
   const consumer = kafka.consumer({
     groupId: config.groupId,
     sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: 1_000,
+    // A third of the session at most (Kafka's advice), so a lowered session still sees its heartbeats.
+    heartbeatInterval: Math.min(1_000, Math.floor(config.sessionTimeoutMs / 3)),
     maxBytesPerPartition: 1 << 20,
   });
   s.created(consumer);

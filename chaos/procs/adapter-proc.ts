@@ -10,6 +10,11 @@ export interface AdapterSettings {
   readonly topic: string;
   readonly groupId: string;
   readonly deadLetterTopic: string;
+  /**
+   * The group session timeout (default 6000, Kafka's minimum) and, when lower, the broker's lowered
+   * group.min.session.timeout.ms it may use (chaos runs: a killed adapter's partitions move sooner).
+   */
+  readonly session?: { readonly timeoutMs: number; readonly brokerMinMs: number };
   /** Extra environment (e.g. credentials other features add). */
   readonly env?: Record<string, string>;
 }
@@ -27,8 +32,9 @@ export function startAdapterProc(name: string, s: AdapterSettings): Proc {
       KAFKA_TOPICS: s.topic,
       KAFKA_GROUP_ID: s.groupId,
       KAFKA_DEAD_LETTER_TOPIC: s.deadLetterTopic,
-      // The brokers' minimum: a killed adapter's partitions move to the others after 6 s.
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      // The brokers' minimum unless lowered: a killed adapter's partitions move to the others after it.
+      KAFKA_SESSION_TIMEOUT_MS: String(s.session?.timeoutMs ?? 6_000),
+      ...(s.session ? { KAFKA_BROKER_MIN_SESSION_TIMEOUT_MS: String(s.session.brokerMinMs) } : {}),
       KAFKA_WATCHDOG_MS: '15000',
       INGEST_PORT: '0',
       LOG_LEVEL: 'info',

@@ -16,8 +16,15 @@ export class Broker {
     readonly brokers: string,
   ) {}
 
-  static async start(dataDir: string): Promise<Broker> {
-    const { stdout } = await run('bash', [SCRIPT, 'start', '--data', dataDir], { timeout: 180_000 });
+  /** `minSessionMs`: the broker's group.min.session.timeout.ms (Kafka's default 6000 when absent). */
+  static async start(dataDir: string, minSessionMs?: number): Promise<Broker> {
+    const { stdout } = await run('bash', [SCRIPT, 'start', '--data', dataDir], {
+      timeout: 180_000,
+      env: {
+        ...process.env,
+        ...(minSessionMs ? { KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS: String(minSessionMs) } : {}),
+      },
+    });
     const brokers = /KAFKA_BROKERS=(\S+)/.exec(stdout)?.[1];
     if (!brokers) throw new Error(`scripts/kafka.sh start printed no KAFKA_BROKERS:\n${stdout}`);
     return new Broker(dataDir, brokers);

@@ -4,7 +4,9 @@
  * bindings folder with the project's one generator (devhost/codegen, as `spacetime generate` does). devhost is loaded only when one of them runs.
  */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { PREBUILT_SYNC_MODULE, SYNC_MODULE_ENTRY } from '../../adapter/embedded-devhost.js';
 import { action } from '../action.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 
@@ -61,7 +63,12 @@ export function register(program: Command): void {
         const { startDevhost } = await import('@spacetime-sync/devhost');
         const host = await startDevhost({
           ...(opts.fsync ? { fsync: opts.fsync } : {}),
-          databases: modules.map((moduleEntry, i) => ({ moduleEntry, name: names[i] as string })),
+          databases: modules.map((moduleEntry, i) => ({
+            moduleEntry,
+            name: names[i] as string,
+            // The sync module as `npm run build` bundled it, while fresh: a (re)start needs no bundler.
+            ...(resolve(moduleEntry) === SYNC_MODULE_ENTRY ? { prebuilt: PREBUILT_SYNC_MODULE } : {}),
+          })),
           port: opts.port,
           ...(opts.host ? { host: opts.host } : {}),
           ...(opts.data ? { dataDir: opts.data } : {}),
