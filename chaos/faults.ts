@@ -1,7 +1,7 @@
 /**
  * The faults a chaos run injects, one function each: inject, hold for a random while, heal, then
- * wait for the recovery signal — a marker event published after the heal reaching SpacetimeDB (or,
- * for client faults, reaching the affected clients). The time from heal to that signal is the
+ * wait for the recovery signal — an event published to every stream after the heal stored in
+ * SpacetimeDB (or, for client faults, a marker reaching the affected clients). The time from heal to that signal is the
  * fault's recovery time.
  */
 import { appendFile, readdir } from 'node:fs/promises';
@@ -50,9 +50,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Heal happened at `healedAt`: publish one event to every stream and wait until SpacetimeDB stored
  * all of them. A stream's seqs are gapless, so each stream then also holds everything published to it
- * during the fault: the backlog of every partition is through, not just the marker's. (One marker on
- * one stream measured its own partition only: after a full disk a marker was stored 20 ms after the
- * space came back while other partitions' failed writes could still be backing off.)
+ * during the fault: the backlog of every partition is through, not just that of the one partition
+ * a single marker event would show.
  */
 async function storedAfter(world: World, healedAt: number): Promise<number> {
   await world.progressEverywhere(RECOVERY_TIMEOUT_MS);
