@@ -53,9 +53,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Resident set size of a process in MiB (Linux /proc). */
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+/** Resident set size of a child in MiB (Linux /proc); a child gone mid-soak ends the case, named. */
+function rssMiB(child: ChildProcess | undefined, name: string): number {
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null)
+    throw new Error(`${name} exited during the soak (code ${child?.exitCode}, signal ${child?.signalCode})`);
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
@@ -254,11 +256,11 @@ function soakCase(): BenchCase {
         due -= count;
         if (count > 0) await send(count);
         const now = performance.now();
-        if (now >= nextSample && adapter?.pid && devhost?.pid) {
+        if (now >= nextSample) {
           samples.push({
             atS: (now - t0) / 1000,
-            adapter: rssMiB(adapter.pid),
-            devhost: rssMiB(devhost.pid),
+            adapter: rssMiB(adapter, 'the adapter'),
+            devhost: rssMiB(devhost, 'devhost'),
           });
           nextSample += SAMPLE_MS;
         }
@@ -267,12 +269,11 @@ function soakCase(): BenchCase {
       }
       await waitCommitted(produced, 60_000);
       committedAtEnd = committed();
-      if (adapter?.pid && devhost?.pid)
-        samples.push({
-          atS: (performance.now() - t0) / 1000,
-          adapter: rssMiB(adapter.pid),
-          devhost: rssMiB(devhost.pid),
-        });
+      samples.push({
+        atS: (performance.now() - t0) / 1000,
+        adapter: rssMiB(adapter, 'the adapter'),
+        devhost: rssMiB(devhost, 'devhost'),
+      });
     },
     metrics,
     report: () => {
