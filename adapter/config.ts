@@ -10,6 +10,7 @@ import type { ShardMove } from '../shared/shards/route.js';
 import { type AuthConfig, loadAuthConfig, type TlsFiles, tlsFiles } from './auth/config.js';
 import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './bridge/bridge-config.js';
 import { type CutoverConfig, cutoverConfig } from './cutover/config.js';
+import type { DevhostThreadMode } from './embedded-devhost.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest/ingest-limits.js';
 import { type KafkaSecurity, kafkaSecurity } from './kafka/security-config.js';
 import { DEFAULT_MAX_IN_FLIGHT } from './spacetime/call-window.js';
@@ -35,6 +36,12 @@ export interface KafkaConfig {
   readonly security?: KafkaSecurity;
 }
 
+/**
+ * Where the embedded devhost runs when DEVHOST_THREAD is unset: its own worker thread. Measured
+ * side by side (README "Measured"): see the figures there for why this is the default.
+ */
+export const DEFAULT_DEVHOST_THREAD: DevhostThreadMode = 'worker';
+
 export type SpacetimeTarget =
   /** The in-process devhost hosting the sync module: the zero-setup default. */
   | {
@@ -47,6 +54,10 @@ export type SpacetimeTarget =
       readonly oidcKeyCacheMs?: number;
       /** Databases the devhost hosts, one per shard (`SPACETIMEDB_SHARD_COUNT`); absent = 1. */
       readonly shardCount?: number;
+      /** `DEVHOST_THREAD`: its own worker thread or the service's thread; absent = DEFAULT_DEVHOST_THREAD. */
+      readonly thread?: DevhostThreadMode;
+      /** `DEVHOST_THREAD_HEAP_MB`: the worker thread's old-generation heap limit; absent = V8's default. */
+      readonly threadHeapMb?: number;
     }
   /** A real SpacetimeDB: one database, the only shard (`shard-0`). */
   | { readonly kind: 'remote'; readonly uri: string; readonly database: string; readonly token?: string }
@@ -157,10 +168,17 @@ function spacetime(env: Env): SpacetimeTarget {
   if (!uri) {
     if (database) throw new ConfigError('SPACETIMEDB_URI', 'required when SPACETIMEDB_DB is set');
     const dataDir = env.DEVHOST_DATA_DIR?.trim();
+    const thread = env.DEVHOST_THREAD?.trim();
+    if (thread && thread !== 'worker' && thread !== 'inline')
+      throw new ConfigError('DEVHOST_THREAD', `'${thread}' is neither 'worker' nor 'inline'`);
     return {
       kind: 'embedded',
       port: port(env, 'DEVHOST_PORT', DEFAULTS.devhostPort),
       ...(dataDir ? { dataDir } : {}),
+      ...(thread ? { thread: thread as DevhostThreadMode } : {}),
+      ...(env.DEVHOST_THREAD_HEAP_MB?.trim()
+        ? { threadHeapMb: positiveInt(env, 'DEVHOST_THREAD_HEAP_MB', 0) }
+        : {}),
       ...(shardCount > 1 ? { shardCount } : {}),
     };
   }

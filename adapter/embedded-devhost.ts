@@ -1,7 +1,10 @@
 /**
- * The embedded default: devhost hosting the sync module in this process, when no SpacetimeDB is
- * configured. devhost (and with it its SQL engine) is imported here, on first use only,
- * so a service pointed at a real SpacetimeDB never loads it.
+ * The embedded default: devhost hosting the sync module inside the service process, when no
+ * SpacetimeDB is configured. By default on a worker thread of its own (./devhost-thread/,
+ * `DEVHOST_THREAD=worker`), so the module's reducers, the datastore, the commit log and the
+ * subscriptions do not share the JS thread with the ingest and the writer; `DEVHOST_THREAD=inline`
+ * keeps it on the service's thread. devhost (and with it its SQL engine) is imported on first use
+ * only, so a service pointed at a real SpacetimeDB never loads it.
  */
 import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
@@ -18,15 +21,55 @@ export const PREBUILT_SYNC_MODULE = new URL('./sync-module.bundle.json', import.
 /** The database name the embedded devhost hosts the sync module under. */
 export const EMBEDDED_DATABASE = 'spacetime-sync';
 
+/** Where the embedded devhost runs: its own worker thread (default) or the service's thread. */
+export type DevhostThreadMode = 'worker' | 'inline';
+
+export interface EmbeddedDevhostOptions {
+  readonly port: number;
+  readonly dataDir?: string;
+  readonly truncateCorrupt?: boolean;
+  readonly oidcKeyCacheMs?: number;
+  readonly shardCount?: number;
+}
+
+/** What the service holds of its embedded devhost, in either mode. */
+export interface EmbeddedDevhost {
+  readonly thread: DevhostThreadMode;
+  readonly url: string;
+  readonly port: number;
+  /** Token of the identity that owns every database here: used once at start to grant the writer. */
+  readonly ownerToken: string;
+  readonly ownerIdentity: bigint;
+  /** Worker mode on Linux: the devhost thread's id (/proc/<pid>/task/<id>), for per-thread CPU figures. */
+  readonly osThreadId?: number;
+  /** Accept tokens of one more OIDC issuer from now on. */
+  trustIssuer(issuer: string): void;
+  /** Why the devhost cannot commit right now (out of space, its thread died); empty when it can. */
+  commitProblems(): string[];
+  /** Committed rows of one table, decoded (tests and diagnostics; a copy, not live). */
+  tableRows(database: string, table: string): Promise<Record<string, unknown>[]>;
+  /** Settles with the reason when the devhost's thread dies while serving; never in the inline mode. */
+  readonly failure: Promise<Error>;
+  /** The devhost object itself, inline mode only (tests that hook into its datastore). */
+  readonly inProcess?: Devhost;
+  /** Stops the listener and flushes and closes every commit log. */
+  stop(): Promise<void>;
+}
+
+/** A module error or warning from devhost. */
+export type ModuleLog = (level: 'error' | 'warn', message: string) => void;
+
+export const moduleLogTo =
+  (logger: Logger): ModuleLog =>
+  (level, message) => {
+    if (level === 'error') logger.error({ module: message }, 'module error');
+    else logger.warn({ module: message }, 'module warning');
+  };
+
+/** devhost itself, on the calling thread (the worker thread's entry calls this too). */
 export async function startEmbeddedDevhost(
-  options: {
-    port: number;
-    dataDir?: string;
-    truncateCorrupt?: boolean;
-    oidcKeyCacheMs?: number;
-    shardCount?: number;
-  },
-  logger: Logger,
+  options: EmbeddedDevhostOptions,
+  log: ModuleLog,
 ): Promise<Devhost> {
   const { startDevhost } = await import('@spacetime-sync/devhost');
   return startDevhost({
@@ -43,8 +86,35 @@ export async function startEmbeddedDevhost(
     // The service's own issuer serves its JWKS with max-age 60: a retired key stops verifying within it.
     oidcKeyCacheMs: options.oidcKeyCacheMs ?? 60_000,
     log: (level, message) => {
-      if (level === 'error' || level === 'panic') logger.error({ module: message }, 'module error');
-      else if (level === 'warn') logger.warn({ module: message }, 'module warning');
+      if (level === 'error' || level === 'panic') log('error', message);
+      else if (level === 'warn') log('warn', message);
     },
   });
+}
+
+/** The embedded devhost in the mode asked for. */
+export async function startEmbedded(
+  options: EmbeddedDevhostOptions,
+  thread: { readonly mode: DevhostThreadMode; readonly heapMb?: number },
+  logger: Logger,
+): Promise<EmbeddedDevhost> {
+  if (thread.mode === 'worker') {
+    const { startThreadDevhost } = await import('./devhost-thread/thread-devhost.js');
+    return startThreadDevhost(options, logger, thread.heapMb);
+  }
+  const d = await startEmbeddedDevhost(options, moduleLogTo(logger));
+  const { decodedRows } = await import('./devhost-thread/decoded-rows.js');
+  return {
+    thread: 'inline',
+    url: d.url,
+    port: d.port,
+    ownerToken: d.ownerToken,
+    ownerIdentity: d.ownerIdentity,
+    trustIssuer: (issuer) => d.trustIssuer(issuer),
+    commitProblems: () => d.commitProblems(),
+    tableRows: async (database, table) => decodedRows(d, database, table),
+    failure: new Promise<Error>(() => {}),
+    inProcess: d,
+    stop: () => d.stop(),
+  };
 }

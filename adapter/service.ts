@@ -7,7 +7,7 @@
  * next. Each step, one subsystem, is a file in ./start/.
  */
 
-import type { Devhost } from '@spacetime-sync/devhost';
+import type { EmbeddedDevhost } from './embedded-devhost.js';
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import type { ParityShadow } from '../parity/shadow/shadow.js';
@@ -41,7 +41,7 @@ export interface RunningService {
   readonly spacetimeUrl: string;
   readonly database: string;
   readonly httpUrl: string;
-  readonly devhost?: Devhost;
+  readonly devhost?: EmbeddedDevhost;
   /** The primary shard's writer (the only one when unsharded). */
   readonly writer: SpacetimeWriter;
   /** Every shard's writer and the routing (./shards/shard-set.ts). */

@@ -4,6 +4,7 @@
  * `npm run adapter:state-doc` rewrites it.
  */
 import { renderSpec } from '../shared/machine-spec.js';
+import { DEVHOST_THREAD_SPEC } from './devhost-thread/spec.js';
 import { KAFKA_SOURCE_SPEC } from './kafka/lifecycle-spec.js';
 import { SERVICE_SPEC } from './service-spec.js';
 import { PROBE_SPEC } from './spacetime/probe-spec.js';
@@ -24,12 +25,13 @@ export function adapterStateMachineDoc(): string {
     'Socket events carry their socket’s number; an event from an earlier socket changes nothing. The',
     'tests drive every cell of the tables below, refusals included (`adapter/service-machine.test.ts`,',
     '`adapter/kafka/lifecycle.test.ts`, `adapter/spacetime/writer-machine.test.ts`,',
-    '`adapter/spacetime/probe-machine.test.ts`). The desktop client’s machines are in',
+    '`adapter/spacetime/probe-machine.test.ts`, `adapter/devhost-thread/machine.test.ts`). The desktop client’s machines are in',
     '[client/STATE-MACHINE.md](../client/STATE-MACHINE.md).',
     '',
     renderSpec(SERVICE_SPEC),
     renderSpec(KAFKA_SOURCE_SPEC),
     renderSpec(WRITER_SPEC),
     renderSpec(PROBE_SPEC),
+    renderSpec(DEVHOST_THREAD_SPEC),
   ].join('\n');
 }

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import kafkajs from 'kafkajs';
-import { AlgebraicType, BinaryReader } from 'spacetimedb';
+import type { DevhostThreadMode } from '../adapter/embedded-devhost.js';
 import { type RunningService, startService } from '../adapter/service.js';
 import { createLogger } from '../adapter/telemetry/logger.js';
+import { createMetricsRegistry, type Registry } from '../adapter/telemetry/metrics.js';
 import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { hashPayload } from '../shared/payload-hash.js';
 import { testAuthConfig } from '../test/support/auth.js';
@@ -83,25 +84,38 @@ async function produce(topic: string, messages: { key: string; value: Buffer }[]
   await producer.disconnect();
 }
 
-/** The adapter on the embedded devhost: memory only, or with a data dir and the default group fsync. */
-function e2eCase(durable: boolean): BenchCase {
+/** The A/B rounds of the durable case: devhost on its own thread vs on the service's (DEVHOST_THREAD). */
+const AB_ROUNDS = Number(process.env.BENCH_ADAPTER_AB_ROUNDS ?? 2);
+const threadLabel = (t: DevhostThreadMode) =>
+  t === 'worker' ? 'devhost on its own worker thread' : "devhost inline on the service's thread";
+const abName = (t: DevhostThreadMode, round: number) => `${E2E_DURABLE}, ${threadLabel(t)}, round ${round}`;
+
+/**
+ * The adapter on the embedded devhost: memory only, or with a data dir and the default group fsync.
+ * An event counts once the adapter holds the module's confirmed answer for it (its
+ * events_appended_total): with a data dir that answer leaves devhost only after the fsync, so the
+ * count is "committed and durable" in either thread mode.
+ */
+function e2eCase(durable: boolean, ab?: { thread: DevhostThreadMode; round: number }): BenchCase {
   let service: RunningService | undefined;
+  let registry: Registry | undefined;
   let e2eTopic = '';
   let dataDir: string | undefined;
   const latencies: number[] = [];
-  let lastOffset = 0n;
-  const count = () => service?.devhost?.databases.get(service.database)?.rows('sync_event').length ?? 0;
+  const count = async () => {
+    const metric = registry?.getSingleMetric('spacetime_sync_events_appended_total');
+    if (!metric) return 0;
+    return (await metric.get()).values
+      .filter((v) => v.labels.source === 'kafka')
+      .reduce((a, v) => a + v.value, 0);
+  };
   const percentile = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  const collect = () => {
-    if (latencies.length > 0) return;
+  const collect = async () => {
+    if (latencies.length > 0 || !service?.devhost) return;
     // Per event: produced_at (set when the envelope was built) → committed_at (the reducer's timestamp).
-    const db = service?.devhost?.databases.get(service.database);
-    const table = db?.schema.tableByName('sync_event');
-    if (!db || !table) return;
-    const decode = AlgebraicType.makeDeserializer(table.rowType, db.schema.typespace as never);
-    for (const bytes of db.rows('sync_event')) {
-      const e = decode(new BinaryReader(bytes)) as {
+    for (const row of await service.devhost.tableRows(service.database, 'sync_event')) {
+      const e = row as {
         produced_at: { microsSinceUnixEpoch: bigint };
         committed_at: { microsSinceUnixEpoch: bigint };
       };
@@ -109,11 +123,18 @@ function e2eCase(durable: boolean): BenchCase {
     }
     latencies.sort((a, b) => a - b);
   };
+  const cpu = { start: process.cpuUsage(), wall: 0, startMs: 0 };
   return {
-    name: durable ? E2E_DURABLE : E2E_MEMORY,
+    name: ab ? abName(ab.thread, ab.round) : durable ? E2E_DURABLE : E2E_MEMORY,
     opsPerRun: E2E_BATCH,
     ceiling: RAW_KAFKA,
     compareTo: durable ? [E2E_MEMORY, DURABLE_REDUCER] : [RAW_REDUCER],
+    ...(ab
+      ? {
+          series: `adapter durable, ${threadLabel(ab.thread)}`,
+          ...(ab.thread === 'worker' ? { seriesCompareTo: `adapter durable, ${threadLabel('inline')}` } : {}),
+        }
+      : {}),
     ...(durable
       ? { target: { text: '≥ 0.8× durable SDK append', minShareOf: { name: DURABLE_REDUCER, share: 0.8 } } }
       : {}),
@@ -125,9 +146,15 @@ function e2eCase(durable: boolean): BenchCase {
       await admin.connect();
       await admin.createTopics({ topics: [{ topic: e2eTopic, numPartitions: 3 }], waitForLeaders: true });
       await admin.disconnect();
+      registry = createMetricsRegistry({ defaultMetrics: false });
       service = await startService(
         {
-          spacetime: { kind: 'embedded', port: 0, ...(dataDir ? { dataDir } : {}) },
+          spacetime: {
+            kind: 'embedded',
+            port: 0,
+            ...(dataDir ? { dataDir } : {}),
+            ...(ab ? { thread: ab.thread } : {}),
+          },
           ingest: { host: '127.0.0.1', port: 0 },
           auth: testAuthConfig,
           kafka: {
@@ -142,11 +169,10 @@ function e2eCase(durable: boolean): BenchCase {
           logLevel: 'silent',
         },
         createLogger({ level: 'silent' }),
-        { defaultMetrics: false },
+        { registry },
       );
-      service.devhost?.databases.get(service.database)?.onCommit((tx) => {
-        lastOffset = tx.offset;
-      });
+      cpu.start = process.cpuUsage();
+      cpu.startMs = performance.now();
     },
     teardown: async () => {
       await service?.stop();
@@ -154,22 +180,26 @@ function e2eCase(durable: boolean): BenchCase {
       await releaseBroker();
     },
     run: async () => {
-      const before = count();
+      const before = await count();
       await produce(e2eTopic, envelopes(E2E_BATCH));
-      // Committed: the rows are in the database; with a data dir the adapter only commits the Kafka
-      // offset after the reducer's confirmed (fsynced) answer, so this waits for durability too.
-      while (count() < before + E2E_BATCH) await new Promise((r) => setTimeout(r, 5));
-      const db = service?.devhost?.databases.get(service.database);
-      if (durable && db) await db.waitDurable(lastOffset);
+      while ((await count()) < before + E2E_BATCH) await new Promise((r) => setTimeout(r, 5));
     },
-    metrics: () => {
-      collect();
-      return { producedToCommittedP50Ms: percentile(0.5), producedToCommittedP99Ms: percentile(0.99) };
+    metrics: async () => {
+      await collect();
+      const used = process.cpuUsage(cpu.start);
+      const events = await count();
+      return {
+        producedToCommittedP50Ms: percentile(0.5),
+        producedToCommittedP99Ms: percentile(0.99),
+        // Whole process (every thread), warm-up round included: µs of CPU per committed event.
+        processCpuUsPerEvent: events > 0 ? (used.user + used.system) / events : Number.NaN,
+        processCpuCores: (used.user + used.system) / 1000 / (performance.now() - cpu.startMs),
+      };
     },
-    report: () => {
-      collect();
+    report: async () => {
+      await collect();
       return [
-        `per-event produced→committed latency over ${latencies.length} events: p50 ${percentile(0.5).toFixed(1)} ms, p99 ${percentile(0.99).toFixed(1)} ms (includes producing the batch)`,
+        `${ab ? `${threadLabel(ab.thread)}: ` : ''}per-event produced→committed latency over ${latencies.length} events: p50 ${percentile(0.5).toFixed(1)} ms, p99 ${percentile(0.99).toFixed(1)} ms (includes producing the batch)`,
       ];
     },
   };
@@ -213,5 +243,9 @@ export default function suite(): BenchCase[] {
     },
     e2eCase(false),
     e2eCase(true),
+    // The same durable case with devhost on each thread, alternated round by round in this run.
+    ...Array.from({ length: AB_ROUNDS }, (_, i) =>
+      (['worker', 'inline'] as const).map((thread) => e2eCase(true, { thread, round: i + 1 })),
+    ).flat(),
   ];
 }

@@ -53,7 +53,7 @@ function stopRequested(): AbortSignal {
 }
 
 /**
- * Runs until SIGTERM/SIGINT; false when the service could not start. With LEGACY_LANE=1 the legacy
+ * Runs until SIGTERM/SIGINT; false when the service could not start or its embedded devhost's thread died. With LEGACY_LANE=1 the legacy
  * lane runs beside it, fed every envelope the ingest API commits (legacy/README.md); its bad settings
  * throw LaneConfigError (exit 2).
  */
@@ -117,12 +117,19 @@ export async function runService(config: ServiceConfig): Promise<boolean> {
   );
   if (lane) logger.info({ url: lane.url }, `legacy lane listening on ${lane.url}`);
   logger.info('ready');
-  if (!signal.aborted)
-    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-  logger.info('stopping (finishing in-flight work)');
+  // Runs until SIGTERM/SIGINT, or until the embedded devhost's thread dies (its thread logged why at
+  // fatal): nothing can be committed any more, so the service stops and the command exits 1.
+  const died = await Promise.race([
+    new Promise<undefined>((resolve) => {
+      if (signal.aborted) resolve(undefined);
+      else signal.addEventListener('abort', () => resolve(undefined), { once: true });
+    }),
+    ...(service.devhost ? [service.devhost.failure] : []),
+  ]);
+  logger.info(died ? 'stopping: the embedded devhost is gone' : 'stopping (finishing in-flight work)');
   removeLocalService();
   await service.stop();
   await lane?.stop();
   logger.info('stopped');
-  return true;
+  return died === undefined;
 }

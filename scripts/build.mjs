@@ -27,8 +27,13 @@ const packages = [
 
 const options = {
   absWorkingDir: root,
-  // prebuilt: the build step below runs devhost's compiled writePrebuiltBundle.
-  entryPoints: { cli: 'cli/main.ts', prebuilt: 'devhost/loader/prebuilt.ts' },
+  // prebuilt: the build step below runs devhost's compiled writePrebuiltBundle. devhost-worker: the
+  // embedded devhost's worker thread, started by URL beside the chunk that starts it.
+  entryPoints: {
+    cli: 'cli/main.ts',
+    prebuilt: 'devhost/loader/prebuilt.ts',
+    'devhost-worker': 'adapter/devhost-thread/worker.ts',
+  },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -6,11 +6,11 @@
  * token's own device).
  */
 
-import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { isSyncError } from '../../shared/errors/sync-error.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { ServiceConfig } from '../config.js';
+import type { EmbeddedDevhost } from '../embedded-devhost.js';
 import type { ServiceLifecycle } from '../service-lifecycle.js';
 import type { ShardSet } from '../shards/shard-set.js';
 import { CLIENT_TOKEN_ROLES } from '../tokens/mint.js';
@@ -39,7 +39,7 @@ export async function trustTokenIssuer(deps: {
   readonly issuer: TokenIssuer;
   readonly httpUrl: string;
   readonly authenticator: Authenticator;
-  readonly devhost: Devhost | undefined;
+  readonly devhost: EmbeddedDevhost | undefined;
   readonly shards: ShardSet;
   readonly logger: Logger;
   readonly life: ServiceLifecycle;

@@ -4,7 +4,6 @@
  * It listens before the shards are connected, so /readyz can say why the service is not ready.
  */
 
-import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { adminService } from '../admin/admin-service.js';
 import { cutoverRpcs } from '../admin/cutover-rpcs.js';
@@ -13,6 +12,7 @@ import { FailureLimiter } from '../auth/failure-limiter.js';
 import { authFailureCounter } from '../auth/failures.js';
 import type { ServiceConfig } from '../config.js';
 import type { CutoverController } from '../cutover/controller.js';
+import type { EmbeddedDevhost } from '../embedded-devhost.js';
 import { authGate } from '../http/auth-gate.js';
 import { startHttpServer, type TlsMaterial } from '../http/http-server.js';
 import { DEFAULT_INGEST_LIMITS } from '../ingest/ingest-limits.js';
@@ -35,7 +35,7 @@ export async function startListener(deps: {
   readonly registry: Registry;
   readonly metrics: AdapterMetrics;
   readonly shards: ShardSet;
-  readonly devhost: Devhost | undefined;
+  readonly devhost: EmbeddedDevhost | undefined;
   readonly cutover: CutoverController;
   readonly issuer: TokenIssuer | undefined;
   readonly acceptedSink: AcceptedEnvelopeSink | undefined;

@@ -1,15 +1,14 @@
 /**
- * Start step 1, SpacetimeDB: which databases the service writes to. Embedded: start the devhost and
- * provision the service's writer identity on every shard's database. Remote or sharded: the
+ * Start step 1, SpacetimeDB: which databases the service writes to. Embedded: start the devhost (on
+ * its own thread unless DEVHOST_THREAD=inline) and provision the service's writer identity on every shard's database. Remote or sharded: the
  * configured targets as they are.
  */
 
 import { join } from 'node:path';
-import type { Devhost } from '@spacetime-sync/devhost';
 import type { Logger } from 'pino';
 import { embeddedDatabase, embeddedShardNames, FIRST_SHARD } from '../../shared/shards/config.js';
-import type { ServiceConfig } from '../config.js';
-import { EMBEDDED_DATABASE, startEmbeddedDevhost } from '../embedded-devhost.js';
+import { DEFAULT_DEVHOST_THREAD, type ServiceConfig } from '../config.js';
+import { EMBEDDED_DATABASE, type EmbeddedDevhost, startEmbedded } from '../embedded-devhost.js';
 import type { ServiceLifecycle } from '../service-lifecycle.js';
 import type { ShardTarget } from '../shards/shard-set.js';
 import { provisionWriter } from '../spacetime/writer-identity.js';
@@ -19,7 +18,7 @@ export const WRITER_TOKEN_FILE = 'writer-token';
 
 export interface SpacetimeTargets {
   /** Only when embedded. */
-  readonly devhost?: Devhost;
+  readonly devhost?: EmbeddedDevhost;
   readonly targets: ShardTarget[];
 }
 
@@ -48,13 +47,17 @@ export async function spacetimeTargets(
       }),
     };
   }
-  const d = await startEmbeddedDevhost(
+  const d = await startEmbedded(
     {
       port: st.port,
       ...(st.dataDir ? { dataDir: st.dataDir } : {}),
       ...(st.truncateCorrupt ? { truncateCorrupt: true } : {}),
       ...(st.oidcKeyCacheMs !== undefined ? { oidcKeyCacheMs: st.oidcKeyCacheMs } : {}),
       ...(st.shardCount ? { shardCount: st.shardCount } : {}),
+    },
+    {
+      mode: st.thread ?? DEFAULT_DEVHOST_THREAD,
+      ...(st.threadHeapMb !== undefined ? { heapMb: st.threadHeapMb } : {}),
     },
     logger,
   ).catch(life.failed);

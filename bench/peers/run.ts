@@ -5,12 +5,12 @@
  * configured by bench/peers/centrifugo.json (memory engine, history + recovery). Results are appended
  * to bench/results/ like `npm run bench`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setGlobalLogLevel } from 'spacetimedb';
 import { percentile } from '../harness.js';
 import { describeMachine, machineLine } from '../machine.js';
-import { type PeerSystem, startCentrifugo, startOurs } from './systems.js';
+import { type OursThread, type PeerSystem, startCentrifugo, startOurs } from './systems.js';
 
 const REPS = Number(process.env.PEERS_REPS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -24,6 +24,34 @@ const payloads = (n: number) => Array.from({ length: n }, () => JSON.stringify({
 const sentAt = (p: string) => (JSON.parse(p) as { t: number }).t;
 
 type Figures = Record<string, number>;
+
+/**
+ * CPU seconds of the server process so far, split by thread (Linux /proc/<pid>/task/<tid>/stat): its
+ * main thread (ingest, writer; devhost too when inline), devhost's own thread when it has one, and
+ * the rest (V8's GC and compiler helpers, libuv's pool).
+ */
+function threadCpu(
+  pid: number,
+  devhostTid: number | undefined,
+): { main: number; devhost: number; other: number } {
+  const out = { main: 0, devhost: 0, other: 0 };
+  const hz = 100; // USER_HZ on Linux
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(f[11]) + Number(f[12])) / hz;
+    if (Number(tid) === pid) out.main += seconds;
+    else if (Number(tid) === devhostTid) out.devhost += seconds;
+    else out.other += seconds;
+  }
+  return out;
+}
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -145,11 +173,19 @@ async function measure(
   try {
     await new Promise((r) => setTimeout(r, 2000));
     const figures: Figures = { 'idle server RSS MiB': rssMiB(sys.pid) };
+    const cpu0 = threadCpu(sys.pid, sys.devhostThreadId);
+    const t0 = now();
     Object.assign(figures, await publishing(sys, rep));
     Object.assign(figures, await pipelinedPublishing(sys, rep));
     Object.assign(figures, await fanout(sys, rep, 1000, 10));
     Object.assign(figures, await recovery(sys, rep, 250));
     Object.assign(figures, await recovery(sys, rep, BIG));
+    // Share of one core each thread group used over all the workloads above (2 cores = 2.0 at most).
+    const cpu1 = threadCpu(sys.pid, sys.devhostThreadId);
+    const wall = (now() - t0) / 1000;
+    figures['server CPU, main thread (cores)'] = (cpu1.main - cpu0.main) / wall;
+    figures['server CPU, devhost thread (cores)'] = (cpu1.devhost - cpu0.devhost) / wall;
+    figures['server CPU, other threads: GC, libuv (cores)'] = (cpu1.other - cpu0.other) / wall;
     return { name: sys.name, config: sys.config, figures };
   } finally {
     await sys.stop();
@@ -159,37 +195,62 @@ async function measure(
 const fmt = (n: number) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 2 }) : 'n/a';
 
+/** The service's thread modes measured side by side (PEERS_THREADS, default both: the A/B). */
+const THREADS = (process.env.PEERS_THREADS ?? 'worker,inline').split(',') as OursThread[];
+
 async function main(): Promise<void> {
   setGlobalLogLevel('warn');
   const machine = describeMachine();
   console.log(machineLine(machine));
-  const runs: { ours: Figures; peer: Figures }[] = [];
+  // Per repetition: ours in each thread mode (their order alternating between repetitions, so a
+  // load that drifts during the run does not favour one), then Centrifugo.
+  const runs: ({ peer: Figures } & Partial<Record<OursThread, Figures>>)[] = [];
   const configs = new Set<string>();
   for (let rep = 0; rep < REPS; rep++) {
-    process.stderr.write(`repetition ${rep + 1}/${REPS}: spacetime-sync…\n`);
-    const ours = await measure(startOurs, rep);
+    const run: { peer: Figures } & Partial<Record<OursThread, Figures>> = { peer: {} };
+    const order = rep % 2 === 0 ? THREADS : [...THREADS].reverse();
+    for (const thread of order) {
+      process.stderr.write(`repetition ${rep + 1}/${REPS}: spacetime-sync, devhost ${thread}…\n`);
+      const ours = await measure(() => startOurs(thread), rep);
+      configs.add(`spacetime-sync: ${ours.config}`);
+      run[thread] = ours.figures;
+    }
     process.stderr.write(`repetition ${rep + 1}/${REPS}: Centrifugo…\n`);
     const peer = await measure(startCentrifugo, rep);
-    configs.add(`spacetime-sync: ${ours.config}`);
     configs.add(`Centrifugo: ${peer.config}`);
-    runs.push({ ours: ours.figures, peer: peer.figures });
+    run.peer = peer.figures;
+    runs.push(run);
   }
   for (const c of configs) console.log(c);
   console.log(machineLine(machine));
-  const rows = [
-    ['measure', 'spacetime-sync (median, min–max)', 'Centrifugo (median, min–max)', 'ours ÷ Centrifugo'],
+  const sides = [...THREADS, 'peer'] as const;
+  const title = (side: OursThread | 'peer') =>
+    side === 'peer' ? 'Centrifugo' : side === 'worker' ? 'ours, devhost own thread' : 'ours, devhost inline';
+  const ratios: [OursThread | 'peer', OursThread | 'peer'][] = [
+    ...THREADS.map((t) => [t, 'peer'] as [OursThread, 'peer']),
+    ...(THREADS.length === 2 ? [['worker', 'inline'] as [OursThread, OursThread]] : []),
   ];
-  for (const key of Object.keys(runs[0]?.ours ?? {})) {
-    const cell = (side: 'ours' | 'peer') => {
-      const v = runs.map((r) => r[side][key] as number).sort((a, b) => a - b);
+  const rows = [
+    [
+      'measure',
+      ...sides.map((x) => `${title(x)} (median, min–max)`),
+      ...ratios.map(([a, b]) => `${a === 'worker' ? 'thread' : a} ÷ ${b === 'peer' ? 'Centrifugo' : b}`),
+    ],
+  ];
+  const keys = new Set(runs.flatMap((r) => sides.flatMap((x) => Object.keys(r[x] ?? {}))));
+  for (const key of keys) {
+    const cell = (side: OursThread | 'peer') => {
+      const v = runs.map((r) => r[side]?.[key] ?? Number.NaN).sort((a, b) => a - b);
       return {
         median: percentile(v, 50),
         text: `${fmt(percentile(v, 50))} (${fmt(v[0] as number)}–${fmt(v[v.length - 1] as number)})`,
       };
     };
-    const [o, p] = [cell('ours'), cell('peer')];
-    const ratio = o.median / p.median;
-    rows.push([key, o.text, p.text, Number.isFinite(ratio) ? ratio.toPrecision(3) : 'n/a']);
+    const ratio = (a: OursThread | 'peer', b: OursThread | 'peer') => {
+      const r = cell(a).median / cell(b).median;
+      return Number.isFinite(r) ? r.toPrecision(3) : 'n/a';
+    };
+    rows.push([key, ...sides.map((x) => cell(x).text), ...ratios.map(([a, b]) => ratio(a, b))]);
   }
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   for (const [i, r] of rows.entries()) {
@@ -202,7 +263,17 @@ async function main(): Promise<void> {
     `${new Date().toISOString().replaceAll(':', '-').replace(/\..*$/, '')}-${machine.commit}-peers.json`,
     dir,
   );
-  writeFileSync(file, `${JSON.stringify({ machine, configs: [...configs], runs }, null, 2)}\n`);
+  // `ours` stays the default mode (devhost on its own thread) for readers of earlier files; `inline`
+  // is the A/B's other side.
+  const recorded = runs.map((r) => ({
+    ours: r.worker,
+    ...(r.inline ? { inline: r.inline } : {}),
+    peer: r.peer,
+  }));
+  writeFileSync(
+    file,
+    `${JSON.stringify({ machine, configs: [...configs], threads: THREADS, runs: recorded }, null, 2)}\n`,
+  );
   console.log(`recorded in ${file.pathname}`);
 }
 

@@ -27,6 +27,8 @@ export interface Follower {
 export interface PeerSystem {
   readonly name: string;
   readonly pid: number;
+  /** Ours with devhost on its own thread: that thread's Linux id (for the per-thread CPU split). */
+  readonly devhostThreadId?: number;
   readonly config: string;
   /**
    * Publishes one batch. `pipelined`: one of several calls in flight to the stream — ours numbers it
@@ -68,7 +70,10 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 // ---- spacetime-sync ----
 
-export async function startOurs(): Promise<PeerSystem> {
+/** DEVHOST_THREAD of the service under test: devhost on its own worker thread, or inline. */
+export type OursThread = 'worker' | 'inline';
+
+export async function startOurs(thread: OursThread): Promise<PeerSystem> {
   ensureWebSocket();
   const state = mkdtempSync(join(tmpdir(), 'peers-ours-'));
   const [devhostPort, ingestPort] = [await freePort(), await freePort()];
@@ -77,17 +82,30 @@ export async function startOurs(): Promise<PeerSystem> {
     SPACETIME_SYNC_STATE_DIR: state,
     DEVHOST_PORT: String(devhostPort),
     INGEST_PORT: String(ingestPort),
-    LOG_LEVEL: 'warn',
+    // info: the start's log line naming the devhost thread's id is read below.
+    LOG_LEVEL: 'info',
     PROBE_INTERVAL_MS: '0',
+    DEVHOST_THREAD: thread,
   };
   delete env.KAFKA_BROKERS;
   // SERVER_PROF=dir writes a CPU profile of the service process there (where a figure's time goes).
   const prof = process.env.SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVER_PROF}`] : [];
   const child = spawn(process.execPath, [...prof, join(ROOT, 'bin/spacetime-sync.js'), 'start'], {
     env,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
+  let devhostThreadId: number | undefined;
+  let pending = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /"osThreadId":(\d+)/.exec(line);
+      if (m) devhostThreadId = Number(m[1]);
+    }
+  });
   const local = await until('the service', async () => {
     const info = JSON.parse(readFileSync(join(state, 'local.json'), 'utf8')) as {
       url: string;
@@ -124,9 +142,12 @@ export async function startOurs(): Promise<PeerSystem> {
   let key = 0;
   const cursors = new Map<string, MemoryCursorStore>();
   return {
-    name: 'spacetime-sync',
+    name: `spacetime-sync (devhost ${thread})`,
     pid: child.pid as number,
-    config: `node bin/spacetime-sync.js start (embedded devhost, memory only, compiled dist/); DEVHOST_PORT=${devhostPort} INGEST_PORT=${ingestPort} PROBE_INTERVAL_MS=0; publish: Connect JSON IngestService/Publish; follow: SyncClient as a granted reader`,
+    get devhostThreadId() {
+      return devhostThreadId;
+    },
+    config: `node bin/spacetime-sync.js start (embedded devhost, memory only, compiled dist/); DEVHOST_THREAD=${thread} DEVHOST_PORT=${devhostPort} INGEST_PORT=${ingestPort} PROBE_INTERVAL_MS=0; publish: Connect JSON IngestService/Publish; follow: SyncClient as a granted reader`,
     async publish(stream, payloads, pipelined) {
       const envelopes = payloads.map((p) => {
         const seq = (authoritySeq.get(stream) ?? 0n) + 1n;

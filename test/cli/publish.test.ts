@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
 import { tokenFileEnv } from '../support/auth.js';
 import { cliEnv, runCli } from '../support/cli.js';
-import { storedEvents } from '../support/devhost-harness.js';
+import { embeddedStoredEvents } from '../support/devhost-harness.js';
 import { startTestService } from '../support/service-harness.js';
 
 let service: RunningService;
@@ -22,11 +22,10 @@ beforeAll(async () => {
 afterAll(() => service?.stop());
 
 /** `seq:key` of a stream's stored events, in seq order. */
-const stored = (stream: string) => {
-  const db = service.devhost?.databases.get(service.database);
-  if (!db) throw new Error('no embedded database');
-  return (storedEvents(db).get(stream) ?? []).map((e) => `${e.seq}:${e.key}`);
-};
+const stored = async (stream: string) =>
+  ((await embeddedStoredEvents(service.devhost, service.database)).get(stream) ?? []).map(
+    (e) => `${e.seq}:${e.key}`,
+  );
 
 describe('spacetime-sync publish', () => {
   it('sends one --json payload and prints its receipt', async () => {
@@ -45,7 +44,7 @@ describe('spacetime-sync publish', () => {
       'pub:1\tseq 3\tappended\tepoch 1\tkey cli:3',
       'pub:1\tseq 4\tappended\tepoch 1\tkey cli:4',
     ]);
-    expect(stored('pub:1')).toEqual(['1:cli:1', '2:cli:2', '3:cli:3', '4:cli:4']);
+    expect(await stored('pub:1')).toEqual(['1:cli:1', '2:cli:2', '3:cli:3', '4:cli:4']);
   });
 
   it('sends a --file as it is, with the given key and authority coordinates', async () => {
@@ -75,7 +74,7 @@ describe('spacetime-sync publish', () => {
     expect(out.every((l, i) => l === `pub:pipe\tseq ${i + 1}\tappended\tepoch 1\tkey cli:${i + 1}`)).toBe(
       true,
     );
-    expect(stored('pub:pipe')).toEqual(lines.map((_, i) => `${i + 1}:cli:${i + 1}`));
+    expect(await stored('pub:pipe')).toEqual(lines.map((_, i) => `${i + 1}:cli:${i + 1}`));
     const usage = await runCli(['publish', 'pub:pipe', '--kind', 'x', '--json', '1', '--in-flight', '0'], {
       env,
     });

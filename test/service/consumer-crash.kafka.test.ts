@@ -21,7 +21,7 @@ import type { RunningService } from '../../adapter/service.js';
 import { createLogger } from '../../adapter/telemetry/logger.js';
 import { createMetricsRegistry } from '../../adapter/telemetry/metrics.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { storedEvents } from '../support/devhost-harness.js';
+import { embeddedStoredEvents } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { createTopics, kafkaBrokers, testKafka, testKafkaConfig, uniqueTopic } from '../support/kafka-env.js';
 import { startTestService } from '../support/service-harness.js';
@@ -75,11 +75,8 @@ async function crashingService() {
     const res = await fetch(`${service.httpUrl}/readyz`);
     return `${res.status} ${(await res.text()).trim()}`;
   };
-  const keys = () => {
-    const db = service.devhost?.databases.get(service.database);
-    if (!db) throw new Error('no embedded database');
-    return (storedEvents(db).get('acct:1') ?? []).map((e) => e.key);
-  };
+  const keys = async () =>
+    ((await embeddedStoredEvents(service.devhost, service.database)).get('acct:1') ?? []).map((e) => e.key);
   return { topic, deadLetterTopic, groupId, service, source, readyz, keys };
 }
 
@@ -104,7 +101,7 @@ describe('a crashed Kafka consumer', () => {
     expect(t.source.status().lastError).toBeDefined();
     // The watchdog replaces it, the replacement crashes on the same record, and so on: never skipped.
     await expect.poll(() => restarts(t.service), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
-    expect(t.keys()).toEqual(['a']);
+    expect(await t.keys()).toEqual(['a']);
 
     // The operator fixes the dead-letter topic; the next replacement gets through.
     const admin = kafka.admin();

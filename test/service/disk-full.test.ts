@@ -19,7 +19,7 @@ import { EMBEDDED_DATABASE } from '../../adapter/embedded-devhost.js';
 import type { RunningService } from '../../adapter/service.js';
 import { IngestService } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { authedTransport } from '../support/auth.js';
-import { storedEvents } from '../support/devhost-harness.js';
+import { embeddedStoredEvents } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
 
@@ -52,8 +52,8 @@ async function start(): Promise<RunningService> {
 
 const publisher = (s: RunningService) => createClient(IngestService, authedTransport(s.httpUrl));
 const event = (n: number) => syncEnvelope('full:1', `k${n}`, `${n}:${'x'.repeat(64 * 1024)}`, BigInt(n));
-const events = (s: RunningService) =>
-  storedEvents(s.devhost?.databases.get(EMBEDDED_DATABASE) as never).get('full:1') ?? [];
+const events = async (s: RunningService) =>
+  (await embeddedStoredEvents(s.devhost, EMBEDDED_DATABASE)).get('full:1') ?? [];
 const readyz = async (s: RunningService) => {
   const res = await fetch(`${s.httpUrl}/readyz`);
   return `${res.status} ${await res.text()}`;
@@ -76,7 +76,7 @@ describe.skipIf(!mounted)('a full disk under the embedded devhost (real tmpfs)',
     expect((failure as ConnectError).code).toBe(Code.Unavailable); // retryable: not acknowledged
     expect(acknowledged).toBeGreaterThan(3);
     // Memory holds exactly what the log holds: the failed publish's event is gone, not pending.
-    expect(events(service).map((e) => e.key)).toEqual(
+    expect((await events(service)).map((e) => e.key)).toEqual(
       Array.from({ length: acknowledged }, (_, i) => `k${i + 1}`),
     );
     await expect
@@ -98,10 +98,10 @@ describe.skipIf(!mounted)('a full disk under the embedded devhost (real tmpfs)',
       seq: BigInt(i + 1),
       key: `k${i + 1}`,
     }));
-    expect(events(service)).toEqual(expected);
+    expect(await events(service)).toEqual(expected);
 
     await service.stop();
     service = await start();
-    expect(events(service)).toEqual(expected);
+    expect(await events(service)).toEqual(expected);
   }, 180_000);
 });

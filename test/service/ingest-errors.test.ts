@@ -21,7 +21,7 @@ import { IngestService, PublishRequestSchema } from '../../proto/gen/spacetime_s
 import { ProtocolVersionSchema } from '../../proto/gen/spacetime_sync/v1/protocol_pb.js';
 import { sha256 } from '../../shared/payload-hash.js';
 import { authedTransport, bearer } from '../support/auth.js';
-import { storedEvents } from '../support/devhost-harness.js';
+import { embeddedStoredEvents } from '../support/devhost-harness.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
 
@@ -70,13 +70,8 @@ function typed<D extends DescMessage>(e: ConnectError, reason: ErrorReason, sche
   return details[0] as NonNullable<(typeof details)[0]>;
 }
 
-const keys = (stream: string) => {
-  const db = service.devhost?.databases.get(service.database);
-  if (!db) throw new Error('no embedded database');
-  return storedEvents(db)
-    .get(stream)
-    ?.map((x) => x.key);
-};
+const keys = async (stream: string) =>
+  (await embeddedStoredEvents(service.devhost, service.database)).get(stream)?.map((x) => x.key);
 
 describe('ingest: bodies that are not a valid request', () => {
   it('answers an empty request `{}` with 400 and the broken rule', async () => {
@@ -114,7 +109,7 @@ describe('ingest: bodies that are not a valid request', () => {
       body,
     });
     expect(res.status).toBe(200);
-    expect(keys('bin:1')).toEqual(['a']);
+    expect(await keys('bin:1')).toEqual(['a']);
   });
 });
 
@@ -134,7 +129,7 @@ describe('ingest: requests that break the contract', () => {
       ['envelopes[0].kind', 'string.min_len'],
       ['envelopes[1].payload_hash', 'payload_hash.mismatch'],
     ]);
-    expect(keys('many:1')).toBeUndefined();
+    expect(await keys('many:1')).toBeUndefined();
   });
 
   it('refuses an envelope written for another protocol major, with what the server accepts', async () => {
@@ -147,7 +142,7 @@ describe('ingest: requests that break the contract', () => {
     expect(detail.accepted.map((v) => [v.major, v.minor])).toEqual([[1, 0]]);
     expect(detail.offered.map((v) => [v.major, v.minor])).toEqual([[2, 0]]);
     expect(e.rawMessage).toMatch(/envelopes\[1\]/);
-    expect(keys('proto:1')).toBeUndefined();
+    expect(await keys('proto:1')).toBeUndefined();
   });
 
   it('negotiates the lower minor of a shared major, and fails with the accepted versions when none is shared', async () => {
@@ -187,7 +182,7 @@ describe("ingest: the sync module's refusals", () => {
       offeredPayloadHash: sha256(new TextEncoder().encode('CHANGED')),
       envelopeIndex: 1,
     });
-    expect(keys('mod:1')).toEqual(['k1']);
+    expect(await keys('mod:1')).toEqual(['k1']);
   });
 
   it("a new key from the authority's past is FAILED_PRECONDITION with the seqs, and the batch is not appended", async () => {
@@ -203,6 +198,6 @@ describe("ingest: the sync module's refusals", () => {
       offeredAuthoritySeq: 4n,
       envelopeIndex: 1,
     });
-    expect(keys('mod:2')).toEqual(['a']);
+    expect(await keys('mod:2')).toEqual(['a']);
   });
 });

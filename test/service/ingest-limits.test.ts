@@ -21,7 +21,7 @@ import {
 } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishRequestSchema } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { authedTransport, bearer } from '../support/auth.js';
-import { storedEvents } from '../support/devhost-harness.js';
+import { embeddedStoredEvents } from '../support/devhost-harness.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
 
@@ -62,10 +62,8 @@ function violation(e: ConnectError) {
   return d?.fieldViolations[0];
 }
 
-const stored = (stream: string) =>
-  storedEvents(service.devhost?.databases.get(service.database) as never)
-    .get(stream)
-    ?.map((e) => e.key);
+const stored = async (stream: string) =>
+  (await embeddedStoredEvents(service.devhost, service.database)).get(stream)?.map((e) => e.key);
 const stillServes = async () => expect((await fetch(`${service.httpUrl}/healthz`)).status).toBe(200);
 
 describe('ingest bounds', () => {
@@ -98,7 +96,7 @@ describe('ingest bounds', () => {
       body: gzipSync(toBinary(PublishRequestSchema, request)),
     });
     expect(res.status).toBe(200);
-    expect(stored('gz:1')).toEqual(['g1']);
+    expect(await stored('gz:1')).toEqual(['g1']);
   });
 
   it('a body over the limit as sent is refused with 400 request.max_bytes', async () => {
@@ -118,7 +116,7 @@ describe('ingest bounds', () => {
       );
     expect(e?.code).toBe(Code.InvalidArgument);
     expect(violation(e as ConnectError)).toMatchObject({ field: 'envelopes', ruleId: 'repeated.max_items' });
-    expect(stored('items:1')).toBeUndefined();
+    expect(await stored('items:1')).toBeUndefined();
   });
 
   it('an envelope payload over 1 MiB is refused by the contract (bytes.max_len), none of its batch appended', async () => {
@@ -129,7 +127,7 @@ describe('ingest bounds', () => {
     const { status, error } = await post({ 'content-type': 'application/proto' }, bytes);
     expect(status).toBe(400);
     expect(violation(error)).toMatchObject({ field: 'envelopes[1].payload', ruleId: 'bytes.max_len' });
-    expect(stored('big:1')).toBeUndefined();
+    expect(await stored('big:1')).toBeUndefined();
   });
 
   it('a JSON body nested far deeper than a request can be is refused before it is parsed', async () => {
@@ -160,7 +158,7 @@ describe('ingest bounds', () => {
     const asBinary = await post({ 'content-type': 'application/proto' }, bad);
     expect(asBinary.status).toBe(400);
     expect(violation(asBinary.error)).toMatchObject({ ruleId: 'request.decode' });
-    expect(stored('utf:1')).toBeUndefined();
+    expect(await stored('utf:1')).toBeUndefined();
   });
 
   it('a refused request never moves the lag gauge (audit 10: lag poisoning)', async () => {
@@ -202,8 +200,8 @@ describe('the ingest queue', () => {
     expect(detail).toMatchObject({ limit: 'ingest queue', max: 1n });
     expect(detail?.retryAfter?.seconds).toBe(1n);
     await first;
-    expect(stored('queue:1')).toEqual(['a']);
+    expect(await stored('queue:1')).toEqual(['a']);
     await svc.publish(create(PublishRequestSchema, { envelopes: [envelope('queue:1', 'b', 'x', 2n)] }), ctx);
-    expect(stored('queue:1')).toEqual(['a', 'b']);
+    expect(await stored('queue:1')).toEqual(['a', 'b']);
   });
 });

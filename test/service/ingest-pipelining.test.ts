@@ -17,7 +17,7 @@ import {
 } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { authedTransport } from '../support/auth.js';
-import { storedEvents } from '../support/devhost-harness.js';
+import { embeddedStoredEvents } from '../support/devhost-harness.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
 
@@ -31,10 +31,10 @@ afterAll(async () => {
   await service?.stop();
 });
 
-function streamKeys(streamId: string): string[] {
-  const db = service.devhost?.databases.get(service.database);
-  if (!db) throw new Error('no embedded database');
-  return (storedEvents(db).get(streamId) ?? []).map((x) => x.key);
+async function streamKeys(streamId: string): Promise<string[]> {
+  return ((await embeddedStoredEvents(service.devhost, service.database)).get(streamId) ?? []).map(
+    (x) => x.key,
+  );
 }
 
 /** Several clients (connections), so requests really do overtake each other. */
@@ -90,7 +90,7 @@ describe('pipelined publishing to one stream', () => {
     const expectedKeys = Array.from({ length: n }, (_, s) =>
       Array.from({ length: perRequest }, (_, i) => `r${s + 1}-e${i}`),
     ).flat();
-    expect(streamKeys(stream)).toEqual(expectedKeys);
+    expect(await streamKeys(stream)).toEqual(expectedKeys);
     // Each request got the stream seqs its position in the publisher's order gives it.
     for (let s = 1; s <= n; s++) {
       expect(answered.get(s)).toEqual(
@@ -100,7 +100,7 @@ describe('pipelined publishing to one stream', () => {
     // A repeated seq (an answer lost on the way) gets its original results back, nothing appended.
     const again = await (cs[0] as (typeof cs)[number]).publish(request(7));
     expect(again.results.map((r) => r.seq)).toEqual(answered.get(7));
-    expect(streamKeys(stream)).toHaveLength(n * perRequest);
+    expect(await streamKeys(stream)).toHaveLength(n * perRequest);
   }, 120_000);
 
   it('refuses a request whose predecessor never comes, retryable, naming the seq expected, and applies none of it', async () => {
@@ -123,7 +123,7 @@ describe('pipelined publishing to one stream', () => {
       expectedSeq: 2n,
       offeredSeq: 3n,
     });
-    expect(streamKeys('pipe:gap')).toEqual(['g1']);
+    expect(await streamKeys('pipe:gap')).toEqual(['g1']);
     // Once the gap is sent, the refused one goes through unchanged.
     await c.publish({ publisherId, publisherSeq: 2n, envelopes: [envelope('pipe:gap', 'g2', 'two', 2n)] });
     const third = await c.publish({
@@ -132,7 +132,7 @@ describe('pipelined publishing to one stream', () => {
       envelopes: [envelope('pipe:gap', 'g3', 'three', 3n)],
     });
     expect(third.results.map((r) => [r.seq, r.outcome])).toEqual([[3n, PublishOutcome.APPENDED]]);
-    expect(streamKeys('pipe:gap')).toEqual(['g1', 'g2', 'g3']);
+    expect(await streamKeys('pipe:gap')).toEqual(['g1', 'g2', 'g3']);
   }, 60_000);
 
   it('refuses publisher_id without publisher_seq as invalid', async () => {
@@ -142,6 +142,6 @@ describe('pipelined publishing to one stream', () => {
       .publish({ publisherId: 'p', envelopes: [envelope('pipe:bad', 'b1', 'x', 1n)] })
       .catch((e: unknown) => ConnectError.from(e));
     expect((refused as ConnectError).code).toBe(Code.InvalidArgument);
-    expect(streamKeys('pipe:bad')).toEqual([]);
+    expect(await streamKeys('pipe:bad')).toEqual([]);
   });
 });

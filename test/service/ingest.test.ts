@@ -8,7 +8,7 @@ import type { RunningService } from '../../adapter/service.js';
 import { ErrorInfoSchema, ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { authedTransport } from '../support/auth.js';
-import { storedEvents } from '../support/devhost-harness.js';
+import { embeddedStoredEvents } from '../support/devhost-harness.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
 
@@ -23,12 +23,8 @@ afterAll(async () => {
 });
 
 /** The idempotency keys of a stream in seq order, read off the host. */
-function streamKeys(streamId: string): string[] | undefined {
-  const db = service.devhost?.databases.get(service.database);
-  if (!db) throw new Error('no embedded database');
-  return storedEvents(db)
-    .get(streamId)
-    ?.map((x) => x.key);
+async function streamKeys(streamId: string): Promise<string[] | undefined> {
+  return (await embeddedStoredEvents(service.devhost, service.database)).get(streamId)?.map((x) => x.key);
 }
 
 describe('Connect ingest', () => {
@@ -58,6 +54,6 @@ describe('Connect ingest', () => {
       .publish({ envelopes: [envelope('', 'x', 'x', 1n)] })
       .catch((e: unknown) => ConnectError.from(e));
     expect((invalid as ConnectError).code).toBe(Code.InvalidArgument);
-    expect(streamKeys('chat:9')).toEqual(['m1', 'm2']);
+    expect(await streamKeys('chat:9')).toEqual(['m1', 'm2']);
   });
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_HEADERS } from '../../adapter/kafka/kafka-source.js';
 import type { RunningService } from '../../adapter/service.js';
 import { SyncEnvelopeSchema } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { storedEvents } from '../support/devhost-harness.js';
+import { embeddedStoredEvents } from '../support/devhost-harness.js';
 import { syncEnvelope } from '../support/envelopes.js';
 import { createTopics, testKafka, testKafkaConfig, uniqueTopic } from '../support/kafka-env.js';
 import { startTestService } from '../support/service-harness.js';
@@ -58,11 +58,9 @@ afterAll(async () => {
 });
 
 /** Per stream: the idempotency keys in seq order, read off the host (a missing seq shows as GAP@n). */
-function streamKeys(): Map<string, string[]> {
-  const db = service.devhost?.databases.get(service.database);
-  if (!db) throw new Error('no embedded database');
+async function streamKeys(): Promise<Map<string, string[]>> {
   return new Map(
-    [...storedEvents(db)].map(([s, l]) => [
+    [...(await embeddedStoredEvents(service.devhost, service.database))].map(([s, l]) => [
       s,
       l.map((x, i) => (x.seq === BigInt(i + 1) ? x.key : `GAP@${i + 1}`)),
     ]),
@@ -91,7 +89,7 @@ describe('adapter: Kafka → SpacetimeDB', () => {
       good('orders:2', 'p2', 4n), // authority seqs 2 and 3 never arrive: a recorded gap
     ]);
     await expect
-      .poll(() => Object.fromEntries(streamKeys()), { timeout: 30_000, interval: 200 })
+      .poll(async () => Object.fromEntries(await streamKeys()), { timeout: 30_000, interval: 200 })
       .toEqual({ 'orders:1': ['o1', 'o2', 'o3'], 'orders:2': ['p1', 'p2'], 'orders:3': ['q1'] });
 
     const consumer = kafka.consumer({
@@ -166,10 +164,13 @@ describe('adapter: Kafka → SpacetimeDB', () => {
       });
       await produce(batch);
       await expect
-        .poll(() => streamKeys().get('backlog:1')?.length ?? 0, { timeout: 20_000, interval: 100 })
+        .poll(async () => (await streamKeys()).get('backlog:1')?.length ?? 0, {
+          timeout: 20_000,
+          interval: 100,
+        })
         .toBe(keys.length);
     }
-    expect(streamKeys().get('backlog:1')).toEqual(keys);
+    expect((await streamKeys()).get('backlog:1')).toEqual(keys);
     const text = await scrape();
     expect(metric(text, 'spacetime_sync_kafka_fetch_pauses_total') - pausesBefore).toBeGreaterThanOrEqual(3);
     await expect

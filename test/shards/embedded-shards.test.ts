@@ -17,7 +17,7 @@ import { embeddedDatabase } from '../../shared/shards/config.js';
 import { shardFor, shardMap } from '../../shared/shards/route.js';
 import { authedTransport } from '../support/auth.js';
 import { cliEnv } from '../support/cli.js';
-import { storedEvents } from '../support/devhost-harness.js';
+import { embeddedStoredEvents } from '../support/devhost-harness.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
 
@@ -33,13 +33,14 @@ afterAll(async () => {
 });
 
 /** The streams each embedded shard database holds, with their keys in seq order. */
-function holdings(): Map<string, Map<string, string[]>> {
+async function holdings(): Promise<Map<string, Map<string, string[]>>> {
   const out = new Map<string, Map<string, string[]>>();
   for (const [i, shard] of ['shard-0', 'shard-1', 'shard-2'].entries()) {
-    const db = service.devhost?.databases.get(embeddedDatabase('spacetime-sync', i));
-    if (!db) throw new Error(`no database for ${shard}`);
     const streams = new Map<string, string[]>();
-    for (const [id, events] of storedEvents(db))
+    for (const [id, events] of await embeddedStoredEvents(
+      service.devhost,
+      embeddedDatabase('spacetime-sync', i),
+    ))
       streams.set(
         id,
         events.map((e) => e.key),
@@ -65,7 +66,7 @@ describe('three embedded shards', () => {
         [s, 2n, PublishOutcome.APPENDED],
       ]),
     );
-    const held = holdings();
+    const held = await holdings();
     for (const s of streams) {
       for (const [shard, onShard] of held) {
         if (shard === shardFor(map, s)) expect(onShard.get(s)).toEqual([`${s}/a`, `${s}/b`]);
@@ -168,7 +169,7 @@ describe('three embedded shards', () => {
   it('`tail` with SPACETIMEDB_SHARDS reads the stream from its shard', async () => {
     const shards = endpoints();
     const stream = streamsOn(shards, 'shard-2')[0] as string;
-    const head = holdings().get('shard-2')?.get(stream)?.length ?? 0;
+    const head = (await holdings()).get('shard-2')?.get(stream)?.length ?? 0;
     expect(head).toBeGreaterThanOrEqual(2);
     const child = spawn(
       process.execPath,

@@ -6,6 +6,7 @@
 import type { HostedDatabase } from '@spacetime-sync/devhost';
 import { type Devhost, startDevhost } from '@spacetime-sync/devhost';
 import { AlgebraicType, BinaryReader } from 'spacetimedb';
+import type { EmbeddedDevhost } from '../../adapter/embedded-devhost.js';
 import { DbConnection } from '../../module/bindings/index.js';
 import { ensureWebSocket } from '../../shared/node-websocket.js';
 
@@ -77,6 +78,26 @@ export function storedEvents(db: HostedDatabase): Map<string, { seq: bigint; key
   const out = new Map<string, { seq: bigint; key: string }[]>();
   for (const bytes of db.scanTable(table.tableId)) {
     const e = decode(new BinaryReader(bytes)) as { stream_id: string; seq: bigint; idempotency_key: string };
+    const list = out.get(e.stream_id) ?? [];
+    list.push({ seq: e.seq, key: e.idempotency_key });
+    out.set(e.stream_id, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+  return out;
+}
+
+/**
+ * `storedEvents` of a service's embedded devhost, in either thread mode: the rows are read and
+ * decoded on devhost's own thread (`EmbeddedDevhost.tableRows`), a copy at the time of the call.
+ */
+export async function embeddedStoredEvents(
+  devhost: EmbeddedDevhost | undefined,
+  database: string,
+): Promise<Map<string, { seq: bigint; key: string }[]>> {
+  if (!devhost) throw new Error('no embedded devhost');
+  const out = new Map<string, { seq: bigint; key: string }[]>();
+  for (const row of await devhost.tableRows(database, 'sync_event')) {
+    const e = row as { stream_id: string; seq: bigint; idempotency_key: string };
     const list = out.get(e.stream_id) ?? [];
     list.push({ seq: e.seq, key: e.idempotency_key });
     out.set(e.stream_id, list);
