@@ -22,12 +22,16 @@ import type { DevhostWorkerData, FromDevhostThread, ToDevhostThread } from './pr
  * From the TypeScript sources the thread needs tsx registered first (./ts-boot.mjs); the compiled
  * service (scripts/build.mjs) starts its bundled entry, dist/devhost-worker.js, beside this chunk.
  */
-function workerEntry(data: DevhostWorkerData): { url: URL; data: DevhostWorkerData } {
+function workerEntry(data: DevhostWorkerData): { url: URL; data: DevhostWorkerData; execArgv?: string[] } {
   if (import.meta.url.endsWith('.ts'))
     return {
       url: new URL('./ts-boot.mjs', import.meta.url),
       data: { ...data, entry: new URL('./worker.ts', import.meta.url).href },
+      // The test runner's and tsx's own flags have nothing to do in the thread (ts-boot registers tsx).
+      execArgv: [],
     };
+  // Compiled: the thread inherits the process's flags, so `--cpu-prof` profiles it too and an
+  // `--import` hook (tests that record loaded modules) sees what it loads.
   return { url: new URL('./devhost-worker.js', import.meta.url), data };
 }
 
@@ -169,10 +173,9 @@ export async function startThreadDevhost(
   heapMb?: number,
 ): Promise<EmbeddedDevhost> {
   const entry = workerEntry({ options });
-  // Only devhost's modules: the service's loaders (tsx, vitest) and flags have nothing to do there.
   const worker = new Worker(entry.url, {
     workerData: entry.data,
-    execArgv: [],
+    ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
     ...(heapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: heapMb } } : {}),
   });
   const thread = new DevhostThread(worker, logger);
