@@ -46,7 +46,10 @@ export interface EmbeddedDevhost {
   trustIssuer(issuer: string): void;
   /** Why the devhost cannot commit right now (out of space, its thread died); empty when it can. */
   commitProblems(): string[];
-  /** Committed rows of one table, decoded (tests and diagnostics; a copy, not live). */
+  /**
+   * Committed rows of one table, decoded (tests and diagnostics; a copy, not live). From the worker
+   * thread they arrive by structured clone: plain objects, so a Timestamp is its bare field.
+   */
   tableRows(database: string, table: string): Promise<Record<string, unknown>[]>;
   /** Settles with the reason when the devhost's thread dies while serving; never in the inline mode. */
   readonly failure: Promise<Error>;

@@ -7,7 +7,6 @@
  * next. Each step, one subsystem, is a file in ./start/.
  */
 
-import type { EmbeddedDevhost } from './embedded-devhost.js';
 import type { Logger } from 'pino';
 import { setGlobalLogLevel } from 'spacetimedb';
 import type { ParityShadow } from '../parity/shadow/shadow.js';
@@ -16,6 +15,7 @@ import { createAuthenticator } from './auth/setup.js';
 import type { RunningBridge } from './bridge/start-bridge.js';
 import type { ServiceConfig } from './config.js';
 import type { CutoverController } from './cutover/controller.js';
+import type { EmbeddedDevhost } from './embedded-devhost.js';
 import type { KafkaSource } from './kafka/kafka-source.js';
 import { createAdapterMetrics } from './metrics.js';
 import type { AcceptedEnvelopeSink } from './ports/accepted-envelopes.js';

@@ -115,15 +115,16 @@ function e2eCase(durable: boolean, ab?: { thread: DevhostThreadMode; round: numb
     if (latencies.length > 0 || !service?.devhost) return;
     // Per event: produced_at (set when the envelope was built) → committed_at (the reducer's timestamp).
     for (const row of await service.devhost.tableRows(service.database, 'sync_event')) {
-      const e = row as {
-        produced_at: { microsSinceUnixEpoch: bigint };
-        committed_at: { microsSinceUnixEpoch: bigint };
-      };
-      latencies.push(Number(e.committed_at.microsSinceUnixEpoch - e.produced_at.microsSinceUnixEpoch) / 1000);
+      // Timestamps arrive as plain objects from devhost's thread (structured clone drops the class
+      // and its getter): read the field itself.
+      type Micros = { __timestamp_micros_since_unix_epoch__: bigint };
+      const e = row as { produced_at: Micros; committed_at: Micros };
+      const micros = (t: Micros) => t.__timestamp_micros_since_unix_epoch__;
+      latencies.push(Number(micros(e.committed_at) - micros(e.produced_at)) / 1000);
     }
     latencies.sort((a, b) => a - b);
   };
-  const cpu = { start: process.cpuUsage(), wall: 0, startMs: 0 };
+  const cpu = { start: process.cpuUsage(), startMs: 0 };
   return {
     name: ab ? abName(ab.thread, ab.round) : durable ? E2E_DURABLE : E2E_MEMORY,
     opsPerRun: E2E_BATCH,
