@@ -99,8 +99,17 @@ function fanoutCase(): BenchCase {
   let firstTick = 0;
   const publishedAt: number[] = [];
   let stats:
-    | { deliveries: number; p50: number; p99: number; max: number; cpuUsPerDelivery: number }
+    | {
+        deliveries: number;
+        p50: number;
+        p99: number;
+        max: number;
+        cpuUsPerDelivery: number;
+        hostCpuUsPerDelivery: number;
+      }
     | undefined;
+  /** The host's (this process's) CPU from the first tick on: devhost, the publisher, the commit log. */
+  let hostCpu: NodeJS.CpuUsage | undefined;
   let measuredFrom = 0;
   let expected = 0;
   const seconds = Number(process.env.BENCH_SECONDS ?? '3');
@@ -110,6 +119,7 @@ function fanoutCase(): BenchCase {
     // The harness warms up for a quarter of the measured time first: measure what came after it.
     measuredFrom = firstTick + (seconds / 4) * 1000;
     while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+    const host = process.cpuUsage(hostCpu);
     expected = publishedAt.filter((t) => t >= measuredFrom).length;
     const parts = await Promise.all(
       children.map((c) =>
@@ -125,6 +135,7 @@ function fanoutCase(): BenchCase {
       p99: percentile(sorted, 99),
       max: sorted.at(-1) ?? Number.NaN,
       cpuUsPerDelivery: cpuUs / Math.max(1, all),
+      hostCpuUsPerDelivery: (host.user + host.system) / Math.max(1, publishedAt.length * CLIENTS),
     };
     return stats;
   };
@@ -174,7 +185,10 @@ function fanoutCase(): BenchCase {
     run: async () => {
       if (!d) throw new Error('not set up');
       const now = nowMs();
-      if (firstTick === 0) firstTick = nextTick = now;
+      if (firstTick === 0) {
+        firstTick = nextTick = now;
+        hostCpu = process.cpuUsage();
+      }
       // Open loop: a call per tick whatever the answers do, unless a second's worth is outstanding.
       if (inFlight >= MAX_IN_FLIGHT) skipped++;
       else {
@@ -203,6 +217,7 @@ function fanoutCase(): BenchCase {
             deliveryP99Ms: s.p99,
             deliveredShare: expected === 0 ? 0 : s.deliveries / (expected * CLIENTS),
             clientCpuUsPerDelivery: s.cpuUsPerDelivery,
+            hostCpuUsPerDelivery: s.hostCpuUsPerDelivery,
           }
         : {};
     },
@@ -212,6 +227,7 @@ function fanoutCase(): BenchCase {
       return [
         `delivery latency over ${fmt(s.deliveries)} deliveries: p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms; delivered ${((100 * s.deliveries) / Math.max(1, expected * CLIENTS)).toFixed(1)} % of ${fmt(expected)} events × ${CLIENTS} clients; ticks skipped (host a second behind) ${skipped}, calls failed ${failed}`,
         `the ${CLIENTS} clients' ${PROCS > 1 ? `${PROCS} processes` : 'process'} used ${s.cpuUsPerDelivery.toFixed(1)} µs of CPU per delivery (${fmt((s.cpuUsPerDelivery * RATE * CLIENTS) / 1e4)} % of a core at the full rate)`,
+        `the host's process (devhost, publisher, commit log) used ${s.hostCpuUsPerDelivery.toFixed(1)} µs of CPU per delivery (${fmt((s.hostCpuUsPerDelivery * RATE * CLIENTS) / 1e4)} % of a core at the full rate)`,
       ];
     },
   };
