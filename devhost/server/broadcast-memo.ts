@@ -9,12 +9,20 @@
  * Rows are recognised by identity (the transaction's own `Uint8Array`s, by position in its deltas),
  * so equal keys mean equal bytes. A row list holding any other row (a join's lookup, a visibility
  * change's table scan) has no key and is encoded for its client alone.
+ *
+ * A query's own filter is evaluated once per query text and row, too, when the text cannot depend on
+ * who asks (no `:sender`): many clients subscribing the same query need one verdict per row, not one
+ * each. Row-level security stays per client.
  */
 import type { CommittedTx } from '../contract.js';
 import type { BsatnRowList, QuerySetUpdate } from '../stdb-internal/client-api.js';
 import { bsatnRowList } from './row-list.js';
 
+/** Query text whose meaning depends on the subscriber (compile.ts binds `:sender` to the caller). */
+const PER_CALLER = /:sender/i;
+
 export class TxEncodeMemo {
+  private readonly verdicts = new Map<string, Map<Uint8Array, boolean>>();
   private index: Map<Uint8Array, number> | undefined;
   private readonly lists = new Map<string, BsatnRowList>();
   private readonly listKeys = new WeakMap<BsatnRowList, string>();
@@ -33,6 +41,22 @@ export class TxEncodeMemo {
     }
     this.index = index;
     return index;
+  }
+
+  /** `query.matches(row)`, shared by every subscriber of the same query text in this transaction. */
+  matches(query: { readonly sql: string; matches(row: Uint8Array): boolean }, row: Uint8Array): boolean {
+    if (PER_CALLER.test(query.sql)) return query.matches(row);
+    let byRow = this.verdicts.get(query.sql);
+    if (!byRow) {
+      byRow = new Map();
+      this.verdicts.set(query.sql, byRow);
+    }
+    let verdict = byRow.get(row);
+    if (verdict === undefined) {
+      verdict = query.matches(row);
+      byRow.set(row, verdict);
+    }
+    return verdict;
   }
 
   /** The row list of `rows`, shared with every earlier call for the same rows of this transaction. */

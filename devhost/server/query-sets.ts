@@ -67,8 +67,8 @@ export class ClientQuerySets {
   private readonly maySee = (tableId: number, row: Uint8Array): boolean =>
     this.visible === undefined || this.visible(tableId, row);
 
-  private passes(query: SubscriptionQuery, row: Uint8Array): boolean {
-    return query.matches(row) && this.maySee(query.table.tableId, row);
+  private passes(query: SubscriptionQuery, row: Uint8Array, memo?: TxEncodeMemo): boolean {
+    return (memo ? memo.matches(query, row) : query.matches(row)) && this.maySee(query.table.tableId, row);
   }
 
   /** The rows `query` returns right now. */
@@ -142,7 +142,7 @@ export class ClientQuerySets {
         const delta = deltas.get(query.table.tableId);
         const changed = changes.get(query.table.tableId);
         if (!delta && !changed) continue;
-        const inserts = (delta?.inserts ?? []).filter((r) => this.passes(query, r));
+        const inserts = (delta?.inserts ?? []).filter((r) => this.passes(query, r, memo));
         // A deleted row was sent to the client if it was visible before this transaction.
         const wasVisible = (r: Uint8Array) =>
           changed
@@ -150,7 +150,9 @@ export class ClientQuerySets {
             : this.visible === undefined || this.visible(query.table.tableId, r);
         const deletes = query.table.isEvent
           ? []
-          : (delta?.deletes ?? []).filter((r) => query.matches(r) && wasVisible(r));
+          : (delta?.deletes ?? []).filter(
+              (r) => (memo ? memo.matches(query, r) : query.matches(r)) && wasVisible(r),
+            );
         if (changed && !query.table.isEvent) {
           const inDelta = new Set(
             [...(delta?.inserts ?? []), ...(delta?.deletes ?? [])].map((r) =>

@@ -23,16 +23,26 @@ afterAll(async () => {
   await db.close();
 });
 
-async function open(protocol: string, compression: string): Promise<RawClient> {
-  const c = await RawClient.open(server.url, 'main', { protocols: [protocol], query: { compression } });
+async function open(
+  protocol: string,
+  compression: string,
+  sql = 'SELECT * FROM blob',
+  token?: string,
+): Promise<RawClient> {
+  const c = await RawClient.open(server.url, 'main', {
+    protocols: [protocol],
+    query: { compression, ...(token ? { token } : {}) },
+  });
   clients.push(c);
   await c.next('InitialConnection');
-  c.send({
-    tag: 'Subscribe',
-    value: { requestId: 1, querySetId: { id: 1 }, queryStrings: ['SELECT * FROM blob'] },
-  });
+  c.send({ tag: 'Subscribe', value: { requestId: 1, querySetId: { id: 1 }, queryStrings: [sql] } });
   await c.next('SubscribeApplied');
   return c;
+}
+
+async function mintToken(): Promise<string> {
+  const res = await fetch(`${server.url}/v1/identity`, { method: 'POST' });
+  return ((await res.json()) as { token: string }).token;
 }
 
 describe('frames shared between subscribers', () => {
@@ -71,5 +81,27 @@ describe('frames shared between subscribers', () => {
           : [];
       expect(inserted.map((r) => r.data.length)).toEqual([2000, 2000, 2000]);
     }
+  });
+
+  it('evaluates a query naming :sender for each subscriber, not once for all of them', async () => {
+    const [alice, bob] = [await mintToken(), await mintToken()];
+    const mine = 'SELECT * FROM connection_log WHERE sender = :sender';
+    const aliceWatch = await open(V3_PROTOCOL, 'None', mine, alice);
+    const bobWatch = await open(V3_PROTOCOL, 'None', mine, bob);
+    // Alice connects again: client_connected logs a row with her identity, in one transaction both see.
+    const again = await RawClient.open(server.url, 'main', { query: { token: alice } });
+    clients.push(again);
+    await again.next('InitialConnection');
+    const update = await aliceWatch.next('TransactionUpdate');
+    const rows = update.querySets[0]?.tables[0]?.rows[0];
+    const logged =
+      rows?.tag === 'PersistentTable'
+        ? decodeRows<{ kind: string }>(db, 'connection_log', rows.value.inserts.rowsData)
+        : [];
+    expect(logged.map((r) => r.kind)).toEqual(['connected']);
+    // Bob's copy of the same query text means his identity: Alice's row is not his.
+    await again.close();
+    await aliceWatch.next('TransactionUpdate', (u) => u !== update);
+    expect(bobWatch.messages.filter((m) => m.tag === 'TransactionUpdate')).toEqual([]);
   });
 });
