@@ -61,8 +61,14 @@ export function ingestService(
     }
     const events = req.envelopes.map((envelope) => toEventInput(envelope));
     // Each envelope to its stream's shard (../shards/append-routed.ts).
-    const written = appendRouted(shards, events, (shard, r) =>
-      metrics.shardEventsAppended.inc({ shard, outcome: r.status }),
+    // A pipelining publisher's call carries its seq to the module, which applies it only in order.
+    const publisher =
+      req.publisherId === '' ? undefined : { publisherId: req.publisherId, publisherSeq: req.publisherSeq };
+    const written = appendRouted(
+      shards,
+      events,
+      (shard, r) => metrics.shardEventsAppended.inc({ shard, outcome: r.status }),
+      publisher,
     );
     return answer(req, written, release);
   }

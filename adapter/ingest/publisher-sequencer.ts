@@ -1,20 +1,27 @@
 /**
  * Per-publisher ordering for pipelined publishing, as Kafka's idempotent producer does it: a publisher
  * numbers its requests 1, 2, 3, … and may keep many in flight; requests can arrive in any order (one
- * HTTP/2 stream or connection overtakes another), yet they are started strictly in seq order. The
- * writer sends started requests to SpacetimeDB in that order on one connection, where they commit in
- * that order (../spacetime/call-window.ts), so one publisher's events keep its order in every stream.
- *
- * Per publisher: `next` is the lowest seq not started (or started and failed retryably). A request
- *  - with seq = next starts now, then every held successor that is now next starts too;
- *  - ahead of next is held — at most `maxHeld` requests over all publishers, each at most `holdMs` —
- *    and then refused with `out_of_order_sequence` (retryable, the detail names the expected seq);
- *  - already started answers the same outcome as its first copy (a retry after a lost answer);
- *  - older than what is remembered (`remember` seqs per publisher) starts unordered: the append is
- *    idempotent by key, so it answers duplicates.
- * A start refused synchronously (the ingest queue is full) leaves `next` where it was; a retryable
- * failure of a started request moves `next` back to it, so its retry is started in its place and
- * successors that arrive meanwhile wait for it. Nothing here knows about Connect or SpacetimeDB.
+ * HTTP/2 stream or connection overtakes another), yet they are started in seq order, so they rarely
+ * reach the module out of order. The module is the authority (append_publisher_events): it keeps each
+ * publisher's last applied seq and refuses a call ahead of it with `out_of_order_sequence` naming the
+ * seq it expects. This class is a cache of that cursor which holds early requests instead of sending
+ * them to be refused, and learns the cursor from the module's answers:
+ *  - a publisher first seen (or forgotten, or after a restart) is unknown: its first request is sent
+ *    as a probe and the others wait for its answer — committed means the next is seq + 1, refused
+ *    ahead means the module named the next;
+ *  - a request with seq = next starts now, then every held successor that is now next starts too;
+ *  - one ahead of next is held — at most `maxHeld` requests over all publishers, each at most
+ *    `holdMs` — then refused with `out_of_order_sequence` (retryable, the detail names the expected seq);
+ *  - one already started or held answers the same outcome as its first copy (a retry after a lost
+ *    answer); one older than what is remembered is sent as it is: the module answers its events as
+ *    duplicates (a repeat of an applied seq);
+ *  - a started request that fails did not apply (the module's transaction rolled back; a lost
+ *    connection may have committed it, then its retry answers duplicates): `next` moves back to it, so
+ *    its retry is started in its place and successors wait for it. Its successors already in flight
+ *    are refused by the module as out of order and come back here to wait for it again.
+ * A start refused synchronously (the ingest queue is full) leaves `next` where it was. Memory is
+ * bounded: at most `maxPublishers` publishers (the least recently seen is forgotten, then re-learnt from
+ * the module on its next request). Nothing here knows about Connect or SpacetimeDB.
  */
 import { create } from '@bufbuild/protobuf';
 import { PublisherSequenceDetailSchema } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
@@ -27,7 +34,7 @@ export interface SequencerOptions {
   readonly maxHeld: number;
   /** Started seqs remembered per publisher (for answering repeats). */
   readonly remember: number;
-  /** Publishers remembered; the least recently seen is forgotten past it. */
+  /** Publishers remembered; the least recently seen is forgotten past it (and re-learnt from the module). */
   readonly maxPublishers: number;
   /** Timers, replaceable in tests of pure logic. */
   readonly setTimer?: (fn: () => void, ms: number) => unknown;
@@ -47,15 +54,25 @@ export const DEFAULT_SEQUENCER: SequencerOptions = {
  */
 export type Start<T> = () => Promise<T>;
 
-interface Held<T> {
+interface Request<T> {
+  readonly seq: bigint;
   readonly start: Start<T>;
+  readonly promise: Promise<T>;
   readonly resolve: (v: T) => void;
   readonly reject: (e: unknown) => void;
+}
+
+interface Held<T> extends Request<T> {
   readonly timer: unknown;
 }
 
 interface Publisher<T> {
-  next: bigint;
+  /** The seq started next; undefined until learnt from the module (first sight, or forgotten). */
+  next: bigint | undefined;
+  /** The highest seq known committed (0 for none): a refusal naming an older next is stale. */
+  committed: bigint;
+  /** The seq of the probe in flight for an unknown publisher, if any. */
+  probe: bigint | undefined;
   readonly started: Map<bigint, Promise<T>>;
   readonly held: Map<bigint, Held<T>>;
 }
@@ -74,6 +91,12 @@ export function outOfOrder(publisherId: string, expected: bigint, offered: bigin
   );
 }
 
+/** The seq the module said it expects, when `e` is its out-of-order refusal. */
+function moduleExpects(e: unknown): bigint | undefined {
+  if (!isSyncError(e, 'out_of_order_sequence')) return undefined;
+  return e.detail?.expectedSeq;
+}
+
 export class PublisherSequencer<T> {
   private readonly publishers = new Map<string, Publisher<T>>();
   private heldCount = 0;
@@ -88,32 +111,29 @@ export class PublisherSequencer<T> {
     return this.heldCount;
   }
 
-  /** The next seq the publisher's requests are waiting for (1 for one never seen). */
+  /** Publishers remembered now. */
+  get publisherCount(): number {
+    return this.publishers.size;
+  }
+
+  /** The next seq the publisher's requests are waiting for, as far as known here. */
   expected(publisherId: string): bigint {
-    return this.publishers.get(publisherId)?.next ?? 1n;
+    const p = this.publishers.get(publisherId);
+    return p ? (p.next ?? p.committed + 1n) : 1n;
   }
 
   submit(publisherId: string, seq: bigint, start: Start<T>): Promise<T> {
     const p = this.publisher(publisherId);
-    const earlier = p.started.get(seq);
+    const earlier = p.started.get(seq) ?? p.held.get(seq)?.promise;
     if (earlier) return earlier;
-    if (seq === p.next) return this.startInOrder(publisherId, p, seq, start);
-    if (seq < p.next) return start();
-    if (this.heldCount >= this.o.maxHeld || p.held.has(seq)) {
-      const why = p.held.has(seq) ? 'is already held' : 'arrived early and the hold is full';
-      return Promise.reject(outOfOrder(publisherId, p.next, seq, why));
-    }
-    return new Promise<T>((resolve, reject) => {
-      const setTimer = this.o.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-      const timer = setTimer(() => {
-        if (p.held.get(seq)?.timer !== timer) return;
-        p.held.delete(seq);
-        this.heldCount -= 1;
-        reject(outOfOrder(publisherId, p.next, seq, `waited ${this.o.holdMs} ms for its predecessors`));
-      }, this.o.holdMs);
-      p.held.set(seq, { start, resolve, reject, timer });
-      this.heldCount += 1;
+    let resolve!: (v: T) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<T>((ok, fail) => {
+      resolve = ok;
+      reject = fail;
     });
+    this.place(publisherId, p, { seq, start, promise, resolve, reject });
+    return promise;
   }
 
   private publisher(id: string): Publisher<T> {
@@ -124,11 +144,11 @@ export class PublisherSequencer<T> {
       this.publishers.set(id, p);
       return p;
     }
-    p = { next: 1n, started: new Map(), held: new Map() };
+    p = { next: undefined, committed: 0n, probe: undefined, started: new Map(), held: new Map() };
     this.publishers.set(id, p);
     if (this.publishers.size > this.o.maxPublishers) {
       for (const [oldId, old] of this.publishers) {
-        if (old.held.size > 0) continue;
+        if (old.held.size > 0 || old.probe !== undefined) continue;
         this.publishers.delete(oldId);
         break;
       }
@@ -136,45 +156,109 @@ export class PublisherSequencer<T> {
     return p;
   }
 
-  /** Starts `seq` (= next), then every held successor that has become next. */
-  private startInOrder(id: string, p: Publisher<T>, seq: bigint, start: Start<T>): Promise<T> {
-    const first = this.startOne(id, p, seq, start);
-    for (;;) {
-      const h = p.held.get(p.next);
-      if (!h) break;
-      const s = p.next;
-      p.held.delete(s);
-      this.heldCount -= 1;
-      (this.o.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout)))(h.timer);
-      const started = this.startOne(id, p, s, h.start);
-      started.then(h.resolve, h.reject);
-      // A start refused at once leaves next at s: the successors keep waiting.
-      if (p.next === s) break;
+  /** Starts, holds or sends `r` as the publisher's state says. */
+  private place(id: string, p: Publisher<T>, r: Request<T>): void {
+    if (p.next === undefined) {
+      if (p.probe !== undefined) {
+        this.hold(id, p, r);
+        return;
+      }
+      // Unknown publisher: the module knows its cursor; this request asks it.
+      p.probe = r.seq;
+      if (!this.launch(id, p, r)) p.probe = undefined;
+    } else if (r.seq === p.next) {
+      if (this.launch(id, p, r)) this.drain(id, p);
+    } else if (r.seq < p.next) {
+      // Older than next: a repeat the module answers (duplicates) or a retry of one that failed.
+      this.launch(id, p, r);
+    } else {
+      this.hold(id, p, r);
     }
-    return first;
   }
 
-  private startOne(_id: string, p: Publisher<T>, seq: bigint, start: Start<T>): Promise<T> {
+  private hold(id: string, p: Publisher<T>, r: Request<T>): void {
+    const expected = p.next ?? p.committed + 1n;
+    if (this.heldCount >= this.o.maxHeld) {
+      r.reject(outOfOrder(id, expected, r.seq, 'arrived early and the hold is full'));
+      return;
+    }
+    const setTimer = this.o.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+    const timer = setTimer(() => {
+      if (p.held.get(r.seq)?.timer !== timer) return;
+      p.held.delete(r.seq);
+      this.heldCount -= 1;
+      const now = p.next ?? p.committed + 1n;
+      r.reject(outOfOrder(id, now, r.seq, `waited ${this.o.holdMs} ms for its predecessors`));
+    }, this.o.holdMs);
+    p.held.set(r.seq, { ...r, timer });
+    this.heldCount += 1;
+  }
+
+  /** Starts every held request that has become next, in seq order. */
+  private drain(id: string, p: Publisher<T>): void {
+    for (;;) {
+      if (p.next === undefined) return;
+      const h = p.held.get(p.next);
+      if (!h) return;
+      p.held.delete(h.seq);
+      this.heldCount -= 1;
+      (this.o.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout)))(h.timer);
+      // A start refused at once leaves next at its seq: the successors keep waiting.
+      if (!this.launch(id, p, h)) return;
+    }
+  }
+
+  /** Starts `r`; false when the start was refused at once (then `r` is already answered). */
+  private launch(id: string, p: Publisher<T>, r: Request<T>): boolean {
     let run: Promise<T>;
     try {
-      run = start();
+      run = r.start();
     } catch (e) {
-      return Promise.reject(e);
+      r.reject(e);
+      return false;
     }
-    p.started.set(seq, run);
-    p.next = seq + 1n;
-    // Successors started before (then failed retryably and were retried ahead): skip past them.
-    while (p.started.has(p.next)) p.next += 1n;
+    p.started.set(r.seq, r.promise);
+    if (p.next !== undefined && r.seq === p.next) this.advance(p, r.seq);
     for (const old of p.started.keys()) {
-      if (old > p.next - BigInt(this.o.remember)) break;
+      if (p.started.size <= this.o.remember) break;
       p.started.delete(old);
     }
-    run.catch((e: unknown) => {
-      if (!(isSyncError(e) && e.retryable) || p.started.get(seq) !== run) return;
-      // Not applied: its retry must take its place before anything after it.
-      p.started.delete(seq);
-      if (seq < p.next) p.next = seq;
-    });
-    return run;
+    run.then(
+      (v) => {
+        this.committed(id, p, r.seq);
+        r.resolve(v);
+      },
+      (e: unknown) => this.failed(id, p, r, e),
+    );
+    return true;
+  }
+
+  /** Next is past `seq` and past every successor already started (they are in flight after it). */
+  private advance(p: Publisher<T>, seq: bigint): void {
+    p.next = seq + 1n;
+    while (p.started.has(p.next)) p.next += 1n;
+  }
+
+  private committed(id: string, p: Publisher<T>, seq: bigint): void {
+    if (p.probe === seq) p.probe = undefined;
+    if (seq > p.committed) p.committed = seq;
+    if (p.next === undefined || p.next <= seq) this.advance(p, seq);
+    this.drain(id, p);
+  }
+
+  private failed(id: string, p: Publisher<T>, r: Request<T>, e: unknown): void {
+    if (p.started.get(r.seq) === r.promise) p.started.delete(r.seq);
+    if (p.probe === r.seq) p.probe = undefined;
+    const expected = moduleExpects(e);
+    if (expected !== undefined) {
+      // The module holds it back for a predecessor: nothing applied. Wait for that one here again.
+      p.next = expected > p.committed ? expected : p.committed + 1n;
+      this.place(id, p, r);
+      this.drain(id, p);
+      return;
+    }
+    // Not applied: its retry must take its place before anything after it.
+    if (p.next === undefined || r.seq < p.next) p.next = r.seq;
+    r.reject(e);
   }
 }

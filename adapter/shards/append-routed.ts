@@ -6,17 +6,24 @@
  * one transaction per shard: if a shard fails, the call fails with its error although the other
  * shards' shares may have committed — the caller's retry is then a duplicate there (idempotency
  * keys), never a second copy.
+ *
+ * A pipelining publisher's call goes to every shard, with an empty share where it has no envelope:
+ * each shard's module keeps the publisher's cursor (append_publisher_events) and must see every seq,
+ * or it would wait for one that went elsewhere.
  */
 import type { EventInput } from '../envelope/to-event.js';
 import type { AppendReceipt } from '../ports/reducer-sink.js';
+import type { PublisherSeq } from '../spacetime/writer.js';
 import type { ShardSet } from './shard-set.js';
 
 export async function appendRouted(
   shards: ShardSet,
   events: readonly EventInput[],
   appended?: (shard: string, receipt: AppendReceipt) => void,
+  publisher?: PublisherSeq,
 ): Promise<AppendReceipt[]> {
   const groups = new Map<string, number[]>();
+  if (publisher) for (const shard of shards.all()) groups.set(shard.name, []);
   for (const [i, e] of events.entries()) {
     const name = shards.of(e.streamId).name;
     const g = groups.get(name);
@@ -26,9 +33,11 @@ export async function appendRouted(
   const out = new Array<AppendReceipt>(events.length);
   const settled = await Promise.allSettled(
     [...groups].map(async ([name, indexes]) => {
-      const receipts = await shards
-        .named(name)
-        .writer.appendBatch(indexes.map((i) => events[i] as EventInput));
+      const { writer } = shards.named(name);
+      const share = indexes.map((i) => events[i] as EventInput);
+      const receipts = publisher
+        ? await writer.appendPublished(share, publisher)
+        : await writer.appendBatch(share);
       for (const [k, r] of receipts.entries()) {
         out[indexes[k] as number] = r;
         appended?.(name, r);

@@ -37,6 +37,12 @@ export type { StreamHead } from '../ports/stream-head.js';
 export { DEFAULT_MAX_IN_FLIGHT } from './call-window.js';
 export { isUnexplainedFailure, reducerError } from './reducer-error.js';
 
+/** A pipelining Connect publisher's name and its number for one call. */
+export interface PublisherSeq {
+  readonly publisherId: string;
+  readonly publisherSeq: bigint;
+}
+
 export interface WriterOptions {
   readonly uri: string;
   readonly database: string;
@@ -270,7 +276,29 @@ export class SpacetimeWriter implements ReducerSink {
    * one receipt per event once committed; throws a SyncError (the module's refusal or `unavailable`).
    */
   appendBatch(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
-    return this.window.run((lost) => this.call(events, cursor, lost));
+    return this.window.run((lost) =>
+      this.call(events, lost, (conn) => {
+        const args = { events: [...events], cursor };
+        return { args, answered: conn.reducers.appendSyncEvents(args) };
+      }),
+    );
+  }
+
+  /**
+   * A pipelining publisher's call (`append_publisher_events`): the module applies it only as the
+   * publisher's next seq and refuses one ahead of its predecessor (`out_of_order_sequence`,
+   * retryable), so a predecessor that failed while this one was in flight never lets it commit first.
+   */
+  appendPublished(events: readonly EventInput[], publisher: PublisherSeq): Promise<AppendReceipt[]> {
+    return this.window.run((lost) =>
+      this.call(events, lost, (conn) => {
+        const args = {
+          events: [...events],
+          publisher: { publisherId: publisher.publisherId, publisherSeq: publisher.publisherSeq },
+        };
+        return { args, answered: conn.reducers.appendPublisherEvents(args) };
+      }),
+    );
   }
 
   /** Appends in flight now (for tests and metrics). */
@@ -280,18 +308,21 @@ export class SpacetimeWriter implements ReducerSink {
 
   private async call(
     events: readonly EventInput[],
-    cursor: SourceCursor | undefined,
     lost: Promise<never>,
+    send: (conn: DbConnection) => { args: object; answered: Promise<void> },
   ): Promise<AppendReceipt[]> {
     const conn = this.conn;
     if (!conn || !this.isConnected) throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
-    const args = { events: [...events], cursor };
     const receipts = new Map<number, AppendReceipt>();
-    this.collecting.set(args, receipts);
+    let args: object | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
-      // Sent now, synchronously: the window's order is the order SpacetimeDB runs the calls in.
-      const answered = conn.reducers.appendSyncEvents(args);
+      // Sent now, synchronously: the window's order is the order SpacetimeDB runs the calls in. The
+      // receipts are told apart by the arguments object, registered before any answer can arrive.
+      const sent = send(conn);
+      args = sent.args;
+      this.collecting.set(args, receipts);
+      const answered = sent.answered;
       await Promise.race([
         answered,
         new Promise((_, reject) => {
@@ -307,7 +338,7 @@ export class SpacetimeWriter implements ReducerSink {
       throw isSyncError(e) ? e : reducerError(e);
     } finally {
       clearTimeout(timer);
-      this.collecting.delete(args);
+      if (args) this.collecting.delete(args);
     }
     return events.map((e, i) => {
       const r = receipts.get(i);

@@ -24,6 +24,7 @@ import {
 } from 'spacetimedb';
 
 import AckCheckpointReducer from './ack_checkpoint_reducer.js';
+import AppendPublisherEventsReducer from './append_publisher_events_reducer.js';
 import AppendSyncEventReducer from './append_sync_event_reducer.js';
 import AppendSyncEventsReducer from './append_sync_events_reducer.js';
 import AutoRollbackCutoverReducer from './auto_rollback_cutover_reducer.js';
@@ -65,6 +66,7 @@ import CutoverAuditRow from './cutover_audit_table.js';
 import CutoverStateRow from './cutover_state_table.js';
 import MaintenanceScheduleRow from './maintenance_schedule_table.js';
 import ProviderCapabilityRow from './provider_capability_table.js';
+import PublisherCursorRow from './publisher_cursor_table.js';
 import RevokedSessionRow from './revoked_session_table.js';
 import SessionPresenceRow from './session_presence_table.js';
 import SourceCursorRow from './source_cursor_table.js';
@@ -222,6 +224,18 @@ const tablesSchema = __schema({
       ],
     },
     ProviderCapabilityRow,
+  ),
+  publisherCursor: __table(
+    {
+      name: "publisher_cursor",
+      indexes: [
+        { accessor: "publisher_id", name: "publisher_cursor_publisher_id_idx_btree", algorithm: 'btree', columns: ["publisherId"] },
+      ],
+      constraints: [
+        { name: "publisher_cursor_publisher_id_key", constraint: 'unique', columns: ["publisherId"] },
+      ],
+    },
+    PublisherCursorRow,
   ),
   revokedSession: __table(
     {
@@ -423,6 +437,7 @@ const tablesSchema = __schema({
 /** Every reducer a client may call, by canonical name, with its argument types. */
 const reducersSchema = __reducers(
   __reducerSchema("ack_checkpoint", AckCheckpointReducer),
+  __reducerSchema("append_publisher_events", AppendPublisherEventsReducer),
   __reducerSchema("append_sync_event", AppendSyncEventReducer),
   __reducerSchema("append_sync_events", AppendSyncEventsReducer),
   __reducerSchema("auto_rollback_cutover", AutoRollbackCutoverReducer),
@@ -481,6 +496,8 @@ type __SchemaWithTableAccessorAliases = Omit<typeof tablesSchema.schemaType, "ta
     readonly "maintenance_schedule": Omit<typeof tablesSchema.schemaType.tables["maintenanceSchedule"], "accessorName"> & { readonly accessorName: "maintenance_schedule" };
     /** @deprecated Use `providerCapability` instead (the official bindings keep this alias until their next major version). */
     readonly "provider_capability": Omit<typeof tablesSchema.schemaType.tables["providerCapability"], "accessorName"> & { readonly accessorName: "provider_capability" };
+    /** @deprecated Use `publisherCursor` instead (the official bindings keep this alias until their next major version). */
+    readonly "publisher_cursor": Omit<typeof tablesSchema.schemaType.tables["publisherCursor"], "accessorName"> & { readonly accessorName: "publisher_cursor" };
     /** @deprecated Use `revokedSession` instead (the official bindings keep this alias until their next major version). */
     readonly "revoked_session": Omit<typeof tablesSchema.schemaType.tables["revokedSession"], "accessorName"> & { readonly accessorName: "revoked_session" };
     /** @deprecated Use `sessionPresence` instead (the official bindings keep this alias until their next major version). */
@@ -522,7 +539,7 @@ const REMOTE_MODULE = {
   ...proceduresSchema,
 } satisfies __RemoteModule<__SchemaWithTableAccessorAliases, typeof reducersSchema.reducersType, typeof proceduresSchema>;
 
-const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "cutover_admin": "cutoverAdmin", "cutover_audit": "cutoverAudit", "cutover_state": "cutoverState", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "revoked_session": "revokedSession", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "source_gap": "sourceGap", "source_policy": "sourcePolicy", "stream_grant": "streamGrant", "stream_source": "streamSource", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_event_live": "syncEventLive", "sync_stream": "syncStream", "sync_writer": "syncWriter", "token_grant": "tokenGrant", "token_issuer": "tokenIssuer", "token_session": "tokenSession" } as const;
+const tableAccessorAliases = { "append_receipt": "appendReceipt", "bridge_config": "bridgeConfig", "bridge_delivery": "bridgeDelivery", "bridge_outbox": "bridgeOutbox", "bridge_worker": "bridgeWorker", "compute_assignment": "computeAssignment", "cutover_admin": "cutoverAdmin", "cutover_audit": "cutoverAudit", "cutover_state": "cutoverState", "maintenance_schedule": "maintenanceSchedule", "provider_capability": "providerCapability", "publisher_cursor": "publisherCursor", "revoked_session": "revokedSession", "session_presence": "sessionPresence", "source_cursor": "sourceCursor", "source_gap": "sourceGap", "source_policy": "sourcePolicy", "stream_grant": "streamGrant", "stream_source": "streamSource", "sync_checkpoint": "syncCheckpoint", "sync_event": "syncEvent", "sync_event_live": "syncEventLive", "sync_stream": "syncStream", "sync_writer": "syncWriter", "token_grant": "tokenGrant", "token_issuer": "tokenIssuer", "token_session": "tokenSession" } as const;
 
 /** A copy of `target` that also answers to each deprecated accessor with the camelCase handle. */
 function __withTableAccessorAliases<T extends object>(target: T, freeze = false): T {
@@ -559,6 +576,8 @@ export type DbView = __DbViewBase & {
   readonly "maintenance_schedule": __DbViewBase["maintenanceSchedule"];
   /** @deprecated Use `providerCapability` instead (the official bindings keep this alias until their next major version). */
   readonly "provider_capability": __DbViewBase["providerCapability"];
+  /** @deprecated Use `publisherCursor` instead (the official bindings keep this alias until their next major version). */
+  readonly "publisher_cursor": __DbViewBase["publisherCursor"];
   /** @deprecated Use `revokedSession` instead (the official bindings keep this alias until their next major version). */
   readonly "revoked_session": __DbViewBase["revokedSession"];
   /** @deprecated Use `sessionPresence` instead (the official bindings keep this alias until their next major version). */
@@ -615,6 +634,8 @@ export type Tables = __TablesBase & {
   readonly "maintenance_schedule": __TablesBase["maintenanceSchedule"];
   /** @deprecated Use `providerCapability` instead (the official bindings keep this alias until their next major version). */
   readonly "provider_capability": __TablesBase["providerCapability"];
+  /** @deprecated Use `publisherCursor` instead (the official bindings keep this alias until their next major version). */
+  readonly "publisher_cursor": __TablesBase["publisherCursor"];
   /** @deprecated Use `revokedSession` instead (the official bindings keep this alias until their next major version). */
   readonly "revoked_session": __TablesBase["revokedSession"];
   /** @deprecated Use `sessionPresence` instead (the official bindings keep this alias until their next major version). */

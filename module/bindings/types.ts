@@ -157,6 +157,20 @@ export const ProviderCapability = __t.object("ProviderCapability", {
 });
 export type ProviderCapability = __Infer<typeof ProviderCapability>;
 
+export const PublisherCursor = __t.object("PublisherCursor", {
+  publisherId: __t.string(),
+  lastSeq: __t.u64(),
+  updatedAt: __t.timestamp(),
+  writerScope: __t.string(),
+});
+export type PublisherCursor = __Infer<typeof PublisherCursor>;
+
+export const PublisherInput = __t.object("PublisherInput", {
+  publisherId: __t.string(),
+  publisherSeq: __t.u64(),
+});
+export type PublisherInput = __Infer<typeof PublisherInput>;
+
 export const RevokedSession = __t.object("RevokedSession", {
   sessionId: __t.string(),
   revokedAt: __t.timestamp(),

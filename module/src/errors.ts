@@ -20,6 +20,7 @@ export const MODULE_ERROR_REASONS = [
   'unknown_stream',
   'beyond_head',
   'revision_mismatch',
+  'out_of_order_sequence',
 ] as const;
 
 export type ModuleErrorReason = (typeof MODULE_ERROR_REASONS)[number];
@@ -55,6 +56,8 @@ export interface ModuleErrorFields {
   unknown_stream: { resource: string };
   beyond_head: { stream_id: string; seq: bigint; head: bigint };
   revision_mismatch: { resource: string; expected_revision: bigint; actual_revision: bigint };
+  /** A pipelining publisher's call ahead of its predecessor: `expected_seq` is the one applied next. */
+  out_of_order_sequence: { publisher_id: string; expected_seq: bigint; offered_seq: bigint };
 }
 
 /** A field value as it travels: bigints as decimal strings, bytes as lower-case hex. */

@@ -4,7 +4,7 @@
  * reducer, so only reducers are exported here — the schema is the default export.
  */
 
-export { append_sync_event, append_sync_events } from './reducers/append.ts';
+export { append_publisher_events, append_sync_event, append_sync_events } from './reducers/append.ts';
 export {
   configure_bridge,
   enqueue_bridge_event,
@@ -46,6 +46,7 @@ export {
   bridge_delivery_worker,
   bridge_outbox_worker,
   cutover_audit_writers,
+  publisher_cursor_writers,
   session_presence_own,
   source_cursor_writers,
   sync_checkpoint_own,

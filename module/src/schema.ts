@@ -6,6 +6,7 @@
 import { schema, t, table } from 'spacetimedb/server';
 import { bridge_config, bridge_delivery, bridge_outbox, bridge_worker } from './bridge-tables.ts';
 import { cutover_admin, cutover_audit, cutover_state } from './cutover-tables.ts';
+import { publisher_cursor } from './publisher-tables.ts';
 import { source_gap, source_policy, stream_source } from './source-tables.ts';
 import { revoked_session, token_grant, token_issuer, token_session } from './token-tables.ts';
 
@@ -17,6 +18,7 @@ export {
   cutover_admin,
   cutover_audit,
   cutover_state,
+  publisher_cursor,
   revoked_session,
   source_gap,
   source_policy,
@@ -301,6 +303,7 @@ const spacetimedb = schema({
   stream_source,
   source_gap,
   source_policy,
+  publisher_cursor,
 });
 
 export default spacetimedb;

@@ -2,7 +2,7 @@
  * Who may read what (row-level security, SpacetimeDB's `clientVisibilityFilter`). A client sees a
  * stream's events and its head only when a writer granted it the stream (`grant_stream_read`), and
  * only its own checkpoints, receipts and presence; a bridge worker sees the outbox of its targets;
- * writers (the adapter) see every stream head and the Kafka cursors. The owner sees everything.
+ * writers (the adapter) see every stream head, the Kafka cursors and the publisher cursors. The owner sees everything.
  */
 import spacetimedb from './schema.ts';
 
@@ -27,6 +27,11 @@ export const sync_stream_writers = spacetimedb.clientVisibilityFilter.sql(
 /** The Kafka cursors: writers only, so the adapter need not be the owner. */
 export const source_cursor_writers = spacetimedb.clientVisibilityFilter.sql(
   'SELECT source_cursor.* FROM source_cursor JOIN sync_writer ON source_cursor.writer_scope = sync_writer.scope WHERE sync_writer.identity = :sender',
+);
+
+/** Publisher cursors (publisher-tables.ts) name the runtime services that publish: writers only. */
+export const publisher_cursor_writers = spacetimedb.clientVisibilityFilter.sql(
+  'SELECT publisher_cursor.* FROM publisher_cursor JOIN sync_writer ON publisher_cursor.writer_scope = sync_writer.scope WHERE sync_writer.identity = :sender',
 );
 
 /** The cutover audit trail (operators' names and reasons): writers only, like the cursors. */

@@ -9,6 +9,7 @@ import { HashAlgorithm } from '../../proto/gen/spacetime_sync/v1/envelope_pb.js'
 import {
   ConflictDetailSchema,
   InvalidDetailSchema,
+  PublisherSequenceDetailSchema,
   SourceRegressionDetailSchema,
   StaleCursorDetailSchema,
   UnauthorizedDetailSchema,
@@ -93,6 +94,16 @@ export function readReducerFailure(message: string): ReducerFailure | undefined 
           lastAuthoritySeq: u64(f, 'last_authority_seq'),
           offeredAuthoritySeq: u64(f, 'offered_authority_seq'),
           envelopeIndex: index(f),
+        }),
+      };
+    case 'out_of_order_sequence':
+      return {
+        reason: 'out_of_order_sequence',
+        text,
+        detail: create(PublisherSequenceDetailSchema, {
+          publisherId: str(f, 'publisher_id'),
+          expectedSeq: u64(f, 'expected_seq'),
+          offeredSeq: u64(f, 'offered_seq'),
         }),
       };
     // The contract lists no detail message for these; the sentence names what was missing or stale.

@@ -313,14 +313,25 @@ const rows: Row[] = [
     failure: 'ingest: a pipelined publish ahead of its predecessor, with the hold full',
     cause: async () => {
       const sequencer = new PublisherSequencer<void>({ maxHeld: 0 });
-      const refused = await sequencer.submit('pub-1', 2n, () => Promise.resolve()).catch((e: unknown) => e);
+      await sequencer.submit('pub-1', 1n, () => Promise.resolve());
+      const refused = await sequencer.submit('pub-1', 3n, () => Promise.resolve()).catch((e: unknown) => e);
       if (!isSyncError(refused)) throw new Error('admitted');
       return refused;
     },
     code: Code.Aborted,
     reason: ErrorReason.OUT_OF_ORDER_SEQUENCE,
     retryable: true,
-    detail: detail(PublisherSequenceDetailSchema, { publisherId: 'pub-1', expectedSeq: 1n, offeredSeq: 2n }),
+    detail: detail(PublisherSequenceDetailSchema, { publisherId: 'pub-1', expectedSeq: 2n, offeredSeq: 3n }),
+    kafka: 'retry',
+  },
+  {
+    failure: "append_publisher_events: a publisher's call ahead of the seq the module applies next",
+    cause: () =>
+      refusal(writer.appendPublished([eventInput('t:pub', 'k')], { publisherId: 'pub-m', publisherSeq: 2n })),
+    code: Code.Aborted,
+    reason: ErrorReason.OUT_OF_ORDER_SEQUENCE,
+    retryable: true,
+    detail: detail(PublisherSequenceDetailSchema, { publisherId: 'pub-m', expectedSeq: 1n, offeredSeq: 2n }),
     kafka: 'retry',
   },
   {

@@ -65,6 +65,15 @@ const ROWS: Row[] = [
     cells: only(WRITERS),
   },
   {
+    reducer: 'append_publisher_events',
+    call: (r, slug) =>
+      r.appendPublisherEvents({
+        events: [eventInput(`m:pub-${slug}`, 'k')],
+        publisher: { publisherId: `pub-${slug}`, publisherSeq: 1n },
+      }),
+    cells: only(WRITERS),
+  },
+  {
     reducer: 'ack_checkpoint',
     call: (r, slug) => r.ackCheckpoint({ clientId: slug, streamId: SEEDED.a, ackedSeq: 1n, epoch: 1n }),
     // Writers may read every stream; the token reader its token's; a grant of m:b is not one of m:a.

@@ -40,6 +40,8 @@ beforeAll(async () => {
     events: [eventInput('m:c', 'c1')],
     cursor: { consumerGroup: 'g', topic: 'authority.events', partition: 0, nextOffset: 1n },
   });
+  // A pipelining publisher's cursor (no events: the call only moves it).
+  await owner.appendPublisherEvents({ events: [], publisher: { publisherId: 'pub-m', publisherSeq: 1n } });
   await world.as['token reader of m:a'].conn.reducers.ackCheckpoint({
     clientId: 'desk-a',
     streamId: SEEDED.a,
@@ -166,6 +168,12 @@ const SHAPES: Shape[] = [
     rows: (db) =>
       sorted([...db.sourceCursor.iter()].map((c) => `${c.consumerGroup}/${c.topic}/${c.partition}`)),
     sees: seenBy({ owner: ['g/authority.events/0'], writer: ['g/authority.events/0'] }),
+  },
+  {
+    query: 'SELECT * FROM publisher_cursor',
+    rows: (db) => sorted([...db.publisherCursor.iter()].map((c) => `${c.publisherId}@${c.lastSeq}`)),
+    // Publisher ids name the runtime services that publish: writers only.
+    sees: seenBy({ owner: ['pub-m@1'], writer: ['pub-m@1'] }),
   },
   {
     query: 'SELECT * FROM cutover_state',

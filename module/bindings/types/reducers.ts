@@ -5,6 +5,7 @@
 import type { Infer as __Infer } from 'spacetimedb';
 
 import AckCheckpointReducer from '../ack_checkpoint_reducer.js';
+import AppendPublisherEventsReducer from '../append_publisher_events_reducer.js';
 import AppendSyncEventReducer from '../append_sync_event_reducer.js';
 import AppendSyncEventsReducer from '../append_sync_events_reducer.js';
 import AutoRollbackCutoverReducer from '../auto_rollback_cutover_reducer.js';
@@ -39,6 +40,7 @@ import UpdateComputeAssignmentReducer from '../update_compute_assignment_reducer
 import UpsertPresenceReducer from '../upsert_presence_reducer.js';
 
 export type AckCheckpointParams = __Infer<typeof AckCheckpointReducer>;
+export type AppendPublisherEventsParams = __Infer<typeof AppendPublisherEventsReducer>;
 export type AppendSyncEventParams = __Infer<typeof AppendSyncEventReducer>;
 export type AppendSyncEventsParams = __Infer<typeof AppendSyncEventsReducer>;
 export type AutoRollbackCutoverParams = __Infer<typeof AutoRollbackCutoverReducer>;

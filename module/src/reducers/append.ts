@@ -3,12 +3,15 @@
  * (stream_id, idempotency_key), conflict on a reused key with a different payload hash; authority
  * seqs ordered per (stream, authority topic) (source-order.ts): a taken or stale one is refused as a
  * source regression, a too-big step forward as invalid, a skipped one filled late.
+ * append_publisher_events: the same for a pipelining Connect publisher's call, applied only in the
+ * publisher's own order (publisher_cursor, ../logic/publisher-plan.ts).
  */
 
 import { t } from 'spacetimedb/server';
 import { planAppend } from '../logic/append-plan.ts';
 import { requireWriter } from '../logic/auth.ts';
 import { fail } from '../logic/fail.ts';
+import { planPublisher } from '../logic/publisher-plan.ts';
 import spacetimedb, { WRITER_SCOPE } from '../schema.ts';
 import { advanceOrder, authorityOrder, fillOrder } from './source-order.ts';
 
@@ -35,9 +38,16 @@ export const CursorInput = t.object('CursorInput', {
   next_offset: t.i64(),
 });
 
+/** A pipelining publisher's name and its number for this call (1, 2, 3, … in the order it made them). */
+export const PublisherInput = t.object('PublisherInput', {
+  publisher_id: t.string(),
+  publisher_seq: t.u64(),
+});
+
 type Ctx = Parameters<Parameters<typeof spacetimedb.reducer>[1]>[0];
 type Event = Parameters<typeof EventInput.serialize>[1];
 type Cursor = Parameters<typeof CursorInput.serialize>[1];
+type Publisher = Parameters<typeof PublisherInput.serialize>[1];
 
 const SHA256_BYTES = 32;
 const MAX_KEY = 256;
@@ -105,8 +115,12 @@ class StreamHeads {
   }
 }
 
-/** Append one event inside the caller's transaction; throws (rolling everything back) on conflict. */
-function appendOne(ctx: Ctx, heads: StreamHeads, e: Event, batchIndex: number): void {
+/**
+ * Append one event inside the caller's transaction; throws (rolling everything back) on conflict.
+ * `replayOf` is set for a publisher's repeat of a call already applied: its events can only be
+ * duplicates; one that is not was never part of that call, and is refused rather than written.
+ */
+function appendOne(ctx: Ctx, heads: StreamHeads, e: Event, batchIndex: number, replayOf?: Publisher): void {
   validate(e, batchIndex);
   const now = ctx.timestamp;
   const stream = heads.get(e.stream_id);
@@ -122,6 +136,13 @@ function appendOne(ctx: Ctx, heads: StreamHeads, e: Event, batchIndex: number): 
       status,
       batch_index: batchIndex,
     });
+  if (replayOf && decision.kind !== 'duplicate' && decision.kind !== 'conflict') {
+    throw fail(
+      'invalid',
+      `publisher ${replayOf.publisher_id}: seq ${replayOf.publisher_seq} was applied already, and key '${e.idempotency_key}' of stream '${e.stream_id}' was not part of it; number a new call with the next seq`,
+      { field: 'publisher_seq', rule_id: 'publisher_seq.already_applied', envelope_index: batchIndex },
+    );
+  }
   switch (decision.kind) {
     case 'conflict':
       throw fail(
@@ -249,5 +270,43 @@ export const append_sync_events = spacetimedb.reducer(
     for (const [i, e] of events.entries()) appendOne(ctx, heads, e, i);
     heads.flush();
     if (cursor) advanceCursor(ctx, cursor);
+  },
+);
+
+const MAX_PUBLISHER_ID = 128;
+
+/**
+ * A pipelining publisher's call: applied only as the next of its seqs, in the same transaction that
+ * moves its cursor, so its calls commit in its order whatever order they reach the module in (a
+ * predecessor that failed, or is still on its way, holds back every later one).
+ */
+export const append_publisher_events = spacetimedb.reducer(
+  { events: t.array(EventInput), publisher: PublisherInput },
+  (ctx, { events, publisher }) => {
+    requireWriter(ctx.db, ctx.sender, 'append events');
+    const { publisher_id: id, publisher_seq: seq } = publisher;
+    if (id.length === 0 || id.length > MAX_PUBLISHER_ID || seq === 0n) {
+      throw fail('invalid', `publisher_id must be 1..${MAX_PUBLISHER_ID} characters and publisher_seq ≥ 1`, {
+        field: id.length === 0 || id.length > MAX_PUBLISHER_ID ? 'publisher_id' : 'publisher_seq',
+        rule_id: 'publish.publisher_sequence',
+      });
+    }
+    const cursor = ctx.db.publisher_cursor.publisher_id.find(id);
+    const decision = planPublisher(cursor?.last_seq ?? 0n, seq);
+    if (decision.kind === 'ahead') {
+      throw fail(
+        'out_of_order_sequence',
+        `publisher ${id}: seq ${seq} arrived before seq ${decision.expected} was applied; send seq ${decision.expected} first`,
+        { publisher_id: id, expected_seq: decision.expected, offered_seq: seq },
+      );
+    }
+    const heads = new StreamHeads(ctx);
+    const replayOf = decision.kind === 'retry' ? publisher : undefined;
+    for (const [i, e] of events.entries()) appendOne(ctx, heads, e, i, replayOf);
+    heads.flush();
+    if (decision.kind !== 'apply') return;
+    const row = { publisher_id: id, last_seq: seq, updated_at: ctx.timestamp, writer_scope: WRITER_SCOPE };
+    if (cursor) ctx.db.publisher_cursor.publisher_id.update(row);
+    else ctx.db.publisher_cursor.insert(row);
   },
 );

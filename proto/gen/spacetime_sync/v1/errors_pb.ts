@@ -498,8 +498,9 @@ export enum ErrorReason {
 
   /**
    * ABORTED, PublisherSequenceDetail: a pipelined publish (PublishRequest.publisher_seq) arrived ahead of
-   * a request of the same publisher that never came within the hold window, or the hold was full.
-   * Nothing of it was applied. Send the missing seqs, then retry this one unchanged.
+   * a request of the same publisher that was not applied: it never came within the hold window (or
+   * the hold was full), or it failed while this one was on its way. Nothing of it was applied. Send
+   * the missing seqs, then retry this one unchanged.
    *
    * @generated from enum value: ERROR_REASON_OUT_OF_ORDER_SEQUENCE = 13;
    */

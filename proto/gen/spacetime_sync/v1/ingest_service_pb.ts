@@ -28,12 +28,15 @@ export type PublishRequest = Message<"spacetime_sync.v1.PublishRequest"> & {
 
   /**
    * Pipelining, like Kafka's idempotent producer: a publisher that keeps several requests in flight
-   * names itself (one id per publisher session, e.g. a random UUID chosen at its start) and numbers its
-   * requests 1, 2, 3, … The service applies one publisher's requests in that order whatever order they
-   * arrive in: one that arrives ahead of its predecessor is held briefly, then refused with
-   * ERROR_REASON_OUT_OF_ORDER_SEQUENCE (retryable; PublisherSequenceDetail names the seq expected);
-   * repeating a seq already applied answers its original results. The service keeps this state in
-   * memory: after it restarts it expects seq 1 from every id, so a publisher starts a new id then.
+   * names itself (e.g. a random UUID chosen once and kept) and numbers its requests 1, 2, 3, … The
+   * service applies one publisher's requests in that order whatever order they arrive in: one that
+   * arrives ahead of its predecessor is held briefly, then refused with
+   * ERROR_REASON_OUT_OF_ORDER_SEQUENCE (retryable; PublisherSequenceDetail names the seq expected), as
+   * is one whose predecessor failed while it was on its way; repeating a seq already applied answers
+   * its original results. A refused request is not applied and does not use up its seq: send it again
+   * (corrected, if the refusal was permanent) before its successors. The SpacetimeDB module keeps the
+   * last applied seq per publisher_id, so the sequence survives service restarts: a publisher goes on
+   * with the same id and its next seq.
    * Both fields or neither; without them a request is applied when it arrives, as before.
    *
    * @generated from field: string publisher_id = 2;
