@@ -200,6 +200,23 @@ describe('three embedded shards', () => {
       await exited;
     }
   });
+  it('applies a pipelining publisher’s calls to streams on different shards in its order (each shard’s module sees every seq)', async () => {
+    const ingest = createClient(IngestService, authedTransport(service.httpUrl));
+    const streams = Array.from({ length: 12 }, (_, i) => `pipe:${i}`);
+    const first = streams.find((s) => shardFor(map, s) === 'shard-0') as string;
+    const second = streams.find((s) => shardFor(map, s) === 'shard-1') as string;
+    const publisherId = randomUUID();
+    const call = (seq: bigint, stream: string, key: string) =>
+      ingest.publish({ publisherId, publisherSeq: seq, envelopes: [envelope(stream, key, key, seq)] });
+    // Seq 2 goes to another shard only: shard-0's module must still know it before seq 3.
+    const answers = await Promise.all([call(1n, first, 'p1'), call(2n, second, 'p2'), call(3n, first, 'p3')]);
+    expect(answers.map((a) => a.results.map((r) => [r.streamId, r.outcome]))).toEqual([
+      [[first, PublishOutcome.APPENDED]],
+      [[second, PublishOutcome.APPENDED]],
+      [[first, PublishOutcome.APPENDED]],
+    ]);
+    expect(holdings().get('shard-0')?.get(first)).toEqual(['p1', 'p3']);
+  });
 });
 
 /** Streams `orders:0` … `orders:11` the routing function puts on `shard`. */
