@@ -25,6 +25,7 @@ describe('module bindings', () => {
       'cutoverState',
       'maintenanceSchedule',
       'providerCapability',
+      'publisherCursor',
       'revokedSession',
       'sessionPresence',
       'sourceCursor',
@@ -45,7 +46,9 @@ describe('module bindings', () => {
 
   it('has a handle for every client-callable and private reducer, none for lifecycle ones', () => {
     const names = Object.keys(reducers);
-    expect(names).toEqual(expect.arrayContaining(['appendSyncEvent', 'ackCheckpoint', 'upsertPresence']));
+    expect(names).toEqual(
+      expect.arrayContaining(['appendSyncEvent', 'appendPublisherEvents', 'ackCheckpoint', 'upsertPresence']),
+    );
     expect(names).toContain('runMaintenance');
     expect(names.filter((n) => /^(init|clientDisconnected)$/.test(n))).toEqual([]);
     expect(typeof DbConnection.builder).toBe('function');

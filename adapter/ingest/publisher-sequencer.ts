@@ -19,7 +19,7 @@
  *    connection may have committed it, then its retry answers duplicates): `next` moves back to it, so
  *    its retry is started in its place and successors wait for it. Its successors already in flight
  *    are refused by the module as out of order and come back here to wait for it again.
- * A start refused synchronously (the ingest queue is full) leaves `next` where it was. Memory is
+ * A start refused synchronously (the ingest queue is full) leaves `next` at it. Memory is
  * bounded: at most `maxPublishers` publishers (the least recently seen is forgotten, then re-learnt from
  * the module on its next request). Nothing here knows about Connect or SpacetimeDB.
  */
@@ -165,7 +165,11 @@ export class PublisherSequencer<T> {
       }
       // Unknown publisher: the module knows its cursor; this request asks it.
       p.probe = r.seq;
-      if (!this.launch(id, p, r)) p.probe = undefined;
+      if (!this.launch(id, p, r)) {
+        // Not sent: the others wait for its retry; the module corrects the guess if it is wrong.
+        p.probe = undefined;
+        p.next = r.seq;
+      }
     } else if (r.seq === p.next) {
       if (this.launch(id, p, r)) this.drain(id, p);
     } else if (r.seq < p.next) {
