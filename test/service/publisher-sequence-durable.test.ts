@@ -19,7 +19,7 @@ import {
 } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { authedTransport } from '../support/auth.js';
-import { storedEvents } from '../support/devhost-harness.js';
+import { embeddedStoredEvents } from '../support/devhost-harness.js';
 import { syncEnvelope as envelope } from '../support/envelopes.js';
 import { startTestService } from '../support/service-harness.js';
 
@@ -37,10 +37,10 @@ async function start(): Promise<RunningService> {
   return s;
 }
 
-function keys(service: RunningService, streamId: string): string[] {
-  const db = service.devhost?.databases.get(service.database);
-  if (!db) throw new Error('no embedded database');
-  return (storedEvents(db).get(streamId) ?? []).map((x) => x.key);
+async function keys(service: RunningService, streamId: string): Promise<string[]> {
+  return ((await embeddedStoredEvents(service.devhost, service.database)).get(streamId) ?? []).map(
+    (x) => x.key,
+  );
 }
 
 const refusal = async (call: Promise<unknown>): Promise<ConnectError> => {
@@ -75,7 +75,7 @@ describe('the publisher sequence across a service restart', () => {
     expect(ahead.code).toBe(Code.Aborted);
     expect(info(ahead)).toMatchObject({ reason: ErrorReason.OUT_OF_ORDER_SEQUENCE, retryable: true });
     expect(sequence(ahead)).toMatchObject({ publisherId, expectedSeq: 4n, offeredSeq: 5n });
-    expect(keys(service, stream)).toEqual(['k1', 'k2', 'k3']);
+    expect(await keys(service, stream)).toEqual(['k1', 'k2', 'k3']);
     // The same publisher continues where it was, and a repeat from before the restart is a duplicate.
     const fourth = await c.publish(req(4));
     expect(fourth.results.map((r) => [r.seq, r.outcome])).toEqual([[4n, PublishOutcome.APPENDED]]);
@@ -83,7 +83,7 @@ describe('the publisher sequence across a service restart', () => {
     expect(again.results.map((r) => [r.seq, r.outcome])).toEqual([[2n, PublishOutcome.DUPLICATE]]);
     const fifth = await c.publish(req(5));
     expect(fifth.results.map((r) => r.seq)).toEqual([5n]);
-    expect(keys(service, stream)).toEqual(['k1', 'k2', 'k3', 'k4', 'k5']);
+    expect(await keys(service, stream)).toEqual(['k1', 'k2', 'k3', 'k4', 'k5']);
     await service.stop();
   }, 180_000);
 
@@ -108,11 +108,11 @@ describe('the publisher sequence across a service restart', () => {
     expect(info(second)?.reason).toBe(ErrorReason.CONFLICT);
     expect(info(third)).toMatchObject({ reason: ErrorReason.OUT_OF_ORDER_SEQUENCE, retryable: true });
     expect(sequence(third)).toMatchObject({ expectedSeq: 2n, offeredSeq: 3n });
-    expect(keys(service, stream)).toEqual(['a']);
+    expect(await keys(service, stream)).toEqual(['a']);
     // The publisher corrects seq 2 and sends it, then seq 3 unchanged: applied in its order.
     await c1.publish(req(2, 'b', 'two'));
     const retried = await c2.publish(req(3, 'c', 'three'));
     expect(retried.results.map((r) => [r.seq, r.outcome])).toEqual([[3n, PublishOutcome.APPENDED]]);
-    expect(keys(service, stream)).toEqual(['a', 'b', 'c']);
+    expect(await keys(service, stream)).toEqual(['a', 'b', 'c']);
   }, 120_000);
 });

@@ -215,7 +215,7 @@ describe('three embedded shards', () => {
       [[second, PublishOutcome.APPENDED]],
       [[first, PublishOutcome.APPENDED]],
     ]);
-    expect(holdings().get('shard-0')?.get(first)).toEqual(['p1', 'p3']);
+    expect((await holdings()).get('shard-0')?.get(first)).toEqual(['p1', 'p3']);
   });
 });
 
