@@ -31,6 +31,7 @@ import {
   type WriterKind,
   type WriterState,
 } from './writer-machine.js';
+import { kafkaCursor, streamHead, streamHeads } from './writer-tables.js';
 
 export type { AppendReceipt, ReceiptStatus, SourceCursor } from '../ports/reducer-sink.js';
 export type { StreamHead } from '../ports/stream-head.js';
@@ -56,20 +57,6 @@ export interface WriterOptions {
   readonly maxInFlight?: number;
   /** One connection attempt's bound (`SPACETIMEDB_CONNECT_TIMEOUT_MS`, ./connect-deadline.ts). */
   readonly connectTimeoutMs?: number;
-}
-
-type StreamRow = NonNullable<ReturnType<DbConnection['db']['syncStream']['stream_id']['find']>>;
-
-function toStreamHead(s: StreamRow): StreamHead {
-  return {
-    head: s.headSeq,
-    lowWatermark: s.lowWatermark,
-    epoch: s.epoch,
-    lastSourceSeq: s.lastSourceSeq,
-    sourceGapMissing: s.sourceGapMissing,
-    updatedAtMicros: s.updatedAt.microsSinceUnixEpoch,
-    retainMinEvents: s.retainMinEvents,
-  };
 }
 
 export class SpacetimeWriter implements ReducerSink {
@@ -267,8 +254,8 @@ export class SpacetimeWriter implements ReducerSink {
 
   /** One stream's head, from the writer's own subscription (an index lookup, for per-request use). */
   stream(streamId: string): StreamHead | undefined {
-    const s = this.tables?.syncStream.stream_id.find(streamId);
-    return s ? toStreamHead(s) : undefined;
+    const tables = this.tables;
+    return tables ? streamHead(tables, streamId) : undefined;
   }
 
   /**
@@ -357,57 +344,44 @@ export class SpacetimeWriter implements ReducerSink {
    * as the writer; row-level security shows a writer only the events it was granted).
    */
   async grantSelfRead(streams: readonly string[]): Promise<void> {
-    const conn = this.conn;
-    if (!conn || !this.isConnected || this.identityHex === undefined)
-      throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
-    const reader = Identity.fromString(this.identityHex);
-    for (const streamId of streams) {
-      try {
-        await conn.reducers.grantStreamRead({ reader, streamId });
-      } catch (e) {
-        throw reducerError(e);
-      }
-    }
+    await this.admin(async (conn) => {
+      if (this.identityHex === undefined) throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
+      const reader = Identity.fromString(this.identityHex);
+      for (const streamId of streams) await conn.reducers.grantStreamRead({ reader, streamId });
+    });
   }
 
   /** Makes the module accept client tokens of `issuer` for `audience` (their streams become grants). */
-  async trustTokenIssuer(issuer: string, audience: string): Promise<void> {
-    const conn = this.conn;
-    if (!conn || !this.isConnected) throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
-    try {
-      await conn.reducers.trustTokenIssuer({ issuer, audience });
-    } catch (e) {
-      throw reducerError(e);
-    }
+  trustTokenIssuer(issuer: string, audience: string): Promise<void> {
+    return this.admin((conn) => conn.reducers.trustTokenIssuer({ issuer, audience }));
   }
 
   /** Ends a client session at once (its grants, calls and tokens), as the module's revoke_client_session. */
-  async revokeClientSession(sessionId: string): Promise<void> {
+  revokeClientSession(sessionId: string): Promise<void> {
+    return this.admin((conn) => conn.reducers.revokeClientSession({ sessionId }));
+  }
+
+  /** An administrative reducer call outside the append window: refused while not connected, its
+   *  refusal mapped to the one error contract. */
+  private async admin(f: (conn: DbConnection) => Promise<void>): Promise<void> {
     const conn = this.conn;
     if (!conn || !this.isConnected) throw unavailable('spacetimedb', 'not connected to SpacetimeDB');
     try {
-      await conn.reducers.revokeClientSession({ sessionId });
+      await f(conn);
     } catch (e) {
-      throw reducerError(e);
+      throw isSyncError(e) ? e : reducerError(e);
     }
   }
 
   /** The next Kafka offset SpacetimeDB holds for a partition (the exactly-once anchor). */
   cursor(group: string, topic: string, partition: number): bigint | undefined {
     const tables = this.tables;
-    if (!tables) return undefined;
-    for (const c of tables.sourceCursor.iter()) {
-      if (c.consumerGroup === group && c.topic === topic && c.partition === partition) return c.nextOffset;
-    }
-    return undefined;
+    return tables ? kafkaCursor(tables, group, topic, partition) : undefined;
   }
 
   streams(): Map<string, StreamHead> {
-    const out = new Map<string, StreamHead>();
     const tables = this.tables;
-    if (!tables) return out;
-    for (const s of tables.syncStream.iter()) out.set(s.streamId, toStreamHead(s));
-    return out;
+    return tables ? streamHeads(tables) : new Map();
   }
 
   /** Lets the calls already queued finish, then closes the connection; nothing reconnects. */
