@@ -8,45 +8,31 @@
  * real devhost answers behind the same port.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, type Proc, startProc } from '../../chaos/procs/child.js';
 import { type DevhostProc, SYNC_DB, startDevhostProc } from '../../chaos/procs/devhost-proc.js';
+import { type FrontDoor, startFrontDoor } from '../support/front-door.js';
 
 const FIXTURE = new URL('./testing/peer-closes-client.ts', import.meta.url).pathname;
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 let dir: string;
 let devhost: DevhostProc;
-let front: Server;
-let frontPort: number;
-/** While false the front door closes every connection at once (a proxy with nothing behind it). */
-let backendUp = false;
+let front: FrontDoor;
 const procs: Proc[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'client-peer-closes-'));
   devhost = await startDevhostProc(join(dir, 'devhost'));
-  front = createServer((client) => {
-    client.on('error', () => {});
-    if (!backendUp) return void client.destroy();
-    const upstream = new Socket();
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    upstream.connect(devhost.port, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
-  frontPort = (front.address() as { port: number }).port;
+  front = await startFrontDoor(devhost.port, 'close');
 }, 180_000);
 
 afterAll(async () => {
   for (const p of procs) await p.kill9();
   await devhost?.proc.kill9();
-  await new Promise((r) => front?.close(r));
+  await front?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -57,7 +43,7 @@ describe('a client process whose SpacetimeDB address accepts and closes at once'
       process.execPath,
       ['--import', 'tsx', FIXTURE],
       cleanEnv({
-        FIXTURE_URI: `ws://127.0.0.1:${frontPort}`,
+        FIXTURE_URI: `ws://127.0.0.1:${front.port}`,
         FIXTURE_DB: SYNC_DB,
         FIXTURE_TOKEN: devhost.ownerToken,
       }),
@@ -67,7 +53,7 @@ describe('a client process whose SpacetimeDB address accepts and closes at once'
     // Without the warm-up on Node 20 the first attempt never ended: `connecting`, then nothing.
     const backoffs = () => proc.output().split('\nstate backoff').length - 1;
     await expect.poll(backoffs, { timeout: 60_000, interval: 200 }).toBeGreaterThanOrEqual(2);
-    backendUp = true;
+    front.open();
     await proc.waitFor(/^state live/m, 90_000);
   }, 180_000);
 });

@@ -7,50 +7,28 @@
  * The real `spacetime-sync start` against a real port.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, type Proc, startProc } from '../../chaos/procs/child.js';
 import { BIN, type DevhostProc, SYNC_DB, startDevhostProc } from '../../chaos/procs/devhost-proc.js';
+import { type FrontDoor, startFrontDoor } from '../support/front-door.js';
 
 let dir: string;
 let devhost: DevhostProc;
-let front: Server;
-let frontPort: number;
-/** While false the front door accepts and then says nothing, ever (the sockets stay open). */
-let backendUp = false;
-let accepted = 0;
-const held = new Set<Socket>();
+let front: FrontDoor;
 const procs: Proc[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'start-connect-timeout-'));
   devhost = await startDevhostProc(join(dir, 'devhost'));
-  front = createServer((client) => {
-    accepted += 1;
-    client.on('error', () => {});
-    if (!backendUp) {
-      held.add(client);
-      client.on('close', () => held.delete(client));
-      return;
-    }
-    const upstream = new Socket();
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    upstream.connect(devhost.port, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
-  frontPort = (front.address() as { port: number }).port;
+  front = await startFrontDoor(devhost.port, 'hold');
 }, 180_000);
 
 afterAll(async () => {
   for (const p of procs) await p.kill9();
-  for (const s of held) s.destroy();
   await devhost?.proc.kill9();
-  await new Promise((r) => front?.close(r));
+  await front?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -69,7 +47,7 @@ describe('an adapter whose SpacetimeDB address accepts and never answers', () =>
       process.execPath,
       [BIN, 'start'],
       cleanEnv({
-        SPACETIMEDB_URI: `ws://127.0.0.1:${frontPort}`,
+        SPACETIMEDB_URI: `ws://127.0.0.1:${front.port}`,
         SPACETIMEDB_DB: SYNC_DB,
         SPACETIMEDB_TOKEN: devhost.ownerToken,
         SPACETIMEDB_CONNECT_TIMEOUT_MS: '1000',
@@ -91,8 +69,8 @@ describe('an adapter whose SpacetimeDB address accepts and never answers', () =>
       })
       .toBeGreaterThanOrEqual(1);
     // Each retry is a new connection (a given-up attempt is not waited on again).
-    expect(accepted).toBeGreaterThanOrEqual(3);
-    backendUp = true;
+    expect(front.accepted).toBeGreaterThanOrEqual(3);
+    front.open();
     await proc.waitFor(/"msg":"ready"/, 90_000);
   }, 240_000);
 
@@ -102,7 +80,7 @@ describe('an adapter whose SpacetimeDB address accepts and never answers', () =>
       process.execPath,
       [BIN, 'start'],
       cleanEnv({
-        SPACETIMEDB_URI: `ws://127.0.0.1:${frontPort}`,
+        SPACETIMEDB_URI: `ws://127.0.0.1:${front.port}`,
         SPACETIMEDB_DB: SYNC_DB,
         SPACETIMEDB_CONNECT_TIMEOUT_MS: '0',
         INGEST_PORT: '0',

@@ -8,44 +8,28 @@
  * port and the service becomes ready.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, type Proc, startProc } from '../../chaos/procs/child.js';
 import { BIN, type DevhostProc, SYNC_DB, startDevhostProc } from '../../chaos/procs/devhost-proc.js';
+import { type FrontDoor, startFrontDoor } from '../support/front-door.js';
 
 let dir: string;
 let devhost: DevhostProc;
-let front: Server;
-let frontPort: number;
-/** While false the front door closes every connection at once (a proxy with nothing behind it). */
-let backendUp = false;
-let accepted = 0;
+let front: FrontDoor;
 const procs: Proc[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'start-peer-closes-'));
   devhost = await startDevhostProc(join(dir, 'devhost'));
-  front = createServer((client) => {
-    accepted += 1;
-    client.on('error', () => {});
-    if (!backendUp) return void client.destroy();
-    const upstream = new Socket();
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    upstream.connect(devhost.port, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
-  frontPort = (front.address() as { port: number }).port;
+  front = await startFrontDoor(devhost.port, 'close');
 }, 180_000);
 
 afterAll(async () => {
   for (const p of procs) await p.kill9();
   await devhost?.proc.kill9();
-  await new Promise((r) => front?.close(r));
+  await front?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -56,7 +40,7 @@ describe('an adapter whose SpacetimeDB address accepts and closes at once', () =
       process.execPath,
       [BIN, 'start'],
       cleanEnv({
-        SPACETIMEDB_URI: `ws://127.0.0.1:${frontPort}`,
+        SPACETIMEDB_URI: `ws://127.0.0.1:${front.port}`,
         SPACETIMEDB_DB: SYNC_DB,
         SPACETIMEDB_TOKEN: devhost.ownerToken,
         INGEST_PORT: '0',
@@ -69,8 +53,8 @@ describe('an adapter whose SpacetimeDB address accepts and closes at once', () =
     // The old code logged the plan and `shards`, then nothing: its first attempt never ended.
     const lost = () => proc.output().split('"msg":"SpacetimeDB connection lost"').length - 1;
     await expect.poll(lost, { timeout: 60_000, interval: 200 }).toBeGreaterThanOrEqual(2);
-    expect(accepted).toBeGreaterThanOrEqual(2);
-    backendUp = true;
+    expect(front.accepted).toBeGreaterThanOrEqual(2);
+    front.open();
     await proc.waitFor(/"msg":"ready"/, 90_000);
   }, 180_000);
 });
