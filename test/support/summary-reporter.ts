@@ -10,15 +10,16 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const mod of testModules) {
-      const tests = [...mod.children.allTests()];
-      for (const test of tests) {
+      let failedHere = 0;
+      for (const test of mod.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
+        else if (state === 'failed') failedHere++;
         else skipped++;
       }
-      // A file that failed to load has no tests but is still a failure.
-      if (mod.state() === 'failed' && tests.length === 0) failed++;
+      // A file that failed without a failed test — it did not load, or a beforeAll/afterAll threw and
+      // its tests never ran — is still a failure: counted once, never hidden among the skipped.
+      failed += mod.state() === 'failed' && failedHere === 0 ? 1 : failedHere;
     }
     process.stdout.write(`\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
