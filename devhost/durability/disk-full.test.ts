@@ -7,49 +7,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DurabilityOptions, isDurabilityError, openDurability } from './index.js';
-import type { LogFile, LogFs } from './log-fs.js';
-import { nodeLogFs } from './log-fs.js';
 import { comparable, SetModel, workloadTx } from './testing/crash-model.js';
+import { FillableFs } from './testing/fillable-fs.js';
 import { appendWorkload, removeTempDataDirs, tempDataDir, warnings } from './testing/fixtures.js';
 
 afterEach(removeTempDataDirs);
-
-const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-
-/** node:fs, except that while `full` a write lands only partly and then fails as a full disk does. */
-class FillableFs implements LogFs {
-  full = false;
-  private wrap(file: LogFile): LogFile {
-    return {
-      append: async (chunks) => {
-        if (!this.full) return file.append(chunks);
-        const first = chunks[0];
-        if (first && first.length > 1) await file.append([first.subarray(0, first.length >> 1)]);
-        throw enospc();
-      },
-      truncate: (size) => file.truncate(size),
-      sync: () => file.sync(),
-      close: () => file.close(),
-    };
-  }
-  async create(path: string, header: Uint8Array) {
-    if (this.full) throw enospc();
-    return this.wrap(await nodeLogFs.create(path, header));
-  }
-  resume(path: string) {
-    return this.wrap(nodeLogFs.resume(path));
-  }
-  syncDir(path: string) {
-    return nodeLogFs.syncDir(path);
-  }
-  remove(path: string) {
-    return nodeLogFs.remove(path);
-  }
-  async probeSpace(dir: string, bytes: number) {
-    if (this.full) throw enospc();
-    return nodeLogFs.probeSpace(dir, bytes);
-  }
-}
 
 function open(dir: string, fs: FillableFs, options: DurabilityOptions = {}) {
   return openDurability(dir, { logFs: fs, spaceProbeMs: 5, fsync: 'always', ...options });

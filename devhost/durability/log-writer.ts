@@ -122,6 +122,11 @@ export class LogWriter {
   waitDurable(offset: bigint): Promise<void> {
     if (offset <= this.durableTo) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
+    // While stalled every offset past the last logged one belongs to a transaction the log could not
+    // hold (rolled back). Waiting would be released once space returns and a *different* transaction
+    // reuses the offset: a confirmed read would then send state that never became durable (chaos
+    // long run 7fa2405: clients saw a rolled-back append, then the stream's head go back under them).
+    if (this.stall && offset > this.writtenTo) return Promise.reject(this.stall);
     if (this.closing)
       return Promise.reject(new DurabilityError('closed', `offset ${offset} was never appended`));
     return this.waiters.wait(offset);

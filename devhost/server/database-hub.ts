@@ -33,7 +33,8 @@ export class DatabaseHub {
   }
 
   /**
-   * Offset of the newest commit seen, i.e. the state a read reflects now; undefined until the first
+   * Offset of the state a read reflects now (the newest commit, or after a rollback the offset it went
+   * back to); undefined until the first
    * commit after the hub attached (reads then carry no offset and are not held).
    */
   get lastOffset(): bigint | undefined {
@@ -77,8 +78,10 @@ export class DatabaseHub {
   }
 
   private broadcast(tx: CommittedTx): void {
-    if (this.committedOffset === undefined || tx.offset > this.committedOffset)
-      this.committedOffset = tx.offset;
+    // Offsets only go back with the compensating transaction of a rollback (the log ran out of
+    // space): reads from then on reflect the rolled-back state, durable at that offset. Keeping the
+    // higher offset would hold them for an offset the log refuses to promise while it is stalled.
+    this.committedOffset = tx.offset;
     // Clients that see the same rows get the same bytes: encoded once (broadcast-memo.ts).
     const memo = new TxEncodeMemo(tx);
     for (const client of this.clients.values()) {
