@@ -30,6 +30,8 @@ export class LegacyParity {
     readonly legacy: LegacyCollector,
     readonly candidate: CandidateCollector,
     readonly streams: readonly string[],
+    /** Each rebootstrap of the candidate client, `<stream> <reason with its numbers>`, in order. */
+    readonly rebootstraps: string[],
   ) {}
 
   static async start(o: {
@@ -38,6 +40,8 @@ export class LegacyParity {
     topic: string;
     streams: readonly string[];
     candidate: Target;
+    /** The run's log: each rebootstrap of the candidate client goes there when it happens. */
+    log?: (line: string) => void;
   }): Promise<LegacyParity> {
     const topics = o.streams.map(legacyTopic);
     const lane = new LegacyLaneProc({
@@ -52,8 +56,14 @@ export class LegacyParity {
       { url: `${proxy.url}/socket/websocket`, token: () => lane.token() },
       topics,
     );
-    const candidate = new CandidateCollector(o.candidate, o.streams);
-    const p = new LegacyParity(lane, proxy, legacy, candidate, o.streams);
+    const rebootstraps: string[] = [];
+    // None is expected (the streams in parity are never truncated on purpose): say at once, between
+    // the rounds, which stream and why, so a divergence at the end can be traced to its round.
+    const candidate = new CandidateCollector(o.candidate, o.streams, new Map(), (stream, why) => {
+      rebootstraps.push(`${stream} ${why}`);
+      o.log?.(`parity: the candidate client rebootstrapped ${stream}: ${why}`);
+    });
+    const p = new LegacyParity(lane, proxy, legacy, candidate, o.streams, rebootstraps);
     const until = new Promise<void>((r) => {
       p.done = r;
     });
@@ -85,7 +95,13 @@ export class LegacyParity {
   }
 
   /** Ends collecting, waits for the lanes to agree (or the settle time), and says what diverged. */
-  async finish(): Promise<{ divergences: number; first?: string; compared: number; state: string }> {
+  async finish(): Promise<{
+    divergences: number;
+    first?: string;
+    compared: number;
+    state: string;
+    rebootstraps: readonly string[];
+  }> {
     this.done();
     const r = await (this.run as Promise<RunResult>);
     const first = r.classification.divergences[0];
@@ -98,6 +114,7 @@ export class LegacyParity {
           : {}),
       compared: r.classification.compared,
       state: r.state.t === 'done' ? r.state.why : `failed (${r.state.lane})`,
+      rebootstraps: this.rebootstraps,
     };
   }
 

@@ -273,7 +273,10 @@ async function settleAndCheck(
   const parity = final && world.parity ? await world.parity.finish() : undefined;
   if (parity)
     o.log(
-      `chaos: parity with the legacy lane: ${parity.compared} events compared, ${parity.divergences} divergences (${parity.state})`,
+      `chaos: parity with the legacy lane: ${parity.compared} events compared, ${parity.divergences} divergences (${parity.state})` +
+        (parity.rebootstraps.length > 0
+          ? `; the candidate client rebootstrapped ${parity.rebootstraps.join('; ')}`
+          : ''),
     );
   const violations = checkInvariants(
     {

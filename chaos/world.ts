@@ -151,6 +151,7 @@ export class World {
         topic: this.topic,
         streams: inParity,
         candidate: this.target,
+        log: o.log,
       });
       o.log(`chaos: legacy lane ${this.parity.lane.url}, in parity: ${inParity.join(', ')}`);
     }

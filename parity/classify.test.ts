@@ -68,10 +68,10 @@ const staleL = (topic: string, atMs = 0): LegacyEntry => ({
   reason: 'retention_floor_breach',
   atMs,
 });
-const rebootC = (streamId: string, atMs = 0): CandidateEntry => ({
+const rebootC = (streamId: string, atMs = 0, reason = 'below_low_watermark'): CandidateEntry => ({
   kind: 'rebootstrap',
   streamId,
-  reason: 'below_low_watermark',
+  reason,
   atMs,
 });
 
@@ -174,16 +174,18 @@ const cases: Case[] = [
     expect: {},
   },
   {
-    name: 'stale only in legacy',
+    name: 'stale only in legacy (the detail names the legacy reason)',
     legacy: [staleL(T), ...legacyBase],
     candidate: candidateBase,
     expect: { stale_cursor_disagreement: 1 },
+    detail: /legacy answered stale_cursor \(retention_floor_breach\) for /,
   },
   {
-    name: 'rebootstrap only in the candidate',
+    name: 'rebootstrap only in the candidate (the detail names why it rebootstrapped)',
     legacy: legacyBase,
-    candidate: [rebootC('run:2'), ...candidateBase],
+    candidate: [rebootC('run:2', 0, 'server_behind'), ...candidateBase],
     expect: { stale_cursor_disagreement: 1 },
+    detail: /the candidate rebootstrapped run:2 \(server_behind\); legacy reported no stale cursor/,
   },
   {
     name: "other principals' documents on a shared topic are out of scope, not extra or missing",

@@ -30,7 +30,7 @@ import {
   legacyHashHolds,
 } from './payload-canon.js';
 import { candidateSide, keyJson, legacySide, type Seen } from './seen.js';
-import { staleDisagreements } from './stale-disagreement.js';
+import { type Staleness, staleDisagreements } from './stale-disagreement.js';
 import { type LatencyStats, latencyStats } from './stats.js';
 
 export const DIVERGENCE_CLASSES = [
@@ -121,13 +121,15 @@ export function classify(
 
   // ---- legacy: first delivery per event, duplicates, stale topics ----
   const legacy = new Map<string, Seen<LegacyUpdate>>();
-  const legacyStale = new Map<string, number>();
+  /** Per topic, the lane's first stale_cursor answer: when, and its reason. */
+  const legacyStale = new Map<string, Staleness>();
   {
     const live = new Map<string, Set<string>>(); // topic -> keys delivered since its last stale
     obs.legacy.forEach((entry, index) => {
       if (entry.kind === 'stale') {
         if (!scope.topics.has(entry.topic)) return;
-        if (!legacyStale.has(entry.topic)) legacyStale.set(entry.topic, entry.atMs);
+        if (!legacyStale.has(entry.topic))
+          legacyStale.set(entry.topic, { atMs: entry.atMs, reason: entry.reason });
         live.delete(entry.topic);
         return;
       }
@@ -183,13 +185,15 @@ export function classify(
 
   // ---- candidate ----
   const candidate = new Map<string, Seen<CandidateEvent>>();
-  const rebootstraps = new Map<string, number>();
+  /** Per stream, its first rebootstrap: when, and why (the client library's reason). */
+  const rebootstraps = new Map<string, Staleness>();
   {
     const live = new Map<string, Set<string>>(); // stream -> keys delivered since its last rebootstrap
     obs.candidate.forEach((entry, index) => {
       if (entry.kind === 'rebootstrap') {
         if (!scope.streams.has(entry.streamId)) return;
-        if (!rebootstraps.has(entry.streamId)) rebootstraps.set(entry.streamId, entry.atMs);
+        if (!rebootstraps.has(entry.streamId))
+          rebootstraps.set(entry.streamId, { atMs: entry.atMs, reason: entry.reason });
         live.delete(entry.streamId);
         return;
       }

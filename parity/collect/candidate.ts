@@ -7,6 +7,7 @@ import { MemoryCursorStore } from '../../client/cursor-store.js';
 import { type ShardEndpoint, ShardedSyncClient } from '../../client/sharded-client.js';
 import {
   type ClientState,
+  type RebootstrapReason,
   SyncClient,
   type SyncClientOptions,
   type SyncEvent,
@@ -41,6 +42,18 @@ function toCandidateEvent(e: SyncEvent, atMs: number): CandidateEvent {
   };
 }
 
+/** The reason with its numbers, e.g. `server_behind (applied up to 841, server head 839)`. */
+function describeReason(r: RebootstrapReason): string {
+  switch (r.kind) {
+    case 'epoch_changed':
+      return `epoch_changed (epoch ${r.fromEpoch} -> ${r.toEpoch})`;
+    case 'below_low_watermark':
+      return `below_low_watermark (at ${r.watermark}, low watermark ${r.lowWatermark})`;
+    case 'server_behind':
+      return `server_behind (applied up to ${r.watermark}, server head ${r.headSeq})`;
+  }
+}
+
 /** Both collectors reconnect at this pace (legacy.ts uses the same cap). */
 export const RECONNECT = { baseMs: 50, capMs: 2_000 } as const;
 
@@ -59,6 +72,8 @@ export class CandidateCollector implements Collector<CandidateEntry> {
     readonly streams: readonly string[],
     /** Per stream, the seq to resume after (absent: from the start). */
     private readonly from: ReadonlyMap<string, bigint> = new Map(),
+    /** Told of each rebootstrap as it happens (a chaos run logs it, so its report says when and why). */
+    private readonly onRebootstrap?: (streamId: string, reason: string) => void,
   ) {
     for (const [stream, seq] of from) this.positions.set(stream, seq);
   }
@@ -91,6 +106,7 @@ export class CandidateCollector implements Collector<CandidateEntry> {
           reason: info.reason.kind,
           atMs: Date.now(),
         });
+        this.onRebootstrap?.(info.streamId, describeReason(info.reason));
       },
       onState: (state, detail) => {
         this.state = state;
