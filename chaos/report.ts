@@ -52,6 +52,7 @@ export function renderTable(r: ChaosReport, meta: { date: string; commit: string
     `| gaps (stored seqs / client seqs) | ${c.gap} / ${c.client_gap} |`,
     `| truncated clients that did not rebootstrap (missed / stored off its authority seq) | ${c.missed_rebootstrap} / ${c.seq_mismatch} |`,
     `| events compared with the legacy lane / divergences (parity harness) | ${r.parityCompared} / ${c.parity_divergence} |`,
+    `| clients that saw the server go back below what they had applied (server_behind rebootstraps) | ${c.server_behind} |`,
     `| other violations (unexpected, payload mismatch, client mismatch, watermark past head) | ${c.unexpected + c.payload_mismatch + c.client_mismatch + c.watermark_beyond_head} |`,
     `| faults not recovered from within 180 s, clients that never caught up | ${r.failures.length} |`,
   ].join('\n');

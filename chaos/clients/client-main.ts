@@ -32,7 +32,7 @@ const client = await SyncClient.open([...setting('CHAOS_STREAMS').split(','), ma
   onEvent: (streamId, event) => store.received(streamId, event),
   onRebootstrap: (info) => {
     console.log(`rebootstrap ${info.streamId} ${info.reason.kind}`);
-    store.rebootstrapped(info.streamId, info.epoch, info.lowWatermark - 1n);
+    store.rebootstrapped(info.streamId, info.epoch, info.lowWatermark - 1n, info.reason.kind);
   },
   onState: (state, detail) =>
     console.log(`state ${state}${detail ? ` ${detail}` : ''} at ${new Date().toISOString()}`),

@@ -36,9 +36,12 @@ export class JournalStore implements CursorStore {
     this.pending.set(streamId, [...(this.pending.get(streamId) ?? []), event]);
   }
 
-  rebootstrapped(streamId: string, epoch: bigint, watermark: bigint): void {
+  rebootstrapped(streamId: string, epoch: bigint, watermark: bigint, reason?: string): void {
     this.pending.delete(streamId);
-    appendFileSync(this.path, journalLine({ type: 'rebootstrap', streamId, epoch, watermark }));
+    appendFileSync(
+      this.path,
+      journalLine({ type: 'rebootstrap', streamId, epoch, watermark, ...(reason ? { reason } : {}) }),
+    );
     this.cursors.set(streamId, { epoch, watermark });
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants, countByKind, type ViolationKind } from './check.js';
+import { journalLine, parseJournal } from './collect.js';
 import type { ClientEntry, History, StoredEvent } from './history.js';
 
 /** A clean run: two streams of three events each, one client that applied all of them. */
@@ -123,6 +124,45 @@ describe('checkInvariants', () => {
     expect(kinds({ ...h, clients: [{ clientId: 'c1', entries }] })).toEqual([]);
   });
 
+  it('a rebootstrap because the server went back below what the client applied is a violation; other reasons are not', () => {
+    // The 7fa2405 long run: all four clients applied chaos:2 up to 5191, then rebootstrapped it in the
+    // same epoch to seq 0 (a rolled-back transaction had reached them); the checker said nothing.
+    const h = cleanHistory();
+    const entries = (reason: string): ClientEntry[] => [
+      applied('a', 1n, 'a1'),
+      applied('a', 2n, 'a2'),
+      { type: 'rebootstrap', streamId: 'a', epoch: 1n, watermark: 0n, reason },
+      applied('a', 1n, 'a1'),
+    ];
+    const behind = checkInvariants({
+      ...h,
+      clients: [{ clientId: 'c1', entries: entries('server_behind') }],
+    });
+    expect(behind).toEqual([
+      {
+        kind: 'server_behind',
+        clientId: 'c1',
+        streamId: 'a',
+        detail: 'rebootstrapped to seq 0 of epoch 1: the server went back below what the client had applied',
+      },
+    ]);
+    expect(kinds({ ...h, clients: [{ clientId: 'c1', entries: entries('epoch_changed') }] })).toEqual([]);
+  });
+
+  it('a journal line keeps the rebootstrap reason (older lines without one still parse)', () => {
+    const entry: ClientEntry = {
+      type: 'rebootstrap',
+      streamId: 'a',
+      epoch: 2n,
+      watermark: 6n,
+      reason: 'server_behind',
+    };
+    expect(parseJournal(journalLine(entry))).toEqual([entry]);
+    expect(parseJournal('{"t":"r","s":"chaos:2","e":"1","w":"0"}\n')).toEqual([
+      { type: 'rebootstrap', streamId: 'chaos:2', epoch: 1n, watermark: 0n },
+    ]);
+  });
+
   it('a client holding another event at a seq than SpacetimeDB is a client mismatch', () => {
     const h = cleanHistory();
     const entries = [applied('a', 1n, 'a1'), { ...applied('a', 2n, 'a2'), payloadHash: 'forged' }];
@@ -151,6 +191,6 @@ describe('checkInvariants', () => {
     const counts = countByKind(checkInvariants({ ...cleanHistory(), published: [] }));
     expect(counts.unexpected).toBe(6);
     expect(counts.lost).toBe(0);
-    expect(Object.keys(counts)).toHaveLength(12);
+    expect(Object.keys(counts)).toHaveLength(13);
   });
 });

@@ -10,8 +10,10 @@
  * Per client and stream:
  *  - no event applied twice and no seq skipped, except across a rebootstrap the client journaled;
  *  - what it applied since its last rebootstrap is what SpacetimeDB holds at those seqs, and never
- *    beyond the durable head. (Before a rebootstrap the server may have gone backwards — a devhost
- *    restarted from a torn log — so older segments are checked only against themselves.)
+ *    beyond the durable head (older segments are checked only against themselves: retention or a
+ *    reset may have dropped what they applied);
+ *  - no rebootstrap because the server went back below what the client applied (`server_behind`):
+ *    with confirmed reads a client only ever applies what is durable.
  */
 import type { ClientEntry, History, StoredEvent, StreamHead } from './history.js';
 import { checkTruncations, isRetired, retiredBelow, type TruncationViolation } from './truncation-check.js';
@@ -32,7 +34,12 @@ export type Violation =
   | { readonly kind: 'parity_divergence'; readonly detail: string };
 
 type ClientViolation = {
-  readonly kind: 'client_duplicate' | 'client_gap' | 'client_mismatch' | 'watermark_beyond_head';
+  readonly kind:
+    | 'client_duplicate'
+    | 'client_gap'
+    | 'client_mismatch'
+    | 'watermark_beyond_head'
+    | 'server_behind';
   readonly clientId: string;
   readonly streamId: string;
   readonly detail: string;
@@ -160,6 +167,14 @@ function checkClient(
     };
     cursors.set(entry.streamId, c);
     if (entry.type === 'rebootstrap') {
+      // With confirmed reads a client only applies what is durable: a server below it lost history
+      // it had confirmed (issue 17: a rolled-back transaction released after a full disk).
+      if (entry.reason === 'server_behind')
+        v(
+          'server_behind',
+          entry.streamId,
+          `rebootstrapped to seq ${entry.watermark} of epoch ${entry.epoch}: the server went back below what the client had applied`,
+        );
       Object.assign(c, { epoch: entry.epoch, watermark: entry.watermark, keys: new Set(), segment: [] });
       continue;
     }
@@ -208,6 +223,7 @@ export function countByKind(violations: readonly Violation[]): Record<ViolationK
     client_gap: 0,
     client_mismatch: 0,
     watermark_beyond_head: 0,
+    server_behind: 0,
     missed_rebootstrap: 0,
     seq_mismatch: 0,
     parity_divergence: 0,

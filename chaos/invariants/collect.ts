@@ -67,7 +67,7 @@ export function readDatabase(
 
 type JournalLine =
   | { t: 'a'; s: string; e: string; q: string; k: string; h: string }
-  | { t: 'r'; s: string; e: string; w: string };
+  | { t: 'r'; s: string; e: string; w: string; y?: string };
 
 /** One journal line per applied event or rebootstrap (chaos/clients/journal.ts writes them). */
 export function journalLine(entry: ClientEntry): string {
@@ -81,7 +81,13 @@ export function journalLine(entry: ClientEntry): string {
           k: entry.key,
           h: entry.payloadHash,
         }
-      : { t: 'r', s: entry.streamId, e: String(entry.epoch), w: String(entry.watermark) };
+      : {
+          t: 'r',
+          s: entry.streamId,
+          e: String(entry.epoch),
+          w: String(entry.watermark),
+          ...(entry.reason ? { y: entry.reason } : {}),
+        };
   return `${JSON.stringify(line)}\n`;
 }
 
@@ -101,7 +107,13 @@ export function parseJournal(text: string): ClientEntry[] {
     out.push(
       l.t === 'a'
         ? { type: 'applied', streamId: l.s, epoch: BigInt(l.e), seq: BigInt(l.q), key: l.k, payloadHash: l.h }
-        : { type: 'rebootstrap', streamId: l.s, epoch: BigInt(l.e), watermark: BigInt(l.w) },
+        : {
+            type: 'rebootstrap',
+            streamId: l.s,
+            epoch: BigInt(l.e),
+            watermark: BigInt(l.w),
+            ...(l.y ? { reason: l.y } : {}),
+          },
     );
   }
   return out;

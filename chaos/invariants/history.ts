@@ -49,6 +49,11 @@ export type ClientEntry =
       readonly streamId: string;
       readonly epoch: bigint;
       readonly watermark: bigint;
+      /**
+       * The client library's reason (`epoch_changed`, `below_low_watermark`, `server_behind`);
+       * absent in journals written before it was recorded.
+       */
+      readonly reason?: string;
     };
 
 export interface ClientHistory {
