@@ -144,7 +144,15 @@ export class ClientSession implements HubClient {
     }
     for (const message of messages) {
       if (this.closed) return;
-      this.handle(message);
+      try {
+        this.handle(message);
+      } catch (e) {
+        // A handler that throws must not escape into the socket's message event (an uncaught
+        // exception there stopped the whole host answering): the connection ends with the reason,
+        // as SpacetimeDB drops a client whose message it could not handle.
+        this.o.closeWithError(`internal error handling ${message.tag}: ${messageOf(e)}`);
+        return;
+      }
     }
   }
 

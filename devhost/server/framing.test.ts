@@ -63,3 +63,16 @@ describe('client frames: the query-string count of a Subscribe', () => {
     expect(() => decodeClientFrame(truncated, 'v2')).not.toThrow(/claims/);
   });
 });
+
+describe('client frames: sum variants past the end of their enum', () => {
+  it('refuses an Unsubscribe whose flags tag is unknown instead of decoding it without flags', () => {
+    const frame = Uint8Array.from(Buffer.from('01020000000100000002', 'hex'));
+    expect(() => decodeClientFrame(frame, 'v2')).toThrow(ClientFrameError);
+    expect(() => decodeClientFrame(frame, 'v2')).toThrow(/unknown Unsubscribe flags variant/);
+    const known = Uint8Array.from(Buffer.from('01020000000100000001', 'hex'));
+    expect(decodeClientFrame(known, 'v2')[0]).toMatchObject({
+      tag: 'Unsubscribe',
+      value: { flags: { tag: 'SendDroppedRows' } },
+    });
+  });
+});

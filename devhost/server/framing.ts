@@ -59,6 +59,8 @@ export function sharedServerFrame(body: Uint8Array, compression: Compression): B
 }
 
 /** A client frame the server cannot accept; the connection is closed with this message. */
+const UNSUBSCRIBE_FLAGS: ReadonlySet<string | undefined> = new Set(['Default', 'SendDroppedRows']);
+
 export class ClientFrameError extends Error {
   override readonly name = 'ClientFrameError';
 }
@@ -115,6 +117,11 @@ export function decodeClientFrame(data: Uint8Array, version: WsVersion): ClientM
         throw new ClientFrameError(
           `invalid call ${message.tag === 'CallReducer' ? 'reducer' : 'procedure'} flag ${message.value.flags}`,
         );
+      // The package's sum decoder leaves a field out for a variant tag past the enum's end instead of
+      // failing (found by the devhost/socket fuzz target: an Unsubscribe with flags tag 2 reached the
+      // session without flags and its handler threw). SpacetimeDB's decoder refuses an unknown tag.
+      if (message.tag === 'Unsubscribe' && !UNSUBSCRIBE_FLAGS.has(message.value.flags?.tag))
+        throw new ClientFrameError('invalid client message: unknown Unsubscribe flags variant');
       messages.push(message);
     } while (version === 'v3' && reader.remaining > 0);
   } catch (e) {

@@ -128,4 +128,19 @@ describe('devhost wire protocol', () => {
       })
       .toBeGreaterThan(0);
   });
+
+  it('closes a connection whose Unsubscribe names an unknown flags variant, and keeps serving others', async () => {
+    // Found by the devhost/socket fuzz target: the package decoded flags tag 2 as no flags at all, the
+    // session's handler threw out of the socket's message event and the host stopped answering.
+    const bad = await open('main', { protocols: [V2_PROTOCOL] });
+    subscribe(bad, 1, 'SELECT * FROM person');
+    await bad.next('SubscribeApplied');
+    bad.ws.send(Buffer.from('01020000000100000002', 'hex')); // Unsubscribe { requestId 2, set 1, flags tag 2 }
+    const closed = await bad.closed;
+    expect(closed.code).toBe(1011);
+    expect(closed.reason).toContain('unknown Unsubscribe flags variant');
+    const good = await open('main');
+    const id = call(good, main, 'add_person', { name: 'after-bad-frame', age: 1, team: 'x', level: 1 });
+    expect((await good.next('ReducerResult', (r) => r.requestId === id)).requestId).toBe(id);
+  });
 });
