@@ -4,52 +4,28 @@
  * authorities in one stream, a dead-lettered event replayed after its stream moved on, one envelope
  * with a huge seq blocking a stream, and the same event re-sent under a new key.
  */
-import type { Devhost } from '@spacetime-sync/devhost';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Connected,
-  connect,
-  rejection,
-  startSyncDevhost,
-  subscribe,
-} from '../support/devhost-harness.js';
+import { type Connected, connect, rejection } from '../support/devhost-harness.js';
 import { eventInput } from '../support/sync-events.js';
+import { seqKeys, useWriterWithReceipts } from './testing/sync-module-fixture.js';
 
-let devhost: Devhost;
-let writer: Connected;
+const sync = useWriterWithReceipts(['sync_stream', 'sync_event']);
 let stranger: Connected;
-const receipts: { stream: string; key: string; seq: bigint; status: string }[] = [];
 
 beforeAll(async () => {
-  devhost = await startSyncDevhost();
-  writer = await connect(devhost, devhost.ownerToken);
-  stranger = await connect(devhost);
-  await subscribe(writer.conn, [
-    'SELECT * FROM sync_stream',
-    'SELECT * FROM sync_event',
-    'SELECT * FROM append_receipt',
-  ]);
-  writer.conn.db.appendReceipt.onInsert((_ctx, r) =>
-    receipts.push({ stream: r.streamId, key: r.idempotencyKey, seq: r.seq, status: r.status }),
-  );
-}, 60_000);
+  stranger = await connect(sync.devhost);
+});
 
-afterAll(async () => {
-  writer?.conn.disconnect();
+afterAll(() => {
   stranger?.conn.disconnect();
-  await devhost?.stop();
 });
 
 const ev = (stream: string, key: string, topic: string, seq: bigint, body = key) =>
   eventInput(stream, key, { body, sourceTopic: topic, sourceSeq: seq });
-const append = (e: ReturnType<typeof ev>) => writer.conn.reducers.appendSyncEvent({ event: e });
-const stored = (stream: string) =>
-  [...writer.conn.db.syncEvent.iter()]
-    .filter((e) => e.streamId === stream)
-    .sort((a, b) => (a.seq < b.seq ? -1 : 1))
-    .map((e) => `${e.seq}:${e.idempotencyKey}`);
+const append = (e: ReturnType<typeof ev>) => sync.writer.conn.reducers.appendSyncEvent({ event: e });
+const stored = (stream: string) => seqKeys(sync.writer.conn, stream);
 const receiptsOf = (stream: string) =>
-  receipts.filter((r) => r.stream === stream).map((r) => `${r.key}->${r.seq} ${r.status}`);
+  sync.receipts.filter((r) => r.stream === stream).map((r) => `${r.key}->${r.seq} ${r.status}`);
 
 describe('authority seqs per (stream, authority topic)', () => {
   it('two authorities on one stream both append (audit H)', async () => {
@@ -69,7 +45,7 @@ describe('authority seqs per (stream, authority topic)', () => {
     await append(ev('dl:1', 'k3', 'authority', 3n)); // seq 2 went to the dead-letter topic
     await append(ev('dl:1', 'k2', 'authority', 2n)); // the replay
     expect(stored('dl:1')).toEqual(['1:k1', '2:k3', '3:k2']);
-    const s = writer.conn.db.syncStream.stream_id.find('dl:1');
+    const s = sync.writer.conn.db.syncStream.stream_id.find('dl:1');
     expect([s?.headSeq, s?.lastSourceSeq, s?.sourceGapMissing]).toEqual([3n, 3n, 0n]);
     // Replaying it twice is a duplicate by key; the filled seq under another key is a regression.
     await append(ev('dl:1', 'k2', 'authority', 2n));
@@ -86,7 +62,7 @@ describe('authority seqs per (stream, authority topic)', () => {
     await append(ev('gap:1', 'b', 'authority', 2n));
     await append(ev('gap:1', 'd', 'authority', 4n));
     expect(stored('gap:1')).toEqual(['1:a', '2:e', '3:c', '4:b', '5:d']);
-    expect(writer.conn.db.syncStream.stream_id.find('gap:1')?.sourceGapMissing).toBe(0n);
+    expect(sync.writer.conn.db.syncStream.stream_id.find('gap:1')?.sourceGapMissing).toBe(0n);
   });
 
   it('the same event re-sent under a new key is answered with the seq it already holds (already have it)', async () => {
@@ -117,7 +93,7 @@ describe('authority seqs per (stream, authority topic)', () => {
   });
 
   it('writers configure the bound; others may not, and 0 is refused', async () => {
-    await writer.conn.reducers.setSourcePolicy({ maxForwardJump: 10n });
+    await sync.writer.conn.reducers.setSourcePolicy({ maxForwardJump: 10n });
     try {
       await append(ev('bound:1', 'a', 'authority', 10n));
       expect(await rejection(append(ev('bound:1', 'b', 'authority', 21n)))).toMatch(
@@ -127,11 +103,11 @@ describe('authority seqs per (stream, authority topic)', () => {
       expect(await rejection(stranger.conn.reducers.setSourcePolicy({ maxForwardJump: 2n ** 63n }))).toMatch(
         /^unauthorized: /,
       );
-      expect(await rejection(writer.conn.reducers.setSourcePolicy({ maxForwardJump: 0n }))).toMatch(
+      expect(await rejection(sync.writer.conn.reducers.setSourcePolicy({ maxForwardJump: 0n }))).toMatch(
         /^invalid: max_forward_jump must be at least 1/,
       );
     } finally {
-      await writer.conn.reducers.setSourcePolicy({ maxForwardJump: 1_000_000n });
+      await sync.writer.conn.reducers.setSourcePolicy({ maxForwardJump: 1_000_000n });
     }
   });
 });

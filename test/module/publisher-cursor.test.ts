@@ -8,35 +8,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Devhost } from '@spacetime-sync/devhost';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { EventInput } from '../../adapter/envelope/to-event.js';
 import { reducerError } from '../../adapter/spacetime/reducer-error.js';
 import { isSyncError, type SyncError } from '../../shared/errors/sync-error.js';
 import { type Connected, connect, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
 import { eventInput } from '../support/sync-events.js';
+import { seqKeys, useWriterWithReceipts } from './testing/sync-module-fixture.js';
 
-let devhost: Devhost;
-let writer: Connected;
-const receipts: { stream: string; key: string; seq: bigint; status: string }[] = [];
+const sync = useWriterWithReceipts(['sync_event', 'publisher_cursor']);
 const dirs: string[] = [];
 
-beforeAll(async () => {
-  devhost = await startSyncDevhost();
-  writer = await connect(devhost, devhost.ownerToken);
-  await subscribe(writer.conn, [
-    'SELECT * FROM sync_event',
-    'SELECT * FROM publisher_cursor',
-    'SELECT * FROM append_receipt',
-  ]);
-  writer.conn.db.appendReceipt.onInsert((_ctx, r) =>
-    receipts.push({ stream: r.streamId, key: r.idempotencyKey, seq: r.seq, status: r.status }),
-  );
-}, 60_000);
-
 afterAll(async () => {
-  writer?.conn.disconnect();
-  await devhost?.stop();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
@@ -50,39 +33,35 @@ const failure = async (call: Promise<unknown>): Promise<SyncError | undefined> =
     return reducerError(e);
   }
 };
-const stored = (c: Connected, stream: string) =>
-  [...c.conn.db.syncEvent.iter()]
-    .filter((e) => e.streamId === stream)
-    .sort((a, b) => (a.seq < b.seq ? -1 : 1))
-    .map((e) => `${e.seq}:${e.idempotencyKey}`);
+const stored = (c: Connected, stream: string) => seqKeys(c.conn, stream);
 const cursorOf = (c: Connected, id: string) => c.conn.db.publisherCursor.publisher_id.find(id)?.lastSeq;
 
 describe('append_publisher_events', () => {
   it('applies a publisher’s calls in its order and keeps its cursor at the last applied seq', async () => {
-    await publish(writer, 'pub-order', 1n, [eventInput('po:1', 'a')]);
-    await publish(writer, 'pub-order', 2n, [eventInput('po:1', 'b'), eventInput('po:1', 'c')]);
-    expect(stored(writer, 'po:1')).toEqual(['1:a', '2:b', '3:c']);
-    expect(cursorOf(writer, 'pub-order')).toBe(2n);
+    await publish(sync.writer, 'pub-order', 1n, [eventInput('po:1', 'a')]);
+    await publish(sync.writer, 'pub-order', 2n, [eventInput('po:1', 'b'), eventInput('po:1', 'c')]);
+    expect(stored(sync.writer, 'po:1')).toEqual(['1:a', '2:b', '3:c']);
+    expect(cursorOf(sync.writer, 'pub-order')).toBe(2n);
   });
 
   it('answers a repeat of an applied seq with its original receipts as duplicates, writing nothing', async () => {
-    await publish(writer, 'pub-retry', 1n, [eventInput('pr:1', 'a')]);
-    await publish(writer, 'pub-retry', 2n, [eventInput('pr:1', 'b')]);
-    receipts.length = 0;
-    await publish(writer, 'pub-retry', 1n, [eventInput('pr:1', 'a')]);
-    expect(receipts).toEqual([{ stream: 'pr:1', key: 'a', seq: 1n, status: 'duplicate' }]);
-    expect(stored(writer, 'pr:1')).toEqual(['1:a', '2:b']);
-    expect(cursorOf(writer, 'pub-retry')).toBe(2n);
+    await publish(sync.writer, 'pub-retry', 1n, [eventInput('pr:1', 'a')]);
+    await publish(sync.writer, 'pub-retry', 2n, [eventInput('pr:1', 'b')]);
+    sync.receipts.length = 0;
+    await publish(sync.writer, 'pub-retry', 1n, [eventInput('pr:1', 'a')]);
+    expect(sync.receipts).toEqual([{ stream: 'pr:1', key: 'a', seq: 1n, status: 'duplicate' }]);
+    expect(stored(sync.writer, 'pr:1')).toEqual(['1:a', '2:b']);
+    expect(cursorOf(sync.writer, 'pub-retry')).toBe(2n);
     // Something new under an applied seq was never part of that call: refused, not written.
-    const err = await failure(publish(writer, 'pub-retry', 2n, [eventInput('pr:1', 'new')]));
+    const err = await failure(publish(sync.writer, 'pub-retry', 2n, [eventInput('pr:1', 'new')]));
     expect(err?.reason).toBe('invalid');
     expect(err?.message).toMatch(/seq 2 was applied already/);
-    expect(stored(writer, 'pr:1')).toEqual(['1:a', '2:b']);
+    expect(stored(sync.writer, 'pr:1')).toEqual(['1:a', '2:b']);
   });
 
   it('refuses a call ahead of its predecessor with the typed, retryable out_of_order_sequence; nothing applied', async () => {
-    await publish(writer, 'pub-ahead', 1n, [eventInput('pa:1', 'a')]);
-    const err = await failure(publish(writer, 'pub-ahead', 3n, [eventInput('pa:1', 'c')]));
+    await publish(sync.writer, 'pub-ahead', 1n, [eventInput('pa:1', 'a')]);
+    const err = await failure(publish(sync.writer, 'pub-ahead', 3n, [eventInput('pa:1', 'c')]));
     expect(isSyncError(err, 'out_of_order_sequence')).toBe(true);
     expect(err?.retryable).toBe(true);
     expect(isSyncError(err, 'out_of_order_sequence') && err.detail).toMatchObject({
@@ -90,34 +69,34 @@ describe('append_publisher_events', () => {
       expectedSeq: 2n,
       offeredSeq: 3n,
     });
-    expect(stored(writer, 'pa:1')).toEqual(['1:a']);
+    expect(stored(sync.writer, 'pa:1')).toEqual(['1:a']);
     // A publisher never seen starts at seq 1.
-    const fresh = await failure(publish(writer, 'pub-new', 2n, [eventInput('pa:2', 'x')]));
+    const fresh = await failure(publish(sync.writer, 'pub-new', 2n, [eventInput('pa:2', 'x')]));
     expect(isSyncError(fresh, 'out_of_order_sequence') && fresh.detail?.expectedSeq).toBe(1n);
   });
 
   it('a call in flight behind one that fails does not commit first; resent in order, both apply in order', async () => {
-    await publish(writer, 'pub-gap', 1n, [eventInput('pg:1', 'a')]);
+    await publish(sync.writer, 'pub-gap', 1n, [eventInput('pg:1', 'a')]);
     // Seq 2 reuses key 'a' with another payload (a conflict, refused); seq 3 is sent before 2 answers.
-    const second = failure(publish(writer, 'pub-gap', 2n, [eventInput('pg:1', 'a', { body: 'other' })]));
-    const third = failure(publish(writer, 'pub-gap', 3n, [eventInput('pg:1', 'c')]));
+    const second = failure(publish(sync.writer, 'pub-gap', 2n, [eventInput('pg:1', 'a', { body: 'other' })]));
+    const third = failure(publish(sync.writer, 'pub-gap', 3n, [eventInput('pg:1', 'c')]));
     const [e2, e3] = await Promise.all([second, third]);
     expect(e2?.reason).toBe('conflict');
     expect(isSyncError(e3, 'out_of_order_sequence') && e3.retryable).toBe(true);
     expect(isSyncError(e3, 'out_of_order_sequence') && e3.detail?.expectedSeq).toBe(2n);
-    expect(stored(writer, 'pg:1')).toEqual(['1:a']);
+    expect(stored(sync.writer, 'pg:1')).toEqual(['1:a']);
     // The publisher corrects seq 2 and sends it, then 3 unchanged.
-    await publish(writer, 'pub-gap', 2n, [eventInput('pg:1', 'b')]);
-    await publish(writer, 'pub-gap', 3n, [eventInput('pg:1', 'c')]);
-    expect(stored(writer, 'pg:1')).toEqual(['1:a', '2:b', '3:c']);
+    await publish(sync.writer, 'pub-gap', 2n, [eventInput('pg:1', 'b')]);
+    await publish(sync.writer, 'pub-gap', 3n, [eventInput('pg:1', 'c')]);
+    expect(stored(sync.writer, 'pg:1')).toEqual(['1:a', '2:b', '3:c']);
   });
 
   it('refuses a malformed publisher as invalid', async () => {
-    const err = await failure(publish(writer, '', 1n, [eventInput('pm:1', 'a')]));
+    const err = await failure(publish(sync.writer, '', 1n, [eventInput('pm:1', 'a')]));
     expect(err?.reason).toBe('invalid');
-    const zero = await failure(publish(writer, 'pub-zero', 0n, [eventInput('pm:1', 'a')]));
+    const zero = await failure(publish(sync.writer, 'pub-zero', 0n, [eventInput('pm:1', 'a')]));
     expect(zero?.reason).toBe('invalid');
-    expect(stored(writer, 'pm:1')).toEqual([]);
+    expect(stored(sync.writer, 'pm:1')).toEqual([]);
   });
 });
 
