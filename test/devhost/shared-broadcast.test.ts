@@ -5,43 +5,24 @@
  * different queries, each get exactly their own events from one transaction, in every protocol and
  * compression a client can ask for.
  */
-import type { Devhost } from '@spacetime-sync/devhost';
-import { Identity } from 'spacetimedb';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Connected, connect, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
+import { describe, expect, it } from 'vitest';
+import { subscribe } from '../support/devhost-harness.js';
+import { useLiveEventHosts } from '../support/live-event-readers.js';
 import { eventInput } from '../support/sync-events.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function reader(devhost: Devhost): Promise<{ c: Connected; seen: string[] }> {
-  const c = await connect(devhost);
-  cleanups.push(async () => c.conn.disconnect());
-  const seen: string[] = [];
-  c.conn.db.syncEventLive.onInsert((_ctx, row) => seen.push(`${row.streamId}#${row.seq}`));
-  return { c, seen };
-}
+const hosts = useLiveEventHosts();
 
 describe('one encoded update shared by the subscribers that see the same rows', () => {
   it('gives each subscriber of one commit exactly the events its grants and query allow', async () => {
-    const devhost = await startSyncDevhost();
-    const owner = await connect(devhost, devhost.ownerToken);
-    cleanups.push(async () => {
-      owner.conn.disconnect();
-      await devhost.stop();
-    });
-    const grant = (r: { c: Connected }, streamId: string) =>
-      owner.conn.reducers.grantStreamRead({ reader: Identity.fromString(r.c.identityHex), streamId });
+    const { owner, reader, grant } = await hosts.start();
 
     // Same query, different grants: the row-level filter differs per client.
-    const ordersA = await reader(devhost);
-    const ordersB = await reader(devhost);
-    const billing = await reader(devhost);
-    const both = await reader(devhost);
+    const ordersA = await reader();
+    const ordersB = await reader();
+    const billing = await reader();
+    const both = await reader();
     // Granted both, but asking for one stream only: the query's filter differs.
-    const onlyBilling = await reader(devhost);
+    const onlyBilling = await reader();
     await grant(ordersA, 'orders');
     await grant(ordersB, 'orders');
     await grant(billing, 'billing');

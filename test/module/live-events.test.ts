@@ -3,47 +3,22 @@
  * subscribers allowed to read its stream, once, and is stored neither by the database nor by the
  * SDK's cache; a client not granted the stream gets nothing.
  */
-import type { Devhost } from '@spacetime-sync/devhost';
-import { Identity } from 'spacetimedb';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Connected, connect, SYNC_DB, startSyncDevhost, subscribe } from '../support/devhost-harness.js';
+import { describe, expect, it } from 'vitest';
+import { SYNC_DB, subscribe } from '../support/devhost-harness.js';
+import { useLiveEventHosts } from '../support/live-event-readers.js';
 import { eventInput } from '../support/sync-events.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function setup(): Promise<{ devhost: Devhost; owner: Connected }> {
-  const devhost = await startSyncDevhost();
-  const owner = await connect(devhost, devhost.ownerToken);
-  cleanups.push(async () => {
-    owner.conn.disconnect();
-    await devhost.stop();
-  });
-  return { devhost, owner };
-}
-
-async function reader(devhost: Devhost): Promise<{ c: Connected; seen: string[] }> {
-  const c = await connect(devhost);
-  cleanups.push(async () => c.conn.disconnect());
-  const seen: string[] = [];
-  c.conn.db.syncEventLive.onInsert((_ctx, row) => seen.push(`${row.streamId}#${row.seq}`));
-  return { c, seen };
-}
+const hosts = useLiveEventHosts();
 
 describe('sync_event_live (event table)', () => {
   it('delivers each appended event to granted subscribers only, and nobody stores it', async () => {
-    const { devhost, owner } = await setup();
-    const granted = await reader(devhost);
-    const other = await reader(devhost);
-    await owner.conn.reducers.grantStreamRead({
-      reader: Identity.fromString(granted.c.identityHex),
-      streamId: 'orders',
-    });
+    const { devhost, owner, reader, grant } = await hosts.start();
+    const granted = await reader();
+    const other = await reader();
+    await grant(granted, 'orders');
     for (const r of [granted, other])
       await subscribe(r.c.conn, ["SELECT * FROM sync_event_live WHERE stream_id = 'orders'"]);
-    const all = await reader(devhost);
+    const all = await reader();
     await subscribe(all.c.conn, ['SELECT * FROM sync_event_live']);
 
     await owner.conn.reducers.appendSyncEvents({
@@ -66,12 +41,9 @@ describe('sync_event_live (event table)', () => {
   });
 
   it('sends nothing for a call that rolled back', async () => {
-    const { devhost, owner } = await setup();
-    const granted = await reader(devhost);
-    await owner.conn.reducers.grantStreamRead({
-      reader: Identity.fromString(granted.c.identityHex),
-      streamId: 'orders',
-    });
+    const { owner, reader, grant } = await hosts.start();
+    const granted = await reader();
+    await grant(granted, 'orders');
     await subscribe(granted.c.conn, ["SELECT * FROM sync_event_live WHERE stream_id = 'orders'"]);
     const bad = { ...eventInput('orders', 'b'), payloadHash: new Uint8Array(3) };
     await expect(
