@@ -24,10 +24,26 @@ import {
   UnauthorizedDetailSchema,
 } from '../../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { ProtocolVersionSchema } from '../../../proto/gen/spacetime_sync/v1/protocol_pb.js';
-import { isSyncError } from '../../../shared/errors/sync-error.js';
+import { isSyncError, type SyncError } from '../../../shared/errors/sync-error.js';
 import { testAuthConfig } from '../../support/auth.js';
 import { syncEnvelope } from '../../support/envelopes.js';
 import { detail, type Row } from './error-table.js';
+
+/** The answer to a call past the bound `limit` of `max`. */
+const exhausted = (limit: string, max: bigint) => ({
+  code: Code.ResourceExhausted,
+  reason: ErrorReason.RESOURCE_EXHAUSTED,
+  retryable: true,
+  detail: detail(ResourceExhaustedDetailSchema, { limit, max }),
+  kafka: 'retry' as const,
+});
+
+/** What the Kafka decoder refuses `bytes` with. */
+async function decodeRefusal(bytes: Uint8Array): Promise<SyncError> {
+  const d = decodeEnvelope(bytes);
+  if (d.ok) throw new Error('decoded');
+  return d.error;
+}
 
 export const connectKafkaRows: Row[] = [
   {
@@ -61,11 +77,7 @@ export const connectKafkaRows: Row[] = [
       if (!isSyncError(answer)) throw new Error('admitted');
       return answer;
     },
-    code: Code.ResourceExhausted,
-    reason: ErrorReason.RESOURCE_EXHAUSTED,
-    retryable: true,
-    detail: detail(ResourceExhaustedDetailSchema, { limit: 'failed authentications', max: 1n }),
-    kafka: 'retry',
+    ...exhausted('failed authentications', 1n),
   },
   {
     failure: 'ingest: a publish past the ingest queue depth',
@@ -76,11 +88,7 @@ export const connectKafkaRows: Row[] = [
       if (typeof refused === 'function') throw new Error('entered');
       return refused;
     },
-    code: Code.ResourceExhausted,
-    reason: ErrorReason.RESOURCE_EXHAUSTED,
-    retryable: true,
-    detail: detail(ResourceExhaustedDetailSchema, { limit: 'ingest queue', max: 1n }),
-    kafka: 'retry',
+    ...exhausted('ingest queue', 1n),
   },
   {
     failure: 'ingest: a pipelined publish ahead of its predecessor, with the hold full',
@@ -99,11 +107,7 @@ export const connectKafkaRows: Row[] = [
   },
   {
     failure: 'Kafka bytes that are not a SyncEnvelope',
-    cause: async () => {
-      const d = decodeEnvelope(new TextEncoder().encode('not a protobuf \u0000\u00ff'));
-      if (d.ok) throw new Error('decoded');
-      return d.error;
-    },
+    cause: () => decodeRefusal(new TextEncoder().encode('not a protobuf \u0000\u00ff')),
     code: Code.InvalidArgument,
     reason: ErrorReason.INVALID,
     retryable: false,
@@ -114,13 +118,11 @@ export const connectKafkaRows: Row[] = [
   },
   {
     failure: 'an envelope written for protocol 2.0',
-    cause: async () => {
+    cause: () => {
       const protocolVersion = create(ProtocolVersionSchema, { major: 2, minor: 0 });
-      const d = decodeEnvelope(
+      return decodeRefusal(
         toBinary(SyncEnvelopeSchema, syncEnvelope('t:4', 'k', 'x', 1n, { protocolVersion })),
       );
-      if (d.ok) throw new Error('decoded');
-      return d.error;
     },
     code: Code.FailedPrecondition,
     reason: ErrorReason.PROTOCOL_VERSION_MISMATCH,

@@ -35,6 +35,21 @@ export interface ModuleWorld {
 
 const offered = (body: string) => sha256(new TextEncoder().encode(body));
 
+/** The answer to a new key on 't:1' (at authority seq 10) that offers `offeredAuthoritySeq`. */
+const sourceRegressionOnT1 = (offeredAuthoritySeq: bigint) => ({
+  code: Code.FailedPrecondition,
+  reason: ErrorReason.SOURCE_REGRESSION,
+  retryable: false,
+  detail: detail(SourceRegressionDetailSchema, {
+    streamId: 't:1',
+    authorityTopic: 'authority',
+    lastAuthoritySeq: 10n,
+    offeredAuthoritySeq,
+    envelopeIndex: 0,
+  }),
+  kafka: 'dead_letter' as const,
+});
+
 export function moduleRefusalRows(world: () => ModuleWorld): Row[] {
   return [
     {
@@ -76,17 +91,7 @@ export function moduleRefusalRows(world: () => ModuleWorld): Row[] {
     {
       failure: "append: a new key from the authority's past",
       cause: () => refusal(world().writer.appendBatch([eventInput('t:1', 'late', { sourceSeq: 9n })])),
-      code: Code.FailedPrecondition,
-      reason: ErrorReason.SOURCE_REGRESSION,
-      retryable: false,
-      detail: detail(SourceRegressionDetailSchema, {
-        streamId: 't:1',
-        authorityTopic: 'authority',
-        lastAuthoritySeq: 10n,
-        offeredAuthoritySeq: 9n,
-        envelopeIndex: 0,
-      }),
-      kafka: 'dead_letter',
+      ...sourceRegressionOnT1(9n),
     },
     {
       failure: 'append: a new key under an authority seq another event holds',
@@ -94,17 +99,7 @@ export function moduleRefusalRows(world: () => ModuleWorld): Row[] {
         refusal(
           world().writer.appendBatch([eventInput('t:1', 'usurper', { body: 'other', sourceSeq: 10n })]),
         ),
-      code: Code.FailedPrecondition,
-      reason: ErrorReason.SOURCE_REGRESSION,
-      retryable: false,
-      detail: detail(SourceRegressionDetailSchema, {
-        streamId: 't:1',
-        authorityTopic: 'authority',
-        lastAuthoritySeq: 10n,
-        offeredAuthoritySeq: 10n,
-        envelopeIndex: 0,
-      }),
-      kafka: 'dead_letter',
+      ...sourceRegressionOnT1(10n),
     },
     {
       failure:
