@@ -96,10 +96,22 @@ export function register(program: Command): void {
           ? await senders.kafkaSender(...(await kafkaTarget(opts)))
           : senders.ingestSender(url, opts.inFlight > 1);
         let sent = 0;
+        let confirmed = 0;
         // Calls in flight, oldest first; their receipts print in call order.
         const inFlight: Promise<string[]>[] = [];
         const printOldest = async () => {
-          for (const line of await (inFlight.shift() as Promise<string[]>)) console.log(line);
+          let receipts: string[];
+          try {
+            receipts = await (inFlight.shift() as Promise<string[]>);
+          } catch (e) {
+            // The first failed call ends the command. The calls behind it are not applied (the service
+            // holds them for it, then refuses them): say where the confirmed receipts stop.
+            if (e instanceof Error && sent > 1)
+              e.message += `; payload ${confirmed + 1} and after: no receipt (the receipts printed are all that were confirmed)`;
+            throw e;
+          }
+          for (const line of receipts) console.log(line);
+          confirmed += receipts.length;
         };
         try {
           for (let batch: IteratorResult<Uint8Array[]> = first; !batch.done; batch = await batches.next()) {

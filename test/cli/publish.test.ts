@@ -81,6 +81,32 @@ describe('spacetime-sync publish', () => {
     expect(usage.code).toBe(2);
   }, 60_000);
 
+  it('--in-flight: a call refused in the middle ends the command (exit 1) with receipts only for what was applied', async () => {
+    // Key cli:700 already holds other content (under another authority): the call carrying line 700
+    // is refused as a conflict; the calls behind it, already in flight, come back out of order.
+    const taken = ['publish', 'pub:gap', '--kind', 'x.v1', '--json', '"other"', '--key', 'cli:700'];
+    expect(
+      (await runCli([...taken, '--authority-topic', 'other', '--authority-seq', '1'], { env })).code,
+    ).toBe(0);
+    const lines = Array.from({ length: 1_600 }, (_, i) => `"line ${i + 1}"`);
+    const r = await runCli(
+      ['publish', 'pub:gap', '--kind', 'line.v1', '--authority-seq', '1', '--in-flight', '4'],
+      { env, input: `${lines.join('\n')}\n` },
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('(CONFLICT)');
+    const printed = r.out.trim().split('\n').filter(Boolean);
+    expect(printed.length).toBeLessThan(700);
+    // The error says where the receipts stop.
+    expect(r.err).toContain(`payload ${printed.length + 1} and after: no receipt`);
+    // What was printed is exactly what the stream holds beside the taken key: nothing behind the
+    // refused call was applied, nothing applied went unreported.
+    expect(printed.every((l, i) => l === `pub:gap\tseq ${i + 2}\tappended\tepoch 1\tkey cli:${i + 1}`)).toBe(
+      true,
+    );
+    expect(await stored('pub:gap')).toEqual(['1:cli:700', ...printed.map((_, i) => `${i + 2}:cli:${i + 1}`)]);
+  }, 60_000);
+
   it('exit 1 with the typed reason when the service refuses (a key reused with other content)', async () => {
     const r = await runCli(['publish', 'pub:1', '--kind', 'x.v1', '--json', '"other"', '--key', 'cli:1'], {
       env,
