@@ -81,6 +81,9 @@ export class SdkSession {
       .subscriptionBuilder()
       .onApplied(() => applied())
       .onError((ctx) => failed(String(ctx.event ?? 'subscription failed')))
+      // Leaving a subscription (every replay window) must not make the host send all its rows back
+      // for the cache to drop: the patched SDK drops them itself (patches/README.md).
+      .dropRowsLocallyOnUnsubscribe()
       .subscribe(queries);
     return {
       handle,

@@ -86,11 +86,11 @@ export interface SyncClientOptions {
    * A replay longer than this many seqs is read window by window (`seq > w AND seq <= w + window`),
    * one window subscription after another, so a client far behind holds at most a few windows in the
    * SDK's cache instead of the whole backlog. Default `DEFAULT_REPLAY_WINDOW`; 0 turns windows off
-   * (one subscription for the whole backlog). Why windows by default: leaving a replay subscription
-   * makes the host send every row it held back for the SDK to drop from its cache (the SDK always
-   * unsubscribes with `SendDroppedRows`), so one 100,000-row replay ended with a host busy for about a
-   * second re-encoding them, and the first live event after it waited that long; windows bound that
-   * to one window's rows (measured in bench/peers: first live event after recovering 100k).
+   * (one subscription for the whole backlog). Why windows by default: the cache stays bounded, and
+   * the unpatched SDK made leaving a replay subscription cost the host re-sending every row it held
+   * (`SendDroppedRows`): one 100,000-row replay ended with a host busy for about a second, and the
+   * first live event waited that long. The patched SDK drops a subscription's rows itself
+   * (patches/README.md), so leaving a window costs neither side a re-send.
    */
   readonly replayWindow?: number;
   /**
