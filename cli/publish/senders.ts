@@ -11,6 +11,7 @@ import { ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { UnreachableError } from '../exit-codes.js';
 import { calling, RefusedError, serviceClient } from '../service-client.js';
+import { sendInOrder } from './in-order-resend.js';
 
 export interface Sender {
   /** One receipt line per envelope, in order. */
@@ -21,21 +22,23 @@ export interface Sender {
 /**
  * The ingest API. With `pipelined`, the sender names itself (a fresh publisher id per run) and numbers
  * its calls, so several may be in flight and the service still applies them in call order; a call the
- * service refuses as out of order (its predecessor had not arrived in time) is sent again, a few times.
+ * service refuses as out of order (its predecessor had not landed in time) is sent again once that
+ * predecessor has answered (in-order-resend.ts).
  */
 export function ingestSender(url: string, pipelined = false): Sender {
   const client = serviceClient(IngestService, url);
   const publisherId = pipelined ? randomUUID() : '';
   let seq = 0n;
+  // The previous call, settled when its answer came: a call refused out of order waits for it.
+  let previous: Promise<unknown> | undefined;
   return {
     async send(envelopes) {
       // Numbered now, synchronously: the numbering is the order of the send() calls.
       const numbered = pipelined ? { publisherId, publisherSeq: ++seq } : {};
       const publish = () => calling(url, () => client.publish({ envelopes: [...envelopes], ...numbered }));
-      let r = await publish().catch((e: unknown) => e);
-      for (let retry = 0; outOfOrder(r) && retry < 5; retry++) r = await publish().catch((e: unknown) => e);
-      if (r instanceof Error) throw r;
-      const answer = r as Awaited<ReturnType<typeof publish>>;
+      const call = pipelined ? sendInOrder(publish, previous, outOfOrder) : publish();
+      previous = call;
+      const answer = await call;
       return answer.results.map((p) => {
         const e = envelopes[p.envelopeIndex];
         const outcome = PublishOutcome[p.outcome]?.toLowerCase() ?? String(p.outcome);
