@@ -5,6 +5,7 @@
  */
 import { DbConnection, type SubscriptionHandle } from '../module/bindings/index.js';
 import type { SyncEvent as SyncEventRow } from '../module/bindings/types.js';
+import { openHeaderAuthSocket } from './sdk-websocket.js';
 import type { StreamHead } from './subscription-plan.js';
 
 export type SyncEvent = SyncEventRow;
@@ -52,6 +53,8 @@ export class SdkSession {
       .withUri(target.uri)
       .withDatabaseName(target.database)
       .withToken(target.token)
+      // The token goes in the upgrade's header: no token exchange round trip first (sdk-websocket.ts).
+      .withWSFn(openHeaderAuthSocket)
       // Compressing for a socket that never leaves the machine costs both ends CPU (gzip + gunzip
       // were ~15 % of a replay's time) and saves nothing; over a network gzip stays (the default).
       .withCompression(isLoopback(target.uri) ? 'none' : 'gzip')

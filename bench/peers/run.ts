@@ -18,6 +18,16 @@ const BIG = Number(process.env.PEERS_BIG_RECOVERY ?? 100_000);
 const BODY = 'x'.repeat(200);
 /** Publish calls kept in flight to one stream in the pipelined case. */
 const IN_FLIGHT = Number(process.env.PEERS_IN_FLIGHT ?? 8);
+/**
+ * The workloads to run (PEERS_ONLY, comma-separated; default all): `publish`, `pipelined`, `fanout`,
+ * `recover` (250 missed), `big` (PEERS_BIG_RECOVERY missed and the first live event after it). One
+ * figure in a short quiet window: `PEERS_ONLY=recover PEERS_THREADS=worker npm run bench:peers`.
+ */
+const WORKLOADS = ['publish', 'pipelined', 'fanout', 'recover', 'big'] as const;
+const ONLY = new Set((process.env.PEERS_ONLY ?? WORKLOADS.join(',')).split(',').map((w) => w.trim()));
+for (const w of ONLY)
+  if (!(WORKLOADS as readonly string[]).includes(w))
+    throw new Error(`PEERS_ONLY: unknown workload '${w}' (one of ${WORKLOADS.join(', ')})`);
 
 const now = () => performance.timeOrigin + performance.now();
 const payloads = (n: number) => Array.from({ length: n }, () => JSON.stringify({ t: now(), b: BODY }));
@@ -175,11 +185,13 @@ async function measure(
     const figures: Figures = { 'idle server RSS MiB': rssMiB(sys.pid) };
     const cpu0 = threadCpu(sys.pid, sys.devhostThreadId);
     const t0 = now();
-    Object.assign(figures, await publishing(sys, rep));
-    Object.assign(figures, await pipelinedPublishing(sys, rep));
-    Object.assign(figures, await fanout(sys, rep, 1000, 10));
-    Object.assign(figures, await recovery(sys, rep, 250));
-    Object.assign(figures, await recovery(sys, rep, BIG));
+    if (ONLY.has('publish')) Object.assign(figures, await publishing(sys, rep));
+    if (ONLY.has('pipelined')) Object.assign(figures, await pipelinedPublishing(sys, rep));
+    if (ONLY.has('fanout')) Object.assign(figures, await fanout(sys, rep, 1000, 10));
+    // Run alone, the recovery gets the warm-up the earlier workloads gave it: one recovery, not recorded.
+    if (ONLY.has('recover') && !ONLY.has('publish')) await recovery(sys, rep + 1000, 250);
+    if (ONLY.has('recover')) Object.assign(figures, await recovery(sys, rep, 250));
+    if (ONLY.has('big')) Object.assign(figures, await recovery(sys, rep, BIG));
     // Share of one core each thread group used over all the workloads above (2 cores = 2.0 at most).
     const cpu1 = threadCpu(sys.pid, sys.devhostThreadId);
     const wall = (now() - t0) / 1000;

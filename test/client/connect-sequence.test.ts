@@ -1,0 +1,102 @@
+/**
+ * What a (re)connecting client waits for before its first replayed event: no token exchange before
+ * the upgrade (the token rides in its header), and a socket that reads every message the host sends,
+ * compressed or not, in order.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryCursorStore } from '../../client/cursor-store.js';
+import { openHeaderAuthSocket } from '../../client/sdk-websocket.js';
+import { SyncClient } from '../../client/sync-client.js';
+import { DbConnection } from '../../module/bindings/index.js';
+import { SYNC_DB } from '../support/devhost-harness.js';
+import {
+  append,
+  cleanups,
+  devhostWithWriter,
+  Recorder,
+  range,
+  readerToken,
+} from './testing/sync-client-fixture.js';
+
+/** Counts the process's requests for a websocket token while `body` runs (the real fetch answers them). */
+async function countTokenExchanges(body: () => Promise<void>): Promise<number> {
+  const real = globalThis.fetch;
+  let exchanges = 0;
+  globalThis.fetch = (input, init) => {
+    if (String(input instanceof Request ? input.url : input).includes('/v1/identity/websocket-token'))
+      exchanges++;
+    return real(input, init);
+  };
+  try {
+    await body();
+  } finally {
+    globalThis.fetch = real;
+  }
+  return exchanges;
+}
+
+describe('connecting', () => {
+  it('sends the token in the upgrade header: no token exchange first, and the host knows the reader', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    await append(writer, 'granted', ['a', 'b', 'c']);
+    // The reader's grant is what lets it read the stream: an anonymous socket would replay nothing.
+    const token = await readerToken(devhost, ['granted']);
+    const app = new Recorder();
+    const exchanges = await countTokenExchanges(async () => {
+      const client = await SyncClient.open(['granted'], {
+        uri: devhost.url,
+        database: SYNC_DB,
+        token,
+        clientId: 'desk-1',
+        store: new MemoryCursorStore(),
+        onEvent: app.onEvent,
+      });
+      cleanups.push(() => client.close());
+      await client.waitLive();
+    });
+    expect(exchanges).toBe(0);
+    expect(app.seqs('granted')).toEqual(range(1, 3));
+  });
+
+  it('reads gzip-compressed messages (a host that is not on this machine) in the order they came', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    await append(writer, 'zipped', ['a', 'b']);
+    const token = await readerToken(devhost, ['zipped']);
+    const conn = await new Promise<DbConnection>((resolve, reject) => {
+      DbConnection.builder()
+        .withUri(devhost.url)
+        .withDatabaseName(SYNC_DB)
+        .withToken(token)
+        .withWSFn(openHeaderAuthSocket)
+        .withCompression('gzip')
+        .onConnect((c) => resolve(c as DbConnection))
+        .onConnectError((_c, e) => reject(e))
+        .build();
+    });
+    cleanups.push(async () => conn.disconnect());
+    const seen: bigint[] = [];
+    conn.db.syncEvent.onInsert((_ctx, row) => seen.push(row.seq));
+    await new Promise<void>((resolve) =>
+      conn
+        .subscriptionBuilder()
+        .onApplied(() => resolve())
+        .subscribe("SELECT * FROM sync_event WHERE stream_id = 'zipped'"),
+    );
+    // Appends after the snapshot arrive as transaction updates, each after the one before.
+    await append(
+      writer,
+      'zipped',
+      Array.from({ length: 20 }, (_, i) => `later-${i}`),
+    );
+    await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(22);
+    expect(seen).toEqual(range(1, 22));
+  });
+});
