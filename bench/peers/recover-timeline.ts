@@ -141,6 +141,11 @@ async function main(): Promise<void> {
     };
     const stages: [string, RegExp, RegExp][] = [
       [
+        'open() until the socket is constructed (everything before the upgrade)',
+        /follow called/,
+        /websocket constructed/,
+      ],
+      [
         'open() until the token request (cursor load, SDK connection built)',
         /follow called/,
         /token request sent/,
