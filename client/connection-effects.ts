@@ -65,7 +65,8 @@ export class ConnectionEffects {
         return;
       }
       case 'subscribe_stream_rows':
-        // The stream rows and the live event table, together and before any replay: every event
+        // The stream rows and the live event table, together and before any replay (the streams'
+        // first subscriptions are sent right after this one, in the same turn): every event
         // committed after this is applied reaches the client live, every one before is in the replay.
         this.current?.subscribe(
           [
@@ -78,6 +79,9 @@ export class ConnectionEffects {
         return;
       case 'start_streams':
         for (const r of host.runners.values()) if (this.current) r.attach(this.current);
+        return;
+      case 'check_streams':
+        for (const r of host.runners.values()) r.rowRead();
         return;
       case 'streams_lost':
         for (const r of host.runners.values()) r.detach();

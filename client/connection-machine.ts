@@ -22,7 +22,10 @@ export type ConnectionState =
       readonly attempt: number;
       readonly failure: string;
     }
-  /** Connected; reading the streams' rows. */
+  /**
+   * Connected; the streams' rows (with the live event table) and each stream's first event
+   * subscription are asked for together, and the rows are not read yet.
+   */
   | { readonly kind: 'subscribing'; readonly socket: number }
   /** Connected and the streams run (stream-machine.ts). */
   | { readonly kind: 'open'; readonly socket: number }
@@ -56,7 +59,10 @@ export type ConnectionEvent =
 export type ConnectionEffect =
   | { readonly type: 'open_socket'; readonly socket: number }
   | { readonly type: 'subscribe_stream_rows'; readonly socket: number }
+  /** Each stream asks for its first event subscription on the socket (sent after the rows' subscription). */
   | { readonly type: 'start_streams' }
+  /** The rows are read: each stream checks its own (fresh or stale) before it takes any event. */
+  | { readonly type: 'check_streams' }
   | { readonly type: 'streams_lost' }
   | { readonly type: 'drop_socket' }
   | { readonly type: 'diagnose'; readonly socket: number; readonly failure: string }
@@ -110,13 +116,18 @@ export function transitionConnection(
   switch (e.type) {
     case 'socket_opened':
       if (s.kind !== 'connecting') return stay;
+      // Pipelined: the streams' first event subscriptions go out right behind the rows' one, without
+      // waiting for it to be applied (a round trip less before the first replayed event). The order
+      // is what keeps the seam: the host handles one client's messages in order, so the live event
+      // table is subscribed before any replay snapshot is taken. Nothing is taken from a replay
+      // before its stream's row is read and checked (stream-machine.ts).
       return {
         state: { kind: 'subscribing', socket: s.socket },
-        effects: [{ type: 'subscribe_stream_rows', socket: s.socket }],
+        effects: [{ type: 'subscribe_stream_rows', socket: s.socket }, { type: 'start_streams' }],
       };
     case 'stream_rows_applied':
       if (s.kind !== 'subscribing') return stay;
-      return { state: { kind: 'open', socket: s.socket }, effects: [{ type: 'start_streams' }] };
+      return { state: { kind: 'open', socket: s.socket }, effects: [{ type: 'check_streams' }] };
     case 'connect_failed':
     case 'socket_lost':
       if (s.kind === 'connecting') {

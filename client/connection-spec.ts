@@ -29,7 +29,8 @@ export const CONNECTION_SPEC: MachineSpec<ConnectionKind, ConnectionCase> = {
   states: {
     connecting: 'opening the websocket, waiting for `InitialConnection`',
     diagnosing: 'the attempt failed before connecting; asking the host over HTTP whether that is permanent',
-    subscribing: 'connected; reading the streams’ `sync_stream` rows',
+    subscribing:
+      'connected; the streams’ `sync_stream` rows (with the live event table) and each stream’s first event subscription are asked for together, the rows are not read yet',
     open: 'connected; each stream runs its own machine (below)',
     backoff: 'waiting until `retryAt` before the next attempt',
     closing: 'finishing deliveries in progress, flushing acks',
@@ -37,7 +38,7 @@ export const CONNECTION_SPEC: MachineSpec<ConnectionKind, ConnectionCase> = {
   },
   events: {
     socket_opened: 'the host sent `InitialConnection`',
-    stream_rows_applied: 'the `sync_stream` subscription is applied',
+    stream_rows_applied: 'the `sync_stream` subscription is applied: each stream checks its row',
     connect_failed: 'the SDK reported a connect error (token exchange or upgrade refused, nothing listening)',
     socket_lost: 'the socket closed',
     'diagnosed (transient)':

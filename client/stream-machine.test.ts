@@ -32,7 +32,7 @@ function context(
 
 const SAMPLE: Record<StreamKind, StreamState> = {
   idle: IDLE,
-  subscribing: { kind: 'subscribing', sub: 5, plan: { from: 20n } },
+  subscribing: { kind: 'subscribing', sub: 5, plan: { from: 20n }, rowRead: true, applied: false },
   replaying: {
     kind: 'replaying',
     sub: 5,
@@ -64,9 +64,25 @@ interface Sample {
   readonly ctx: StreamContext;
 }
 
+/** The first subscription as connecting leaves it: sent with the rows', the row not read yet. */
+const rowUnread = (s: StreamState, applied = false): StreamState =>
+  s.kind === 'subscribing' ? { ...s, rowRead: false, applied } : s;
+
 const CASE: Record<StreamCase, (s: StreamState) => Sample> = {
-  'stream_row (fresh)': (s) => ({ state: s, event: { type: 'stream_row' }, ctx: context() }),
-  'stream_row (stale)': (s) => ({ state: s, event: { type: 'stream_row' }, ctx: context(STALE) }),
+  connected: (s) => ({ state: s, event: { type: 'connected' }, ctx: context(undefined) }),
+  'stream_row (fresh)': (s) => ({ state: rowUnread(s), event: { type: 'stream_row' }, ctx: context() }),
+  'stream_row (fresh, applied first)': (s) => ({
+    state: rowUnread(s, true),
+    event: { type: 'stream_row' },
+    ctx: context(),
+  }),
+  'stream_row (stale)': (s) => ({ state: rowUnread(s), event: { type: 'stream_row' }, ctx: context(STALE) }),
+  // Only the first subscription can be applied before its stream's row is read.
+  'applied (row unread)': (s) => ({
+    state: rowUnread(s),
+    event: { type: 'applied', sub: s.kind === 'subscribing' ? s.sub : 99 },
+    ctx: context(undefined),
+  }),
   'applied (fresh)': (s) => ({ state: s, event: { type: 'applied', sub: awaited(s) }, ctx: context() }),
   'applied (stale)': (s) => ({ state: s, event: { type: 'applied', sub: awaited(s) }, ctx: context(STALE) }),
   'applied (unwanted)': (s) => ({ state: s, event: { type: 'applied', sub: 99 }, ctx: context() }),
@@ -113,14 +129,17 @@ describe('stream machine', () => {
 
   it('the server going backwards in the same epoch is stale (server_behind), not a resume past its head', () => {
     const behind = { epoch: 1n, lowWatermark: 1n, headSeq: 12n };
-    const { state } = transitionStream(IDLE, { type: 'stream_row' }, context(behind));
+    const connected = transitionStream(IDLE, { type: 'connected' }, context(undefined)).state;
+    const { state, effects } = transitionStream(connected, { type: 'stream_row' }, context(behind));
     expect(state).toEqual({
       kind: 'rebootstrapping',
       reason: { kind: 'server_behind', watermark: 20n, headSeq: 12n },
     });
+    // The subscription sent before the row was read is not wanted.
+    expect(effects[0]).toEqual({ type: 'unsubscribe', sub: 101 });
     // A server with no row at all for a stream the client applied seqs of lost it entirely.
     expect(
-      transitionStream(IDLE, { type: 'stream_row' }, context(FRESH, { head: undefined })).state,
+      transitionStream(connected, { type: 'stream_row' }, context(FRESH, { head: undefined })).state,
     ).toMatchObject({
       reason: { kind: 'server_behind', watermark: 20n, headSeq: 0n },
     });
@@ -132,8 +151,11 @@ describe('stream machine', () => {
         { epoch: 1n, lowWatermark: 1n, headSeq: 100n },
         { position: { epoch: 1n, watermark }, replayWindow: 40n },
       );
-    let t = transitionStream(IDLE, { type: 'stream_row' }, ctx(0n));
+    // Connecting asks for the first window before the row (and so the backlog) is known.
+    let t = transitionStream(IDLE, { type: 'connected' }, ctx(0n));
     expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 0n, upper: 40n } }]);
+    t = transitionStream(t.state, { type: 'stream_row' }, ctx(0n));
+    expect(t.effects).toEqual([]);
     t = transitionStream(t.state, { type: 'applied', sub: 101 }, ctx(0n));
     expect(t.effects).toEqual([{ type: 'deliver_snapshot', sub: 101, plan: { from: 0n, upper: 40n } }]);
     t = transitionStream(t.state, { type: 'drained', sub: 101 }, ctx(40n));
@@ -175,6 +197,7 @@ describe('stream machine', () => {
 
   it('under any sequence of events the machine only ever waits for one replacement and never delivers from an unwanted subscription', () => {
     const events: StreamEvent[] = [
+      { type: 'connected' },
       { type: 'stream_row' },
       { type: 'applied', sub: 101 },
       { type: 'applied', sub: 102 },
@@ -195,8 +218,13 @@ describe('stream machine', () => {
           const t = transitionStream(s, e, context(stale ? STALE : FRESH, { newSub: () => ++sub }));
           for (const fx of t.effects) {
             if (fx.type === 'subscribe') requested.add(fx.sub);
-            // Only a subscription the machine asked for and was waiting for is delivered from.
-            if (fx.type === 'deliver_snapshot') expect(e).toEqual({ type: 'applied', sub: fx.sub });
+            // Only a subscription the machine asked for and was waiting for is delivered from: when
+            // it is applied, or when the row is read after it was applied (and only then).
+            if (fx.type === 'deliver_snapshot') {
+              if (e.type === 'stream_row')
+                expect(s).toMatchObject({ sub: fx.sub, applied: true, rowRead: false });
+              else expect(e).toEqual({ type: 'applied', sub: fx.sub });
+            }
           }
           s = t.state;
           if ('sub' in s) expect(requested.has(s.sub)).toBe(true);

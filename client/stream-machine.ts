@@ -23,10 +23,21 @@ interface Replacement {
 }
 
 export type StreamState =
-  /** No connection, or the connection has not read the stream's row yet. */
+  /** No connection yet. */
   | { readonly kind: 'idle' }
-  /** The first event subscription (after connecting or a rebootstrap) is in flight; nothing is taken yet. */
-  | { readonly kind: 'subscribing'; readonly sub: SubId; readonly plan: SubscriptionPlan }
+  /**
+   * The first event subscription (after connecting or a rebootstrap) is asked for; nothing is taken
+   * yet. After connecting it is sent together with the stream rows' subscription, so it may be
+   * applied before the stream's row is read (`rowRead`); it is only delivered from once the row is
+   * read and shows the client can resume (`applied` remembers that it is ready).
+   */
+  | {
+      readonly kind: 'subscribing';
+      readonly sub: SubId;
+      readonly plan: SubscriptionPlan;
+      readonly rowRead: boolean;
+      readonly applied: boolean;
+    }
   /**
    * `sub` is applied and its rows are being delivered: a replay window (`plan.upper` set), or the
    * first stretch of the open tail until the application has caught up. `next` replaces `sub` when applied.
@@ -50,6 +61,8 @@ export type StreamState =
 export type StreamKind = StreamState['kind'];
 
 export type StreamEvent =
+  /** The connection is identified and has asked for the stream's row; the row is not read yet. */
+  | { readonly type: 'connected' }
   /** The connection has read the stream's row (`StreamContext.head`). */
   | { readonly type: 'stream_row' }
   /** Subscription `sub` is applied; its rows are in the SDK's cache. */
@@ -92,16 +105,37 @@ export function transitionStream(s: StreamState, e: StreamEvent, ctx: StreamCont
     case 'connection_lost':
       // Every subscription died with the socket.
       return s.kind === 'idle' ? stay : { state: IDLE, effects: [] };
-    case 'stream_row': {
+    case 'connected': {
       if (s.kind !== 'idle') return stay;
+      // The backlog is not known before the row is read: a first window (or the open tail without
+      // windows). A backlog shorter than the window is all in it; a longer one goes on window by window.
+      const { watermark } = ctx.position;
+      const plan: SubscriptionPlan =
+        ctx.replayWindow === undefined
+          ? { from: watermark }
+          : { from: watermark, upper: watermark + ctx.replayWindow };
+      const sub = ctx.newSub();
+      return {
+        state: { kind: 'subscribing', sub, plan, rowRead: false, applied: false },
+        effects: [{ type: 'subscribe', sub, plan }],
+      };
+    }
+    case 'stream_row': {
+      if (s.kind !== 'subscribing' || s.rowRead) return stay;
       const reason = staleness(ctx.position, ctx.head);
-      if (reason) return rebootstrap(reason, []);
-      return subscribeFirst(ctx);
+      // Stale: the subscription sent with the row's is not wanted (dropped once applied, if it is not yet).
+      if (reason) return rebootstrap(reason, [{ type: 'unsubscribe', sub: s.sub }]);
+      if (s.applied) return activate(s.sub, s.plan, [], ctx);
+      return { state: { ...s, rowRead: true }, effects: [] };
     }
     case 'rebootstrapped':
       return s.kind === 'rebootstrapping' ? subscribeFirst(ctx) : stay;
     case 'applied': {
-      if (s.kind === 'subscribing' && s.sub === e.sub) return activate(e.sub, s.plan, [], ctx);
+      if (s.kind === 'subscribing' && s.sub === e.sub) {
+        // Ready, but nothing is taken from it before the row says the client can resume.
+        if (!s.rowRead) return s.applied ? stay : { state: { ...s, applied: true }, effects: [] };
+        return activate(e.sub, s.plan, [], ctx);
+      }
       if (s.kind === 'replaying' && s.next?.sub === e.sub)
         return activate(e.sub, s.next.plan, [{ type: 'unsubscribe', sub: s.sub }], ctx);
       if (s.kind === 'live' && s.refetch?.sub === e.sub) {
@@ -155,10 +189,14 @@ function rebootstrap(reason: RebootstrapReason, effects: StreamEffect[]): Stream
   };
 }
 
+/** After a rebootstrap: the row is read, so the plan knows the backlog. */
 function subscribeFirst(ctx: StreamContext): StreamTransition {
   const plan = planFrom(ctx, true);
   const sub = ctx.newSub();
-  return { state: { kind: 'subscribing', sub, plan }, effects: [{ type: 'subscribe', sub, plan }] };
+  return {
+    state: { kind: 'subscribing', sub, plan, rowRead: true, applied: false },
+    effects: [{ type: 'subscribe', sub, plan }],
+  };
 }
 
 function replaceWith(

@@ -89,9 +89,14 @@ export class StreamRunner {
     return this.appliedSeq;
   }
 
-  /** The connection is open and has read the stream's row. */
+  /** The connection is identified and has asked for the stream's row (not read yet). */
   attach(session: SdkSession): void {
     this.session = session;
+    this.dispatch({ type: 'connected' });
+  }
+
+  /** The connection has read the stream's row. */
+  rowRead(): void {
     this.adoptEpoch();
     this.dispatch({ type: 'stream_row' });
   }

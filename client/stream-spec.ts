@@ -6,8 +6,11 @@ import type { MachineSpec } from './machine-spec.js';
 import type { StreamKind } from './stream-machine.js';
 
 export type StreamCase =
+  | 'connected'
   | 'stream_row (fresh)'
+  | 'stream_row (fresh, applied first)'
   | 'stream_row (stale)'
+  | 'applied (row unread)'
   | 'applied (fresh)'
   | 'applied (stale)'
   | 'applied (unwanted)'
@@ -29,15 +32,24 @@ export const STREAM_SPEC: MachineSpec<StreamKind, StreamCase> = {
     'explicit rebootstrap: the jittered delay, then the application’s `onRebootstrap`, then a replay from ' +
     'the low watermark.',
   states: {
-    idle: 'no connection, or its row is not read yet',
-    subscribing: 'the first event subscription (`seq > watermark`, maybe a window) is in flight',
+    idle: 'no connection yet',
+    subscribing:
+      'the first event subscription (`seq > watermark`, maybe a window) is asked for; after connecting it goes out with the rows’ subscription, before the row is read, and nothing is taken from it until the row shows the client can resume',
     replaying: 'a replay window, or the first stretch of the tail, is applied and being delivered',
     live: 'caught up; new events arrive through the live event table as they are appended, no event subscription held (a gap re-fetch is the one exception while it lasts)',
     rebootstrapping: 'stale: waiting for the jittered delay and the application’s reset',
   },
   events: {
-    'stream_row (fresh)': 'the connection read the stream’s row and the client can resume from its watermark',
-    'stream_row (stale)': 'the connection read the stream’s row and it is stale',
+    connected:
+      'the connection is identified and asked for the stream rows: subscribe from the watermark at once (a first window, since the backlog is not known yet; the open tail without windows)',
+    'stream_row (fresh)':
+      'the connection read the stream’s row, the client can resume from its watermark, and the first subscription is not applied yet',
+    'stream_row (fresh, applied first)':
+      'the same, and the first subscription was already applied: its cached rows are delivered',
+    'stream_row (stale)':
+      'the connection read the stream’s row and it is stale (the first subscription is dropped)',
+    'applied (row unread)':
+      'the first subscription is applied before the stream’s row is read: it waits for the row',
     'applied (fresh)':
       'the subscription the stream waits for (a replay, its next window, or a live gap re-fetch) is applied: its cached rows are delivered (a window stays `replaying`)',
     'applied (stale)': 'that subscription is applied, but the row went stale meanwhile',
@@ -53,8 +65,11 @@ export const STREAM_SPEC: MachineSpec<StreamKind, StreamCase> = {
     connection_lost: 'the socket closed (every subscription with it)',
   },
   table: {
-    'stream_row (fresh)': r({ idle: 'subscribing' }),
-    'stream_row (stale)': r({ idle: 'rebootstrapping' }),
+    connected: r({ idle: 'subscribing' }),
+    'stream_row (fresh)': r({ subscribing: 'subscribing' }),
+    'stream_row (fresh, applied first)': r({ subscribing: 'replaying' }),
+    'stream_row (stale)': r({ subscribing: 'rebootstrapping' }),
+    'applied (row unread)': r({ subscribing: 'subscribing' }),
     'applied (fresh)': r({ subscribing: 'replaying', replaying: 'replaying', live: 'live' }),
     'applied (stale)': r({
       subscribing: 'rebootstrapping',

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryCursorStore } from '../../client/cursor-store.js';
+import { SdkSession } from '../../client/sdk-session.js';
 import { openHeaderAuthSocket } from '../../client/sdk-websocket.js';
 import { SyncClient } from '../../client/sync-client.js';
 import { DbConnection } from '../../module/bindings/index.js';
@@ -13,6 +14,7 @@ import {
   append,
   cleanups,
   devhostWithWriter,
+  open,
   Recorder,
   range,
   readerToken,
@@ -35,7 +37,61 @@ async function countTokenExchanges(body: () => Promise<void>): Promise<number> {
   return exchanges;
 }
 
+/** What the client's SDK session asked for and was told, in order, while `body` runs. */
+async function recordSubscriptions(body: () => Promise<void>): Promise<string[]> {
+  const real = SdkSession.prototype.subscribe;
+  const log: string[] = [];
+  const table = (queries: string[]) => /FROM (\w+)/.exec(queries[0] ?? '')?.[1] ?? '?';
+  SdkSession.prototype.subscribe = function (queries, applied, failed) {
+    log.push(`sent ${table(queries)}`);
+    return real.call(
+      this,
+      queries,
+      () => {
+        log.push(`applied ${table(queries)}`);
+        applied();
+      },
+      failed,
+    );
+  };
+  try {
+    await body();
+  } finally {
+    SdkSession.prototype.subscribe = real;
+  }
+  return log;
+}
+
 describe('connecting', () => {
+  it('asks for the replay together with the stream rows, not after they are applied; nothing lost or repeated at the seam', async () => {
+    const { devhost, writer } = await devhostWithWriter();
+    cleanups.push(async () => {
+      writer.conn.disconnect();
+      await devhost.stop();
+    });
+    const store = new MemoryCursorStore();
+    await append(writer, 'orders', ['a', 'b']);
+    const first = new Recorder();
+    const c1 = await open(devhost, ['orders'], store, first);
+    await c1.waitLive();
+    await expect.poll(async () => (await store.load('orders'))?.watermark).toBe(2n);
+    await c1.close();
+    // Missed while away: a recovery.
+    await append(writer, 'orders', ['c', 'd', 'e', 'f']);
+    const app = new Recorder();
+    const log = await recordSubscriptions(async () => {
+      const c2 = await open(devhost, ['orders'], store, app);
+      await c2.waitLive();
+    });
+    // The replay goes out right behind the rows' subscription: one round trip, not two.
+    expect(log.slice(0, 2)).toEqual(['sent sync_stream', 'sent sync_event']);
+    expect(log.indexOf('sent sync_event')).toBeLessThan(log.indexOf('applied sync_stream'));
+    expect(app.seqs('orders')).toEqual(range(3, 6));
+    await append(writer, 'orders', ['g']);
+    await expect.poll(() => app.seqs('orders')).toEqual(range(3, 7));
+    expect(app.violations).toEqual([]);
+  });
+
   it('sends the token in the upgrade header: no token exchange first, and the host knows the reader', async () => {
     const { devhost, writer } = await devhostWithWriter();
     cleanups.push(async () => {
