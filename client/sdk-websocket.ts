@@ -27,12 +27,24 @@ export const openHeaderAuthSocket: WebSocketFactory = async (args: WebSocketArgs
   url.searchParams.set('compression', { gzip: 'Gzip', brotli: 'Brotli', none: 'None' }[args.compression]);
   if (args.lightMode) url.searchParams.set('light', 'true');
   if (args.confirmedReads !== undefined) url.searchParams.set('confirmed', String(args.confirmedReads));
-  const ws = new WebSocket(url, args.wsProtocol, {
+  const ws = new (socketClass())(url, args.wsProtocol, {
     headers: args.authToken ? { authorization: `Bearer ${args.authToken}` } : {},
   });
   ws.binaryType = 'arraybuffer';
   return new DecompressingSocket(ws);
 };
+
+/**
+ * The process's global WebSocket when it is the `ws` package's (ensureWebSocket installs it on Node
+ * 20; an application or a test may install a subclass), as the SDK's own opener takes the global one;
+ * else the package's own — Node 22+'s built-in WebSocket cannot set request headers.
+ */
+function socketClass(): typeof WebSocket {
+  const global = (globalThis as { WebSocket?: unknown }).WebSocket;
+  return typeof global === 'function' && (global === WebSocket || global.prototype instanceof WebSocket)
+    ? (global as typeof WebSocket)
+    : WebSocket;
+}
 
 /**
  * What the SDK expects of its socket: every message without its one-byte compression tag and
