@@ -23,7 +23,14 @@ import type {
   HistoryCutReport,
 } from './types.js';
 
-const DEFAULT_FSYNC: FsyncPolicy = { intervalMs: 5 };
+/**
+ * Group commit, as SpacetimeDB's local durability does it since it dropped its sync interval
+ * (crates/durability `Actor::run`: take everything queued, write it, flush and fsync, repeat): an
+ * append made while the log is idle is written and fsynced at once, and the appends that arrive
+ * while that runs share the next write and fsync. A timer (`{ intervalMs }`) made every confirmed
+ * read wait for its tick as well: half an interval on average, a whole one at worst.
+ */
+const DEFAULT_FSYNC: FsyncPolicy = 'always';
 const DEFAULT_SNAPSHOT_EVERY = 10_000;
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 /**

@@ -5,10 +5,12 @@
  */
 
 /**
- * When appended transactions are fsynced. `always`: before an offset counts as durable (concurrent
- * appends share one fsync). `never`: never by policy; an offset counts as durable once the OS has the
- * bytes (survives a process crash, not a power cut). `{ intervalMs }`: bytes go to the OS at once and
- * are fsynced at most `intervalMs` later; the durable offset follows the fsync.
+ * When appended transactions are fsynced. `always` (the default, group commit): at once when no
+ * fsync is running; an offset counts as durable once an fsync covering it completed, and the appends
+ * made while one runs share the next write and fsync. `never`: never by policy; an offset counts as
+ * durable once the OS has the bytes (survives a process crash, not a power cut). `{ intervalMs }`:
+ * bytes go to the OS at once and are fsynced at most `intervalMs` later (a timer); the durable offset
+ * follows the fsync.
  */
 export type FsyncPolicy = 'always' | 'never' | { readonly intervalMs: number };
 
@@ -49,7 +51,7 @@ export interface DatabaseImage {
 }
 
 export interface DurabilityOptions {
-  /** Default `{ intervalMs: 5 }`. */
+  /** Default `'always'`: group commit, one fsync at a time, no timer. */
   readonly fsync?: FsyncPolicy;
   /** `shouldSnapshot()` turns true this many txs after the last snapshot. Default 10_000. */
   readonly snapshotEveryTxs?: number;
