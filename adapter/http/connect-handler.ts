@@ -33,6 +33,15 @@ import { ADMISSION, type AuthGate, scopeInterceptor } from './auth-gate.js';
 import { refusalHeaders } from './refusal-headers.js';
 
 const COMPRESSIONS = [compressionGzip, compressionBrotli];
+/**
+ * Responses smaller than this go out uncompressed whatever the client accepts. Connect's default
+ * (1 KiB) gzipped every publish answer of more than ~10 results: on the shared 2-core machine that
+ * took 1.1 ms for 10 results and 1.9 ms for 100 (≈ 11 KiB) between the handler's return and the
+ * response (zlib runs on libuv's pool, so the answer waits for a pool thread and another event-loop
+ * turn), 11–15 % of a 100-event publish → response (bench/results/profile-2026-12-01-fanout10.md),
+ * to save ≈ 9 KiB, well under a millisecond on a datacenter link. Above it compression still applies.
+ */
+export const RESPONSE_COMPRESS_MIN_BYTES = 64 * 1024;
 /** Invalid UTF-8 is refused, not replaced by U+FFFD: a publisher must learn its bytes were wrong. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -55,6 +64,7 @@ export function connectHandler(
     jsonOptions: { ignoreUnknownFields: false },
     readMaxBytes: o.readMaxBytes,
     acceptCompression: COMPRESSIONS,
+    compressMinBytes: RESPONSE_COMPRESS_MIN_BYTES,
     interceptors: [scopeInterceptor],
   });
   o.routes(router);
