@@ -73,6 +73,13 @@ function stopChild(child: ChildProcess): Promise<void> {
 /** DEVHOST_THREAD of the service under test: devhost on its own worker thread, or inline. */
 export type OursThread = 'worker' | 'inline';
 
+/**
+ * PEERS_DURABLE=1: ours with a data dir in its state dir (commit log, group-commit fsync, confirmed
+ * reads: an answer and each subscriber's update leave once fsynced). Default memory only, as
+ * Centrifugo's memory engine is.
+ */
+const DURABLE = process.env.PEERS_DURABLE === '1';
+
 export async function startOurs(thread: OursThread): Promise<PeerSystem> {
   ensureWebSocket();
   const state = mkdtempSync(join(tmpdir(), 'peers-ours-'));
@@ -86,6 +93,7 @@ export async function startOurs(thread: OursThread): Promise<PeerSystem> {
     LOG_LEVEL: 'info',
     PROBE_INTERVAL_MS: '0',
     DEVHOST_THREAD: thread,
+    ...(DURABLE ? { DEVHOST_DATA_DIR: join(state, 'devhost') } : {}),
   };
   delete env.KAFKA_BROKERS;
   // SERVER_PROF=dir writes a CPU profile of the service process there (where a figure's time goes).
@@ -147,7 +155,7 @@ export async function startOurs(thread: OursThread): Promise<PeerSystem> {
     get devhostThreadId() {
       return devhostThreadId;
     },
-    config: `node bin/spacetime-sync.js start (embedded devhost, memory only, compiled dist/); DEVHOST_THREAD=${thread} DEVHOST_PORT=${devhostPort} INGEST_PORT=${ingestPort} PROBE_INTERVAL_MS=0; publish: Connect JSON IngestService/Publish; follow: SyncClient as a granted reader`,
+    config: `node bin/spacetime-sync.js start (embedded devhost, ${DURABLE ? 'durable: DEVHOST_DATA_DIR in the state dir, group-commit fsync' : 'memory only'}, compiled dist/); DEVHOST_THREAD=${thread} DEVHOST_PORT=${devhostPort} INGEST_PORT=${ingestPort} PROBE_INTERVAL_MS=0; publish: Connect JSON IngestService/Publish; follow: SyncClient as a granted reader`,
     async publish(stream, payloads, pipelined) {
       const envelopes = payloads.map((p) => {
         const seq = (authoritySeq.get(stream) ?? 0n) + 1n;
