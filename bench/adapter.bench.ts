@@ -27,7 +27,7 @@ const E2E_BATCH = 2_000;
 export const RAW_KAFKA = 'ceiling: raw kafkajs consume of the same envelopes (Kafka only)';
 const E2E_MEMORY = 'adapter: Kafka → SpacetimeDB end to end, committed (memory only)';
 const E2E_DURABLE =
-  'adapter: Kafka → SpacetimeDB end to end, committed and durable (data dir, group fsync 5 ms)';
+  'adapter: Kafka → SpacetimeDB end to end, committed and durable (data dir, group-commit fsync)';
 
 let brokers: string[] = [];
 let brokerDir: string | undefined;

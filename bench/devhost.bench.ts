@@ -25,7 +25,7 @@ const SUBSCRIBERS = 10;
 export const STORE_CEILING =
   'ceiling: devhost datastore insert of sync_event rows, no module (memory only, 100 rows/tx)';
 function durableName(inFlight: number): string {
-  return `devhost: append_sync_events via SDK, 100 events/call, ${inFlight} call${inFlight > 1 ? 's' : ''} in flight (durable: data dir, group fsync 5 ms)`;
+  return `devhost: append_sync_events via SDK, 100 events/call, ${inFlight} call${inFlight > 1 ? 's' : ''} in flight (durable: data dir, group-commit fsync)`;
 }
 const PIPELINED = 8;
 /**
@@ -33,7 +33,7 @@ const PIPELINED = 8;
  * publisher another, so each has a core; the in-process case above shares one thread between the
  * SDK client and the host it measures.
  */
-export const DURABLE_APPEND_OWN_PROCESS = `devhost in its own process: append_sync_events via SDK, 100 events/call, ${PIPELINED} calls in flight (durable: data dir, group fsync 5 ms)`;
+export const DURABLE_APPEND_OWN_PROCESS = `devhost in its own process: append_sync_events via SDK, 100 events/call, ${PIPELINED} calls in flight (durable: data dir, group-commit fsync)`;
 export const DURABLE_APPEND = durableName(PIPELINED);
 export const MEMORY_APPEND = 'devhost: append_sync_events via SDK, 100 events/call (memory only)';
 

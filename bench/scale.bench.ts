@@ -142,7 +142,7 @@ function fanoutCase(): BenchCase {
   const split = PROCS > 1 ? `, followers split over ${PROCS} processes` : '';
 
   return {
-    name: `devhost: fan-out ${fmt(RATE)} events/s to ${CLIENTS} subscribed clients${split}, append → onEvent (durable: data dir, group fsync 5 ms; latency below the table)`,
+    name: `devhost: fan-out ${fmt(RATE)} events/s to ${CLIENTS} subscribed clients${split}, append → onEvent (durable: data dir, group-commit fsync; latency below the table)`,
     opsPerRun: PER_TICK,
     target: {
       text: 'p99 ≤ 20 ms at 2,000 ev/s to 50 clients',
@@ -239,7 +239,7 @@ function replayCase(): BenchCase {
   let peak = 0;
   let run = 0;
   return {
-    name: `client: replay ${fmt(REPLAY)} events from watermark 0 until live, as granted reader, client defaults (durable: data dir, group fsync 5 ms)`,
+    name: `client: replay ${fmt(REPLAY)} events from watermark 0 until live, as granted reader, client defaults (durable: data dir, group-commit fsync)`,
     opsPerRun: REPLAY,
     target: {
       text: `until live ≤ 5 s for 1M, rows held ≤ ${HELD_BOUND * 100} % of the backlog`,

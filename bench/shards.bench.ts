@@ -29,7 +29,7 @@ const { Kafka, logLevel } = kafkajs;
 const BATCH = 3_000;
 const STREAMS = 96;
 export const shardCaseName = (n: number) =>
-  `shards: Kafka → ${n} shard${n > 1 ? 's' : ''} end to end, 1 adapter, committed and durable (one devhost process per shard, data dir, group fsync 5 ms)`;
+  `shards: Kafka → ${n} shard${n > 1 ? 's' : ''} end to end, 1 adapter, committed and durable (one devhost process per shard, data dir, group-commit fsync)`;
 
 let seq = 0;
 function envelopes(n: number): { key: string; value: Buffer }[] {

@@ -150,7 +150,7 @@ function soakCase(): BenchCase {
   };
 
   return {
-    name: `soak: adapter Kafka → committed and durable at half the measured maximum for ${fmt(MINUTES, 2)} min, RSS of the adapter and of devhost (two processes; data dir, group fsync 5 ms; ${KEEP > 0n ? `retention: the newest ${fmt(Number(KEEP))} events per stream` : 'no retention: devhost keeps the whole history'})`,
+    name: `soak: adapter Kafka → committed and durable at half the measured maximum for ${fmt(MINUTES, 2)} min, RSS of the adapter and of devhost (two processes; data dir, group-commit fsync; ${KEEP > 0n ? `retention: the newest ${fmt(Number(KEEP))} events per stream` : 'no retention: devhost keeps the whole history'})`,
     once: true,
     // Read after the run: the events the soak itself produced (the calibration backlog apart).
     get opsPerRun() {

@@ -12,7 +12,7 @@ import { type BridgeStack, CpuWatch, STREAM, startStack } from './stack.js';
 const EVENTS_PER_RUN = 100;
 const BRIDGE_PER_RUN = 20;
 const SHAPE =
-  'durable (devhost process, data dir, group fsync 5 ms; service + bridge worker in the bench process; relay process)';
+  'durable (devhost process, data dir, group-commit fsync; service + bridge worker in the bench process; relay process)';
 export const SATURATION_UP = `bridge saturation, relay up: 100 appends/run until a subscriber has them + 20 outbox rows the worker drains to a live relay, ${SHAPE}`;
 export const SATURATION_DOWN = `bridge saturation, relay down: 100 appends/run until a subscriber has them + 20 outbox rows, relay stopped, outbox growing, ${SHAPE}`;
 

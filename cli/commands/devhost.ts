@@ -47,7 +47,12 @@ export function register(program: Command): void {
     .addOption(new Option('--port <port>', 'port to listen on').argParser(port).default(0, 'a free one'))
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--data <dir>', 'keep databases in this directory (default: memory only)')
-    .addOption(new Option('--fsync <policy>', 'always | never | <ms> (group commits)').argParser(fsyncPolicy))
+    .addOption(
+      new Option(
+        '--fsync <policy>',
+        'always (default: group commit, an fsync as soon as none runs) | never | <ms> (a timer)',
+      ).argParser(fsyncPolicy),
+    )
     .option('--owner-token-file <file>', 'write the owner token to this file (mode 0600)')
     .option(
       '--truncate-corrupt',
