@@ -71,6 +71,8 @@ describe('loadConfig', () => {
       deadLetterTopic: 'spacetime-sync.dead-letter',
       watchdogMs: 60_000,
       maxInFlight: 5_000,
+      maxBatch: 1_000,
+      partitionsConcurrently: 4,
       sessionTimeoutMs: 15_000,
       createTopics: false,
       unexplainedRetries: 5,
@@ -138,6 +140,23 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('takes the events per reducer call from KAFKA_MAX_BATCH_EVENTS, 1 to 10,000', () => {
+    expect(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_BATCH_EVENTS: '50' }).kafka?.maxBatch).toBe(50);
+    for (const bad of ['0', '10001', 'many'])
+      expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_MAX_BATCH_EVENTS: bad })).toThrow(
+        /^KAFKA_MAX_BATCH_EVENTS: /,
+      );
+  });
+
+  it('takes the partitions worked on at once from KAFKA_PARTITIONS_CONCURRENTLY, 1 to 64', () => {
+    const c = loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_PARTITIONS_CONCURRENTLY: '8' });
+    expect(c.kafka?.partitionsConcurrently).toBe(8);
+    for (const bad of ['0', '65'])
+      expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_PARTITIONS_CONCURRENTLY: bad })).toThrow(
+        /^KAFKA_PARTITIONS_CONCURRENTLY: /,
+      );
   });
 
   it('bounds retries of failures without a module reason (KAFKA_UNEXPLAINED_RETRIES)', () => {

@@ -26,6 +26,10 @@ export interface KafkaConfig {
   readonly watchdogMs: number;
   /** Backpressure: pause fetching past this many fetched-but-uncommitted events; resume at half. */
   readonly maxInFlight: number;
+  /** Events per append_sync_events call (KAFKA_MAX_BATCH_EVENTS); see DEFAULT_KAFKA_MAX_BATCH. */
+  readonly maxBatch?: number;
+  /** Partitions whose batches run at once (KAFKA_PARTITIONS_CONCURRENTLY); see DEFAULT_KAFKA_PARTITIONS_CONCURRENTLY. */
+  readonly partitionsConcurrently?: number;
   /** How long the group waits for a silent member (a killed adapter) before reassigning its partitions. */
   readonly sessionTimeoutMs: number;
   /** Create missing topics (consumed and dead-letter) at start instead of waiting for them. */
@@ -40,6 +44,21 @@ export interface KafkaConfig {
  * Where the embedded devhost runs when DEVHOST_THREAD is unset: its own worker thread. Measured
  * side by side (README "Measured"): see the figures there for why this is the default.
  */
+/**
+ * Events per reducer call from Kafka. Each call waits for its group fsync before the partition's
+ * next one is sent, so calls of 1,000 rather than 200 leave the host less idle per event (measured:
+ * bench/results/profile-2026-12-01-adapter.md); the bound keeps one call's transaction and answer
+ * moderate (a call also stops at 4 MiB of envelopes, adapter/kafka/shard-lane.ts).
+ */
+export const DEFAULT_KAFKA_MAX_BATCH = 1_000;
+const MAX_KAFKA_MAX_BATCH = 10_000;
+
+/**
+ * Partitions a consumer works on at once. Each keeps one reducer call in flight (a partition's calls
+ * are sent one after the other to keep its order), so this bounds the calls in flight from Kafka.
+ */
+export const DEFAULT_KAFKA_PARTITIONS_CONCURRENTLY = 4;
+
 export const DEFAULT_DEVHOST_THREAD: DevhostThreadMode = 'worker';
 
 export type SpacetimeTarget =
@@ -198,6 +217,12 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   return n;
 }
 
+function atMost(env: Env, name: string, fallback: number, max: number): number {
+  const n = positiveInt(env, name, fallback);
+  if (n > max) throw new ConfigError(name, `${n} is more than the most allowed, ${max}`);
+  return n;
+}
+
 function nonNegativeInt(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
@@ -256,6 +281,13 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
         deadLetterTopic: env.KAFKA_DEAD_LETTER_TOPIC?.trim() || DEFAULTS.deadLetterTopic,
         watchdogMs: positiveInt(env, 'KAFKA_WATCHDOG_MS', 60_000),
         maxInFlight: positiveInt(env, 'KAFKA_MAX_IN_FLIGHT', 5_000),
+        maxBatch: atMost(env, 'KAFKA_MAX_BATCH_EVENTS', DEFAULT_KAFKA_MAX_BATCH, MAX_KAFKA_MAX_BATCH),
+        partitionsConcurrently: atMost(
+          env,
+          'KAFKA_PARTITIONS_CONCURRENTLY',
+          DEFAULT_KAFKA_PARTITIONS_CONCURRENTLY,
+          64,
+        ),
         sessionTimeoutMs: sessionTimeout(env),
         createTopics: flag(env, 'KAFKA_CREATE_TOPICS'),
         unexplainedRetries: positiveInt(env, 'KAFKA_UNEXPLAINED_RETRIES', 5),

@@ -12,9 +12,11 @@
  * - *stream*: like adapter.bench.ts, each run produces 2,000 events and waits until all are
  *   committed; per-event produced→committed latency (committed_at − produced_at) over every event.
  *
- * Options: `BENCH_ADAPTER_PROC_THREADS` (default `worker,inline`), `BENCH_ADAPTER_PROC_ROUNDS`
+ * Options: `BENCH_ADAPTER_PROC_VARIANTS`: the service settings alternated round by round, `;` between
+ * variants, `K=V,K=V` in each (default `DEVHOST_THREAD=worker;DEVHOST_THREAD=inline`; an A/B of any
+ * knob, e.g. `KAFKA_MAX_BATCH_EVENTS=200;KAFKA_MAX_BATCH_EVENTS=1000`), `BENCH_ADAPTER_PROC_ROUNDS`
  * (default 3), `BENCH_ADAPTER_PROC_SHAPES` (default `backlog,stream`), `BENCH_ADAPTER_PROC_PARTITIONS`
- * (default 3), `BENCH_ADAPTER_PROC_ENV` (extra service settings, `K=V,K=V`: an experiment's knob),
+ * (default 3), `BENCH_ADAPTER_PROC_ENV` (settings for every variant, `K=V,K=V`),
  * `BENCH_ADAPTER_PROC_PROF=dir` (a V8 CPU profile of the service process, every thread, per case).
  * Compared with the durable SDK append to a devhost in its own process (devhost.bench.ts), which the
  * filter `own process` runs in the same invocation. Needs `npm run build` first.
@@ -43,25 +45,29 @@ const STREAM_BATCH = 2_000;
 const BACKLOG = Number(process.env.BENCH_ADAPTER_PROC_BACKLOG ?? 30_000);
 const ROUNDS = Number(process.env.BENCH_ADAPTER_PROC_ROUNDS ?? 3);
 const PARTITIONS = Number(process.env.BENCH_ADAPTER_PROC_PARTITIONS ?? 3);
-const THREADS = (process.env.BENCH_ADAPTER_PROC_THREADS ?? 'worker,inline').split(',') as Thread[];
 const SHAPES = (process.env.BENCH_ADAPTER_PROC_SHAPES ?? 'backlog,stream').split(',') as Shape[];
 const PROF_DIR = process.env.BENCH_ADAPTER_PROC_PROF;
-/** Extra settings for the service (`K=V,K=V`), e.g. a knob an experiment turns. */
-const EXTRA_ENV = Object.fromEntries(
-  (process.env.BENCH_ADAPTER_PROC_ENV ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
-
-type Thread = 'worker' | 'inline';
+const settings = (text: string): Record<string, string> =>
+  Object.fromEntries(
+    text
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
+  );
+/** Settings for the service in every variant (`K=V,K=V`). */
+const EXTRA_ENV = settings(process.env.BENCH_ADAPTER_PROC_ENV ?? '');
+/** The variants alternated round by round: each a label (its settings as written) and its settings. */
+const VARIANTS = (process.env.BENCH_ADAPTER_PROC_VARIANTS ?? 'DEVHOST_THREAD=worker;DEVHOST_THREAD=inline')
+  .split(';')
+  .filter(Boolean)
+  .map((text) => ({ label: text.trim(), env: settings(text) }));
+type Variant = (typeof VARIANTS)[number];
 type Shape = 'backlog' | 'stream';
 
 const fmt = (n: number, digits = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits }) : 'n/a';
 
-const seriesName = (shape: Shape, thread: Thread) =>
-  `adapter own process, ${shape}, DEVHOST_THREAD=${thread}`;
+const seriesName = (shape: Shape, v: Variant) => `adapter own process, ${shape}, ${v.label}`;
 
 async function until<T>(what: string, probe: () => T | undefined, ms: number, proc?: Proc): Promise<T> {
   const end = Date.now() + ms;
@@ -152,10 +158,13 @@ function scrape(text: string, name: string): number {
   return sum;
 }
 
-function processCase(shape: Shape, thread: Thread, round: number): BenchCase {
-  const tag = `${shape}-${thread}-${round}-${Date.now()}`;
+function processCase(shape: Shape, variant: Variant, index: number, round: number): BenchCase {
+  const tag = `${shape}-${index}-${round}-${Date.now()}`;
+  const env = { ...EXTRA_ENV, ...variant.env };
+  // What runs where: the devhost thread is the busiest other thread only in worker mode (the default).
+  const thread = env.DEVHOST_THREAD ?? 'worker';
   const topic = `bench-proc-${tag}`;
-  const prefix = `p${round}${thread[0]}${shape[0]}`;
+  const prefix = `p${round}v${index}${shape[0]}`;
   const next = envelopeSource(prefix);
   let dir = '';
   let service: Proc | undefined;
@@ -251,16 +260,14 @@ function processCase(shape: Shape, thread: Thread, round: number): BenchCase {
   };
 
   return {
-    name: `adapter as its own process (compiled start, embedded devhost durable: data dir, group fsync 5 ms): Kafka → committed and durable, ${shape === 'backlog' ? `${fmt(BACKLOG)}-event backlog` : `${fmt(STREAM_BATCH)} produced per run`}, ${PARTITIONS} partitions, DEVHOST_THREAD=${thread}, round ${round}`,
+    name: `adapter as its own process (compiled start, embedded devhost durable: data dir, group fsync 5 ms): Kafka → committed and durable, ${shape === 'backlog' ? `${fmt(BACKLOG)}-event backlog` : `${fmt(STREAM_BATCH)} produced per run`}, ${PARTITIONS} partitions, ${variant.label}, round ${round}`,
     once: shape === 'backlog',
     // Read after the run (a getter: the backlog's measured stretch is known only then).
     get opsPerRun() {
       return shape === 'backlog' ? Math.max(1, measuredTo - measuredFrom) : STREAM_BATCH;
     },
-    series: seriesName(shape, thread),
-    ...(thread === 'worker' && THREADS.includes('inline')
-      ? { seriesCompareTo: seriesName(shape, 'inline') }
-      : {}),
+    series: seriesName(shape, variant),
+    ...(index === 0 && VARIANTS[1] ? { seriesCompareTo: seriesName(shape, VARIANTS[1]) } : {}),
     compareTo: DURABLE_APPEND_OWN_PROCESS,
     target: {
       text: '≥ 0.8× durable SDK append (devhost own process)',
@@ -285,7 +292,7 @@ function processCase(shape: Shape, thread: Thread, round: number): BenchCase {
       const devhostPort = await freePort();
       const ingestPort = await freePort();
       const dataDir = join(dir, 'devhost');
-      const prof = PROF_DIR ? join(PROF_DIR, `${shape}-${thread}-${round}`) : undefined;
+      const prof = PROF_DIR ? join(PROF_DIR, `${shape}-${index}-${round}`) : undefined;
       if (prof) mkdirSync(prof, { recursive: true });
       service = startProc(
         'service',
@@ -299,11 +306,10 @@ function processCase(shape: Shape, thread: Thread, round: number): BenchCase {
           KAFKA_DEAD_LETTER_TOPIC: `${topic}-dlq`,
           DEVHOST_PORT: String(devhostPort),
           DEVHOST_DATA_DIR: dataDir,
-          DEVHOST_THREAD: thread,
           INGEST_PORT: String(ingestPort),
           PROBE_INTERVAL_MS: '0',
           LOG_LEVEL: 'warn',
-          ...EXTRA_ENV,
+          ...env,
         }),
       );
       metricsUrl = `http://127.0.0.1:${ingestPort}/metrics`;
@@ -355,7 +361,7 @@ function processCase(shape: Shape, thread: Thread, round: number): BenchCase {
     report: async () => {
       const m = await metrics();
       return [
-        `DEVHOST_THREAD=${thread}: ${shape === 'stream' ? `produced→committed over ${latencies.length} events p50 ${fmt(percentile(0.5), 1)} / p99 ${fmt(percentile(0.99), 1)} ms; ` : ''}service CPU ${fmt(m.serviceCpuUsPerEvent, 1)} µs/event: main thread ${fmt(m.mainThreadCpuUsPerEvent, 1)} µs/event, on a CPU ${fmt(m.mainThreadOnCpuPct)} % of the time + waiting for one ${fmt(m.mainThreadWaitingForCpuPct)} %; busiest other thread${thread === 'worker' ? ' (devhost)' : ''} ${fmt(m.busiestOtherThreadCpuUsPerEvent, 1)} µs/event, ${fmt(m.busiestOtherThreadOnCpuPct)} % + ${fmt(m.busiestOtherThreadWaitingForCpuPct)} %; ${fmt(m.eventsPerReducerCall, 1)} events per reducer call, ${fmt(m.reducerCallMs, 1)} ms per call; fetch pauses ${m.kafkaFetchPauses}; committed ${fmt(100 * m.committedShare, 1)} %${Object.keys(EXTRA_ENV).length ? `; service env ${JSON.stringify(EXTRA_ENV)}` : ''}`,
+        `${variant.label}: ${shape === 'stream' ? `produced→committed over ${latencies.length} events p50 ${fmt(percentile(0.5), 1)} / p99 ${fmt(percentile(0.99), 1)} ms; ` : ''}service CPU ${fmt(m.serviceCpuUsPerEvent, 1)} µs/event: main thread ${fmt(m.mainThreadCpuUsPerEvent, 1)} µs/event, on a CPU ${fmt(m.mainThreadOnCpuPct)} % of the time + waiting for one ${fmt(m.mainThreadWaitingForCpuPct)} %; busiest other thread${thread === 'worker' ? ' (devhost)' : ''} ${fmt(m.busiestOtherThreadCpuUsPerEvent, 1)} µs/event, ${fmt(m.busiestOtherThreadOnCpuPct)} % + ${fmt(m.busiestOtherThreadWaitingForCpuPct)} %; ${fmt(m.eventsPerReducerCall, 1)} events per reducer call, ${fmt(m.reducerCallMs, 1)} ms per call; fetch pauses ${m.kafkaFetchPauses}; committed ${fmt(100 * m.committedShare, 1)} %${Object.keys(EXTRA_ENV).length ? `; every variant's settings ${JSON.stringify(EXTRA_ENV)}` : ''}`,
       ];
     },
     teardown: async () => {
@@ -371,8 +377,10 @@ function processCase(shape: Shape, thread: Thread, round: number): BenchCase {
 export default function suite(): BenchCase[] {
   return Array.from({ length: ROUNDS }, (_, i) =>
     SHAPES.flatMap((shape) =>
-      // The order of the two modes alternates from round to round.
-      (i % 2 === 0 ? THREADS : [...THREADS].reverse()).map((thread) => processCase(shape, thread, i + 1)),
+      // The order of the variants alternates from round to round.
+      (i % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()).map((v) =>
+        processCase(shape, v, VARIANTS.indexOf(v), i + 1),
+      ),
     ),
   ).flat();
 }

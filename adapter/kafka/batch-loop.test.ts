@@ -13,7 +13,7 @@ import { InFlightGate } from './in-flight-gate.js';
 import { oneShard } from './shard-sinks.js';
 import { batch, GROUP, good, MemoryDeadLetters, MemorySink, TOPIC } from './testing/batch-fixture.js';
 
-function setup(o: { maxBatch?: number; stopping?: () => boolean } = {}) {
+function setup(o: { maxBatch?: number; maxBatchBytes?: number; stopping?: () => boolean } = {}) {
   const sink = new MemorySink();
   const deadLetters = new MemoryDeadLetters();
   const metrics = createAdapterMetrics(createMetricsRegistry({ defaultMetrics: false }));
@@ -23,6 +23,7 @@ function setup(o: { maxBatch?: number; stopping?: () => boolean } = {}) {
     deadLetters,
     groupId: GROUP,
     maxBatch: o.maxBatch ?? 200,
+    ...(o.maxBatchBytes !== undefined ? { maxBatchBytes: o.maxBatchBytes } : {}),
     metrics,
     logger: createLogger({ level: 'silent' }),
     stopping: o.stopping ?? (() => false),
@@ -49,6 +50,31 @@ describe('batch loop', () => {
     expect(t.commits).toEqual([3n]);
     expect(t.progressed()).toBe(1);
     expect(t.gate.inFlight).toBe(0);
+  });
+
+  it('splits a group at the byte bound: the first call’s cursor stops at the message that did not fit', async () => {
+    const t = setup({ maxBatch: 100, maxBatchBytes: 3 * 1024 });
+    const big = (key: string, seq: number) => good(key, seq, 'acct:1', 'x'.repeat(1024));
+    await t.run(batch([big('a', 1), big('b', 2), big('c', 3), big('d', 4)]).payload);
+    // About 1.2 KiB per envelope: two fit under 3 KiB, the third starts the next call.
+    expect(t.sink.committed).toEqual([
+      { keys: ['a', 'b'], next: 2n },
+      { keys: ['c', 'd'], next: 4n },
+    ]);
+    expect(t.sink.events).toEqual(['a', 'b', 'c', 'd']);
+    expect(t.commits).toEqual([4n]);
+  });
+
+  it('sends a message larger than the byte bound alone, and the rest around it in order', async () => {
+    const t = setup({ maxBatch: 100, maxBatchBytes: 1024 });
+    await t.run(
+      batch([good('a', 1), good('b', 2), good('huge', 3, 'acct:1', 'x'.repeat(4096)), good('c', 4)]).payload,
+    );
+    expect(t.sink.committed).toEqual([
+      { keys: ['a', 'b'], next: 2n },
+      { keys: ['huge'], next: 3n },
+      { keys: ['c'], next: 4n },
+    ]);
   });
 
   it('skips what the sink’s cursor already covers (effectively once after a crash)', async () => {

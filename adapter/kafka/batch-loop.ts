@@ -67,6 +67,8 @@ export interface BatchLoopOptions {
   readonly groupId: string;
   /** Events per append call. */
   readonly maxBatch: number;
+  /** Envelope bytes per append call (./shard-lane.ts DEFAULT_MAX_BATCH_BYTES when absent). */
+  readonly maxBatchBytes?: number;
   readonly metrics: BatchMetrics;
   readonly logger: Logger;
   /** True once the source is stopping: retries end and the rest of the batch is left for later. */
@@ -172,6 +174,7 @@ export class BatchLoop {
               source: { topic, partition },
               cursorOf: (next) => ({ consumerGroup: groupId, topic, partition, nextOffset: next }),
               maxBatch: this.o.maxBatch,
+              ...(this.o.maxBatchBytes !== undefined ? { maxBatchBytes: this.o.maxBatchBytes } : {}),
               metrics: this.o.metrics,
               logger: this.o.logger,
               live: () => live() && (!sharded || shards.up(shard)),

@@ -8,7 +8,11 @@
  * no consumer of this source runs.
  */
 import type { Logger } from 'pino';
-import type { KafkaConfig } from '../config.js';
+import {
+  DEFAULT_KAFKA_MAX_BATCH,
+  DEFAULT_KAFKA_PARTITIONS_CONCURRENTLY,
+  type KafkaConfig,
+} from '../config.js';
 import type { AdapterMetrics } from '../metrics.js';
 import { BatchLoop } from './batch-loop.js';
 import { type ConsumerHandle, type StartConsumer, startKafkaConsumer } from './consumer.js';
@@ -36,9 +40,6 @@ export interface KafkaSourceOptions extends KafkaConfig {
   readonly shards: ShardSinks;
   readonly metrics: AdapterMetrics;
   readonly logger: Logger;
-  /** Events per append_sync_events call. */
-  readonly maxBatch?: number;
-  readonly partitionsConcurrently?: number;
   /** Where consumers come from; kafkajs unless a test drives the lifecycle with its own. */
   readonly startConsumer?: StartConsumer;
 }
@@ -177,7 +178,7 @@ export class KafkaSource {
         logger: this.o.logger,
       }),
       groupId: this.o.groupId,
-      maxBatch: this.o.maxBatch ?? 200,
+      maxBatch: this.o.maxBatch ?? DEFAULT_KAFKA_MAX_BATCH,
       metrics: this.o.metrics,
       logger: this.o.logger,
       stopping: () => this.stopping,
@@ -188,7 +189,7 @@ export class KafkaSource {
     const start: StartConsumer = this.o.startConsumer ?? ((setup) => startKafkaConsumer(this.kafka, setup));
     return start({
       config: this.o,
-      partitionsConcurrently: this.o.partitionsConcurrently ?? 4,
+      partitionsConcurrently: this.o.partitionsConcurrently ?? DEFAULT_KAFKA_PARTITIONS_CONCURRENTLY,
       metrics: this.o.metrics,
       logger: this.o.logger,
       created: (consumer) => {

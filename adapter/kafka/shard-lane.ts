@@ -1,6 +1,7 @@
 /**
  * One shard's share of one fetched batch, in offset order: valid events are appended in groups of
- * at most `maxBatch` whose transaction also stores the shard's cursor for the partition; a group
+ * at most `maxBatch` events and `maxBatchBytes` of envelopes (one message larger than that goes
+ * alone) whose transaction also stores the shard's cursor for the partition; a group
  * refused as a whole is retried event by event to isolate the bad ones, which go to the dead-letter
  * topic with their reason (the cursor moves past them); undecodable messages routed here too. The
  * lane's last write carries the cursor past the *whole* batch: every other message of the batch
@@ -47,6 +48,8 @@ export interface LaneContext {
   readonly source: { readonly topic: string; readonly partition: number };
   readonly cursorOf: (next: bigint) => SourceCursor;
   readonly maxBatch: number;
+  /** Envelope bytes per append call (a bigger message goes alone); default DEFAULT_MAX_BATCH_BYTES. */
+  readonly maxBatchBytes?: number;
   readonly metrics: BatchMetrics;
   readonly logger: Logger;
   /** False once the batch is given up or the shard is down: retries end. */
@@ -58,9 +61,20 @@ export interface LaneContext {
 
 const isEvent = (e: EventInput | SyncError): e is EventInput => !(e instanceof Error);
 
+/**
+ * Envelope bytes one append call carries at most: a quarter of devhost's reducer-argument bound
+ * (16 MiB), so a group of large messages is split before SpacetimeDB would refuse it whole and make
+ * the lane retry it event by event.
+ */
+export const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+const sizeOf = (item: LaneItem) => item.raw.value?.length ?? 0;
+
 /** Applies `items` (this shard's messages of the batch, in order), then moves the cursor to `end`. */
 export async function runLane(c: LaneContext, items: readonly LaneItem[], end: bigint): Promise<void> {
   let pending: LaneItem[] = [];
+  let pendingBytes = 0;
+  const maxBytes = c.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
   const guard = async (first: bigint, work: () => Promise<void>) => {
     try {
       await work();
@@ -73,12 +87,16 @@ export async function runLane(c: LaneContext, items: readonly LaneItem[], end: b
   const flush = async (next: bigint) => {
     const group = pending;
     pending = [];
+    pendingBytes = 0;
     if (group.length === 0) return;
     await guard((group[0] as LaneItem).offset, () => appendInOrder(c, group, next));
   };
   for (const item of items) {
     if (isEvent(item.event)) {
+      // Past the byte bound the group so far goes first, its cursor up to this message.
+      if (pending.length > 0 && pendingBytes + sizeOf(item) > maxBytes) await flush(item.offset);
       pending.push(item);
+      pendingBytes += sizeOf(item);
       if (pending.length >= c.maxBatch) await flush(item.offset + 1n);
       continue;
     }

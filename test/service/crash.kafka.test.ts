@@ -99,6 +99,9 @@ describe('adapter under kill -9', () => {
       // A killed adapter's partitions are reassigned after this long: the broker's minimum.
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       KAFKA_DEAD_LETTER_TOPIC: uniqueTopic('crash-dlq'),
+      // Small reducer calls: with the default (1,000 events) one call takes a partition's whole
+      // share of the 2,400, and a round's kill would land after everything was committed.
+      KAFKA_MAX_BATCH_EVENTS: '50',
       INGEST_PORT: '0',
       LOG_LEVEL: 'info',
     };

@@ -20,6 +20,8 @@ export class MemorySink implements ReducerSink {
   readonly events: string[] = [];
   readonly cursors = new Map<string, bigint>();
   calls = 0;
+  /** Each call that committed: its events' keys and the cursor it moved to. */
+  readonly committed: { keys: string[]; next?: bigint }[] = [];
   /** Thrown for the whole call when it holds an event it names (a refusal, or an outage). */
   refuse: (e: EventInput) => Error | undefined = () => undefined;
 
@@ -30,6 +32,10 @@ export class MemorySink implements ReducerSink {
       if (err) throw err;
     }
     if (cursor) this.cursors.set(`${cursor.topic}/${cursor.partition}`, cursor.nextOffset);
+    this.committed.push({
+      keys: events.map((e) => e.idempotencyKey),
+      ...(cursor ? { next: cursor.nextOffset } : {}),
+    });
     return events.map((e) => {
       this.events.push(e.idempotencyKey);
       return {
@@ -55,8 +61,8 @@ export class MemoryDeadLetters implements DeadLetterSink {
   }
 }
 
-export const good = (key: string, seq: number, stream = 'acct:1') =>
-  Buffer.from(toBinary(SyncEnvelopeSchema, syncEnvelope(stream, key, `body ${key}`, BigInt(seq))));
+export const good = (key: string, seq: number, stream = 'acct:1', body = `body ${key}`) =>
+  Buffer.from(toBinary(SyncEnvelopeSchema, syncEnvelope(stream, key, body, BigInt(seq))));
 
 /** A batch of partition 0 starting at `first`; `commits` records the offsets committed, in order. */
 export function batch(values: (Buffer | null)[], first = 0, live = () => true) {
