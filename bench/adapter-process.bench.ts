@@ -1,6 +1,6 @@
 /**
  * The adapter as the deployment runs it: the compiled service (`bin/spacetime-sync.js start`) as its
- * own process, Kafka in, its embedded devhost durable (`DEVHOST_DATA_DIR`, the default group fsync),
+ * own process, Kafka in, its embedded devhost durable (`DEVHOST_DATA_DIR`, the default group-commit fsync),
  * the bench process only producing to Kafka and watching. An event counts once its stream's head
  * covers it (the owner follows `sync_stream` over a socket), and the adapter's answer for it leaves
  * devhost only after the fsync, so the count is "committed and durable".
@@ -260,7 +260,7 @@ function processCase(shape: Shape, variant: Variant, index: number, round: numbe
   };
 
   return {
-    name: `adapter as its own process (compiled start, embedded devhost durable: data dir, group fsync 5 ms): Kafka → committed and durable, ${shape === 'backlog' ? `${fmt(BACKLOG)}-event backlog` : `${fmt(STREAM_BATCH)} produced per run`}, ${PARTITIONS} partitions, ${variant.label}, round ${round}`,
+    name: `adapter as its own process (compiled start, embedded devhost durable: data dir, group-commit fsync): Kafka → committed and durable, ${shape === 'backlog' ? `${fmt(BACKLOG)}-event backlog` : `${fmt(STREAM_BATCH)} produced per run`}, ${PARTITIONS} partitions, ${variant.label}, round ${round}`,
     once: shape === 'backlog',
     // Read after the run (a getter: the backlog's measured stretch is known only then).
     get opsPerRun() {
