@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Authenticator, AuthFailure } from './authenticator.js';
-import { loadIssuerKeys } from './issuer-keys.js';
+import { type IssuerKeys, loadIssuerKeys } from './issuer-keys.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'authn-'));
 const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -186,5 +186,62 @@ describe("the service's own client-token issuer (trust)", () => {
     // A configured issuer of the same name keeps its configuration.
     expect(a.trust({ issuer: 'https://idp.test', keys, audience: 'x', roles: [] })).toBe(false);
     expect(await outcome(a, await sign(staticKeys.current.privateKey))).toBe('ok operator');
+  });
+});
+
+describe('a token verified once', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** The static issuer, counting how often a signature check asks for its key. */
+  async function counting(clockSkewS = 30): Promise<{ a: Authenticator; checks: () => number }> {
+    const loaded = await loadIssuerKeys({
+      issuer: 'https://idp.test',
+      keyFiles: [pemFile('counted.pem', staticKeys.current.publicKey)],
+    });
+    let n = 0;
+    const keys: IssuerKeys = {
+      ...loaded,
+      keys: (header, token) => {
+        n++;
+        return loaded.keys(header, token);
+      },
+    };
+    return {
+      a: new Authenticator({ issuers: [keys], audience: 'spacetime-sync', clockSkewS }),
+      checks: () => n,
+    };
+  }
+
+  it('is admitted again without another signature check', async () => {
+    const { a, checks } = await counting();
+    const token = await sign(staticKeys.current.privateKey);
+    expect(await outcome(a, token)).toBe('ok operator');
+    expect(await outcome(a, token)).toBe('ok operator');
+    expect(await outcome(a, token)).toBe('ok operator');
+    expect(checks()).toBe(1);
+    // Another token is checked on its own; a refused one is never remembered.
+    const forged = await sign(staticKeys.retired.privateKey);
+    expect(await outcome(a, forged)).toMatch(/^refused/);
+    expect(await outcome(a, forged)).toMatch(/^refused/);
+    expect(checks()).toBe(3);
+  });
+
+  it('is refused once past its exp and the clock skew, and checked again after a minute', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { a, checks } = await counting(30);
+    const shortLived = await sign(staticKeys.current.privateKey, { exp: now() + 10 });
+    const longLived = await sign(staticKeys.current.privateKey, { exp: now() + 3600 });
+    expect(await outcome(a, shortLived)).toBe('ok operator');
+    expect(await outcome(a, longLived)).toBe('ok operator');
+    expect(checks()).toBe(2);
+    vi.setSystemTime(Date.now() + 45_000); // past exp (10 s) + skew (30 s), within the minute
+    expect(await outcome(a, shortLived)).toBe('refused: the bearer token has expired');
+    expect(await outcome(a, longLived)).toBe('ok operator');
+    expect(checks()).toBe(3);
+    vi.setSystemTime(Date.now() + 20_000); // 65 s after it was verified
+    expect(await outcome(a, longLived)).toBe('ok operator');
+    expect(checks(), 'checked again after the minute').toBe(4);
   });
 });

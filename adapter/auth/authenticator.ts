@@ -10,6 +10,7 @@ import { decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, ty
 import type { AuthFailureReason } from './failures.js';
 import type { IssuerKeys } from './issuer-keys.js';
 import { type Principal, principalFromClaims, type Role } from './principal.js';
+import { DEFAULT_VERIFIED_TOKENS, VerifiedTokens, type VerifiedTokensOptions } from './verified-tokens.js';
 
 /** Asymmetric algorithms only: a shared secret would let every verifier mint tokens. */
 export const ALGORITHMS = [
@@ -46,6 +47,8 @@ export interface AuthenticatorOptions {
   readonly issuers: readonly IssuerKeys[];
   readonly audience: string;
   readonly clockSkewS: number;
+  /** Tokens already verified, reused while valid (./verified-tokens.ts); default a minute, 4,096. */
+  readonly verifiedTokens?: VerifiedTokensOptions;
 }
 
 /**
@@ -66,9 +69,11 @@ interface Accepted {
 
 export class Authenticator {
   private readonly issuers: Map<string, Accepted>;
+  private readonly verified: VerifiedTokens;
 
   constructor(private readonly o: AuthenticatorOptions) {
     this.issuers = new Map(o.issuers.map((i) => [i.issuer, { keys: i.keys, audience: o.audience }]));
+    this.verified = new VerifiedTokens(o.verifiedTokens ?? DEFAULT_VERIFIED_TOKENS);
   }
 
   /**
@@ -95,6 +100,8 @@ export class Authenticator {
       );
     }
     const token = m[1];
+    const known = this.verified.get(token);
+    if (known) return known;
     let unverified: JWTPayload;
     try {
       unverified = decodeJwt(token);
@@ -114,7 +121,10 @@ export class Authenticator {
       });
       const p = principalFromClaims(iss, payload);
       const only = accepted.roles;
-      return only ? { ...p, roles: new Set([...p.roles].filter((r) => only.includes(r))) } : p;
+      const principal = only ? { ...p, roles: new Set([...p.roles].filter((r) => only.includes(r))) } : p;
+      // `exp` is required above, so it is a number here.
+      this.verified.put(token, principal, payload.exp as number, this.o.clockSkewS);
+      return principal;
     } catch (e) {
       if (e instanceof errors.JWTExpired)
         throw new AuthFailure(
