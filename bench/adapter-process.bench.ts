@@ -16,7 +16,8 @@
  * variants, `K=V,K=V` in each (default `DEVHOST_THREAD=worker;DEVHOST_THREAD=inline`; an A/B of any
  * knob, e.g. `KAFKA_MAX_BATCH_EVENTS=200;KAFKA_MAX_BATCH_EVENTS=1000`), `BENCH_ADAPTER_PROC_ROUNDS`
  * (default 3), `BENCH_ADAPTER_PROC_SHAPES` (default `backlog,stream`), `BENCH_ADAPTER_PROC_PARTITIONS`
- * (default 3), `BENCH_ADAPTER_PROC_ENV` (settings for every variant, `K=V,K=V`),
+ * (default 3; `PARTITIONS=n` in a variant sets its topic's), `BENCH_ADAPTER_PROC_ENV` (settings for
+ * every variant, `K=V,K=V`),
  * `BENCH_ADAPTER_PROC_PROF=dir` (a V8 CPU profile of the service process, every thread, per case).
  * Compared with the durable SDK append to a devhost in its own process (devhost.bench.ts), which the
  * filter `own process` runs in the same invocation. Needs `npm run build` first.
@@ -160,7 +161,9 @@ function scrape(text: string, name: string): number {
 
 function processCase(shape: Shape, variant: Variant, index: number, round: number): BenchCase {
   const tag = `${shape}-${index}-${round}-${Date.now()}`;
-  const env = { ...EXTRA_ENV, ...variant.env };
+  // PARTITIONS in a variant is the bench's, not the service's: the topic's partition count.
+  const { PARTITIONS: partitionsText, ...env } = { ...EXTRA_ENV, ...variant.env };
+  const partitions = Number(partitionsText ?? PARTITIONS);
   // What runs where: the devhost thread is the busiest other thread only in worker mode (the default).
   const thread = env.DEVHOST_THREAD ?? 'worker';
   const topic = `bench-proc-${tag}`;
@@ -260,7 +263,7 @@ function processCase(shape: Shape, variant: Variant, index: number, round: numbe
   };
 
   return {
-    name: `adapter as its own process (compiled start, embedded devhost durable: data dir, group-commit fsync): Kafka → committed and durable, ${shape === 'backlog' ? `${fmt(BACKLOG)}-event backlog` : `${fmt(STREAM_BATCH)} produced per run`}, ${PARTITIONS} partitions, ${variant.label}, round ${round}`,
+    name: `adapter as its own process (compiled start, embedded devhost durable: data dir, group-commit fsync): Kafka → committed and durable, ${shape === 'backlog' ? `${fmt(BACKLOG)}-event backlog` : `${fmt(STREAM_BATCH)} produced per run`}, ${partitions} partitions, ${variant.label}, round ${round}`,
     once: shape === 'backlog',
     // Read after the run (a getter: the backlog's measured stretch is known only then).
     get opsPerRun() {
@@ -282,7 +285,7 @@ function processCase(shape: Shape, variant: Variant, index: number, round: numbe
       const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
       await admin.createTopics({
-        topics: [{ topic, numPartitions: PARTITIONS }, { topic: `${topic}-dlq` }],
+        topics: [{ topic, numPartitions: partitions }, { topic: `${topic}-dlq` }],
         waitForLeaders: true,
       });
       await admin.disconnect();
