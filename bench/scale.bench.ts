@@ -7,7 +7,10 @@
  *   event's produced_at (stamped at the call) → the client's `onEvent`, over every delivery.
  *   `BENCH_FANOUT_CLIENTS`, `BENCH_FANOUT_RATE` shrink it for a smoke run.
  * - replay: `BENCH_SCALE_REPLAY_EVENTS` (default 1,000,000) events read from watermark 0 by a granted
- *   reader with the client's defaults until live, and the most rows the SDK held meanwhile.
+ *   reader with the client's defaults until live, and the most rows the SDK held meanwhile; the
+ *   reader runs in its own process (bench/replay-client.ts; `BENCH_REPLAY_INPROC=1`: in this one),
+ *   and each run's CPU of both processes is reported. `BENCH_REPLAY_CLIENT_PROF=dir` profiles the
+ *   reader's process.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -233,13 +236,57 @@ function fanoutCase(): BenchCase {
   };
 }
 
+/**
+ * Where the replaying client runs: in its own process by default (bench/replay-client.ts), as a
+ * desktop client does, or `BENCH_REPLAY_INPROC=1` in this process beside devhost, sharing its event
+ * loop (how the case ran before 2026-12-01: host and client work then add up on one thread).
+ */
+const REPLAY_INPROC = process.env.BENCH_REPLAY_INPROC === '1';
+
+interface ReplayAnswer {
+  ms: number;
+  applied: number;
+  peak: number;
+  cpuUs: number;
+}
+
+/** One replay by a SyncClient with the client's defaults, in this process. */
+async function replayHere(d: Durable, token: string, clientId: string): Promise<ReplayAnswer> {
+  let applied = 0;
+  let peak = 0;
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  const client: SyncClient = await SyncClient.open(['replay'], {
+    uri: d.devhost.url,
+    database: SYNC_DB,
+    token,
+    clientId,
+    store: new MemoryCursorStore(),
+    onEvent: () => {
+      applied++;
+      if (applied % 1_000 === 0) peak = Math.max(peak, client.cachedEventCount);
+    },
+  });
+  await client.waitLive(600_000);
+  const ms = performance.now() - t0;
+  peak = Math.max(peak, client.cachedEventCount);
+  await client.close();
+  const used = process.cpuUsage(cpu);
+  return { ms, applied, peak, cpuUs: used.user + used.system };
+}
+
 function replayCase(): BenchCase {
   let d: Durable | undefined;
+  let child: ChildProcess | undefined;
   let reader = '';
   let peak = 0;
   let run = 0;
+  /** Per measured run: CPU of this process (devhost) and of the client's, both in seconds. */
+  const hostCpu: number[] = [];
+  const clientCpu: number[] = [];
+  const where = REPLAY_INPROC ? 'client in the host’s process' : 'client in its own process';
   return {
-    name: `client: replay ${fmt(REPLAY)} events from watermark 0 until live, as granted reader, client defaults (durable: data dir, group-commit fsync)`,
+    name: `client: replay ${fmt(REPLAY)} events from watermark 0 until live, as granted reader, client defaults, ${where} (durable: data dir, group-commit fsync)`,
     opsPerRun: REPLAY,
     target: {
       text: `until live ≤ 5 s for 1M, rows held ≤ ${HELD_BOUND * 100} % of the backlog`,
@@ -265,29 +312,57 @@ function replayCase(): BenchCase {
         if (calls.length >= 8) await calls.shift();
       }
       await Promise.all(calls);
+      if (!REPLAY_INPROC) {
+        const prof = process.env.BENCH_REPLAY_CLIENT_PROF;
+        child = fork(new URL('./replay-client.ts', import.meta.url).pathname, [], {
+          execArgv: ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+      }
     },
-    teardown: () => stopDurable(d),
+    teardown: async () => {
+      if (child) {
+        const c = child;
+        c.disconnect();
+        await new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r(undefined)));
+      }
+      await stopDurable(d);
+    },
     run: async () => {
       if (!d) throw new Error('not set up');
-      let applied = 0;
-      const client: SyncClient = await SyncClient.open(['replay'], {
-        uri: d.devhost.url,
-        database: SYNC_DB,
-        token: reader,
-        clientId: `scale-replay-${run++}`,
-        store: new MemoryCursorStore(),
-        onEvent: () => {
-          applied++;
-          if (applied % 1_000 === 0) peak = Math.max(peak, client.cachedEventCount);
-        },
-      });
-      await client.waitLive(600_000);
-      peak = Math.max(peak, client.cachedEventCount);
-      await client.close();
-      if (applied !== REPLAY) throw new Error(`replayed ${applied} of ${REPLAY}`);
+      const clientId = `scale-replay-${run++}`;
+      const cpu = process.cpuUsage();
+      const answer = child
+        ? await ask<ReplayAnswer>(child, {
+            cmd: 'replay',
+            uri: d.devhost.url,
+            database: SYNC_DB,
+            token: reader,
+            stream: 'replay',
+            clientId,
+            expected: REPLAY,
+          })
+        : await replayHere(d, reader, clientId);
+      const here = process.cpuUsage(cpu);
+      if (answer.applied !== REPLAY) throw new Error(`replayed ${answer.applied} of ${REPLAY}`);
+      peak = Math.max(peak, answer.peak);
+      // In one process this process's CPU is the host's and the client's together (`clientCpu` then
+      // holds that sum, `hostCpu` stays empty).
+      clientCpu.push(answer.cpuUs / 1e6);
+      if (child) hostCpu.push((here.user + here.system) / 1e6);
     },
-    metrics: () => ({ peakRowsHeld: peak }),
-    report: () => [`peak rows held in the SDK cache ${fmt(peak)} of ${fmt(REPLAY)}`],
+    metrics: () => ({
+      peakRowsHeld: peak,
+      ...(clientCpu.length > 0 ? { clientCpuSeconds: clientCpu.at(-1) as number } : {}),
+      ...(hostCpu.length > 0 ? { hostCpuSeconds: hostCpu.at(-1) as number } : {}),
+    }),
+    report: () => {
+      const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' / ');
+      const cpu = child
+        ? `CPU per run (warm-up first): devhost's process ${list(hostCpu)} s, the reader's ${list(clientCpu)} s`
+        : `CPU per run (warm-up first), devhost and the reader in one process: ${list(clientCpu)} s`;
+      return [`peak rows held in the SDK cache ${fmt(peak)} of ${fmt(REPLAY)}`, cpu];
+    },
   };
 }
 

@@ -145,31 +145,107 @@ describe('stream machine', () => {
     });
   });
 
-  it('replays a long backlog window by window, then the open tail, then goes live', () => {
+  it('replays a long backlog window by window, each window subscribed while the one before is delivered, then the open tail, then goes live', () => {
     const ctx = (watermark: bigint) =>
       context(
         { epoch: 1n, lowWatermark: 1n, headSeq: 100n },
         { position: { epoch: 1n, watermark }, replayWindow: 40n },
       );
+    let sub = 100;
+    const at = (watermark: bigint) => ({ ...ctx(watermark), newSub: () => ++sub });
     // Connecting asks for the first window before the row (and so the backlog) is known.
-    let t = transitionStream(IDLE, { type: 'connected' }, ctx(0n));
+    let t = transitionStream(IDLE, { type: 'connected' }, at(0n));
     expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 0n, upper: 40n } }]);
-    t = transitionStream(t.state, { type: 'stream_row' }, ctx(0n));
+    t = transitionStream(t.state, { type: 'stream_row' }, at(0n));
     expect(t.effects).toEqual([]);
-    t = transitionStream(t.state, { type: 'applied', sub: 101 }, ctx(0n));
-    expect(t.effects).toEqual([{ type: 'deliver_snapshot', sub: 101, plan: { from: 0n, upper: 40n } }]);
-    t = transitionStream(t.state, { type: 'drained', sub: 101 }, ctx(40n));
-    expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 40n, upper: 80n } }]);
-    t = transitionStream(t.state, { type: 'applied', sub: 101 }, ctx(40n));
-    t = transitionStream(t.state, { type: 'drained', sub: 101 }, ctx(80n));
-    // 20 left: the open tail.
-    expect(t.effects).toEqual([{ type: 'subscribe', sub: 101, plan: { from: 80n } }]);
-    t = transitionStream(t.state, { type: 'applied', sub: 101 }, ctx(80n));
-    expect(t.state.kind).toBe('replaying');
-    t = transitionStream(t.state, { type: 'drained', sub: 101 }, ctx(100n));
+    // Applied: its rows are delivered and the next window is asked for at once.
+    t = transitionStream(t.state, { type: 'applied', sub: 101 }, at(0n));
+    expect(t.effects).toEqual([
+      { type: 'deliver_snapshot', sub: 101, plan: { from: 0n, upper: 40n } },
+      { type: 'subscribe', sub: 102, plan: { from: 40n, upper: 80n } },
+    ]);
+    // The window ahead arrives before the first is drained: it waits (its rows were offered as they came).
+    t = transitionStream(t.state, { type: 'applied', sub: 102 }, at(40n));
+    expect(t.effects).toEqual([]);
+    expect(t.state).toMatchObject({ kind: 'replaying', sub: 101, ahead: { sub: 102, applied: true } });
+    // Drained: the window ahead takes over, the first is dropped, and the open tail (20 left) is asked for.
+    t = transitionStream(t.state, { type: 'drained', sub: 101 }, at(40n));
+    expect(t.effects).toEqual([
+      { type: 'unsubscribe', sub: 101 },
+      { type: 'deliver_snapshot', sub: 102, plan: { from: 40n, upper: 80n } },
+      { type: 'subscribe', sub: 103, plan: { from: 80n } },
+    ]);
+    // This time the window is drained first: it waits for the one ahead to be applied.
+    t = transitionStream(t.state, { type: 'drained', sub: 102 }, at(80n));
+    expect(t.effects).toEqual([]);
+    expect(t.state).toMatchObject({ kind: 'replaying', sub: 102, drained: true });
+    // A second drained report changes nothing.
+    expect(transitionStream(t.state, { type: 'drained', sub: 102 }, at(80n)).effects).toEqual([]);
+    t = transitionStream(t.state, { type: 'applied', sub: 103 }, at(80n));
+    expect(t.effects).toEqual([
+      { type: 'unsubscribe', sub: 102 },
+      { type: 'deliver_snapshot', sub: 103, plan: { from: 80n } },
+    ]);
+    expect(t.state).toEqual({ kind: 'replaying', sub: 103, plan: { from: 80n } });
+    t = transitionStream(t.state, { type: 'drained', sub: 103 }, at(100n));
     // Live: the replay subscription (and the rows it cached) is dropped; the event table carries on.
     expect(t.state).toEqual({ kind: 'live' });
-    expect(t.effects).toEqual([{ type: 'unsubscribe', sub: 101 }]);
+    expect(t.effects).toEqual([{ type: 'unsubscribe', sub: 103 }]);
+  });
+
+  it('a window that holds the whole backlog subscribes nothing ahead', () => {
+    const ctx = context({ epoch: 1n, lowWatermark: 1n, headSeq: 30n }, { replayWindow: 40n });
+    let t = transitionStream(IDLE, { type: 'connected' }, ctx);
+    t = transitionStream(t.state, { type: 'stream_row' }, ctx);
+    t = transitionStream(t.state, { type: 'applied', sub: 101 }, ctx);
+    expect(t.effects).toEqual([{ type: 'deliver_snapshot', sub: 101, plan: { from: 20n, upper: 60n } }]);
+    expect(t.state).toEqual({ kind: 'replaying', sub: 101, plan: { from: 20n, upper: 60n } });
+  });
+
+  it('a window that ends short of its upper bound drops the window subscribed ahead and asks again from the watermark', () => {
+    const head = { epoch: 1n, lowWatermark: 1n, headSeq: 200n };
+    const s: StreamState = {
+      kind: 'replaying',
+      sub: 5,
+      plan: { from: 20n, upper: 60n },
+      ahead: { sub: 6, plan: { from: 60n, upper: 100n }, applied: true },
+    };
+    const t = transitionStream(
+      s,
+      { type: 'drained', sub: 5 },
+      context(head, { position: { epoch: 1n, watermark: 45n }, replayWindow: 40n }),
+    );
+    expect(t.effects).toEqual([
+      { type: 'unsubscribe', sub: 6 },
+      { type: 'subscribe', sub: 101, plan: { from: 45n, upper: 85n } },
+    ]);
+    expect(t.state).toMatchObject({
+      kind: 'replaying',
+      sub: 5,
+      next: { sub: 101, plan: { from: 45n, upper: 85n } },
+    });
+  });
+
+  it('a gap re-fetch or a stale row while a window is subscribed ahead drops that window too', () => {
+    const s: StreamState = {
+      kind: 'replaying',
+      sub: 5,
+      plan: { from: 20n, upper: 60n },
+      ahead: { sub: 6, plan: { from: 60n, upper: 100n }, applied: false },
+    };
+    const gap = transitionStream(s, { type: 'gap_timeout' }, context(FRESH, { replayWindow: 40n }));
+    expect(gap.effects).toEqual([
+      { type: 'unsubscribe', sub: 6 },
+      { type: 'subscribe', sub: 101, plan: { from: 20n } },
+    ]);
+    expect(gap.state).toMatchObject({ kind: 'replaying', sub: 5, next: { sub: 101 } });
+    expect(gap.state).not.toHaveProperty('ahead', expect.anything());
+    const stale = transitionStream(s, { type: 'stream_updated' }, context(STALE));
+    expect(stale.state.kind).toBe('rebootstrapping');
+    expect(stale.effects.slice(0, 2)).toEqual([
+      { type: 'unsubscribe', sub: 5 },
+      { type: 'unsubscribe', sub: 6 },
+    ]);
   });
 
   it('a window that moved nothing falls back to the open tail instead of asking again', () => {
@@ -202,35 +278,50 @@ describe('stream machine', () => {
       { type: 'applied', sub: 101 },
       { type: 'applied', sub: 102 },
       { type: 'applied', sub: 103 },
+      { type: 'applied', sub: 104 },
       { type: 'drained', sub: 101 },
       { type: 'drained', sub: 102 },
+      { type: 'drained', sub: 103 },
       { type: 'gap_timeout' },
       { type: 'stream_updated' },
       { type: 'rebootstrapped' },
       { type: 'connection_lost' },
     ];
+    // A long backlog (windows of 40, one subscribed ahead) or a short one, fresh or stale.
+    const LONG: StreamHead = { epoch: 1n, lowWatermark: 1n, headSeq: 200n };
+    const heads = [FRESH, LONG, STALE];
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...events), fc.boolean()), { maxLength: 40 }), (seq) => {
-        let sub = 100;
-        let s: StreamState = IDLE;
-        const requested = new Set<number>();
-        for (const [e, stale] of seq) {
-          const t = transitionStream(s, e, context(stale ? STALE : FRESH, { newSub: () => ++sub }));
-          for (const fx of t.effects) {
-            if (fx.type === 'subscribe') requested.add(fx.sub);
-            // Only a subscription the machine asked for and was waiting for is delivered from: when
-            // it is applied, or when the row is read after it was applied (and only then).
-            if (fx.type === 'deliver_snapshot') {
-              if (e.type === 'stream_row')
-                expect(s).toMatchObject({ sub: fx.sub, applied: true, rowRead: false });
-              else expect(e).toEqual({ type: 'applied', sub: fx.sub });
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...events), fc.constantFrom(...heads)), { maxLength: 40 }),
+        (seq) => {
+          let sub = 100;
+          let s: StreamState = IDLE;
+          const requested = new Set<number>();
+          const applied = new Set<number>();
+          const dropped = new Set<number>();
+          for (const [e, head] of seq) {
+            const t = transitionStream(s, e, context(head, { newSub: () => ++sub, replayWindow: 40n }));
+            if (e.type === 'applied' && requested.has(e.sub)) applied.add(e.sub);
+            for (const fx of t.effects) {
+              if (fx.type === 'subscribe') requested.add(fx.sub);
+              if (fx.type === 'unsubscribe') dropped.add(fx.sub);
+              // Only a subscription the machine asked for, applied and not dropped, is delivered from.
+              if (fx.type === 'deliver_snapshot') {
+                expect(applied.has(fx.sub)).toBe(true);
+                expect(dropped.has(fx.sub)).toBe(false);
+              }
             }
+            s = t.state;
+            if ('sub' in s) expect(requested.has(s.sub)).toBe(true);
+            if (s.kind === 'replaying') {
+              // At most one window ahead, and never beside a replacement.
+              if (s.ahead) expect(requested.has(s.ahead.sub) && s.next === undefined).toBe(true);
+              if (s.drained) expect(s.ahead).toBeDefined();
+            }
+            if (s.kind === 'live' && s.refetch) expect(requested.has(s.refetch.sub)).toBe(true);
           }
-          s = t.state;
-          if ('sub' in s) expect(requested.has(s.sub)).toBe(true);
-          if (s.kind === 'live' && s.refetch) expect(requested.has(s.refetch.sub)).toBe(true);
-        }
-      }),
+        },
+      ),
     );
   });
 });

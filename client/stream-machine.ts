@@ -22,6 +22,11 @@ interface Replacement {
   readonly plan: SubscriptionPlan;
 }
 
+/** The window after the one being delivered, subscribed ahead; `applied` once its rows are in the cache. */
+interface Prefetch extends Replacement {
+  readonly applied: boolean;
+}
+
 export type StreamState =
   /** No connection yet. */
   | { readonly kind: 'idle' }
@@ -40,13 +45,20 @@ export type StreamState =
     }
   /**
    * `sub` is applied and its rows are being delivered: a replay window (`plan.upper` set), or the
-   * first stretch of the open tail until the application has caught up. `next` replaces `sub` when applied.
+   * first stretch of the open tail until the application has caught up. `next` replaces `sub` when
+   * applied (a gap re-fetch). `ahead` is the following window, subscribed as soon as this one was
+   * applied so the host evaluates it while this one is delivered; it takes over once this one is
+   * drained and it is applied, whichever comes last (at most one window ahead: the cache holds
+   * about two windows).
    */
   | {
       readonly kind: 'replaying';
       readonly sub: SubId;
       readonly plan: SubscriptionPlan;
       readonly next?: Replacement;
+      readonly ahead?: Prefetch;
+      /** This window is drained; waiting for `ahead` to be applied. */
+      readonly drained?: true;
     }
   /**
    * Caught up: new events arrive through the live event table (`sync_event_live`, subscribed with
@@ -138,6 +150,11 @@ export function transitionStream(s: StreamState, e: StreamEvent, ctx: StreamCont
       }
       if (s.kind === 'replaying' && s.next?.sub === e.sub)
         return activate(e.sub, s.next.plan, [{ type: 'unsubscribe', sub: s.sub }], ctx);
+      if (s.kind === 'replaying' && s.ahead?.sub === e.sub) {
+        // Its rows are in the cache (and offered as they arrived); it takes over once this window is drained.
+        if (s.drained) return activate(e.sub, s.ahead.plan, [{ type: 'unsubscribe', sub: s.sub }], ctx);
+        return { state: { ...s, ahead: { ...s.ahead, applied: true } }, effects: [] };
+      }
       if (s.kind === 'live' && s.refetch?.sub === e.sub) {
         const reason = staleness(ctx.position, ctx.head);
         if (reason) return rebootstrap(reason, [{ type: 'unsubscribe', sub: e.sub }]);
@@ -149,19 +166,37 @@ export function transitionStream(s: StreamState, e: StreamEvent, ctx: StreamCont
       // A re-fetch has delivered what was missing: its rows are not needed in the cache any more.
       if (s.kind === 'live' && s.refetch?.sub === e.sub)
         return { state: { kind: 'live' }, effects: [{ type: 'unsubscribe', sub: e.sub }] };
-      if (s.kind !== 'replaying' || s.sub !== e.sub || s.next) return stay;
+      if (s.kind !== 'replaying' || s.sub !== e.sub || s.next || s.drained) return stay;
       // Caught up: from here on the live event table carries every new event (it was subscribed
       // before this replay, so nothing committed after the replay's snapshot is missed); the replay
       // subscription and its cached rows go.
       if (s.plan.upper === undefined)
         return { state: { kind: 'live' }, effects: [{ type: 'unsubscribe', sub: s.sub }] };
+      if (s.ahead) {
+        const ahead = s.ahead;
+        // Every seq of this window was taken (the window ahead's rows, offered as they arrived, may
+        // already be past it): the window ahead follows on without a gap.
+        if (ctx.position.watermark >= s.plan.upper) {
+          if (ahead.applied)
+            return activate(ahead.sub, ahead.plan, [{ type: 'unsubscribe', sub: s.sub }], ctx);
+          return { state: { ...s, drained: true }, effects: [] };
+        }
+        // It did not (history changed under it): drop the prefetch and plan from the watermark.
+        const t = replaceWith({ ...s, ahead: undefined }, ctx, ctx.position.watermark > s.plan.from);
+        return { state: t.state, effects: [{ type: 'unsubscribe', sub: ahead.sub }, ...t.effects] };
+      }
       // The next window; one that moved nothing (history changed under it) falls back to the open
       // tail rather than asking for the same window again.
       return replaceWith(s, ctx, ctx.position.watermark > s.plan.from);
     }
     case 'gap_timeout': {
-      // A fresh subscription from the watermark returns exactly the missing rows.
-      if (s.kind === 'replaying' && !s.next) return replaceWith(s, ctx, true);
+      // A fresh subscription from the watermark returns exactly the missing rows (a window
+      // subscribed ahead is dropped: the replacement covers it).
+      if (s.kind === 'replaying' && !s.next) {
+        const dropAhead: StreamEffect[] = s.ahead ? [{ type: 'unsubscribe', sub: s.ahead.sub }] : [];
+        const t = replaceWith({ ...s, ahead: undefined, drained: undefined }, ctx, true);
+        return { state: t.state, effects: [...dropAhead, ...t.effects] };
+      }
       if (s.kind === 'live' && !s.refetch) {
         const plan = planFrom(ctx, false);
         const sub = ctx.newSub();
@@ -176,8 +211,16 @@ export function transitionStream(s: StreamState, e: StreamEvent, ctx: StreamCont
       if (s.kind !== 'replaying' && s.kind !== 'live') return stay;
       const reason = staleness(ctx.position, ctx.head);
       if (!reason) return stay;
-      const held = s.kind === 'replaying' ? s.sub : s.refetch?.sub;
-      return rebootstrap(reason, held === undefined ? [] : [{ type: 'unsubscribe', sub: held }]);
+      const held =
+        s.kind === 'replaying'
+          ? [s.sub, ...(s.ahead ? [s.ahead.sub] : [])]
+          : s.refetch
+            ? [s.refetch.sub]
+            : [];
+      return rebootstrap(
+        reason,
+        held.map((sub) => ({ type: 'unsubscribe', sub })),
+      );
     }
   }
 }
@@ -221,6 +264,17 @@ function activate(
   const reason = staleness(ctx.position, ctx.head);
   if (reason) return rebootstrap(reason, [...effects, { type: 'unsubscribe', sub }]);
   effects.push({ type: 'deliver_snapshot', sub, plan });
+  // A window with more backlog after it: subscribe the next one now, so the host evaluates it while
+  // this one is delivered (a first window that holds the whole backlog goes on as before).
+  if (plan.upper !== undefined && (ctx.head?.headSeq ?? 0n) > plan.upper) {
+    const aheadPlan = planSubscription(plan.upper, ctx.head?.headSeq ?? 0n, ctx.replayWindow);
+    const aheadSub = ctx.newSub();
+    effects.push({ type: 'subscribe', sub: aheadSub, plan: aheadPlan });
+    return {
+      state: { kind: 'replaying', sub, plan, ahead: { sub: aheadSub, plan: aheadPlan, applied: false } },
+      effects,
+    };
+  }
   return { state: { kind: 'replaying', sub, plan }, effects };
 }
 

@@ -147,7 +147,7 @@ export class StreamRunner {
             if (this.session !== session) return;
             this.dispatch({ type: 'applied', sub: fx.sub });
             // Applied but no longer wanted (a rebootstrap or another replacement came first).
-            if (!('sub' in this.machine) || this.machine.sub !== fx.sub) this.unsubscribe(fx.sub, sub);
+            if (!this.holds(fx.sub)) this.unsubscribe(fx.sub, sub);
           },
           (detail) => {
             if (this.session === session) this.hooks.refused(`stream '${this.id}': ${detail}`);
@@ -173,6 +173,12 @@ export class StreamRunner {
         return;
       }
     }
+  }
+
+  /** Whether the machine still uses subscription `sub`: the one delivered, or the window subscribed ahead. */
+  private holds(sub: SubId): boolean {
+    const m = this.machine;
+    return ('sub' in m && m.sub === sub) || (m.kind === 'replaying' && m.ahead?.sub === sub);
   }
 
   private unsubscribe(id: SubId, sub: Subscription | undefined): void {

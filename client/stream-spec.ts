@@ -51,10 +51,11 @@ export const STREAM_SPEC: MachineSpec<StreamKind, StreamCase> = {
     'applied (row unread)':
       'the first subscription is applied before the stream’s row is read: it waits for the row',
     'applied (fresh)':
-      'the subscription the stream waits for (a replay, its next window, or a live gap re-fetch) is applied: its cached rows are delivered (a window stays `replaying`)',
+      'the subscription the stream waits for (a replay, its next window, or a live gap re-fetch) is applied: its cached rows are delivered (a window stays `replaying` and subscribes the window after it at once, so the host evaluates that one while this one is delivered); a window subscribed ahead that is applied before the current one is drained waits for it',
     'applied (stale)': 'that subscription is applied, but the row went stale meanwhile',
     'applied (unwanted)': 'a subscription the stream no longer waits for is applied (it is dropped)',
-    'drained (window)': 'the application applied a window: subscribe the next one from the watermark',
+    'drained (window)':
+      'the application applied a window: the window subscribed ahead takes over once applied (the drained one is dropped); if the window ended short of its upper bound, the one ahead is dropped and the next is subscribed from the watermark',
     'drained (open tail)':
       'the application applied the snapshot of the open tail (or of a gap re-fetch): that subscription and its cached rows are dropped; the live event table carries on',
     gap_timeout:
