@@ -140,6 +140,7 @@ export class ConnectionEffects {
       (token) => {
         this.lastToken = token;
         this.current = this.openSession(socket, token);
+        host.dispatch({ type: 'socket_created', socket });
       },
       (failure) => host.dispatch({ type: 'connect_failed', socket, failure }),
     );

@@ -28,6 +28,7 @@ const SAMPLE: Record<ConnectionKind, ConnectionState> = {
 
 /** One representative event per case, naming the samples' socket (except the stale one). */
 const EVENT: Record<ConnectionCase, ConnectionEvent> = {
+  socket_created: { type: 'socket_created', socket: 7 },
   socket_opened: { type: 'socket_opened', socket: 7 },
   stream_rows_applied: { type: 'stream_rows_applied', socket: 7 },
   connect_failed: { type: 'connect_failed', socket: 7, failure: 'connect error: fetch failed' },
@@ -67,6 +68,7 @@ describe('connection machine', () => {
 
   it('every event from an earlier socket is refused in every socket state', () => {
     const stale: ConnectionEvent[] = [
+      { type: 'socket_created', socket: 6 },
       { type: 'socket_opened', socket: 6 },
       { type: 'stream_rows_applied', socket: 6 },
       { type: 'connect_failed', socket: 6, failure: 'x' },
@@ -96,6 +98,24 @@ describe('connection machine', () => {
     const retry = transitionConnection(lost.state, { type: 'retry_due', socket: 7 }, ctx);
     expect(retry.state).toEqual({ kind: 'connecting', socket: 8, attempt: 1 });
     expect(retry.effects).toEqual([{ type: 'open_socket', socket: 8 }]);
+  });
+
+  it('the subscriptions are queued once the socket’s session exists, before it opens; a failed attempt lets the streams go', () => {
+    const created = transitionConnection(SAMPLE.connecting, EVENT.socket_created, ctx);
+    expect(created.state).toEqual({ ...SAMPLE.connecting, asked: true });
+    expect(created.effects).toEqual([
+      { type: 'subscribe_stream_rows', socket: 7 },
+      { type: 'start_streams' },
+    ]);
+    // Once per socket.
+    expect(transitionConnection(created.state, EVENT.socket_created, ctx).state).toBe(created.state);
+    expect(transitionConnection(created.state, EVENT.socket_opened, ctx)).toEqual({
+      state: { kind: 'subscribing', socket: 7 },
+      effects: [],
+    });
+    expect(transitionConnection(created.state, EVENT.connect_failed, ctx).effects).toContainEqual({
+      type: 'streams_lost',
+    });
   });
 
   it('a failed attempt is diagnosed first; transient backs off longer with each attempt, permanent closes with the error', () => {

@@ -13,8 +13,16 @@ export type Diagnosis =
   | { readonly kind: 'permanent'; readonly error: SyncClientError };
 
 export type ConnectionState =
-  /** Socket `socket` is opening; waiting for the host's `InitialConnection`. */
-  | { readonly kind: 'connecting'; readonly socket: number; readonly attempt: number }
+  /**
+   * Socket `socket` is opening; waiting for the host's `InitialConnection`. `asked`: its SDK session
+   * exists and the subscriptions are queued in it (sent the moment the socket opens).
+   */
+  | {
+      readonly kind: 'connecting';
+      readonly socket: number;
+      readonly attempt: number;
+      readonly asked?: true;
+    }
   /** The attempt failed; asking the host whether the failure is permanent (bad token, no such database). */
   | {
       readonly kind: 'diagnosing';
@@ -24,7 +32,7 @@ export type ConnectionState =
     }
   /**
    * Connected; the streams' rows (with the live event table) and each stream's first event
-   * subscription are asked for together, and the rows are not read yet.
+   * subscription are asked for, and the rows are not read yet.
    */
   | { readonly kind: 'subscribing'; readonly socket: number }
   /** Connected and the streams run (stream-machine.ts). */
@@ -44,6 +52,8 @@ export type ConnectionState =
 export type ConnectionKind = ConnectionState['kind'];
 
 export type ConnectionEvent =
+  /** The SDK session of socket `socket` exists (its token in hand); the socket is still opening. */
+  | { readonly type: 'socket_created'; readonly socket: number }
   | { readonly type: 'socket_opened'; readonly socket: number }
   | { readonly type: 'stream_rows_applied'; readonly socket: number }
   | { readonly type: 'connect_failed'; readonly socket: number; readonly failure: string }
@@ -114,27 +124,37 @@ export function transitionConnection(
   // The rest come from a socket: only the current one counts.
   if (s.kind === 'backoff' || s.socket !== e.socket) return stay;
   switch (e.type) {
-    case 'socket_opened':
-      if (s.kind !== 'connecting') return stay;
-      // Pipelined: the streams' first event subscriptions go out right behind the rows' one, without
-      // waiting for it to be applied (a round trip less before the first replayed event). The order
+    case 'socket_created':
+      if (s.kind !== 'connecting' || s.asked) return stay;
+      // Pipelined, and before the socket has even opened: the SDK queues what is sent before then
+      // and sends it in the socket's first frame, so the host reads the subscriptions right after
+      // the upgrade instead of a round trip after its InitialConnection, and the streams' first
+      // event subscriptions go right behind the rows' one instead of after it is applied. The order
       // is what keeps the seam: the host handles one client's messages in order, so the live event
       // table is subscribed before any replay snapshot is taken. Nothing is taken from a replay
       // before its stream's row is read and checked (stream-machine.ts).
       return {
-        state: { kind: 'subscribing', socket: s.socket },
+        state: { ...s, asked: true },
         effects: [{ type: 'subscribe_stream_rows', socket: s.socket }, { type: 'start_streams' }],
       };
+    case 'socket_opened':
+      if (s.kind !== 'connecting') return stay;
+      return { state: { kind: 'subscribing', socket: s.socket }, effects: [] };
     case 'stream_rows_applied':
       if (s.kind !== 'subscribing') return stay;
       return { state: { kind: 'open', socket: s.socket }, effects: [{ type: 'check_streams' }] };
     case 'connect_failed':
     case 'socket_lost':
       if (s.kind === 'connecting') {
-        // A socket that never reached `InitialConnection`: ask the host why before retrying.
+        // A socket that never reached `InitialConnection`: ask the host why before retrying. The
+        // streams may already have asked for their subscriptions on it.
         return {
           state: { kind: 'diagnosing', socket: s.socket, attempt: s.attempt, failure: e.failure },
-          effects: [{ type: 'drop_socket' }, { type: 'diagnose', socket: s.socket, failure: e.failure }],
+          effects: [
+            { type: 'drop_socket' },
+            { type: 'streams_lost' },
+            { type: 'diagnose', socket: s.socket, failure: e.failure },
+          ],
         };
       }
       if (s.kind === 'diagnosing') return stay;

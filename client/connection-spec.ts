@@ -6,6 +6,7 @@ import type { ConnectionKind } from './connection-machine.js';
 import type { MachineSpec } from './machine-spec.js';
 
 export type ConnectionCase =
+  | 'socket_created'
   | 'socket_opened'
   | 'stream_rows_applied'
   | 'connect_failed'
@@ -27,7 +28,8 @@ export const CONNECTION_SPEC: MachineSpec<ConnectionKind, ConnectionCase> = {
     '(`client/client-error.ts`); transient ones back off with capped, jittered delays and retry, and ' +
     '`SyncClient.nextRetryAt` tells when.',
   states: {
-    connecting: 'opening the websocket, waiting for `InitialConnection`',
+    connecting:
+      'opening the websocket, waiting for `InitialConnection`; once its SDK session exists the subscriptions are queued in it (sent in the socket’s first frame)',
     diagnosing: 'the attempt failed before connecting; asking the host over HTTP whether that is permanent',
     subscribing:
       'connected; the streams’ `sync_stream` rows (with the live event table) and each stream’s first event subscription are asked for together, the rows are not read yet',
@@ -37,6 +39,8 @@ export const CONNECTION_SPEC: MachineSpec<ConnectionKind, ConnectionCase> = {
     closed: 'done; `error` set when a permanent failure closed it',
   },
   events: {
+    socket_created:
+      'the socket’s SDK session exists (a token provider answered): queue the stream rows’ subscription (with the live event table), then each stream’s first event subscription',
     socket_opened: 'the host sent `InitialConnection`',
     stream_rows_applied: 'the `sync_stream` subscription is applied: each stream checks its row',
     connect_failed: 'the SDK reported a connect error (token exchange or upgrade refused, nothing listening)',
@@ -55,6 +59,7 @@ export const CONNECTION_SPEC: MachineSpec<ConnectionKind, ConnectionCase> = {
     drained: 'deliveries in progress finished and acks were flushed',
   },
   table: {
+    socket_created: r({ connecting: 'connecting' }),
     socket_opened: r({ connecting: 'subscribing' }),
     stream_rows_applied: r({ subscribing: 'open' }),
     connect_failed: r({ connecting: 'diagnosing', subscribing: 'backoff', open: 'backoff' }),

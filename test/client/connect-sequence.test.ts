@@ -4,6 +4,7 @@
  * compressed or not, in order.
  */
 import { describe, expect, it } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
 import { MemoryCursorStore } from '../../client/cursor-store.js';
 import { SdkSession } from '../../client/sdk-session.js';
 import { openHeaderAuthSocket } from '../../client/sdk-websocket.js';
@@ -37,10 +38,18 @@ async function countTokenExchanges(body: () => Promise<void>): Promise<number> {
   return exchanges;
 }
 
-/** What the client's SDK session asked for and was told, in order, while `body` runs. */
+/** What the client's SDK session asked for and was told, and when its socket opened, in order, while `body` runs. */
 async function recordSubscriptions(body: () => Promise<void>): Promise<string[]> {
   const real = SdkSession.prototype.subscribe;
   const log: string[] = [];
+  const g = globalThis as { WebSocket?: unknown };
+  const socketClass = g.WebSocket;
+  g.WebSocket = class extends NodeWebSocket {
+    constructor(...args: ConstructorParameters<typeof NodeWebSocket>) {
+      super(...args);
+      this.once('open', () => log.push('socket open'));
+    }
+  };
   const table = (queries: string[]) => /FROM (\w+)/.exec(queries[0] ?? '')?.[1] ?? '?';
   SdkSession.prototype.subscribe = function (queries, applied, failed) {
     log.push(`sent ${table(queries)}`);
@@ -58,12 +67,13 @@ async function recordSubscriptions(body: () => Promise<void>): Promise<string[]>
     await body();
   } finally {
     SdkSession.prototype.subscribe = real;
+    g.WebSocket = socketClass;
   }
   return log;
 }
 
 describe('connecting', () => {
-  it('asks for the replay together with the stream rows, not after they are applied; nothing lost or repeated at the seam', async () => {
+  it('asks for the stream rows and the replay before the socket opens, the replay not after the rows are applied; nothing lost or repeated at the seam', async () => {
     const { devhost, writer } = await devhostWithWriter();
     cleanups.push(async () => {
       writer.conn.disconnect();
@@ -79,12 +89,22 @@ describe('connecting', () => {
     // Missed while away: a recovery.
     await append(writer, 'orders', ['c', 'd', 'e', 'f']);
     const app = new Recorder();
+    const token = await readerToken(devhost, ['orders']);
     const log = await recordSubscriptions(async () => {
-      const c2 = await open(devhost, ['orders'], store, app);
+      const c2 = await SyncClient.open(['orders'], {
+        uri: devhost.url,
+        database: SYNC_DB,
+        token,
+        clientId: 'desk-1',
+        store,
+        onEvent: app.onEvent,
+      });
+      cleanups.push(() => c2.close());
       await c2.waitLive();
     });
-    // The replay goes out right behind the rows' subscription: one round trip, not two.
-    expect(log.slice(0, 2)).toEqual(['sent sync_stream', 'sent sync_event']);
+    // Both are asked for before the socket has opened (the SDK sends them in its first frame), the
+    // replay right behind the rows' subscription: no round trip to wait for before either.
+    expect(log.slice(0, 3)).toEqual(['sent sync_stream', 'sent sync_event', 'socket open']);
     expect(log.indexOf('sent sync_event')).toBeLessThan(log.indexOf('applied sync_stream'));
     expect(app.seqs('orders')).toEqual(range(3, 6));
     await append(writer, 'orders', ['g']);
