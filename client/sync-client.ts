@@ -164,7 +164,8 @@ export class SyncClient {
   static async open(streamIds: readonly string[], options: SyncClientOptions): Promise<SyncClient> {
     ensureWebSocket();
     // Node 20's fetch misses a peer's close on a process's first connection and then waits forever
-    // (../shared/http-parser-warmup.ts): warmed before the SDK's first token request.
+    // (../shared/http-parser-warmup.ts): warmed before the first fetch (a failed attempt's
+    // diagnosis; the socket itself needs no token request, ./sdk-websocket.ts).
     await warmHttpParserOnce();
     const cursors = new Map<string, StartPosition | undefined>();
     for (const id of streamIds) {
