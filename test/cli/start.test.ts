@@ -33,7 +33,8 @@ describe('spacetime-sync start', () => {
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // 'close', not 'exit': the last stdout lines can still be in the pipe when 'exit' fires.
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
     await expect.poll(() => out, { timeout: 30_000 }).toContain('"msg":"ready"');
     expect(out).toContain('Kafka consumer off');
     const http = /ingest \+ \/metrics \/healthz \/readyz on (http:\/\/[\d.:]+)/.exec(out)?.[1];
