@@ -25,18 +25,15 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create, toBinary } from '@bufbuild/protobuf';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import kafkajs from 'kafkajs';
 import { EMBEDDED_DATABASE } from '../adapter/embedded-devhost.js';
 import { cleanEnv, type Proc, startProc } from '../chaos/procs/child.js';
-import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { hashPayload } from '../shared/payload-hash.js';
 import { type Connected, connect, subscribe } from '../test/support/devhost-harness.js';
 import { freePort } from '../test/support/free-port.js';
 import { acquireBroker, brokerList, releaseBroker } from './adapter.bench.js';
 import { DURABLE_APPEND_OWN_PROCESS } from './devhost.bench.js';
 import type { BenchCase } from './harness.js';
+import { envelopeSource } from './kafka-envelopes.js';
 
 const { Kafka, logLevel } = kafkajs;
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -79,31 +76,6 @@ async function until<T>(what: string, probe: () => T | undefined, ms: number, pr
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-/** Envelopes over STREAMS streams, each stream's authority seq counting up by one. */
-function envelopeSource(prefix: string) {
-  const authority = new Map<string, bigint>();
-  let n = 0;
-  return (count: number) =>
-    Array.from({ length: count }, () => {
-      n++;
-      const stream = `${prefix}:${n % STREAMS}`;
-      const seq = (authority.get(stream) ?? 0n) + 1n;
-      authority.set(stream, seq);
-      const payload = new TextEncoder().encode(`{"n":${n},"v":"${'x'.repeat(200)}"}`);
-      const e = create(SyncEnvelopeSchema, {
-        streamId: stream,
-        idempotencyKey: `k${n}`,
-        kind: 'bench.v1',
-        payload,
-        ...hashPayload(payload),
-        source: { authorityTopic: 'bench', authoritySeq: seq },
-        producedAt: timestampFromMs(Date.now()),
-        protocolVersion: { major: 1, minor: 0 },
-      });
-      return { key: stream, value: Buffer.from(toBinary(SyncEnvelopeSchema, e)) };
-    });
 }
 
 interface ThreadSample {
@@ -168,7 +140,7 @@ function processCase(shape: Shape, variant: Variant, index: number, round: numbe
   const thread = env.DEVHOST_THREAD ?? 'worker';
   const topic = `bench-proc-${tag}`;
   const prefix = `p${round}v${index}${shape[0]}`;
-  const next = envelopeSource(prefix);
+  const next = envelopeSource(prefix, STREAMS, 'bench');
   let dir = '';
   let service: Proc | undefined;
   let owner: Connected | undefined;

@@ -9,8 +9,7 @@
  * `BENCH_REPLAY_CLIENT_PROF=dir` (set by the parent) writes this process's CPU profile there.
  */
 import { setGlobalLogLevel } from 'spacetimedb';
-import { MemoryCursorStore } from '../client/cursor-store.js';
-import { SyncClient } from '../client/sync-client.js';
+import { type ReplayAnswer, replayUntilLive } from './replay-reader.js';
 
 setGlobalLogLevel('warn');
 
@@ -24,29 +23,10 @@ interface Replay {
   expected: number;
 }
 
-async function replay(c: Replay): Promise<{ ms: number; applied: number; peak: number; cpuUs: number }> {
-  let applied = 0;
-  let peak = 0;
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  const client: SyncClient = await SyncClient.open([c.stream], {
-    uri: c.uri,
-    database: c.database,
-    token: c.token,
-    clientId: c.clientId,
-    store: new MemoryCursorStore(),
-    onEvent: () => {
-      applied++;
-      if (applied % 1_000 === 0) peak = Math.max(peak, client.cachedEventCount);
-    },
-  });
-  await client.waitLive(600_000);
-  const ms = performance.now() - t0;
-  peak = Math.max(peak, client.cachedEventCount);
-  await client.close();
-  const used = process.cpuUsage(cpu);
-  if (applied !== c.expected) throw new Error(`replayed ${applied} of ${c.expected}`);
-  return { ms, applied, peak, cpuUs: used.user + used.system };
+async function replay(c: Replay): Promise<ReplayAnswer> {
+  const r = await replayUntilLive(c);
+  if (r.applied !== c.expected) throw new Error(`replayed ${r.applied} of ${c.expected}`);
+  return r;
 }
 
 process.on('message', (m: Replay) => {

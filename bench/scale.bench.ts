@@ -18,11 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Devhost } from '@spacetime-sync/devhost';
 import { Identity, Timestamp } from 'spacetimedb';
-import { MemoryCursorStore } from '../client/cursor-store.js';
-import { SyncClient } from '../client/sync-client.js';
 import { type Connected, connect, SYNC_DB, startSyncDevhost } from '../test/support/devhost-harness.js';
 import { eventInput } from '../test/support/sync-events.js';
 import { type BenchCase, percentile } from './harness.js';
+import { type ReplayAnswer, replayUntilLive } from './replay-reader.js';
 
 const CLIENTS = Number(process.env.BENCH_FANOUT_CLIENTS ?? 50);
 /**
@@ -243,36 +242,9 @@ function fanoutCase(): BenchCase {
  */
 const REPLAY_INPROC = process.env.BENCH_REPLAY_INPROC === '1';
 
-interface ReplayAnswer {
-  ms: number;
-  applied: number;
-  peak: number;
-  cpuUs: number;
-}
-
 /** One replay by a SyncClient with the client's defaults, in this process. */
-async function replayHere(d: Durable, token: string, clientId: string): Promise<ReplayAnswer> {
-  let applied = 0;
-  let peak = 0;
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  const client: SyncClient = await SyncClient.open(['replay'], {
-    uri: d.devhost.url,
-    database: SYNC_DB,
-    token,
-    clientId,
-    store: new MemoryCursorStore(),
-    onEvent: () => {
-      applied++;
-      if (applied % 1_000 === 0) peak = Math.max(peak, client.cachedEventCount);
-    },
-  });
-  await client.waitLive(600_000);
-  const ms = performance.now() - t0;
-  peak = Math.max(peak, client.cachedEventCount);
-  await client.close();
-  const used = process.cpuUsage(cpu);
-  return { ms, applied, peak, cpuUs: used.user + used.system };
+function replayHere(d: Durable, token: string, clientId: string): Promise<ReplayAnswer> {
+  return replayUntilLive({ uri: d.devhost.url, database: SYNC_DB, token, stream: 'replay', clientId });
 }
 
 function replayCase(): BenchCase {

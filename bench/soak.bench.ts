@@ -17,15 +17,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create, toBinary } from '@bufbuild/protobuf';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import kafkajs from 'kafkajs';
-import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { hashPayload } from '../shared/payload-hash.js';
 import { type Connected, connect, SYNC_DB, subscribe } from '../test/support/devhost-harness.js';
 import { freePort } from '../test/support/free-port.js';
 import { acquireBroker, brokerList, releaseBroker } from './adapter.bench.js';
 import type { BenchCase } from './harness.js';
+import { envelopeSource } from './kafka-envelopes.js';
 
 const { Kafka, logLevel } = kafkajs;
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -69,31 +66,6 @@ function stopChild(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
-/** Envelopes over STREAMS streams, each stream's authority seq counting up by one. */
-function envelopeSource() {
-  const authority = new Map<string, bigint>();
-  let n = 0;
-  return (count: number) =>
-    Array.from({ length: count }, () => {
-      n++;
-      const stream = `soak:${n % STREAMS}`;
-      const seq = (authority.get(stream) ?? 0n) + 1n;
-      authority.set(stream, seq);
-      const payload = new TextEncoder().encode(`{"n":${n},"v":"${'x'.repeat(200)}"}`);
-      const e = create(SyncEnvelopeSchema, {
-        streamId: stream,
-        idempotencyKey: `k${n}`,
-        kind: 'bench.v1',
-        payload,
-        ...hashPayload(payload),
-        source: { authorityTopic: 'soak', authoritySeq: seq },
-        producedAt: timestampFromMs(Date.now()),
-        protocolVersion: { major: 1, minor: 0 },
-      });
-      return { key: stream, value: Buffer.from(toBinary(SyncEnvelopeSchema, e)) };
-    });
-}
-
 interface Sample {
   readonly atS: number;
   readonly adapter: number;
@@ -107,7 +79,7 @@ function soakCase(): BenchCase {
   let owner: Connected | undefined;
   let producer: kafkajs.Producer | undefined;
   const topic = `soak-${Date.now()}`;
-  const next = envelopeSource();
+  const next = envelopeSource('soak', STREAMS, 'soak');
   let produced = 0;
   let maxRate = 0;
   let rate = 0;
