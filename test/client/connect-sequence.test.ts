@@ -14,7 +14,7 @@ import { SYNC_DB } from '../support/devhost-harness.js';
 import {
   append,
   cleanups,
-  devhostWithWriter,
+  hostWithWriter,
   open,
   Recorder,
   range,
@@ -74,11 +74,7 @@ async function recordSubscriptions(body: () => Promise<void>): Promise<string[]>
 
 describe('connecting', () => {
   it('asks for the stream rows and the replay before the socket opens, the replay not after the rows are applied; nothing lost or repeated at the seam', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     const store = new MemoryCursorStore();
     await append(writer, 'orders', ['a', 'b']);
     const first = new Recorder();
@@ -113,11 +109,7 @@ describe('connecting', () => {
   });
 
   it('sends the token in the upgrade header: no token exchange first, and the host knows the reader', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     await append(writer, 'granted', ['a', 'b', 'c']);
     // The reader's grant is what lets it read the stream: an anonymous socket would replay nothing.
     const token = await readerToken(devhost, ['granted']);
@@ -139,11 +131,7 @@ describe('connecting', () => {
   });
 
   it('reads gzip-compressed messages (a host that is not on this machine) in the order they came', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     await append(writer, 'zipped', ['a', 'b']);
     const token = await readerToken(devhost, ['zipped']);
     const conn = await new Promise<DbConnection>((resolve, reject) => {

@@ -13,17 +13,13 @@ import { MemoryCursorStore } from '../../client/cursor-store.js';
 import { SyncClient, type SyncEvent } from '../../client/sync-client.js';
 import { SYNC_DB } from '../support/devhost-harness.js';
 import { eventInput } from '../support/sync-events.js';
-import { cleanups, devhostWithWriter, readerToken } from './testing/sync-client-fixture.js';
+import { cleanups, hostWithWriter, readerToken } from './testing/sync-client-fixture.js';
 
 const body = (key: string) => `payload of ${key}: ${key.repeat(40)}`;
 
 describe('event payloads kept by the application', () => {
   it('stay intact and their own across later replayed and live updates', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     const appendKeys = (keys: string[]) =>
       writer.conn.reducers.appendSyncEvents({
         events: keys.map((k) => eventInput('orders', k, { body: body(k) })),
@@ -57,11 +53,7 @@ describe('event payloads kept by the application', () => {
   });
 
   it('stay intact and their own when replayed in windows larger than 64 KiB', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     // 1,200 events of ~300 B: windows of 400 rows are row lists of over 100 KiB.
     const long = (key: string) => `${body(key)} ${'p'.repeat(120)}`;
     for (let b = 0; b < 1_200; b += 300)

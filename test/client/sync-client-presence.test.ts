@@ -6,15 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { FileCursorStore, MemoryCursorStore } from '../../client/cursor-store.js';
 import { SyncClient } from '../../client/sync-client.js';
 import { SYNC_DB } from '../support/devhost-harness.js';
-import { append, cleanups, devhostWithWriter, readerToken, tempDir } from './testing/sync-client-fixture.js';
+import { append, hostWithWriter, readerToken, tempDir } from './testing/sync-client-fixture.js';
 
 describe('SyncClient presence and tail', () => {
   it('heartbeats presence while open and the server clears it when the client goes away', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     await new Promise<void>((r) =>
       writer.conn
         .subscriptionBuilder()
@@ -50,11 +46,7 @@ describe('SyncClient presence and tail', () => {
   });
 
   it('`spacetime-sync tail` prints events and resumes from its store after a restart', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     const store = join(await tempDir(), 'tail.json');
     await append(writer, 'tailed', ['a', 'b']);
     const token = await readerToken(devhost, ['tailed'], 'tail');

@@ -8,6 +8,7 @@ import {
   append,
   cleanups,
   devhostWithWriter,
+  hostWithWriter,
   open,
   Recorder,
   range,
@@ -17,11 +18,7 @@ import {
 
 describe('SyncClient', () => {
   it('replays from the beginning, then follows live, with no gap or duplicate at the seam', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     await append(writer, 'orders', ['a', 'b', 'c', 'd', 'e']);
     const app = new Recorder();
     const store = new MemoryCursorStore();
@@ -55,11 +52,7 @@ describe('SyncClient', () => {
   });
 
   it('resumes after a client restart from the file store, delivering only what is new', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     const path = join(await tempDir(), 'cursors.json');
     await append(writer, 'feed', ['1', '2', '3']);
     const first = new Recorder();
@@ -99,11 +92,7 @@ describe('SyncClient', () => {
   });
 
   it('rebootstraps explicitly when the epoch changes under a live client', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     await append(writer, 'reset-me', ['a', 'b']);
     const app = new Recorder();
     const client = await open(devhost, ['reset-me'], new MemoryCursorStore(), app);
@@ -117,11 +106,7 @@ describe('SyncClient', () => {
   });
 
   it('follows live through the event table: nothing stays cached and nothing is re-subscribed, without a gap or duplicate', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     await append(writer, 'long', ['k0']);
     const app = new Recorder();
     const client = await SyncClient.open(['long'], {
@@ -145,11 +130,7 @@ describe('SyncClient', () => {
   });
 
   it('loses and repeats nothing across replay → live while a writer keeps appending', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     const batch = (from: number) => Array.from({ length: 50 }, (_, j) => eventInput('busy', `b${from + j}`));
     for (let i = 0; i < 400; i += 50)
       await writer.conn.reducers.appendSyncEvents({ events: batch(i), cursor: undefined });
@@ -185,11 +166,7 @@ describe('SyncClient', () => {
   });
 
   it('replays a long backlog window by window, holding a few windows rather than the backlog, then follows live', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     for (let i = 0; i < 300; i += 100) {
       const events = Array.from({ length: 100 }, (_, j) => eventInput('backlog', `b${i + j + 1}`));
       await writer.conn.reducers.appendSyncEvents({ events, cursor: undefined });
@@ -228,11 +205,7 @@ describe('SyncClient', () => {
   });
 
   it('replays in windows by default: a backlog over DEFAULT_REPLAY_WINDOW never sits whole in the cache', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     const total = 3 * DEFAULT_REPLAY_WINDOW + 500;
     for (let i = 0; i < total; i += 500) {
       const events = Array.from({ length: 500 }, (_, j) => eventInput('deep', `d${i + j + 1}`));
@@ -279,11 +252,7 @@ describe('SyncClient', () => {
   });
 
   it('never delivers an event twice when the client closes while updates are arriving', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     const store = new MemoryCursorStore();
     const app = new Recorder();
     // Rapid close/reopen while updates arrive: where the model test once caught a duplicate.
@@ -300,11 +269,7 @@ describe('SyncClient', () => {
   });
 
   it('follows two epoch changes in quick succession (a rebootstrap interrupted by another)', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     const app = new Recorder();
     const client = await open(devhost, ['twice'], new MemoryCursorStore(), app);
     await client.waitLive();
@@ -320,11 +285,7 @@ describe('SyncClient', () => {
   });
 
   it('detects a stale cursor below the low watermark on resume', async () => {
-    const { devhost, writer } = await devhostWithWriter();
-    cleanups.push(async () => {
-      writer.conn.disconnect();
-      await devhost.stop();
-    });
+    const { devhost, writer } = await hostWithWriter();
     const store = new MemoryCursorStore();
     await store.save('trimmed', { epoch: 1n, watermark: 1n });
     await append(writer, 'trimmed', ['1', '2', '3', '4', '5', '6']);

@@ -33,6 +33,16 @@ export async function devhostWithWriter(
   return { devhost, writer };
 }
 
+/** devhostWithWriter, both stopped after the test (most tests' prelude). */
+export async function hostWithWriter(): Promise<{ devhost: Devhost; writer: Connected }> {
+  const hosted = await devhostWithWriter();
+  cleanups.push(async () => {
+    hosted.writer.conn.disconnect();
+    await hosted.devhost.stop();
+  });
+  return hosted;
+}
+
 export async function append(writer: Connected, stream: string, keys: string[]): Promise<void> {
   for (const key of keys) await writer.conn.reducers.appendSyncEvent({ event: eventInput(stream, key) });
 }
