@@ -6,13 +6,13 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDurability } from './index.js';
-import type { LogFile, LogFs } from './log-fs.js';
-import { nodeLogFs } from './log-fs.js';
+import type { LogFile } from './log-fs.js';
 import { workloadTx } from './testing/crash-model.js';
+import { DelegatingFs } from './testing/delegating-fs.js';
 import { appendWorkload, removeTempDataDirs, tempDataDir } from './testing/fixtures.js';
 
 /** node:fs underneath; counts writes and fsyncs, and holds each fsync until released. */
-class GatedFs implements LogFs {
+class GatedFs extends DelegatingFs {
   writes = 0;
   syncsStarted = 0;
   syncsDone = 0;
@@ -31,37 +31,16 @@ class GatedFs implements LogFs {
     for (const r of this.held.splice(0)) r();
   }
 
-  private wrap(file: LogFile): LogFile {
-    return {
-      append: async (chunks) => {
-        await file.append(chunks);
-        this.writes++;
-        this.written?.();
-      },
-      truncate: (size) => file.truncate(size),
-      sync: async () => {
-        this.syncsStarted++;
-        await new Promise<void>((r) => this.held.push(r));
-        await file.sync();
-        this.syncsDone++;
-      },
-      close: () => file.close(),
-    };
+  protected override async fileAppend(file: LogFile, chunks: readonly Uint8Array[]): Promise<void> {
+    await file.append(chunks);
+    this.writes++;
+    this.written?.();
   }
-  async create(path: string, header: Uint8Array) {
-    return this.wrap(await nodeLogFs.create(path, header));
-  }
-  resume(path: string) {
-    return this.wrap(nodeLogFs.resume(path));
-  }
-  syncDir(path: string) {
-    return nodeLogFs.syncDir(path);
-  }
-  remove(path: string) {
-    return nodeLogFs.remove(path);
-  }
-  probeSpace(dir: string, bytes: number) {
-    return nodeLogFs.probeSpace(dir, bytes);
+  protected override async fileSync(file: LogFile): Promise<void> {
+    this.syncsStarted++;
+    await new Promise<void>((r) => this.held.push(r));
+    await file.sync();
+    this.syncsDone++;
   }
 }
 
