@@ -52,3 +52,24 @@ describe('failed authentications per peer', () => {
     expect(limiter.check('attacker', 'x')).toBeUndefined();
   });
 });
+
+describe('which peer the bound forgets', () => {
+  it('the least recently failed: a new failure keeps a peer, a check does not', () => {
+    const { limiter } = clocked({ burst: 3, windowMs: 60_000, maxPeers: 2 });
+    limiter.failed('a');
+    limiter.failed('a');
+    limiter.failed('a');
+    limiter.failed('b');
+    // a failed again after b: b is now the least recently failed and goes for c.
+    limiter.failed('a');
+    limiter.failed('c');
+    expect(limiter.size).toBe(2);
+    expect(limiter.check('a', 'x'), 'a is still limited').toBeDefined();
+    // Asking again and again is not failing: a is forgotten for d although it was just checked.
+    limiter.failed('c');
+    limiter.check('a', 'x');
+    limiter.failed('d');
+    expect(limiter.size).toBe(2);
+    expect(limiter.check('a', 'x'), 'a was forgotten').toBeUndefined();
+  });
+});

@@ -6,12 +6,14 @@
  * time until its next attempt — until the bucket refills. Successes neither spend nor refill it, so
  * interleaving a valid token does not reset a guessing run.
  *
- * Memory is bounded: at most `maxPeers` buckets, least recently failed first out. A bucket that has
+ * Memory is bounded: at most `maxPeers` buckets (an lru-cache), least recently failed first out: a
+ * check only peeks, so a peer that keeps asking but stopped failing does not stay. A bucket that has
  * refilled is the same as none, so losing it changes nothing; only an attacker holding more than
  * `maxPeers` addresses at once can make the limiter forget one (and is then limited per address anyway).
  */
 import { create } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { LRUCache } from 'lru-cache';
 import { ResourceExhaustedDetailSchema } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { SyncError } from '../../shared/errors/sync-error.js';
 
@@ -32,13 +34,15 @@ interface Bucket {
 }
 
 export class FailureLimiter {
-  /** Insertion order = least recently failed first (a failure re-inserts its peer). */
-  private readonly buckets = new Map<string, Bucket>();
+  /** Used = failed: a failure sets its peer's bucket, everything else peeks. */
+  private readonly buckets: LRUCache<string, Bucket>;
 
   constructor(
     private readonly limits: FailureLimits = DEFAULT_FAILURE_LIMITS,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.buckets = new LRUCache({ max: limits.maxPeers });
+  }
 
   /** Peers tracked right now (bounded by `maxPeers`). */
   get size(): number {
@@ -67,17 +71,12 @@ export class FailureLimiter {
   failed(peer: string): void {
     const b = this.refilled(peer) ?? { tokens: this.limits.burst, at: this.now() };
     b.tokens = Math.max(0, b.tokens - 1);
-    this.buckets.delete(peer);
     this.buckets.set(peer, b);
-    while (this.buckets.size > this.limits.maxPeers) {
-      const oldest = this.buckets.keys().next().value as string;
-      this.buckets.delete(oldest);
-    }
   }
 
   /** The peer's bucket brought up to now; a full one is dropped (it is the same as none). */
   private refilled(peer: string): Bucket | undefined {
-    const b = this.buckets.get(peer);
+    const b = this.buckets.peek(peer);
     if (!b) return undefined;
     const t = this.now();
     b.tokens = Math.min(
