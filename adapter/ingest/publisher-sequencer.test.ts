@@ -215,6 +215,39 @@ describe('PublisherSequencer', () => {
     expect(modules.get('a')?.applied).toEqual([1, 2]);
   });
 
+  it('past the bound forgets only an idle publisher: one with a request held or a probe in flight stays', async () => {
+    const timers = manualTimers();
+    const seq = new PublisherSequencer<string>({ ...timers, maxPublishers: 2 });
+    const modules = new Map(['a', 'b', 'c', 'd'].map((id) => [id, moduleCursor(id)]));
+    const send = (id: string, s: number) => () => {
+      const out = modules.get(id)?.run(s) ?? 'missing';
+      return typeof out === 'string' ? Promise.resolve(out) : Promise.reject(out);
+    };
+    expect(await seq.submit('a', 1n, send('a', 1))).toBe('appended');
+    const a3 = seq.submit('a', 3n, send('a', 3)); // held for a's seq 2
+    expect(await seq.submit('b', 1n, send('b', 1))).toBe('appended');
+    // c is new: a is the least recently seen but waits with a held request, so b goes.
+    let answerProbe!: () => void;
+    const c1 = seq.submit(
+      'c',
+      1n,
+      () => new Promise<string>((ok) => (answerProbe = () => ok(modules.get('c')?.run(1) as string))),
+    );
+    expect(seq.expected('b')).toBe(1n);
+    expect(seq.expected('a')).toBe(2n);
+    // d is new: a still holds a request and c's probe is in flight, so neither is forgotten.
+    expect(await seq.submit('d', 1n, send('d', 1))).toBe('appended');
+    expect(seq.expected('a')).toBe(2n);
+    answerProbe();
+    expect(await c1).toBe('appended');
+    expect(seq.expected('c')).toBe(2n);
+    // a's held request goes on once its predecessor arrives, in order.
+    expect(await seq.submit('a', 2n, send('a', 2))).toBe('appended');
+    expect(await a3).toBe('appended');
+    expect(modules.get('a')?.applied).toEqual([1, 2, 3]);
+    expect(timers.count).toBe(0);
+  });
+
   it('refuses a request whose predecessor does not come within the hold, naming the seq expected', async () => {
     const timers = manualTimers();
     const seq = new PublisherSequencer<string>({ ...timers, holdMs: 500 });

@@ -20,8 +20,8 @@
  *    its retry is started in its place and successors wait for it. Its successors already in flight
  *    are refused by the module as out of order and come back here to wait for it again.
  * A start refused synchronously (the ingest queue is full) leaves `next` at it. Memory is
- * bounded: at most `maxPublishers` publishers (the least recently seen is forgotten, then re-learnt from
- * the module on its next request). Nothing here knows about Connect or SpacetimeDB.
+ * bounded: about `maxPublishers` publishers (the least recently seen idle one is forgotten, then
+ * re-learnt from the module on its next request; busy ones stay, see `publishers`). Nothing here knows about Connect or SpacetimeDB.
  */
 import { create } from '@bufbuild/protobuf';
 import { PublisherSequenceDetailSchema } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
@@ -98,6 +98,14 @@ function moduleExpects(e: unknown): bigint | undefined {
 }
 
 export class PublisherSequencer<T> {
+  /**
+   * Least recently seen first. Not an lru-cache (as adapter/auth's bounded maps are): lru-cache
+   * evicts its least recently used entry whenever it is full, and its dispose cannot refuse. Here a
+   * publisher with a request held or a probe in flight must not be forgotten — its held requests and
+   * its probe's answer would act on a cursor no one reads any more while its next request starts a
+   * second probe — so past the bound the least recently seen *idle* one goes, and the map may pass
+   * `maxPublishers` by the busy ones (at most one per held request or probe in flight, both bounded).
+   */
   private readonly publishers = new Map<string, Publisher<T>>();
   private heldCount = 0;
   private readonly o: SequencerOptions;
