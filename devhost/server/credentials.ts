@@ -4,17 +4,32 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { type OidcValidator, rawIssuer } from './oidc.js';
-import { AuthError, type TokenAuthority, type VerifiedToken } from './tokens.js';
+import { AuthError, EXP_LEEWAY_SECONDS, type TokenAuthority, type VerifiedToken } from './tokens.js';
+import type { VerifiedTokenCache } from './verified-tokens.js';
 
 /** Verifies a token: this server's own first, else a trusted OIDC issuer's (`FullTokenValidator`). */
 export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
 
-export function tokenVerifier(authority: TokenAuthority, oidc: OidcValidator): TokenVerifier {
+/**
+ * `cache`: tokens verified before are taken from it while their verification still holds
+ * (verified-tokens.ts) — this server's until `exp` or the cache's ttl (its key never changes), a
+ * trusted issuer's only while the key set they were verified with is the one in use.
+ */
+export function tokenVerifier(
+  authority: TokenAuthority,
+  oidc: OidcValidator,
+  cache?: VerifiedTokenCache,
+): TokenVerifier {
   return async (token) => {
+    const known = cache?.get(token);
+    if (known && (known.keySet === undefined || oidc.isCurrent(known.keySet))) return known.verified;
     try {
-      return authority.verify(token);
+      const verified = authority.verify(token);
+      cache?.put(token, verified, EXP_LEEWAY_SECONDS);
+      return verified;
     } catch (e) {
       if (!(e instanceof AuthError)) throw e;
+      cache?.forget(token);
       const issuer = rawIssuer(token);
       // Our own issuer's tokens must carry our signature: that failure stands.
       if (issuer === undefined || issuer === authority.issuer) throw e;
@@ -23,7 +38,10 @@ export function tokenVerifier(authority: TokenAuthority, oidc: OidcValidator): T
           'invalid-token',
           `Invalid token: issuer ${JSON.stringify(issuer)} is not trusted here`,
         );
-      return oidc.verify(token, issuer);
+      const { verified, keySet } = await oidc.verify(token, issuer);
+      // Only a verification tied to a known key set is kept (never a refusal: that threw above).
+      if (keySet) cache?.put(token, verified, EXP_LEEWAY_SECONDS, keySet);
+      return verified;
     }
   };
 }

@@ -25,6 +25,11 @@ import {
   selectProtocol,
 } from './subscribe-params.js';
 import { AuthError, TokenAuthority, type VerifiedToken } from './tokens.js';
+import {
+  DEFAULT_VERIFIED_TOKEN_CACHE,
+  VerifiedTokenCache,
+  type VerifiedTokenCacheOptions,
+} from './verified-tokens.js';
 
 export interface DevhostServerOptions {
   readonly databases: DatabaseRegistry;
@@ -46,6 +51,8 @@ export interface DevhostServerOptions {
   readonly oidcKeyCacheMs?: number;
   /** What one client may cost (limits.ts); the defaults unless given. */
   readonly limits?: Partial<DevhostLimits>;
+  /** Tokens verified before, reused while valid (verified-tokens.ts); a minute, 4,096 tokens unless given. */
+  readonly verifiedTokens?: VerifiedTokenCacheOptions;
 }
 
 export interface DevhostServer {
@@ -92,6 +99,7 @@ export async function startServer(options: DevhostServerOptions): Promise<Devhos
       trusted,
       options.oidcKeyCacheMs === undefined ? {} : { cacheMaxAgeMs: options.oidcKeyCacheMs },
     ),
+    new VerifiedTokenCache(options.verifiedTokens ?? DEFAULT_VERIFIED_TOKEN_CACHE),
   );
   const routes = identityRoutes(authority, verify);
   const hubs = new Map<HostedDatabase, DatabaseHub>();

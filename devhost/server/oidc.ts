@@ -11,12 +11,19 @@
  * from whoever presents the token. Modules must still check which issuer they accept (the identity
  * of a token is derived from its issuer and subject, so another issuer's subject is another identity).
  */
-import { createRemoteJWKSet, decodeJwt, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  errors,
+  type JWKSCacheInput,
+  type JWTVerifyGetKey,
+  jwksCache,
+  jwtVerify,
+} from 'jose';
 import { identityFromClaims } from './identity.js';
-import { AuthError, type VerifiedToken } from './tokens.js';
+import { AuthError, EXP_LEEWAY_SECONDS, type VerifiedToken } from './tokens.js';
+import type { KeySetStamp } from './verified-tokens.js';
 
-/** `jsonwebtoken`'s default leeway on `exp`/`nbf`. */
-const CLOCK_TOLERANCE_SECONDS = 60;
 const MAX_CLAIM_LEN = 128;
 const STANDARD_CLAIMS = new Set(['hex_identity', 'sub', 'iss', 'aud', 'iat', 'exp']);
 
@@ -34,6 +41,8 @@ export function rawIssuer(token: string): string | undefined {
 
 export class OidcValidator {
   private readonly keySets = new Map<string, Promise<JWTVerifyGetKey>>();
+  /** Per issuer, where jose records when it last fetched the key set (`uat`, ms since the epoch). */
+  private readonly fetched = new Map<string, { uat?: number }>();
 
   /**
    * `trustedIssuers` is read on every token, so a caller may add to it later. `cacheMaxAgeMs`: how
@@ -49,9 +58,24 @@ export class OidcValidator {
     return this.trustedIssuers.has(issuer);
   }
 
+  private get cacheMaxAgeMs(): number {
+    return this.o.cacheMaxAgeMs ?? 300_000;
+  }
+
+  /**
+   * Whether `stamp` names the key set of its issuer that is in use now: the same fetch, and not yet
+   * stale (a stale set is fetched again before the next verification, which may find a key retired).
+   */
+  isCurrent(stamp: KeySetStamp): boolean {
+    const uat = this.fetched.get(stamp.issuer)?.uat;
+    return uat === stamp.fetchedAt && Date.now() < uat + this.cacheMaxAgeMs;
+  }
+
   private keys(issuer: string): Promise<JWTVerifyGetKey> {
     let keys = this.keySets.get(issuer);
     if (!keys) {
+      const fetched: { uat?: number } = {};
+      this.fetched.set(issuer, fetched);
       keys = (async () => {
         const res = await fetch(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
         if (!res.ok) throw new Error(`openid-configuration: HTTP ${res.status}`);
@@ -60,17 +84,37 @@ export class OidcValidator {
         // Caches the key set and refetches it for an unknown kid (rotation), with a cooldown.
         return createRemoteJWKSet(new URL(config.jwks_uri), {
           cooldownDuration: Math.min(5_000, this.o.cacheMaxAgeMs ?? 5_000),
-          cacheMaxAge: this.o.cacheMaxAgeMs ?? 300_000,
+          cacheMaxAge: this.cacheMaxAgeMs,
+          // jose writes the time of every successful fetch here (what `isCurrent` compares).
+          [jwksCache]: fetched as JWKSCacheInput,
         });
       })();
       this.keySets.set(issuer, keys);
       // A failed lookup is not cached: the issuer may come up later.
-      keys.catch(() => this.keySets.delete(issuer));
+      keys.catch(() => {
+        this.keySets.delete(issuer);
+        this.fetched.delete(issuer);
+      });
     }
     return keys;
   }
 
-  async verify(token: string, issuer: string): Promise<VerifiedToken> {
+  /**
+   * Verifies `token` of `issuer`; `keySet` names the key set it was verified with, when that is
+   * certain (no fetch of the set completed while verifying), for a cache to tie the result to.
+   */
+  async verify(token: string, issuer: string): Promise<{ verified: VerifiedToken; keySet?: KeySetStamp }> {
+    const fetched = this.fetched.get(issuer);
+    const before = fetched?.uat;
+    const verified = await this.verifyToken(token, issuer);
+    const after = this.fetched.get(issuer)?.uat;
+    // Fresh before and unchanged after: jose used exactly that set (it refetches only a stale one,
+    // or for an unknown key id, which changes `uat`).
+    const certain = before !== undefined && before === after && this.fetched.get(issuer) === fetched;
+    return certain ? { verified, keySet: { issuer, fetchedAt: before } } : { verified };
+  }
+
+  private async verifyToken(token: string, issuer: string): Promise<VerifiedToken> {
     let keys: JWTVerifyGetKey;
     try {
       keys = await this.keys(issuer);
@@ -85,7 +129,7 @@ export class OidcValidator {
       ({ payload } = await jwtVerify(token, keys, {
         issuer,
         algorithms: ['ES256', 'RS256'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        clockTolerance: EXP_LEEWAY_SECONDS,
         requiredClaims: ['sub', 'iss'],
       }));
     } catch (e) {

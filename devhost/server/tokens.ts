@@ -16,8 +16,8 @@ import { identityFromClaims, identityFromHex, identityToHex } from './identity.j
 
 /** The issuer a standalone SpacetimeDB signs its own tokens with (`auth.rs::LOCALHOST`). */
 export const LOCAL_ISSUER = 'localhost';
-/** Clock skew tolerated on `exp` (jsonwebtoken's default `leeway`). */
-const EXP_LEEWAY_SECONDS = 60;
+/** Clock skew tolerated on `exp` (jsonwebtoken's default `leeway`), for this server's tokens and OIDC ones. */
+export const EXP_LEEWAY_SECONDS = 60;
 /** `IncomingClaims::try_into`: issuer and subject are bounded. */
 const MAX_CLAIM_LEN = 128;
 
