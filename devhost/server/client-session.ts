@@ -26,7 +26,6 @@ import {
   compileQuery,
   compileVisibility,
   type QueryAuth,
-  queryTermCount,
   type RowVisibility,
   type SubscriptionQuery,
 } from './sql-port.js';
@@ -98,7 +97,12 @@ export class ClientSession implements HubClient {
 
   private visibility(): RowVisibility {
     try {
-      return compileVisibility(this.o.db.schema, this.auth, (tableId) => this.o.db.scanTable(tableId));
+      return compileVisibility(
+        this.o.db.schema,
+        this.auth,
+        (tableId, scan) => (scan ? this.o.db.scanIndexRange(scan) : this.o.db.scanTable(tableId)),
+        this.o.hub.visibilityRules.rulesFor,
+      );
     } catch (e) {
       // SpacetimeDB refuses such a module at publish; here the safe reading is that nothing is visible.
       this.o.logger.error(
@@ -187,10 +191,10 @@ export class ClientSession implements HubClient {
     const bytes = Buffer.byteLength(sql);
     if (bytes > queryBytes)
       throw new Error(`query of ${bytes} bytes is over the limit of ${queryBytes} bytes`);
-    const terms = queryTermCount(sql);
-    if (terms > queryTerms)
-      throw new Error(`query with ${terms} comparisons is over the limit of ${queryTerms}`);
-    return compileQuery(sql, this.o.db.schema, this.auth);
+    return compileQuery(sql, this.o.db.schema, this.auth, (terms) => {
+      if (terms > queryTerms)
+        throw new Error(`query with ${terms} comparisons is over the limit of ${queryTerms}`);
+    });
   }
 
   private subscribe({ requestId, querySetId, queryStrings }: Msg<'Subscribe'>): void {

@@ -8,6 +8,7 @@ import type { CommittedTx, HostedDatabase } from '../contract.js';
 import type { QuerySetUpdate } from '../stdb-internal/client-api.js';
 import { TxEncodeMemo } from './broadcast-memo.js';
 import { transactionUpdate } from './server-messages.js';
+import { RuleCache } from './sql-port.js';
 
 export interface HubClient {
   readonly identity: bigint;
@@ -24,6 +25,8 @@ export class DatabaseHub {
   private readonly clients = new Map<string, HubClient>();
   private committedOffset: bigint | undefined;
   private readonly detach: () => void;
+  /** Row-level-security rules compiled per identity, shared by its connections (sql/rule-cache.ts). */
+  readonly visibilityRules = new RuleCache();
 
   constructor(
     readonly db: HostedDatabase,

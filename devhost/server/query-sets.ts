@@ -75,6 +75,11 @@ export class ClientQuerySets {
   private resultRows(query: SubscriptionQuery): Uint8Array[] {
     const passes = (r: Uint8Array) => this.passes(query, r);
     if (query.semijoin) return joinRows(query, this.db, this.candidates(query), passes, this.maySee);
+    // An exact index range holds only rows the query accepts: row-level security alone decides.
+    if (query.indexScan?.exact) {
+      const tableId = query.table.tableId;
+      return [...this.candidates(query)].filter((r) => this.maySee(tableId, r));
+    }
     return [...this.candidates(query)].filter(passes);
   }
 

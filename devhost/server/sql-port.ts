@@ -8,7 +8,7 @@ import type { Semijoin } from '../sql/index.js';
 export {
   compileQuery,
   compileVisibility,
-  queryTermCount,
+  RuleCache,
   SqlError,
   type Visibility,
   type VisibilityChange,
@@ -26,7 +26,10 @@ export interface SubscriptionQuery {
   readonly table: TableSchema;
   matches(row: Uint8Array): boolean;
   /** A btree range holding every row that can match: read it instead of the whole table. */
-  readonly indexScan?: Parameters<HostedDatabase['scanIndexRange']>[0];
+  readonly indexScan?: Parameters<HostedDatabase['scanIndexRange']>[0] & {
+    /** The range holds exactly the rows `matches` accepts (no need to test them again). */
+    readonly exact?: boolean;
+  };
   /** A join: rows of `table` are in the result only while a matching row of the other table is. */
   readonly semijoin?: Semijoin;
 }

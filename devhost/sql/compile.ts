@@ -6,9 +6,16 @@ import type { ModuleSchema, TableSchema } from '../contract.js';
 import { compileJoin, fieldsOf, type Semijoin } from './compile-join.js';
 import { type IndexScan, planIndexScan } from './index-plan.js';
 import { parseSubscription } from './parser.js';
-import { parseSemijoinRule, SemijoinState } from './semijoin-rule.js';
+import {
+  type LookupRows,
+  parseSemijoinRule,
+  type SemijoinRule,
+  SemijoinState,
+  senderKey,
+} from './semijoin-rule.js';
 import { SqlError } from './sql-error.js';
 import { columnsNeeded, decoder, readableTable, type SqlAuth } from './tables.js';
+import { termCount } from './terms.js';
 import { resolveProjectedColumn, type Scope, typeFilter, unresolvedVar } from './typecheck.js';
 
 export type { SqlAuth } from './tables.js';
@@ -35,8 +42,15 @@ const SELECT_ALL_TABLES = /^\s*\bSELECT\s+\*\s+FROM\s+\*\s*$/i;
 /**
  * Compiles one query string into its fragments: one for a single-table query, one per readable
  * non-event table for `SELECT * FROM *`. Throws `SqlError` for anything devhost cannot evaluate exactly.
+ * `checkTerms` sees the WHERE clause's comparison count once the text is parsed, before anything is
+ * compiled (a host's limit: it throws to refuse), so the text is parsed once.
  */
-export function compileQuery(sql: string, schema: ModuleSchema, auth: SqlAuth): CompiledQuery[] {
+export function compileQuery(
+  sql: string,
+  schema: ModuleSchema,
+  auth: SqlAuth,
+  checkTerms?: (terms: number) => void,
+): CompiledQuery[] {
   const text = sql.trim();
   if (text === '') throw new SqlError('parse', 'Empty string');
   if (SELECT_ALL_TABLES.test(text)) {
@@ -45,6 +59,7 @@ export function compileQuery(sql: string, schema: ModuleSchema, auth: SqlAuth): 
       .map((table) => ({ sql: `SELECT * FROM ${table.name}`, table, matches: () => true }));
   }
   const ast = parseSubscription(text);
+  checkTerms?.(termCount(ast.filter));
   if (ast.join) return [compileJoin(sql, ast, schema, auth)];
   // Same order as SpacetimeDB's type checker: FROM, then WHERE, then the projection.
   const table = readableTable(schema, ast.from.table, auth);
@@ -101,35 +116,29 @@ export interface Visibility {
 }
 
 /**
- * Row-level security (`clientVisibilityFilter`, spec §4.4): a non-owner sees a row of a table that
- * has rules iff at least one rule matches it. The owner sees everything. Rules are single-table
- * filters, or grant semijoins (`semijoin-rule.ts`), which need `rows` to read the grant table.
+ * A schema's row-level-security rules compiled for one sender: the filter rules with `:sender` bound,
+ * and the grant semijoins (whose per-client state `compileVisibility` builds). Immutable, so every
+ * connection of that identity can share it (rule-cache.ts).
  */
-export function compileVisibility(
-  schema: ModuleSchema,
-  auth: SqlAuth,
-  rows?: (tableId: number) => Iterable<Uint8Array>,
-): Visibility {
-  const none: Visibility = Object.assign(() => true, { dependsOn: new Set<number>(), refresh: () => [] });
-  if (auth.isOwner || schema.rowLevelSecurity.length === 0) return none;
+export interface SenderRules {
+  readonly filters: ReadonlyMap<number, readonly CompiledQuery[]>;
+  readonly semijoins: readonly SemijoinRule[];
+}
+
+/** Compiles every rule of the schema for `sender`; throws `SqlError` for a rule devhost cannot apply. */
+export function compileRules(schema: ModuleSchema, sender: bigint): SenderRules {
   const filters = new Map<number, CompiledQuery[]>();
-  const joins = new Map<number, SemijoinState[]>();
+  const semijoins: SemijoinRule[] = [];
   for (const rule of schema.rowLevelSecurity) {
     const semijoin = parseSemijoinRule(rule, schema);
     if (semijoin) {
-      if (!rows)
-        throw new SqlError(
-          'unsupported',
-          `row-level security rule \`${rule}\` needs the database to evaluate`,
-        );
-      const state = new SemijoinState(semijoin, auth.sender, schema, rows);
-      joins.set(semijoin.target.tableId, [...(joins.get(semijoin.target.tableId) ?? []), state]);
+      semijoins.push(semijoin);
       continue;
     }
     let compiled: CompiledQuery[];
     try {
       // A rule is part of the module, not the caller's query: it may name any table, private included.
-      compiled = compileQuery(rule, schema, { sender: auth.sender, isOwner: true });
+      compiled = compileQuery(rule, schema, { sender, isOwner: true });
     } catch (e) {
       if (!(e instanceof SqlError)) throw e;
       throw new SqlError(
@@ -147,6 +156,37 @@ export function compileVisibility(
         `row-level security rule \`${rule}\` joins tables other than as \`SELECT a.* FROM a JOIN b ON a.x = b.y WHERE b.z = :sender\`, which devhost does not evaluate`,
       );
     filters.set(q.table.tableId, [...(filters.get(q.table.tableId) ?? []), q]);
+  }
+  return { filters, semijoins };
+}
+
+/**
+ * Row-level security (`clientVisibilityFilter`, spec §4.4): a non-owner sees a row of a table that
+ * has rules iff at least one rule matches it. The owner sees everything. Rules are single-table
+ * filters, or grant semijoins (`semijoin-rule.ts`), which need `rows` to read the grant table (an
+ * index range of it when the rule's sender column leads an index).
+ * `rules`: the sender's compiled rules when they are at hand (shared by its connections,
+ * rule-cache.ts); compiled here otherwise. The grant state is this client's own either way.
+ */
+export function compileVisibility(
+  schema: ModuleSchema,
+  auth: SqlAuth,
+  rows?: LookupRows,
+  rules?: (schema: ModuleSchema, sender: bigint) => SenderRules,
+): Visibility {
+  const none: Visibility = Object.assign(() => true, { dependsOn: new Set<number>(), refresh: () => [] });
+  if (auth.isOwner || schema.rowLevelSecurity.length === 0) return none;
+  const { filters, semijoins } = (rules ?? compileRules)(schema, auth.sender);
+  const joins = new Map<number, SemijoinState[]>();
+  const sender = senderKey(auth.sender);
+  for (const semijoin of semijoins) {
+    if (!rows)
+      throw new SqlError(
+        'unsupported',
+        `row-level security rule \`${semijoin.sql}\` needs the database to evaluate`,
+      );
+    const state = new SemijoinState(semijoin, sender, schema, rows);
+    joins.set(semijoin.target.tableId, [...(joins.get(semijoin.target.tableId) ?? []), state]);
   }
   const byFilter = (tableId: number, row: Uint8Array) =>
     filters.get(tableId)?.some((q) => q.matches(row)) ?? false;

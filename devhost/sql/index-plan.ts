@@ -24,6 +24,11 @@ export interface IndexScan {
   /** BSATN `Bound`: tag 0 included, 1 excluded, 2 unbounded; then the value. */
   readonly start: Uint8Array;
   readonly end: Uint8Array;
+  /**
+   * The range holds exactly the rows the filter accepts (every conjunct is an equality on the prefix
+   * or an integer bound on the next column), so the rows read need not be filtered again.
+   */
+  readonly exact?: boolean;
 }
 
 type Op = '=' | '<' | '<=' | '>' | '>=';
@@ -34,6 +39,8 @@ interface Comparison {
   readonly op: Op;
   /** The literal as BSATN of the column's type. */
   readonly bytes: Uint8Array;
+  /** An integer column: its btree order is the SQL order (a range on it is exact). */
+  readonly int: boolean;
 }
 
 function conjuncts(e: SqlExpr): SqlExpr[] {
@@ -82,7 +89,8 @@ function comparison(
   const col = columnByNameOrAlias(table, field.field);
   if (!col) return undefined;
   const bytes = literalBytes(col, schema, lit);
-  return bytes ? { colId: col.colId, op: op as Op, bytes } : undefined;
+  const int = INT_TYPES[resolve(col.type, schema.typespace).tag] !== undefined;
+  return bytes ? { colId: col.colId, op: op as Op, bytes, int } : undefined;
 }
 
 const concat = (parts: readonly Uint8Array[]): Uint8Array => {
@@ -100,7 +108,7 @@ const UNBOUNDED = Uint8Array.of(2);
 function planFor(
   index: IndexSchema,
   cmps: readonly Comparison[],
-): { scan: IndexScan; score: number } | undefined {
+): { scan: IndexScan; score: number; used: number } | undefined {
   const eq = (col: number) => cmps.find((c) => c.colId === col && c.op === '=');
   const prefix: Uint8Array[] = [];
   for (const col of index.columns) {
@@ -118,7 +126,7 @@ function planFor(
       start: bound(0, last),
       end: bound(0, last),
     };
-    return { scan, score: index.columns.length * 2 };
+    return { scan, score: index.columns.length * 2, used: index.columns.length };
   }
   const next = index.columns[prefix.length] as number;
   const lower = cmps.find((c) => c.colId === next && (c.op === '>' || c.op === '>='));
@@ -131,7 +139,13 @@ function planFor(
     start: lower ? bound(lower.op === '>=' ? 0 : 1, lower.bytes) : UNBOUNDED,
     end: upper ? bound(upper.op === '<=' ? 0 : 1, upper.bytes) : UNBOUNDED,
   };
-  return { scan, score: prefix.length * 2 + (lower || upper ? 1 : 0) };
+  const ranges = [lower, upper].filter((c) => c !== undefined);
+  return {
+    scan,
+    score: prefix.length * 2 + (ranges.length > 0 ? 1 : 0),
+    // A range on a non-integer column (string order) is left to the filter to confirm.
+    used: ranges.every((c) => c.int) ? prefix.length + ranges.length : -1,
+  };
 }
 
 /** The best btree index scan for the filter, or undefined to read the whole table. */
@@ -142,15 +156,18 @@ export function planIndexScan(
   schema: ModuleSchema,
 ): IndexScan | undefined {
   if (!filter) return undefined;
-  const cmps = conjuncts(filter)
+  const all = conjuncts(filter);
+  const cmps = all
     .map((c) => comparison(c, table, alias, schema))
     .filter((c): c is Comparison => c !== undefined);
   if (cmps.length === 0) return undefined;
-  let best: { scan: IndexScan; score: number } | undefined;
+  let best: { scan: IndexScan; score: number; used: number } | undefined;
   for (const index of table.indexes) {
     if (index.algorithm !== 'btree') continue;
     const p = planFor(index, cmps);
     if (p && (!best || p.score > best.score)) best = p;
   }
-  return best?.scan;
+  if (!best) return undefined;
+  // Exact when the plan used every conjunct (each one a plannable comparison, none repeated).
+  return best.used === all.length ? { ...best.scan, exact: true } : best.scan;
 }

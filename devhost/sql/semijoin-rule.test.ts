@@ -78,4 +78,25 @@ describe('grant semijoin rules', () => {
     expect(visible(eventTable, event('a'))).toBe(false);
     expect(compileVisibility(schema, { sender: me, isOwner: true })(eventTable, event('zzz'))).toBe(true);
   });
+
+  it('reads a client’s grants from the index led by the sender column, not the whole grant table', () => {
+    const me = 7n;
+    const grantTable = tableOf(schema, 'stream_grant');
+    const writers = tableOf(schema, 'sync_writer');
+    const reads: { tableId: number; scan?: { indexId: number; prefix: Uint8Array; prefixElems: number } }[] =
+      [];
+    compileVisibility(schema, { sender: me, isOwner: false }, (tableId, scan) => {
+      reads.push({ tableId, ...(scan ? { scan } : {}) });
+      return [];
+    });
+    const meBytes = new Uint8Array(32);
+    meBytes[0] = 7;
+    // stream_grant (reader, stream_id): the reader as the prefix.
+    const grantRead = reads.find((r) => r.tableId === grantTable.tableId);
+    const byReader = grantTable.indexes.find((i) => i.columns.length === 2 && i.columns[0] === 1);
+    expect(grantRead?.scan).toMatchObject({ indexId: byReader?.indexId, prefixElems: 1, prefix: meBytes });
+    // sync_writer's primary key is the identity alone: the sender as a range of one value.
+    const writerRead = reads.find((r) => r.tableId === writers.tableId);
+    expect(writerRead?.scan).toMatchObject({ prefixElems: 0, start: Uint8Array.of(0, ...meBytes) });
+  });
 });

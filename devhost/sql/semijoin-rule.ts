@@ -10,7 +10,7 @@
  * join shape stays refused by the general SQL path.
  */
 import type { AlgebraicTypeType } from 'spacetimedb';
-import type { ColumnSchema, ModuleSchema, TableSchema } from '../contract.js';
+import type { ColumnSchema, IndexSchema, ModuleSchema, TableSchema } from '../contract.js';
 import { bytesKey, columnBounds, columnSpan } from '../store/bsatn-layout.js';
 import { SqlError } from './sql-error.js';
 
@@ -28,6 +28,20 @@ export interface SemijoinRule {
   readonly lookup: TableSchema;
   readonly lookupColumn: ColumnSchema;
   readonly senderColumn: ColumnSchema;
+  /** A btree index of `lookup` led by `senderColumn`: a client's grants are read from it, not the whole table. */
+  readonly senderIndex?: IndexSchema;
+}
+
+/** Where a semijoin reads its lookup table: the whole table, or (given `scan`) one index range of it. */
+export type LookupRows = (tableId: number, scan?: SenderScan) => Iterable<Uint8Array>;
+
+/** An index range of the lookup table holding the rows of one sender (`HostedDatabase.scanIndexRange`). */
+export interface SenderScan {
+  readonly indexId: number;
+  readonly prefix: Uint8Array;
+  readonly prefixElems: number;
+  readonly start: Uint8Array;
+  readonly end: Uint8Array;
 }
 
 function name(groups: (string | undefined)[], at: number): string {
@@ -79,41 +93,76 @@ export function parseSemijoinRule(sql: string, schema: ModuleSchema): SemijoinRu
   }
   if (!isIdentity(senderColumn.type))
     throw new SqlError('type', `\`${senderColumn.name}\` must be an Identity to compare with :sender`);
-  return { sql, target, targetColumn, lookup, lookupColumn, senderColumn };
+  const senderIndex = lookup.indexes.find(
+    (i) => i.algorithm === 'btree' && i.columns[0] === senderColumn.colId,
+  );
+  return {
+    sql,
+    target,
+    targetColumn,
+    lookup,
+    lookupColumn,
+    senderColumn,
+    ...(senderIndex ? { senderIndex } : {}),
+  };
 }
 
-/** BSATN of an Identity (u256, little-endian) as the lookup key. */
-function identityKey(sender: bigint): string {
+/** The index range of `index` (led by the sender column) holding `senderBytes`' rows. */
+function senderScan(index: IndexSchema, senderBytes: Uint8Array): SenderScan {
+  const point = new Uint8Array(1 + senderBytes.length);
+  point.set(senderBytes, 1); // Bound tag 0: included
+  // A one-column index: the sender as an inclusive range of one value; else the sender as the prefix.
+  return index.columns.length === 1
+    ? { indexId: index.indexId, prefix: new Uint8Array(0), prefixElems: 0, start: point, end: point }
+    : { indexId: index.indexId, prefix: senderBytes, prefixElems: 1, start: UNBOUNDED, end: UNBOUNDED };
+}
+
+const UNBOUNDED = Uint8Array.of(2);
+
+/** BSATN of an Identity (u256, little-endian). */
+function identityBytes(sender: bigint): Uint8Array {
   const b = new Uint8Array(32);
   let v = sender;
   for (let i = 0; i < 32; i++) {
     b[i] = Number(v & 0xffn);
     v >>= 8n;
   }
-  return bytesKey(b);
+  return b;
+}
+
+/** A sender as a semijoin compares it: its BSATN, and that as a lookup key. */
+export interface SenderKey {
+  readonly bytes: Uint8Array;
+  readonly key: string;
+}
+
+export function senderKey(sender: bigint): SenderKey {
+  const bytes = identityBytes(sender);
+  return { bytes, key: bytesKey(bytes) };
 }
 
 /** Per client: the join keys of `target` rows the sender may see, kept in step with `lookup`. */
 export class SemijoinState {
   private keys = new Set<string>();
-  private readonly sender: string;
+  private readonly scan: SenderScan | undefined;
 
   constructor(
     readonly rule: SemijoinRule,
-    sender: bigint,
+    private readonly sender: SenderKey,
     private readonly schema: ModuleSchema,
-    private readonly rows: (tableId: number) => Iterable<Uint8Array>,
+    private readonly rows: LookupRows,
   ) {
-    this.sender = identityKey(sender);
+    this.scan = rule.senderIndex ? senderScan(rule.senderIndex, sender.bytes) : undefined;
     this.keys = this.compute();
   }
 
   private compute(): Set<string> {
     const keys = new Set<string>();
     const { lookup, lookupColumn, senderColumn } = this.rule;
-    for (const row of this.rows(lookup.tableId)) {
+    // The sender's own rows when an index is led by its column (else every row); checked either way.
+    for (const row of this.rows(lookup.tableId, this.scan)) {
       const b = columnBounds(lookup.rowType, this.schema.typespace, row);
-      if (bytesKey(row, b[senderColumn.colId], b[senderColumn.colId + 1]) !== this.sender) continue;
+      if (bytesKey(row, b[senderColumn.colId], b[senderColumn.colId + 1]) !== this.sender.key) continue;
       keys.add(bytesKey(row, b[lookupColumn.colId], b[lookupColumn.colId + 1]));
     }
     return keys;

@@ -5,17 +5,18 @@
 import type { SqlExpr } from './ast.js';
 import { parseSubscription } from './parser.js';
 
-function count(e: SqlExpr | undefined): number {
+/** Comparisons in a parsed WHERE clause. */
+export function termCount(e: SqlExpr | undefined): number {
   if (!e) return 0;
-  if (e.kind === 'bin') return 1 + count(e.left) + count(e.right);
-  if (e.kind === 'log') return count(e.left) + count(e.right);
+  if (e.kind === 'bin') return 1 + termCount(e.left) + termCount(e.right);
+  if (e.kind === 'log') return termCount(e.left) + termCount(e.right);
   return 0;
 }
 
 /** Comparisons in the query's WHERE clause; 0 when it does not parse (compiling reports that). */
 export function queryTermCount(sql: string): number {
   try {
-    return count(parseSubscription(sql).filter);
+    return termCount(parseSubscription(sql).filter);
   } catch {
     return 0;
   }

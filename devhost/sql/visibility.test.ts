@@ -1,7 +1,7 @@
 import { Identity } from 'spacetimedb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleSchema } from '../contract.js';
-import { compileVisibility, SqlError } from './index.js';
+import { compileVisibility, RuleCache, SqlError } from './index.js';
 import { encodeRow, loadSchema, SQL_MODULE, TEST_MODULE, tableOf } from './testing/schema.js';
 
 // SQL_MODULE's rules: `SELECT * FROM doc WHERE doc.owner = :sender` and
@@ -74,5 +74,47 @@ describe('row-level security', () => {
     expect((error as SqlError).message).toMatch(reason);
     // The owner never applies rules, so a bad rule does not stop the owner.
     expect(compileVisibility(bad, { sender: 1n, isOwner: true })(docId(), doc(BOB, false))).toBe(true);
+  });
+});
+
+describe('row-level security rules shared per identity (RuleCache)', () => {
+  it('compiles an identity’s rules once and reuses them for its next connection', () => {
+    const cache = new RuleCache(8);
+    const first = cache.rulesFor(schema, ALICE);
+    expect(cache.rulesFor(schema, ALICE)).toBe(first);
+    expect(cache.size(schema)).toBe(1);
+    const visible = compileVisibility(schema, { sender: ALICE, isOwner: false }, undefined, cache.rulesFor);
+    expect(visible(docId(), doc(ALICE, false))).toBe(true);
+    expect(visible(docId(), doc(BOB, false))).toBe(false);
+  });
+
+  it('keeps each identity’s :sender: a rule compiled for one viewer never decides for another', () => {
+    const cache = new RuleCache(8);
+    const alice = compileVisibility(schema, { sender: ALICE, isOwner: false }, undefined, cache.rulesFor);
+    const bob = compileVisibility(schema, { sender: BOB, isOwner: false }, undefined, cache.rulesFor);
+    expect(cache.size(schema)).toBe(2);
+    expect([alice(docId(), doc(ALICE, false)), alice(docId(), doc(BOB, false))]).toEqual([true, false]);
+    expect([bob(docId(), doc(ALICE, false)), bob(docId(), doc(BOB, false))]).toEqual([false, true]);
+  });
+
+  it('is bounded: beyond maxSenders the least recently connected identity’s rules go', () => {
+    const cache = new RuleCache(2);
+    const alice = cache.rulesFor(schema, ALICE);
+    cache.rulesFor(schema, BOB);
+    cache.rulesFor(schema, ALICE); // Alice connected again: Bob is now the least recent
+    cache.rulesFor(schema, 0xca201n);
+    expect(cache.size(schema)).toBe(2);
+    expect(cache.rulesFor(schema, ALICE)).toBe(alice);
+    expect(cache.size(schema)).toBe(2);
+  });
+
+  it('keeps nothing for rules that do not compile: they are refused every time', () => {
+    const cache = new RuleCache(8);
+    const bad = { ...schema, rowLevelSecurity: [...schema.rowLevelSecurity, 'SELECT * FROM *'] };
+    for (let i = 0; i < 2; i++)
+      expect(() =>
+        compileVisibility(bad, { sender: ALICE, isOwner: false }, undefined, cache.rulesFor),
+      ).toThrow(/must return exactly one table/);
+    expect(cache.size(bad)).toBe(0);
   });
 });
