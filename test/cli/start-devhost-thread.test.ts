@@ -47,12 +47,11 @@ describe('spacetime-sync start, devhost on its own thread', () => {
       out += d.toString();
     });
     let exitCode: number | null | undefined;
-    const exited = new Promise<number | null>((r) =>
-      child.once('exit', (code) => {
-        exitCode = code;
-        r(code);
-      }),
-    );
+    child.once('exit', (code) => {
+      exitCode = code;
+    });
+    // 'close', not 'exit', before reading the output: the last lines can still be in the pipe at 'exit'.
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
     await expect.poll(() => out, { timeout: 60_000 }).toContain('"msg":"ready"');
     const http = /ingest \+ \/metrics \/healthz \/readyz on (http:\/\/[\d.:]+)/.exec(out)?.[1];
     const token = spawnSync(process.execPath, [BIN, 'token', '--role', 'publisher', '--streams', '*'], {

@@ -185,7 +185,8 @@ describe('`spacetime-sync tail` against a wrong host', () => {
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const code = await new Promise((r) => child.once('exit', r));
+    // 'close', not 'exit': the last output can still be in the pipe when 'exit' fires.
+    const code = await new Promise((r) => child.once('close', r));
     expect(code).toBe(3);
     expect(stderr).toContain('unknown_database: http://127.0.0.1');
   });

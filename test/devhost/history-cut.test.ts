@@ -37,7 +37,8 @@ function devhostProcess(dataDir: string, extra: string[] = []): Promise<Run> {
   );
   children.push(child);
   let out = '';
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // 'close', not 'exit': the last output can still be in the pipe when 'exit' fires.
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   return new Promise((resolve) => {
     const onData = (d: Buffer) => {
       out += d.toString();

@@ -61,7 +61,8 @@ function launch(script: string): Running {
     child,
     out: '',
     err: '',
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    // 'close', not 'exit': the last output can still be in the pipe when 'exit' fires.
+    exited: new Promise((resolve) => child.once('close', (code) => resolve(code))),
   };
   child.stdout?.on('data', (d: Buffer) => {
     r.out += d.toString();

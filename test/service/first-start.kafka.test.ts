@@ -39,7 +39,8 @@ function start(env: Record<string, string>) {
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as LogRecord);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // 'close', not 'exit': the last output can still be in the pipe when 'exit' fires.
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   return { child, records, messages: () => records().map((r) => r.msg), exited };
 }
 

@@ -45,7 +45,8 @@ export async function startRecordingModules(env: Record<string, string>): Promis
   child.stderr.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // 'close', not 'exit': the last output can still be in the pipe when 'exit' fires.
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   try {
     await expect.poll(() => out, { timeout: 60_000 }).toContain('"msg":"ready"');
   } finally {
