@@ -23,6 +23,10 @@ export default defineConfig({
     env: { SPACETIME_SYNC_STATE_DIR: join(tmpdir(), `spacetime-sync-test-state-${process.pid}`) },
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // expect.poll waits on a condition; its own default gives up after 1 s, which a loaded or slow
+    // machine (CI, five engineers on two cores) can exceed on a round trip that is usually
+    // milliseconds. A poll that succeeds still returns as soon as it does.
+    expect: { poll: { timeout: 20_000 } },
     projects: [
       {
         extends: true,

@@ -107,7 +107,7 @@ describe('SpacetimeWriter', () => {
       writer.appendBatch([eventInput('w:pipe', `k${i + 1}`, { sourceSeq: BigInt(i + 1) })]),
     );
     // With one call at a time the host would see only the first until it answered.
-    await vi.waitFor(() => expect(held.arrived).toBe(4));
+    await vi.waitFor(() => expect(held.arrived).toBe(4), { timeout: 20_000 });
     expect(writer.inFlight).toBe(4);
     held.open();
     const receipts = await Promise.all(calls);
@@ -127,7 +127,7 @@ describe('SpacetimeWriter', () => {
     const held = holdCalls(devhost);
     const batch = (i: number) => [eventInput('w:drop', `d${i}`, { sourceSeq: BigInt(i) })];
     const calls = [1, 2, 3, 4].map((i) => writer.appendBatch(batch(i)).catch((e: unknown) => e));
-    await vi.waitFor(() => expect(held.arrived).toBe(4));
+    await vi.waitFor(() => expect(held.arrived).toBe(4), { timeout: 20_000 });
     proxy.set('drop');
     for (const outcome of await Promise.all(calls)) {
       expect(isSyncError(outcome, 'unavailable')).toBe(true);
@@ -135,7 +135,9 @@ describe('SpacetimeWriter', () => {
     }
     // The host still runs what it had received: the calls committed although nobody heard it.
     held.open();
-    await vi.waitFor(() => expect(devhost.databases.get(SYNC_DB)?.rows('sync_event').length).toBe(4));
+    await vi.waitFor(() => expect(devhost.databases.get(SYNC_DB)?.rows('sync_event').length).toBe(4), {
+      timeout: 20_000,
+    });
     proxy.set('pass');
     await writer.waitConnected(30_000);
     // The publisher's retries, pipelined again: each answers its original seq as a duplicate.

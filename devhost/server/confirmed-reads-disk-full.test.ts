@@ -54,7 +54,7 @@ describe('confirmed reads when the commit log runs out of space', () => {
     const rolledBackUpdate = new Uint8Array([1, 1, 1]);
 
     log.append(workloadTx(0n));
-    await vi.waitFor(() => expect(fs.written).toBe(1));
+    await vi.waitFor(() => expect(fs.written).toBe(1), { timeout: 20_000 });
     queue.push(durableUpdate, 0n);
     // One turn of the event loop: the queue has taken its run and waits for offset 0 alone (a
     // broadcast arriving while a connection waits for an earlier commit, the usual case under load).
@@ -64,7 +64,7 @@ describe('confirmed reads when the commit log runs out of space', () => {
     queue.push(rolledBackUpdate, 1n); // its broadcast, queued behind the wait for offset 0
 
     // The stall fsyncs what was written: offset 0 goes out.
-    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    await vi.waitFor(() => expect(sent).toHaveLength(1), { timeout: 20_000 });
 
     // Space returns and another transaction takes offset 1 and becomes durable.
     fs.full = false;
@@ -85,7 +85,7 @@ describe('confirmed reads when the commit log runs out of space', () => {
       fsync: { intervalMs: 3_600_000 },
     });
     log.append(workloadTx(0n));
-    await vi.waitFor(() => expect(fs.written).toBe(1));
+    await vi.waitFor(() => expect(fs.written).toBe(1), { timeout: 20_000 });
     const stalled = new Promise<bigint>((resolve) =>
       log.onStall?.({ stalled: (last) => resolve(last), resumed: () => {} }),
     );
@@ -126,7 +126,9 @@ describe('confirmed reads when the commit log runs out of space', () => {
     store.begin();
     counter('b');
     pipeline.commit(2n); // offset 1: cannot be logged, rolled back
-    await vi.waitFor(() => expect(logged.join('\n')).toMatch(/rolled back 1 committed transaction/));
+    await vi.waitFor(() => expect(logged.join('\n')).toMatch(/rolled back 1 committed transaction/), {
+      timeout: 20_000,
+    });
 
     // A subscription answered now shows the rolled-back state: it waits for offset 0, not for 1
     // (which the stalled log refuses, closing the connection of every client that subscribes).

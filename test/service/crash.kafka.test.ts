@@ -196,13 +196,16 @@ describe('adapter when SpacetimeDB restarts under load', () => {
       stdout += d.toString();
     });
     await ready;
-    const metricsUrl = await vi.waitFor(() => {
-      const url = /on (http:\/\/[\d.:]+)/.exec(
-        stdout.split('\n').find((l) => l.includes('/metrics')) ?? '',
-      )?.[1];
-      if (!url) throw new Error('the service has not printed its /metrics address');
-      return url;
-    });
+    const metricsUrl = await vi.waitFor(
+      () => {
+        const url = /on (http:\/\/[\d.:]+)/.exec(
+          stdout.split('\n').find((l) => l.includes('/metrics')) ?? '',
+        )?.[1];
+        if (!url) throw new Error('the service has not printed its /metrics address');
+        return url;
+      },
+      { timeout: 20_000 },
+    );
     const restarts = async () =>
       Number(
         /spacetime_sync_kafka_consumer_restarts_total (\d+)/.exec(
