@@ -160,7 +160,7 @@ describe('connecting', () => {
       'zipped',
       Array.from({ length: 20 }, (_, i) => `later-${i}`),
     );
-    await expect.poll(() => seen.length, { timeout: 5_000 }).toBe(22);
+    await expect.poll(() => seen.length).toBe(22);
     expect(seen).toEqual(range(1, 22));
   });
 });

@@ -26,9 +26,7 @@ describe('SyncClient presence and tail', () => {
       presence: { sessionId: 'sess-p', deviceId: 'laptop', ttlMs: 300 },
     });
     await client.waitLive();
-    await expect
-      .poll(() => writer.conn.db.sessionPresence.session_id.find('sess-p')?.state, { timeout: 5_000 })
-      .toBe('live');
+    await expect.poll(() => writer.conn.db.sessionPresence.session_id.find('sess-p')?.state).toBe('live');
     const first =
       writer.conn.db.sessionPresence.session_id.find('sess-p')?.lastSeen.microsSinceUnixEpoch ?? 0n;
     await expect
@@ -40,9 +38,7 @@ describe('SyncClient presence and tail', () => {
       )
       .toBe(true);
     await client.close();
-    await expect
-      .poll(() => writer.conn.db.sessionPresence.session_id.find('sess-p'), { timeout: 5_000 })
-      .toBeNull();
+    await expect.poll(() => writer.conn.db.sessionPresence.session_id.find('sess-p')).toBeNull();
   });
 
   it('`spacetime-sync tail` prints events and resumes from its store after a restart', async () => {

@@ -27,10 +27,10 @@ describe('SyncClient', () => {
     expect(app.seqs('orders')).toEqual(range(1, 5));
     await append(writer, 'orders', ['f', 'g', 'h']);
     await append(writer, 'empty', ['x']);
-    await expect.poll(() => app.seqs('orders'), { timeout: 5_000 }).toEqual(range(1, 8));
-    await expect.poll(() => app.seqs('empty'), { timeout: 5_000 }).toEqual([1n]);
+    await expect.poll(() => app.seqs('orders')).toEqual(range(1, 8));
+    await expect.poll(() => app.seqs('empty')).toEqual([1n]);
     expect(app.violations).toEqual([]);
-    await expect.poll(async () => (await store.load('orders'))?.watermark, { timeout: 5_000 }).toBe(8n);
+    await expect.poll(async () => (await store.load('orders'))?.watermark).toBe(8n);
     // Acks follow what the application applied.
     const acks = await connect(devhost, devhost.ownerToken); // checkpoints are visible to their owner and the database owner
     cleanups.push(async () => acks.conn.disconnect());
@@ -78,7 +78,7 @@ describe('SyncClient', () => {
     await client.waitLive();
     writer.conn.disconnect();
     await devhost.stop();
-    await expect.poll(() => client.currentState, { timeout: 5_000 }).toBe('backoff');
+    await expect.poll(() => client.currentState).toBe('backoff');
     ({ devhost, writer } = await devhostWithWriter(dataDir, port));
     cleanups.push(async () => {
       writer.conn.disconnect();
@@ -98,10 +98,10 @@ describe('SyncClient', () => {
     const client = await open(devhost, ['reset-me'], new MemoryCursorStore(), app);
     await client.waitLive();
     await writer.conn.reducers.resetStream({ streamId: 'reset-me' });
-    await expect.poll(() => app.rebootstraps.length, { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => app.rebootstraps.length).toBe(1);
     expect(app.rebootstraps[0]?.reason).toEqual({ kind: 'epoch_changed', fromEpoch: 1n, toEpoch: 2n });
     await append(writer, 'reset-me', ['c']);
-    await expect.poll(() => app.seqs('reset-me'), { timeout: 5_000 }).toEqual([3n]);
+    await expect.poll(() => app.seqs('reset-me')).toEqual([3n]);
     expect(app.violations).toEqual([]);
   });
 
@@ -120,9 +120,9 @@ describe('SyncClient', () => {
     cleanups.push(() => client.close());
     await client.waitLive();
     // Live: the replay subscription is gone with its row.
-    await expect.poll(() => client.cachedEventCount, { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => client.cachedEventCount).toBe(0);
     for (let i = 1; i <= 40; i++) await append(writer, 'long', [`k${i}`]);
-    await expect.poll(() => app.seqs('long'), { timeout: 5_000 }).toEqual(range(1, 41));
+    await expect.poll(() => app.seqs('long')).toEqual(range(1, 41));
     expect(app.violations).toEqual([]);
     // A subscription on sync_event would hold all 40; the event table holds none.
     expect(client.cachedEventCount).toBe(0);
@@ -201,7 +201,7 @@ describe('SyncClient', () => {
     // Progress came window by window.
     expect(progress.slice(0, 3)).toEqual([40n, 80n, 120n]);
     await append(writer, 'backlog', ['live-1']);
-    await expect.poll(() => app.seqs('backlog').at(-1), { timeout: 5_000 }).toBe(301n);
+    await expect.poll(() => app.seqs('backlog').at(-1)).toBe(301n);
   });
 
   it('replays in windows by default: a backlog over DEFAULT_REPLAY_WINDOW never sits whole in the cache', async () => {
@@ -233,9 +233,9 @@ describe('SyncClient', () => {
     expect(peakCached).toBeGreaterThan(0);
     expect(peakCached).toBeLessThanOrEqual(3 * DEFAULT_REPLAY_WINDOW);
     // Once live, the replay's rows have left the cache: the live event table holds none.
-    await expect.poll(() => client?.cachedEventCount, { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => client?.cachedEventCount).toBe(0);
     await append(writer, 'deep', ['live-1']);
-    await expect.poll(() => app.seqs('deep').at(-1), { timeout: 5_000 }).toBe(BigInt(total + 1));
+    await expect.poll(() => app.seqs('deep').at(-1)).toBe(BigInt(total + 1));
   });
 
   it('rejects a replayWindow that is not a whole number ≥ 0 before connecting', async () => {
@@ -264,7 +264,7 @@ describe('SyncClient', () => {
     }
     const last = await open(devhost, ['racy'], store, app);
     await last.waitLive();
-    await expect.poll(() => app.seqs('racy'), { timeout: 5_000 }).toEqual(range(1, 12));
+    await expect.poll(() => app.seqs('racy')).toEqual(range(1, 12));
     expect(app.violations).toEqual([]);
   });
 
@@ -279,7 +279,7 @@ describe('SyncClient', () => {
     await append(writer, 'twice', ['k0']);
     await writer.conn.reducers.resetStream({ streamId: 'twice' });
     await append(writer, 'twice', ['k0']);
-    await expect.poll(() => app.seqs('twice'), { timeout: 5_000 }).toEqual([3n]);
+    await expect.poll(() => app.seqs('twice')).toEqual([3n]);
     expect(app.rebootstraps.at(-1)?.epoch).toBe(3n);
     expect(app.violations).toEqual([]);
   });

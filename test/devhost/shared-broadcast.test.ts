@@ -46,10 +46,10 @@ describe('one encoded update shared by the subscribers that see the same rows', 
 
     const orders = ['orders#1', 'orders#2'];
     const bills = ['billing#1', 'billing#2', 'billing#3'];
-    await expect.poll(() => both.seen.length, { timeout: 5_000 }).toBe(5);
-    await expect.poll(() => onlyBilling.seen, { timeout: 5_000 }).toEqual(bills);
-    await expect.poll(() => billing.seen, { timeout: 5_000 }).toEqual(bills);
-    await expect.poll(() => ordersA.seen, { timeout: 5_000 }).toEqual(orders);
+    await expect.poll(() => both.seen.length).toBe(5);
+    await expect.poll(() => onlyBilling.seen).toEqual(bills);
+    await expect.poll(() => billing.seen).toEqual(bills);
+    await expect.poll(() => ordersA.seen).toEqual(orders);
     expect(ordersB.seen).toEqual(orders);
     expect([...both.seen].sort()).toEqual([...bills, ...orders].sort());
   });

@@ -67,7 +67,7 @@ describe('the adapter as a writer identity, not the owner', () => {
     await subscribe(temp.conn, ['SELECT * FROM source_cursor']);
     expect([...temp.conn.db.sourceCursor.iter()]).toHaveLength(1);
     await owner.conn.reducers.revokeWriter({ identity: id(temp) });
-    await expect.poll(() => [...temp.conn.db.sourceCursor.iter()].length, { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => [...temp.conn.db.sourceCursor.iter()].length).toBe(0);
     temp.conn.disconnect();
   });
 

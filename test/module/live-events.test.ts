@@ -29,7 +29,7 @@ describe('sync_event_live (event table)', () => {
     await owner.conn.reducers.appendSyncEvent({ event: eventInput('orders', 'a') });
     await owner.conn.reducers.appendSyncEvent({ event: eventInput('orders', 'c') });
 
-    await expect.poll(() => granted.seen, { timeout: 5_000 }).toEqual(['orders#1', 'orders#2', 'orders#3']);
+    await expect.poll(() => granted.seen).toEqual(['orders#1', 'orders#2', 'orders#3']);
     // Row-level security applies to the event table as to sync_event: not granted, not delivered,
     // whatever the query asked for.
     expect(other.seen).toEqual([]);
@@ -51,6 +51,6 @@ describe('sync_event_live (event table)', () => {
     ).rejects.toThrow();
     await owner.conn.reducers.appendSyncEvent({ event: eventInput('orders', 'c') });
     // The failed batch's first event never went out; the next call's event is seq 1.
-    await expect.poll(() => granted.seen, { timeout: 5_000 }).toEqual(['orders#1']);
+    await expect.poll(() => granted.seen).toEqual(['orders#1']);
   });
 });
