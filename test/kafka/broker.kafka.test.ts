@@ -1,6 +1,6 @@
 /** The broker the tests run against is a real Kafka: groups, partitions and committed offsets behave. */
 import { describe, expect, it } from 'vitest';
-import { testKafka, uniqueTopic } from '../support/kafka-env.js';
+import { createTopics, testKafka, uniqueTopic } from '../support/kafka-env.js';
 
 describe('the test broker', () => {
   it('keeps per-partition order for a consumer group and reports committed offsets', async () => {
@@ -9,7 +9,7 @@ describe('the test broker', () => {
     const groupId = uniqueTopic('group');
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTopics({ topic, numPartitions: 3 });
     const producer = kafka.producer();
     await producer.connect();
     const keys = ['a', 'b', 'c', 'd'];

@@ -1,7 +1,7 @@
 /** What tests of the `kafka` project need: the broker list, unique topic names, a quiet client. */
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
-import { inject } from 'vitest';
+import { expect, inject, vi } from 'vitest';
 import type { KafkaConfig } from '../../adapter/config.js';
 import './kafka-global-setup.js';
 
@@ -36,12 +36,41 @@ export function testKafkaConfig(
   };
 }
 
-/** Creates topics (one partition and the broker's settings unless given) and waits until each has a leader. */
+/**
+ * Creates topics (one partition and the broker's settings unless given) on the test broker, or on
+ * `brokers`, and returns once the broker serves each one's metadata with every partition led.
+ *
+ * kafkajs's own `waitForLeaders` is not enough: KRaft answers CreateTopics once the controller has
+ * committed the topics, and the broker applies that to the metadata it serves a moment later — on a
+ * loaded machine, long enough for the metadata request kafkajs then sends to be answered
+ * UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this topic-partition"), which kafkajs waits
+ * out only as LEADER_NOT_AVAILABLE. So the creation does not wait, and this waits for the metadata.
+ */
 export async function createTopics(...topics: kafkajs.ITopicConfig[]): Promise<void> {
-  const admin = testKafka().admin();
+  await createTopicsOn(kafkaBrokers(), ...topics);
+}
+
+export async function createTopicsOn(brokers: string[], ...topics: kafkajs.ITopicConfig[]): Promise<void> {
+  const admin = new Kafka({ clientId: 'spacetime-sync-test', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics, waitForLeaders: true });
+    await admin.createTopics({ topics, waitForLeaders: false });
+    await vi.waitFor(
+      async () => {
+        // Throws (and is asked again) while the broker does not host a topic yet.
+        const served = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+        for (const { topic, numPartitions } of topics) {
+          const partitions = served.topics.find((t) => t.name === topic)?.partitions ?? [];
+          // Without a count the broker's default applies: at least one.
+          if (numPartitions !== undefined && numPartitions > 0)
+            expect(partitions.length, `partitions of ${topic}`).toBe(numPartitions);
+          else expect(partitions.length, `partitions of ${topic}`).toBeGreaterThan(0);
+          for (const p of partitions)
+            expect(p.leader, `leader of ${topic}/${p.partitionId}`).toBeGreaterThanOrEqual(0);
+        }
+      },
+      { timeout: 60_000, interval: 100 },
+    );
   } finally {
     await admin.disconnect();
   }

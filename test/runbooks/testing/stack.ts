@@ -11,7 +11,7 @@ import type { RunningService } from '../../../adapter/service.js';
 import { SyncEnvelopeSchema } from '../../../proto/gen/spacetime_sync/v1/envelope_pb.js';
 import { SYNC_DB } from '../../support/devhost-harness.js';
 import { syncEnvelope } from '../../support/envelopes.js';
-import { createTopics, kafkaBrokers, testKafkaConfig, uniqueTopic } from '../../support/kafka-env.js';
+import { createTopicsOn, kafkaBrokers, testKafkaConfig, uniqueTopic } from '../../support/kafka-env.js';
 import { startTestService } from '../../support/service-harness.js';
 
 export interface RunbookStack {
@@ -31,12 +31,7 @@ export async function runbookStack(
   const brokers = o.brokers ?? kafkaBrokers();
   const topic = uniqueTopic('runbook-authority');
   const deadLetterTopic = uniqueTopic('runbook-dlq');
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  if (o.brokers) {
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic }, { topic: deadLetterTopic }], waitForLeaders: true });
-    await admin.disconnect();
-  } else await createTopics({ topic }, { topic: deadLetterTopic });
+  await createTopicsOn(brokers, { topic }, { topic: deadLetterTopic });
   const service = await startTestService({
     ...(o.devhost
       ? {
