@@ -8,7 +8,9 @@ import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
+import { waitForTopics } from '../adapter/kafka/topic-readiness.js';
 import { PROBE_STREAM } from '../adapter/spacetime/delivery-probe.js';
+import { createLogger } from '../adapter/telemetry/logger.js';
 import { Authority } from './authority.js';
 import { HeadWatcher } from './head-watcher.js';
 import type { Target } from './invariants/collect.js';
@@ -88,11 +90,19 @@ export class World {
       logLevel: kafkajs.logLevel.NOTHING,
     }).admin();
     await admin.connect();
+    // Not kafkajs's waitForLeaders: on a broker just started, its metadata can answer "does not host
+    // this topic-partition" for a moment after the creation, which that wait does not wait out.
     await admin.createTopics({
       topics: [{ topic, numPartitions: o.partitions }, { topic: 'chaos.dead-letter' }],
-      waitForLeaders: true,
+      waitForLeaders: false,
     });
     await admin.disconnect();
+    await waitForTopics({
+      brokers: broker.brokers.split(','),
+      topics: [topic, 'chaos.dead-letter'],
+      create: false,
+      logger: createLogger({ level: 'silent' }),
+    });
     const disk = await Tmpfs.mount(join(dir, 'devhost'), DEVHOST_DISK_BYTES);
     o.log(
       typeof disk === 'string'
