@@ -73,6 +73,7 @@ describe('loadConfig', () => {
       maxInFlight: 5_000,
       maxBatch: 1_000,
       partitionsConcurrently: 4,
+      partitionCallsInFlight: 4,
       sessionTimeoutMs: 15_000,
       createTopics: false,
       unexplainedRetries: 5,
@@ -156,6 +157,15 @@ describe('loadConfig', () => {
     for (const bad of ['0', '65'])
       expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_PARTITIONS_CONCURRENTLY: bad })).toThrow(
         /^KAFKA_PARTITIONS_CONCURRENTLY: /,
+      );
+  });
+
+  it('takes the reducer calls in flight per partition from KAFKA_PARTITION_CALLS_IN_FLIGHT, 1 to 64', () => {
+    const c = loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_PARTITION_CALLS_IN_FLIGHT: '1' });
+    expect(c.kafka?.partitionCallsInFlight).toBe(1);
+    for (const bad of ['0', '65', 'x'])
+      expect(() => loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_PARTITION_CALLS_IN_FLIGHT: bad })).toThrow(
+        /^KAFKA_PARTITION_CALLS_IN_FLIGHT: /,
       );
   });
 

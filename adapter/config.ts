@@ -30,6 +30,8 @@ export interface KafkaConfig {
   readonly maxBatch?: number;
   /** Partitions whose batches run at once (KAFKA_PARTITIONS_CONCURRENTLY); see DEFAULT_KAFKA_PARTITIONS_CONCURRENTLY. */
   readonly partitionsConcurrently?: number;
+  /** Reducer calls in flight per partition (KAFKA_PARTITION_CALLS_IN_FLIGHT); see DEFAULT_KAFKA_PARTITION_CALLS_IN_FLIGHT. */
+  readonly partitionCallsInFlight?: number;
   /** How long the group waits for a silent member (a killed adapter) before reassigning its partitions. */
   readonly sessionTimeoutMs: number;
   /** Create missing topics (consumed and dead-letter) at start instead of waiting for them. */
@@ -54,10 +56,17 @@ export const DEFAULT_KAFKA_MAX_BATCH = 1_000;
 const MAX_KAFKA_MAX_BATCH = 10_000;
 
 /**
- * Partitions a consumer works on at once. Each keeps one reducer call in flight (a partition's calls
- * are sent one after the other to keep its order), so this bounds the calls in flight from Kafka.
+ * Partitions a consumer works on at once; with DEFAULT_KAFKA_PARTITION_CALLS_IN_FLIGHT this bounds
+ * the calls in flight from Kafka.
  */
 export const DEFAULT_KAFKA_PARTITIONS_CONCURRENTLY = 4;
+
+/**
+ * Reducer calls of one partition's batch in flight at once (adapter/kafka/lane-window.ts): each
+ * names the cursor its predecessor leaves and the module applies it only after that one, so the
+ * order and exactly-once hold; 1 sends them one after the other.
+ */
+export const DEFAULT_KAFKA_PARTITION_CALLS_IN_FLIGHT = 4;
 
 export const DEFAULT_DEVHOST_THREAD: DevhostThreadMode = 'worker';
 
@@ -286,6 +295,12 @@ export function loadConfig(env: Env = process.env): ServiceConfig {
           env,
           'KAFKA_PARTITIONS_CONCURRENTLY',
           DEFAULT_KAFKA_PARTITIONS_CONCURRENTLY,
+          64,
+        ),
+        partitionCallsInFlight: atMost(
+          env,
+          'KAFKA_PARTITION_CALLS_IN_FLIGHT',
+          DEFAULT_KAFKA_PARTITION_CALLS_IN_FLIGHT,
           64,
         ),
         sessionTimeoutMs: sessionTimeout(env),

@@ -49,6 +49,17 @@ export function createAdapterMetrics(registry: Registry) {
       labelNames: ['reason'],
       registers,
     }),
+    partitionCallsInFlight: new Histogram({
+      name: `${p}kafka_partition_calls_in_flight`,
+      help: "A partition's append calls in flight as each pipelined call is sent (KAFKA_PARTITION_CALLS_IN_FLIGHT bounds it)",
+      buckets: [1, 2, 4, 8, 16, 32],
+      registers,
+    }),
+    callsRedone: new Counter({
+      name: `${p}kafka_calls_redone_total`,
+      help: 'Pipelined append calls redone one by one after an earlier call of their partition failed (refused, or its answer lost)',
+      registers,
+    }),
     batchSize: new Histogram({
       name: `${p}batch_size_events`,
       help: 'Events per append_sync_events call',

@@ -19,8 +19,9 @@ import { GROUP, good, MemoryDeadLetters, MemorySink, TOPIC } from './testing/bat
 const SHARDS = ['a', 'b', 'c'] as const;
 
 /** Streams `a:…`, `b:…`, `c:…` route to shards a, b, c: the test picks each event's shard. */
-function setup() {
+function setup(o: { callsInFlight?: number; maxBatch?: number; answerLater?: boolean } = {}) {
   const sinks = new Map(SHARDS.map((s) => [s, new MemorySink()]));
+  for (const sink of sinks.values()) sink.answerLater = o.answerLater ?? false;
   const up = new Map<string, boolean>(SHARDS.map((s) => [s, true]));
   /** A shard that goes down in the middle of a batch: after this many more append calls. */
   const dropAfter = new Map<string, number>();
@@ -46,7 +47,8 @@ function setup() {
       shards,
       deadLetters,
       groupId: GROUP,
-      maxBatch: 3,
+      maxBatch: o.maxBatch ?? 3,
+      ...(o.callsInFlight !== undefined ? { callsInFlight: o.callsInFlight } : {}),
       metrics: createAdapterMetrics(createMetricsRegistry({ defaultMetrics: false })),
       logger: createLogger({ level: 'silent' }),
       stopping: () => false,
@@ -187,9 +189,14 @@ describe('batch loop over shards', () => {
     expect(t.sinks.get('a')?.events).toEqual(['k6']);
   });
 
-  it('any schedule of outages (between and during batches), restarts and batch sizes: each shard gets each of its events exactly once, in order', async () => {
+  it('any schedule of outages (between and during batches), restarts, batch sizes and calls in flight: each shard gets each of its events exactly once, in order', async () => {
     await fc.assert(
       fc.asyncProperty(
+        fc.record({
+          callsInFlight: fc.integer({ min: 1, max: 4 }),
+          maxBatch: fc.integer({ min: 1, max: 3 }),
+          answerLater: fc.boolean(),
+        }),
         fc.array(fc.constantFrom(...SHARDS), { minLength: 1, maxLength: 40 }),
         fc.array(
           fc.record({
@@ -201,8 +208,8 @@ describe('batch loop over shards', () => {
           }),
           { maxLength: 25 },
         ),
-        async (initial, steps) => {
-          const t = setup();
+        async (options, initial, steps) => {
+          const t = setup(options);
           for (const s of initial) t.append(s);
           let next = 0;
           for (const step of steps) {

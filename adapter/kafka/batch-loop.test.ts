@@ -13,7 +13,9 @@ import { InFlightGate } from './in-flight-gate.js';
 import { oneShard } from './shard-sinks.js';
 import { batch, GROUP, good, MemoryDeadLetters, MemorySink, TOPIC } from './testing/batch-fixture.js';
 
-function setup(o: { maxBatch?: number; maxBatchBytes?: number; stopping?: () => boolean } = {}) {
+function setup(
+  o: { maxBatch?: number; maxBatchBytes?: number; stopping?: () => boolean; callsInFlight?: number } = {},
+) {
   const sink = new MemorySink();
   const deadLetters = new MemoryDeadLetters();
   const metrics = createAdapterMetrics(createMetricsRegistry({ defaultMetrics: false }));
@@ -23,6 +25,7 @@ function setup(o: { maxBatch?: number; maxBatchBytes?: number; stopping?: () => 
     deadLetters,
     groupId: GROUP,
     maxBatch: o.maxBatch ?? 200,
+    ...(o.callsInFlight !== undefined ? { callsInFlight: o.callsInFlight } : {}),
     ...(o.maxBatchBytes !== undefined ? { maxBatchBytes: o.maxBatchBytes } : {}),
     metrics,
     logger: createLogger({ level: 'silent' }),
@@ -129,5 +132,66 @@ describe('batch loop', () => {
     expect(t.deadLetters.records).toEqual([]);
     // The batch left the backpressure gate all the same.
     expect(t.gate.inFlight).toBe(0);
+  });
+
+  describe('with several calls of a partition in flight', () => {
+    const keys = 'abcdefgh'.split('');
+    const values = () => keys.map((k, i) => good(k, i + 1));
+
+    it('keeps them in flight at once, names each predecessor’s cursor and commits once all answered', async () => {
+      const t = setup({ maxBatch: 2, callsInFlight: 3 });
+      t.sink.answerLater = true;
+      await t.run(batch(values()).payload);
+      expect(t.sink.peakOutstanding).toBe(3);
+      expect(t.sink.events).toEqual(keys);
+      expect(t.sink.committed.map((c) => c.next)).toEqual([2n, 4n, 6n, 8n]);
+      expect(t.sink.outOfOrder).toBe(0);
+      expect(t.commits).toEqual([8n]);
+    });
+
+    it('an earlier call refused while later ones are in flight: the later ones never commit before it, nothing is lost or repeated', async () => {
+      const t = setup({ maxBatch: 2, callsInFlight: 4 });
+      t.sink.answerLater = true;
+      t.sink.refuse = (e) =>
+        e.idempotencyKey === 'c' ? new SyncError('conflict', 'c was used with another payload') : undefined;
+      await t.run(batch(values()).payload);
+      // [c d] was refused whole; [e f] and [g h], already sent, were refused by the cursor check.
+      expect(t.sink.outOfOrder).toBe(2);
+      expect(t.sink.events).toEqual(['a', 'b', 'd', 'e', 'f', 'g', 'h']);
+      expect(t.deadLetters.records).toEqual([{ offset: '2', reason: 'conflict' }]);
+      // Every cursor the sink took moved forward: no call applied past one that had not.
+      const cursors = t.sink.committed.map((c) => c.next ?? 0n);
+      expect(cursors).toEqual([...cursors].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+      expect(t.sink.cursor(GROUP, TOPIC, 0)).toBe(8n);
+      expect(t.commits).toEqual([8n]);
+    });
+
+    it('an outage under a call in flight: it and the ones after it are retried in order', async () => {
+      const t = setup({ maxBatch: 2, callsInFlight: 4 });
+      t.sink.answerLater = true;
+      let outages = 2;
+      t.sink.refuse = (e) =>
+        e.idempotencyKey === 'c' && outages-- > 0 ? unavailable('spacetimedb', 'connection lost') : undefined;
+      await t.run(batch(values()).payload);
+      expect(t.sink.events).toEqual(keys);
+      expect(t.deadLetters.records).toEqual([]);
+      expect(t.commits).toEqual([8n]);
+    });
+
+    it('drops the window when the batch goes stale: nothing more is sent and nothing committed', async () => {
+      const t = setup({ maxBatch: 1, callsInFlight: 2 });
+      t.sink.answerLater = true;
+      let stale = false;
+      t.sink.refuse = (e) => {
+        if (e.idempotencyKey === 'b') stale = true; // the partition is revoked while b is on its way
+        return undefined;
+      };
+      const { payload, resolved } = batch(values());
+      await t.run({ ...payload, isStale: () => stale });
+      expect(t.sink.events).toEqual(['a', 'b']);
+      expect(resolved).toEqual([]);
+      expect(t.commits).toEqual([]);
+      expect(t.gate.inFlight).toBe(0);
+    });
   });
 });

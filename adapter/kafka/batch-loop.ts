@@ -26,6 +26,7 @@ import { toEventInput } from '../envelope/to-event.js';
 import type { AdapterMetrics } from '../metrics.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import type { InFlightGate } from './in-flight-gate.js';
+import { WindowDropped } from './lane-window.js';
 import { type PartitionRun, PartitionRuns } from './partition-runs.js';
 import { type LaneItem, LaneStopped, runLane } from './shard-lane.js';
 import { lowestCursor, type ShardSinks } from './shard-sinks.js';
@@ -55,6 +56,8 @@ export type BatchMetrics = Pick<
   | 'reducerDuration'
   | 'reducerErrors'
   | 'batchSize'
+  | 'partitionCallsInFlight'
+  | 'callsRedone'
   | 'eventsAppended'
   | 'commitLatency'
   | 'shardEventsAppended'
@@ -67,6 +70,8 @@ export interface BatchLoopOptions {
   readonly groupId: string;
   /** Events per append call. */
   readonly maxBatch: number;
+  /** Append calls of one partition's batch in flight at once (./lane-window.ts); default 1. */
+  readonly callsInFlight?: number;
   /** Envelope bytes per append call (./shard-lane.ts DEFAULT_MAX_BATCH_BYTES when absent). */
   readonly maxBatchBytes?: number;
   readonly metrics: BatchMetrics;
@@ -181,11 +186,15 @@ export class BatchLoop {
               heartbeat,
               ...(this.o.sleep ? { sleep: this.o.sleep } : {}),
               ...(this.o.maxUnexplained !== undefined ? { maxUnexplained: this.o.maxUnexplained } : {}),
+              ...(this.o.callsInFlight !== undefined ? { callsInFlight: this.o.callsInFlight } : {}),
             },
             items,
             end,
           );
         } catch (e) {
+          // The batch was given up (revoked, stale, stopping): the lane dropped its window and sent
+          // nothing more; nothing is committed below.
+          if (e instanceof LaneStopped && e.cause instanceof WindowDropped && !live()) return;
           // The shard went down mid-batch while the batch is still wanted: it lags, the others go
           // on. Anything else (one shard, a stop, a dead-letter topic that refuses) propagates.
           if (!(e instanceof LaneStopped) || !sharded || shards.up(shard) || !live())

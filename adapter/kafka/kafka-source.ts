@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import {
   DEFAULT_KAFKA_MAX_BATCH,
+  DEFAULT_KAFKA_PARTITION_CALLS_IN_FLIGHT,
   DEFAULT_KAFKA_PARTITIONS_CONCURRENTLY,
   type KafkaConfig,
 } from '../config.js';
@@ -179,6 +180,7 @@ export class KafkaSource {
       }),
       groupId: this.o.groupId,
       maxBatch: this.o.maxBatch ?? DEFAULT_KAFKA_MAX_BATCH,
+      callsInFlight: this.o.partitionCallsInFlight ?? DEFAULT_KAFKA_PARTITION_CALLS_IN_FLIGHT,
       metrics: this.o.metrics,
       logger: this.o.logger,
       stopping: () => this.stopping,

@@ -15,9 +15,10 @@ import type kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SyncError } from '../../shared/errors/sync-error.js';
 import type { EventInput } from '../envelope/to-event.js';
-import type { ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
+import type { AppendReceipt, ReducerSink, SourceCursor } from '../ports/reducer-sink.js';
 import type { BatchMetrics } from './batch-loop.js';
 import type { DeadLetterSink } from './dead-letter.js';
+import { LaneWindow, WindowDropped } from './lane-window.js';
 import { refused, withRetry } from './retry.js';
 
 type Message = Pick<kafkajs.KafkaMessage, 'key' | 'value' | 'offset'>;
@@ -57,6 +58,8 @@ export interface LaneContext {
   readonly heartbeat: () => Promise<void>;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly maxUnexplained?: number;
+  /** Append calls of the lane in flight at once (./lane-window.ts); 1 (the default) sends one after the other. */
+  readonly callsInFlight?: number;
 }
 
 const isEvent = (e: EventInput | SyncError): e is EventInput => !(e instanceof Error);
@@ -84,12 +87,30 @@ export async function runLane(c: LaneContext, items: readonly LaneItem[], end: b
       throw new LaneStopped(first, e);
     }
   };
+  const window = new LaneWindow<LaneItem[], AppendReceipt[]>(c.callsInFlight ?? 1, {
+    send: (group, next, from) =>
+      c.sink.appendBatch(
+        group.map((i) => i.event as EventInput),
+        from === undefined ? c.cursorOf(next) : { ...c.cursorOf(next), fromOffset: from },
+      ),
+    answered: (group, receipts, startedAt) => recordAnswer(c, group, receipts, startedAt),
+    sent: (inFlight) => c.metrics.partitionCallsInFlight.observe(inFlight),
+    redone: () => c.metrics.callsRedone.inc(),
+    redo: (group, next) => guard((group[0] as LaneItem).offset, () => appendInOrder(c, group, next)),
+    live: c.live,
+  });
   const flush = async (next: bigint) => {
     const group = pending;
     pending = [];
     pendingBytes = 0;
     if (group.length === 0) return;
-    await guard((group[0] as LaneItem).offset, () => appendInOrder(c, group, next));
+    try {
+      await window.send(group, next);
+    } catch (e) {
+      // Given up (revoked, stale, stopping, shard down): nothing from the first call that failed
+      // (or the first not sent) on is applied.
+      throw e instanceof WindowDropped ? new LaneStopped((e.group as LaneItem[])[0]?.offset ?? 0n, e) : e;
+    }
   };
   for (const item of items) {
     if (isEvent(item.event)) {
@@ -101,6 +122,8 @@ export async function runLane(c: LaneContext, items: readonly LaneItem[], end: b
       continue;
     }
     await flush(item.offset);
+    // Every call before the dead letter is answered first: its cursor moves past them.
+    await window.drain();
     // A dead-letter topic that refuses is not the shard's failure: it propagates (the consumer
     // crashes and the watchdog replaces it, as for one shard).
     await c.deadLetters.deadLetter(item.raw, c.source, item.event);
@@ -108,8 +131,10 @@ export async function runLane(c: LaneContext, items: readonly LaneItem[], end: b
   }
   if (pending.length > 0) {
     await flush(end);
+    await window.drain();
     return;
   }
+  await window.drain();
   const held = c.sink.cursor(c.cursorOf(end).consumerGroup, c.source.topic, c.source.partition);
   // Nothing of this shard left in the batch: move its cursor over the others' messages, so a
   // restart does not re-read them for it. Unneeded when the cursor is there already.
@@ -189,6 +214,10 @@ async function timedAppend(c: LaneContext, items: LaneItem[], cursor: SourceCurs
       cursor,
     ),
   );
+  recordAnswer(c, items, receipts, started);
+}
+
+function recordAnswer(c: LaneContext, items: LaneItem[], receipts: AppendReceipt[], started: number): void {
   c.metrics.reducerDuration.observe((performance.now() - started) / 1000);
   c.metrics.batchSize.observe(items.length);
   const nowMicros = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));

@@ -22,6 +22,11 @@ export interface SourceCursor {
   readonly topic: string;
   readonly partition: number;
   readonly nextOffset: bigint;
+  /**
+   * A pipelined call's predecessor's cursor: the module applies the call only once the stored
+   * cursor is there (module/src/logic/cursor-plan.ts), else refuses it, retryable.
+   */
+  readonly fromOffset?: bigint;
 }
 
 export interface ReducerSink {

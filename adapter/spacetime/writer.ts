@@ -265,7 +265,7 @@ export class SpacetimeWriter implements ReducerSink {
   appendBatch(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
     return this.window.run((lost) =>
       this.call(events, lost, (conn) => {
-        const args = { events: [...events], cursor };
+        const args = { events: [...events], cursor: cursor && { ...cursor, fromOffset: cursor.fromOffset } };
         return { args, answered: conn.reducers.appendSyncEvents(args) };
       }),
     );

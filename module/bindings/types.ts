@@ -84,6 +84,7 @@ export const CursorInput = __t.object("CursorInput", {
   topic: __t.string(),
   partition: __t.i32(),
   nextOffset: __t.i64(),
+  fromOffset: __t.option(__t.i64()),
 });
 export type CursorInput = __Infer<typeof CursorInput>;
 

@@ -32,7 +32,13 @@ beforeAll(async () => {
   await owner.conn.reducers.grantWriter({ identity: id(adapter), label: 'adapter' });
   await adapter.conn.reducers.appendSyncEvents({
     events: [eventInput('acc:a', 'a1'), eventInput('acc:b', 'b1')],
-    cursor: { consumerGroup: 'g', topic: 'authority.events', partition: 0, nextOffset: 7n },
+    cursor: {
+      consumerGroup: 'g',
+      topic: 'authority.events',
+      partition: 0,
+      nextOffset: 7n,
+      fromOffset: undefined,
+    },
   });
   await adapter.conn.reducers.grantStreamRead({ reader: id(desk), streamId: 'acc:a' });
 }, 60_000);

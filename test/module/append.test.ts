@@ -135,6 +135,54 @@ describe('append_sync_events (batch)', () => {
     expect(events(writer.conn, 's-cursor').map((e) => e.seq)).toEqual([1n, 2n]);
   });
 
+  it('applies a pipelined call only after its predecessor: a failed one is never overtaken', async () => {
+    // Sent together on one connection, as the adapter's partition window does: the first is
+    // refused (conflict), the second names the cursor the first would have left.
+    const at = (n: bigint, from?: bigint) => ({
+      consumerGroup: 'g3',
+      topic: 'orders',
+      partition: 1,
+      nextOffset: n,
+      ...(from !== undefined ? { fromOffset: from } : {}),
+    });
+    await appendBatch(writer, [event('s-pipe', 'k0', 'zero')], at(1n));
+    const first = appendBatch(
+      writer,
+      [event('s-pipe', 'k1', 'one'), event('s-pipe', 'k0', 'CHANGED')],
+      at(3n, 1n),
+    );
+    const second = appendBatch(writer, [event('s-pipe', 'k3', 'three')], at(4n, 3n));
+    expect(await rejection(first)).toMatch(/^conflict: /);
+    expect(await rejection(second)).toMatch(
+      /^out_of_order_sequence: Kafka cursor g3\/orders\/1 is at 1; this call starts at 3/,
+    );
+    const cursor = () =>
+      [...writer.conn.db.sourceCursor.iter()].find((c) => c.consumerGroup === 'g3')?.nextOffset;
+    expect(cursor()).toBe(1n);
+    expect(events(writer.conn, 's-pipe').map((e) => e.key)).toEqual(['k0']);
+    // Redone in order (the bad event left out), the later call follows it.
+    await appendBatch(writer, [event('s-pipe', 'k1', 'one')], at(3n, 1n));
+    await appendBatch(writer, [event('s-pipe', 'k3', 'three')], at(4n, 3n));
+    // The same call again after a lost answer: its events are duplicates, the cursor stays.
+    await appendBatch(writer, [event('s-pipe', 'k3', 'three')], at(4n, 3n));
+    expect(events(writer.conn, 's-pipe').map((e) => e.key)).toEqual(['k0', 'k1', 'k3']);
+    expect(cursor()).toBe(4n);
+  });
+
+  it('refuses a pipelined call on a partition with no cursor yet: its predecessor never committed', async () => {
+    const message = await rejection(
+      appendBatch(writer, [event('s-pipe-new', 'a', 'a')], {
+        consumerGroup: 'g4',
+        topic: 'orders',
+        partition: 0,
+        nextOffset: 9n,
+        fromOffset: 5n,
+      }),
+    );
+    expect(message).toMatch(/^out_of_order_sequence: Kafka cursor g4\/orders\/0 is at no offset yet/);
+    expect(head(writer.conn, 's-pipe-new')).toBeUndefined();
+  });
+
   it('refuses authority-seq regressions with a typed error and records gaps', async () => {
     await append(writer, event('s-source', 'a', 'a', 10n));
     expect(await rejection(append(writer, event('s-source', 'b', 'b', 9n)))).toMatch(

@@ -38,7 +38,13 @@ beforeAll(async () => {
   const owner = world.as.owner.conn.reducers;
   await owner.appendSyncEvents({
     events: [eventInput('m:c', 'c1')],
-    cursor: { consumerGroup: 'g', topic: 'authority.events', partition: 0, nextOffset: 1n },
+    cursor: {
+      consumerGroup: 'g',
+      topic: 'authority.events',
+      partition: 0,
+      nextOffset: 1n,
+      fromOffset: undefined,
+    },
   });
   // A pipelining publisher's cursor (no events: the call only moves it).
   await owner.appendPublisherEvents({ events: [], publisher: { publisherId: 'pub-m', publisherSeq: 1n } });

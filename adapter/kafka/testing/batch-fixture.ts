@@ -5,7 +5,7 @@
  */
 import { toBinary } from '@bufbuild/protobuf';
 import { SyncEnvelopeSchema } from '../../../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import type { SyncError } from '../../../shared/errors/sync-error.js';
+import { SyncError } from '../../../shared/errors/sync-error.js';
 import { syncEnvelope } from '../../../test/support/envelopes.js';
 import type { EventInput } from '../../envelope/to-event.js';
 import type { AppendReceipt, ReducerSink, SourceCursor } from '../../ports/reducer-sink.js';
@@ -24,14 +24,44 @@ export class MemorySink implements ReducerSink {
   readonly committed: { keys: string[]; next?: bigint }[] = [];
   /** Thrown for the whole call when it holds an event it names (a refusal, or an outage). */
   refuse: (e: EventInput) => Error | undefined = () => undefined;
+  /** Answers wait for the next turn of the event loop, as a host's do: a pipelining caller has several out. */
+  answerLater = false;
+  /** Calls sent and not answered yet, and the most there were at once. */
+  outstanding = 0;
+  peakOutstanding = 0;
+  /** Calls refused because their `fromOffset` was ahead of the cursor. */
+  outOfOrder = 0;
 
   async appendBatch(events: readonly EventInput[], cursor?: SourceCursor): Promise<AppendReceipt[]> {
+    this.outstanding++;
+    this.peakOutstanding = Math.max(this.peakOutstanding, this.outstanding);
+    try {
+      // Applied (or refused) at once, in the order sent, like the host's one queue per connection.
+      const receipts = this.apply(events, cursor);
+      if (this.answerLater) await new Promise<void>((r) => setImmediate(r));
+      return receipts;
+    } finally {
+      this.outstanding--;
+    }
+  }
+
+  private apply(events: readonly EventInput[], cursor?: SourceCursor): AppendReceipt[] {
     this.calls++;
+    if (cursor?.fromOffset !== undefined) {
+      // The module's check (module/src/logic/cursor-plan.ts): a predecessor that did not commit.
+      const stored = this.cursors.get(`${cursor.topic}/${cursor.partition}`);
+      if (stored === undefined || stored < cursor.fromOffset) {
+        this.outOfOrder++;
+        throw new SyncError('out_of_order_sequence', `cursor at ${stored}, call from ${cursor.fromOffset}`);
+      }
+    }
     for (const e of events) {
       const err = this.refuse(e);
       if (err) throw err;
     }
-    if (cursor) this.cursors.set(`${cursor.topic}/${cursor.partition}`, cursor.nextOffset);
+    const key = `${cursor?.topic}/${cursor?.partition}`;
+    if (cursor && cursor.nextOffset > (this.cursors.get(key) ?? -1n))
+      this.cursors.set(key, cursor.nextOffset);
     this.committed.push({
       keys: events.map((e) => e.idempotencyKey),
       ...(cursor ? { next: cursor.nextOffset } : {}),

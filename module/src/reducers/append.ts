@@ -10,6 +10,7 @@
 import { t } from 'spacetimedb/server';
 import { planAppend } from '../logic/append-plan.ts';
 import { requireWriter } from '../logic/auth.ts';
+import { planCursor } from '../logic/cursor-plan.ts';
 import { fail } from '../logic/fail.ts';
 import { planPublisher } from '../logic/publisher-plan.ts';
 import spacetimedb, { WRITER_SCOPE } from '../schema.ts';
@@ -36,6 +37,11 @@ export const CursorInput = t.object('CursorInput', {
   partition: t.i32(),
   /** The Kafka offset to resume from: last offset covered by this batch + 1. */
   next_offset: t.i64(),
+  /**
+   * Set by a pipelined call: the cursor its predecessor leaves. Applied only when the stored cursor
+   * is at or past it (../logic/cursor-plan.ts), so a failed predecessor is never overtaken.
+   */
+  from_offset: t.option(t.i64()),
 });
 
 /** A pipelining publisher's name and its number for this call (1, 2, 3, … in the order it made them). */
@@ -238,13 +244,35 @@ function insertEvent(ctx: Ctx, e: Event, seq: bigint): void {
   ctx.db.sync_event_live.insert(row);
 }
 
-function advanceCursor(ctx: Ctx, c: Cursor): void {
-  let row: ReturnType<typeof ctx.db.source_cursor.insert> | undefined;
+type CursorRow = ReturnType<Ctx['db']['source_cursor']['insert']>;
+
+function storedCursor(ctx: Ctx, c: Cursor): CursorRow | undefined {
+  let row: CursorRow | undefined;
   for (const r of ctx.db.source_cursor.by_source.filter([c.consumer_group, c.topic, c.partition])) row = r;
+  return row;
+}
+
+/** A pipelined call whose predecessor has not committed is refused before any of it is written. */
+function checkCursorOrder(ctx: Ctx, c: Cursor): CursorRow | undefined {
+  const row = storedCursor(ctx, c);
+  const decision = planCursor(row?.next_offset, c.from_offset);
+  if (decision.kind === 'ahead') {
+    const source = `${c.consumer_group}/${c.topic}/${c.partition}`;
+    throw fail(
+      'out_of_order_sequence',
+      `Kafka cursor ${source} is at ${decision.stored ?? 'no offset yet'}; this call starts at ${c.from_offset}, after a call that has not committed — resend from the cursor`,
+      { publisher_id: source, expected_seq: decision.stored ?? 0n, offered_seq: c.from_offset ?? 0n },
+    );
+  }
+  return row;
+}
+
+function advanceCursor(ctx: Ctx, c: Cursor, row: CursorRow | undefined): void {
   if (!row) {
+    const { from_offset: _from, ...cursor } = c;
     ctx.db.source_cursor.insert({
       cursor_id: 0n,
-      ...c,
+      ...cursor,
       updated_at: ctx.timestamp,
       writer_scope: WRITER_SCOPE,
     });
@@ -261,15 +289,19 @@ export const append_sync_event = spacetimedb.reducer({ event: EventInput }, (ctx
   heads.flush();
 });
 
-/** Atomic batch: every event lands or none does; the Kafka cursor moves in the same transaction. */
+/**
+ * Atomic batch: every event lands or none does; the Kafka cursor moves in the same transaction, and a
+ * pipelined call (`cursor.from_offset`) only after its predecessor's.
+ */
 export const append_sync_events = spacetimedb.reducer(
   { events: t.array(EventInput), cursor: t.option(CursorInput) },
   (ctx, { events, cursor }) => {
     requireWriter(ctx.db, ctx.sender, 'append events');
+    const row = cursor ? checkCursorOrder(ctx, cursor) : undefined;
     const heads = new StreamHeads(ctx);
     for (const [i, e] of events.entries()) appendOne(ctx, heads, e, i);
     heads.flush();
-    if (cursor) advanceCursor(ctx, cursor);
+    if (cursor) advanceCursor(ctx, cursor, row);
   },
 );
 

@@ -119,5 +119,15 @@ export const append = (c: Connected, e: ReturnType<typeof event>) =>
 export const appendBatch = (
   c: Connected,
   evs: ReturnType<typeof event>[],
-  cursor?: { consumerGroup: string; topic: string; partition: number; nextOffset: bigint },
-) => c.conn.reducers.appendSyncEvents({ events: evs, cursor });
+  cursor?: {
+    consumerGroup: string;
+    topic: string;
+    partition: number;
+    nextOffset: bigint;
+    fromOffset?: bigint;
+  },
+) =>
+  c.conn.reducers.appendSyncEvents({
+    events: evs,
+    cursor: cursor && { ...cursor, fromOffset: cursor.fromOffset },
+  });
