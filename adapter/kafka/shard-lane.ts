@@ -7,6 +7,10 @@
  * lane's last write carries the cursor past the *whole* batch: every other message of the batch
  * belongs to another shard, so this shard has nothing of its own below it left to apply.
  *
+ * Up to `callsInFlight` groups are in flight at once (./lane-window.ts): each names its predecessor's
+ * cursor, so the module never applies one past a predecessor that failed; a failed one and those
+ * behind it are redone on the sequential path described here.
+ *
  * Anything else is retried with backoff (./retry.ts) while `live()`; when the shard goes down
  * (`live()` false while the batch is still wanted) the lane ends with `LaneStopped`, naming the
  * first offset it did not apply, and the batch loop marks the shard lagging from there.
