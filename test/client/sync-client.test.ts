@@ -46,7 +46,6 @@ describe('SyncClient', () => {
           [...acks.conn.db.syncCheckpoint.iter()].find(
             (c) => c.clientId === 'desk-1' && c.streamId === 'orders',
           )?.ackedSeq,
-        { timeout: 5_000 },
       )
       .toBe(8n);
   });
