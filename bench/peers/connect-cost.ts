@@ -6,7 +6,8 @@
  * `ws` client: no SDK), each until `InitialConnection` arrived and then until it closed again, and
  * prints the p50/p90 of both. CONNECT_SUBSCRIBE=1 also sends, with the upgrade, the two subscriptions
  * the client's recovery sends (the stream row + live table, then a window of CONNECT_MISSED events)
- * and waits for both answers. CONNECT_PROF=<dir> writes a CPU profile of the measured connections (the
+ * and waits for both answers. Prints the CPU time per connection too (this process: devhost and the
+ * client), which a loaded machine disturbs less than the wall time. CONNECT_PROF=<dir> writes a CPU profile of the measured connections (the
  * client's side is in it too: one process).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -128,7 +129,9 @@ for (let i = 0; i < WARMUP; i++) await once();
 const runs: { initial: number; answered: number; closed: number }[] = [];
 const profiler = PROFILE ? await startProfile() : undefined;
 const t = performance.now();
+const cpu0 = process.cpuUsage();
 for (let i = 0; i < N; i++) runs.push(await once());
+const cpu = process.cpuUsage(cpu0);
 const wall = performance.now() - t;
 if (profiler) console.log(`CPU profile of the measured connections: ${await profiler.stop()}`);
 const p = (xs: number[], q: number) =>
@@ -147,6 +150,10 @@ if (SUBSCRIBE)
   );
 console.log(`close → closed: p50 ${p(col('closed'), 50)} ms, p90 ${p(col('closed'), 90)} ms`);
 console.log(`wall per connection (incl. close): ${(wall / N).toFixed(3)} ms`);
+// CPU of this process (devhost and the raw client) per connection: steadier than wall time on a busy machine.
+console.log(
+  `CPU per connection (incl. close, client and host): ${((cpu.user + cpu.system) / 1000 / N).toFixed(3)} ms`,
+);
 owner.conn.disconnect();
 reader.conn.disconnect();
 await devhost.stop();

@@ -22,13 +22,7 @@ import {
   subscriptionError,
   unsubscribeApplied,
 } from './server-messages.js';
-import {
-  compileQuery,
-  compileVisibility,
-  type QueryAuth,
-  type RowVisibility,
-  type SubscriptionQuery,
-} from './sql-port.js';
+import { compileVisibility, type QueryAuth, type RowVisibility, type SubscriptionQuery } from './sql-port.js';
 
 export const PROCEDURES_UNSUPPORTED = 'procedures are not supported by devhost';
 
@@ -191,7 +185,7 @@ export class ClientSession implements HubClient {
     const bytes = Buffer.byteLength(sql);
     if (bytes > queryBytes)
       throw new Error(`query of ${bytes} bytes is over the limit of ${queryBytes} bytes`);
-    return compileQuery(sql, this.o.db.schema, this.auth, (terms) => {
+    return this.o.hub.queries.compile(sql, this.o.db.schema, this.auth, (terms) => {
       if (terms > queryTerms)
         throw new Error(`query with ${terms} comparisons is over the limit of ${queryTerms}`);
     });

@@ -8,7 +8,7 @@ import type { CommittedTx, HostedDatabase } from '../contract.js';
 import type { QuerySetUpdate } from '../stdb-internal/client-api.js';
 import { TxEncodeMemo } from './broadcast-memo.js';
 import { transactionUpdate } from './server-messages.js';
-import { RuleCache } from './sql-port.js';
+import { QueryCache, RuleCache } from './sql-port.js';
 
 export interface HubClient {
   readonly identity: bigint;
@@ -27,6 +27,8 @@ export class DatabaseHub {
   private readonly detach: () => void;
   /** Row-level-security rules compiled per identity, shared by its connections (sql/rule-cache.ts). */
   readonly visibilityRules = new RuleCache();
+  /** Clients' compiled queries per (identity, text), reused when one subscribes to the same text again (sql/query-cache.ts). */
+  readonly queries = new QueryCache();
 
   constructor(
     readonly db: HostedDatabase,

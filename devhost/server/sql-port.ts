@@ -8,6 +8,7 @@ import type { Semijoin } from '../sql/index.js';
 export {
   compileQuery,
   compileVisibility,
+  QueryCache,
   RuleCache,
   SqlError,
   type Visibility,
