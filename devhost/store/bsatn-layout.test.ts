@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { AlgebraicType, type AlgebraicTypeType, BinaryWriter } from 'spacetimedb';
 import { describe, expect, it } from 'vitest';
-import { BsatnError, columnBounds, columnSpan, orderedKey, validateExact } from './bsatn-layout.js';
+import { BsatnError, columnBounds, columnSpan, validateExact } from './bsatn-layout.js';
+import { orderedKey } from './ordered-key.js';
 
 const typespace = { types: [] };
 
@@ -107,5 +108,62 @@ describe('BSATN validation', () => {
     const bad = bytes.slice();
     bad[12] = 0xff;
     expect(() => validateExact(row, typespace, bad)).toThrow(/UTF-8/);
+  });
+});
+
+describe('types walked through the typespace', () => {
+  // A list as a recursive type: ref 0 = Product { head: U32, tail: Option<ref 0> }.
+  const list: AlgebraicTypeType = {
+    tag: 'Product',
+    value: {
+      elements: [
+        { name: 'head', algebraicType: { tag: 'U32' } },
+        {
+          name: 'tail',
+          algebraicType: {
+            tag: 'Sum',
+            value: {
+              variants: [
+                { name: 'some', algebraicType: { tag: 'Ref', value: 0 } },
+                { name: 'none', algebraicType: { tag: 'Product', value: { elements: [] } } },
+              ],
+            },
+          },
+        },
+      ],
+    },
+  };
+  const recursive = { types: [list] };
+  const u32le = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24];
+  /** BSATN of the list [values…]. */
+  const encodeList = (values: number[]): Uint8Array =>
+    new Uint8Array(values.flatMap((v, i) => [...u32le(v), i === values.length - 1 ? 1 : 0]));
+
+  it('walks and keys a recursive type at any depth', () => {
+    const ref: AlgebraicTypeType = { tag: 'Ref', value: 0 };
+    for (const values of [[1], [1, 2, 3], Array.from({ length: 50 }, (_, i) => i)]) {
+      const bytes = encodeList(values);
+      expect(() => validateExact(ref, recursive, bytes)).not.toThrow();
+      expect(orderedKey([ref], recursive, bytes).end).toBe(bytes.length);
+    }
+    expect(() => validateExact(ref, recursive, encodeList([1, 2]).subarray(0, 7))).toThrow(BsatnError);
+    // Lists order element by element, a shorter prefix first.
+    const k = (values: number[]) => orderedKey([ref], recursive, encodeList(values)).key;
+    expect(k([1, 2]) < k([1, 3])).toBe(true);
+    expect(k([1]) < k([1, 0])).toBe(false); // `none` (tag 1) sorts after `some` (tag 0), as SpacetimeDB orders sums
+  });
+
+  it('refuses a dangling type ref when a value of it is met, not before', () => {
+    const dangling: AlgebraicTypeType = {
+      tag: 'Sum',
+      value: {
+        variants: [
+          { name: 'ok', algebraicType: { tag: 'U8' } },
+          { name: 'bad', algebraicType: { tag: 'Ref', value: 9 } },
+        ],
+      },
+    };
+    expect(() => validateExact(dangling, typespace, new Uint8Array([0, 7]))).not.toThrow();
+    expect(() => validateExact(dangling, typespace, new Uint8Array([1, 7]))).toThrow(/dangling type ref 9/);
   });
 });

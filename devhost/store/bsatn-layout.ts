@@ -1,12 +1,8 @@
 /**
  * Walks BSATN by type without building values: finds where each column of a row starts and ends,
  * validates what a client or module hands us (the real host decodes every row and argument and
- * answers `BsatnDecodeError` on bad bytes), and turns key columns into an order-preserving string.
- *
- * Ordered keys ("memcomparable"): each value becomes a self-delimiting string of latin1 code units
- * whose plain JS string order equals SpacetimeDB's value order (ints numerically, strings by UTF-8
- * bytes, products field by field, sums by tag then payload). A multi-column key is the concatenation,
- * so a key prefix is a string prefix — that is what makes btree prefix and range scans simple.
+ * answers `BsatnDecodeError` on bad bytes). Key columns become order-preserving strings in
+ * ordered-key.ts.
  */
 import { isUtf8 } from 'node:buffer';
 import type { AlgebraicTypeType } from 'spacetimedb';
@@ -16,7 +12,7 @@ export class BsatnError extends Error {
   override readonly name = 'BsatnError';
 }
 
-const FIXED_SIZE: Partial<Record<AlgebraicTypeType['tag'], number>> = {
+export const FIXED_SIZE: Partial<Record<AlgebraicTypeType['tag'], number>> = {
   Bool: 1,
   I8: 1,
   U8: 1,
@@ -38,7 +34,7 @@ export function fixedSizeOf(ty: AlgebraicTypeType): number | undefined {
   return FIXED_SIZE[ty.tag];
 }
 
-function resolve(ty: AlgebraicTypeType, typespace: Typespace): AlgebraicTypeType {
+export function resolve(ty: AlgebraicTypeType, typespace: Typespace): AlgebraicTypeType {
   let current = ty;
   while (current.tag === 'Ref') {
     const next = typespace.types[current.value];
@@ -48,12 +44,12 @@ function resolve(ty: AlgebraicTypeType, typespace: Typespace): AlgebraicTypeType
   return current;
 }
 
-function need(bytes: Uint8Array, offset: number, n: number): void {
+export function need(bytes: Uint8Array, offset: number, n: number): void {
   if (offset + n > bytes.length)
     throw new BsatnError(`unexpected end of input: needed ${n} byte(s) at ${offset}`);
 }
 
-function readU32(bytes: Uint8Array, offset: number): number {
+export function readU32(bytes: Uint8Array, offset: number): number {
   need(bytes, offset, 4);
   return (
     ((bytes[offset] as number) |
@@ -63,6 +59,133 @@ function readU32(bytes: Uint8Array, offset: number): number {
   );
 }
 
+/** End of the BSATN string at `offset`, its bytes checked to be UTF-8 (as the real host's decode does). */
+export function skipString(bytes: Uint8Array, offset: number): number {
+  const len = readU32(bytes, offset);
+  const start = offset + 4;
+  need(bytes, start, len);
+  const end = start + len;
+  // Names and keys are mostly ASCII: a byte loop is cheaper than a subarray and a native call for them.
+  let i = start;
+  while (i < end && (bytes[i] as number) < 0x80) i++;
+  if (i < end && !isUtf8(bytes.subarray(i, end))) throw new BsatnError('string is not valid UTF-8');
+  return end;
+}
+
+// ---- compiled walkers ----
+//
+// A row type is walked for every row written (its column bounds) and every index key built, so each
+// type is turned once into a closure that knows its shape: no ref resolution, tag switch or size
+// lookup per value. Compiled lazily per (typespace, type object), recursion-safe: a type reached again
+// while it is being compiled gets a stub that calls the finished closure. A type that cannot be walked
+// (a dangling ref, an unsupported tag) throws when a value of it is met, as the interpreter did.
+
+export type Skip = (bytes: Uint8Array, offset: number) => number;
+
+export function compiler<F>(
+  build: (ty: AlgebraicTypeType, typespace: Typespace) => F,
+  stub: (get: () => F) => F,
+) {
+  const caches = new WeakMap<Typespace, WeakMap<AlgebraicTypeType, F>>();
+  return (ty: AlgebraicTypeType, typespace: Typespace): F => {
+    let cache = caches.get(typespace);
+    if (!cache) {
+      cache = new WeakMap();
+      caches.set(typespace, cache);
+    }
+    const hit = cache.get(ty);
+    if (hit) return hit;
+    let built: F | undefined;
+    cache.set(
+      ty,
+      stub(() => built as F),
+    );
+    built = build(ty, typespace);
+    cache.set(ty, built);
+    return built;
+  };
+}
+
+export function thrower(e: unknown): never {
+  throw e;
+}
+
+const compileSkip: (ty: AlgebraicTypeType, typespace: Typespace) => Skip = compiler<Skip>(
+  (ty, typespace) => {
+    let t: AlgebraicTypeType;
+    try {
+      t = resolve(ty, typespace);
+    } catch (e) {
+      return () => thrower(e);
+    }
+    const fixed = FIXED_SIZE[t.tag];
+    if (t.tag === 'Bool') {
+      return (bytes, offset) => {
+        need(bytes, offset, 1);
+        if ((bytes[offset] as number) > 1) throw new BsatnError(`invalid bool byte ${bytes[offset]}`);
+        return offset + 1;
+      };
+    }
+    if (fixed !== undefined) {
+      return (bytes, offset) => {
+        need(bytes, offset, fixed);
+        return offset + fixed;
+      };
+    }
+    switch (t.tag) {
+      case 'String':
+        return skipString;
+      case 'Array': {
+        const elemType = t.value;
+        let elem: AlgebraicTypeType | undefined;
+        try {
+          elem = resolve(elemType, typespace);
+        } catch {
+          elem = undefined;
+        }
+        const elemSize = elem ? FIXED_SIZE[elem.tag] : undefined;
+        if (elem && elemSize !== undefined && elem.tag !== 'Bool') {
+          return (bytes, offset) => {
+            const n = readU32(bytes, offset);
+            need(bytes, offset + 4, n * elemSize);
+            return offset + 4 + n * elemSize;
+          };
+        }
+        const skipElem = compileSkip(elemType, typespace);
+        return (bytes, offset) => {
+          const n = readU32(bytes, offset);
+          let at = offset + 4;
+          for (let i = 0; i < n; i++) at = skipElem(bytes, at);
+          return at;
+        };
+      }
+      case 'Product': {
+        const fields = t.value.elements.map((el) => compileSkip(el.algebraicType, typespace));
+        return (bytes, offset) => {
+          let at = offset;
+          for (let i = 0; i < fields.length; i++) at = (fields[i] as Skip)(bytes, at);
+          return at;
+        };
+      }
+      case 'Sum': {
+        const variants = t.value.variants.map((v) => compileSkip(v.algebraicType, typespace));
+        return (bytes, offset) => {
+          need(bytes, offset, 1);
+          const tag = bytes[offset] as number;
+          const variant = variants[tag];
+          if (!variant) throw new BsatnError(`invalid sum tag ${tag} (${variants.length} variants)`);
+          return variant(bytes, offset + 1);
+        };
+      }
+      default: {
+        const tag = t.tag;
+        return () => thrower(new BsatnError(`unsupported type ${tag}`));
+      }
+    }
+  },
+  (get) => (bytes, offset) => get()(bytes, offset),
+);
+
 /** End offset of the value of type `ty` starting at `offset`; throws BsatnError on malformed input. */
 export function skipValue(
   ty: AlgebraicTypeType,
@@ -70,49 +193,7 @@ export function skipValue(
   bytes: Uint8Array,
   offset: number,
 ): number {
-  const t = resolve(ty, typespace);
-  const fixed = FIXED_SIZE[t.tag];
-  if (fixed !== undefined) {
-    need(bytes, offset, fixed);
-    if (t.tag === 'Bool' && (bytes[offset] as number) > 1)
-      throw new BsatnError(`invalid bool byte ${bytes[offset]}`);
-    return offset + fixed;
-  }
-  switch (t.tag) {
-    case 'String': {
-      const len = readU32(bytes, offset);
-      need(bytes, offset + 4, len);
-      if (!isUtf8(bytes.subarray(offset + 4, offset + 4 + len)))
-        throw new BsatnError('string is not valid UTF-8');
-      return offset + 4 + len;
-    }
-    case 'Array': {
-      const n = readU32(bytes, offset);
-      let at = offset + 4;
-      const elem = resolve(t.value, typespace);
-      const elemSize = FIXED_SIZE[elem.tag];
-      if (elemSize !== undefined && elem.tag !== 'Bool') {
-        need(bytes, at, n * elemSize);
-        return at + n * elemSize;
-      }
-      for (let i = 0; i < n; i++) at = skipValue(elem, typespace, bytes, at);
-      return at;
-    }
-    case 'Product': {
-      let at = offset;
-      for (const el of t.value.elements) at = skipValue(el.algebraicType, typespace, bytes, at);
-      return at;
-    }
-    case 'Sum': {
-      need(bytes, offset, 1);
-      const tag = bytes[offset] as number;
-      const variant = t.value.variants[tag];
-      if (!variant) throw new BsatnError(`invalid sum tag ${tag} (${t.value.variants.length} variants)`);
-      return skipValue(variant.algebraicType, typespace, bytes, offset + 1);
-    }
-    default:
-      throw new BsatnError(`unsupported type ${t.tag}`);
-  }
+  return compileSkip(ty, typespace)(bytes, offset);
 }
 
 /** Checks that `bytes` is exactly one value of `ty`. */
@@ -121,17 +202,36 @@ export function validateExact(ty: AlgebraicTypeType, typespace: Typespace, bytes
   if (end !== bytes.length) throw new BsatnError(`${bytes.length - end} trailing byte(s)`);
 }
 
+/** Offsets of each column's start plus the row's end, for rows of one product type. */
+export type RowBounds = (row: Uint8Array) => number[];
+
+const compileBounds = compiler<RowBounds>(
+  (rowType, typespace) => {
+    if (rowType.tag !== 'Product') return () => thrower(new BsatnError('row type is not a product'));
+    const columns = rowType.value.elements.map((el) => compileSkip(el.algebraicType, typespace));
+    return (row) => {
+      const bounds = new Array<number>(columns.length + 1);
+      bounds[0] = 0;
+      let at = 0;
+      for (let i = 0; i < columns.length; i++) {
+        at = (columns[i] as Skip)(row, at);
+        bounds[i + 1] = at;
+      }
+      if (at !== row.length) throw new BsatnError(`${row.length - at} trailing byte(s) after the row`);
+      return bounds;
+    };
+  },
+  (get) => (row) => get()(row),
+);
+
+/** The compiled `columnBounds` of one row type (what a table keeps for its rows). */
+export function rowBounds(rowType: AlgebraicTypeType, typespace: Typespace): RowBounds {
+  return compileBounds(rowType, typespace);
+}
+
 /** Offsets of each column's start plus the row's end: `bounds[i]..bounds[i+1]` is column i. */
 export function columnBounds(rowType: AlgebraicTypeType, typespace: Typespace, row: Uint8Array): number[] {
-  if (rowType.tag !== 'Product') throw new BsatnError('row type is not a product');
-  const bounds = [0];
-  let at = 0;
-  for (const el of rowType.value.elements) {
-    at = skipValue(el.algebraicType, typespace, row, at);
-    bounds.push(at);
-  }
-  if (at !== row.length) throw new BsatnError(`${row.length - at} trailing byte(s) after the row`);
-  return bounds;
+  return compileBounds(rowType, typespace)(row);
 }
 
 /**
@@ -151,137 +251,6 @@ export function columnSpan(
   for (let i = 0; i < col; i++)
     at = skipValue((elements[i] as (typeof elements)[number]).algebraicType, typespace, row, at);
   return [at, skipValue((elements[col] as (typeof elements)[number]).algebraicType, typespace, row, at)];
-}
-
-// ---- ordered keys ----
-
-class KeyBuilder {
-  private readonly codes: number[] = [];
-  push(byte: number): void {
-    this.codes.push(byte);
-  }
-  /** Big-endian copy of little-endian bytes, with the sign bit flipped for signed ints. */
-  pushIntLE(bytes: Uint8Array, start: number, size: number, signed: boolean): void {
-    for (let i = size - 1; i >= 0; i--) {
-      const b = bytes[start + i] as number;
-      this.codes.push(i === size - 1 && signed ? b ^ 0x80 : b);
-    }
-  }
-  toString(): string {
-    let out = '';
-    for (let i = 0; i < this.codes.length; i += 8192)
-      out += String.fromCharCode(...this.codes.slice(i, i + 8192));
-    return out;
-  }
-}
-
-function pushFloat(kb: KeyBuilder, bytes: Uint8Array, start: number, size: number): void {
-  // IEEE 754 total order: flip all bits of negatives, only the sign bit of positives.
-  const negative = ((bytes[start + size - 1] as number) & 0x80) !== 0;
-  for (let i = size - 1; i >= 0; i--) {
-    const b = bytes[start + i] as number;
-    kb.push(negative ? b ^ 0xff : i === size - 1 ? b ^ 0x80 : b);
-  }
-}
-
-/** Byte strings: 0x00 escaped as 00 FF, terminated by 00 01, so shorter prefixes sort first. */
-function pushEscaped(kb: KeyBuilder, bytes: Uint8Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    const b = bytes[i] as number;
-    kb.push(b);
-    if (b === 0) kb.push(0xff);
-  }
-  kb.push(0);
-  kb.push(1);
-}
-
-function encodeValue(
-  kb: KeyBuilder,
-  ty: AlgebraicTypeType,
-  typespace: Typespace,
-  bytes: Uint8Array,
-  offset: number,
-): number {
-  const t = resolve(ty, typespace);
-  switch (t.tag) {
-    case 'Bool':
-    case 'U8':
-      need(bytes, offset, 1);
-      kb.push(bytes[offset] as number);
-      return offset + 1;
-    case 'I8':
-      need(bytes, offset, 1);
-      kb.push((bytes[offset] as number) ^ 0x80);
-      return offset + 1;
-    case 'U16':
-    case 'U32':
-    case 'U64':
-    case 'U128':
-    case 'U256':
-    case 'I16':
-    case 'I32':
-    case 'I64':
-    case 'I128':
-    case 'I256': {
-      const size = FIXED_SIZE[t.tag] as number;
-      need(bytes, offset, size);
-      kb.pushIntLE(bytes, offset, size, t.tag.startsWith('I'));
-      return offset + size;
-    }
-    case 'F32':
-    case 'F64': {
-      const size = FIXED_SIZE[t.tag] as number;
-      need(bytes, offset, size);
-      pushFloat(kb, bytes, offset, size);
-      return offset + size;
-    }
-    case 'String': {
-      const end = skipValue(t, typespace, bytes, offset);
-      pushEscaped(kb, bytes, offset + 4, end);
-      return end;
-    }
-    case 'Array': {
-      const n = readU32(bytes, offset);
-      let at = offset + 4;
-      for (let i = 0; i < n; i++) {
-        kb.push(1);
-        at = encodeValue(kb, t.value, typespace, bytes, at);
-      }
-      kb.push(0);
-      return at;
-    }
-    case 'Product': {
-      let at = offset;
-      for (const el of t.value.elements) at = encodeValue(kb, el.algebraicType, typespace, bytes, at);
-      return at;
-    }
-    case 'Sum': {
-      need(bytes, offset, 1);
-      const tag = bytes[offset] as number;
-      const variant = t.value.variants[tag];
-      if (!variant) throw new BsatnError(`invalid sum tag ${tag}`);
-      kb.push(tag);
-      return encodeValue(kb, variant.algebraicType, typespace, bytes, offset + 1);
-    }
-    default:
-      throw new BsatnError(`unsupported type ${t.tag}`);
-  }
-}
-
-/**
- * Ordered key of consecutive BSATN values of `types` read from `bytes` at `offset`.
- * Returns the key and the offset after the last value.
- */
-export function orderedKey(
-  types: readonly AlgebraicTypeType[],
-  typespace: Typespace,
-  bytes: Uint8Array,
-  offset = 0,
-): { key: string; end: number } {
-  const kb = new KeyBuilder();
-  let at = offset;
-  for (const ty of types) at = encodeValue(kb, ty, typespace, bytes, at);
-  return { key: kb.toString(), end: at };
 }
 
 /** Latin1 view of raw bytes: a cheap exact-match map key. */

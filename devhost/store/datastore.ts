@@ -7,10 +7,11 @@
  */
 import type { AlgebraicTypeType } from 'spacetimedb';
 import type { TableSchema, Typespace } from '../contract.js';
-import { BsatnError, bytesKey, orderedKey, skipValue } from './bsatn-layout.js';
+import { BsatnError, bytesKey, skipValue } from './bsatn-layout.js';
 import { Errno, HostError } from './errno.js';
+import { orderedKey } from './ordered-key.js';
 import { type Sequence, type SequenceState, Sequences, stateOf } from './sequences.js';
-import { Table } from './table.js';
+import { type RowKeys, Table } from './table.js';
 
 export interface TableChanges {
   readonly table: TableSchema;
@@ -256,7 +257,7 @@ export class Datastore {
     }
   }
 
-  private addRow(tx: Tx, table: Table, row: Uint8Array, bounds: number[]): void {
+  private addRow(tx: Tx, table: Table, row: Uint8Array, keys: RowKeys): void {
     const t = tx.of(table);
     const key = t.deletedByBytes.size > 0 ? bytesKey(row) : undefined;
     const undeleted = key === undefined ? undefined : t.deletedByBytes.get(key);
@@ -264,12 +265,12 @@ export class Datastore {
       // Re-inserting a row deleted earlier in this transaction restores it: no net change.
       t.deletedByBytes.delete(key);
       t.deleted.delete(undeleted);
-      table.add(undeleted, row, bounds);
+      table.add(undeleted, row, keys);
       tx.undo.push({ kind: 'inserted', table, ptr: undeleted });
       return;
     }
     const ptr = this.nextPtr++;
-    table.add(ptr, row, bounds);
+    table.add(ptr, row, keys);
     t.inserted.add(ptr);
     tx.undo.push({ kind: 'inserted', table, ptr });
   }
@@ -293,10 +294,10 @@ export class Datastore {
     // Generated values are fixed-width ints written in place: the column layout stays the same.
     const bounds = this.bounds(table, input);
     const { row, generated } = this.sequences.fill(table.schema, input, bounds, tx.sequencesMoved);
-    if (table.findIdentical(row, bounds) !== undefined) return { row, generated };
-    if (table.uniqueConflict(row, bounds))
-      throw new HostError(Errno.UNIQUE_ALREADY_EXISTS, `${table.schema.name}`);
-    this.addRow(tx, table, row, bounds);
+    const keys = table.keys(row, bounds);
+    if (table.findIdentical(row, keys) !== undefined) return { row, generated };
+    if (table.uniqueConflict(keys)) throw new HostError(Errno.UNIQUE_ALREADY_EXISTS, `${table.schema.name}`);
+    this.addRow(tx, table, row, keys);
     return { row, generated };
   }
 
@@ -315,10 +316,11 @@ export class Datastore {
     if (oldPtr === undefined) throw new HostError(Errno.NO_SUCH_ROW, `${table.schema.name}`);
     const old = table.rows.get(oldPtr) as Uint8Array;
     if (Buffer.from(old).equals(row)) return { row, generated };
-    if (table.uniqueConflict(row, bounds, oldPtr))
+    const keys = table.keys(row, bounds);
+    if (table.uniqueConflict(keys, oldPtr))
       throw new HostError(Errno.UNIQUE_ALREADY_EXISTS, `${table.schema.name}`);
     this.deletePtr(tx, table, oldPtr);
-    this.addRow(tx, table, row, bounds);
+    this.addRow(tx, table, row, keys);
     return { row, generated };
   }
 
@@ -359,7 +361,7 @@ export class Datastore {
       }
       const row = rows.subarray(at, end);
       at = end;
-      const ptr = table.findIdentical(row, this.bounds(table, row));
+      const ptr = table.findIdentical(row, table.keys(row, this.bounds(table, row)));
       if (ptr !== undefined) {
         this.deletePtr(tx, table, ptr);
         deleted++;

@@ -73,9 +73,11 @@ export class Sequences {
     bounds: readonly number[],
     moved: Set<Sequence>,
   ): { row: Uint8Array; generated: Uint8Array } {
+    const seqs = this.byTable.get(schema.tableId);
+    if (seqs === undefined || seqs.length === 0) return { row, generated: NONE };
     const parts: Uint8Array[] = [];
     let out = row;
-    for (const seq of this.byTable.get(schema.tableId) ?? []) {
+    for (const seq of seqs) {
       const start = bounds[seq.colId] as number;
       const end = bounds[seq.colId + 1] as number;
       if (!isZero(out, start, end)) continue;
@@ -92,7 +94,7 @@ export class Sequences {
       out.set(encoded, start);
       parts.push(encoded);
     }
-    return { row: out, generated: concatAll(parts) };
+    return { row: out, generated: parts.length === 1 ? (parts[0] as Uint8Array) : concatAll(parts) };
   }
 }
 
@@ -100,8 +102,14 @@ export function stateOf(seq: Sequence): SequenceState {
   return { tableId: seq.tableId, colId: seq.colId, allocated: seq.allocated };
 }
 
+const NONE = new Uint8Array(0);
+
 function encodeInt(value: bigint, size: number): Uint8Array {
   const out = new Uint8Array(size);
+  if (size === 8) {
+    new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+    return out;
+  }
   let v = BigInt.asUintN(size * 8, value);
   for (let i = 0; i < size; i++) {
     out[i] = Number(v & 0xffn);

@@ -6,15 +6,12 @@
  */
 import type { AlgebraicTypeType } from 'spacetimedb';
 import type { IndexSchema, TableSchema, Typespace } from '../contract.js';
-import { bytesKey, columnBounds, orderedKey } from './bsatn-layout.js';
+import { bytesKey, type RowBounds, rowBounds } from './bsatn-layout.js';
 import { BTree } from './btree.js';
+import { KeyBytes, type KeyWriter, keyWriter, orderedKey } from './ordered-key.js';
 
-/** Pointer suffix that makes btree entries unique while keeping key order (48-bit, big-endian). */
-function ptrSuffix(ptr: number): string {
-  let s = '';
-  for (let shift = 40; shift >= 0; shift -= 8) s += String.fromCharCode(Math.floor(ptr / 2 ** shift) & 0xff);
-  return s;
-}
+/** Ordered keys are latin1 strings: plain comparison, without the library's mixed-type checks. */
+const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export interface IndexStore {
   readonly schema: IndexSchema;
@@ -26,27 +23,30 @@ export interface IndexStore {
 }
 
 class BTreeIndex implements IndexStore {
-  private readonly tree = new BTree<string, number>();
+  private readonly tree = new BTree<string, number>(undefined, compareKeys);
+  private readonly writers: readonly KeyWriter[];
+  private readonly key = new KeyBytes();
   constructor(
     readonly schema: IndexSchema,
     readonly columnTypes: readonly AlgebraicTypeType[],
     private readonly typespace: Typespace,
-  ) {}
-  keyOf(row: Uint8Array, bounds: readonly number[]): string {
-    let key = '';
-    for (const col of this.schema.columns) {
-      key += orderedKey([this.columnTypesByCol(col)], this.typespace, row, bounds[col] as number).key;
-    }
-    return key;
+  ) {
+    this.writers = columnTypes.map((ty) => keyWriter(ty, typespace));
   }
-  private columnTypesByCol(col: number): AlgebraicTypeType {
-    return this.columnTypes[this.schema.columns.indexOf(col)] as AlgebraicTypeType;
+  /** The row's key columns, then its pointer (48-bit, big-endian): unique entries, in key order. */
+  private entryKey(ptr: number, row: Uint8Array, bounds: readonly number[]): string {
+    const kb = this.key.reset();
+    const columns = this.schema.columns;
+    for (let i = 0; i < columns.length; i++)
+      (this.writers[i] as KeyWriter)(row, bounds[columns[i] as number] as number, kb);
+    kb.pushU48(ptr);
+    return kb.toString();
   }
-  add(ptr: number, key: string): void {
-    this.tree.set(key + ptrSuffix(ptr), ptr);
+  add(ptr: number, row: Uint8Array, bounds: readonly number[]): void {
+    this.tree.set(this.entryKey(ptr, row, bounds), ptr);
   }
-  remove(ptr: number, key: string): void {
-    this.tree.delete(key + ptrSuffix(ptr));
+  remove(ptr: number, row: Uint8Array, bounds: readonly number[]): void {
+    this.tree.delete(this.entryKey(ptr, row, bounds));
   }
   point(point: Uint8Array): number[] {
     const { key, end } = orderedKey(this.columnTypes, this.typespace, point);
@@ -72,13 +72,14 @@ class HashIndex implements IndexStore {
     readonly schema: IndexSchema,
     readonly columnTypes: readonly AlgebraicTypeType[],
   ) {}
-  keyOf(row: Uint8Array, bounds: readonly number[]): string {
+  private keyOf(row: Uint8Array, bounds: readonly number[]): string {
     let key = '';
     for (const col of this.schema.columns)
       key += bytesKey(row, bounds[col] as number, bounds[col + 1] as number);
     return key;
   }
-  add(ptr: number, key: string): void {
+  add(ptr: number, row: Uint8Array, bounds: readonly number[]): void {
+    const key = this.keyOf(row, bounds);
     let set = this.map.get(key);
     if (!set) {
       set = new Set();
@@ -86,7 +87,8 @@ class HashIndex implements IndexStore {
     }
     set.add(ptr);
   }
-  remove(ptr: number, key: string): void {
+  remove(ptr: number, row: Uint8Array, bounds: readonly number[]): void {
+    const key = this.keyOf(row, bounds);
     const set = this.map.get(key);
     if (!set) return;
     set.delete(ptr);
@@ -114,12 +116,23 @@ class UniqueConstraint {
   }
 }
 
+/**
+ * What identifies a row before it is written: its column bounds and the key of each unique
+ * constraint, computed once for the set-semantics check, the conflict check and the write.
+ */
+export interface RowKeys {
+  readonly bounds: readonly number[];
+  /** One per unique constraint, in `Table.uniques` order; empty when the table has none. */
+  readonly unique: readonly string[];
+}
+
 export class Table {
   readonly rows = new Map<number, Uint8Array>();
   readonly indexes = new Map<number, BTreeIndex | HashIndex>();
   readonly uniques: UniqueConstraint[];
   /** Whole-row map, only when no unique constraint can identify a row. */
   private readonly wholeRows: Map<string, number> | undefined;
+  private readonly layout: RowBounds;
 
   constructor(
     readonly schema: TableSchema,
@@ -135,25 +148,30 @@ export class Table {
     }
     this.uniques = uniqueColumnSets.map((cols) => new UniqueConstraint(cols));
     this.wholeRows = this.uniques.length === 0 ? new Map() : undefined;
+    this.layout = rowBounds(schema.rowType, typespace);
   }
 
   bounds(row: Uint8Array): number[] {
-    return columnBounds(this.schema.rowType, this.typespace, row);
+    return this.layout(row);
+  }
+
+  keys(row: Uint8Array, bounds: readonly number[] = this.bounds(row)): RowKeys {
+    return { bounds, unique: this.uniques.map((u) => u.keyOf(row, bounds)) };
   }
 
   /** The row byte-identical to `row`, if stored. */
-  findIdentical(row: Uint8Array, bounds: readonly number[]): number | undefined {
+  findIdentical(row: Uint8Array, keys: RowKeys = this.keys(row)): number | undefined {
     if (this.wholeRows) return this.wholeRows.get(bytesKey(row));
-    const first = this.uniques[0] as UniqueConstraint;
-    const ptr = first.map.get(first.keyOf(row, bounds));
+    const ptr = (this.uniques[0] as UniqueConstraint).map.get(keys.unique[0] as string);
     if (ptr === undefined) return undefined;
     return Buffer.from(this.rows.get(ptr) as Uint8Array).equals(row) ? ptr : undefined;
   }
 
   /** The first unique constraint `row` would violate, ignoring the row at `except`. */
-  uniqueConflict(row: Uint8Array, bounds: readonly number[], except?: number): readonly number[] | undefined {
-    for (const u of this.uniques) {
-      const holder = u.map.get(u.keyOf(row, bounds));
+  uniqueConflict(keys: RowKeys, except?: number): readonly number[] | undefined {
+    for (let i = 0; i < this.uniques.length; i++) {
+      const u = this.uniques[i] as UniqueConstraint;
+      const holder = u.map.get(keys.unique[i] as string);
       if (holder !== undefined && holder !== except) return u.columns;
     }
     return undefined;
@@ -167,10 +185,11 @@ export class Table {
     return u?.map.get(bytesKey(keyBsatn));
   }
 
-  add(ptr: number, row: Uint8Array, bounds: readonly number[] = this.bounds(row)): void {
+  add(ptr: number, row: Uint8Array, keys: RowKeys = this.keys(row)): void {
     this.rows.set(ptr, row);
-    for (const ix of this.indexes.values()) ix.add(ptr, ix.keyOf(row, bounds));
-    for (const u of this.uniques) u.map.set(u.keyOf(row, bounds), ptr);
+    for (const ix of this.indexes.values()) ix.add(ptr, row, keys.bounds);
+    for (let i = 0; i < this.uniques.length; i++)
+      (this.uniques[i] as UniqueConstraint).map.set(keys.unique[i] as string, ptr);
     this.wholeRows?.set(bytesKey(row), ptr);
   }
 
@@ -179,7 +198,7 @@ export class Table {
     if (!row) return undefined;
     const bounds = this.bounds(row);
     this.rows.delete(ptr);
-    for (const ix of this.indexes.values()) ix.remove(ptr, ix.keyOf(row, bounds));
+    for (const ix of this.indexes.values()) ix.remove(ptr, row, bounds);
     for (const u of this.uniques) {
       const key = u.keyOf(row, bounds);
       if (u.map.get(key) === ptr) u.map.delete(key);
@@ -187,7 +206,6 @@ export class Table {
     this.wholeRows?.delete(bytesKey(row));
     return row;
   }
-
   /**
    * Drops every row at once. For an event table at commit: all its rows came from the one transaction
    * (none ever reaches committed state), so this is the same as removing each, without recomputing
