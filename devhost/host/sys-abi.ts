@@ -162,14 +162,15 @@ export function createSys(env: SysEnvironment): { v2_0: SysV20; v2_1: SysV21 } {
     },
     datastore_insert_bsatn(tableId: unknown, buf: unknown, len: unknown) {
       const input = view(buf, 0, u32(len, 'row_len'));
-      const { generated } = sys(() => env.store.insert(u32(tableId, 'table_id'), input.slice()));
+      // The datastore copies what it stores; the view is read during the call only.
+      const { generated } = sys(() => env.store.insert(u32(tableId, 'table_id'), input));
       input.set(generated, 0);
       return generated.length;
     },
     datastore_update_bsatn(tableId: unknown, indexId: unknown, buf: unknown, len: unknown) {
       const input = view(buf, 0, u32(len, 'row_len'));
       const { generated } = sys(() =>
-        env.store.update(u32(tableId, 'table_id'), u32(indexId, 'index_id'), input.slice()),
+        env.store.update(u32(tableId, 'table_id'), u32(indexId, 'index_id'), input),
       );
       input.set(generated, 0);
       return generated.length;

@@ -287,21 +287,27 @@ export class Datastore {
     tx.undo.push({ kind: 'deleted', table, ptr, row });
   }
 
-  /** `datastore_insert_bsatn`: returns the stored row and the generated columns to write back. */
+  /**
+   * `datastore_insert_bsatn`: returns the row as stored and the generated columns to write back.
+   * `input` is only read (it may be a view of the module's buffer): a stored row is always a copy,
+   * made once — where a sequence fills a column, that copy is the filled row.
+   */
   insert(tableId: number, input: Uint8Array): { row: Uint8Array; generated: Uint8Array } {
     const tx = this.requireTx();
     const table = this.table(tableId);
     // Generated values are fixed-width ints written in place: the column layout stays the same.
     const bounds = this.bounds(table, input);
-    const { row, generated } = this.sequences.fill(table.schema, input, bounds, tx.sequencesMoved);
-    const keys = table.keys(row, bounds);
-    if (table.findIdentical(row, keys) !== undefined) return { row, generated };
+    const filled = this.sequences.fill(table.schema, input, bounds, tx.sequencesMoved);
+    const generated = filled.generated;
+    const keys = table.keys(filled.row, bounds);
+    if (table.findIdentical(filled.row, keys) !== undefined) return { row: filled.row, generated };
     if (table.uniqueConflict(keys)) throw new HostError(Errno.UNIQUE_ALREADY_EXISTS, `${table.schema.name}`);
+    const row = filled.row === input ? input.slice() : filled.row;
     this.addRow(tx, table, row, keys);
     return { row, generated };
   }
 
-  /** `datastore_update_bsatn`: replace the row whose `indexId` key equals the new row's. */
+  /** `datastore_update_bsatn`: replace the row whose `indexId` key equals the new row's (`input` as in `insert`). */
   update(tableId: number, indexId: number, input: Uint8Array): { row: Uint8Array; generated: Uint8Array } {
     const tx = this.requireTx();
     const table = this.table(tableId);
@@ -309,7 +315,9 @@ export class Datastore {
     if (!index) throw new HostError(Errno.NO_SUCH_INDEX, `index id ${indexId} on ${table.schema.name}`);
     if (!index.schema.unique) throw new HostError(Errno.INDEX_NOT_UNIQUE, index.schema.name);
     const bounds = this.bounds(table, input);
-    const { row, generated } = this.sequences.fill(table.schema, input, bounds, tx.sequencesMoved);
+    const filled = this.sequences.fill(table.schema, input, bounds, tx.sequencesMoved);
+    const generated = filled.generated;
+    let row = filled.row;
     let key: Uint8Array = new Uint8Array(0);
     for (const col of index.schema.columns) key = concat(key, row.subarray(bounds[col], bounds[col + 1]));
     const oldPtr = table.findUnique(index.schema.columns, key);
@@ -319,6 +327,7 @@ export class Datastore {
     const keys = table.keys(row, bounds);
     if (table.uniqueConflict(keys, oldPtr))
       throw new HostError(Errno.UNIQUE_ALREADY_EXISTS, `${table.schema.name}`);
+    if (row === input) row = input.slice();
     this.deletePtr(tx, table, oldPtr);
     this.addRow(tx, table, row, keys);
     return { row, generated };

@@ -107,7 +107,14 @@ const NONE = new Uint8Array(0);
 function encodeInt(value: bigint, size: number): Uint8Array {
   const out = new Uint8Array(size);
   if (size === 8) {
-    new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+    // Two 32-bit halves: no BigInt per byte, and no DataView (which would move the array off-heap).
+    const v = BigInt.asUintN(64, value);
+    const lo = Number(v & 0xffffffffn);
+    const hi = Number(v >> 32n);
+    for (let i = 0; i < 4; i++) {
+      out[i] = (lo >>> (8 * i)) & 0xff;
+      out[4 + i] = (hi >>> (8 * i)) & 0xff;
+    }
     return out;
   }
   let v = BigInt.asUintN(size * 8, value);

@@ -124,6 +124,8 @@ export interface RowKeys {
   readonly bounds: readonly number[];
   /** One per unique constraint, in `Table.uniques` order; empty when the table has none. */
   readonly unique: readonly string[];
+  /** The whole row's bytes as a key, only for a table without unique constraints (set semantics). */
+  readonly whole: string | undefined;
 }
 
 export class Table {
@@ -156,12 +158,16 @@ export class Table {
   }
 
   keys(row: Uint8Array, bounds: readonly number[] = this.bounds(row)): RowKeys {
-    return { bounds, unique: this.uniques.map((u) => u.keyOf(row, bounds)) };
+    return {
+      bounds,
+      unique: this.uniques.map((u) => u.keyOf(row, bounds)),
+      whole: this.wholeRows ? bytesKey(row) : undefined,
+    };
   }
 
   /** The row byte-identical to `row`, if stored. */
   findIdentical(row: Uint8Array, keys: RowKeys = this.keys(row)): number | undefined {
-    if (this.wholeRows) return this.wholeRows.get(bytesKey(row));
+    if (this.wholeRows) return this.wholeRows.get(keys.whole ?? bytesKey(row));
     const ptr = (this.uniques[0] as UniqueConstraint).map.get(keys.unique[0] as string);
     if (ptr === undefined) return undefined;
     return Buffer.from(this.rows.get(ptr) as Uint8Array).equals(row) ? ptr : undefined;
@@ -190,7 +196,7 @@ export class Table {
     for (const ix of this.indexes.values()) ix.add(ptr, row, keys.bounds);
     for (let i = 0; i < this.uniques.length; i++)
       (this.uniques[i] as UniqueConstraint).map.set(keys.unique[i] as string, ptr);
-    this.wholeRows?.set(bytesKey(row), ptr);
+    this.wholeRows?.set(keys.whole ?? bytesKey(row), ptr);
   }
 
   remove(ptr: number): Uint8Array | undefined {
