@@ -26,6 +26,7 @@ class BTreeIndex implements IndexStore {
   private readonly tree = new BTree<string, number>(undefined, compareKeys);
   private readonly writers: readonly KeyWriter[];
   private readonly key = new KeyBytes();
+  private readonly pair: [string, number] = ['', 0];
   constructor(
     readonly schema: IndexSchema,
     readonly columnTypes: readonly AlgebraicTypeType[],
@@ -56,6 +57,10 @@ class BTreeIndex implements IndexStore {
   range(low: string, high: string): number[] {
     const out: number[] = [];
     if (low >= high) return out;
+    // Most point scans (an append's idempotency check) find nothing: one descent answers that,
+    // where a range walk costs several.
+    const first = this.tree.getPairOrNextHigher(low, this.pair);
+    if (first === undefined || first[0] >= high) return out;
     this.tree.forRange(low, high, false, (_k, ptr) => {
       out.push(ptr);
     });
