@@ -99,7 +99,9 @@ export default function suite(): BenchCase[] {
     target: { text: '≥ 40,000 ev/s', minOpsPerSec: 40_000 },
     setup: async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'bench-devhost-proc-'));
-      proc = await startDevhostProc(dataDir);
+      // BENCH_DEVHOST_PROC_PROF=dir: a V8 CPU profile of the devhost process, written when it stops.
+      const prof = process.env.BENCH_DEVHOST_PROC_PROF;
+      proc = await startDevhostProc(dataDir, 0, prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []);
       writer = await connect({ url: proc.url }, proc.ownerToken);
     },
     teardown: async () => {
