@@ -5,13 +5,15 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createClient } from '@connectrpc/connect';
+import { ConnectError, createClient } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../adapter/service.js';
+import { sendInOrder } from '../../cli/publish/in-order-resend.js';
 import { MemoryCursorStore } from '../../client/cursor-store.js';
 import { LaneClient, type LaneEvent } from '../../client/lanes/lane-client.js';
 import { endpointFor, type ShardEndpoint, ShardedSyncClient } from '../../client/sharded-client.js';
 import { AdminService } from '../../proto/gen/spacetime_sync/v1/admin_service_pb.js';
+import { ErrorInfoSchema, ErrorReason } from '../../proto/gen/spacetime_sync/v1/errors_pb.js';
 import { IngestService, PublishOutcome } from '../../proto/gen/spacetime_sync/v1/ingest_service_pb.js';
 import { embeddedDatabase } from '../../shared/shards/config.js';
 import { shardFor, shardMap } from '../../shared/shards/route.js';
@@ -206,9 +208,21 @@ describe('three embedded shards', () => {
     const first = streams.find((s) => shardFor(map, s) === 'shard-0') as string;
     const second = streams.find((s) => shardFor(map, s) === 'shard-1') as string;
     const publisherId = randomUUID();
-    const call = (seq: bigint, stream: string, key: string) =>
-      ingest.publish({ publisherId, publisherSeq: seq, envelopes: [envelope(stream, key, key, seq)] });
-    // Seq 2 goes to another shard only: shard-0's module must still know it before seq 3.
+    // As a pipelining publisher does (the CLI's --in-flight): a call the service held longer than its
+    // hold and refused as out of order is sent again once its predecessor answered — on a loaded
+    // machine seq 1's probe and seq 2's call can outlast the 2 s hold of the calls behind them.
+    const outOfOrder = (e: unknown) =>
+      ConnectError.from(e).findDetails(ErrorInfoSchema)[0]?.reason === ErrorReason.OUT_OF_ORDER_SEQUENCE;
+    let previous: Promise<unknown> | undefined;
+    const call = (seq: bigint, stream: string, key: string) => {
+      const send = () =>
+        ingest.publish({ publisherId, publisherSeq: seq, envelopes: [envelope(stream, key, key, seq)] });
+      const sent = sendInOrder(send, previous, outOfOrder);
+      previous = sent;
+      return sent;
+    };
+    // Seq 2 goes to another shard only: shard-0's module must still know it before seq 3 (else seq 3
+    // is refused there for good, resent or not).
     const answers = await Promise.all([call(1n, first, 'p1'), call(2n, second, 'p2'), call(3n, first, 'p3')]);
     expect(answers.map((a) => a.results.map((r) => [r.streamId, r.outcome]))).toEqual([
       [[first, PublishOutcome.APPENDED]],
