@@ -58,7 +58,11 @@ export function createLogger(config: LoggerConfig = {}): Logger {
     });
     return pino(options, pretty);
   }
-  return config.destination ? pino(options, config.destination) : pino(options);
+  // Synchronous writes to stdout, not pino's default of writes queued on libuv's pool: at stop the
+  // pool is busy with devhost's commit-log fsyncs, and a write still queued there when the process
+  // exits came out after the final 'stopped' line or was lost (test/cli/exit.test.ts). The service
+  // logs per event never, per call only refusals, so nothing hot waits on these writes.
+  return pino(options, config.destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 export type { Logger };
