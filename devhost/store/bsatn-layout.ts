@@ -83,6 +83,7 @@ export function skipString(bytes: Uint8Array, offset: number): number {
 export type Skip = (bytes: Uint8Array, offset: number) => number;
 
 export function compiler<F>(
+  /** Gets the type already resolved: a ref that resolves to nothing compiles to a function that throws. */
   build: (ty: AlgebraicTypeType, typespace: Typespace) => F,
   stub: (get: () => F) => F,
 ) {
@@ -100,9 +101,15 @@ export function compiler<F>(
       ty,
       stub(() => built as F),
     );
-    built = build(ty, typespace);
-    cache.set(ty, built);
-    return built;
+    let resolved: AlgebraicTypeType | undefined;
+    try {
+      resolved = resolve(ty, typespace);
+    } catch (e) {
+      built = (() => thrower(e)) as unknown as F;
+    }
+    if (resolved) built = build(resolved, typespace);
+    cache.set(ty, built as F);
+    return built as F;
   };
 }
 
@@ -111,13 +118,7 @@ export function thrower(e: unknown): never {
 }
 
 const compileSkip: (ty: AlgebraicTypeType, typespace: Typespace) => Skip = compiler<Skip>(
-  (ty, typespace) => {
-    let t: AlgebraicTypeType;
-    try {
-      t = resolve(ty, typespace);
-    } catch (e) {
-      return () => thrower(e);
-    }
+  (t, typespace) => {
     const fixed = FIXED_SIZE[t.tag];
     if (t.tag === 'Bool') {
       return (bytes, offset) => {

@@ -7,16 +7,7 @@
  */
 import type { AlgebraicTypeType } from 'spacetimedb';
 import type { Typespace } from '../contract.js';
-import {
-  BsatnError,
-  compiler,
-  FIXED_SIZE,
-  need,
-  readU32,
-  resolve,
-  skipString,
-  thrower,
-} from './bsatn-layout.js';
+import { BsatnError, compiler, FIXED_SIZE, need, readU32, skipString, thrower } from './bsatn-layout.js';
 
 type KeyWrite = (bytes: Uint8Array, offset: number, out: KeyBytes) => number;
 
@@ -93,13 +84,7 @@ function pushFloat(kb: KeyBytes, bytes: Uint8Array, start: number, size: number)
 }
 
 const compileKey: (ty: AlgebraicTypeType, typespace: Typespace) => KeyWrite = compiler<KeyWrite>(
-  (ty, typespace) => {
-    let t: AlgebraicTypeType;
-    try {
-      t = resolve(ty, typespace);
-    } catch (e) {
-      return () => thrower(e);
-    }
+  (t, typespace) => {
     switch (t.tag) {
       case 'Bool':
       case 'U8':
