@@ -7,18 +7,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create, toBinary } from '@bufbuild/protobuf';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import kafkajs from 'kafkajs';
 import type { DevhostThreadMode } from '../adapter/embedded-devhost.js';
 import { type RunningService, startService } from '../adapter/service.js';
 import { createLogger } from '../adapter/telemetry/logger.js';
 import { createMetricsRegistry, type Registry } from '../adapter/telemetry/metrics.js';
-import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { hashPayload } from '../shared/payload-hash.js';
 import { testAuthConfig } from '../test/support/auth.js';
 import { DURABLE_APPEND as DURABLE_REDUCER, MEMORY_APPEND as RAW_REDUCER } from './devhost.bench.js';
 import type { BenchCase } from './harness.js';
+import { envelopeSource } from './kafka-envelopes.js';
 
 const { Kafka, logLevel } = kafkajs;
 const SCRIPT = new URL('../scripts/kafka.sh', import.meta.url).pathname;
@@ -54,25 +51,7 @@ export async function releaseBroker(): Promise<void> {
 
 export const brokerList = (): string[] => brokers;
 
-let seq = 0;
-function envelopes(n: number): { key: string; value: Buffer }[] {
-  return Array.from({ length: n }, () => {
-    seq++;
-    const stream = `bench:${seq % 32}`;
-    const payload = new TextEncoder().encode(`{"n":${seq},"v":"${'x'.repeat(200)}"}`);
-    const e = create(SyncEnvelopeSchema, {
-      streamId: stream,
-      idempotencyKey: `k${seq}`,
-      kind: 'bench.v1',
-      payload,
-      ...hashPayload(payload),
-      source: { authorityTopic: 'bench', authoritySeq: BigInt(seq) },
-      producedAt: timestampFromMs(Date.now()),
-      protocolVersion: { major: 1, minor: 0 },
-    });
-    return { key: stream, value: Buffer.from(toBinary(SyncEnvelopeSchema, e)) };
-  });
-}
+const envelopes = envelopeSource('bench', 32, 'bench');
 
 async function produce(topic: string, messages: { key: string; value: Buffer }[]): Promise<void> {
   const producer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).producer();

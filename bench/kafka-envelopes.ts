@@ -1,5 +1,5 @@
 /**
- * The Kafka records the service-as-a-process benches produce (soak, adapter as its own process):
+ * The Kafka records the Kafka benches produce (soak, the adapter in and as its own process, shards):
  * binary SyncEnvelopes of ~200 B spread over `streams` streams, each stream's authority seq counting
  * up by one, keyed by stream as the service's consumer expects.
  */

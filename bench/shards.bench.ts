@@ -10,8 +10,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create, toBinary } from '@bufbuild/protobuf';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import kafkajs from 'kafkajs';
 import { type RunningService, startService } from '../adapter/service.js';
 import { createLogger } from '../adapter/telemetry/logger.js';
@@ -19,11 +17,10 @@ import { HeadWatcher } from '../chaos/head-watcher.js';
 import type { Proc } from '../chaos/procs/child.js';
 import { SYNC_DB, startDevhostProc } from '../chaos/procs/devhost-proc.js';
 import { grantedWriter } from '../chaos/procs/writer.js';
-import { SyncEnvelopeSchema } from '../proto/gen/spacetime_sync/v1/envelope_pb.js';
-import { hashPayload } from '../shared/payload-hash.js';
 import { testAuthConfig } from '../test/support/auth.js';
 import { acquireBroker, brokerList, releaseBroker } from './adapter.bench.js';
 import type { BenchCase } from './harness.js';
+import { envelopeSource } from './kafka-envelopes.js';
 
 const { Kafka, logLevel } = kafkajs;
 const BATCH = 3_000;
@@ -31,25 +28,7 @@ const STREAMS = 96;
 export const shardCaseName = (n: number) =>
   `shards: Kafka → ${n} shard${n > 1 ? 's' : ''} end to end, 1 adapter, committed and durable (one devhost process per shard, data dir, group-commit fsync)`;
 
-let seq = 0;
-function envelopes(n: number): { key: string; value: Buffer }[] {
-  return Array.from({ length: n }, () => {
-    seq++;
-    const stream = `shardbench:${seq % STREAMS}`;
-    const payload = new TextEncoder().encode(`{"n":${seq},"v":"${'x'.repeat(200)}"}`);
-    const e = create(SyncEnvelopeSchema, {
-      streamId: stream,
-      idempotencyKey: `k${seq}`,
-      kind: 'bench.v1',
-      payload,
-      ...hashPayload(payload),
-      source: { authorityTopic: 'bench', authoritySeq: BigInt(seq) },
-      producedAt: timestampFromMs(Date.now()),
-      protocolVersion: { major: 1, minor: 0 },
-    });
-    return { key: stream, value: Buffer.from(toBinary(SyncEnvelopeSchema, e)) };
-  });
-}
+const envelopes = envelopeSource('shardbench', STREAMS, 'bench');
 
 function shardCase(n: number): BenchCase {
   let service: RunningService | undefined;
